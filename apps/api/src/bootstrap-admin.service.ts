@@ -1,0 +1,20 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ApiKeyService } from '@lib/governance';
+
+/** Makes env BOOTSTRAP_ADMIN_KEY an admin key at start, so a fresh install can mint keys. */
+@Injectable()
+export class BootstrapAdminService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(BootstrapAdminService.name);
+
+  constructor(private readonly apiKeys: ApiKeyService) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const key = process.env.BOOTSTRAP_ADMIN_KEY;
+    if (!key) {
+      this.logger.warn('BOOTSTRAP_ADMIN_KEY is not set: no admin key was provisioned at start');
+      return;
+    }
+    await this.apiKeys.ensureBootstrapAdmin(key);
+    this.logger.log('bootstrap admin key provisioned');
+  }
+}

@@ -1,0 +1,51 @@
+import { assertUnreachable } from '@lib/common';
+import { ApprovalErrorCode } from '@lib/approval';
+import { ExecutionErrorCode } from '@lib/execution';
+import { GovernanceErrorCode } from '@lib/governance';
+import { RequestErrorCode } from './request-error';
+
+export type ErrorCode = RequestErrorCode | GovernanceErrorCode | ExecutionErrorCode | ApprovalErrorCode;
+
+/** Every error code's HTTP status. A code added to an enum and not mapped here fails to compile. */
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case RequestErrorCode.MalformedJson:
+    case RequestErrorCode.EmptyBody:
+    case RequestErrorCode.BodyNotObject:
+    case RequestErrorCode.UnknownField:
+    case RequestErrorCode.MissingField:
+    case RequestErrorCode.InvalidType:
+    case RequestErrorCode.InvalidLength:
+    case RequestErrorCode.InvalidFormat:
+    case RequestErrorCode.InvalidValue:
+    case RequestErrorCode.ParamsNotObject:
+    case RequestErrorCode.BadRequest:
+    case ExecutionErrorCode.InvalidExecutionId:
+    case ExecutionErrorCode.IdempotencyKeyMismatch:
+    case ExecutionErrorCode.IdempotencyKeyMissing:
+    case ExecutionErrorCode.InvalidIdempotencyKey:
+      return 400;
+    case GovernanceErrorCode.Unauthenticated:
+      return 401;
+    case GovernanceErrorCode.Forbidden:
+    case ApprovalErrorCode.SelfApprovalForbidden:
+      return 403;
+    case RequestErrorCode.RouteNotFound:
+    case ExecutionErrorCode.ExecutionNotFound:
+      return 404;
+    case RequestErrorCode.MethodNotAllowed:
+      return 405;
+    case ExecutionErrorCode.IdempotencyConflict:
+    case ExecutionErrorCode.TransitionConflict:
+    case ExecutionErrorCode.IllegalTransition:
+    case ApprovalErrorCode.ApprovalAlreadyDecided:
+    case ApprovalErrorCode.ApprovalMissing:
+      return 409;
+    case RequestErrorCode.PayloadTooLarge:
+      return 413;
+    case RequestErrorCode.UnsupportedMediaType:
+      return 415;
+    default:
+      return assertUnreachable(code);
+  }
+}

@@ -1,0 +1,22 @@
+import type { IncomingMessage } from 'node:http';
+import type { Params } from 'nestjs-pino';
+
+/**
+ * Structured JSON logs on stdout, one line per event, each with the request id. Credentials are
+ * redacted at the sink; bodies are never logged.
+ */
+export function loggerOptions(): Params {
+  return {
+    pinoHttp: {
+      level: process.env.LOG_LEVEL ?? 'info',
+      genReqId: (request: IncomingMessage) => (request as IncomingMessage & { id?: string }).id ?? 'unknown',
+      customAttributeKeys: { reqId: 'request_id' },
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[redacted]' },
+      serializers: {
+        req: (request: { id: string; method: string; url: string }) => ({ method: request.method, url: request.url }),
+        res: (response: { statusCode: number }) => ({ status: response.statusCode }),
+      },
+      autoLogging: { ignore: (request: IncomingMessage) => (request.url ?? '').startsWith('/health') },
+    },
+  };
+}

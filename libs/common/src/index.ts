@@ -1,0 +1,6 @@
+export * from './canonical-json';
+export * from './hash';
+export * from './domain.exception';
+export * from './actor';
+export * from './storable-json';
+export * from './validators';

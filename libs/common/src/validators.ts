@@ -1,0 +1,43 @@
+import { ValidationOptions, registerDecorator } from 'class-validator';
+import { findUnstorableJson, isStorableString } from './storable-json';
+
+/** Constraint names the HTTP edge maps to error codes. */
+export const JSON_OBJECT_CONSTRAINT = 'isJsonObject';
+export const STORABLE_JSON_CONSTRAINT = 'isStorableJson';
+export const STORABLE_TEXT_CONSTRAINT = 'isStorableText';
+
+/** A plain JSON object (not an array, not null). */
+export function IsJsonObject(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: JSON_OBJECT_CONSTRAINT,
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: `$property must be a JSON object`, ...options },
+      validator: { validate: (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value) },
+    });
+}
+
+/** JSON that PostgreSQL can store and RFC 8785 can canonicalize (see findUnstorableJson). */
+export function IsStorableJson(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: STORABLE_JSON_CONSTRAINT,
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: `$property holds a value that cannot be stored (NUL, lone surrogate, non-finite number or nesting deeper than 32)`, ...options },
+      validator: { validate: (value: unknown) => findUnstorableJson(value) === null },
+    });
+}
+
+/** Text without NUL or lone surrogates (each element, with `each: true`). */
+export function IsStorableText(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: STORABLE_TEXT_CONSTRAINT,
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: `$property must be text without NUL characters or lone surrogates`, ...options },
+      validator: { validate: (value: unknown) => typeof value === 'string' && isStorableString(value) },
+    });
+}

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { ClsService } from 'nestjs-cls';
+import { EntityManager } from 'typeorm';
+import { isRetryableTransactionError } from './pg-errors';
+
+export type Tx = TransactionHost<TransactionalAdapterTypeOrm>;
+
+const MAX_ATTEMPTS = 4;
+
+/**
+ * One transaction per command. Services in every lib take their EntityManager from the same
+ * transaction host, so whatever they write inside `run` commits or rolls back together. A
+ * serialization failure or deadlock is retried a bounded number of times with a short jittered
+ * pause; anything else propagates after rollback.
+ */
+@Injectable()
+export class UnitOfWork {
+  constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly cls: ClsService,
+  ) {}
+
+  /** The EntityManager of the current transaction, or the plain one outside a transaction. */
+  get manager(): EntityManager {
+    return this.txHost.tx;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    // The transaction reference lives in the CLS context; a worker or a test calling a service
+    // directly has none yet, so one is opened for the command.
+    if (!this.cls.isActive()) return this.cls.run(() => this.runWithRetry(work));
+    // Inside an open transaction the command joins it; only the outermost one may retry.
+    if (this.txHost.isTransactionActive()) return work();
+    return this.runWithRetry(work);
+  }
+
+  private async runWithRetry<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.txHost.withTransaction(work);
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
+        await pause(5 * 2 ** attempt * (0.5 + Math.random()));
+      }
+    }
+  }
+
+  /** Runs one SQL statement in the current transaction (or autocommit outside one). */
+  query<Row = Record<string, unknown>>(sql: string, parameters: unknown[] = []): Promise<Row[]> {
+    return this.txHost.tx.query(sql, parameters);
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

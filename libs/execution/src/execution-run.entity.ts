@@ -1,0 +1,35 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** The row shape of execution_runs (snake_case, as returned by RETURNING * and SELECT *). */
+export interface ExecutionRunRow {
+  id: string;
+  project_id: string;
+  idempotency_key: string;
+  action: string;
+  params: Record<string, unknown>;
+  targets: string[];
+  fingerprint: string;
+  status: string;
+  blocked_reason: string | null;
+  requested_by: string;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+@Entity({ name: 'execution_runs' })
+export class ExecutionRunEntity {
+  @PrimaryColumn({ type: 'uuid' }) id!: string;
+  @Column({ name: 'project_id', type: 'text' }) projectId!: string;
+  @Column({ name: 'idempotency_key', type: 'text' }) idempotencyKey!: string;
+  @Column({ type: 'text' }) action!: string;
+  @Column({ type: 'jsonb' }) params!: Record<string, unknown>;
+  @Column({ type: 'jsonb' }) targets!: string[];
+  @Column({ type: 'text' }) fingerprint!: string;
+  @Column({ type: 'text' }) status!: string;
+  @Column({ name: 'blocked_reason', type: 'text', nullable: true }) blockedReason!: string | null;
+  @Column({ name: 'requested_by', type: 'text' }) requestedBy!: string;
+  @Column({ type: 'integer' }) version!: number;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}

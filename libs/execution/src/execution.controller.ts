@@ -1,0 +1,72 @@
+import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CommandContext } from '@lib/common';
+import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
+import { ByKeyQueryDto } from './dto/by-key-query.dto';
+import { CreateExecutionRunDto } from './dto/create-execution-run.dto';
+import { AuditEventDto, ExecutionEventsResponseDto, ExecutionRunResponseDto } from './dto/execution-run-response.dto';
+import { ParseExecutionIdPipe } from './execution-id.pipe';
+import { ExecutionRunService } from './execution-run.service';
+import { resolveIdempotencyKey } from './idempotency-key';
+
+@ApiTags('execution')
+@ApiBearerAuth()
+@Controller('api/v1/execution/run')
+export class ExecutionController {
+  constructor(private readonly runs: ExecutionRunService) {}
+
+  @Post()
+  @RequirePermission(Permission.RunCreate)
+  @ApiOperation({ summary: 'Create a run once per (project_id, idempotency_key). It starts BLOCKED / approval_pending.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Accepted in place of the body field' })
+  @ApiCreatedResponse({ type: ExecutionRunResponseDto, description: 'New run' })
+  @ApiOkResponse({ type: ExecutionRunResponseDto, description: 'Same key and same payload: the existing run, dedup_hit true' })
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Body() body: CreateExecutionRunDto,
+    @Headers('idempotency-key') headerKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ExecutionRunResponseDto> {
+    const idempotencyKey = resolveIdempotencyKey(body.idempotency_key, headerKey);
+    const result = await this.runs.create(
+      principal,
+      { projectId: body.project_id, idempotencyKey, action: body.action, params: body.params ?? {}, targets: body.targets ?? [] },
+      ctx,
+    );
+    reply.status(result.dedupHit ? 200 : 201);
+    return ExecutionRunResponseDto.from(result, result.dedupHit);
+  }
+
+  @Get('by_key')
+  @RequirePermission(Permission.RunRead)
+  @ApiOperation({ summary: 'Find a run by its idempotency key' })
+  @ApiOkResponse({ type: ExecutionRunResponseDto })
+  async getByKey(@CurrentPrincipal() principal: Principal, @Query() query: ByKeyQueryDto): Promise<ExecutionRunResponseDto> {
+    return ExecutionRunResponseDto.from(await this.runs.getByKey(principal, query.project_id, query.idempotency_key));
+  }
+
+  @Get(':execution_id')
+  @RequirePermission(Permission.RunRead)
+  @ApiOperation({ summary: 'Read a run and its approval' })
+  @ApiOkResponse({ type: ExecutionRunResponseDto })
+  async getById(
+    @CurrentPrincipal() principal: Principal,
+    @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+  ): Promise<ExecutionRunResponseDto> {
+    return ExecutionRunResponseDto.from(await this.runs.getById(principal, executionId));
+  }
+
+  @Get(':execution_id/events')
+  @RequirePermission(Permission.RunRead)
+  @ApiOperation({ summary: "The run's audit trail, oldest first" })
+  @ApiOkResponse({ type: ExecutionEventsResponseDto })
+  async listEvents(
+    @CurrentPrincipal() principal: Principal,
+    @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+  ): Promise<ExecutionEventsResponseDto> {
+    const { run, events } = await this.runs.listEvents(principal, executionId);
+    return { execution_id: run.id, events: events.map((event) => AuditEventDto.from(event)) };
+  }
+}

@@ -1,0 +1,20 @@
+import { DomainException } from '@lib/common';
+
+export enum ExecutionErrorCode {
+  ExecutionNotFound = 'execution_not_found',
+  InvalidExecutionId = 'invalid_execution_id',
+  IdempotencyConflict = 'idempotency_conflict',
+  IdempotencyKeyMismatch = 'idempotency_key_mismatch',
+  IdempotencyKeyMissing = 'idempotency_key_missing',
+  InvalidIdempotencyKey = 'invalid_idempotency_key',
+  /** A compare-and-set lost to a concurrent change. */
+  TransitionConflict = 'transition_conflict',
+  /** The FSM table does not allow the transition. */
+  IllegalTransition = 'illegal_transition',
+}
+
+export class ExecutionException extends DomainException<ExecutionErrorCode> {
+  constructor(code: ExecutionErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+  }
+}

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '@lib/audit';
+import { GovernanceModule } from '@lib/governance';
+import { ExecutionRunEntity } from './execution-run.entity';
+import { ExecutionController } from './execution.controller';
+import { ExecutionRunService } from './execution-run.service';
+import { StatusMachineService } from './status-machine.service';
+
+/**
+ * Runs and the status machine. The RUN_APPROVAL_GATE port this module's service needs is
+ * provided by the approval lib's module, which the application imports beside this one.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([ExecutionRunEntity]), AuditModule, GovernanceModule],
+  controllers: [ExecutionController],
+  providers: [ExecutionRunService, StatusMachineService],
+  exports: [ExecutionRunService, StatusMachineService],
+})
+export class ExecutionModule {}

@@ -1,0 +1,26 @@
+/**
+ * Glossary
+ * - role: what a key holder is (requester, approver, admin); a key carries one or more.
+ * - permission: what a route or command needs; roles grant permissions through ROLE_PERMISSIONS.
+ * - project scope: the projects a key may touch, or `*` for all of them.
+ */
+export enum Role {
+  Requester = 'requester',
+  Approver = 'approver',
+  Admin = 'admin',
+}
+
+export enum Permission {
+  RunCreate = 'run:create',
+  RunRead = 'run:read',
+  ApprovalDecide = 'approval:decide',
+  ApiKeyCreate = 'api_key:create',
+}
+
+export const ALL_PROJECTS = '*';
+
+export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+  [Role.Requester]: [Permission.RunCreate, Permission.RunRead],
+  [Role.Approver]: [Permission.ApprovalDecide, Permission.RunRead],
+  [Role.Admin]: Object.values(Permission),
+};

@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { dropDatabase, ensureDatabase, runMigrations, startEmbeddedPostgres, withDatabase } from '../../libs/database/src';
+
+/**
+ * One fresh database per test run: on an embedded PostgreSQL unless DATABASE_URL names a
+ * server. Against a running API (API_URL), the tests use the database that server uses.
+ * Jest lets globals set in the global setup be read by the global teardown, and nothing else.
+ */
+interface RunState {
+  serverUrl: string;
+  dataDir?: string;
+  database?: string;
+  stopEmbedded?: () => Promise<void>;
+}
+
+const STATE = Symbol.for('control-plane.test-database');
+type WithState = typeof globalThis & { [STATE]?: RunState };
+
+export async function setUpTestDatabase(): Promise<void> {
+  const state: RunState = { serverUrl: process.env.DATABASE_URL ?? '' };
+  (globalThis as WithState)[STATE] = state;
+  if (!process.env.DATABASE_URL) {
+    state.dataDir = mkdtempSync(join(tmpdir(), 'control-plane-pg-'));
+    const server = await startEmbeddedPostgres({ dataDir: state.dataDir, port: await freePort(), persistent: false });
+    state.stopEmbedded = server.stop;
+    state.serverUrl = server.serverUrl;
+  }
+  if (process.env.API_URL) {
+    process.env.DATABASE_URL = state.serverUrl;
+  } else {
+    state.database = `cp_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
+    await ensureDatabase(state.serverUrl, state.database);
+    const url = withDatabase(state.serverUrl, state.database);
+    await runMigrations(url);
+    process.env.DATABASE_URL = url;
+  }
+  process.env.BOOTSTRAP_ADMIN_KEY ??= `test-admin-${randomBytes(16).toString('hex')}`;
+  process.env.LOG_LEVEL ??= 'silent';
+}
+
+export async function tearDownTestDatabase(): Promise<void> {
+  const state = (globalThis as WithState)[STATE];
+  if (!state) return;
+  try {
+    if (state.database) await dropDatabase(state.serverUrl, state.database);
+  } finally {
+    if (state.stopEmbedded) await state.stopEmbedded();
+    if (state.dataDir) rmSync(state.dataDir, { recursive: true, force: true });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
