@@ -12,7 +12,13 @@ import { generateRequestId } from './request-id';
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** Builds the API application (not yet listening): used by main, the tests and the spec script. */
-export async function createApiApp(options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
+export interface ApiAppOptions {
+  readonly logger?: boolean;
+  /** Build the module graph without instantiating providers (no database): enough for the OpenAPI document. */
+  readonly preview?: boolean;
+}
+
+export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: generateRequestId,
@@ -25,8 +31,9 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
     // The JSON parser is installed below, so its errors keep their own codes.
     bodyParser: false,
     logger: options.logger === false ? false : undefined,
+    preview: options.preview ?? false,
   });
-  if (options.logger !== false) app.useLogger(app.get(Logger));
+  if (options.logger !== false && !options.preview) app.useLogger(app.get(Logger));
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(new RequestValidationPipe());
 

@@ -10,7 +10,8 @@ export function loggerOptions(): Params {
     pinoHttp: {
       level: process.env.LOG_LEVEL ?? 'info',
       genReqId: (request: IncomingMessage) => (request as IncomingMessage & { id?: string }).id ?? 'unknown',
-      customAttributeKeys: { reqId: 'request_id' },
+      // Bound to the request's child logger, so every line logged while serving it carries the id.
+      customProps: (request: IncomingMessage) => ({ request_id: (request as IncomingMessage & { id?: string }).id }),
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[redacted]' },
       serializers: {
         req: (request: { id: string; method: string; url: string }) => ({ method: request.method, url: request.url }),

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CommandContext } from '@lib/common';
+import { ApiErrors, CommandContext } from '@lib/common';
 import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
 import { ExecutionRunResponseDto, ParseExecutionIdPipe } from '@lib/execution';
 import { ApprovalDecisionService } from './approval-decision.service';
@@ -16,6 +16,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @RequirePermission(Permission.ApprovalDecide)
   @ApiOperation({ summary: 'Approve the pending approval: the run moves to RUN' })
+  @ApiErrors({ 400: ['invalid_execution_id', 'invalid_length', 'invalid_format', 'unknown_field'], 401: ['unauthenticated'], 403: ['forbidden', 'self_approval_forbidden'], 404: ['execution_not_found'], 409: ['approval_already_decided'] })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   async approve(
     @CurrentPrincipal() principal: Principal,
@@ -30,6 +31,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @RequirePermission(Permission.ApprovalDecide)
   @ApiOperation({ summary: 'Reject the pending approval with a reason: the run moves to REJECTED' })
+  @ApiErrors({ 400: ['invalid_execution_id', 'missing_field', 'invalid_length', 'invalid_format', 'unknown_field'], 401: ['unauthenticated'], 403: ['forbidden', 'self_approval_forbidden'], 404: ['execution_not_found'], 409: ['approval_already_decided'] })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   async reject(
     @CurrentPrincipal() principal: Principal,

@@ -4,3 +4,4 @@ export * from './domain.exception';
 export * from './actor';
 export * from './storable-json';
 export * from './validators';
+export * from './api-errors.decorator';

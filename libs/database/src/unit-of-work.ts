@@ -47,9 +47,20 @@ export class UnitOfWork {
     }
   }
 
-  /** Runs one SQL statement in the current transaction (or autocommit outside one). */
-  query<Row = Record<string, unknown>>(sql: string, parameters: unknown[] = []): Promise<Row[]> {
-    return this.txHost.tx.query(sql, parameters);
+  /**
+   * Runs one SQL statement in the current transaction (or autocommit outside one) and returns
+   * its rows. The structured result is used because TypeORM's plain `query` answers UPDATE and
+   * DELETE with `[rows, count]` instead of the rows.
+   */
+  async query<Row = Record<string, unknown>>(sql: string, parameters: unknown[] = []): Promise<Row[]> {
+    const manager = this.txHost.tx;
+    const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
+    try {
+      const result = await runner.query(sql, parameters, true);
+      return (result.records ?? []) as Row[];
+    } finally {
+      if (runner !== manager.queryRunner) await runner.release();
+    }
   }
 }
 

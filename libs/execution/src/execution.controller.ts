@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CommandContext } from '@lib/common';
+import { ApiErrors, CommandContext } from '@lib/common';
 import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
 import { ByKeyQueryDto } from './dto/by-key-query.dto';
 import { CreateExecutionRunDto } from './dto/create-execution-run.dto';
@@ -22,6 +22,7 @@ export class ExecutionController {
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Accepted in place of the body field' })
   @ApiCreatedResponse({ type: ExecutionRunResponseDto, description: 'New run' })
   @ApiOkResponse({ type: ExecutionRunResponseDto, description: 'Same key and same payload: the existing run, dedup_hit true' })
+  @ApiErrors({ 400: ['malformed_json', 'empty_body', 'body_not_object', 'unknown_field', 'missing_field', 'invalid_type', 'invalid_length', 'invalid_format', 'invalid_value', 'params_not_object', 'idempotency_key_missing', 'idempotency_key_mismatch', 'invalid_idempotency_key'], 401: ['unauthenticated'], 403: ['forbidden'], 409: ['idempotency_conflict'], 413: ['payload_too_large'], 415: ['unsupported_media_type'] })
   async create(
     @CurrentPrincipal() principal: Principal,
     @CurrentContext() ctx: CommandContext,
@@ -42,6 +43,7 @@ export class ExecutionController {
   @Get('by_key')
   @RequirePermission(Permission.RunRead)
   @ApiOperation({ summary: 'Find a run by its idempotency key' })
+  @ApiErrors({ 400: ['missing_field', 'invalid_type', 'invalid_length', 'invalid_format', 'unknown_field'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['execution_not_found'] })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   async getByKey(@CurrentPrincipal() principal: Principal, @Query() query: ByKeyQueryDto): Promise<ExecutionRunResponseDto> {
     return ExecutionRunResponseDto.from(await this.runs.getByKey(principal, query.project_id, query.idempotency_key));
@@ -50,6 +52,7 @@ export class ExecutionController {
   @Get(':execution_id')
   @RequirePermission(Permission.RunRead)
   @ApiOperation({ summary: 'Read a run and its approval' })
+  @ApiErrors({ 400: ['invalid_execution_id'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['execution_not_found'] })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   async getById(
     @CurrentPrincipal() principal: Principal,
@@ -61,6 +64,7 @@ export class ExecutionController {
   @Get(':execution_id/events')
   @RequirePermission(Permission.RunRead)
   @ApiOperation({ summary: "The run's audit trail, oldest first" })
+  @ApiErrors({ 400: ['invalid_execution_id'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['execution_not_found'] })
   @ApiOkResponse({ type: ExecutionEventsResponseDto })
   async listEvents(
     @CurrentPrincipal() principal: Principal,

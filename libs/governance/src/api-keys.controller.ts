@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CommandContext } from '@lib/common';
+import { ApiErrors, CommandContext } from '@lib/common';
 import { ApiKeyService } from './api-key.service';
 import { CurrentContext, CurrentPrincipal, RequirePermission } from './auth.decorators';
 import { ApiKeyResponseDto } from './dto/api-key-response.dto';
@@ -18,6 +18,7 @@ export class ApiKeysController {
   @HttpCode(201)
   @RequirePermission(Permission.ApiKeyCreate)
   @ApiOperation({ summary: 'Mint an API key (admin). The key is returned once.' })
+  @ApiErrors({ 400: ['malformed_json', 'empty_body', 'body_not_object', 'unknown_field', 'missing_field', 'invalid_type', 'invalid_length', 'invalid_format', 'invalid_value'], 401: ['unauthenticated'], 403: ['forbidden'] })
   @ApiCreatedResponse({ type: ApiKeyResponseDto })
   async create(
     @CurrentPrincipal() principal: Principal,

@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# Multi-stage: `build` compiles (and, with its dev dependencies and tests, runs the e2e suite for
+# the compose `e2e` profile); `runtime` carries only production dependencies and dist/.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json jest.config.js eslint.config.mjs ./
+COPY apps ./apps
+COPY libs ./libs
+COPY migrations ./migrations
+COPY scripts ./scripts
+COPY test ./test
+RUN npm run build
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# The embedded PostgreSQL binaries are an optional dependency used only when DATABASE_URL is
+# unset; in a container DATABASE_URL is always set, so they are left out.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY tsconfig.json ./
+COPY scripts/register-paths.js ./scripts/register-paths.js
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 3000
+# main.js applies pending migrations (under an advisory lock) and then serves.
+CMD ["node", "-r", "./scripts/register-paths.js", "dist/apps/api/src/main.js"]

@@ -1,0 +1,98 @@
+import { Pool } from 'pg';
+import { randomUUID } from 'node:crypto';
+import { TRANSITIONS } from '@lib/execution';
+import { openTestPool } from '../../../test/support/db';
+
+/** The rules PostgreSQL enforces by itself, even against a writer that skips the application. */
+describe('schema invariants', () => {
+  let pool: Pool;
+  beforeAll(() => {
+    pool = openTestPool();
+  });
+  afterAll(async () => {
+    await pool?.end();
+  });
+
+  /** Inserts a run and its approval in one transaction, as the application does. */
+  async function insertRun(project = `p-${randomUUID()}`): Promise<{ runId: string; approvalId: string }> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const run = await client.query(
+        `INSERT INTO execution_runs (project_id, idempotency_key, action, fingerprint, status, blocked_reason, requested_by)
+         VALUES ($1, 'k', 'deploy', repeat('a', 64), 'BLOCKED', 'approval_pending', 'someone') RETURNING id`,
+        [project],
+      );
+      const approval = await client.query(`INSERT INTO approvals (execution_run_id) VALUES ($1) RETURNING id`, [run.rows[0].id]);
+      await client.query('COMMIT');
+      return { runId: run.rows[0].id, approvalId: approval.rows[0].id };
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  it('the code FSM table and the database table list the same transitions', async () => {
+    const { rows } = await pool.query(`SELECT axis, from_status, to_status FROM status_transitions ORDER BY 1, 2, 3`);
+    const fromCode = Object.entries(TRANSITIONS)
+      .flatMap(([axis, pairs]) => pairs.map(([from, to]) => ({ axis, from_status: from, to_status: to })))
+      .sort((a, b) => `${a.axis}${a.from_status}${a.to_status}`.localeCompare(`${b.axis}${b.from_status}${b.to_status}`));
+    expect(rows).toEqual(fromCode);
+  });
+
+  it('a new run must start BLOCKED / approval_pending', async () => {
+    await expect(
+      pool.query(`INSERT INTO execution_runs (project_id, idempotency_key, action, fingerprint, status, blocked_reason, requested_by)
+                  VALUES ('p', 'k', 'a', repeat('a', 64), 'RUN', NULL, 'x')`),
+    ).rejects.toThrow(/must start BLOCKED/);
+  });
+
+  it('blocked_reason is set exactly when the status is BLOCKED', async () => {
+    const { runId } = await insertRun();
+    await expect(pool.query(`UPDATE execution_runs SET blocked_reason = NULL WHERE id = $1`, [runId])).rejects.toThrow(/blocked_reason/);
+  });
+
+  it('a run cannot reach RUN without an approved approval, nor make an illegal transition', async () => {
+    const { runId, approvalId } = await insertRun();
+    await expect(pool.query(`UPDATE execution_runs SET status = 'RUN', blocked_reason = NULL WHERE id = $1`, [runId])).rejects.toThrow(/without an approved approval/);
+    await pool.query(`UPDATE approvals SET status = 'rejected', reason = 'no', decided_by = 'x', decided_at = now() WHERE id = $1`, [approvalId]);
+    await pool.query(`UPDATE execution_runs SET status = 'REJECTED', blocked_reason = NULL WHERE id = $1`, [runId]);
+    await expect(pool.query(`UPDATE execution_runs SET status = 'RUN' WHERE id = $1`, [runId])).rejects.toThrow(/illegal run transition/);
+    await expect(pool.query(`UPDATE approvals SET status = 'approved' WHERE id = $1`, [approvalId])).rejects.toThrow(/illegal approval transition/);
+  });
+
+  it('a rejection must carry a reason', async () => {
+    const { approvalId } = await insertRun();
+    await expect(pool.query(`UPDATE approvals SET status = 'rejected', decided_by = 'x', decided_at = now() WHERE id = $1`, [approvalId])).rejects.toThrow(
+      /approvals_rejection_reason_chk/,
+    );
+  });
+
+  it('one approval per run, and a run cannot commit without one', async () => {
+    const { runId } = await insertRun();
+    await expect(pool.query(`INSERT INTO approvals (execution_run_id) VALUES ($1)`, [runId])).rejects.toThrow(/approvals_(run_uniq|one_pending_per_run)/);
+    await expect(
+      pool.query(`INSERT INTO execution_runs (project_id, idempotency_key, action, fingerprint, status, blocked_reason, requested_by)
+                  VALUES ($1, 'k', 'a', repeat('a', 64), 'BLOCKED', 'approval_pending', 'x')`, [`p-${randomUUID()}`]),
+    ).rejects.toThrow(/has no approval/);
+  });
+
+  it('(project_id, idempotency_key) is unique', async () => {
+    const project = `p-${randomUUID()}`;
+    await insertRun(project);
+    await expect(insertRun(project)).rejects.toThrow(/execution_runs_project_key_uniq/);
+  });
+
+  it('audit events are append-only and outlive their run', async () => {
+    const { runId } = await insertRun();
+    await pool.query(`INSERT INTO audit_events (event_type, actor, execution_run_id) VALUES ('run.created', 'x', $1)`, [runId]);
+    await expect(pool.query(`UPDATE audit_events SET actor = 'y' WHERE execution_run_id = $1`, [runId])).rejects.toThrow(/append-only/);
+    await expect(pool.query(`DELETE FROM audit_events WHERE execution_run_id = $1`, [runId])).rejects.toThrow(/append-only/);
+    await expect(pool.query(`TRUNCATE audit_events`)).rejects.toThrow(/append-only/);
+    await pool.query(`DELETE FROM execution_runs WHERE id = $1`, [runId]);
+    expect((await pool.query(`SELECT 1 FROM approvals WHERE execution_run_id = $1`, [runId])).rowCount).toBe(0);
+    expect((await pool.query(`SELECT 1 FROM audit_events WHERE execution_run_id = $1`, [runId])).rowCount).toBe(1);
+  });
+});

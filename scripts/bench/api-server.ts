@@ -1,0 +1,106 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from './free-port';
+
+const READY_TIMEOUT_MS = 60_000;
+const READY_POLL_MS = 100;
+const KILL_GRACE_MS = 5_000;
+
+export interface ApiServer {
+  readonly baseUrl: string;
+  readonly pid: number;
+  readonly adminKey: string;
+  readonly logFile: string;
+  /** SIGTERM, then SIGKILL if it has not exited after a grace period. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The compiled API (dist/) in a child process, the way `npm run start:prod` runs it, logging
+ * to a file so the terminal shows only the bench. Resolves once /health/ready answers 200.
+ */
+export async function startApiServer(input: { repoRoot: string; databaseUrl: string }): Promise<ApiServer> {
+  const port = await freePort();
+  const adminKey = `bench-admin-${randomBytes(24).toString('hex')}`;
+  const logFile = join(tmpdir(), `cp-bench-api-${Date.now()}.log`);
+  const logFd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      process.execPath,
+      ['-r', resolve(input.repoRoot, 'scripts/register-paths.js'), resolve(input.repoRoot, 'dist/apps/api/src/main.js')],
+      {
+        cwd: input.repoRoot,
+        env: { ...process.env, DATABASE_URL: input.databaseUrl, PORT: String(port), HOST: '127.0.0.1', BOOTSTRAP_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn' },
+        stdio: ['ignore', logFd, logFd],
+      },
+    );
+  } finally {
+    // The child holds its own copy of the descriptor.
+    closeSync(logFd);
+  }
+  const exited = new Promise<number | null>((resolveExit) => {
+    child.once('exit', (code) => resolveExit(code));
+    // A spawn failure emits 'error' and never 'exit'.
+    child.once('error', () => resolveExit(null));
+  });
+  const server: ApiServer = {
+    baseUrl: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? -1,
+    adminKey,
+    logFile,
+    stop: () => stopChild(child, exited),
+  };
+  try {
+    await waitUntilReady(server.baseUrl, exited, logFile);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+async function waitUntilReady(baseUrl: string, exited: Promise<number | null>, logFile: string): Promise<void> {
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`the API exited with code ${exitCode} before it was ready; see ${logFile}`);
+    if (await answersReady(baseUrl)) return;
+    await pause(READY_POLL_MS);
+  }
+  throw new Error(`the API was not ready after ${READY_TIMEOUT_MS} ms; see ${logFile}`);
+}
+
+async function answersReady(baseUrl: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    // Not listening yet.
+    return false;
+  }
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<'timeout'>((resolveTimeout) => {
+    timer = setTimeout(() => resolveTimeout('timeout'), KILL_GRACE_MS);
+  });
+  const outcome = await Promise.race([exited, graceOver]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolvePause) => setTimeout(resolvePause, ms));
+}

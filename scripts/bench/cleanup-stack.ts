@@ -1,0 +1,31 @@
+/**
+ * Teardown steps registered as each resource comes into being, run newest first. Every step
+ * is bounded in time and its failure does not stop the others, so the bench always ends and
+ * leaves no server, process or directory behind.
+ */
+export class CleanupStack {
+  private readonly steps: { label: string; run: () => Promise<void> }[] = [];
+
+  defer(label: string, run: () => Promise<void>): void {
+    this.steps.push({ label, run });
+  }
+
+  /** Safe to call twice (a signal can arrive during a normal teardown): each step runs once. */
+  async runAll(onError: (message: string) => void, stepTimeoutMs = 20_000): Promise<void> {
+    for (let step = this.steps.pop(); step; step = this.steps.pop()) {
+      try {
+        await withTimeout(step.run(), stepTimeoutMs, step.label);
+      } catch (error) {
+        onError(`cleanup "${step.label}" failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+}
+
+export function withTimeout<T>(work: Promise<T>, ms: number, label: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
