@@ -1,4 +1,5 @@
 import { Phase1Schema1795329400000 } from './1795329400000-phase1-schema';
+import { Governance1795336000000 } from './1795336000000-governance';
 
 /** Every migration, oldest first. A landed migration is never edited: add a new one. */
-export const MIGRATIONS = [Phase1Schema1795329400000];
+export const MIGRATIONS = [Phase1Schema1795329400000, Governance1795336000000];

@@ -42,8 +42,8 @@ describe('POST /approvals/{execution_id}/approve|reject', () => {
     const read = await api.get(requester.key, `/api/v1/execution/run/${id}`);
     expect(read.body).toMatchObject({ status: 'RUN', approval: { status: 'approved', decided_by: approver.id } });
     const events = await api.get(requester.key, `/api/v1/execution/run/${id}/events`);
-    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(['run.created', 'approval.approved', 'run.status_changed']);
-    const approved = events.body.events[1];
+    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(['run.created', 'approval.requested', 'approval.vote_cast', 'approval.approved', 'run.status_changed']);
+    const approved = events.body.events[3];
     expect(approved).toMatchObject({ actor: approver.id, execution_id: id, project_id: read.body.project_id, data: { reason: 'looks good' } });
     expect(approved.request_id).toBe(response.headers['x-request-id']);
     const ids = events.body.events.map((event: { id: string }) => BigInt(event.id));
@@ -77,7 +77,7 @@ describe('POST /approvals/{execution_id}/approve|reject', () => {
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('approval_already_decided');
     expect((await api.get(requester.key, `/api/v1/execution/run/${id}`)).body.status).toBe('RUN');
-    expect(await eventTypes(id)).toEqual(['run.created', 'approval.approved', 'run.status_changed', 'approval.decision_conflict']);
+    expect(await eventTypes(id)).toEqual(['run.created', 'approval.requested', 'approval.vote_cast', 'approval.approved', 'run.status_changed', 'approval.decision_conflict']);
   });
 
   it('the requester may not decide its own run: 403 self_approval_forbidden, audited, nothing changes', async () => {
@@ -88,7 +88,7 @@ describe('POST /approvals/{execution_id}/approve|reject', () => {
     expect(response.body.error.code).toBe('self_approval_forbidden');
     const read = await api.get(both.key, `/api/v1/execution/run/${created.body.execution_id}`);
     expect(read.body).toMatchObject({ status: 'BLOCKED', approval: { status: 'pending' } });
-    expect(await eventTypes(created.body.execution_id)).toEqual(['run.created', 'approval.self_approval_denied']);
+    expect(await eventTypes(created.body.execution_id)).toEqual(['run.created', 'approval.requested', 'approval.self_approval_denied']);
     const { rows } = await pool.query(`SELECT actor FROM audit_events WHERE execution_run_id = $1 AND event_type = 'approval.self_approval_denied'`, [created.body.execution_id]);
     expect(rows).toEqual([{ actor: both.id }]);
   });

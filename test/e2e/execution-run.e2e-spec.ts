@@ -51,7 +51,7 @@ describe('POST /api/v1/execution/run (Phase-1 contract)', () => {
     expect(repeat.body.execution_id).toBe(first.body.execution_id);
     expect(repeat.body.fingerprint).toBe(first.body.fingerprint);
     const events = await api.get(requester, `/api/v1/execution/run/${first.body.execution_id}/events`);
-    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(['run.created', 'run.dedup_hit']);
+    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(['run.created', 'approval.requested', 'run.dedup_hit']);
   });
 
   it('refuses the same key with a different payload (409 idempotency_conflict) and audits it', async () => {
@@ -63,8 +63,8 @@ describe('POST /api/v1/execution/run (Phase-1 contract)', () => {
     expect(conflict.body.error.details.execution_id).toBe(first.body.execution_id);
     expect(conflict.body.request_id).toBe(conflict.headers['x-request-id']);
     const { rows } = await pool.query(`SELECT event_type, request_id FROM audit_events WHERE execution_run_id = $1 ORDER BY id`, [first.body.execution_id]);
-    expect(rows.map((row) => row.event_type)).toEqual(['run.created', 'run.idempotency_conflict']);
-    expect(rows[1].request_id).toBe(conflict.body.request_id);
+    expect(rows.map((row) => row.event_type)).toEqual(['run.created', 'approval.requested', 'run.idempotency_conflict']);
+    expect(rows[2].request_id).toBe(conflict.body.request_id);
     const runs = await pool.query(`SELECT params FROM execution_runs WHERE project_id = $1`, [project]);
     expect(runs.rows).toEqual([{ params: { v: 1 } }]);
   });
@@ -95,7 +95,7 @@ describe('POST /api/v1/execution/run (Phase-1 contract)', () => {
 
   it('reads a run by id and by key, 404 for an unknown one and 400 for a malformed id', async () => {
     const project = uniqueProject();
-    const created = await api.createRun(requester, { project_id: project, idempotency_key: 'read-me', action: 'restart', targets: ['db-1'] });
+    const created = await api.createRun(requester, { project_id: project, idempotency_key: 'read-me', action: 'service.restart', targets: ['db-1'] });
     const byId = await api.get(requester, `/api/v1/execution/run/${created.body.execution_id}`);
     expect(byId.status).toBe(200);
     expect(byId.body).toMatchObject({ execution_id: created.body.execution_id, status: 'BLOCKED', approval: { id: created.body.approval.id, status: 'pending' } });

@@ -1,35 +1,118 @@
 import { Injectable } from '@nestjs/common';
+import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
-import { ApprovalSummary, RunApprovalGate } from '@lib/execution';
-import { ApprovalRow } from './approval.entity';
+import { AuditEventType, AuditService } from '@lib/audit';
+import { ActionType } from '@lib/governance';
+import { ApprovalStatus, ApprovalSummary, ExecutionRunRow, RunApprovalGate, RunStatus, StatusMachineService } from '@lib/execution';
+import { ApprovalRow, VoteRow } from './approval.entity';
+import { ApprovalExpiryService } from './approval-expiry.service';
 
-/** Opens and reads a run's approval: the implementation of the execution lib's RunApprovalGate port. */
+/**
+ * Glossary
+ * - lane: one approval record of a run. A run's first lane opens with it; a plan change or a
+ *   reopen after deferral opens the next one. The latest lane is the run's current approval.
+ * - open lane: a pending or approved lane (at most one per run, by a partial unique index).
+ * - vote: one approver's approve or reject on a pending lane (approval_decisions, append-only).
+ */
 @Injectable()
 export class ApprovalLaneService implements RunApprovalGate {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditService,
+    private readonly fsm: StatusMachineService,
+    private readonly expiry: ApprovalExpiryService,
+  ) {}
 
-  async open(input: { executionRunId: string }): Promise<ApprovalSummary> {
-    const [row] = await this.uow.query<ApprovalRow>(
-      `INSERT INTO approvals (execution_run_id, status) VALUES ($1, 'pending') RETURNING *`,
-      [input.executionRunId],
+  async open(input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string }, ctx: CommandContext): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary }> {
+    const lane = await this.openLane({ ...input, ctx });
+    if (input.actionType.approvalLevel !== 0) return { run: input.run, approval: await this.summarize(lane) };
+    return this.autoApprove(input.run, lane, ctx);
+  }
+
+  /** Opens the next lane for a run (the caller holds the run's lock and has closed the previous lane). */
+  async openLane(input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string; ctx: CommandContext }): Promise<ApprovalRow> {
+    const [lane] = await this.uow.query<ApprovalRow>(
+      `INSERT INTO approvals (execution_run_id, lane, status, plan_hash, policy_hash, required_approvals, expires_at)
+       SELECT $1, coalesce(max(lane), 0) + 1, 'pending', $2, $3, $4, now() + make_interval(secs => $5)
+       FROM approvals WHERE execution_run_id = $1
+       RETURNING *`,
+      [input.run.id, input.run.plan_hash, input.policyHash, input.actionType.requiredApprovals, input.actionType.approvalTtlSeconds],
     );
-    return toSummary(row);
+    await this.audit.record({
+      type: AuditEventType.ApprovalRequested,
+      ctx: input.ctx,
+      projectId: input.run.project_id,
+      executionRunId: input.run.id,
+      data: {
+        approval_id: lane.id,
+        lane: lane.lane,
+        plan_hash: lane.plan_hash,
+        policy_hash: lane.policy_hash,
+        required_approvals: lane.required_approvals,
+        expires_at: lane.expires_at.toISOString(),
+      },
+    });
+    return lane;
+  }
+
+  /** Level 0 (read-only): approved by the system principal through the same FSM. */
+  private async autoApprove(run: ExecutionRunRow, lane: ApprovalRow, ctx: CommandContext): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary }> {
+    const system = { actor: SYSTEM_ACTOR, requestId: ctx.requestId };
+    const approved = await this.fsm.transition<ApprovalRow>({
+      axis: 'approval',
+      id: lane.id,
+      from: ApprovalStatus.Pending,
+      to: ApprovalStatus.Approved,
+      set: { decided_by: SYSTEM_ACTOR.id, decided_at: new Date() },
+      audit: { type: AuditEventType.ApprovalAutoApproved, ctx: system, projectId: run.project_id, executionRunId: run.id, data: { approval_id: lane.id, approval_level: 0 } },
+    });
+    const moved = await this.fsm.transition<ExecutionRunRow>({
+      axis: 'run',
+      id: run.id,
+      from: RunStatus.Blocked,
+      to: RunStatus.Run,
+      set: { blocked_reason: null },
+      audit: { type: AuditEventType.RunStatusChanged, ctx: system, projectId: run.project_id, executionRunId: run.id, data: { from: RunStatus.Blocked, to: RunStatus.Run, approval_id: lane.id } },
+    });
+    return { run: moved, approval: await this.summarize(approved) };
   }
 
   async currentFor(executionRunId: string): Promise<ApprovalSummary | null> {
     const row = await this.currentRow(executionRunId);
-    return row ? toSummary(row) : null;
+    return row ? this.summarize(row) : null;
+  }
+
+  expireIfOverdue(executionRunId: string): Promise<boolean> {
+    return this.expiry.expireIfOverdue(executionRunId);
   }
 
   async currentRow(executionRunId: string): Promise<ApprovalRow | null> {
-    const rows = await this.uow.query<ApprovalRow>(
-      `SELECT * FROM approvals WHERE execution_run_id = $1 ORDER BY created_at DESC, id LIMIT 1`,
-      [executionRunId],
-    );
+    const rows = await this.uow.query<ApprovalRow>(`SELECT * FROM approvals WHERE execution_run_id = $1 ORDER BY lane DESC LIMIT 1`, [executionRunId]);
     return rows[0] ?? null;
   }
-}
 
-export function toSummary(row: ApprovalRow): ApprovalSummary {
-  return { id: row.id, status: row.status, reason: row.reason, decidedBy: row.decided_by, decidedAt: row.decided_at };
+  votesFor(approvalId: string): Promise<VoteRow[]> {
+    return this.uow.query<VoteRow>(
+      `SELECT approval_id, principal_id, decision, reason, created_at FROM approval_decisions WHERE approval_id = $1 ORDER BY id`,
+      [approvalId],
+    );
+  }
+
+  async summarize(row: ApprovalRow): Promise<ApprovalSummary> {
+    const votes = await this.votesFor(row.id);
+    return {
+      id: row.id,
+      lane: row.lane,
+      status: row.status,
+      reason: row.reason,
+      decidedBy: row.decided_by,
+      decidedAt: row.decided_at,
+      planHash: row.plan_hash,
+      policyHash: row.policy_hash,
+      requiredApprovals: row.required_approvals,
+      votes: votes.map((vote) => ({ principalId: vote.principal_id, decision: vote.decision, reason: vote.reason, at: vote.created_at })),
+      expiresAt: row.expires_at,
+      deferredUntil: row.deferred_until,
+    };
+  }
 }

@@ -2,8 +2,15 @@ import { DomainException } from '@lib/common';
 
 export enum ApprovalErrorCode {
   ApprovalAlreadyDecided = 'approval_already_decided',
+  ApprovalExpired = 'approval_expired',
+  ApprovalNotDeferred = 'approval_not_deferred',
+  AlreadyVoted = 'already_voted',
   SelfApprovalForbidden = 'self_approval_forbidden',
+  NotRequester = 'not_requester',
+  PlanLocked = 'plan_locked',
   ApprovalMissing = 'approval_missing',
+  /** The approval gate refused: the run's approval is not approved, expired, or for another plan. */
+  ApprovalRequired = 'approval_required',
 }
 
 export class ApprovalException extends DomainException<ApprovalErrorCode> {

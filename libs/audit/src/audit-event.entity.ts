@@ -29,4 +29,13 @@ export class AuditEventEntity {
 
   @Column({ name: 'occurred_at', type: 'timestamptz' })
   occurredAt!: Date;
+
+  @Column({ name: 'chain_key', type: 'text', nullable: true })
+  chainKey!: string | null;
+
+  @Column({ name: 'prev_hash', type: 'text', nullable: true })
+  prevHash!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  hash!: string | null;
 }

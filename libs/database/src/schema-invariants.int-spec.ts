@@ -1,13 +1,16 @@
 import { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { TRANSITIONS } from '@lib/execution';
+import { openAppContext } from '../../../test/support/app-context';
 import { openTestPool } from '../../../test/support/db';
 
 /** The rules PostgreSQL enforces by itself, even against a writer that skips the application. */
 describe('schema invariants', () => {
   let pool: Pool;
-  beforeAll(() => {
+  beforeAll(async () => {
     pool = openTestPool();
+    // Starting the application records the policy, so runs may reference its action types.
+    await (await openAppContext()).close();
   });
   afterAll(async () => {
     await pool?.end();
@@ -19,11 +22,14 @@ describe('schema invariants', () => {
     try {
       await client.query('BEGIN');
       const run = await client.query(
-        `INSERT INTO execution_runs (project_id, idempotency_key, action, fingerprint, status, blocked_reason, requested_by)
-         VALUES ($1, 'k', 'deploy', repeat('a', 64), 'BLOCKED', 'approval_pending', 'someone') RETURNING id`,
+        `INSERT INTO execution_runs (project_id, idempotency_key, action, fingerprint, plan_hash, status, blocked_reason, requested_by)
+         VALUES ($1, 'k', 'deploy', repeat('a', 64), repeat('a', 64), 'BLOCKED', 'approval_pending', 'someone') RETURNING id`,
         [project],
       );
-      const approval = await client.query(`INSERT INTO approvals (execution_run_id) VALUES ($1) RETURNING id`, [run.rows[0].id]);
+      const approval = await client.query(
+        `INSERT INTO approvals (execution_run_id, plan_hash, expires_at) VALUES ($1, repeat('a', 64), now() + interval '1 hour') RETURNING id`,
+        [run.rows[0].id],
+      );
       await client.query('COMMIT');
       return { runId: run.rows[0].id, approvalId: approval.rows[0].id };
     } catch (error) {
@@ -44,8 +50,8 @@ describe('schema invariants', () => {
 
   it('a new run must start BLOCKED / approval_pending', async () => {
     await expect(
-      pool.query(`INSERT INTO execution_runs (project_id, idempotency_key, action, fingerprint, status, blocked_reason, requested_by)
-                  VALUES ('p', 'k', 'a', repeat('a', 64), 'RUN', NULL, 'x')`),
+      pool.query(`INSERT INTO execution_runs (project_id, idempotency_key, action, fingerprint, plan_hash, status, blocked_reason, requested_by)
+                  VALUES ('p', 'k', 'deploy', repeat('a', 64), repeat('a', 64), 'RUN', NULL, 'x')`),
     ).rejects.toThrow(/must start BLOCKED/);
   });
 
@@ -56,7 +62,7 @@ describe('schema invariants', () => {
 
   it('a run cannot reach RUN without an approved approval, nor make an illegal transition', async () => {
     const { runId, approvalId } = await insertRun();
-    await expect(pool.query(`UPDATE execution_runs SET status = 'RUN', blocked_reason = NULL WHERE id = $1`, [runId])).rejects.toThrow(/without an approved approval/);
+    await expect(pool.query(`UPDATE execution_runs SET status = 'RUN', blocked_reason = NULL WHERE id = $1`, [runId])).rejects.toThrow(/without an approval of its current plan/);
     await pool.query(`UPDATE approvals SET status = 'rejected', reason = 'no', decided_by = 'x', decided_at = now() WHERE id = $1`, [approvalId]);
     await pool.query(`UPDATE execution_runs SET status = 'REJECTED', blocked_reason = NULL WHERE id = $1`, [runId]);
     await expect(pool.query(`UPDATE execution_runs SET status = 'RUN' WHERE id = $1`, [runId])).rejects.toThrow(/illegal run transition/);
@@ -70,12 +76,14 @@ describe('schema invariants', () => {
     );
   });
 
-  it('one approval per run, and a run cannot commit without one', async () => {
+  it('one open approval lane per run, and a run cannot commit without one', async () => {
     const { runId } = await insertRun();
-    await expect(pool.query(`INSERT INTO approvals (execution_run_id) VALUES ($1)`, [runId])).rejects.toThrow(/approvals_(run_uniq|one_pending_per_run)/);
     await expect(
-      pool.query(`INSERT INTO execution_runs (project_id, idempotency_key, action, fingerprint, status, blocked_reason, requested_by)
-                  VALUES ($1, 'k', 'a', repeat('a', 64), 'BLOCKED', 'approval_pending', 'x')`, [`p-${randomUUID()}`]),
+      pool.query(`INSERT INTO approvals (execution_run_id, lane, plan_hash, expires_at) VALUES ($1, 2, repeat('a', 64), now() + interval '1 hour')`, [runId]),
+    ).rejects.toThrow(/approvals_(one_open_lane|one_pending_per_run)/);
+    await expect(
+      pool.query(`INSERT INTO execution_runs (project_id, idempotency_key, action, fingerprint, plan_hash, status, blocked_reason, requested_by)
+                  VALUES ($1, 'k', 'deploy', repeat('a', 64), repeat('a', 64), 'BLOCKED', 'approval_pending', 'x')`, [`p-${randomUUID()}`]),
     ).rejects.toThrow(/has no approval/);
   });
 
@@ -87,7 +95,10 @@ describe('schema invariants', () => {
 
   it('audit events are append-only and outlive their run', async () => {
     const { runId } = await insertRun();
-    await pool.query(`INSERT INTO audit_events (event_type, actor, execution_run_id) VALUES ('run.created', 'x', $1)`, [runId]);
+    await pool.query(
+      `INSERT INTO audit_events (event_type, actor, execution_run_id, chain_key, prev_hash, hash) VALUES ('run.created', 'x', $1, $2, repeat('0', 64), repeat('1', 64))`,
+      [runId, `run:${runId}`],
+    );
     await expect(pool.query(`UPDATE audit_events SET actor = 'y' WHERE execution_run_id = $1`, [runId])).rejects.toThrow(/append-only/);
     await expect(pool.query(`DELETE FROM audit_events WHERE execution_run_id = $1`, [runId])).rejects.toThrow(/append-only/);
     await expect(pool.query(`TRUNCATE audit_events`)).rejects.toThrow(/append-only/);

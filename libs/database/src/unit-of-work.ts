@@ -10,6 +10,14 @@ export type Tx = TransactionHost<TransactionalAdapterTypeOrm>;
 const MAX_ATTEMPTS = 4;
 
 /**
+ * Returned (not thrown) by a command that refuses: the transaction commits what it wrote (the
+ * audit event of the refusal) and then the error is raised to the caller.
+ */
+export class Refusal {
+  constructor(readonly error: Error) {}
+}
+
+/**
  * One transaction per command. Services in every lib take their EntityManager from the same
  * transaction host, so whatever they write inside `run` commits or rolls back together. A
  * serialization failure or deadlock is retried a bounded number of times with a short jittered
@@ -27,11 +35,18 @@ export class UnitOfWork {
     return this.txHost.tx;
   }
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
+  async run<T>(work: () => Promise<T | Refusal>): Promise<T> {
+    const result = await this.runInContext(work);
+    if (result instanceof Refusal) throw result.error;
+    return result;
+  }
+
+  private runInContext<T>(work: () => Promise<T>): Promise<T> {
     // The transaction reference lives in the CLS context; a worker or a test calling a service
     // directly has none yet, so one is opened for the command.
     if (!this.cls.isActive()) return this.cls.run(() => this.runWithRetry(work));
-    // Inside an open transaction the command joins it; only the outermost one may retry.
+    // Inside an open transaction the command joins it; only the outermost one may retry. (A
+    // refusal inside a joined transaction is thrown by this `run` and so rolls the outer one back.)
     if (this.txHost.isTransactionActive()) return work();
     return this.runWithRetry(work);
   }

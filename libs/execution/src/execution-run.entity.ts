@@ -9,6 +9,9 @@ export interface ExecutionRunRow {
   params: Record<string, unknown>;
   targets: string[];
   fingerprint: string;
+  plan_hash: string;
+  approval_level: number;
+  policy_hash: string | null;
   status: string;
   blocked_reason: string | null;
   requested_by: string;
@@ -26,6 +29,9 @@ export class ExecutionRunEntity {
   @Column({ type: 'jsonb' }) params!: Record<string, unknown>;
   @Column({ type: 'jsonb' }) targets!: string[];
   @Column({ type: 'text' }) fingerprint!: string;
+  @Column({ name: 'plan_hash', type: 'text' }) planHash!: string;
+  @Column({ name: 'approval_level', type: 'smallint' }) approvalLevel!: number;
+  @Column({ name: 'policy_hash', type: 'text', nullable: true }) policyHash!: string | null;
   @Column({ type: 'text' }) status!: string;
   @Column({ name: 'blocked_reason', type: 'text', nullable: true }) blockedReason!: string | null;
   @Column({ name: 'requested_by', type: 'text' }) requestedBy!: string;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventEntity, AuditEventType, AuditService } from '@lib/audit';
-import { AccessService, Permission, Principal } from '@lib/governance';
+import { AccessService, GovernanceException, Permission, PolicyService, Principal } from '@lib/governance';
 import { ExecutionRunRow } from './execution-run.entity';
 import { ExecutionErrorCode, ExecutionException } from './execution.exception';
 import { computeFingerprint, normalizeTargets } from './fingerprint';
@@ -33,6 +33,7 @@ export class ExecutionRunService {
     private readonly uow: UnitOfWork,
     private readonly audit: AuditService,
     private readonly access: AccessService,
+    private readonly policy: PolicyService,
     @Inject(RUN_APPROVAL_GATE) private readonly gate: RunApprovalGate,
   ) {}
 
@@ -45,37 +46,36 @@ export class ExecutionRunService {
     this.access.assertAllowed(principal, Permission.RunCreate, input.projectId);
     const targets = normalizeTargets(input.targets);
     const fingerprint = computeFingerprint({ action: input.action, params: input.params, targets });
+    await this.assertPolicyAllows({ ...input, targets }, fingerprint, ctx);
+    const actionType = this.policy.getActionTypeOrFail(input.action);
+    const policyHash = this.policy.hash;
 
     const outcome = await this.uow.run(async (): Promise<CreateOutcome> => {
       const inserted = await this.uow.query<ExecutionRunRow>(
-        `INSERT INTO execution_runs (project_id, idempotency_key, action, params, targets, fingerprint, status, blocked_reason, requested_by)
-         VALUES ($1, $2, $3, $4, $5, $6, 'BLOCKED', 'approval_pending', $7)
+        `INSERT INTO execution_runs (project_id, idempotency_key, action, params, targets, fingerprint, plan_hash, approval_level, policy_hash,
+                                     status, blocked_reason, requested_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, 'BLOCKED', 'approval_pending', $9)
          ON CONFLICT (project_id, idempotency_key) DO NOTHING
          RETURNING *`,
-        [input.projectId, input.idempotencyKey, input.action, JSON.stringify(input.params), JSON.stringify(targets), fingerprint, ctx.actor.id],
+        [input.projectId, input.idempotencyKey, input.action, JSON.stringify(input.params), JSON.stringify(targets), fingerprint, actionType.approvalLevel, policyHash, ctx.actor.id],
       );
       if (inserted.length === 1) {
-        const run = inserted[0];
-        const approval = await this.gate.open({ executionRunId: run.id, projectId: run.project_id }, ctx);
+        const created = inserted[0];
         await this.audit.record({
           type: AuditEventType.RunCreated,
           ctx,
-          projectId: run.project_id,
-          executionRunId: run.id,
-          data: { action: run.action, fingerprint, idempotency_key: run.idempotency_key, targets, approval_id: approval.id },
+          projectId: created.project_id,
+          executionRunId: created.id,
+          data: { action: created.action, fingerprint, idempotency_key: created.idempotency_key, targets, approval_level: actionType.approvalLevel, policy_hash: policyHash },
         });
-        return { kind: 'created', view: { run, approval } };
+        const opened = await this.gate.open({ run: created, actionType, policyHash }, ctx);
+        return { kind: 'created', view: opened };
       }
-      // The key is taken. ON CONFLICT waited for the other writer to commit, so this read sees it.
-      const existing = await this.findByKeyOrFail(input.projectId, input.idempotencyKey);
+      // The key is taken. ON CONFLICT waited for the other writer to commit, so this read sees
+      // it; the row lock serializes this request's audit event into the run's chain.
+      const existing = await this.findByKeyOrFail(input.projectId, input.idempotencyKey, { lock: true });
       if (existing.fingerprint === fingerprint) {
-        await this.audit.record({
-          type: AuditEventType.RunDedupHit,
-          ctx,
-          projectId: existing.project_id,
-          executionRunId: existing.id,
-          data: { fingerprint },
-        });
+        await this.audit.record({ type: AuditEventType.RunDedupHit, ctx, projectId: existing.project_id, executionRunId: existing.id, data: { fingerprint } });
         return { kind: 'dedup', view: { run: existing, approval: await this.gate.currentFor(existing.id) } };
       }
       await this.audit.record({
@@ -98,16 +98,43 @@ export class ExecutionRunService {
     return { ...outcome.view, dedupHit: outcome.kind === 'dedup' };
   }
 
+  /**
+   * Fail closed: an action the policy does not know, or a target or namespace outside its
+   * allowed scope, is refused with 422. The refusal is audited (and committed) first.
+   */
+  private async assertPolicyAllows(input: CreateRunInput, fingerprint: string, ctx: CommandContext): Promise<void> {
+    try {
+      const actionType = this.policy.getActionTypeOrFail(input.action);
+      this.policy.assertScopeAllowed(actionType, { targets: input.targets, params: input.params });
+    } catch (error) {
+      if (!(error instanceof GovernanceException)) throw error;
+      await this.uow.run(() =>
+        this.audit.record({
+          type: AuditEventType.RunRefusedByPolicy,
+          ctx,
+          projectId: input.projectId,
+          data: { code: error.code, action: input.action, idempotency_key: input.idempotencyKey, fingerprint, ...error.details },
+        }),
+      );
+      throw error;
+    }
+  }
+
   async getById(principal: Principal, executionId: string): Promise<RunView> {
     this.access.assertAllowed(principal, Permission.RunRead);
     const run = await this.getRunOrFail(executionId);
     this.access.assertAllowed(principal, Permission.RunRead, run.project_id);
-    return { run, approval: await this.gate.currentFor(run.id) };
+    return this.freshView(run);
   }
 
   async getByKey(principal: Principal, projectId: string, idempotencyKey: string): Promise<RunView> {
     this.access.assertAllowed(principal, Permission.RunRead, projectId);
-    const run = await this.findByKeyOrFail(projectId, idempotencyKey);
+    return this.freshView(await this.findByKeyOrFail(projectId, idempotencyKey));
+  }
+
+  /** A read that meets an overdue approval expires it first (lazy guard), then reads again. */
+  private async freshView(run: ExecutionRunRow): Promise<RunView> {
+    if (await this.gate.expireIfOverdue(run.id)) run = await this.getRunOrFail(run.id);
     return { run, approval: await this.gate.currentFor(run.id) };
   }
 
@@ -126,9 +153,9 @@ export class ExecutionRunService {
     return rows[0];
   }
 
-  private async findByKeyOrFail(projectId: string, idempotencyKey: string): Promise<ExecutionRunRow> {
+  private async findByKeyOrFail(projectId: string, idempotencyKey: string, options: { lock?: boolean } = {}): Promise<ExecutionRunRow> {
     const rows = await this.uow.query<ExecutionRunRow>(
-      `SELECT * FROM execution_runs WHERE project_id = $1 AND idempotency_key = $2`,
+      `SELECT * FROM execution_runs WHERE project_id = $1 AND idempotency_key = $2${options.lock ? ' FOR UPDATE' : ''}`,
       [projectId, idempotencyKey],
     );
     if (rows.length === 0) throw notFound();

@@ -1,12 +1,28 @@
 import { CommandContext } from '@lib/common';
+import { ActionType } from '@lib/governance';
+import { ExecutionRunRow } from './execution-run.entity';
 
-/** What a run shows of its approval. */
+export interface VoteSummary {
+  readonly principalId: string;
+  readonly decision: string;
+  readonly reason: string | null;
+  readonly at: Date;
+}
+
+/** What a run shows of its current approval lane. */
 export interface ApprovalSummary {
   readonly id: string;
+  readonly lane: number;
   readonly status: string;
   readonly reason: string | null;
   readonly decidedBy: string | null;
   readonly decidedAt: Date | null;
+  readonly planHash: string;
+  readonly policyHash: string | null;
+  readonly requiredApprovals: number;
+  readonly votes: readonly VoteSummary[];
+  readonly expiresAt: Date;
+  readonly deferredUntil: Date | null;
 }
 
 /**
@@ -14,10 +30,15 @@ export interface ApprovalSummary {
  * (and depends on this lib); execution never imports approval, so the two stay acyclic.
  */
 export interface RunApprovalGate {
-  /** Opens the pending approval of a new run, in the caller's transaction. */
-  open(input: { executionRunId: string; projectId: string }, ctx: CommandContext): Promise<ApprovalSummary>;
-  /** The run's current approval. */
+  /**
+   * Opens the first approval lane of a new run, in the caller's transaction. A level-0 action is
+   * approved at once by the system, so the returned run may already be RUN.
+   */
+  open(input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string }, ctx: CommandContext): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary }>;
+  /** The run's current (latest) lane with its votes. */
   currentFor(executionRunId: string): Promise<ApprovalSummary | null>;
+  /** Lazy expiry: expires an overdue lane in its own transaction. True when it did. */
+  expireIfOverdue(executionRunId: string): Promise<boolean>;
 }
 
 export const RUN_APPROVAL_GATE = Symbol('RUN_APPROVAL_GATE');

@@ -3,6 +3,8 @@ import { DomainException } from '@lib/common';
 export enum GovernanceErrorCode {
   Unauthenticated = 'unauthenticated',
   Forbidden = 'forbidden',
+  UnknownAction = 'unknown_action',
+  ScopeNotAllowed = 'scope_not_allowed',
 }
 
 export class GovernanceException extends DomainException<GovernanceErrorCode> {

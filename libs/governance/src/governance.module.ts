@@ -6,11 +6,13 @@ import { ApiKeyEntity } from './api-key.entity';
 import { ApiKeyService } from './api-key.service';
 import { ApiKeysController } from './api-keys.controller';
 import { AuthGuard } from './auth.guard';
+import { GovernanceController } from './governance.controller';
+import { PolicyService } from './policy/policy.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ApiKeyEntity]), AuditModule],
-  controllers: [ApiKeysController],
-  providers: [AccessService, ApiKeyService, AuthGuard],
-  exports: [AccessService, ApiKeyService, AuthGuard],
+  controllers: [ApiKeysController, GovernanceController],
+  providers: [AccessService, ApiKeyService, AuthGuard, PolicyService],
+  exports: [AccessService, ApiKeyService, AuthGuard, PolicyService],
 })
 export class GovernanceModule {}

@@ -6,4 +6,8 @@ export * from './api-key.entity';
 export * from './api-key.service';
 export * from './auth.decorators';
 export * from './auth.guard';
+export * from './policy/action-type';
+export * from './policy/policy-file';
+export * from './policy/scope';
+export * from './policy/policy.service';
 export * from './governance.module';

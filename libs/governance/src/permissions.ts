@@ -15,12 +15,17 @@ export enum Permission {
   RunRead = 'run:read',
   ApprovalDecide = 'approval:decide',
   ApiKeyCreate = 'api_key:create',
+  PolicyRead = 'policy:read',
+  GrantRead = 'grant:read',
+  GrantConsume = 'grant:consume',
+  GrantRevoke = 'grant:revoke',
+  AuditRead = 'audit:read',
 }
 
 export const ALL_PROJECTS = '*';
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  [Role.Requester]: [Permission.RunCreate, Permission.RunRead],
-  [Role.Approver]: [Permission.ApprovalDecide, Permission.RunRead],
+  [Role.Requester]: [Permission.RunCreate, Permission.RunRead, Permission.PolicyRead, Permission.GrantRead, Permission.GrantConsume],
+  [Role.Approver]: [Permission.ApprovalDecide, Permission.RunRead, Permission.PolicyRead, Permission.GrantRead, Permission.GrantRevoke, Permission.AuditRead],
   [Role.Admin]: Object.values(Permission),
 };

@@ -22,6 +22,10 @@ export class Principal {
     return this.permissions.has(permission);
   }
 
+  hasAnyRole(roles: readonly Role[]): boolean {
+    return this.roles.some((role) => roles.includes(role));
+  }
+
   coversProject(projectId: string): boolean {
     return this.projectIds.includes(ALL_PROJECTS) || this.projectIds.includes(projectId);
   }

@@ -29,6 +29,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 401;
     case GovernanceErrorCode.Forbidden:
     case ApprovalErrorCode.SelfApprovalForbidden:
+    case ApprovalErrorCode.NotRequester:
       return 403;
     case RequestErrorCode.RouteNotFound:
     case ExecutionErrorCode.ExecutionNotFound:
@@ -40,7 +41,15 @@ export function httpStatusOf(code: ErrorCode): number {
     case ExecutionErrorCode.IllegalTransition:
     case ApprovalErrorCode.ApprovalAlreadyDecided:
     case ApprovalErrorCode.ApprovalMissing:
+    case ApprovalErrorCode.ApprovalExpired:
+    case ApprovalErrorCode.ApprovalNotDeferred:
+    case ApprovalErrorCode.AlreadyVoted:
+    case ApprovalErrorCode.PlanLocked:
+    case ApprovalErrorCode.ApprovalRequired:
       return 409;
+    case GovernanceErrorCode.UnknownAction:
+    case GovernanceErrorCode.ScopeNotAllowed:
+      return 422;
     case RequestErrorCode.PayloadTooLarge:
       return 413;
     case RequestErrorCode.UnsupportedMediaType:

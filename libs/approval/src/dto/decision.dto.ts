@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsISO8601, IsNotEmpty, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsStorableText } from '@lib/common';
 
 const NOT_BLANK = /\S/;
 
@@ -9,14 +10,27 @@ export class ApproveDto {
   @IsString()
   @Length(1, 2000)
   @Matches(NOT_BLANK)
+  @IsStorableText()
   reason?: string;
 }
 
-export class RejectDto {
-  @ApiProperty({ minLength: 1, maxLength: 2000, description: 'Required: why the run is rejected' })
+export class ReasonDto {
+  @ApiProperty({ minLength: 1, maxLength: 2000, description: 'Required' })
   @IsString()
   @IsNotEmpty()
   @Length(1, 2000)
   @Matches(NOT_BLANK)
+  @IsStorableText()
   reason!: string;
 }
+
+export class RejectDto extends ReasonDto {}
+
+export class DeferDto extends ReasonDto {
+  @ApiPropertyOptional({ format: 'date-time', description: 'Until when the decision is deferred (informational)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  until?: string;
+}
+
+export class ReopenDto extends ApproveDto {}

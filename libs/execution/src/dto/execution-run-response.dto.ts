@@ -4,20 +4,46 @@ import { ApprovalSummary } from '../run-approval-gate';
 import { RunView } from '../execution-run.service';
 import { ApprovalStatus, BlockedReason, RunStatus } from '../run-status';
 
+export class VoteDto {
+  @ApiProperty({ description: 'API key id of the voter' }) principal_id!: string;
+  @ApiProperty({ enum: ['approve', 'reject'] }) decision!: string;
+  @ApiProperty({ nullable: true, type: String }) reason!: string | null;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
 export class ApprovalSummaryDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ description: 'Lane number: 1 for the first approval, +1 for each reopen or plan change' }) lane!: number;
   @ApiProperty({ enum: ApprovalStatus }) status!: string;
   @ApiProperty({ nullable: true, type: String }) reason!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'API key id of the decider' }) decided_by!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'API key id of the decider, or "system"' }) decided_by!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) decided_at!: string | null;
+  @ApiProperty({ description: 'The plan hash this approval is for' }) plan_hash!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Hash of the policy that governed it' }) policy_hash!: string | null;
+  @ApiProperty({ description: 'Quorum' }) required_approvals!: number;
+  @ApiProperty({ description: 'Approving votes so far' }) approvals_received!: number;
+  @ApiProperty({ description: 'Approving votes still needed' }) approvals_needed!: number;
+  @ApiProperty({ type: [VoteDto] }) votes!: VoteDto[];
+  @ApiProperty({ format: 'date-time' }) expires_at!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) deferred_until!: string | null;
 
   static from(approval: ApprovalSummary): ApprovalSummaryDto {
+    const received = approval.votes.filter((vote) => vote.decision === 'approve').length;
     return {
       id: approval.id,
+      lane: approval.lane,
       status: approval.status,
       reason: approval.reason,
       decided_by: approval.decidedBy,
       decided_at: approval.decidedAt ? approval.decidedAt.toISOString() : null,
+      plan_hash: approval.planHash,
+      policy_hash: approval.policyHash,
+      required_approvals: approval.requiredApprovals,
+      approvals_received: received,
+      approvals_needed: approval.status === ApprovalStatus.Pending ? Math.max(0, approval.requiredApprovals - received) : 0,
+      votes: approval.votes.map((vote) => ({ principal_id: vote.principalId, decision: vote.decision, reason: vote.reason, at: vote.at.toISOString() })),
+      expires_at: approval.expiresAt.toISOString(),
+      deferred_until: approval.deferredUntil ? approval.deferredUntil.toISOString() : null,
     };
   }
 }
@@ -31,7 +57,10 @@ export class ExecutionRunResponseDto {
   @ApiProperty({ type: [String], description: 'De-duplicated and sorted' }) targets!: string[];
   @ApiProperty({ enum: RunStatus }) status!: string;
   @ApiProperty({ enum: BlockedReason, nullable: true }) blocked_reason!: string | null;
-  @ApiProperty({ pattern: '^[0-9a-f]{64}$' }) fingerprint!: string;
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$', description: 'Of the create request; decides dedup vs idempotency_conflict' }) fingerprint!: string;
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$', description: 'Of the current plan {action, params, targets}; approvals are bound to it' }) plan_hash!: string;
+  @ApiProperty({ enum: [0, 1, 2, 3] }) approval_level!: number;
+  @ApiProperty({ nullable: true, type: String }) policy_hash!: string | null;
   @ApiPropertyOptional({ description: 'Present on create: true when an identical earlier request is returned' }) dedup_hit?: boolean;
   @ApiProperty({ type: ApprovalSummaryDto, nullable: true }) approval!: ApprovalSummaryDto | null;
   @ApiProperty({ description: 'API key id of the requester' }) requested_by!: string;
@@ -50,6 +79,9 @@ export class ExecutionRunResponseDto {
       status: run.status,
       blocked_reason: run.blocked_reason,
       fingerprint: run.fingerprint,
+      plan_hash: run.plan_hash,
+      approval_level: run.approval_level,
+      policy_hash: run.policy_hash,
       ...(dedupHit === undefined ? {} : { dedup_hit: dedupHit }),
       approval: approval ? ApprovalSummaryDto.from(approval) : null,
       requested_by: run.requested_by,

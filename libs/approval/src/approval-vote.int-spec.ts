@@ -6,13 +6,13 @@ import { ExecutionRunService } from '@lib/execution';
 import { Principal, Role } from '@lib/governance';
 import { openAppContext } from '../../../test/support/app-context';
 import { openTestPool } from '../../../test/support/db';
-import { ApprovalDecisionService } from './approval-decision.service';
+import { ApprovalVoteService } from './approval-vote.service';
 
-describe('ApprovalDecisionService on PostgreSQL', () => {
+describe('ApprovalVoteService on PostgreSQL', () => {
   let app: INestApplicationContext;
   let pool: Pool;
   let runs: ExecutionRunService;
-  let decisions: ApprovalDecisionService;
+  let decisions: ApprovalVoteService;
   const requester = new Principal(randomUUID(), 'requester', [Role.Requester], ['*']);
   const approver = new Principal(randomUUID(), 'approver', [Role.Approver], ['*']);
   const ctx = (principal: Principal): CommandContext => principal.context(`req-${randomUUID()}`);
@@ -21,7 +21,7 @@ describe('ApprovalDecisionService on PostgreSQL', () => {
     app = await openAppContext();
     pool = openTestPool();
     runs = app.get(ExecutionRunService);
-    decisions = app.get(ApprovalDecisionService);
+    decisions = app.get(ApprovalVoteService);
   });
   afterAll(async () => {
     await pool?.end();
@@ -45,7 +45,7 @@ describe('ApprovalDecisionService on PostgreSQL', () => {
       END $$`);
     await pool.query(`CREATE TRIGGER ${trigger} BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION ${trigger}()`);
     try {
-      await expect(decisions.decide(approver, { executionId: run.id, decision: 'approve' }, ctx(approver))).rejects.toThrow(/audit insert refused/);
+      await expect(decisions.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver))).rejects.toThrow(/audit insert refused/);
     } finally {
       await pool.query(`DROP TRIGGER ${trigger} ON audit_events`);
       await pool.query(`DROP FUNCTION ${trigger}()`);
@@ -56,10 +56,10 @@ describe('ApprovalDecisionService on PostgreSQL', () => {
     );
     expect(rows).toEqual([{ run: 'BLOCKED', blocked_reason: 'approval_pending', approval: 'pending', decided_by: null }]);
     const events = await pool.query(`SELECT event_type FROM audit_events WHERE execution_run_id = $1 ORDER BY id`, [run.id]);
-    expect(events.rows.map((row) => row.event_type)).toEqual(['run.created']);
+    expect(events.rows.map((row) => row.event_type)).toEqual(['run.created', 'approval.requested']);
 
     // With the fault gone the same decision goes through.
-    const view = await decisions.decide(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
+    const view = await decisions.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
     expect(view.run.status).toBe('RUN');
   });
 
@@ -87,7 +87,7 @@ describe('ApprovalDecisionService on PostgreSQL', () => {
   it('many concurrent approvals of one run: exactly one transition, the rest conflict', async () => {
     const { run } = await newRun();
     const approvers = Array.from({ length: 8 }, (_, index) => new Principal(randomUUID(), `a${index}`, [Role.Approver], ['*']));
-    const results = await Promise.allSettled(approvers.map((principal) => decisions.decide(principal, { executionId: run.id, decision: 'approve' }, ctx(principal))));
+    const results = await Promise.allSettled(approvers.map((principal) => decisions.vote(principal, { executionId: run.id, decision: 'approve' }, ctx(principal))));
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
     const codes = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected').map((result) => result.reason.code);
     expect(codes).toEqual(Array(7).fill('approval_already_decided'));
@@ -95,6 +95,8 @@ describe('ApprovalDecisionService on PostgreSQL', () => {
     expect(events.rows).toEqual([
       { event_type: 'approval.approved', n: 1 },
       { event_type: 'approval.decision_conflict', n: 7 },
+      { event_type: 'approval.requested', n: 1 },
+      { event_type: 'approval.vote_cast', n: 1 },
       { event_type: 'run.created', n: 1 },
       { event_type: 'run.status_changed', n: 1 },
     ]);

@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { CommandContext } from '@lib/common';
+import { Refusal, UnitOfWork } from '@lib/database';
+import { AuditEventType } from '@lib/audit';
+import { AccessService, Permission, PolicyService, Principal } from '@lib/governance';
+import { ApprovalStatus, BlockedReason, ExecutionRunRow, RunView, StatusMachineService } from '@lib/execution';
+import { ApprovalRow } from './approval.entity';
+import { ApprovalErrorCode, ApprovalException } from './approval.exception';
+import { ApprovalExpiryService } from './approval-expiry.service';
+import { ApprovalLaneService } from './approval-lane.service';
+import { DecisionSupportService } from './decision-support.service';
+
+/**
+ * Deferral parks a pending lane with a reason (the run stays BLOCKED, approval_deferred);
+ * reopening opens a new pending lane with a fresh expiry and no votes. The deferred lane stays
+ * as it was, part of the record.
+ */
+@Injectable()
+export class ApprovalDeferralService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly access: AccessService,
+    private readonly policy: PolicyService,
+    private readonly fsm: StatusMachineService,
+    private readonly lanes: ApprovalLaneService,
+    private readonly expiry: ApprovalExpiryService,
+    private readonly support: DecisionSupportService,
+  ) {}
+
+  async defer(principal: Principal, input: { executionId: string; reason: string; until?: Date }, ctx: CommandContext): Promise<RunView> {
+    this.access.assertAllowed(principal, Permission.ApprovalDecide);
+    await this.expiry.expireIfOverdue(input.executionId, ctx.requestId);
+    return this.uow.run(async (): Promise<RunView | Refusal> => {
+      const target = await this.support.loadLocked(principal, input.executionId, ctx, 'defer');
+      if (target instanceof Refusal) return target;
+      const { run, lane } = target;
+      if (lane.status !== ApprovalStatus.Pending) return this.support.refuseClosedLane(target, ctx, 'defer');
+      const deferred = await this.fsm.transition<ApprovalRow>({
+        axis: 'approval',
+        id: lane.id,
+        from: ApprovalStatus.Pending,
+        to: ApprovalStatus.Deferred,
+        set: { reason: input.reason, decided_by: ctx.actor.id, decided_at: new Date(), deferred_until: input.until ?? null },
+        audit: {
+          type: AuditEventType.ApprovalDeferred,
+          ctx,
+          projectId: run.project_id,
+          executionRunId: run.id,
+          data: { approval_id: lane.id, lane: lane.lane, reason: input.reason, until: input.until?.toISOString() ?? null },
+        },
+      });
+      const moved = await this.fsm.changeBlockedReason<ExecutionRunRow>({
+        runId: run.id,
+        from: BlockedReason.ApprovalPending,
+        to: BlockedReason.ApprovalDeferred,
+        audit: { type: AuditEventType.RunStatusChanged, ctx, projectId: run.project_id, executionRunId: run.id, data: { blocked_reason: BlockedReason.ApprovalDeferred, approval_id: lane.id } },
+      });
+      return { run: moved, approval: await this.lanes.summarize(deferred) };
+    });
+  }
+
+  async reopen(principal: Principal, input: { executionId: string; reason?: string }, ctx: CommandContext): Promise<RunView> {
+    this.access.assertAllowed(principal, Permission.ApprovalDecide);
+    return this.uow.run(async (): Promise<RunView | Refusal> => {
+      const target = await this.support.loadLocked(principal, input.executionId, ctx, 'reopen');
+      if (target instanceof Refusal) return target;
+      const { run, lane, actionType } = target;
+      if (lane.status !== ApprovalStatus.Deferred || run.blocked_reason !== BlockedReason.ApprovalDeferred) {
+        return this.support.refuse(target, ctx, {
+          type: AuditEventType.ApprovalDecisionConflict,
+          error: new ApprovalException(ApprovalErrorCode.ApprovalNotDeferred, `only a deferred approval can be reopened; this one is ${lane.status}`, { approval_status: lane.status }),
+          attempted: 'reopen',
+        });
+      }
+      const opened = await this.lanes.openLane({ run, actionType, policyHash: this.policy.hash, ctx });
+      const moved = await this.fsm.changeBlockedReason<ExecutionRunRow>({
+        runId: run.id,
+        from: BlockedReason.ApprovalDeferred,
+        to: BlockedReason.ApprovalPending,
+        audit: {
+          type: AuditEventType.ApprovalReopened,
+          ctx,
+          projectId: run.project_id,
+          executionRunId: run.id,
+          data: { deferred_approval_id: lane.id, approval_id: opened.id, lane: opened.lane, reason: input.reason ?? null },
+        },
+      });
+      return { run: moved, approval: await this.lanes.summarize(opened) };
+    });
+  }
+}

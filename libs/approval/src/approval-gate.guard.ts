@@ -1,0 +1,46 @@
+import { CanActivate, ExecutionContext, Injectable, Logger, Type } from '@nestjs/common';
+import { ModuleRef, Reflector } from '@nestjs/core';
+import { ApprovalErrorCode, ApprovalException } from './approval.exception';
+import { ApprovalGateService, GateRefusal } from './approval-gate.service';
+import type { RunLocator } from './requires-approved-run.decorator';
+
+export const RUN_LOCATOR_KEY = 'approval:run-locator';
+
+/** Fail closed: no locator, no run, any error while checking: refused. */
+@Injectable()
+export class ApprovalGateGuard implements CanActivate {
+  private readonly logger = new Logger(ApprovalGateGuard.name);
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly moduleRef: ModuleRef,
+    private readonly gate: ApprovalGateService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    let reason: GateRefusal | 'gate_error';
+    let approvalStatus: string | undefined;
+    try {
+      const locatorType = this.reflector.getAllAndOverride<Type<RunLocator> | undefined>(RUN_LOCATOR_KEY, [context.getHandler(), context.getClass()]);
+      if (!locatorType) throw new Error('the approval gate has no run locator for this route');
+      const locator = this.moduleRef.get(locatorType, { strict: false });
+      const request = context.switchToHttp().getRequest<{ params?: Record<string, string | undefined> }>();
+      const executionId = await locator.locate(request.params ?? {});
+      if (!executionId) {
+        reason = 'run_not_found';
+      } else {
+        const decision = await this.gate.check(executionId);
+        if (decision.allowed) return true;
+        reason = decision.reason;
+        approvalStatus = decision.approvalStatus;
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'the approval gate failed while checking; refusing');
+      reason = 'gate_error';
+    }
+    throw new ApprovalException(ApprovalErrorCode.ApprovalRequired, `the run's approval does not allow this (${reason})`, {
+      reason,
+      ...(approvalStatus ? { approval_status: approvalStatus } : {}),
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
+import { UnitOfWork } from '@lib/database';
+import { AuditEventType } from '@lib/audit';
+import { AccessService, Permission, PolicyService, Principal } from '@lib/governance';
+import {
+  ApprovalStatus,
+  BlockedReason,
+  computeFingerprint,
+  ExecutionRunRow,
+  ExecutionRunService,
+  normalizeTargets,
+  RunStatus,
+  RunView,
+  StatusMachineService,
+} from '@lib/execution';
+import { ApprovalErrorCode, ApprovalException } from './approval.exception';
+import { ApprovalLaneService } from './approval-lane.service';
+
+export interface ReplacePlanInput {
+  readonly executionId: string;
+  readonly params: Record<string, unknown>;
+  readonly targets: readonly string[];
+}
+
+/** Statuses in which a run has not started, so its plan may still change. */
+const PLAN_EDITABLE = [RunStatus.Blocked, RunStatus.Run];
+
+/**
+ * Approvals are bound to the plan. Replacing a waiting run's params and targets with a plan of
+ * another hash invalidates its pending or approved lane and opens a new pending one; the run
+ * goes back to BLOCKED / approval_pending. The same plan again changes nothing.
+ */
+@Injectable()
+export class PlanChangeService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly access: AccessService,
+    private readonly policy: PolicyService,
+    private readonly runs: ExecutionRunService,
+    private readonly lanes: ApprovalLaneService,
+    private readonly fsm: StatusMachineService,
+  ) {}
+
+  async replacePlan(principal: Principal, input: ReplacePlanInput, ctx: CommandContext): Promise<RunView & { changed: boolean }> {
+    this.access.assertAllowed(principal, Permission.RunCreate);
+    const targets = normalizeTargets(input.targets);
+    return this.uow.run(async () => {
+      const run = await this.runs.getRunOrFail(input.executionId, { lock: true });
+      this.access.assertAllowed(principal, Permission.RunCreate, run.project_id);
+      if (run.requested_by !== ctx.actor.id) {
+        throw new ApprovalException(ApprovalErrorCode.NotRequester, "only the run's requester may change its plan");
+      }
+      if (!PLAN_EDITABLE.includes(run.status as RunStatus)) {
+        throw new ApprovalException(ApprovalErrorCode.PlanLocked, `a ${run.status} run's plan can no longer change`, { status: run.status });
+      }
+      const actionType = this.policy.getActionTypeOrFail(run.action);
+      this.policy.assertScopeAllowed(actionType, { targets, params: input.params });
+      const planHash = computeFingerprint({ action: run.action, params: input.params, targets });
+      if (planHash === run.plan_hash) return { run, approval: await this.lanes.currentFor(run.id), changed: false };
+
+      const lane = await this.lanes.currentRow(run.id);
+      const deferred = lane?.status === ApprovalStatus.Deferred;
+      const changed = await this.fsm.replacePlan<ExecutionRunRow>({
+        runId: run.id,
+        fromStatus: run.status,
+        fromPlanHash: run.plan_hash,
+        params: input.params,
+        targets,
+        planHash,
+        blockedReason: deferred ? BlockedReason.ApprovalDeferred : BlockedReason.ApprovalPending,
+        audit: {
+          type: AuditEventType.RunPlanChanged,
+          ctx,
+          projectId: run.project_id,
+          executionRunId: run.id,
+          data: { old_plan_hash: run.plan_hash, new_plan_hash: planHash, targets, from: run.status },
+        },
+      });
+      // A deferred lane stays deferred; reopening it later binds the new plan.
+      if (deferred || !lane) return { run: changed, approval: lane ? await this.lanes.summarize(lane) : null, changed: true };
+      if (lane.status === ApprovalStatus.Pending || lane.status === ApprovalStatus.Approved) {
+        await this.fsm.transition({
+          axis: 'approval',
+          id: lane.id,
+          from: lane.status,
+          to: ApprovalStatus.Invalidated,
+          set: lane.status === ApprovalStatus.Pending ? { decided_by: SYSTEM_ACTOR.id, decided_at: new Date() } : {},
+          audit: {
+            type: AuditEventType.ApprovalInvalidated,
+            ctx,
+            projectId: run.project_id,
+            executionRunId: run.id,
+            data: { approval_id: lane.id, lane: lane.lane, was: lane.status, old_plan_hash: run.plan_hash, new_plan_hash: planHash },
+          },
+        });
+      }
+      const opened = await this.lanes.open({ run: changed, actionType, policyHash: this.policy.hash }, ctx);
+      return { ...opened, changed: true };
+    });
+  }
+}

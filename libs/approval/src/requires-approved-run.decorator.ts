@@ -1,0 +1,18 @@
+import { applyDecorators, SetMetadata, Type, UseGuards } from '@nestjs/common';
+import { ApprovalGateGuard, RUN_LOCATOR_KEY } from './approval-gate.guard';
+
+/** Finds the run a request acts on (from its route parameters, or through a grant, ...). */
+export interface RunLocator {
+  /** The execution run id, or null when the request names nothing that exists. */
+  locate(params: Record<string, string | undefined>): Promise<string | null>;
+}
+
+
+/**
+ * Puts the approval gate in front of a route: the request passes only if the run it acts on
+ * has an approved, unexpired approval of its current plan. `locator` is a provider that finds
+ * that run; anything else, including an error while checking, is refused (409 approval_required).
+ */
+export function RequiresApprovedRun(locator: Type<RunLocator>): MethodDecorator & ClassDecorator {
+  return applyDecorators(SetMetadata(RUN_LOCATOR_KEY, locator), UseGuards(ApprovalGateGuard));
+}

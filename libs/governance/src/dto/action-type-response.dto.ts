@@ -1,0 +1,40 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Role } from '../permissions';
+import { ActionType } from '../policy/action-type';
+
+export class AllowedScopesDto {
+  @ApiProperty({ type: [String], description: 'Glob patterns (`*`) every target must match' }) targets!: string[];
+  @ApiPropertyOptional({ type: [String], description: 'Allowed values of params.namespace' }) namespaces?: string[];
+}
+
+export class ActionTypeDto {
+  @ApiProperty() code!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty({ enum: [0, 1, 2, 3] }) approval_level!: number;
+  @ApiProperty({ description: 'Quorum: distinct approvers needed (the requester never counts)' }) required_approvals!: number;
+  @ApiProperty({ enum: Role, isArray: true }) approver_roles!: Role[];
+  @ApiProperty() approval_ttl_seconds!: number;
+  @ApiProperty({ type: AllowedScopesDto }) allowed_scopes!: AllowedScopesDto;
+  @ApiProperty({ description: 'Approval mints a single-use build authorization' }) mints_grant!: boolean;
+
+  static from(actionType: ActionType): ActionTypeDto {
+    return {
+      code: actionType.code,
+      description: actionType.description,
+      approval_level: actionType.approvalLevel,
+      required_approvals: actionType.requiredApprovals,
+      approver_roles: [...actionType.approverRoles],
+      approval_ttl_seconds: actionType.approvalTtlSeconds,
+      allowed_scopes: {
+        targets: [...actionType.allowedScopes.targets],
+        ...(actionType.allowedScopes.namespaces ? { namespaces: [...actionType.allowedScopes.namespaces] } : {}),
+      },
+      mints_grant: actionType.mintsGrant,
+    };
+  }
+}
+
+export class ActionTypesResponseDto {
+  @ApiProperty({ description: 'SHA-256 of the canonical JSON of the policy file' }) policy_hash!: string;
+  @ApiProperty({ type: [ActionTypeDto] }) action_types!: ActionTypeDto[];
+}

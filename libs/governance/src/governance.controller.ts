@@ -1,0 +1,23 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '@lib/common';
+import { RequirePermission } from './auth.decorators';
+import { ActionTypeDto, ActionTypesResponseDto } from './dto/action-type-response.dto';
+import { Permission } from './permissions';
+import { PolicyService } from './policy/policy.service';
+
+@ApiTags('governance')
+@ApiBearerAuth()
+@Controller('api/v1/governance')
+export class GovernanceController {
+  constructor(private readonly policy: PolicyService) {}
+
+  @Get('action-types')
+  @RequirePermission(Permission.PolicyRead)
+  @ApiOperation({ summary: 'The action types of the loaded policy' })
+  @ApiOkResponse({ type: ActionTypesResponseDto })
+  @ApiErrors({ 401: ['unauthenticated'], 403: ['forbidden'] })
+  listActionTypes(): ActionTypesResponseDto {
+    return { policy_hash: this.policy.hash, action_types: this.policy.list().map((actionType) => ActionTypeDto.from(actionType)) };
+  }
+}

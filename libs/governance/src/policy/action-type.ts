@@ -1,0 +1,41 @@
+import { Role } from '../permissions';
+
+/**
+ * Glossary
+ * - action type: the policy for one `action` code: how it is approved, by whom, for how long,
+ *   and on which targets it may act.
+ * - approval level: 0 read-only (approved by the system at once), 1 one confirmation,
+ *   2 plan review (the approval is bound to the plan hash), 3 step by step (enforced per step
+ *   at execution).
+ * - quorum: `required_approvals` distinct approvers, none of them the requester; one rejection vetoes.
+ * - policy hash: SHA-256 of the canonical JSON of the whole policy file, recorded on every
+ *   approval it governed.
+ */
+export type ApprovalLevel = 0 | 1 | 2 | 3;
+
+export interface AllowedScopes {
+  /** Glob patterns (`*` matches any run of characters) a run's targets must each match. */
+  readonly targets: readonly string[];
+  /** When present, `params.namespace` must be one of these. */
+  readonly namespaces?: readonly string[];
+}
+
+export interface ActionType {
+  readonly code: string;
+  readonly description: string;
+  readonly approvalLevel: ApprovalLevel;
+  readonly requiredApprovals: number;
+  readonly approverRoles: readonly Role[];
+  readonly approvalTtlSeconds: number;
+  readonly allowedScopes: AllowedScopes;
+  readonly mintsGrant: boolean;
+}
+
+export interface Policy {
+  readonly version: number;
+  readonly actionTypes: readonly ActionType[];
+  /** SHA-256 of the canonical JSON of `document`. */
+  readonly hash: string;
+  /** The policy file as written. */
+  readonly document: Record<string, unknown>;
+}

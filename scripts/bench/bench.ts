@@ -1,0 +1,102 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createRun, mintRequesterKey } from './api-client';
+import { ApiServer, startApiServer } from './api-server';
+import { BenchConfig, readBenchConfig } from './bench-config';
+import { openBenchDatabase } from './bench-database';
+import { CleanupStack } from './cleanup-stack';
+import { measureFloor } from './floor';
+import { runScenario, ScenarioResult } from './load-scenario';
+import { BenchReport, hasProblems, renderJson, renderReport } from './report';
+import { RssSampler } from './rss-sampler';
+import { createScenario, dedupScenario, getScenario } from './scenarios';
+
+/**
+ * `npm run bench`: the API (a child process, on a fresh database) under three loads — create,
+ * dedup, get — then the same create transaction straight through `pg` as the floor. Prints a
+ * table, then one JSON line. Progress goes to stderr so stdout holds only the results.
+ */
+
+// Compiled to dist/scripts/bench/bench.js.
+const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+
+async function main(): Promise<void> {
+  const config = readBenchConfig(process.env);
+  assertBuilt();
+  const cleanup = new CleanupStack();
+  onInterrupt(cleanup);
+  try {
+    const report = await measure(config, cleanup);
+    process.stdout.write(renderReport(report));
+    process.stdout.write(renderJson(report));
+    if (hasProblems(report)) process.exitCode = 1;
+  } finally {
+    progress('cleaning up');
+    await cleanup.runAll(progress);
+  }
+}
+
+async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<BenchReport> {
+  progress(process.env.DATABASE_URL ? 'creating a database on DATABASE_URL' : 'starting an embedded PostgreSQL');
+  const database = await openBenchDatabase(process.env, cleanup);
+  progress('starting the API');
+  const api = await startApiServer({ repoRoot: REPO_ROOT, databaseUrl: database.url });
+  cleanup.defer('stop the API', () => api.stop());
+  progress(`API pid ${api.pid} at ${api.baseUrl}, log in ${api.logFile}`);
+  const rss = new RssSampler(api.pid);
+  cleanup.defer('stop sampling RSS', async () => rss.stop());
+
+  const tag = `bench-${randomBytes(4).toString('hex')}`;
+  const requester = await mintRequesterKey(api.baseUrl, api.adminKey);
+  const scenarios = await runApiScenarios({ api, config, key: requester.key, tag });
+
+  progress(`floor: the create transaction through pg, ${config.connections} loops, ${config.durationS} s`);
+  const floor = await measureFloor({ url: database.url, concurrency: config.connections, durationS: config.durationS, actor: requester.id, keyPrefix: `${tag}-floor` });
+  rss.stop();
+  return { scenarios, floor, peakRssMb: rss.peakMb, connections: config.connections, durationS: config.durationS };
+}
+
+async function runApiScenarios(input: { api: ApiServer; config: BenchConfig; key: string; tag: string }): Promise<ScenarioResult[]> {
+  const { api, config, key, tag } = input;
+  // The dedup scenario repeats this run's key; the get scenario reads this run.
+  const dedupKey = `${tag}-dedup`;
+  const executionId = await createRun({ baseUrl: api.baseUrl, key, idempotencyKey: dedupKey });
+  const specs = [
+    createScenario({ key, keyPrefix: `${tag}-create` }),
+    dedupScenario({ key, idempotencyKey: dedupKey }),
+    getScenario({ key, executionId }),
+  ];
+  const load = { baseUrl: api.baseUrl, connections: config.connections, durationS: config.durationS, warmupS: config.warmupS, apiPid: api.pid };
+  const results: ScenarioResult[] = [];
+  for (const spec of specs) {
+    progress(`${spec.name}: ${config.warmupS} s warm-up, then ${config.durationS} s measured`);
+    results.push(await runScenario(spec, load));
+  }
+  return results;
+}
+
+function assertBuilt(): void {
+  const main = resolve(REPO_ROOT, 'dist/apps/api/src/main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (npm run bench does)`);
+}
+
+/** Ctrl-C still stops the API and the database and removes the temp directories. */
+function onInterrupt(cleanup: CleanupStack): void {
+  const stop = (signal: NodeJS.Signals): void => {
+    progress(`${signal}: cleaning up`);
+    void cleanup.runAll(progress).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function progress(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});

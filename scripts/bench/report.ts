@@ -1,0 +1,113 @@
+import { FloorResult } from './floor';
+import { ScenarioResult } from './load-scenario';
+
+export interface BenchReport {
+  readonly scenarios: readonly ScenarioResult[];
+  readonly floor: FloorResult;
+  readonly peakRssMb: number;
+  readonly connections: number;
+  readonly durationS: number;
+}
+
+const TARGET_CREATE_SHARE_OF_FLOOR = 0.5;
+const TARGET_P99_MS = 50;
+const TARGET_PEAK_RSS_MB = 200;
+
+/** The human-readable part: the table, anything that went wrong, and the targets. */
+export function renderReport(report: BenchReport): string {
+  const lines = [
+    `API scenarios: ${report.connections} connections, ${report.durationS} s each`,
+    '',
+    ...renderTable(report.scenarios),
+    '',
+    `floor_create_tps   ${fmt(report.floor.tps)}   (pg, ${report.connections} loops, ${report.floor.committed} committed, ${report.floor.failed} failed)`,
+    `create_vs_floor    ${fmt(createVsFloor(report))}`,
+    `peak_rss_mb        ${fmt(report.peakRssMb)}`,
+    '',
+    ...renderProblems(report),
+    'targets',
+    ...renderTargets(report),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The machine-readable part: one JSON object, meant to be the last line of stdout. */
+export function renderJson(report: BenchReport): string {
+  const scenario = (name: string): Record<string, number> => {
+    const found = report.scenarios.find((result) => result.name === name);
+    if (!found) return {};
+    return { rps: round2(found.rps), p50_ms: round2(found.p50Ms), p95_ms: round2(found.p95Ms), p99_ms: round2(found.p99Ms) };
+  };
+  return `${JSON.stringify({
+    create: scenario('create'),
+    dedup: scenario('dedup'),
+    get: scenario('get'),
+    floor_create_tps: round2(report.floor.tps),
+    create_vs_floor: round2(createVsFloor(report)),
+    peak_rss_mb: round2(report.peakRssMb),
+  })}\n`;
+}
+
+/** True when some response or transaction was not the expected one: the numbers then measure something else. */
+export function hasProblems(report: BenchReport): boolean {
+  return report.floor.failed > 0 || report.scenarios.some((result) => problemsOf(result).length > 0);
+}
+
+function renderTable(scenarios: readonly ScenarioResult[]): string[] {
+  const header = ['scenario', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'non-2xx', 'errors', 'API CPU'];
+  const rows = scenarios.map((result) => [
+    result.name,
+    fmt(result.rps),
+    fmt(result.p50Ms),
+    fmt(result.p95Ms),
+    fmt(result.p99Ms),
+    String(result.non2xx),
+    String(result.errors),
+    result.apiCpuCores === null ? 'n/a' : `${fmt(result.apiCpuCores)} cores`,
+  ]);
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
+  const line = (cells: string[]): string => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)];
+}
+
+function renderProblems(report: BenchReport): string[] {
+  const lines = report.scenarios.flatMap((result) => problemsOf(result).map((problem) => `!! ${result.name}: ${problem}`));
+  if (report.floor.failed > 0) lines.push(`!! floor: ${report.floor.failed} transactions failed (first: ${report.floor.firstError ?? 'unknown'})`);
+  return lines.length === 0 ? [] : ['PROBLEMS (these results are not a clean measurement)', ...lines, ''];
+}
+
+function problemsOf(result: ScenarioResult): string[] {
+  const problems: string[] = [];
+  if (result.non2xx > 0 || result.unexpectedStatus > 0) {
+    const byStatus = Object.entries(result.statusCounts).filter(([code]) => code !== String(result.expectedStatus)).map(([code, count]) => `${code}: ${count}`);
+    problems.push(`${result.unexpectedStatus} of ${result.responses} responses were not ${result.expectedStatus} (${byStatus.join(', ')}); non-2xx: ${result.non2xx}`);
+  }
+  if (result.errors > 0) problems.push(`${result.errors} request errors, ${result.timeouts} of them timeouts`);
+  if (result.mismatches > 0) problems.push(`${result.mismatches} response bodies were not the expected ones`);
+  if (result.responses === 0) problems.push('no responses at all');
+  return problems;
+}
+
+function renderTargets(report: BenchReport): string[] {
+  const ratio = createVsFloor(report);
+  const targets: [string, boolean, string][] = [
+    [`create >= ${TARGET_CREATE_SHARE_OF_FLOOR * 100}% of floor`, ratio >= TARGET_CREATE_SHARE_OF_FLOOR, `${fmt(ratio * 100)}%`],
+    ...report.scenarios.map((result): [string, boolean, string] => [`p99 < ${TARGET_P99_MS} ms (${result.name})`, result.p99Ms < TARGET_P99_MS, `${fmt(result.p99Ms)} ms`]),
+    [`peak RSS < ${TARGET_PEAK_RSS_MB} MB`, report.peakRssMb < TARGET_PEAK_RSS_MB, `${fmt(report.peakRssMb)} MB`],
+  ];
+  const width = Math.max(...targets.map(([label]) => label.length));
+  return targets.map(([label, met, value]) => `  ${label.padEnd(width)}  ${(met ? 'met' : 'NOT MET').padEnd(7)}  ${value}`);
+}
+
+function createVsFloor(report: BenchReport): number {
+  const create = report.scenarios.find((result) => result.name === 'create');
+  return create && report.floor.tps > 0 ? create.rps / report.floor.tps : Number.NaN;
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function fmt(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(2) : 'n/a';
+}
