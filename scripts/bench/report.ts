@@ -4,6 +4,8 @@ import { ScenarioResult } from './load-scenario';
 export interface BenchReport {
   readonly scenarios: readonly ScenarioResult[];
   readonly floor: FloorResult;
+  /** Where the floor's writes differ from the API's create path; empty when they match. */
+  readonly floorDrift: readonly string[];
   readonly peakRssMb: number;
   readonly connections: number;
   readonly durationS: number;
@@ -50,7 +52,7 @@ export function renderJson(report: BenchReport): string {
 
 /** True when some response or transaction was not the expected one: the numbers then measure something else. */
 export function hasProblems(report: BenchReport): boolean {
-  return report.floor.failed > 0 || report.scenarios.some((result) => problemsOf(result).length > 0);
+  return report.floor.failed > 0 || report.floorDrift.length > 0 || report.scenarios.some((result) => problemsOf(result).length > 0);
 }
 
 function renderTable(scenarios: readonly ScenarioResult[]): string[] {
@@ -73,6 +75,7 @@ function renderTable(scenarios: readonly ScenarioResult[]): string[] {
 function renderProblems(report: BenchReport): string[] {
   const lines = report.scenarios.flatMap((result) => problemsOf(result).map((problem) => `!! ${result.name}: ${problem}`));
   if (report.floor.failed > 0) lines.push(`!! floor: ${report.floor.failed} transactions failed (first: ${report.floor.firstError ?? 'unknown'})`);
+  for (const drift of report.floorDrift) lines.push(`!! floor does not mirror the API's create path (update scripts/bench/floor-create-path.ts): ${drift}`);
   return lines.length === 0 ? [] : ['PROBLEMS (these results are not a clean measurement)', ...lines, ''];
 }
 

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
@@ -7,6 +7,8 @@ import { AuditModule } from '@lib/audit';
 import { AuthGuard, GovernanceModule } from '@lib/governance';
 import { ExecutionModule } from '@lib/execution';
 import { ApprovalModule } from '@lib/approval';
+import { GrantsModule } from '@lib/grants';
+import { SweeperModule } from '@lib/sweeper';
 import { BootstrapAdminService } from './bootstrap-admin.service';
 import { HealthController } from './health.controller';
 import { loggerOptions } from './logger.options';
@@ -20,8 +22,14 @@ import { loggerOptions } from './logger.options';
     GovernanceModule,
     ExecutionModule,
     ApprovalModule,
+    GrantsModule,
   ],
   controllers: [HealthController],
   providers: [BootstrapAdminService, { provide: APP_GUARD, useExisting: AuthGuard }],
 })
-export class AppModule {}
+export class AppModule {
+  /** With `withSweeper`, the worker's sweeper runs in this process too (the embedded default of npm start). */
+  static register(options: { withSweeper?: boolean } = {}): DynamicModule {
+    return { module: AppModule, imports: options.withSweeper ? [SweeperModule] : [] };
+  }
+}

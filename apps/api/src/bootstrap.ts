@@ -16,6 +16,8 @@ export interface ApiAppOptions {
   readonly logger?: boolean;
   /** Build the module graph without instantiating providers (no database): enough for the OpenAPI document. */
   readonly preview?: boolean;
+  /** Run the worker's sweeper in this process. */
+  readonly withSweeper?: boolean;
 }
 
 export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
@@ -26,7 +28,7 @@ export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFas
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ withSweeper: options.withSweeper }), adapter, {
     bufferLogs: true,
     // The JSON parser is installed below, so its errors keep their own codes.
     bodyParser: false,

@@ -61,17 +61,24 @@ export interface BrokenLink {
   found: string;
 }
 
+/** Checks one event against the hash its predecessor ended with. */
+export function checkLink(event: StoredChainEvent, expectedPrev: string): BrokenLink | null {
+  if (event.prev_hash !== expectedPrev) {
+    return { chain_key: event.chain_key, event_id: event.event_id, id: event.id, problem: 'prev_hash_mismatch', expected: expectedPrev, found: event.prev_hash };
+  }
+  const recomputed = linkHash(event.prev_hash, event);
+  if (recomputed !== event.hash) {
+    return { chain_key: event.chain_key, event_id: event.event_id, id: event.id, problem: 'hash_mismatch', expected: recomputed, found: event.hash };
+  }
+  return null;
+}
+
 /** Walks one chain (oldest first) and returns its first broken link, or null. */
 export function findBrokenLink(events: readonly StoredChainEvent[]): BrokenLink | null {
   let expectedPrev = GENESIS_HASH;
   for (const event of events) {
-    if (event.prev_hash !== expectedPrev) {
-      return { chain_key: event.chain_key, event_id: event.event_id, id: event.id, problem: 'prev_hash_mismatch', expected: expectedPrev, found: event.prev_hash };
-    }
-    const recomputed = linkHash(event.prev_hash, event);
-    if (recomputed !== event.hash) {
-      return { chain_key: event.chain_key, event_id: event.event_id, id: event.id, problem: 'hash_mismatch', expected: recomputed, found: event.hash };
-    }
+    const broken = checkLink(event, expectedPrev);
+    if (broken) return broken;
     expectedPrev = event.hash;
   }
   return null;

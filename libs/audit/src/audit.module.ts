@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditEventEntity } from './audit-event.entity';
+import { AuditQueryService } from './audit-query.service';
 import { AuditService } from './audit.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEventEntity])],
-  providers: [AuditService],
-  exports: [AuditService],
+  providers: [AuditService, AuditQueryService],
+  exports: [AuditService, AuditQueryService],
 })
 export class AuditModule {}

@@ -1,4 +1,7 @@
 export * from './audit-event-type';
 export * from './audit-event.entity';
+export * from './audit-chain';
 export * from './audit.service';
+export * from './audit-query.service';
 export * from './audit.module';
+export * from './dto/audit-event.dto';

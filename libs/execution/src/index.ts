@@ -6,5 +6,6 @@ export * from './run-approval-gate';
 export * from './status-machine.service';
 export * from './execution-run.service';
 export * from './execution-id.pipe';
+export * from './handler-outcome';
 export * from './dto/execution-run-response.dto';
 export * from './execution.module';

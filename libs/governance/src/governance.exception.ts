@@ -5,6 +5,7 @@ export enum GovernanceErrorCode {
   Forbidden = 'forbidden',
   UnknownAction = 'unknown_action',
   ScopeNotAllowed = 'scope_not_allowed',
+  AuditChainNotFound = 'audit_chain_not_found',
 }
 
 export class GovernanceException extends DomainException<GovernanceErrorCode> {

@@ -8,11 +8,13 @@ import { ApiKeysController } from './api-keys.controller';
 import { AuthGuard } from './auth.guard';
 import { GovernanceController } from './governance.controller';
 import { PolicyService } from './policy/policy.service';
+import { AuditController } from './audit-trail/audit.controller';
+import { AuditTrailService } from './audit-trail/audit-trail.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ApiKeyEntity]), AuditModule],
-  controllers: [ApiKeysController, GovernanceController],
-  providers: [AccessService, ApiKeyService, AuthGuard, PolicyService],
+  controllers: [ApiKeysController, GovernanceController, AuditController],
+  providers: [AccessService, ApiKeyService, AuthGuard, PolicyService, AuditTrailService],
   exports: [AccessService, ApiKeyService, AuthGuard, PolicyService],
 })
 export class GovernanceModule {}

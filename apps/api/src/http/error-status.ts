@@ -2,9 +2,10 @@ import { assertUnreachable } from '@lib/common';
 import { ApprovalErrorCode } from '@lib/approval';
 import { ExecutionErrorCode } from '@lib/execution';
 import { GovernanceErrorCode } from '@lib/governance';
+import { GrantErrorCode } from '@lib/grants';
 import { RequestErrorCode } from './request-error';
 
-export type ErrorCode = RequestErrorCode | GovernanceErrorCode | ExecutionErrorCode | ApprovalErrorCode;
+export type ErrorCode = RequestErrorCode | GovernanceErrorCode | ExecutionErrorCode | ApprovalErrorCode | GrantErrorCode;
 
 /** Every error code's HTTP status. A code added to an enum and not mapped here fails to compile. */
 export function httpStatusOf(code: ErrorCode): number {
@@ -24,6 +25,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ExecutionErrorCode.IdempotencyKeyMismatch:
     case ExecutionErrorCode.IdempotencyKeyMissing:
     case ExecutionErrorCode.InvalidIdempotencyKey:
+    case GrantErrorCode.InvalidAuthCode:
       return 400;
     case GovernanceErrorCode.Unauthenticated:
       return 401;
@@ -33,6 +35,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 403;
     case RequestErrorCode.RouteNotFound:
     case ExecutionErrorCode.ExecutionNotFound:
+    case GrantErrorCode.GrantNotFound:
+    case GovernanceErrorCode.AuditChainNotFound:
       return 404;
     case RequestErrorCode.MethodNotAllowed:
       return 405;
@@ -46,6 +50,9 @@ export function httpStatusOf(code: ErrorCode): number {
     case ApprovalErrorCode.AlreadyVoted:
     case ApprovalErrorCode.PlanLocked:
     case ApprovalErrorCode.ApprovalRequired:
+    case GrantErrorCode.GrantAlreadyConsumed:
+    case GrantErrorCode.GrantExpired:
+    case GrantErrorCode.GrantRevoked:
       return 409;
     case GovernanceErrorCode.UnknownAction:
     case GovernanceErrorCode.ScopeNotAllowed:

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { AuditEventEntity } from '@lib/audit';
+import { AuditEventDto } from '@lib/audit';
 import { ApprovalSummary } from '../run-approval-gate';
 import { RunView } from '../execution-run.service';
 import { ApprovalStatus, BlockedReason, RunStatus } from '../run-status';
@@ -87,32 +87,6 @@ export class ExecutionRunResponseDto {
       requested_by: run.requested_by,
       created_at: run.created_at.toISOString(),
       updated_at: run.updated_at.toISOString(),
-    };
-  }
-}
-
-export class AuditEventDto {
-  @ApiProperty({ description: 'Position in the global audit log' }) id!: string;
-  @ApiProperty({ format: 'uuid' }) event_id!: string;
-  @ApiProperty({ example: 'run.created' }) type!: string;
-  @ApiProperty({ description: 'API key id, or "system"' }) actor!: string;
-  @ApiProperty({ nullable: true, type: String }) request_id!: string | null;
-  @ApiProperty({ nullable: true, type: String }) project_id!: string | null;
-  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) execution_id!: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: true }) data!: Record<string, unknown>;
-  @ApiProperty({ format: 'date-time' }) occurred_at!: string;
-
-  static from(event: AuditEventEntity): AuditEventDto {
-    return {
-      id: event.id,
-      event_id: event.eventId,
-      type: event.eventType,
-      actor: event.actor,
-      request_id: event.requestId,
-      project_id: event.projectId,
-      execution_id: event.executionRunId,
-      data: event.data,
-      occurred_at: new Date(event.occurredAt).toISOString(),
     };
   }
 }

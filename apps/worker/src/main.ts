@@ -1,0 +1,31 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import pino from 'pino';
+import { runMigrations } from '@lib/database';
+import { WorkerModule } from './worker.module';
+
+const log = pino({ name: 'control-plane-worker' });
+
+/** `npm run worker`: the sweeper as its own process, against DATABASE_URL. Several may run at once. */
+async function main(): Promise<void> {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL must be set for a separate worker (npm start runs one beside the API on the embedded database)');
+  await runMigrations(url);
+  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  await app.init();
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'worker shutting down');
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  log.info('worker running');
+}
+
+main().catch((error: unknown) => {
+  log.fatal({ err: error }, 'worker failed to start');
+  process.exit(1);
+});

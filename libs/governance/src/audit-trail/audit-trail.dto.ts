@@ -1,0 +1,56 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { AuditEventDto } from '@lib/audit';
+import { IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+
+export class AuditEventsQueryDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Matches(/^[A-Za-z0-9._:-]{1,128}$/) project_id?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() execution_id?: string;
+  @ApiPropertyOptional({ example: 'approval.approved' }) @IsOptional() @IsString() @Matches(/^[a-z_]+(\.[a-z_]+)+$/) type?: string;
+  @ApiPropertyOptional({ description: 'API key id, or "system"' }) @IsOptional() @IsString() @Length(1, 128) actor?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'occurred_at >= from' }) @IsOptional() @IsISO8601({ strict: true }) from?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'occurred_at < to' }) @IsOptional() @IsISO8601({ strict: true }) to?: string;
+  @ApiPropertyOptional({ description: 'Keyset cursor: the next_after of the previous page' }) @IsOptional() @IsString() @Matches(/^[0-9]{1,19}$/) after?: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+export class VerifyQueryDto {
+  @ApiProperty({ format: 'uuid' }) @IsUUID() execution_id!: string;
+}
+
+export class BrokenLinkDto {
+  @ApiProperty() chain_key!: string;
+  @ApiProperty({ description: 'Position of the first bad event' }) id!: string;
+  @ApiProperty() event_id!: string;
+  @ApiProperty({ enum: ['prev_hash_mismatch', 'hash_mismatch'] }) problem!: string;
+  @ApiProperty() expected!: string;
+  @ApiProperty() found!: string;
+}
+
+export class VerifyResponseDto {
+  @ApiProperty() ok!: boolean;
+  @ApiProperty() chains!: number;
+  @ApiProperty() events!: number;
+  @ApiProperty({ description: 'Events from before the chain existed (no hash)' }) unchained!: number;
+  @ApiProperty({ type: BrokenLinkDto, nullable: true }) first_broken_link!: BrokenLinkDto | null;
+}
+
+export class LifecycleCountersDto {
+  @ApiProperty() requested!: number;
+  @ApiProperty() approved!: number;
+  @ApiProperty() rejected!: number;
+  @ApiProperty() deferred!: number;
+  @ApiProperty() expired!: number;
+  @ApiProperty() invalidated!: number;
+}
+
+export class AuditEventsPageDto {
+  @ApiProperty({ type: [AuditEventDto], description: 'Oldest first' }) events!: AuditEventDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `after` for the next page; null on the last page' }) next_after!: string | null;
+}

@@ -1,0 +1,57 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '@lib/common';
+import { AuditEventDto } from '@lib/audit';
+import { CurrentPrincipal, RequirePermission } from '../auth.decorators';
+import { Permission } from '../permissions';
+import { Principal } from '../principal';
+import { AuditEventsPageDto, AuditEventsQueryDto, LifecycleCountersDto, VerifyQueryDto, VerifyResponseDto } from './audit-trail.dto';
+import { AuditTrailService } from './audit-trail.service';
+
+const DEFAULT_PAGE = 100;
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('api/v1')
+export class AuditController {
+  constructor(private readonly trail: AuditTrailService) {}
+
+  @Get('audit/events')
+  @RequirePermission(Permission.AuditRead)
+  @ApiOperation({ summary: 'Audit events filtered by project, run, type, actor and time; keyset pages, oldest first' })
+  @ApiOkResponse({ type: AuditEventsPageDto })
+  @ApiErrors({ 400: ['invalid_type', 'invalid_format', 'invalid_value', 'unknown_field'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['audit_chain_not_found'] })
+  async events(@CurrentPrincipal() principal: Principal, @Query() query: AuditEventsQueryDto): Promise<AuditEventsPageDto> {
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const events = await this.trail.list(principal, {
+      projectId: query.project_id,
+      executionRunId: query.execution_id,
+      type: query.type,
+      actor: query.actor,
+      from: query.from === undefined ? undefined : new Date(query.from),
+      to: query.to === undefined ? undefined : new Date(query.to),
+      after: query.after,
+      limit,
+    });
+    return { events: events.map((event) => AuditEventDto.from(event)), next_after: events.length === limit ? events[events.length - 1].id : null };
+  }
+
+  @Get('audit/verify')
+  @RequirePermission(Permission.AuditRead)
+  @ApiOperation({ summary: "Recompute a run's audit hash chain and report the first broken link" })
+  @ApiOkResponse({ type: VerifyResponseDto })
+  @ApiErrors({ 400: ['missing_field', 'invalid_format'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['audit_chain_not_found'] })
+  async verify(@CurrentPrincipal() principal: Principal, @Query() query: VerifyQueryDto): Promise<VerifyResponseDto> {
+    const report = await this.trail.verifyRun(principal, query.execution_id.toLowerCase());
+    return { ok: report.broken === null, chains: report.chains, events: report.events, unchained: report.unchained, first_broken_link: report.broken };
+  }
+
+  @Get('governance/metrics')
+  @RequirePermission(Permission.AuditRead)
+  @ApiOperation({ summary: 'Approval lifecycle counters (requested, approved, rejected, deferred, expired, invalidated), from the audit trail' })
+  @ApiOkResponse({ type: LifecycleCountersDto })
+  @ApiErrors({ 401: ['unauthenticated'], 403: ['forbidden'] })
+  async metrics(@CurrentPrincipal() principal: Principal): Promise<LifecycleCountersDto> {
+    return (await this.trail.counters(principal)) as unknown as LifecycleCountersDto;
+  }
+}

@@ -1,0 +1,58 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, CommandContext } from '@lib/common';
+import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
+import { RequiresApprovedRun } from '@lib/approval';
+import { ParseAuthCodePipe } from './auth-code.pipe';
+import { GrantResponseDto } from './dto/grant-response.dto';
+import { RevokeGrantDto } from './dto/revoke-grant.dto';
+import { GrantRunLocator } from './grant-run.locator';
+import { GrantService } from './grant.service';
+
+const AUTH = { 401: ['unauthenticated'], 403: ['forbidden'], 404: ['grant_not_found'] };
+
+@ApiTags('grants')
+@ApiBearerAuth()
+@Controller('api/v1/grants')
+export class GrantsController {
+  constructor(private readonly grants: GrantService) {}
+
+  @Get(':auth_code')
+  @RequirePermission(Permission.GrantRead)
+  @ApiOperation({ summary: 'Read a build authorization' })
+  @ApiOkResponse({ type: GrantResponseDto })
+  @ApiErrors({ 400: ['invalid_auth_code'], ...AUTH })
+  async get(@CurrentPrincipal() principal: Principal, @Param('auth_code', ParseAuthCodePipe) authCode: string): Promise<GrantResponseDto> {
+    return GrantResponseDto.from(await this.grants.get(principal, authCode));
+  }
+
+  @Post(':auth_code/consume')
+  @HttpCode(200)
+  @RequirePermission(Permission.GrantConsume)
+  @RequiresApprovedRun(GrantRunLocator)
+  @ApiOperation({ summary: "Use the grant, once. Guarded by the approval gate: the run's approval must still be approved, unexpired and for its plan." })
+  @ApiOkResponse({ type: GrantResponseDto })
+  @ApiErrors({ 400: ['invalid_auth_code'], ...AUTH, 409: ['approval_required', 'grant_already_consumed', 'grant_expired', 'grant_revoked'] })
+  async consume(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('auth_code', ParseAuthCodePipe) authCode: string,
+  ): Promise<GrantResponseDto> {
+    return GrantResponseDto.from(await this.grants.consume(principal, authCode, ctx));
+  }
+
+  @Post(':auth_code/revoke')
+  @HttpCode(200)
+  @RequirePermission(Permission.GrantRevoke)
+  @ApiOperation({ summary: 'Revoke an active grant, with a reason' })
+  @ApiOkResponse({ type: GrantResponseDto })
+  @ApiErrors({ 400: ['invalid_auth_code', 'missing_field', 'invalid_length', 'invalid_format'], ...AUTH, 409: ['grant_already_consumed', 'grant_expired', 'grant_revoked'] })
+  async revoke(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('auth_code', ParseAuthCodePipe) authCode: string,
+    @Body() body: RevokeGrantDto,
+  ): Promise<GrantResponseDto> {
+    return GrantResponseDto.from(await this.grants.revoke(principal, { authCode, reason: body.reason }, ctx));
+  }
+}

@@ -1,0 +1,15 @@
+import { DomainException } from '@lib/common';
+
+export enum GrantErrorCode {
+  GrantNotFound = 'grant_not_found',
+  InvalidAuthCode = 'invalid_auth_code',
+  GrantAlreadyConsumed = 'grant_already_consumed',
+  GrantExpired = 'grant_expired',
+  GrantRevoked = 'grant_revoked',
+}
+
+export class GrantException extends DomainException<GrantErrorCode> {
+  constructor(code: GrantErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './sweeper.service';
+export * from './sweeper.module';

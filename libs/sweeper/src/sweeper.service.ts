@@ -1,0 +1,60 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SYSTEM_ACTOR } from '@lib/common';
+import { ApprovalExpiryService } from '@lib/approval';
+import { GrantReconcilerService, GrantService } from '@lib/grants';
+
+const BATCH = 200;
+
+/**
+ * The worker's periodic duties: expire overdue approvals (batches, FOR UPDATE SKIP LOCKED, so
+ * several workers share the work), expire overdue grants, and re-drive the grant handler for
+ * approvals whose after-commit step did not run. Each tick drains full batches before sleeping.
+ */
+@Injectable()
+export class SweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SweeperService.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly expiry: ApprovalExpiryService,
+    private readonly grants: GrantService,
+    private readonly reconciler: GrantReconcilerService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const intervalMs = Number(process.env.SWEEP_INTERVAL_MS ?? 1000);
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.sweepOnce()
+        .catch((error: unknown) => this.logger.error({ err: error }, 'sweep failed; retrying next tick'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, 0);
+    this.logger.log(`sweeper started (every ${intervalMs} ms)`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass; returns what it did, for logs and tests. */
+  async sweepOnce(): Promise<{ approvalsExpired: number; grantsExpired: number; grantsReconciled: number }> {
+    let approvalsExpired = 0;
+    for (let batch = BATCH; batch === BATCH && !this.stopped; ) {
+      batch = await this.expiry.sweep(BATCH);
+      approvalsExpired += batch;
+    }
+    const grantsExpired = await this.grants.expireOverdue({ limit: BATCH, ctx: { actor: SYSTEM_ACTOR, requestId: 'grant-expiry-sweep' } });
+    const grantsReconciled = await this.reconciler.reconcile(BATCH);
+    if (approvalsExpired + grantsExpired + grantsReconciled > 0) {
+      this.logger.log({ approvals_expired: approvalsExpired, grants_expired: grantsExpired, grants_reconciled: grantsReconciled }, 'sweep');
+    }
+    return { approvalsExpired, grantsExpired, grantsReconciled };
+  }
+}
