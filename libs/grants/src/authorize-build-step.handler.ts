@@ -84,7 +84,7 @@ export class AuthorizeBuildStepHandler {
     const inserted = await this.uow.query(
       `INSERT INTO governance_grants (auth_code, execution_run_id, approval_id, project_id, status, scope, approval_ref, evidence,
                                       rollback_plan_ref, commit_allowed, ttl_seconds, granted_by, granted_at, expires_at)
-       VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, false, $9, $10, now(), now() + make_interval(secs => $9))
+       VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, false, $9::int, $10, now(), now() + make_interval(secs => $9::int))
        ON CONFLICT (auth_code) DO NOTHING RETURNING auth_code`,
       [
         authCode,

@@ -1,0 +1,110 @@
+import { INestApplicationContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Pool } from 'pg';
+import { randomUUID } from 'node:crypto';
+import { CommandContext } from '@lib/common';
+import { DatabaseModule } from '@lib/database';
+import { ExecutionRunService } from '@lib/execution';
+import { Principal, Role } from '@lib/governance';
+import { ApprovalModule, ApprovalVoteService } from '@lib/approval';
+import { GrantReconcilerService } from '@lib/grants';
+import { expireLaneNow, openTestPool } from '../../../test/support/db';
+import { SweeperModule } from './sweeper.module';
+import { SweeperService } from './sweeper.service';
+
+@Module({ imports: [DatabaseModule.forRoot(), SweeperModule] })
+class SweeperTestModule {}
+
+@Module({ imports: [DatabaseModule.forRoot(), ApprovalModule] })
+class ApprovalOnlyModule {}
+
+describe('the worker sweeper on PostgreSQL', () => {
+  let app: INestApplicationContext;
+  let pool: Pool;
+  let runs: ExecutionRunService;
+  let votes: ApprovalVoteService;
+  let sweeper: SweeperService;
+  const requester = new Principal(randomUUID(), 'requester', [Role.Requester], ['*']);
+  const approver = new Principal(randomUUID(), 'approver', [Role.Approver], ['*']);
+  const ctx = (principal: Principal): CommandContext => principal.context(`req-${randomUUID()}`);
+
+  beforeAll(async () => {
+    process.env.SWEEP_INTERVAL_MS = '3600000';
+    app = await NestFactory.createApplicationContext(SweeperTestModule, { logger: false });
+    pool = openTestPool();
+    runs = app.get(ExecutionRunService);
+    votes = app.get(ApprovalVoteService);
+    sweeper = app.get(SweeperService);
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await app?.close();
+  });
+
+  const newRun = async (action = 'deploy', targets = ['web-1'], params: Record<string, unknown> = {}) =>
+    (await runs.create(requester, { projectId: `p-${randomUUID()}`, idempotencyKey: 'k', action, params, targets }, ctx(requester))).run;
+  const state = async (id: string) =>
+    (await pool.query(`SELECT r.status AS run, a.status AS approval FROM execution_runs r JOIN approvals a ON a.execution_run_id = r.id WHERE r.id = $1 ORDER BY a.lane DESC LIMIT 1`, [id]))
+      .rows[0];
+
+  it('expires overdue pending lanes in batches, as the system, and leaves the others alone', async () => {
+    const overdue = await Promise.all([newRun(), newRun(), newRun()]);
+    const fresh = await newRun();
+    for (const run of overdue) await expireLaneNow(pool, run.id);
+    const result = await sweeper.sweepOnce();
+    expect(result.approvalsExpired).toBeGreaterThanOrEqual(3);
+    for (const run of overdue) expect(await state(run.id)).toEqual({ run: 'EXPIRED', approval: 'expired' });
+    expect(await state(fresh.id)).toEqual({ run: 'BLOCKED', approval: 'pending' });
+    const events = await pool.query(`SELECT actor FROM audit_events WHERE execution_run_id = ANY($1) AND event_type = 'approval.expired'`, [overdue.map((run) => run.id)]);
+    expect(events.rows).toEqual(Array(3).fill({ actor: 'system' }));
+  });
+
+  it('expiry sweeper racing an approval: exactly one outcome, never both', async () => {
+    for (let round = 0; round < 10; round++) {
+      const run = await newRun();
+      await expireLaneNow(pool, run.id);
+      const [vote] = await Promise.allSettled([votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver)), sweeper.sweepOnce()]);
+      expect(vote.status).toBe('rejected');
+      expect((vote as PromiseRejectedResult).reason.code).toBe('approval_expired');
+      expect(await state(run.id)).toEqual({ run: 'EXPIRED', approval: 'expired' });
+      const counts = await pool.query(
+        `SELECT count(*) FILTER (WHERE event_type = 'approval.expired')::int AS expired, count(*) FILTER (WHERE event_type = 'approval.approved')::int AS approved
+         FROM audit_events WHERE execution_run_id = $1`,
+        [run.id],
+      );
+      expect(counts.rows[0]).toEqual({ expired: 1, approved: 0 });
+    }
+  });
+
+  it('an approval that commits before the sweep is not expired by it', async () => {
+    const run = await newRun();
+    await votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
+    await sweeper.sweepOnce();
+    expect(await state(run.id)).toEqual({ run: 'RUN', approval: 'approved' });
+  });
+
+  it('re-drives the grant handler for an approved build run whose after-commit step never ran', async () => {
+    // A process that approves without the grants lib loaded stands in for one that crashed
+    // between the commit and the handler: the approval commits, no handler outcome is recorded.
+    const crashed = await NestFactory.createApplicationContext(ApprovalOnlyModule, { logger: false });
+    const second = new Principal(randomUUID(), 'approver-2', [Role.Approver], ['*']);
+    const run = await newRun('governance.authorize_build_step', ['DOT_C1_VOCAB_BUILD'], { namespace: 'DRYRUN-NS', rollback_plan_ref: 'R', commit: true });
+    try {
+      for (const principal of [approver, second]) await crashed.get(ApprovalVoteService).vote(principal, { executionId: run.id, decision: 'approve' }, ctx(principal));
+    } finally {
+      await crashed.close();
+    }
+    const outcomes = async () =>
+      (await pool.query(`SELECT data->>'outcome' AS outcome FROM audit_events WHERE execution_run_id = $1 AND event_type LIKE 'grant.%'`, [run.id])).rows.map((row) => row.outcome);
+    expect(await outcomes()).toEqual([]);
+    const reconciler = app.get(GrantReconcilerService);
+    // Within the grace period the approving process may still be running the handler.
+    await reconciler.reconcile(100);
+    expect(await outcomes()).toEqual([]);
+    await pool.query(`UPDATE approvals SET decided_at = decided_at - interval '1 minute' WHERE execution_run_id = $1`, [run.id]);
+    await reconciler.reconcile(100);
+    expect(await outcomes()).toEqual(['FAIL:reject_real_run_commit_not_allowed']);
+    await reconciler.reconcile(100);
+    expect(await outcomes()).toEqual(['FAIL:reject_real_run_commit_not_allowed']);
+  });
+});

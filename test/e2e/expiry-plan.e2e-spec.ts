@@ -1,0 +1,120 @@
+import type { Pool } from 'pg';
+import { expireLaneNow, openTestPool } from '../support/db';
+import { TestApi, uniqueProject } from '../support/api-client';
+
+type Key = { id: string; key: string };
+
+describe('expiry fails closed; approvals are bound to the plan', () => {
+  let api: TestApi;
+  let pool: Pool;
+  let requester: Key;
+  let approver: Key;
+
+  beforeAll(async () => {
+    api = await TestApi.open();
+    pool = openTestPool();
+    requester = await api.mintKey({ roles: ['requester'] });
+    approver = await api.mintKey({ roles: ['approver'] });
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await api?.close();
+  });
+
+  const deployRun = async (targets = ['web-1']) => {
+    const response = await api.createRun(requester.key, { project_id: uniqueProject(), idempotency_key: 'k', action: 'deploy', params: { image: 'web:1' }, targets });
+    expect(response.status).toBe(201);
+    return response.body as { execution_id: string; approval: { id: string }; plan_hash: string };
+  };
+  const putPlan = (key: string, id: string, body: Record<string, unknown>) =>
+    api.http.put(`/api/v1/execution/run/${id}/plan`).set('Authorization', `Bearer ${key}`).send(body);
+
+  describe('expiry', () => {
+    it('a read that meets an overdue approval expires it first: EXPIRED, never reported as rejected', async () => {
+      const run = await deployRun();
+      await expireLaneNow(pool, run.execution_id);
+      const read = await api.get(requester.key, `/api/v1/execution/run/${run.execution_id}`);
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({ status: 'EXPIRED', blocked_reason: null, approval: { status: 'expired', decided_by: 'system' } });
+      const events = await pool.query(`SELECT event_type, actor FROM audit_events WHERE execution_run_id = $1 AND event_type = 'approval.expired'`, [run.execution_id]);
+      expect(events.rows).toEqual([{ event_type: 'approval.expired', actor: 'system' }]);
+    });
+
+    it('a decision that meets an overdue approval gets 409 approval_expired, and the expiry is committed', async () => {
+      const run = await deployRun();
+      await expireLaneNow(pool, run.execution_id);
+      const decision = await api.decide(approver.key, run.execution_id, 'approve');
+      expect(decision.status).toBe(409);
+      expect(decision.body.error.code).toBe('approval_expired');
+      const { rows } = await pool.query(`SELECT r.status AS run, a.status AS approval FROM execution_runs r JOIN approvals a ON a.execution_run_id = r.id WHERE r.id = $1`, [
+        run.execution_id,
+      ]);
+      expect(rows).toEqual([{ run: 'EXPIRED', approval: 'expired' }]);
+      const votes = await pool.query(`SELECT 1 FROM approval_decisions WHERE execution_run_id = $1`, [run.execution_id]);
+      expect(votes.rowCount).toBe(0);
+    });
+
+    it('an approved but unused approval past its expiry no longer lets the run through', async () => {
+      const run = await deployRun();
+      expect((await api.decide(approver.key, run.execution_id, 'approve')).body.status).toBe('RUN');
+      await expireLaneNow(pool, run.execution_id);
+      const read = await api.get(requester.key, `/api/v1/execution/run/${run.execution_id}`);
+      expect(read.body).toMatchObject({ status: 'EXPIRED', approval: { status: 'expired', decided_by: approver.id } });
+    });
+  });
+
+  describe('plan binding', () => {
+    it('only the requester may change the plan; the same plan again changes nothing', async () => {
+      const run = await deployRun(['web-2', 'web-1']);
+      const other = await putPlan(approver.key, run.execution_id, { params: { image: 'web:2' } });
+      expect(other.status).toBe(403);
+      const otherRequester = await api.mintKey({ roles: ['requester'] });
+      const notMine = await putPlan(otherRequester.key, run.execution_id, { params: { image: 'web:2' } });
+      expect(notMine.status).toBe(403);
+      expect(notMine.body.error.code).toBe('not_requester');
+      const same = await putPlan(requester.key, run.execution_id, { params: { image: 'web:1' }, targets: ['web-1', 'web-2'] });
+      expect(same.status).toBe(200);
+      expect(same.body).toMatchObject({ plan_hash: run.plan_hash, approval: { id: run.approval.id, lane: 1, status: 'pending' } });
+      const events = await pool.query(`SELECT count(*)::int AS n FROM audit_events WHERE execution_run_id = $1`, [run.execution_id]);
+      expect(events.rows[0].n).toBe(2);
+    });
+
+    it('a new plan invalidates the pending approval (audited with both hashes) and opens a new lane', async () => {
+      const run = await deployRun();
+      const changed = await putPlan(requester.key, run.execution_id, { params: { image: 'web:2' }, targets: ['web-1'] });
+      expect(changed.status).toBe(200);
+      expect(changed.body.plan_hash).not.toBe(run.plan_hash);
+      expect(changed.body.fingerprint).toBe(run.plan_hash);
+      expect(changed.body).toMatchObject({ status: 'BLOCKED', blocked_reason: 'approval_pending', params: { image: 'web:2' }, approval: { lane: 2, status: 'pending', plan_hash: changed.body.plan_hash } });
+      const { rows } = await pool.query(`SELECT data FROM audit_events WHERE execution_run_id = $1 AND event_type = 'approval.invalidated'`, [run.execution_id]);
+      expect(rows).toEqual([{ data: expect.objectContaining({ approval_id: run.approval.id, was: 'pending', old_plan_hash: run.plan_hash, new_plan_hash: changed.body.plan_hash }) }]);
+    });
+
+    it('a new plan after approval invalidates the approval and puts the run back to BLOCKED', async () => {
+      const run = await deployRun();
+      await api.decide(approver.key, run.execution_id, 'approve');
+      const changed = await putPlan(requester.key, run.execution_id, { params: { image: 'web:3' }, targets: ['web-1'] });
+      expect(changed.body).toMatchObject({ status: 'BLOCKED', blocked_reason: 'approval_pending', approval: { lane: 2, status: 'pending' } });
+      const lanes = await pool.query(`SELECT lane, status FROM approvals WHERE execution_run_id = $1 ORDER BY lane`, [run.execution_id]);
+      expect(lanes.rows).toEqual([
+        { lane: 1, status: 'invalidated' },
+        { lane: 2, status: 'pending' },
+      ]);
+      // The database itself refuses RUN for a plan nobody approved.
+      await expect(pool.query(`UPDATE execution_runs SET status = 'RUN', blocked_reason = NULL WHERE id = $1`, [run.execution_id])).rejects.toThrow(/current plan/);
+      expect((await api.decide(approver.key, run.execution_id, 'approve')).body.status).toBe('RUN');
+    });
+
+    it('a plan outside the scope is 422; a decided run cannot change its plan (409 plan_locked)', async () => {
+      const restart = await api.createRun(requester.key, { project_id: uniqueProject(), idempotency_key: 'k', action: 'service.restart', targets: ['svc-a'] });
+      const outside = await putPlan(requester.key, restart.body.execution_id, { targets: ['mainframe'] });
+      expect(outside.status).toBe(422);
+      expect(outside.body.error.code).toBe('scope_not_allowed');
+      const run = await deployRun();
+      await api.decide(approver.key, run.execution_id, 'reject', { reason: 'no' });
+      const locked = await putPlan(requester.key, run.execution_id, { params: { image: 'web:9' } });
+      expect(locked.status).toBe(409);
+      expect(locked.body.error.code).toBe('plan_locked');
+    });
+  });
+});
