@@ -10,6 +10,7 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json jest.config.js eslint.confi
 COPY apps ./apps
 COPY libs ./libs
 COPY migrations ./migrations
+COPY policies ./policies
 COPY scripts ./scripts
 COPY test ./test
 RUN npm run build
@@ -22,9 +23,11 @@ COPY package.json package-lock.json ./
 # unset; in a container DATABASE_URL is always set, so they are left out.
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
+COPY policies ./policies
 COPY scripts/register-paths.js ./scripts/register-paths.js
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000
-# main.js applies pending migrations (under an advisory lock) and then serves.
+# main.js applies pending migrations (under an advisory lock) and then serves; the compose
+# `worker` service runs dist/apps/worker/src/main.js from the same image.
 CMD ["node", "-r", "./scripts/register-paths.js", "dist/apps/api/src/main.js"]
