@@ -30,4 +30,4 @@ USER node
 EXPOSE 3000
 # main.js applies pending migrations (under an advisory lock) and then serves; the compose
 # `worker` service runs dist/apps/worker/src/main.js from the same image.
-CMD ["node", "-r", "./scripts/register-paths.js", "dist/apps/api/src/main.js"]
+CMD ["node", "--max-old-space-size=128", "-r", "./scripts/register-paths.js", "dist/apps/api/src/main.js"]

@@ -254,6 +254,30 @@ export class Governance1795336000000 implements MigrationInterface {
     await q(`CREATE UNIQUE INDEX audit_events_chain_no_fork ON audit_events (chain_key, prev_hash)`);
     await q(`CREATE INDEX audit_events_chain_idx ON audit_events (chain_key, id)`);
     await q(`CREATE INDEX audit_events_type_idx ON audit_events (event_type, id)`);
+    // Every event has a chain now; a run's trail is read through (chain_key, id), and event_id
+    // is a random UUID, so these two indexes only cost writes.
+    await q(`DROP INDEX audit_events_run_idx`);
+    await q(`ALTER TABLE audit_events DROP CONSTRAINT audit_events_event_id_uniq`);
+    // Appends a command's events in order, each linked to the head of its chain. The canonical
+    // JSON of each event is made by the application (RFC 8785) and hashed here with the link.
+    await q(`
+      CREATE FUNCTION audit_append(events jsonb) RETURNS void LANGUAGE plpgsql AS $$
+      DECLARE
+        e jsonb;
+        prev text;
+      BEGIN
+        FOR e IN SELECT t.value FROM jsonb_array_elements(events) WITH ORDINALITY AS t(value, n) ORDER BY t.n LOOP
+          IF e ->> 'execution_run_id' IS NULL THEN
+            PERFORM pg_advisory_xact_lock(hashtextextended(e ->> 'chain_key', 0));
+          END IF;
+          SELECT hash INTO prev FROM audit_events WHERE chain_key = e ->> 'chain_key' ORDER BY id DESC LIMIT 1;
+          prev := coalesce(prev, repeat('0', 64));
+          INSERT INTO audit_events (event_id, event_type, actor, request_id, project_id, execution_run_id, data, occurred_at, chain_key, prev_hash, hash)
+          VALUES ((e ->> 'event_id')::uuid, e ->> 'event_type', e ->> 'actor', e ->> 'request_id', e ->> 'project_id',
+                  (e ->> 'execution_run_id')::uuid, e -> 'data', (e ->> 'occurred_at')::timestamptz, e ->> 'chain_key', prev,
+                  encode(sha256(convert_to(prev || (e ->> 'canonical'), 'UTF8')), 'hex'));
+        END LOOP;
+      END $$`);
   }
 
   async down(): Promise<void> {

@@ -11,6 +11,17 @@ export async function mintRequesterKey(baseUrl: string, adminKey: string): Promi
   return { id: stringField(body, 'id'), key: stringField(body, 'key') };
 }
 
+/** Mints a key with the given roles for every project. */
+export async function mintKey(baseUrl: string, adminKey: string, input: { name: string; roles: string[] }): Promise<{ id: string; key: string }> {
+  const body = await postJson({
+    url: `${baseUrl}/api/v1/api-keys`,
+    key: adminKey,
+    body: JSON.stringify({ name: input.name, roles: input.roles, project_ids: ['*'] }),
+    expectStatus: 201,
+  });
+  return { id: stringField(body, 'id'), key: stringField(body, 'key') };
+}
+
 /** Creates a run and returns its id. */
 export async function createRun(input: { baseUrl: string; key: string; idempotencyKey: string }): Promise<string> {
   const body = await postJson({

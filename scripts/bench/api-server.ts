@@ -8,6 +8,8 @@ import { freePort } from './free-port';
 const READY_TIMEOUT_MS = 60_000;
 const READY_POLL_MS = 100;
 const KILL_GRACE_MS = 5_000;
+/** The API's V8 flags, as `npm start` and the container run it (BENCH_API_NODE_FLAGS overrides, for experiments). */
+const API_NODE_FLAGS = (process.env.BENCH_API_NODE_FLAGS ?? '--max-old-space-size=128').split(' ').filter(Boolean);
 
 export interface ApiServer {
   readonly baseUrl: string;
@@ -31,7 +33,7 @@ export async function startApiServer(input: { repoRoot: string; databaseUrl: str
   try {
     child = spawn(
       process.execPath,
-      ['-r', resolve(input.repoRoot, 'scripts/register-paths.js'), resolve(input.repoRoot, 'dist/apps/api/src/main.js')],
+      [...API_NODE_FLAGS, '-r', resolve(input.repoRoot, 'scripts/register-paths.js'), resolve(input.repoRoot, 'dist/apps/api/src/main.js')],
       {
         cwd: input.repoRoot,
         env: { ...process.env, DATABASE_URL: input.databaseUrl, PORT: String(port), HOST: '127.0.0.1', BOOTSTRAP_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn' },

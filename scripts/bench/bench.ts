@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createRun, mintRequesterKey } from './api-client';
+import { createRun, mintKey, mintRequesterKey } from './api-client';
+import { runApprovalScenario } from './approval-scenario';
 import { ApiServer, startApiServer } from './api-server';
 import { BenchConfig, readBenchConfig } from './bench-config';
 import { openBenchDatabase } from './bench-database';
@@ -55,13 +56,23 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
   const tag = `bench-${randomBytes(4).toString('hex')}`;
   const requester = await mintRequesterKey(api.baseUrl, api.adminKey);
   const scenarios = await runApiScenarios({ api, config, key: requester.key, tag });
+  progress(`approval: create + quorum of 2 votes, ${config.connections} loops, ${config.durationS} s`);
+  const approvers = await Promise.all(['bench-approver-1', 'bench-approver-2'].map((name) => mintKey(api.baseUrl, api.adminKey, { name, roles: ['approver'] })));
+  const approval = await runApprovalScenario({
+    baseUrl: api.baseUrl,
+    requesterKey: requester.key,
+    approverKeys: [approvers[0].key, approvers[1].key],
+    connections: config.connections,
+    durationS: config.durationS,
+    keyPrefix: `${tag}-approval`,
+  });
 
   progress(`floor: the create transaction through pg, ${config.connections} loops, ${config.durationS} s`);
   const plan = makeFloorPlan({ repoRoot: REPO_ROOT, actor: requester.id });
   const floor = await measureFloor({ url: database.url, concurrency: config.connections, durationS: config.durationS, plan, keyPrefix: `${tag}-floor` });
   rss.stop();
   const floorDrift = await compareFloorWithApi({ url: database.url, apiKeyPrefix: `${tag}-create-`, floorKeyPrefix: `${tag}-floor-` });
-  return { scenarios, floor, floorDrift, peakRssMb: rss.peakMb, connections: config.connections, durationS: config.durationS };
+  return { scenarios, approval, floor, floorDrift, peakRssMb: rss.peakMb, connections: config.connections, durationS: config.durationS };
 }
 
 async function runApiScenarios(input: { api: ApiServer; config: BenchConfig; key: string; tag: string }): Promise<ScenarioResult[]> {

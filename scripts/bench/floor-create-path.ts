@@ -1,20 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { PoolClient } from 'pg';
-import { AuditEventType } from '@lib/audit';
 import { computeFingerprint, normalizeTargets } from '@lib/execution';
 import { ActionType, DEFAULT_POLICY_FILE, loadPolicyFile } from '@lib/governance';
-// Not part of @lib/audit's public surface yet; the floor must hash exactly as AuditService does.
-import { canonicalEvent, chainKeyOf, ChainedEventFields, GENESIS_HASH } from '../../libs/audit/src/audit-chain';
+import { AuditEventType, canonicalEvent, chainKeyOf, ChainedEventFields } from '@lib/audit';
 import { BENCH_ACTION, BENCH_PARAMS, BENCH_PROJECT, BENCH_TARGETS } from './run-request';
 
 /*
  * The API's create path, statement for statement, for a level-2 action (`deploy`):
- *   ExecutionRunService.create  -> INSERT execution_runs ... ON CONFLICT DO NOTHING RETURNING *
- *   AuditService.record         -> INSERT audit_events (run.created), linked into the run's chain
+ *   ExecutionRunService.create   -> INSERT execution_runs ... ON CONFLICT DO NOTHING RETURNING *
  *   ApprovalLaneService.openLane -> INSERT approvals (next lane) RETURNING *
- *   AuditService.record         -> INSERT audit_events (approval.requested)
- *   ApprovalLaneService.summarize -> SELECT the lane's votes
+ *   AuditService (before commit) -> SELECT audit_append(run.created, approval.requested), each linked into the run's chain
  * all in one transaction. When that path changes, change this file: the parity check in
  * floor-parity.ts reports a floor that no longer writes what the API writes.
  */
@@ -23,14 +19,11 @@ const INSERT_RUN = `INSERT INTO execution_runs (project_id, idempotency_key, act
          VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, 'BLOCKED', 'approval_pending', $9)
          ON CONFLICT (project_id, idempotency_key) DO NOTHING
          RETURNING *`;
-const INSERT_AUDIT = `INSERT INTO audit_events (event_id, event_type, actor, request_id, project_id, execution_run_id, data, occurred_at, chain_key, prev_hash, hash)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, prev.hash, encode(sha256(convert_to(prev.hash || $10, 'UTF8')), 'hex')
-         FROM (SELECT coalesce((SELECT hash FROM audit_events WHERE chain_key = $9 ORDER BY id DESC LIMIT 1), $11) AS hash) prev`;
+const APPEND_AUDIT = `SELECT audit_append($1::jsonb)`;
 const INSERT_LANE = `INSERT INTO approvals (execution_run_id, lane, status, plan_hash, policy_hash, required_approvals, expires_at)
        SELECT $1, coalesce(max(lane), 0) + 1, 'pending', $2, $3, $4, now() + make_interval(secs => $5)
        FROM approvals WHERE execution_run_id = $1
        RETURNING *`;
-const SELECT_VOTES = `SELECT approval_id, principal_id, decision, reason, created_at FROM approval_decisions WHERE approval_id = $1 ORDER BY id`;
 
 interface RunRow {
   id: string;
@@ -79,19 +72,19 @@ export async function createRunStatements(client: PoolClient, plan: FloorPlan, i
   ]);
   if (inserted.rows.length !== 1) throw new Error(`idempotency key ${idempotencyKey} was already taken`);
   const run = inserted.rows[0];
-  await recordAudit(client, {
+  const created = auditEvent({
     type: AuditEventType.RunCreated, actor: plan.actor, requestId, run,
     data: { action: run.action, fingerprint: plan.fingerprint, idempotency_key: run.idempotency_key, targets: plan.targets, approval_level: plan.actionType.approvalLevel, policy_hash: plan.policyHash },
   });
   const { rows: [lane] } = await client.query<LaneRow>(INSERT_LANE, [run.id, run.plan_hash, plan.policyHash, plan.actionType.requiredApprovals, plan.actionType.approvalTtlSeconds]);
-  await recordAudit(client, {
+  const requested = auditEvent({
     type: AuditEventType.ApprovalRequested, actor: plan.actor, requestId, run,
     data: { approval_id: lane.id, lane: lane.lane, plan_hash: lane.plan_hash, policy_hash: lane.policy_hash, required_approvals: lane.required_approvals, expires_at: lane.expires_at.toISOString() },
   });
-  await client.query(SELECT_VOTES, [lane.id]);
+  await client.query(APPEND_AUDIT, [JSON.stringify([created, requested])]);
 }
 
-async function recordAudit(client: PoolClient, input: { type: AuditEventType; actor: string; requestId: string; run: RunRow; data: Record<string, unknown> }): Promise<void> {
+function auditEvent(input: { type: AuditEventType; actor: string; requestId: string; run: RunRow; data: Record<string, unknown> }): Record<string, unknown> {
   const fields: ChainedEventFields = {
     event_id: randomUUID(),
     event_type: input.type,
@@ -102,9 +95,5 @@ async function recordAudit(client: PoolClient, input: { type: AuditEventType; ac
     data: input.data,
     occurred_at: new Date().toISOString(),
   };
-  const chainKey = chainKeyOf({ executionRunId: input.run.id });
-  await client.query(INSERT_AUDIT, [
-    fields.event_id, fields.event_type, fields.actor, fields.request_id, fields.project_id, fields.execution_run_id,
-    JSON.stringify(fields.data), fields.occurred_at, chainKey, canonicalEvent(fields), GENESIS_HASH,
-  ]);
+  return { ...fields, chain_key: chainKeyOf({ executionRunId: input.run.id }), canonical: canonicalEvent(fields) };
 }

@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { createRunStatements, FloorPlan } from './floor-create-path';
+import { LatencyRecorder } from './latency-recorder';
 
 /*
  * The floor: the API's create transaction sent straight through `pg`, with no HTTP, no
@@ -8,6 +9,10 @@ import { createRunStatements, FloorPlan } from './floor-create-path';
 
 export interface FloorResult {
   readonly tps: number;
+  /** Per committed transaction, pool wait included: the latency the API could at best add to. */
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
   readonly committed: number;
   readonly failed: number;
   readonly firstError: string | null;
@@ -17,6 +22,7 @@ interface Tally {
   committed: number;
   failed: number;
   firstError: string | null;
+  readonly latencies: LatencyRecorder;
 }
 
 /** `concurrency` loops, each committing create transactions back to back until the time is up. */
@@ -24,16 +30,17 @@ export async function measureFloor(input: { url: string; concurrency: number; du
   const pool = new Pool({ connectionString: input.url, max: input.concurrency, application_name: 'cp-bench-floor' });
   try {
     await openAllConnections(pool, input.concurrency);
-    const tally: Tally = { committed: 0, failed: 0, firstError: null };
+    const tally: Tally = { committed: 0, failed: 0, firstError: null, latencies: new LatencyRecorder() };
     let sequence = 0;
     const startedAt = performance.now();
     const deadline = startedAt + input.durationS * 1000;
     const loops = Array.from({ length: input.concurrency }, async () => {
-      while (performance.now() < deadline) await countOutcome(tally, createTransaction(pool, input.plan, `${input.keyPrefix}-${sequence++}`));
+      while (performance.now() < deadline) await countOutcome(tally, () => createTransaction(pool, input.plan, `${input.keyPrefix}-${sequence++}`));
     });
     await Promise.all(loops);
     const elapsedS = (performance.now() - startedAt) / 1000;
-    return { tps: tally.committed / elapsedS, ...tally };
+    const { 50: p50Ms, 95: p95Ms, 99: p99Ms } = tally.latencies.percentiles([50, 95, 99] as const);
+    return { tps: tally.committed / elapsedS, p50Ms, p95Ms, p99Ms, committed: tally.committed, failed: tally.failed, firstError: tally.firstError };
   } finally {
     await pool.end();
   }
@@ -46,9 +53,11 @@ async function openAllConnections(pool: Pool, count: number): Promise<void> {
   for (const client of clients) client.release();
 }
 
-async function countOutcome(tally: Tally, work: Promise<void>): Promise<void> {
+async function countOutcome(tally: Tally, work: () => Promise<void>): Promise<void> {
+  const startedAt = performance.now();
   try {
-    await work;
+    await work();
+    tally.latencies.record(performance.now() - startedAt);
     tally.committed++;
   } catch (error) {
     tally.failed++;

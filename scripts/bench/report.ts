@@ -1,8 +1,11 @@
+import { ApprovalScenarioResult } from './approval-scenario';
 import { FloorResult } from './floor';
 import { ScenarioResult } from './load-scenario';
 
 export interface BenchReport {
   readonly scenarios: readonly ScenarioResult[];
+  /** Create, then a quorum of two votes, per flow. */
+  readonly approval: ApprovalScenarioResult;
   readonly floor: FloorResult;
   /** Where the floor's writes differ from the API's create path; empty when they match. */
   readonly floorDrift: readonly string[];
@@ -22,9 +25,15 @@ export function renderReport(report: BenchReport): string {
     '',
     ...renderTable(report.scenarios),
     '',
-    `floor_create_tps   ${fmt(report.floor.tps)}   (pg, ${report.connections} loops, ${report.floor.committed} committed, ${report.floor.failed} failed)`,
+    `floor_create_tps   ${fmt(report.floor.tps)}   (pg, ${report.connections} loops, ${report.floor.committed} committed, ${report.floor.failed} failed;` +
+      ` p50/p95/p99 ${fmt(report.floor.p50Ms)}/${fmt(report.floor.p95Ms)}/${fmt(report.floor.p99Ms)} ms)`,
     `create_vs_floor    ${fmt(createVsFloor(report))}`,
     `peak_rss_mb        ${fmt(report.peakRssMb)}`,
+    '',
+    `approval (create + 2 votes, quorum 2): ${fmt(report.approval.flowsPerS)} flows/s (${report.approval.flows} flows, ${report.approval.failures} failed)`,
+    `  create p50/p95/p99 ${fmt(report.approval.create[50])}/${fmt(report.approval.create[95])}/${fmt(report.approval.create[99])} ms;` +
+      ` vote p50/p95/p99 ${fmt(report.approval.vote[50])}/${fmt(report.approval.vote[95])}/${fmt(report.approval.vote[99])} ms`,
+    ...(report.approval.firstFailure ? [`  first failure: ${report.approval.firstFailure}`] : []),
     '',
     ...renderProblems(report),
     'targets',
@@ -47,12 +56,19 @@ export function renderJson(report: BenchReport): string {
     floor_create_tps: round2(report.floor.tps),
     create_vs_floor: round2(createVsFloor(report)),
     peak_rss_mb: round2(report.peakRssMb),
+    approval: {
+      flows_per_s: round2(report.approval.flowsPerS),
+      create_p99_ms: round2(report.approval.create[99]),
+      vote_p50_ms: round2(report.approval.vote[50]),
+      vote_p95_ms: round2(report.approval.vote[95]),
+      vote_p99_ms: round2(report.approval.vote[99]),
+    },
   })}\n`;
 }
 
 /** True when some response or transaction was not the expected one: the numbers then measure something else. */
 export function hasProblems(report: BenchReport): boolean {
-  return report.floor.failed > 0 || report.floorDrift.length > 0 || report.scenarios.some((result) => problemsOf(result).length > 0);
+  return report.floor.failed > 0 || report.floorDrift.length > 0 || report.approval.failures > 0 || report.scenarios.some((result) => problemsOf(result).length > 0);
 }
 
 function renderTable(scenarios: readonly ScenarioResult[]): string[] {

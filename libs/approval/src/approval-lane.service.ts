@@ -25,7 +25,8 @@ export class ApprovalLaneService implements RunApprovalGate {
 
   async open(input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string }, ctx: CommandContext): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary }> {
     const lane = await this.openLane({ ...input, ctx });
-    if (input.actionType.approvalLevel !== 0) return { run: input.run, approval: await this.summarize(lane) };
+    // A lane just opened has no votes yet.
+    if (input.actionType.approvalLevel !== 0) return { run: input.run, approval: await this.summarize(lane, []) };
     return this.autoApprove(input.run, lane, ctx);
   }
 
@@ -74,7 +75,7 @@ export class ApprovalLaneService implements RunApprovalGate {
       set: { blocked_reason: null },
       audit: { type: AuditEventType.RunStatusChanged, ctx: system, projectId: run.project_id, executionRunId: run.id, data: { from: RunStatus.Blocked, to: RunStatus.Run, approval_id: lane.id } },
     });
-    return { run: moved, approval: await this.summarize(approved) };
+    return { run: moved, approval: await this.summarize(approved, []) };
   }
 
   async currentFor(executionRunId: string): Promise<ApprovalSummary | null> {
@@ -84,6 +85,25 @@ export class ApprovalLaneService implements RunApprovalGate {
 
   expireIfOverdue(executionRunId: string): Promise<boolean> {
     return this.expiry.expireIfOverdue(executionRunId);
+  }
+
+  async readView(where: { id: string } | { projectId: string; idempotencyKey: string }): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary | null; overdue: boolean } | null> {
+    const [condition, values] = 'id' in where ? ['r.id = $1', [where.id]] : ['r.project_id = $1 AND r.idempotency_key = $2', [where.projectId, where.idempotencyKey]];
+    const rows = await this.uow.query<ExecutionRunRow & { lane: LaneJson | null; overdue: boolean; votes: VoteJson[] }>(
+      `SELECT r.*, to_jsonb(a) AS lane,
+              coalesce(a.status IN ('pending', 'approved') AND a.expires_at <= now() AND r.status IN ('BLOCKED', 'RUN'), false) AS overdue,
+              coalesce((SELECT json_agg(json_build_object('approval_id', d.approval_id, 'principal_id', d.principal_id, 'decision', d.decision,
+                                                          'reason', d.reason, 'created_at', d.created_at) ORDER BY d.id)
+                        FROM approval_decisions d WHERE d.approval_id = a.id), '[]') AS votes
+       FROM execution_runs r
+       LEFT JOIN LATERAL (SELECT * FROM approvals WHERE execution_run_id = r.id ORDER BY lane DESC LIMIT 1) a ON true
+       WHERE ${condition}`,
+      values,
+    );
+    if (rows.length === 0) return null;
+    const { lane, overdue, votes, ...run } = rows[0];
+    const approval = lane ? await this.summarize(laneFromJson(lane), votes.map((vote) => ({ ...vote, created_at: new Date(vote.created_at) }))) : null;
+    return { run: run as ExecutionRunRow, approval, overdue };
   }
 
   async currentRow(executionRunId: string): Promise<ApprovalRow | null> {
@@ -98,8 +118,8 @@ export class ApprovalLaneService implements RunApprovalGate {
     );
   }
 
-  async summarize(row: ApprovalRow): Promise<ApprovalSummary> {
-    const votes = await this.votesFor(row.id);
+  async summarize(row: ApprovalRow, knownVotes?: VoteRow[]): Promise<ApprovalSummary> {
+    const votes = knownVotes ?? (await this.votesFor(row.id));
     return {
       id: row.id,
       lane: row.lane,
@@ -115,4 +135,21 @@ export class ApprovalLaneService implements RunApprovalGate {
       deferredUntil: row.deferred_until,
     };
   }
+}
+
+type LaneJson = Omit<ApprovalRow, 'decided_at' | 'expires_at' | 'deferred_until' | 'created_at' | 'updated_at'> &
+  Record<'decided_at' | 'expires_at' | 'deferred_until' | 'created_at' | 'updated_at', string | null>;
+type VoteJson = Omit<VoteRow, 'created_at'> & { created_at: string };
+
+/** A lane read through to_jsonb: its timestamps arrive as text. */
+function laneFromJson(lane: LaneJson): ApprovalRow {
+  const date = (value: string | null) => (value === null ? null : new Date(value));
+  return {
+    ...lane,
+    decided_at: date(lane.decided_at),
+    expires_at: new Date(lane.expires_at as string),
+    deferred_until: date(lane.deferred_until),
+    created_at: new Date(lane.created_at as string),
+    updated_at: new Date(lane.updated_at as string),
+  };
 }

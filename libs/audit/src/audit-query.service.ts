@@ -50,7 +50,7 @@ export class AuditQueryService {
       where.push(sql.replace('?', `$${values.length}`));
     };
     if (filter.projectId !== undefined) add('project_id = ?', filter.projectId);
-    if (filter.executionRunId !== undefined) add('execution_run_id = ?', filter.executionRunId);
+    if (filter.executionRunId !== undefined) add('chain_key = ?', `run:${filter.executionRunId}`);
     if (filter.type !== undefined) add('event_type = ?', filter.type);
     if (filter.actor !== undefined) add('actor = ?', filter.actor);
     if (filter.from !== undefined) add('occurred_at >= ?', filter.from);

@@ -9,7 +9,7 @@ export function readDatabaseConfig(env: NodeJS.ProcessEnv = process.env): Databa
   if (!url) {
     throw new Error('DATABASE_URL is not set: start the embedded PostgreSQL first or point it at a server');
   }
-  return { url, poolSize: positiveInt(env.DB_POOL_SIZE, 20) };
+  return { url, poolSize: positiveInt(env.DB_POOL_SIZE, 10) };
 }
 
 function positiveInt(raw: string | undefined, fallback: number): number {

@@ -8,6 +8,13 @@ import { isRetryableTransactionError } from './pg-errors';
 export type Tx = TransactionHost<TransactionalAdapterTypeOrm>;
 
 const MAX_ATTEMPTS = 4;
+const ATTEMPT = 'unit-of-work.attempt';
+
+/** What one transaction attempt accumulates to write just before it commits. */
+interface AttemptState {
+  readonly values: Map<symbol, unknown>;
+  readonly flushes: Array<() => Promise<void>>;
+}
 
 /**
  * Returned (not thrown) by a command that refuses: the transaction commits what it wrote (the
@@ -51,10 +58,31 @@ export class UnitOfWork {
     return this.runWithRetry(work);
   }
 
+  /**
+   * State that lives for the current transaction attempt: created on first use, and `flush`
+   * (if given) runs once, in the transaction, right before it commits. A retried attempt starts
+   * empty. Used to write a command's audit events in one statement.
+   */
+  local<T>(key: symbol, create: () => T, flush?: (value: T) => Promise<void>): T {
+    const attempt = this.cls.get<AttemptState | undefined>(ATTEMPT);
+    if (!attempt || !this.txHost.isTransactionActive()) throw new Error('UnitOfWork.local needs an open transaction (call it inside run)');
+    if (attempt.values.has(key)) return attempt.values.get(key) as T;
+    const value = create();
+    attempt.values.set(key, value);
+    if (flush) attempt.flushes.push(() => flush(value));
+    return value;
+  }
+
   private async runWithRetry<T>(work: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.txHost.withTransaction(work);
+        return await this.txHost.withTransaction(async () => {
+          const state: AttemptState = { values: new Map(), flushes: [] };
+          this.cls.set(ATTEMPT, state);
+          const result = await work();
+          for (const flush of state.flushes) await flush();
+          return result;
+        });
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
         await pause(5 * 2 ** attempt * (0.5 + Math.random()));

@@ -122,20 +122,22 @@ export class ExecutionRunService {
 
   async getById(principal: Principal, executionId: string): Promise<RunView> {
     this.access.assertAllowed(principal, Permission.RunRead);
-    const run = await this.getRunOrFail(executionId);
-    this.access.assertAllowed(principal, Permission.RunRead, run.project_id);
-    return this.freshView(run);
+    return this.readFresh(principal, { id: executionId });
   }
 
   async getByKey(principal: Principal, projectId: string, idempotencyKey: string): Promise<RunView> {
     this.access.assertAllowed(principal, Permission.RunRead, projectId);
-    return this.freshView(await this.findByKeyOrFail(projectId, idempotencyKey));
+    return this.readFresh(principal, { projectId, idempotencyKey });
   }
 
-  /** A read that meets an overdue approval expires it first (lazy guard), then reads again. */
-  private async freshView(run: ExecutionRunRow): Promise<RunView> {
-    if (await this.gate.expireIfOverdue(run.id)) run = await this.getRunOrFail(run.id);
-    return { run, approval: await this.gate.currentFor(run.id) };
+  /** One read; a read that meets an overdue approval expires it first (lazy guard), then reads again. */
+  private async readFresh(principal: Principal, where: { id: string } | { projectId: string; idempotencyKey: string }): Promise<RunView> {
+    const view = await this.gate.readView(where);
+    if (!view) throw notFound();
+    this.access.assertAllowed(principal, Permission.RunRead, view.run.project_id);
+    if (!view.overdue) return view;
+    await this.gate.expireIfOverdue(view.run.id);
+    return (await this.gate.readView({ id: view.run.id })) ?? view;
   }
 
   async listEvents(principal: Principal, executionId: string): Promise<{ run: ExecutionRunRow; events: AuditEventEntity[] }> {

@@ -39,6 +39,11 @@ export interface RunApprovalGate {
   currentFor(executionRunId: string): Promise<ApprovalSummary | null>;
   /** Lazy expiry: expires an overdue lane in its own transaction. True when it did. */
   expireIfOverdue(executionRunId: string): Promise<boolean>;
+  /**
+   * A run, its current lane with votes, and whether that lane is overdue, in one read; null
+   * when there is no such run.
+   */
+  readView(where: { id: string } | { projectId: string; idempotencyKey: string }): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary | null; overdue: boolean } | null>;
 }
 
 export const RUN_APPROVAL_GATE = Symbol('RUN_APPROVAL_GATE');

@@ -28,7 +28,7 @@ export class GrantReconcilerService {
       `SELECT r.*, to_jsonb(a) AS approval FROM execution_runs r
        JOIN LATERAL (SELECT * FROM approvals WHERE execution_run_id = r.id ORDER BY lane DESC LIMIT 1) a ON a.status = 'approved'
        WHERE r.status = 'RUN' AND r.action = ANY($1) AND a.decided_at < now() - make_interval(secs => $3)
-         AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.execution_run_id = r.id AND e.event_type IN ('grant.minted', 'grant.skipped', 'grant.failed'))
+         AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.chain_key = 'run:' || r.id AND e.event_type IN ('grant.minted', 'grant.skipped', 'grant.failed'))
        ORDER BY r.updated_at LIMIT $2`,
       [minting, limit, GRACE_SECONDS],
     );
