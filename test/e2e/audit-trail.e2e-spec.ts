@@ -43,6 +43,23 @@ describe('a tamper-evident audit trail', () => {
     expect(report.body).toEqual({ ok: true, chains: 1, events: rows.length, unchained: 0, first_broken_link: null });
   });
 
+  it('orders events by their numeric position, also where the ids gain a digit', async () => {
+    // Move the id sequence to just below the next power of ten, so this run's events straddle it
+    // (text order would put "1000" before "998"). Later ids only grow; no other test minds.
+    const { rows: [{ max }] } = await pool.query(`SELECT coalesce(max(id), 0)::text AS max FROM audit_events`);
+    const next = 10n ** BigInt(String(max).length + 1);
+    await pool.query(`SELECT setval(pg_get_serial_sequence('audit_events', 'id'), $1)`, [String(next - 3n)]);
+    const id = await runWithHistory();
+    const events = await api.get(requester.key, `/api/v1/execution/run/${id}/events`);
+    const ids = events.body.events.map((event: { id: string }) => BigInt(event.id));
+    expect(ids.some((value: bigint) => value < next) && ids.some((value: bigint) => value >= next)).toBe(true);
+    expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
+    expect(events.body.events.map((event: { type: string }) => event.type).slice(0, 2)).toEqual(['run.created', 'approval.requested']);
+    expect((await verify(id)).body).toMatchObject({ ok: true, first_broken_link: null });
+    const page = await api.get(auditor.key, `/api/v1/audit/events?execution_id=${id}`);
+    expect(page.body.events.map((event: { id: string }) => event.id)).toEqual(events.body.events.map((event: { id: string }) => event.id));
+  });
+
   it('finds an event edited by the database owner (trigger disabled) and names the first broken link', async () => {
     const id = await runWithHistory();
     const { rows } = await pool.query(`SELECT id::text AS id, event_id FROM audit_events WHERE execution_run_id = $1 ORDER BY id`, [id]);

@@ -58,7 +58,7 @@ export class AuditQueryService {
     if (filter.after !== undefined) add('id > ?', filter.after);
     values.push(filter.limit);
     return this.uow.query<AuditEventEntity>(
-      `SELECT ${EVENT_COLUMNS} FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT $${values.length}`,
+      `SELECT ${EVENT_COLUMNS} FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_events.id LIMIT $${values.length}`,
       values,
     );
   }
@@ -77,7 +77,7 @@ export class AuditQueryService {
          FROM audit_events
          WHERE chain_key IS NOT NULL AND ($1::text IS NULL OR chain_key = $1)
            AND ($2::text IS NULL OR (chain_key, id) > ($2::text, $3::bigint))
-         ORDER BY chain_key, id LIMIT $4`,
+         ORDER BY chain_key, audit_events.id LIMIT $4`,
         [chainKey ?? null, cursor?.chainKey ?? null, cursor?.id ?? null, VERIFY_BATCH],
       );
       for (const row of rows) {

@@ -54,7 +54,7 @@ export class AuditService {
 
   /** A run's trail, oldest first. Rows outlive the run they describe. */
   listForRun(executionRunId: string): Promise<AuditEventEntity[]> {
-    return this.uow.query<AuditEventEntity>(`SELECT ${EVENT_COLUMNS} FROM audit_events WHERE chain_key = $1 ORDER BY id`, [`run:${executionRunId}`]);
+    return this.uow.query<AuditEventEntity>(`SELECT ${EVENT_COLUMNS} FROM audit_events WHERE chain_key = $1 ORDER BY audit_events.id`, [`run:${executionRunId}`]);
   }
 
   private async append(events: PendingEvent[]): Promise<void> {
