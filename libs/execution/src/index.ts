@@ -8,4 +8,5 @@ export * from './execution-run.service';
 export * from './execution-id.pipe';
 export * from './handler-outcome';
 export * from './dto/execution-run-response.dto';
+export { ParamsField, TargetsField } from './dto/create-execution-run.dto';
 export * from './execution.module';

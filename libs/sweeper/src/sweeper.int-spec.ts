@@ -7,7 +7,8 @@ import { DatabaseModule } from '@lib/database';
 import { ExecutionRunService } from '@lib/execution';
 import { Principal, Role } from '@lib/governance';
 import { ApprovalModule, ApprovalVoteService } from '@lib/approval';
-import { GrantReconcilerService } from '@lib/grants';
+import { AuthorizeBuildStepHandler, GrantReconcilerService } from '@lib/grants';
+import { PolicyService } from '@lib/governance';
 import { expireLaneNow, openTestPool } from '../../../test/support/db';
 import { SweeperModule } from './sweeper.module';
 import { SweeperService } from './sweeper.service';
@@ -106,5 +107,16 @@ describe('the worker sweeper on PostgreSQL', () => {
     expect(await outcomes()).toEqual(['FAIL:reject_real_run_commit_not_allowed']);
     await reconciler.reconcile(100);
     expect(await outcomes()).toEqual(['FAIL:reject_real_run_commit_not_allowed']);
+  });
+
+  it('the grant handler refuses any other action code (SKIP:reject_action_superset), audited', async () => {
+    const run = await newRun('deploy', ['web-1']);
+    const handler = app.get(AuthorizeBuildStepHandler);
+    const actionType = app.get(PolicyService).getActionTypeOrFail('deploy');
+    const lane = (await pool.query(`SELECT * FROM approvals WHERE execution_run_id = $1`, [run.id])).rows[0];
+    expect(await handler.handle({ run, approval: lane, actionType }, 'test')).toBe('SKIP:reject_action_superset');
+    const events = await pool.query(`SELECT event_type, data->>'outcome' AS outcome FROM audit_events WHERE chain_key = $1 AND event_type LIKE 'grant.%'`, [`run:${run.id}`]);
+    expect(events.rows).toEqual([{ event_type: 'grant.skipped', outcome: 'SKIP:reject_action_superset' }]);
+    expect((await pool.query(`SELECT 1 FROM governance_grants WHERE execution_run_id = $1`, [run.id])).rowCount).toBe(0);
   });
 });

@@ -1,22 +1,10 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { IsJsonObject, IsStorableJson, IsStorableText } from '@lib/common';
+import { ParamsField, TargetsField } from '@lib/execution';
 
 /** The new plan. Omitted fields become empty ({} and []), as on create. */
 export class ReplacePlanDto {
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  @IsOptional()
-  @IsJsonObject()
-  @IsStorableJson()
+  @ParamsField()
   params?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(256)
-  @IsString({ each: true })
-  @Length(1, 255, { each: true })
-  @IsStorableText({ each: true })
-  @Matches(/^[^\p{Cc}]+$/u, { each: true })
+  @TargetsField()
   targets?: string[];
 }

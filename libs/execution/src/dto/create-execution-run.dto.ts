@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { IsJsonObject, IsStorableJson, IsStorableText } from '@lib/common';
@@ -6,6 +7,30 @@ export const PROJECT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Printable: any character but a control character. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[^\p{Cc}]{1,255}$/u;
 export const ACTION_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A plan's params: an optional JSON object that PostgreSQL can store. */
+export function ParamsField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'A JSON object; defaults to {}.', example: { image: 'web:1.4.2' } }),
+    IsOptional(),
+    IsJsonObject(),
+    IsStorableJson(),
+  );
+}
+
+/** A plan's targets: an optional set of up to 256 asset names. */
+export function TargetsField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ type: [String], description: 'Assets the action touches; a set (order and duplicates do not matter).', example: ['web-1', 'web-2'] }),
+    IsOptional(),
+    IsArray(),
+    ArrayMaxSize(256),
+    IsString({ each: true }),
+    Length(1, 255, { each: true }),
+    IsStorableText({ each: true }),
+    Matches(/^[^\p{Cc}]+$/u, { each: true }),
+  );
+}
 
 export class CreateExecutionRunDto {
   @ApiProperty({ pattern: PROJECT_ID_PATTERN.source, minLength: 1, maxLength: 128, example: 'payments' })
@@ -33,19 +58,9 @@ export class CreateExecutionRunDto {
   @Matches(ACTION_PATTERN)
   action!: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'A JSON object; defaults to {}.', example: { image: 'web:1.4.2' } })
-  @IsOptional()
-  @IsJsonObject()
-  @IsStorableJson()
+  @ParamsField()
   params?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: [String], description: 'Assets the action touches; a set (order and duplicates do not matter).', example: ['web-1', 'web-2'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(256)
-  @IsString({ each: true })
-  @Length(1, 255, { each: true })
-  @IsStorableText({ each: true })
-  @Matches(/^[^\p{Cc}]+$/u, { each: true })
+  @TargetsField()
   targets?: string[];
 }
