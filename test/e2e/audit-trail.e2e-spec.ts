@@ -1,4 +1,6 @@
 import type { Pool } from 'pg';
+import { randomUUID } from 'node:crypto';
+import { canonicalEvent, chainKeyOf, ChainedEventFields } from '@lib/audit';
 import { asOwnerWithoutTriggers, openTestPool } from '../support/db';
 import { TestApi, uniqueProject } from '../support/api-client';
 
@@ -44,20 +46,47 @@ describe('a tamper-evident audit trail', () => {
   });
 
   it('orders events by their numeric position, also where the ids gain a digit', async () => {
-    // Move the id sequence to just below the next power of ten, so this run's events straddle it
-    // (text order would put "1000" before "998"). Later ids only grow; no other test minds.
-    const { rows: [{ max }] } = await pool.query(`SELECT coalesce(max(id), 0)::text AS max FROM audit_events`);
-    const next = 10n ** BigInt(String(max).length + 1);
-    await pool.query(`SELECT setval(pg_get_serial_sequence('audit_events', 'id'), $1)`, [String(next - 3n)]);
     const id = await runWithHistory();
-    const events = await api.get(requester.key, `/api/v1/execution/run/${id}/events`);
-    const ids = events.body.events.map((event: { id: string }) => BigInt(event.id));
-    expect(ids.some((value: bigint) => value < next) && ids.some((value: bigint) => value >= next)).toBe(true);
+    // Extend the run's chain with two events whose ids straddle the next power of ten (text
+    // order would put "1000" before "998"). The table is locked meanwhile, so no other
+    // session's insert can take those ids; audit_append links them exactly as the app does.
+    const client = await pool.connect();
+    let next = 0n;
+    try {
+      await client.query('BEGIN');
+      await client.query('LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE');
+      const { rows: [{ max }] } = await client.query(`SELECT max(id)::text AS max FROM audit_events`);
+      next = 10n ** BigInt(String(max).length);
+      await client.query(`SELECT setval(pg_get_serial_sequence('audit_events', 'id'), $1)`, [String(next - 2n)]);
+      const events = ['first', 'second'].map((step) => {
+        const fields: ChainedEventFields = {
+          event_id: randomUUID(),
+          event_type: 'run.status_changed',
+          actor: 'system',
+          request_id: `digits-${step}`,
+          project_id: null,
+          execution_run_id: id,
+          data: { step },
+          occurred_at: new Date().toISOString(),
+        };
+        return { ...fields, chain_key: chainKeyOf({ executionRunId: id }), canonical: canonicalEvent(fields) };
+      });
+      await client.query(`SELECT audit_append($1::jsonb)`, [JSON.stringify(events)]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+    const listed = await api.get(requester.key, `/api/v1/execution/run/${id}/events`);
+    const ids = listed.body.events.map((event: { id: string }) => BigInt(event.id));
+    expect(ids.slice(-2)).toEqual([next - 1n, next]);
     expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
-    expect(events.body.events.map((event: { type: string }) => event.type).slice(0, 2)).toEqual(['run.created', 'approval.requested']);
+    expect(listed.body.events.slice(-2).map((event: { request_id: string }) => event.request_id)).toEqual(['digits-first', 'digits-second']);
     expect((await verify(id)).body).toMatchObject({ ok: true, first_broken_link: null });
     const page = await api.get(auditor.key, `/api/v1/audit/events?execution_id=${id}`);
-    expect(page.body.events.map((event: { id: string }) => event.id)).toEqual(events.body.events.map((event: { id: string }) => event.id));
+    expect(page.body.events.map((event: { id: string }) => event.id)).toEqual(listed.body.events.map((event: { id: string }) => event.id));
   });
 
   it('finds an event edited by the database owner (trigger disabled) and names the first broken link', async () => {
