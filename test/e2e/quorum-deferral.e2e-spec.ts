@@ -108,15 +108,17 @@ describe('quorum, separation of duties, deferral', () => {
     await api.decide(approvers[0].key, id, 'approve');
     const noReason = await api.http.post(`/approvals/${id}/defer`).set('Authorization', `Bearer ${approvers[1].key}`).send({});
     expect(noReason.status).toBe(400);
+    // A week ahead: the worker would reopen a deferral whose `until` has passed.
+    const until = new Date(Date.now() + 7 * 86400_000).toISOString();
     const deferred = await api.http
       .post(`/approvals/${id}/defer`)
       .set('Authorization', `Bearer ${approvers[1].key}`)
-      .send({ reason: 'wait for the freeze to end', until: '2026-12-01T00:00:00Z' });
+      .send({ reason: 'wait for the freeze to end', until });
     expect(deferred.status).toBe(200);
     expect(deferred.body).toMatchObject({
       status: 'BLOCKED',
       blocked_reason: 'approval_deferred',
-      approval: { lane: 1, status: 'deferred', reason: 'wait for the freeze to end', deferred_until: '2026-12-01T00:00:00.000Z' },
+      approval: { lane: 1, status: 'deferred', reason: 'wait for the freeze to end', deferred_until: until },
     });
     const voteOnDeferred = await api.decide(approvers[2].key, id, 'approve');
     expect(voteOnDeferred.status).toBe(409);

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { CommandContext } from '@lib/common';
+import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { Refusal, UnitOfWork } from '@lib/database';
 import { AuditEventType } from '@lib/audit';
-import { AccessService, Permission, PolicyService, Principal } from '@lib/governance';
+import { AccessService, ActionType, Permission, PolicyService, Principal } from '@lib/governance';
 import { ApprovalStatus, BlockedReason, ExecutionRunRow, RunView, StatusMachineService } from '@lib/execution';
 import { ApprovalRow } from './approval.entity';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
@@ -12,8 +12,9 @@ import { DecisionSupportService } from './decision-support.service';
 
 /**
  * Deferral parks a pending lane with a reason (the run stays BLOCKED, approval_deferred);
- * reopening opens a new pending lane with a fresh expiry and no votes. The deferred lane stays
- * as it was, part of the record.
+ * reopening opens a new pending lane with a fresh expiry and no votes: by an approver at any
+ * time, or by the system once the deferral's `until` has passed. The deferred lane stays as it
+ * was, part of the record.
  */
 @Injectable()
 export class ApprovalDeferralService {
@@ -72,20 +73,53 @@ export class ApprovalDeferralService {
           attempted: 'reopen',
         });
       }
-      const opened = await this.lanes.openLane({ run, actionType, policyHash: this.policy.hash, ctx });
-      const moved = await this.fsm.changeBlockedReason<ExecutionRunRow>({
-        runId: run.id,
-        from: BlockedReason.ApprovalDeferred,
-        to: BlockedReason.ApprovalPending,
-        audit: {
-          type: AuditEventType.ApprovalReopened,
-          ctx,
-          projectId: run.project_id,
-          executionRunId: run.id,
-          data: { deferred_approval_id: lane.id, approval_id: opened.id, lane: opened.lane, reason: input.reason ?? null },
-        },
-      });
-      return { run: moved, approval: await this.lanes.summarize(opened) };
+      return this.reopenLocked({ run, lane, actionType, reason: input.reason ?? null }, ctx);
     });
+  }
+
+  /**
+   * The sweeper's part: lanes deferred `until` a time that has passed are reopened by the system,
+   * in batches (FOR UPDATE SKIP LOCKED on the runs). Returns how many were reopened.
+   */
+  async reopenDue(limit: number, requestId = 'deferral-sweep'): Promise<number> {
+    return this.uow.run(async () => {
+      const runs = await this.uow.query<ExecutionRunRow>(
+        `SELECT r.* FROM execution_runs r
+         WHERE r.status = 'BLOCKED' AND r.blocked_reason = 'approval_deferred'
+           AND (SELECT a.deferred_until <= now() FROM approvals a WHERE a.execution_run_id = r.id ORDER BY a.lane DESC LIMIT 1)
+         ORDER BY r.created_at LIMIT $1
+         FOR UPDATE OF r SKIP LOCKED`,
+        [limit],
+      );
+      const ctx: CommandContext = { actor: SYSTEM_ACTOR, requestId };
+      let reopened = 0;
+      for (const run of runs) {
+        const lane = await this.lanes.currentRow(run.id);
+        const actionType = this.policy.find(run.action);
+        if (!lane || lane.status !== ApprovalStatus.Deferred || !actionType) continue;
+        await this.reopenLocked({ run, lane, actionType, reason: 'the deferral ended' }, ctx);
+        reopened++;
+      }
+      return reopened;
+    });
+  }
+
+  /** Opens the next lane of a deferred run; the caller holds the run's lock. */
+  private async reopenLocked(input: { run: ExecutionRunRow; lane: ApprovalRow; actionType: ActionType; reason: string | null }, ctx: CommandContext): Promise<RunView> {
+    const { run, lane, actionType } = input;
+    const opened = await this.lanes.openLane({ run, actionType, policyHash: this.policy.hash, ctx });
+    const moved = await this.fsm.changeBlockedReason<ExecutionRunRow>({
+      runId: run.id,
+      from: BlockedReason.ApprovalDeferred,
+      to: BlockedReason.ApprovalPending,
+      audit: {
+        type: AuditEventType.ApprovalReopened,
+        ctx,
+        projectId: run.project_id,
+        executionRunId: run.id,
+        data: { deferred_approval_id: lane.id, approval_id: opened.id, lane: opened.lane, reason: input.reason },
+      },
+    });
+    return { run: moved, approval: await this.lanes.summarize(opened, []) };
   }
 }

@@ -6,7 +6,7 @@ import { CommandContext } from '@lib/common';
 import { DatabaseModule } from '@lib/database';
 import { ExecutionRunService } from '@lib/execution';
 import { Principal, Role } from '@lib/governance';
-import { ApprovalModule, ApprovalVoteService } from '@lib/approval';
+import { ApprovalDeferralService, ApprovalModule, ApprovalVoteService } from '@lib/approval';
 import { AuthorizeBuildStepHandler, GrantReconcilerService } from '@lib/grants';
 import { PolicyService } from '@lib/governance';
 import { expireLaneNow, openTestPool } from '../../../test/support/db';
@@ -118,5 +118,24 @@ describe('the worker sweeper on PostgreSQL', () => {
     const events = await pool.query(`SELECT event_type, data->>'outcome' AS outcome FROM audit_events WHERE chain_key = $1 AND event_type LIKE 'grant.%'`, [`run:${run.id}`]);
     expect(events.rows).toEqual([{ event_type: 'grant.skipped', outcome: 'SKIP:reject_action_superset' }]);
     expect((await pool.query(`SELECT 1 FROM governance_grants WHERE execution_run_id = $1`, [run.id])).rowCount).toBe(0);
+  });
+
+  it('reopens a deferral whose until has passed, as the system; a deferral without until stays', async () => {
+    const deferrals = app.get(ApprovalDeferralService);
+    const due = await newRun();
+    const open = await newRun();
+    await deferrals.defer(approver, { executionId: due.id, reason: 'after the freeze', until: new Date(Date.now() - 1000) }, ctx(approver));
+    await deferrals.defer(approver, { executionId: open.id, reason: 'no date yet' }, ctx(approver));
+    const result = await sweeper.sweepOnce();
+    expect(result.deferralsReopened).toBeGreaterThanOrEqual(1);
+    const lanes = async (id: string) => (await pool.query(`SELECT lane, status FROM approvals WHERE execution_run_id = $1 ORDER BY lane`, [id])).rows;
+    expect(await lanes(due.id)).toEqual([
+      { lane: 1, status: 'deferred' },
+      { lane: 2, status: 'pending' },
+    ]);
+    expect((await runs.getRunOrFail(due.id)).blocked_reason).toBe('approval_pending');
+    expect(await lanes(open.id)).toEqual([{ lane: 1, status: 'deferred' }]);
+    const reopened = await pool.query(`SELECT actor FROM audit_events WHERE chain_key = $1 AND event_type = 'approval.reopened'`, [`run:${due.id}`]);
+    expect(reopened.rows).toEqual([{ actor: 'system' }]);
   });
 });

@@ -1,13 +1,13 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SYSTEM_ACTOR } from '@lib/common';
-import { ApprovalExpiryService } from '@lib/approval';
+import { ApprovalDeferralService, ApprovalExpiryService } from '@lib/approval';
 import { GrantReconcilerService, GrantService } from '@lib/grants';
 
 const BATCH = 200;
 
 /**
  * The worker's periodic duties: expire overdue approvals (batches, FOR UPDATE SKIP LOCKED, so
- * several workers share the work), expire overdue grants, and re-drive the grant handler for
+ * several workers share the work), reopen deferrals whose `until` has passed, expire overdue grants, and re-drive the grant handler for
  * approvals whose after-commit step did not run. Each tick drains full batches before sleeping.
  */
 @Injectable()
@@ -19,6 +19,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     private readonly expiry: ApprovalExpiryService,
+    private readonly deferrals: ApprovalDeferralService,
     private readonly grants: GrantService,
     private readonly reconciler: GrantReconcilerService,
   ) {}
@@ -44,17 +45,21 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** One pass; returns what it did, for logs and tests. */
-  async sweepOnce(): Promise<{ approvalsExpired: number; grantsExpired: number; grantsReconciled: number }> {
+  async sweepOnce(): Promise<{ approvalsExpired: number; deferralsReopened: number; grantsExpired: number; grantsReconciled: number }> {
     let approvalsExpired = 0;
     for (let batch = BATCH; batch === BATCH && !this.stopped; ) {
       batch = await this.expiry.sweep(BATCH);
       approvalsExpired += batch;
     }
+    const deferralsReopened = await this.deferrals.reopenDue(BATCH);
     const grantsExpired = await this.grants.expireOverdue({ limit: BATCH, ctx: { actor: SYSTEM_ACTOR, requestId: 'grant-expiry-sweep' } });
     const grantsReconciled = await this.reconciler.reconcile(BATCH);
-    if (approvalsExpired + grantsExpired + grantsReconciled > 0) {
-      this.logger.log({ approvals_expired: approvalsExpired, grants_expired: grantsExpired, grants_reconciled: grantsReconciled }, 'sweep');
+    if (approvalsExpired + deferralsReopened + grantsExpired + grantsReconciled > 0) {
+      this.logger.log(
+        { approvals_expired: approvalsExpired, deferrals_reopened: deferralsReopened, grants_expired: grantsExpired, grants_reconciled: grantsReconciled },
+        'sweep',
+      );
     }
-    return { approvalsExpired, grantsExpired, grantsReconciled };
+    return { approvalsExpired, deferralsReopened, grantsExpired, grantsReconciled };
   }
 }
