@@ -15,8 +15,8 @@ import { BENCH_ACTION, BENCH_PARAMS, BENCH_PROJECT, BENCH_TARGETS } from './run-
  * floor-parity.ts reports a floor that no longer writes what the API writes.
  */
 const INSERT_RUN = `INSERT INTO execution_runs (project_id, idempotency_key, action, params, targets, fingerprint, plan_hash, approval_level, policy_hash,
-                                     status, blocked_reason, requested_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, 'BLOCKED', 'approval_pending', $9)
+                                     status, blocked_reason, requested_by, max_attempts, sla_class)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, 'BLOCKED', 'approval_pending', $9, $10, $11)
          ON CONFLICT (project_id, idempotency_key) DO NOTHING
          RETURNING *`;
 const APPEND_AUDIT = `SELECT audit_append($1::jsonb)`;
@@ -68,7 +68,7 @@ export async function createRunStatements(client: PoolClient, plan: FloorPlan, i
   const requestId = randomUUID();
   const inserted = await client.query<RunRow>(INSERT_RUN, [
     BENCH_PROJECT, idempotencyKey, BENCH_ACTION, JSON.stringify(BENCH_PARAMS), JSON.stringify(plan.targets), plan.fingerprint,
-    plan.actionType.approvalLevel, plan.policyHash, plan.actor,
+    plan.actionType.approvalLevel, plan.policyHash, plan.actor, plan.actionType.maxAttempts, plan.actionType.slaClass,
   ]);
   if (inserted.rows.length !== 1) throw new Error(`idempotency key ${idempotencyKey} was already taken`);
   const run = inserted.rows[0];

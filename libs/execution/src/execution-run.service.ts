@@ -53,11 +53,23 @@ export class ExecutionRunService {
     const outcome = await this.uow.run(async (): Promise<CreateOutcome> => {
       const inserted = await this.uow.query<ExecutionRunRow>(
         `INSERT INTO execution_runs (project_id, idempotency_key, action, params, targets, fingerprint, plan_hash, approval_level, policy_hash,
-                                     status, blocked_reason, requested_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, 'BLOCKED', 'approval_pending', $9)
+                                     status, blocked_reason, requested_by, max_attempts, sla_class)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, 'BLOCKED', 'approval_pending', $9, $10, $11)
          ON CONFLICT (project_id, idempotency_key) DO NOTHING
          RETURNING *`,
-        [input.projectId, input.idempotencyKey, input.action, JSON.stringify(input.params), JSON.stringify(targets), fingerprint, actionType.approvalLevel, policyHash, ctx.actor.id],
+        [
+          input.projectId,
+          input.idempotencyKey,
+          input.action,
+          JSON.stringify(input.params),
+          JSON.stringify(targets),
+          fingerprint,
+          actionType.approvalLevel,
+          policyHash,
+          ctx.actor.id,
+          actionType.maxAttempts,
+          actionType.slaClass,
+        ],
       );
       if (inserted.length === 1) {
         const created = inserted[0];

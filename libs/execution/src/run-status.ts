@@ -8,9 +8,39 @@
  */
 export enum RunStatus {
   Blocked = 'BLOCKED',
+  /** Approved and claimable (the LOCK's name). */
   Run = 'RUN',
   Rejected = 'REJECTED',
   Expired = 'EXPIRED',
+  Claimed = 'CLAIMED',
+  Running = 'RUNNING',
+  Succeeded = 'SUCCEEDED',
+  Failed = 'FAILED',
+  TimedOut = 'TIMED_OUT',
+  Cancelled = 'CANCELLED',
+  DeadLettered = 'DEAD_LETTERED',
+}
+
+/** Statuses a run never leaves (DEAD_LETTERED leaves only by an explicit re-drive). */
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = [
+  RunStatus.Rejected,
+  RunStatus.Expired,
+  RunStatus.Succeeded,
+  RunStatus.Failed,
+  RunStatus.TimedOut,
+  RunStatus.Cancelled,
+  RunStatus.DeadLettered,
+];
+
+export enum StepStatus {
+  Running = 'running',
+  Succeeded = 'succeeded',
+  Skipped = 'skipped',
+  Failed = 'failed',
+  TimedOut = 'timed_out',
+  Cancelled = 'cancelled',
+  /** Its worker lost the lease (died); the step will be tried again by the next attempt. */
+  Abandoned = 'abandoned',
 }
 
 export enum BlockedReason {
@@ -34,7 +64,7 @@ export enum GrantStatus {
   Expired = 'expired',
 }
 
-export type StatusAxis = 'run' | 'approval' | 'grant';
+export type StatusAxis = 'run' | 'approval' | 'grant' | 'step';
 
 /** The legal transitions per axis. PostgreSQL holds the same table (status_transitions). */
 export const TRANSITIONS: { readonly [A in StatusAxis]: ReadonlyArray<readonly [string, string]> } = {
@@ -45,6 +75,22 @@ export const TRANSITIONS: { readonly [A in StatusAxis]: ReadonlyArray<readonly [
     [RunStatus.Run, RunStatus.Expired],
     // The plan changed after approval: back to waiting for a new one.
     [RunStatus.Run, RunStatus.Blocked],
+    [RunStatus.Run, RunStatus.Claimed],
+    [RunStatus.Claimed, RunStatus.Running],
+    // Claimed but could not start (a target is locked) or its worker died: back to the queue.
+    [RunStatus.Claimed, RunStatus.Run],
+    // A retryable failure, or a dead worker: back to the queue with the attempt counted.
+    [RunStatus.Running, RunStatus.Run],
+    [RunStatus.Running, RunStatus.Succeeded],
+    [RunStatus.Running, RunStatus.Failed],
+    [RunStatus.Running, RunStatus.TimedOut],
+    [RunStatus.Running, RunStatus.DeadLettered],
+    [RunStatus.Claimed, RunStatus.DeadLettered],
+    [RunStatus.DeadLettered, RunStatus.Run],
+    [RunStatus.Blocked, RunStatus.Cancelled],
+    [RunStatus.Run, RunStatus.Cancelled],
+    [RunStatus.Claimed, RunStatus.Cancelled],
+    [RunStatus.Running, RunStatus.Cancelled],
   ],
   approval: [
     [ApprovalStatus.Pending, ApprovalStatus.Approved],
@@ -59,6 +105,14 @@ export const TRANSITIONS: { readonly [A in StatusAxis]: ReadonlyArray<readonly [
     [GrantStatus.Active, GrantStatus.Consumed],
     [GrantStatus.Active, GrantStatus.Revoked],
     [GrantStatus.Active, GrantStatus.Expired],
+  ],
+  step: [
+    [StepStatus.Running, StepStatus.Succeeded],
+    [StepStatus.Running, StepStatus.Skipped],
+    [StepStatus.Running, StepStatus.Failed],
+    [StepStatus.Running, StepStatus.TimedOut],
+    [StepStatus.Running, StepStatus.Cancelled],
+    [StepStatus.Running, StepStatus.Abandoned],
   ],
 };
 

@@ -6,7 +6,26 @@ import { isLegalTransition, RunStatus, StatusAxis } from './run-status';
 
 /** Where each axis lives, and the columns a transition may set beside status (fixed here, never taken from input). */
 const AXES: Readonly<Record<StatusAxis, { table: string; key: string; touch: string; settable: ReadonlySet<string> }>> = {
-  run: { table: 'execution_runs', key: 'id', touch: ', version = version + 1, updated_at = now()', settable: new Set(['blocked_reason']) },
+  run: {
+    table: 'execution_runs',
+    key: 'id',
+    touch: ', version = version + 1, updated_at = now()',
+    settable: new Set([
+      'blocked_reason',
+      'worker_id',
+      'lease_expires_at',
+      'attempt',
+      'available_at',
+      'started_at',
+      'finished_at',
+      'timeout_seconds',
+      'deadline_at',
+      'result',
+      'last_error',
+      'cancelled_by',
+      'cancelled_at',
+    ]),
+  },
   approval: {
     table: 'approvals',
     key: 'id',
@@ -14,6 +33,7 @@ const AXES: Readonly<Record<StatusAxis, { table: string; key: string; touch: str
     settable: new Set(['reason', 'decided_by', 'decided_at', 'deferred_until', 'policy_hash']),
   },
   grant: { table: 'governance_grants', key: 'auth_code', touch: '', settable: new Set(['consumed_at', 'consumed_by', 'revoked_at', 'revoked_by', 'revoked_reason']) },
+  step: { table: 'execution_steps', key: 'id', touch: ', version = version + 1, updated_at = now()', settable: new Set(['outcome', 'result', 'error', 'finished_at']) },
 };
 
 export interface TransitionInput {

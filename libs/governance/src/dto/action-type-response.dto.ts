@@ -16,6 +16,11 @@ export class ActionTypeDto {
   @ApiProperty() approval_ttl_seconds!: number;
   @ApiProperty({ type: AllowedScopesDto }) allowed_scopes!: AllowedScopesDto;
   @ApiProperty({ description: 'Approval mints a single-use build authorization' }) mints_grant!: boolean;
+  @ApiProperty({ description: 'The handler that carries the action out' }) handler!: string;
+  @ApiProperty({ description: 'Runs inside the create request (read-only, level 0)' }) immediate!: boolean;
+  @ApiProperty() max_attempts!: number;
+  @ApiProperty({ description: 'With the action code, picks the timeout from timeout_policies' }) sla_class!: string;
+  @ApiProperty({ type: [String], description: 'URL patterns an http.request handler may call' }) allowed_urls!: string[];
 
   static from(actionType: ActionType): ActionTypeDto {
     return {
@@ -30,6 +35,11 @@ export class ActionTypeDto {
         ...(actionType.allowedScopes.namespaces ? { namespaces: [...actionType.allowedScopes.namespaces] } : {}),
       },
       mints_grant: actionType.mintsGrant,
+      handler: actionType.handler,
+      immediate: actionType.immediate,
+      max_attempts: actionType.maxAttempts,
+      sla_class: actionType.slaClass,
+      allowed_urls: [...actionType.allowedUrls],
     };
   }
 }

@@ -10,6 +10,9 @@ import { Role } from '../permissions';
  * - quorum: `required_approvals` distinct approvers, none of them the requester; one rejection vetoes.
  * - policy hash: SHA-256 of the canonical JSON of the whole policy file, recorded on every
  *   approval it governed.
+ * - handler: the registered handler that carries the action out once approved; `immediate`
+ *   actions (read-only, level 0) run inside the create request, the rest in the background.
+ * - SLA class: with the action code, picks the run's timeout from timeout_policies.
  */
 export type ApprovalLevel = 0 | 1 | 2 | 3;
 
@@ -29,6 +32,12 @@ export interface ActionType {
   readonly approvalTtlSeconds: number;
   readonly allowedScopes: AllowedScopes;
   readonly mintsGrant: boolean;
+  readonly handler: string;
+  readonly immediate: boolean;
+  readonly maxAttempts: number;
+  readonly slaClass: string;
+  /** URL patterns (`*` globs) an http.request handler may call for this action. */
+  readonly allowedUrls: readonly string[];
 }
 
 export interface Policy {

@@ -18,7 +18,14 @@ const ACTION_FIELDS = new Set([
   'approval_ttl_seconds',
   'allowed_scopes',
   'mints_grant',
+  'handler',
+  'immediate',
+  'max_attempts',
+  'sla_class',
+  'allowed_urls',
 ]);
+const DEFAULT_MAX_ATTEMPTS = 3;
+const DEFAULT_SLA_CLASS = 'standard';
 
 export function loadPolicyFile(path: string): Policy {
   let raw: unknown;
@@ -72,6 +79,14 @@ function parseActionType(entry: unknown, at: string, fail: (field: string, probl
   const namespaces = scopes.namespaces === undefined ? undefined : patterns(scopes.namespaces, `${at}.allowed_scopes.namespaces`, fail);
   if (entry.mints_grant !== undefined && typeof entry.mints_grant !== 'boolean') fail(`${at}.mints_grant`, 'must be a boolean');
   if (entry.description !== undefined && typeof entry.description !== 'string') fail(`${at}.description`, 'must be a string');
+  if (typeof entry.handler !== 'string' || !CODE.test(entry.handler)) fail(`${at}.handler`, 'must name a handler ([A-Za-z0-9._:-]{1,128})');
+  if (entry.immediate !== undefined && typeof entry.immediate !== 'boolean') fail(`${at}.immediate`, 'must be a boolean');
+  if (entry.immediate === true && level !== 0) fail(`${at}.immediate`, 'is only allowed for approval_level 0 (read-only actions)');
+  const attempts = entry.max_attempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (!Number.isInteger(attempts) || (attempts as number) < 1 || (attempts as number) > 10) fail(`${at}.max_attempts`, 'must be an integer 1..10');
+  const sla = entry.sla_class ?? DEFAULT_SLA_CLASS;
+  if (typeof sla !== 'string' || !CODE.test(sla)) fail(`${at}.sla_class`, 'must match [A-Za-z0-9._:-]{1,128}');
+  const urls = entry.allowed_urls === undefined ? [] : patterns(entry.allowed_urls, `${at}.allowed_urls`, fail);
   return {
     code: code as string,
     description: (entry.description as string | undefined) ?? '',
@@ -81,6 +96,11 @@ function parseActionType(entry: unknown, at: string, fail: (field: string, probl
     approvalTtlSeconds: ttl as number,
     allowedScopes: namespaces === undefined ? { targets } : { targets, namespaces },
     mintsGrant: entry.mints_grant === true,
+    handler: entry.handler as string,
+    immediate: entry.immediate === true,
+    maxAttempts: attempts as number,
+    slaClass: sla as string,
+    allowedUrls: urls,
   };
 }
 

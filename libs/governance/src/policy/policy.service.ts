@@ -73,12 +73,15 @@ export class PolicyService implements OnModuleInit {
       ]);
       for (const actionType of policy.actionTypes) {
         await this.uow.query(
-          `INSERT INTO action_types (code, description, approval_level, required_approvals, approver_roles, approval_ttl_seconds, allowed_scopes, mints_grant, policy_hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+          `INSERT INTO action_types (code, description, approval_level, required_approvals, approver_roles, approval_ttl_seconds, allowed_scopes, mints_grant, policy_hash,
+                                     handler, immediate, max_attempts, sla_class, allowed_urls)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
            ON CONFLICT (code) DO UPDATE SET description = EXCLUDED.description, approval_level = EXCLUDED.approval_level,
              required_approvals = EXCLUDED.required_approvals, approver_roles = EXCLUDED.approver_roles,
              approval_ttl_seconds = EXCLUDED.approval_ttl_seconds, allowed_scopes = EXCLUDED.allowed_scopes,
-             mints_grant = EXCLUDED.mints_grant, policy_hash = EXCLUDED.policy_hash, retired_at = NULL, updated_at = now()
+             mints_grant = EXCLUDED.mints_grant, policy_hash = EXCLUDED.policy_hash, handler = EXCLUDED.handler,
+             immediate = EXCLUDED.immediate, max_attempts = EXCLUDED.max_attempts, sla_class = EXCLUDED.sla_class,
+             allowed_urls = EXCLUDED.allowed_urls, retired_at = NULL, updated_at = now()
            WHERE action_types.policy_hash IS DISTINCT FROM EXCLUDED.policy_hash OR action_types.retired_at IS NOT NULL`,
           [
             actionType.code,
@@ -90,6 +93,11 @@ export class PolicyService implements OnModuleInit {
             JSON.stringify(actionType.allowedScopes),
             actionType.mintsGrant,
             policy.hash,
+            actionType.handler,
+            actionType.immediate,
+            actionType.maxAttempts,
+            actionType.slaClass,
+            actionType.allowedUrls,
           ],
         );
       }
