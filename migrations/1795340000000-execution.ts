@@ -65,6 +65,7 @@ export class Execution1795340000000 implements MigrationInterface {
         ('run', 'RUNNING', 'TIMED_OUT'),
         ('run', 'RUNNING', 'DEAD_LETTERED'),
         ('run', 'CLAIMED', 'DEAD_LETTERED'),
+        ('run', 'CLAIMED', 'FAILED'),
         ('run', 'DEAD_LETTERED', 'RUN'),
         ('run', 'BLOCKED', 'CANCELLED'),
         ('run', 'RUN', 'CANCELLED'),

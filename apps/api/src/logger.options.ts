@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import { SECRET_MASKER } from '@lib/common';
 
 /**
- * Structured JSON logs on stdout, one line per event, each with the request id. Credentials are
- * redacted at the sink; bodies are never logged.
+ * Structured JSON logs on stdout, one line per event, each with the request id. Credentials and
+ * resolved secrets are redacted at the sink; bodies are never logged.
  */
 export function loggerOptions(): Params {
   return {
@@ -18,6 +19,8 @@ export function loggerOptions(): Params {
         res: (response: { statusCode: number }) => ({ status: response.statusCode }),
       },
       autoLogging: { ignore: (request: IncomingMessage) => (request.url ?? '').startsWith('/health') },
+      // The sink itself redacts every secret value resolved in this process.
+      hooks: { streamWrite: (line: string) => SECRET_MASKER.mask(line) },
     },
   };
 }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@lib/database';
-import { ApprovalStatus, ExecutionRunRow, RunStatus } from '@lib/execution';
+import { ApprovalStatus, ExecutionRunRow } from '@lib/execution';
 import { ApprovalRow } from './approval.entity';
 import { ApprovalExpiryService } from './approval-expiry.service';
 
-export type GateRefusal = 'run_not_found' | 'no_approval' | 'not_approved' | 'approval_expired' | 'plan_changed' | 'run_not_runnable';
+export type GateRefusal = 'run_not_found' | 'no_approval' | 'not_approved' | 'approval_expired' | 'plan_changed';
 
 export type GateDecision = { allowed: true; run: ExecutionRunRow; approval: ApprovalRow } | { allowed: false; reason: GateRefusal; approvalStatus?: string };
 
@@ -39,7 +39,6 @@ export class ApprovalGateService {
       return { allowed: false, reason: 'approval_expired', approvalStatus: lane.status };
     }
     if (lane.plan_hash !== run.plan_hash) return { allowed: false, reason: 'plan_changed', approvalStatus: lane.status };
-    if (run.status !== RunStatus.Run) return { allowed: false, reason: 'run_not_runnable', approvalStatus: lane.status };
     return { allowed: true, run: run as ExecutionRunRow, approval: lane };
   }
 }

@@ -25,5 +25,12 @@ export enum AuditEventType {
   GrantConsumeRefused = 'grant.consume_refused',
   GrantRevoked = 'grant.revoked',
   GrantExpired = 'grant.expired',
+  RunClaimed = 'run.claimed',
+  RunCancelRequested = 'run.cancel_requested',
+  RunRbacViolation = 'run.rbac_violation',
+  RunRedriven = 'run.redriven',
+  StepStarted = 'step.started',
+  StepFinished = 'step.finished',
+  StepProgress = 'step.progress',
   ApiKeyCreated = 'api_key.created',
 }

@@ -5,3 +5,4 @@ export * from './actor';
 export * from './storable-json';
 export * from './validators';
 export * from './api-errors.decorator';
+export * from './secret-masker';

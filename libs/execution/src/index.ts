@@ -7,6 +7,7 @@ export * from './status-machine.service';
 export * from './execution-run.service';
 export * from './execution-id.pipe';
 export * from './handler-outcome';
+export * from './action-handler';
 export * from './dto/execution-run-response.dto';
 export { ParamsField, TargetsField } from './dto/create-execution-run.dto';
 export * from './execution.module';

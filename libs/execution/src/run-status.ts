@@ -86,6 +86,8 @@ export const TRANSITIONS: { readonly [A in StatusAxis]: ReadonlyArray<readonly [
     [RunStatus.Running, RunStatus.TimedOut],
     [RunStatus.Running, RunStatus.DeadLettered],
     [RunStatus.Claimed, RunStatus.DeadLettered],
+    // Refused at claim time (the requester lost the permission): an rbac_violation.
+    [RunStatus.Claimed, RunStatus.Failed],
     [RunStatus.DeadLettered, RunStatus.Run],
     [RunStatus.Blocked, RunStatus.Cancelled],
     [RunStatus.Run, RunStatus.Cancelled],

@@ -43,9 +43,14 @@ export interface TransitionInput {
   readonly to: string;
   /** Other columns to set in the same statement (e.g. blocked_reason, decided_by). */
   readonly set?: Readonly<Record<string, unknown>>;
+  /** Further columns that must still hold these values (e.g. the worker that holds the lease). */
+  readonly expect?: Readonly<Record<string, unknown>>;
   /** The audit event committed with the change. */
   readonly audit: AuditRecordInput;
 }
+
+/** Columns a transition may require to be unchanged, beside status. */
+const EXPECTABLE = new Set(['worker_id']);
 
 /**
  * The finite-state machine: the only writer of status columns. A transition is validated
@@ -76,8 +81,14 @@ export class StatusMachineService {
         values.push(value);
         assignments.push(`${column} = $${values.length}`);
       }
+      const conditions = [`${axis.key} = $1`, 'status = $2'];
+      for (const [column, value] of Object.entries(input.expect ?? {})) {
+        if (!EXPECTABLE.has(column)) throw new Error(`column ${column} cannot be expected on ${input.axis}`);
+        values.push(value);
+        conditions.push(`${column} = $${values.length}`);
+      }
       const rows = await this.uow.query<Row>(
-        `UPDATE ${axis.table} SET ${assignments.join(', ')}${axis.touch} WHERE ${axis.key} = $1 AND status = $2 RETURNING *`,
+        `UPDATE ${axis.table} SET ${assignments.join(', ')}${axis.touch} WHERE ${conditions.join(' AND ')} RETURNING *`,
         values,
       );
       if (rows.length === 0) {

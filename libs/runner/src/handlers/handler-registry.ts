@@ -1,0 +1,34 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { ActionHandler } from '@lib/execution';
+import { PolicyService } from '@lib/governance';
+import { BuildGrantHandler } from './build-grant.handler';
+import { HttpRequestHandler } from './http-request.handler';
+import { NoopHandler } from './noop.handler';
+import { SleepHandler } from './sleep.handler';
+
+/** The handlers an action type may name. A policy naming an unknown handler stops the process at start. */
+@Injectable()
+export class HandlerRegistry implements OnModuleInit {
+  private readonly handlers: ReadonlyMap<string, ActionHandler>;
+
+  constructor(
+    private readonly policy: PolicyService,
+    noop: NoopHandler,
+    sleep: SleepHandler,
+    http: HttpRequestHandler,
+    buildGrant: BuildGrantHandler,
+  ) {
+    this.handlers = new Map<string, ActionHandler>([noop, sleep, http, buildGrant].map((handler) => [handler.code, handler]));
+  }
+
+  onModuleInit(): void {
+    const unknown = this.policy.list().filter((actionType) => !this.handlers.has(actionType.handler));
+    if (unknown.length > 0) {
+      throw new Error(`the policy names handlers that do not exist: ${unknown.map((actionType) => `${actionType.code} -> ${actionType.handler}`).join(', ')}`);
+    }
+  }
+
+  find(code: string): ActionHandler | undefined {
+    return this.handlers.get(code);
+  }
+}

@@ -1,0 +1,171 @@
+import { INestApplicationContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Pool } from 'pg';
+import { randomUUID } from 'node:crypto';
+import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
+import { DatabaseModule } from '@lib/database';
+import { ExecutionRunRow, ExecutionRunService } from '@lib/execution';
+import { ApiKeyService, Principal, Role } from '@lib/governance';
+import { ApprovalVoteService } from '@lib/approval';
+import { openTestPool } from '../../../test/support/db';
+import { RunnerModule } from './runner.module';
+import { RunQueueService } from './worker/run-queue.service';
+import { RunLifecycleService } from './worker/run-lifecycle.service';
+
+@Module({ imports: [DatabaseModule.forRoot(), RunnerModule] })
+class WorkerTestModule {}
+
+const PREFIX = `wtest-${randomUUID().slice(0, 8)}`;
+
+/** Workers in this process serve only this file's projects, so other suites' runs are left alone. */
+async function startWorker(name: string, projects = `${PREFIX}%`): Promise<INestApplicationContext> {
+  Object.assign(process.env, { WORKER_ID: `${PREFIX}-${name}`, WORKER_PROJECTS: projects, WORKER_LEASE_MS: '1500', WORKER_POLL_MS: '100', WORKER_BACKOFF_BASE_MS: '50', WORKER_ABORT_GRACE_MS: '300' });
+  const app = await NestFactory.createApplicationContext(WorkerTestModule, { logger: false });
+  await app.init();
+  return app;
+}
+
+describe('the execution worker on PostgreSQL', () => {
+  let worker: INestApplicationContext;
+  let pool: Pool;
+  let runs: ExecutionRunService;
+  let votes: ApprovalVoteService;
+  let requester: Principal;
+  const approver = new Principal(randomUUID(), 'approver', [Role.Approver], ['*']);
+  const ctx = (principal: Principal): CommandContext => principal.context(`req-${randomUUID()}`);
+
+  beforeAll(async () => {
+    worker = await startWorker('a');
+    pool = openTestPool();
+    runs = worker.get(ExecutionRunService);
+    votes = worker.get(ApprovalVoteService);
+    const admin = new Principal(randomUUID(), 'admin', [Role.Admin], ['*']);
+    const key = await worker.get(ApiKeyService).mint(admin, { name: 'worker-test', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
+    requester = new Principal(key.id, 'requester', [Role.Requester], ['*']);
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await worker?.close();
+  });
+
+  /** An approved ops.sleep run in this file's project space. */
+  async function approvedRun(params: Record<string, unknown>, targets: string[], projectPrefix = PREFIX): Promise<ExecutionRunRow> {
+    const { run } = await runs.create(requester, { projectId: `${projectPrefix}-${randomUUID().slice(0, 8)}`, idempotencyKey: 'k', action: 'ops.sleep', params, targets }, ctx(requester));
+    await votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
+    return run;
+  }
+
+  async function waitFor(id: string, statuses: string[], timeoutMs = 15_000): Promise<ExecutionRunRow> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [row] = (await pool.query(`SELECT * FROM execution_runs WHERE id = $1`, [id])).rows;
+      if (statuses.includes(row.status)) return row;
+      if (Date.now() > deadline) throw new Error(`run ${id} is ${row.status}, expected ${statuses.join('|')}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const steps = async (id: string) =>
+    (await pool.query(`SELECT step_index, attempt, status, worker_id, started_at, finished_at FROM execution_steps WHERE execution_run_id = $1 ORDER BY id`, [id])).rows;
+  const locksOf = async (id: string) => (await pool.query(`SELECT target FROM execution_locks WHERE execution_run_id = $1`, [id])).rowCount;
+
+  it('approval is the continuation: the run is claimed and carried out step by step with no further call', async () => {
+    const run = await approvedRun({ ms: 50 }, ['t-b', 't-a', 't-c']);
+    const done = await waitFor(run.id, ['SUCCEEDED']);
+    expect(done).toMatchObject({ attempt: 1, worker_id: null, lease_expires_at: null, result: { steps: 3 } });
+    expect((await steps(run.id)).map((step) => [step.step_index, step.status])).toEqual([
+      [0, 'succeeded'],
+      [1, 'succeeded'],
+      [2, 'succeeded'],
+    ]);
+    expect(await locksOf(run.id)).toBe(0);
+    const events = (await pool.query(`SELECT event_type, data FROM audit_events WHERE chain_key = $1 ORDER BY id`, [`run:${run.id}`])).rows;
+    expect(events.map((event) => event.event_type)).toEqual(expect.arrayContaining(['run.claimed', 'step.started', 'step.finished']));
+    expect(events.at(-1)).toMatchObject({ event_type: 'run.status_changed', data: { from: 'RUNNING', to: 'SUCCEEDED' } });
+  });
+
+  it('a thrown error is retried with backoff and lands in the dead-letter table after max_attempts', async () => {
+    const run = await approvedRun({ ms: 10, fail: 'throw' }, ['t-1']);
+    const dead = await waitFor(run.id, ['DEAD_LETTERED']);
+    expect(dead.attempt).toBe(3);
+    expect(dead.last_error).toMatch(/failed on purpose/);
+    expect((await steps(run.id)).map((step) => [step.attempt, step.status])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+      [3, 'failed'],
+    ]);
+    const dlq = await pool.query(`SELECT attempts, last_error FROM execution_dlq WHERE execution_run_id = $1`, [run.id]);
+    expect(dlq.rows).toEqual([{ attempts: 3, last_error: expect.stringMatching(/failed on purpose/) }]);
+    expect(await locksOf(run.id)).toBe(0);
+  });
+
+  it('FAIL:<detail> fails the run at once, without retries', async () => {
+    const run = await approvedRun({ ms: 10, fail: 'fail' }, ['t-2']);
+    const failed = await waitFor(run.id, ['FAILED']);
+    expect(failed).toMatchObject({ attempt: 1, last_error: 'FAIL:requested' });
+  });
+
+  it('two runs on one target never overlap', async () => {
+    const target = `shared-${randomUUID().slice(0, 6)}`;
+    const [a, b] = await Promise.all([approvedRun({ ms: 300 }, [target]), approvedRun({ ms: 300 }, [target])]);
+    await waitFor(a.id, ['SUCCEEDED']);
+    await waitFor(b.id, ['SUCCEEDED']);
+    const [sa] = await steps(a.id);
+    const [sb] = await steps(b.id);
+    const [first, second] = sa.started_at < sb.started_at ? [sa, sb] : [sb, sa];
+    expect(new Date(first.finished_at).getTime()).toBeLessThanOrEqual(new Date(second.started_at).getTime());
+  });
+
+  it('a cancel request reaches a running handler at its next check; the run ends CANCELLED and releases its locks', async () => {
+    const run = await approvedRun({ ms: 10_000 }, ['t-cancel']);
+    await waitFor(run.id, ['RUNNING']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pool.query(`UPDATE execution_runs SET cancel_requested_at = now(), cancel_requested_by = 'tester', cancel_reason = 'stop' WHERE id = $1`, [run.id]);
+    const cancelled = await waitFor(run.id, ['CANCELLED'], 5000);
+    expect(cancelled).toMatchObject({ cancelled_by: 'tester' });
+    expect(cancelled.cancel_checks_performed).toBeGreaterThan(0);
+    expect((await steps(run.id)).map((step) => step.status)).toEqual(['cancelled']);
+    expect(await locksOf(run.id)).toBe(0);
+  });
+
+  it('a run whose worker died is reaped, and the next attempt resumes at the first unfinished step', async () => {
+    // In a project the running worker does not serve, a "dead" worker claims the run, finishes
+    // step 0, starts step 1 and stops answering (no heartbeat).
+    const ghostProjects = `g${PREFIX}`;
+    const run = await approvedRun({ ms: 20 }, ['r-1', 'r-2', 'r-3'], ghostProjects);
+    const claim = await worker.get(RunQueueService).claim({ workerId: 'ghost', leaseMs: 300, lockWaitMs: 10, projectPattern: run.project_id });
+    if (claim.kind !== 'claimed') throw new Error(`the ghost could not claim: ${claim.kind}`);
+    const started = await worker.get(RunLifecycleService).start(claim.run, { workerId: 'ghost', timeoutSeconds: 60 }, { actor: SYSTEM_ACTOR, requestId: 'ghost' });
+    await pool.query(`INSERT INTO execution_steps (execution_run_id, step_index, name, attempt, worker_id) VALUES ($1, 0, 'sleep:r-1', $2, 'ghost')`, [run.id, started.attempt]);
+    await pool.query(`UPDATE execution_steps SET status = 'succeeded', finished_at = now() WHERE execution_run_id = $1 AND step_index = 0`, [run.id]);
+    await pool.query(`INSERT INTO execution_steps (execution_run_id, step_index, name, attempt, worker_id) VALUES ($1, 1, 'sleep:r-2', $2, 'ghost')`, [run.id, started.attempt]);
+    // A live worker for those projects reaps the run once the lease runs out, then resumes it.
+    const rescuer = await startWorker('rescuer', `${ghostProjects}%`);
+    try {
+      const done = await waitFor(run.id, ['SUCCEEDED'], 20_000);
+      expect(done.attempt).toBe(2);
+    } finally {
+      await rescuer.close();
+    }
+    const rows = await steps(run.id);
+    expect(rows.map((step) => [step.step_index, step.attempt, step.status, step.worker_id === 'ghost' ? 'ghost' : 'live'])).toEqual([
+      [0, 1, 'succeeded', 'ghost'],
+      [1, 1, 'abandoned', 'ghost'],
+      [1, 2, 'succeeded', 'live'],
+      [2, 2, 'succeeded', 'live'],
+    ]);
+    expect(await locksOf(run.id)).toBe(0);
+  });
+
+  it('a run past its timeout is aborted and ends TIMED_OUT, releasing its locks', async () => {
+    await pool.query(`INSERT INTO timeout_policies (sla_class, action_class, timeout_seconds) VALUES ('standard', 'ops.sleep', 1) ON CONFLICT DO NOTHING`);
+    try {
+      const run = await approvedRun({ ms: 10_000 }, ['t-timeout']);
+      const timedOut = await waitFor(run.id, ['TIMED_OUT'], 8000);
+      expect(timedOut.timeout_seconds).toBe(1);
+      expect((await steps(run.id)).map((step) => step.status)).toEqual(['timed_out']);
+      expect(await locksOf(run.id)).toBe(0);
+    } finally {
+      await pool.query(`DELETE FROM timeout_policies WHERE sla_class = 'standard' AND action_class = 'ops.sleep'`);
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Client } from 'pg';
+import { readDatabaseConfig } from '@lib/database';
+import { ReaperService } from './reaper.service';
+import { RunExecutorService } from './run-executor.service';
+import { RunQueueService } from './run-queue.service';
+import { readWorkerSettings, WorkerSettings } from './worker-settings';
+
+/**
+ * The worker: up to `concurrency` runs at once. It claims when woken by NOTIFY
+ * (execution_runs_ready, sent by a trigger when a run becomes claimable) or by the fallback
+ * poll, and reaps dead holders' runs on every tick. Several workers may share one database.
+ */
+@Injectable()
+export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WorkerLoopService.name);
+  readonly settings: WorkerSettings = readWorkerSettings();
+  private listener: Client | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private active = new Set<Promise<unknown>>();
+  private filling = false;
+  private refill = false;
+  private stopped = false;
+
+  constructor(
+    private readonly queue: RunQueueService,
+    private readonly executor: RunExecutorService,
+    private readonly reaper: ReaperService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.listener = new Client({ connectionString: readDatabaseConfig().url });
+    this.listener.on('notification', () => this.wake());
+    this.listener.on('error', (error) => this.logger.error({ err: error }, 'the LISTEN connection failed; polling only'));
+    await this.listener.connect();
+    await this.listener.query('LISTEN execution_runs_ready');
+    this.poller = setInterval(() => this.tick(), this.settings.pollMs);
+    this.logger.log({ worker_id: this.settings.workerId, concurrency: this.settings.concurrency }, 'worker started');
+    this.wake();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.poller);
+    await this.listener?.end().catch(() => undefined);
+    await Promise.allSettled([...this.active]);
+  }
+
+  private tick(): void {
+    this.reaper
+      .reap({ limit: 50, graceMs: this.settings.abortGraceMs, backoffBaseMs: this.settings.backoffBaseMs, reaperId: this.settings.workerId })
+      .catch((error: unknown) => this.logger.error({ err: error }, 'reaping failed'));
+    this.wake();
+  }
+
+  /** Claims until the slots are full or nothing is claimable. */
+  private wake(): void {
+    if (this.stopped) return;
+    if (this.filling) {
+      this.refill = true;
+      return;
+    }
+    this.filling = true;
+    void this.fill().finally(() => {
+      this.filling = false;
+      if (this.refill) {
+        this.refill = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async fill(): Promise<void> {
+    while (!this.stopped && this.active.size < this.settings.concurrency) {
+      let claim;
+      try {
+        claim = await this.queue.claim(this.settings);
+      } catch (error) {
+        this.logger.error({ err: error }, 'claiming failed');
+        return;
+      }
+      if (claim.kind === 'none') return;
+      if (claim.kind === 'refused') continue;
+      const work = this.executor
+        .execute(claim.run, this.settings)
+        .catch((error: unknown) => this.logger.error({ err: error, execution_id: claim.run.id }, 'a run failed in the worker; the reaper will recover it'))
+        .finally(() => {
+          this.active.delete(work);
+          this.wake();
+        });
+      this.active.add(work);
+    }
+  }
+}
