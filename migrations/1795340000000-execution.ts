@@ -25,7 +25,7 @@ export class Execution1795340000000 implements MigrationInterface {
                'BLOCKED', 'RUN', 'REJECTED', 'EXPIRED', 'CLAIMED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED', 'DEAD_LETTERED'))`);
     await q(`ALTER TABLE execution_runs
                ADD COLUMN attempt integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),
-               ADD COLUMN max_attempts smallint NOT NULL DEFAULT 3 CHECK (max_attempts BETWEEN 1 AND 10),
+               ADD COLUMN max_attempts integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
                ADD COLUMN available_at timestamptz NOT NULL DEFAULT now(),
                ADD COLUMN worker_id text,
                ADD COLUMN lease_expires_at timestamptz,

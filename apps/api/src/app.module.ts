@@ -9,6 +9,7 @@ import { ExecutionModule } from '@lib/execution';
 import { ApprovalModule } from '@lib/approval';
 import { GrantsModule } from '@lib/grants';
 import { SweeperModule } from '@lib/sweeper';
+import { RunnerModule } from '@lib/runner';
 import { BootstrapAdminService } from './bootstrap-admin.service';
 import { HealthController } from './health.controller';
 import { loggerOptions } from './logger.options';
@@ -28,8 +29,8 @@ import { loggerOptions } from './logger.options';
   providers: [BootstrapAdminService, { provide: APP_GUARD, useExisting: AuthGuard }],
 })
 export class AppModule {
-  /** With `withSweeper`, the worker's sweeper runs in this process too (the embedded default of npm start). */
-  static register(options: { withSweeper?: boolean } = {}): DynamicModule {
-    return { module: AppModule, imports: options.withSweeper ? [SweeperModule] : [] };
+  /** With `withWorker`, the worker (sweeper and execution runner) runs in this process too (the embedded default of npm start). */
+  static register(options: { withWorker?: boolean } = {}): DynamicModule {
+    return { module: AppModule, imports: options.withWorker ? [SweeperModule, RunnerModule] : [] };
   }
 }

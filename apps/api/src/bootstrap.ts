@@ -16,8 +16,8 @@ export interface ApiAppOptions {
   readonly logger?: boolean;
   /** Build the module graph without instantiating providers (no database): enough for the OpenAPI document. */
   readonly preview?: boolean;
-  /** Run the worker's sweeper in this process. */
-  readonly withSweeper?: boolean;
+  /** Run the worker (sweeper and execution runner) in this process. */
+  readonly withWorker?: boolean;
 }
 
 export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
@@ -28,7 +28,7 @@ export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFas
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ withSweeper: options.withSweeper }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ withWorker: options.withWorker }), adapter, {
     bufferLogs: true,
     // The JSON parser is installed below, so its errors keep their own codes.
     bodyParser: false,

@@ -9,7 +9,7 @@ const log = pino({ name: 'control-plane' });
 /**
  * `npm start`: with DATABASE_URL unset, an embedded PostgreSQL is started with its data in
  * ./.data/postgres; migrations are applied; the API listens on PORT (3000); and the worker
- * (the expiry sweeper) runs in the same process.
+ * (expiry sweeper and execution runner) runs in the same process.
  */
 async function main(): Promise<void> {
   const database = await resolveDatabase(process.env, {
@@ -24,13 +24,13 @@ async function main(): Promise<void> {
   const report = await runMigrations(database.url);
   log.info({ applied: report.applied }, 'migrations applied');
 
-  // On the embedded database (or when asked) the worker's sweeper runs in this process too.
-  const withSweeper = (process.env.WORKER_IN_PROCESS ?? (database.embedded ? 'true' : 'false')) === 'true';
-  const app = await createApiApp({ withSweeper });
+  // On the embedded database (or when asked) the worker runs in this process too.
+  const withWorker = (process.env.WORKER_IN_PROCESS ?? (database.embedded ? 'true' : 'false')) === 'true';
+  const app = await createApiApp({ withWorker });
   const port = Number(process.env.PORT ?? 3000);
   await app.listen({ port, host: process.env.HOST ?? '0.0.0.0' });
   log.info({ port }, 'API listening');
-  if (withSweeper) log.info('worker sweeper running in-process');
+  if (withWorker) log.info('worker running in-process');
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

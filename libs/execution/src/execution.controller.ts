@@ -1,21 +1,26 @@
-import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors, CommandContext } from '@lib/common';
 import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
 import { ByKeyQueryDto } from './dto/by-key-query.dto';
+import { CancelRunDto } from './dto/cancel-run.dto';
 import { CreateExecutionRunDto } from './dto/create-execution-run.dto';
 import { AuditEventDto } from '@lib/audit';
 import { ExecutionEventsResponseDto, ExecutionRunResponseDto } from './dto/execution-run-response.dto';
 import { ParseExecutionIdPipe } from './execution-id.pipe';
 import { ExecutionRunService } from './execution-run.service';
 import { resolveIdempotencyKey } from './idempotency-key';
+import { RunCancelService } from './run-cancel.service';
 
 @ApiTags('execution')
 @ApiBearerAuth()
 @Controller('api/v1/execution/run')
 export class ExecutionController {
-  constructor(private readonly runs: ExecutionRunService) {}
+  constructor(
+    private readonly runs: ExecutionRunService,
+    private readonly cancellation: RunCancelService,
+  ) {}
 
   @Post()
   @RequirePermission(Permission.RunCreate)
@@ -73,5 +78,20 @@ export class ExecutionController {
   ): Promise<ExecutionEventsResponseDto> {
     const { run, events } = await this.runs.listEvents(principal, executionId);
     return { execution_id: run.id, events: events.map((event) => AuditEventDto.from(event)) };
+  }
+
+  @Post(':execution_id/cancel')
+  @HttpCode(200)
+  @RequirePermission(Permission.RunCancel)
+  @ApiOperation({ summary: 'Cancel a run: at once if it has not started; a running one stops at its next check (its locks are released either way)' })
+  @ApiOkResponse({ type: ExecutionRunResponseDto })
+  @ApiErrors({ 400: ['invalid_execution_id', 'missing_field', 'invalid_length', 'invalid_format'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['execution_not_found'], 409: ['run_not_cancellable'] })
+  async cancel(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+    @Body() body: CancelRunDto,
+  ): Promise<ExecutionRunResponseDto> {
+    return ExecutionRunResponseDto.from(await this.cancellation.cancel(principal, { executionId, reason: body.reason }, ctx));
   }
 }

@@ -11,6 +11,9 @@ export enum ExecutionErrorCode {
   TransitionConflict = 'transition_conflict',
   /** The FSM table does not allow the transition. */
   IllegalTransition = 'illegal_transition',
+  RunNotCancellable = 'run_not_cancellable',
+  DlqEntryNotFound = 'dlq_entry_not_found',
+  DlqAlreadyRedriven = 'dlq_already_redriven',
 }
 
 export class ExecutionException extends DomainException<ExecutionErrorCode> {

@@ -6,6 +6,9 @@ import { ExecutionRunEntity } from './execution-run.entity';
 import { ExecutionController } from './execution.controller';
 import { ExecutionRunService } from './execution-run.service';
 import { StatusMachineService } from './status-machine.service';
+import { DlqController } from './dlq.controller';
+import { DlqService } from './dlq.service';
+import { RunCancelService } from './run-cancel.service';
 
 /**
  * Runs and the status machine. The RUN_APPROVAL_GATE port this module's service needs is
@@ -13,8 +16,8 @@ import { StatusMachineService } from './status-machine.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([ExecutionRunEntity]), AuditModule, GovernanceModule],
-  controllers: [ExecutionController],
-  providers: [ExecutionRunService, StatusMachineService],
-  exports: [ExecutionRunService, StatusMachineService],
+  controllers: [ExecutionController, DlqController],
+  providers: [ExecutionRunService, StatusMachineService, RunCancelService, DlqService],
+  exports: [ExecutionRunService, StatusMachineService, RunCancelService, DlqService],
 })
 export class ExecutionModule {}

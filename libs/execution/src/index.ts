@@ -10,4 +10,6 @@ export * from './handler-outcome';
 export * from './action-handler';
 export * from './dto/execution-run-response.dto';
 export { ParamsField, TargetsField } from './dto/create-execution-run.dto';
+export * from './run-cancel.service';
+export * from './dlq.service';
 export * from './execution.module';

@@ -15,6 +15,7 @@ const AXES: Readonly<Record<StatusAxis, { table: string; key: string; touch: str
       'worker_id',
       'lease_expires_at',
       'attempt',
+      'max_attempts',
       'available_at',
       'started_at',
       'finished_at',

@@ -20,12 +20,24 @@ export enum Permission {
   GrantConsume = 'grant:consume',
   GrantRevoke = 'grant:revoke',
   AuditRead = 'audit:read',
+  RunCancel = 'run:cancel',
+  DlqRead = 'dlq:read',
+  DlqRedrive = 'dlq:redrive',
 }
 
 export const ALL_PROJECTS = '*';
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  [Role.Requester]: [Permission.RunCreate, Permission.RunRead, Permission.PolicyRead, Permission.GrantRead, Permission.GrantConsume],
-  [Role.Approver]: [Permission.ApprovalDecide, Permission.RunRead, Permission.PolicyRead, Permission.GrantRead, Permission.GrantRevoke, Permission.AuditRead],
+  [Role.Requester]: [Permission.RunCreate, Permission.RunRead, Permission.RunCancel, Permission.PolicyRead, Permission.GrantRead, Permission.GrantConsume],
+  [Role.Approver]: [
+    Permission.ApprovalDecide,
+    Permission.RunRead,
+    Permission.RunCancel,
+    Permission.PolicyRead,
+    Permission.GrantRead,
+    Permission.GrantRevoke,
+    Permission.AuditRead,
+    Permission.DlqRead,
+  ],
   [Role.Admin]: Object.values(Permission),
 };

@@ -37,12 +37,15 @@ export function httpStatusOf(code: ErrorCode): number {
     case ExecutionErrorCode.ExecutionNotFound:
     case GrantErrorCode.GrantNotFound:
     case GovernanceErrorCode.AuditChainNotFound:
+    case ExecutionErrorCode.DlqEntryNotFound:
       return 404;
     case RequestErrorCode.MethodNotAllowed:
       return 405;
     case ExecutionErrorCode.IdempotencyConflict:
     case ExecutionErrorCode.TransitionConflict:
     case ExecutionErrorCode.IllegalTransition:
+    case ExecutionErrorCode.RunNotCancellable:
+    case ExecutionErrorCode.DlqAlreadyRedriven:
     case ApprovalErrorCode.ApprovalAlreadyDecided:
     case ApprovalErrorCode.ApprovalMissing:
     case ApprovalErrorCode.ApprovalExpired:

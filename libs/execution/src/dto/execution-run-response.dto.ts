@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AuditEventDto } from '@lib/audit';
 import { ApprovalSummary } from '../run-approval-gate';
 import { RunView } from '../execution-run.service';
+import { ExecutionRunRow } from '../execution-run.entity';
 import { ApprovalStatus, BlockedReason, RunStatus } from '../run-status';
 
 export class VoteDto {
@@ -48,6 +49,45 @@ export class ApprovalSummaryDto {
   }
 }
 
+export class RunExecutionDto {
+  @ApiProperty({ description: 'Attempts started so far' }) attempt!: number;
+  @ApiProperty() max_attempts!: number;
+  @ApiProperty({ nullable: true, type: String, description: 'The worker holding the lease' }) worker_id!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lease_expires_at!: string | null;
+  @ApiProperty() lease_renewals!: number;
+  @ApiProperty({ nullable: true, type: Number }) timeout_seconds!: number | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) deadline_at!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) started_at!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) finished_at!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) cancel_requested_at!: string | null;
+  @ApiProperty({ nullable: true, type: String }) cancelled_by!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) cancelled_at!: string | null;
+  @ApiProperty() cancel_checks_performed!: number;
+  @ApiProperty({ nullable: true, description: 'The handler results (10 KiB at most; larger ones are truncated with a marker)' }) result!: unknown;
+  @ApiProperty({ nullable: true, type: String }) last_error!: string | null;
+
+  static from(run: ExecutionRunRow): RunExecutionDto {
+    const iso = (value: Date | null | undefined) => (value ? value.toISOString() : null);
+    return {
+      attempt: run.attempt,
+      max_attempts: run.max_attempts,
+      worker_id: run.worker_id,
+      lease_expires_at: iso(run.lease_expires_at),
+      lease_renewals: run.lease_renewals,
+      timeout_seconds: run.timeout_seconds,
+      deadline_at: iso(run.deadline_at),
+      started_at: iso(run.started_at),
+      finished_at: iso(run.finished_at),
+      cancel_requested_at: iso(run.cancel_requested_at),
+      cancelled_by: run.cancelled_by,
+      cancelled_at: iso(run.cancelled_at),
+      cancel_checks_performed: run.cancel_checks_performed,
+      result: run.result ?? null,
+      last_error: run.last_error,
+    };
+  }
+}
+
 export class ExecutionRunResponseDto {
   @ApiProperty({ format: 'uuid' }) execution_id!: string;
   @ApiProperty() project_id!: string;
@@ -63,6 +103,7 @@ export class ExecutionRunResponseDto {
   @ApiProperty({ nullable: true, type: String }) policy_hash!: string | null;
   @ApiPropertyOptional({ description: 'Present on create: true when an identical earlier request is returned' }) dedup_hit?: boolean;
   @ApiProperty({ type: ApprovalSummaryDto, nullable: true }) approval!: ApprovalSummaryDto | null;
+  @ApiProperty({ type: RunExecutionDto, description: 'How the run is being (or was) carried out' }) execution!: RunExecutionDto;
   @ApiProperty({ description: 'API key id of the requester' }) requested_by!: string;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiProperty({ format: 'date-time' }) updated_at!: string;
@@ -84,6 +125,7 @@ export class ExecutionRunResponseDto {
       policy_hash: run.policy_hash,
       ...(dedupHit === undefined ? {} : { dedup_hit: dedupHit }),
       approval: approval ? ApprovalSummaryDto.from(approval) : null,
+      execution: RunExecutionDto.from(run),
       requested_by: run.requested_by,
       created_at: run.created_at.toISOString(),
       updated_at: run.updated_at.toISOString(),

@@ -1,0 +1,146 @@
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { openTestPool } from '../support/db';
+import { TestApi } from '../support/api-client';
+import { WorkerProcess } from '../support/worker-process';
+
+type Key = { id: string; key: string };
+const SECRET = `s3cr3t-${randomBytes(12).toString('hex')}`;
+
+/** Real worker processes against real PostgreSQL, each serving only this file's projects. */
+describe('execution by worker processes', () => {
+  const prefix = `wproc${randomBytes(3).toString('hex')}`;
+  let api: TestApi;
+  let pool: Pool;
+  let requester: Key;
+  let approver: Key;
+  const workers: WorkerProcess[] = [];
+  let echo: Server;
+  let echoUrl: string;
+
+  const startWorker = async (name: string): Promise<WorkerProcess> => {
+    const worker = new WorkerProcess({ id: `${prefix}-${name}`, projects: `${prefix}%`, env: { SECRET_API_TOKEN: SECRET } });
+    workers.push(worker);
+    await worker.ready();
+    return worker;
+  };
+
+  beforeAll(async () => {
+    api = await TestApi.open();
+    pool = openTestPool();
+    requester = await api.mintKey({ roles: ['requester'] });
+    approver = await api.mintKey({ roles: ['approver'] });
+    // Answers with what it was sent (the Authorization header included), and 400 on /fail.
+    echo = createServer((request, response) => {
+      response.writeHead(request.url === '/fail' ? 400 : 200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ authorization: request.headers.authorization ?? null, path: request.url }));
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await new Promise((resolve) => echo?.close(resolve));
+    await pool?.end();
+    await api?.close();
+  });
+
+  const approvedRun = async (body: Record<string, unknown>): Promise<string> => {
+    const created = await api.createRun(requester.key, { project_id: `${prefix}-${randomUUID().slice(0, 8)}`, idempotency_key: 'k', ...body });
+    expect(created.status).toBe(201);
+    expect((await api.decide(approver.key, created.body.execution_id, 'approve')).status).toBe(200);
+    return created.body.execution_id;
+  };
+  const runRow = async (id: string) => (await pool.query(`SELECT * FROM execution_runs WHERE id = $1`, [id])).rows[0];
+  const waitFor = async <T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  const statusIs = (id: string, statuses: string[]) => waitFor(async () => ((row) => (statuses.includes(row.status) ? row : undefined))(await runRow(id)), `run ${id} to be ${statuses.join('|')}`);
+
+  it('kill -9 a worker in the middle of a multi-step run: another finishes it, no finished step runs twice', async () => {
+    await Promise.all([startWorker('a'), startWorker('b')]);
+    const id = await approvedRun({ action: 'ops.sleep', params: { ms: 400 }, targets: ['k1', 'k2', 'k3', 'k4'] });
+    // Wait until step 1 runs, then kill whichever worker holds the run.
+    const holder = await waitFor(async () => {
+      const { rows } = await pool.query(`SELECT worker_id FROM execution_steps WHERE execution_run_id = $1 AND step_index = 1 AND status = 'running'`, [id]);
+      return rows[0]?.worker_id as string | undefined;
+    }, 'step 1 to start');
+    const victim = workers.find((worker) => holder === `${prefix}-${worker === workers[0] ? 'a' : 'b'}`) ?? workers[0];
+    victim.kill9();
+    const done = await statusIs(id, ['SUCCEEDED']);
+    expect(done.attempt).toBe(2);
+    const { rows: steps } = await pool.query(`SELECT step_index, attempt, status, worker_id FROM execution_steps WHERE execution_run_id = $1 ORDER BY id`, [id]);
+    const succeeded = steps.filter((step) => step.status === 'succeeded').map((step) => step.step_index);
+    expect(succeeded.sort()).toEqual([0, 1, 2, 3]);
+    expect(steps.find((step) => step.step_index === 0 && step.status === 'succeeded').attempt).toBe(1);
+    expect(steps.filter((step) => step.step_index === 1).map((step) => step.status)).toEqual(['abandoned', 'succeeded']);
+    expect(new Set(steps.filter((step) => step.attempt === 2).map((step) => step.worker_id))).toEqual(new Set([holder === `${prefix}-a` ? `${prefix}-b` : `${prefix}-a`]));
+    expect((await pool.query(`SELECT 1 FROM execution_locks WHERE execution_run_id = $1`, [id])).rowCount).toBe(0);
+  });
+
+  it('a run past max_attempts lands in the DLQ, is visible there and is re-driven by an admin', async () => {
+    if (workers.length < 2) await startWorker('c');
+    const id = await approvedRun({ action: 'ops.sleep', params: { ms: 5, fail: 'throw' }, targets: ['d1'] });
+    await statusIs(id, ['DEAD_LETTERED']);
+    const listed = await api.get(approver.key, '/api/v1/execution/dlq?limit=500');
+    expect(listed.status).toBe(200);
+    const entry = listed.body.entries.find((candidate: { execution_id: string }) => candidate.execution_id === id);
+    expect(entry).toMatchObject({ attempts: 3, last_error: expect.stringMatching(/failed on purpose/) });
+    expect((await api.http.post(`/api/v1/execution/dlq/${entry.id}/retry`).set('Authorization', `Bearer ${approver.key}`)).status).toBe(403);
+    const retried = await api.http.post(`/api/v1/execution/dlq/${entry.id}/retry`).set('Authorization', `Bearer ${api.adminKey}`);
+    expect(retried.status).toBe(200);
+    expect(retried.body.entry.redriven_by).toBeTruthy();
+    expect((await api.http.post(`/api/v1/execution/dlq/${entry.id}/retry`).set('Authorization', `Bearer ${api.adminKey}`)).status).toBe(409);
+    // It fails again (the handler always throws) and comes back with three new attempts.
+    await waitFor(async () => (await pool.query(`SELECT 1 FROM execution_dlq WHERE execution_run_id = $1 AND redriven_at IS NULL`, [id])).rowCount === 1, 'a second dead letter');
+    expect((await pool.query(`SELECT count(*)::int AS n FROM execution_steps WHERE execution_run_id = $1`, [id])).rows[0].n).toBe(6);
+    expect((await runRow(id)).attempt).toBe(6);
+  });
+
+  it('cancel: a waiting run at once; a running one at its next check, with its locks released', async () => {
+    const waiting = await api.createRun(requester.key, { project_id: `${prefix}-${randomUUID().slice(0, 8)}`, idempotency_key: 'k', action: 'ops.sleep', targets: ['c0'] });
+    const at_once = await api.http.post(`/api/v1/execution/run/${waiting.body.execution_id}/cancel`).set('Authorization', `Bearer ${requester.key}`).send({ reason: 'not needed' });
+    expect(at_once.status).toBe(200);
+    expect(at_once.body).toMatchObject({ status: 'CANCELLED', execution: { cancelled_by: requester.id } });
+    const again = await api.http.post(`/api/v1/execution/run/${waiting.body.execution_id}/cancel`).set('Authorization', `Bearer ${requester.key}`).send({ reason: 'again' });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('run_not_cancellable');
+
+    const id = await approvedRun({ action: 'ops.sleep', params: { ms: 20_000 }, targets: ['c1'] });
+    await statusIs(id, ['RUNNING']);
+    const requested = await api.http.post(`/api/v1/execution/run/${id}/cancel`).set('Authorization', `Bearer ${approver.key}`).send({ reason: 'stop it' });
+    expect(requested.status).toBe(200);
+    expect(requested.body.execution.cancel_requested_at).toBeTruthy();
+    const cancelled = await statusIs(id, ['CANCELLED']);
+    expect(cancelled).toMatchObject({ cancelled_by: approver.id });
+    expect(cancelled.cancel_checks_performed).toBeGreaterThan(0);
+    expect((await pool.query(`SELECT 1 FROM execution_locks WHERE execution_run_id = $1`, [id])).rowCount).toBe(0);
+  });
+
+  it('a secret resolved by the worker appears in no log line, row or response', async () => {
+    const ok = await approvedRun({ action: 'webhook.call', params: { url: `${echoUrl}/ok`, method: 'POST', headers: { authorization: { $secret: 'api_token' } } }, targets: ['hook'] });
+    const failed = await approvedRun({ action: 'webhook.call', params: { url: `${echoUrl}/fail`, method: 'POST', headers: { authorization: { $secret: 'api_token' } } }, targets: ['hook-2'] });
+    const done = await statusIs(ok, ['SUCCEEDED']);
+    await statusIs(failed, ['FAILED']);
+    // The echo server did receive the real value, so the handler really had it.
+    expect(JSON.stringify(done.result)).toContain('[secret]');
+    const dump = JSON.stringify([
+      (await pool.query(`SELECT * FROM execution_runs WHERE id = ANY($1)`, [[ok, failed]])).rows,
+      (await pool.query(`SELECT * FROM execution_steps WHERE execution_run_id = ANY($1)`, [[ok, failed]])).rows,
+      (await pool.query(`SELECT * FROM audit_events WHERE execution_run_id = ANY($1)`, [[ok, failed]])).rows,
+      (await api.get(requester.key, `/api/v1/execution/run/${ok}`)).body,
+      (await api.get(requester.key, `/api/v1/execution/run/${failed}/events`)).body,
+    ]);
+    expect(dump).not.toContain(SECRET);
+    expect(dump).toContain('$secret');
+    expect(workers.map((worker) => worker.output.join('')).join('')).not.toContain(SECRET);
+  });
+});
