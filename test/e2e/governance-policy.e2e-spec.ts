@@ -58,7 +58,8 @@ describe('action types are policy; fail closed', () => {
   });
 
   it('level 0 is approved at once by the system, through the FSM, audited as approval.auto_approved', async () => {
-    const response = await api.createRun(requester, { project_id: uniqueProject(), idempotency_key: 'k', action: 'inventory.read', targets: ['web-1'] });
+    // ops.noop is level 0 but runs in the background, so the run waits, approved, for a worker.
+    const response = await api.createRun(requester, { project_id: uniqueProject(), idempotency_key: 'k', action: 'ops.noop', targets: ['web-1'] });
     expect(response.status).toBe(201);
     expect(response.body).toMatchObject({ status: 'RUN', blocked_reason: null, approval_level: 0, approval: { status: 'approved', decided_by: 'system', required_approvals: 0 } });
     const events = await api.get(requester, `/api/v1/execution/run/${response.body.execution_id}/events`);
@@ -68,6 +69,17 @@ describe('action types are policy; fail closed', () => {
       'approval.auto_approved:system',
       'run.status_changed:system',
     ]);
+  });
+
+  it('an immediate action (read-only, level 0) runs inside the create request and returns its result', async () => {
+    const response = await api.createRun(requester, { project_id: uniqueProject(), idempotency_key: 'k', action: 'inventory.read', targets: ['web-2', 'web-1'] });
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ status: 'SUCCEEDED', approval: { status: 'approved', decided_by: 'system' }, execution: { attempt: 1, result: { steps: 1 } } });
+    const events = await api.get(requester, `/api/v1/execution/run/${response.body.execution_id}/events`);
+    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(
+      expect.arrayContaining(['run.created', 'approval.auto_approved', 'run.claimed', 'step.started', 'step.finished']),
+    );
+    expect(events.body.events.at(-1)).toMatchObject({ type: 'run.status_changed', data: { from: 'RUNNING', to: 'SUCCEEDED' } });
   });
 
   it('records the approval level, the plan hash and the policy hash on the run and its approval', async () => {

@@ -9,7 +9,7 @@ import { ExecutionModule } from '@lib/execution';
 import { ApprovalModule } from '@lib/approval';
 import { GrantsModule } from '@lib/grants';
 import { SweeperModule } from '@lib/sweeper';
-import { RunnerModule } from '@lib/runner';
+import { RunnerModule, WorkerLoopModule } from '@lib/runner';
 import { BootstrapAdminService } from './bootstrap-admin.service';
 import { HealthController } from './health.controller';
 import { loggerOptions } from './logger.options';
@@ -24,6 +24,7 @@ import { loggerOptions } from './logger.options';
     ExecutionModule,
     ApprovalModule,
     GrantsModule,
+    RunnerModule,
   ],
   controllers: [HealthController],
   providers: [BootstrapAdminService, { provide: APP_GUARD, useExisting: AuthGuard }],
@@ -31,6 +32,6 @@ import { loggerOptions } from './logger.options';
 export class AppModule {
   /** With `withWorker`, the worker (sweeper and execution runner) runs in this process too (the embedded default of npm start). */
   static register(options: { withWorker?: boolean } = {}): DynamicModule {
-    return { module: AppModule, imports: options.withWorker ? [SweeperModule, RunnerModule] : [] };
+    return { module: AppModule, imports: options.withWorker ? [SweeperModule, WorkerLoopModule] : [] };
   }
 }

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { DatabaseModule } from '@lib/database';
 import { SweeperModule } from '@lib/sweeper';
-import { RunnerModule } from '@lib/runner';
+import { WorkerLoopModule } from '@lib/runner';
 import { SECRET_MASKER } from '@lib/common';
 
 @Module({
@@ -11,7 +11,7 @@ import { SECRET_MASKER } from '@lib/common';
     LoggerModule.forRoot({ pinoHttp: { level: process.env.LOG_LEVEL ?? 'info', autoLogging: false, hooks: { streamWrite: (line: string) => SECRET_MASKER.mask(line) } } }),
     DatabaseModule.forRoot(),
     SweeperModule,
-    RunnerModule,
+    WorkerLoopModule,
   ],
 })
 export class WorkerModule {}

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventEntity, AuditEventType, AuditService } from '@lib/audit';
@@ -7,6 +7,8 @@ import { ExecutionRunRow } from './execution-run.entity';
 import { ExecutionErrorCode, ExecutionException } from './execution.exception';
 import { computeFingerprint, normalizeTargets } from './fingerprint';
 import { ApprovalSummary, RUN_APPROVAL_GATE, RunApprovalGate } from './run-approval-gate';
+import { IMMEDIATE_RUNNER, ImmediateRunner } from './immediate-runner';
+import { RunStatus } from './run-status';
 
 export interface CreateRunInput {
   readonly projectId: string;
@@ -35,6 +37,7 @@ export class ExecutionRunService {
     private readonly access: AccessService,
     private readonly policy: PolicyService,
     @Inject(RUN_APPROVAL_GATE) private readonly gate: RunApprovalGate,
+    @Optional() @Inject(IMMEDIATE_RUNNER) private readonly immediate?: ImmediateRunner,
   ) {}
 
   /**
@@ -106,6 +109,10 @@ export class ExecutionRunService {
         'this idempotency key was already used for a different request',
         { execution_id: outcome.existing.id, fingerprint: outcome.existing.fingerprint },
       );
+    }
+    // Immediate mode: a read-only action approved at once runs inside this request.
+    if (outcome.kind === 'created' && actionType.immediate && this.immediate && outcome.view.run.status === RunStatus.Run) {
+      return { run: await this.immediate.run(outcome.view.run), approval: outcome.view.approval, dedupHit: false };
     }
     return { ...outcome.view, dedupHit: outcome.kind === 'dedup' };
   }

@@ -8,6 +8,7 @@ export * from './execution-run.service';
 export * from './execution-id.pipe';
 export * from './handler-outcome';
 export * from './action-handler';
+export * from './immediate-runner';
 export * from './dto/execution-run-response.dto';
 export { ParamsField, TargetsField } from './dto/create-execution-run.dto';
 export * from './run-cancel.service';

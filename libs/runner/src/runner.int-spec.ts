@@ -8,11 +8,11 @@ import { ExecutionRunRow, ExecutionRunService } from '@lib/execution';
 import { ApiKeyService, Principal, Role } from '@lib/governance';
 import { ApprovalVoteService } from '@lib/approval';
 import { openTestPool } from '../../../test/support/db';
-import { RunnerModule } from './runner.module';
+import { WorkerLoopModule } from './runner.module';
 import { RunQueueService } from './worker/run-queue.service';
 import { RunLifecycleService } from './worker/run-lifecycle.service';
 
-@Module({ imports: [DatabaseModule.forRoot(), RunnerModule] })
+@Module({ imports: [DatabaseModule.forRoot(), WorkerLoopModule] })
 class WorkerTestModule {}
 
 const PREFIX = `wtest-${randomUUID().slice(0, 8)}`;

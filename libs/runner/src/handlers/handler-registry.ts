@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { ActionHandler } from '@lib/execution';
 import { PolicyService } from '@lib/governance';
 import { BuildGrantHandler } from './build-grant.handler';
@@ -8,7 +8,7 @@ import { SleepHandler } from './sleep.handler';
 
 /** The handlers an action type may name. A policy naming an unknown handler stops the process at start. */
 @Injectable()
-export class HandlerRegistry implements OnModuleInit {
+export class HandlerRegistry implements OnApplicationBootstrap {
   private readonly handlers: ReadonlyMap<string, ActionHandler>;
 
   constructor(
@@ -21,7 +21,8 @@ export class HandlerRegistry implements OnModuleInit {
     this.handlers = new Map<string, ActionHandler>([noop, sleep, http, buildGrant].map((handler) => [handler.code, handler]));
   }
 
-  onModuleInit(): void {
+  // After every module's init, so the policy is loaded.
+  onApplicationBootstrap(): void {
     const unknown = this.policy.list().filter((actionType) => !this.handlers.has(actionType.handler));
     if (unknown.length > 0) {
       throw new Error(`the policy names handlers that do not exist: ${unknown.map((actionType) => `${actionType.code} -> ${actionType.handler}`).join(', ')}`);

@@ -42,11 +42,13 @@ export class RunExecutorService {
     private readonly lifecycle: RunLifecycleService,
   ) {}
 
-  async execute(claimed: ExecutionRunRow, settings: WorkerSettings): Promise<ExecutionRunRow | null> {
+  /** `timeoutCapSeconds` bounds the run's timeout further (immediate mode). */
+  async execute(claimed: ExecutionRunRow, settings: WorkerSettings, options: { timeoutCapSeconds?: number } = {}): Promise<ExecutionRunRow | null> {
     const ctx: CommandContext = { actor: { id: `worker:${settings.workerId}`, kind: 'system' }, requestId: `run:${claimed.id}:${claimed.attempt + 1}` };
     const actionType = this.policy.getActionTypeOrFail(claimed.action);
     const handler = this.registry.find(actionType.handler);
-    const run = await this.lifecycle.start(claimed, { workerId: settings.workerId, timeoutSeconds: await this.timeoutFor(claimed) }, ctx);
+    const timeoutSeconds = Math.min(await this.timeoutFor(claimed), options.timeoutCapSeconds ?? Number.MAX_SAFE_INTEGER);
+    const run = await this.lifecycle.start(claimed, { workerId: settings.workerId, timeoutSeconds }, ctx);
     const lease = new LeaseKeeper(this.uow, { runId: run.id, workerId: settings.workerId, leaseMs: settings.leaseMs, heartbeatMs: settings.heartbeatMs, deadline: run.deadline_at });
     lease.start();
     let ending: Ending | null;

@@ -24,19 +24,19 @@ export class RunQueueService {
   ) {}
 
   /** `projectPattern`: a LIKE pattern; a worker may serve only some projects (and tests use it to stay apart). */
-  async claim(input: { workerId: string; leaseMs: number; lockWaitMs: number; projectPattern: string }): Promise<ClaimResult> {
+  async claim(input: { workerId: string; leaseMs: number; lockWaitMs: number; projectPattern: string; runId?: string }): Promise<ClaimResult> {
     const { workerId, leaseMs, lockWaitMs } = input;
     const ctx: CommandContext = { actor: { id: `worker:${workerId}`, kind: 'system' }, requestId: `claim:${workerId}` };
     return this.uow.run(async (): Promise<ClaimResult | Refusal> => {
       const [candidate] = await this.uow.query<ExecutionRunRow>(
         `SELECT r.* FROM execution_runs r
          JOIN LATERAL (SELECT status, plan_hash, expires_at FROM approvals WHERE execution_run_id = r.id ORDER BY lane DESC LIMIT 1) a ON true
-         WHERE r.status = 'RUN' AND r.available_at <= now() AND r.project_id LIKE $1
+         WHERE r.status = 'RUN' AND r.available_at <= now() AND r.project_id LIKE $1 AND ($2::uuid IS NULL OR r.id = $2)
            AND a.status = 'approved' AND a.plan_hash = r.plan_hash AND a.expires_at > now()
          ORDER BY r.available_at, r.created_at
          LIMIT 1
          FOR UPDATE OF r SKIP LOCKED`,
-        [input.projectPattern],
+        [input.projectPattern, input.runId ?? null],
       );
       if (!candidate) return { kind: 'none' };
       const claimed = await this.fsm.transition<ExecutionRunRow>({
