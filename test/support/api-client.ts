@@ -23,6 +23,18 @@ export class TestApi {
     return new TestApi(app, adminKey);
   }
 
+  /** A URL for clients that need a real socket (server-sent events): in-process, the app listens on a free port. */
+  async baseUrl(): Promise<string> {
+    if (typeof this.target === 'string') return this.target;
+    if (!this.listening) {
+      await this.target.listen({ port: 0, host: '127.0.0.1' });
+      this.listening = true;
+    }
+    return (await this.target.getUrl()).replace('[::1]', '127.0.0.1');
+  }
+
+  private listening = false;
+
   get http(): ReturnType<typeof request> {
     return typeof this.target === 'string' ? request(this.target) : request(this.target.getHttpServer());
   }

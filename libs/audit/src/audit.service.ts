@@ -52,9 +52,12 @@ export class AuditService {
     });
   }
 
-  /** A run's trail, oldest first. Rows outlive the run they describe. */
-  listForRun(executionRunId: string): Promise<AuditEventEntity[]> {
-    return this.uow.query<AuditEventEntity>(`SELECT ${EVENT_COLUMNS} FROM audit_events WHERE chain_key = $1 ORDER BY audit_events.id`, [`run:${executionRunId}`]);
+  /** A run's trail, oldest first, optionally only the events after a position. Rows outlive the run they describe. */
+  listForRun(executionRunId: string, after?: string): Promise<AuditEventEntity[]> {
+    return this.uow.query<AuditEventEntity>(
+      `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE chain_key = $1 AND ($2::bigint IS NULL OR audit_events.id > $2::bigint) ORDER BY audit_events.id`,
+      [`run:${executionRunId}`, after ?? null],
+    );
   }
 
   private async append(events: PendingEvent[]): Promise<void> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
-import { AuditEventEntity, AuditEventType, AuditService } from '@lib/audit';
+import { AuditEventEntity, AuditEventType, AuditFeedService, AuditService } from '@lib/audit';
 import { AccessService, GovernanceException, Permission, PolicyService, Principal } from '@lib/governance';
 import { ExecutionRunRow } from './execution-run.entity';
 import { ExecutionErrorCode, ExecutionException } from './execution.exception';
@@ -36,6 +36,7 @@ export class ExecutionRunService {
     private readonly audit: AuditService,
     private readonly access: AccessService,
     private readonly policy: PolicyService,
+    private readonly feed: AuditFeedService,
     @Inject(RUN_APPROVAL_GATE) private readonly gate: RunApprovalGate,
     @Optional() @Inject(IMMEDIATE_RUNNER) private readonly immediate?: ImmediateRunner,
   ) {}
@@ -159,9 +160,48 @@ export class ExecutionRunService {
     return (await this.gate.readView({ id: view.run.id })) ?? view;
   }
 
-  async listEvents(principal: Principal, executionId: string): Promise<{ run: ExecutionRunRow; events: AuditEventEntity[] }> {
+  /**
+   * The run's events after `after` (all when absent), oldest first. With `waitMs`, an empty answer
+   * waits that long for the next event (long-poll): the subscription is made before the read, so
+   * an event committed in between is not missed.
+   */
+  async listEvents(principal: Principal, executionId: string, options: { after?: string; waitMs?: number } = {}): Promise<{ run: ExecutionRunRow; events: AuditEventEntity[] }> {
     const { run } = await this.getById(principal, executionId);
-    return { run, events: await this.audit.listForRun(run.id) };
+    if (!options.waitMs) return { run, events: await this.audit.listForRun(run.id, options.after) };
+    let signal: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (signal = resolve));
+    const unsubscribe = await this.feed.subscribe(`run:${run.id}`, () => signal());
+    try {
+      const events = await this.audit.listForRun(run.id, options.after);
+      if (events.length > 0) return { run, events };
+      await Promise.race([arrived, new Promise((resolve) => setTimeout(resolve, options.waitMs))]);
+      return { run, events: await this.audit.listForRun(run.id, options.after) };
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /**
+   * Follows a run's events as they are committed, from `after` on; returns the function that
+   * stops it. `ready` is called once access is granted, before the first event is sent.
+   */
+  async follow(principal: Principal, executionId: string, input: { after?: string; ready: () => void; send: (event: AuditEventEntity) => void }): Promise<() => void> {
+    const { run } = await this.getById(principal, executionId);
+    input.ready();
+    let last = input.after;
+    let draining: Promise<void> = Promise.resolve();
+    const drain = () => {
+      draining = draining.then(async () => {
+        for (const event of await this.audit.listForRun(run.id, last)) {
+          input.send(event);
+          last = event.id;
+        }
+      });
+    };
+    const unsubscribe = await this.feed.subscribe(`run:${run.id}`, drain);
+    drain();
+    await draining;
+    return unsubscribe;
   }
 
   /** The run, locked FOR UPDATE when called inside a transaction that must serialize on it. */

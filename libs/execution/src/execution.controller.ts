@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors, CommandContext } from '@lib/common';
 import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
 import { ByKeyQueryDto } from './dto/by-key-query.dto';
 import { CancelRunDto } from './dto/cancel-run.dto';
+import { EventsQueryDto } from './dto/events-query.dto';
 import { CreateExecutionRunDto } from './dto/create-execution-run.dto';
 import { AuditEventDto } from '@lib/audit';
 import { ExecutionEventsResponseDto, ExecutionRunResponseDto } from './dto/execution-run-response.dto';
@@ -69,14 +70,15 @@ export class ExecutionController {
 
   @Get(':execution_id/events')
   @RequirePermission(Permission.RunRead)
-  @ApiOperation({ summary: "The run's audit trail, oldest first" })
+  @ApiOperation({ summary: "The run's audit trail, oldest first; `after` and `wait` make it a long-poll (the fallback for the stream)" })
   @ApiErrors({ 400: ['invalid_execution_id'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['execution_not_found'] })
   @ApiOkResponse({ type: ExecutionEventsResponseDto })
   async listEvents(
     @CurrentPrincipal() principal: Principal,
     @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+    @Query() query: EventsQueryDto,
   ): Promise<ExecutionEventsResponseDto> {
-    const { run, events } = await this.runs.listEvents(principal, executionId);
+    const { run, events } = await this.runs.listEvents(principal, executionId, { after: query.after, waitMs: (query.wait ?? 0) * 1000 });
     return { execution_id: run.id, events: events.map((event) => AuditEventDto.from(event)) };
   }
 
@@ -93,5 +95,36 @@ export class ExecutionController {
     @Body() body: CancelRunDto,
   ): Promise<ExecutionRunResponseDto> {
     return ExecutionRunResponseDto.from(await this.cancellation.cancel(principal, { executionId, reason: body.reason }, ctx));
+  }
+
+  @Get(':execution_id/stream')
+  @RequirePermission(Permission.RunRead)
+  @ApiOperation({ summary: "Server-sent events of the run's audit trail as it is committed; resumes after Last-Event-ID" })
+  @ApiOkResponse({ description: 'text/event-stream: `id: <position>`, `event: <type>`, `data: <event JSON>`' })
+  @ApiErrors({ 400: ['invalid_execution_id'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['execution_not_found'] })
+  async stream(
+    @CurrentPrincipal() principal: Principal,
+    @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const after = lastEventId && /^[0-9]{1,19}$/.test(lastEventId) ? lastEventId : undefined;
+    const write = (text: string) => reply.raw.write(text);
+    // Access is checked (and errors keep their JSON body) before the stream starts.
+    const stop = await this.runs.follow(principal, executionId, {
+      after,
+      ready: () => {
+        reply.hijack();
+        reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': String(request.id) });
+        write(': connected\n\n');
+      },
+      send: (event) => write(`id: ${event.id}\nevent: ${event.eventType}\ndata: ${JSON.stringify(AuditEventDto.from(event))}\n\n`),
+    });
+    const keepAlive = setInterval(() => write(': keep-alive\n\n'), 15_000);
+    request.raw.on('close', () => {
+      clearInterval(keepAlive);
+      stop();
+    });
   }
 }

@@ -1,0 +1,19 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
+export class EventsQueryDto {
+  @ApiPropertyOptional({ description: 'Only events after this position (the id of the last event seen)' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[0-9]{1,19}$/)
+  after?: string;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 30, description: 'Long-poll: seconds to wait for a new event when there is none yet' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(30)
+  wait?: number;
+}
