@@ -1,4 +1,4 @@
-import { ExecutionContext } from '@nestjs/common';
+import { ExecutionContext, Logger } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { ApprovalException } from './approval.exception';
 import { ApprovalGateGuard } from './approval-gate.guard';
@@ -7,6 +7,8 @@ import type { RunLocator } from './requires-approved-run.decorator';
 
 /** The guard's own logic: whatever goes wrong, it refuses. (The gate's checks run on PostgreSQL in the e2e suite.) */
 describe('ApprovalGateGuard fails closed', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+
   const context = { getHandler: () => undefined, getClass: () => undefined, switchToHttp: () => ({ getRequest: () => ({ params: { id: 'x' } }) }) } as unknown as ExecutionContext;
 
   function guard(input: { locator?: RunLocator | null; decision?: () => Promise<GateDecision> }): ApprovalGateGuard {
