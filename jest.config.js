@@ -13,6 +13,8 @@ const common = { rootDir: __dirname, moduleFileExtensions: ['ts', 'js', 'json'],
 module.exports = {
   ...common,
   maxWorkers: 2,
+  // Real PostgreSQL and real worker processes on two shared cores: generous, never a speed assertion.
+  testTimeout: 60_000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   projects: [
@@ -21,14 +23,11 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
-      // Real PostgreSQL and real workers on two shared cores: generous, never a speed assertion.
-      testTimeout: 60_000,
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
-      testTimeout: 60_000,
     },
   ],
 };

@@ -63,7 +63,15 @@ describe('execution by worker processes', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
-  const statusIs = (id: string, statuses: string[]) => waitFor(async () => ((row) => (statuses.includes(row.status) ? row : undefined))(await runRow(id)), `run ${id} to be ${statuses.join('|')}`);
+  const statusIs = async (id: string, statuses: string[]) => {
+    try {
+      return await waitFor(async () => ((row) => (statuses.includes(row.status) ? row : undefined))(await runRow(id)), `run ${id} to be ${statuses.join('|')}`);
+    } catch (error) {
+      const row = await runRow(id);
+      const { rows: steps } = await pool.query(`SELECT step_index, attempt, status, worker_id, error FROM execution_steps WHERE execution_run_id = $1 ORDER BY id`, [id]);
+      throw new Error(`${(error as Error).message}; it is ${row.status} (attempt ${row.attempt}, worker ${row.worker_id}, lease ${row.lease_expires_at}, error ${row.last_error}) steps ${JSON.stringify(steps)}\n${workers.map((worker) => worker.output.join('').slice(-1500)).join('\n---\n')}`);
+    }
+  };
 
   it('kill -9 a worker in the middle of a multi-step run: another finishes it, no finished step runs twice', async () => {
     await Promise.all([startWorker('a'), startWorker('b')]);
