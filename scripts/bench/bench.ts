@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createRun, mintKey, mintRequesterKey } from './api-client';
 import { runApprovalScenario } from './approval-scenario';
+import { runWorkerScenario } from './worker-scenario';
 import { ApiServer, startApiServer } from './api-server';
 import { BenchConfig, readBenchConfig } from './bench-config';
 import { openBenchDatabase } from './bench-database';
@@ -72,7 +73,10 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
   const floor = await measureFloor({ url: database.url, concurrency: config.connections, durationS: config.durationS, plan, keyPrefix: `${tag}-floor` });
   rss.stop();
   const floorDrift = await compareFloorWithApi({ url: database.url, apiKeyPrefix: `${tag}-create-`, floorKeyPrefix: `${tag}-floor-` });
-  return { scenarios, approval, floor, floorDrift, peakRssMb: rss.peakMb, connections: config.connections, durationS: config.durationS };
+  const runs = Number(process.env.BENCH_WORKER_RUNS ?? 10_000);
+  progress(`worker: ${runs} approved noop runs queued, then drained by 2 worker processes`);
+  const worker = await runWorkerScenario({ repoRoot: REPO_ROOT, baseUrl: api.baseUrl, requesterKey: requester.key, databaseUrl: database.url, runs, tag });
+  return { scenarios, approval, worker, floor, floorDrift, peakRssMb: rss.peakMb, connections: config.connections, durationS: config.durationS };
 }
 
 async function runApiScenarios(input: { api: ApiServer; config: BenchConfig; key: string; tag: string }): Promise<ScenarioResult[]> {

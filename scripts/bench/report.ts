@@ -1,4 +1,5 @@
 import { ApprovalScenarioResult } from './approval-scenario';
+import { WorkerScenarioResult } from './worker-scenario';
 import { FloorResult } from './floor';
 import { ScenarioResult } from './load-scenario';
 
@@ -6,6 +7,8 @@ export interface BenchReport {
   readonly scenarios: readonly ScenarioResult[];
   /** Create, then a quorum of two votes, per flow. */
   readonly approval: ApprovalScenarioResult;
+  /** Approved noop runs drained by two worker processes. */
+  readonly worker: WorkerScenarioResult;
   readonly floor: FloorResult;
   /** Where the floor's writes differ from the API's create path; empty when they match. */
   readonly floorDrift: readonly string[];
@@ -35,6 +38,10 @@ export function renderReport(report: BenchReport): string {
       ` vote p50/p95/p99 ${fmt(report.approval.vote[50])}/${fmt(report.approval.vote[95])}/${fmt(report.approval.vote[99])} ms`,
     ...(report.approval.firstFailure ? [`  first failure: ${report.approval.firstFailure}`] : []),
     '',
+    `worker (${report.worker.runs} approved noop runs, 2 worker processes): drained in ${fmt(report.worker.drainS)} s = ${fmt(report.worker.runsPerS)} runs/s, ${report.worker.failed} not succeeded`,
+    `  claim latency (approval commit -> step start): backlog p50/p99 ${fmt(report.worker.backlogClaim[50])}/${fmt(report.worker.backlogClaim[99])} ms;` +
+      ` idle workers p50/p99 ${fmt(report.worker.idleClaim[50])}/${fmt(report.worker.idleClaim[99])} ms`,
+    '',
     ...renderProblems(report),
     'targets',
     ...renderTargets(report),
@@ -56,6 +63,14 @@ export function renderJson(report: BenchReport): string {
     floor_create_tps: round2(report.floor.tps),
     create_vs_floor: round2(createVsFloor(report)),
     peak_rss_mb: round2(report.peakRssMb),
+    worker: {
+      runs: report.worker.runs,
+      runs_per_s: round2(report.worker.runsPerS),
+      backlog_claim_p50_ms: round2(report.worker.backlogClaim[50]),
+      backlog_claim_p99_ms: round2(report.worker.backlogClaim[99]),
+      idle_claim_p50_ms: round2(report.worker.idleClaim[50]),
+      idle_claim_p99_ms: round2(report.worker.idleClaim[99]),
+    },
     approval: {
       flows_per_s: round2(report.approval.flowsPerS),
       create_p99_ms: round2(report.approval.create[99]),
@@ -68,7 +83,7 @@ export function renderJson(report: BenchReport): string {
 
 /** True when some response or transaction was not the expected one: the numbers then measure something else. */
 export function hasProblems(report: BenchReport): boolean {
-  return report.floor.failed > 0 || report.floorDrift.length > 0 || report.approval.failures > 0 || report.scenarios.some((result) => problemsOf(result).length > 0);
+  return report.floor.failed > 0 || report.floorDrift.length > 0 || report.approval.failures > 0 || report.worker.failed > 0 || report.scenarios.some((result) => problemsOf(result).length > 0);
 }
 
 function renderTable(scenarios: readonly ScenarioResult[]): string[] {
