@@ -136,19 +136,25 @@ describe('execution by worker processes', () => {
   it('a secret resolved by the worker appears in no log line, row or response', async () => {
     const ok = await approvedRun({ action: 'webhook.call', params: { url: `${echoUrl}/ok`, method: 'POST', headers: { authorization: { $secret: 'api_token' } } }, targets: ['hook'] });
     const failed = await approvedRun({ action: 'webhook.call', params: { url: `${echoUrl}/fail`, method: 'POST', headers: { authorization: { $secret: 'api_token' } } }, targets: ['hook-2'] });
+    // A handler that logs its whole input, the resolved secret with it.
+    const logged = await approvedRun({ action: 'ops.sleep', params: { ms: 5, token: { $secret: 'api_token' } }, targets: ['log-1'] });
     const done = await statusIs(ok, ['SUCCEEDED']);
     await statusIs(failed, ['FAILED']);
+    await statusIs(logged, ['SUCCEEDED']);
+    const output = workers.map((worker) => worker.output.join('')).join('');
+    expect(output).toContain('sleep step');
+    expect(output).toContain('[secret]');
     // The echo server did receive the real value, so the handler really had it.
     expect(JSON.stringify(done.result)).toContain('[secret]');
     const dump = JSON.stringify([
-      (await pool.query(`SELECT * FROM execution_runs WHERE id = ANY($1)`, [[ok, failed]])).rows,
-      (await pool.query(`SELECT * FROM execution_steps WHERE execution_run_id = ANY($1)`, [[ok, failed]])).rows,
-      (await pool.query(`SELECT * FROM audit_events WHERE execution_run_id = ANY($1)`, [[ok, failed]])).rows,
+      (await pool.query(`SELECT * FROM execution_runs WHERE id = ANY($1)`, [[ok, failed, logged]])).rows,
+      (await pool.query(`SELECT * FROM execution_steps WHERE execution_run_id = ANY($1)`, [[ok, failed, logged]])).rows,
+      (await pool.query(`SELECT * FROM audit_events WHERE execution_run_id = ANY($1)`, [[ok, failed, logged]])).rows,
       (await api.get(requester.key, `/api/v1/execution/run/${ok}`)).body,
       (await api.get(requester.key, `/api/v1/execution/run/${failed}/events`)).body,
     ]);
     expect(dump).not.toContain(SECRET);
     expect(dump).toContain('$secret');
-    expect(workers.map((worker) => worker.output.join('')).join('')).not.toContain(SECRET);
+    expect(output).not.toContain(SECRET);
   });
 });

@@ -168,4 +168,17 @@ describe('the execution worker on PostgreSQL', () => {
       await pool.query(`DELETE FROM timeout_policies WHERE sla_class = 'standard' AND action_class = 'ops.sleep'`);
     }
   });
+
+  it('a handler that ignores its abort is abandoned after the grace period; the run still ends TIMED_OUT', async () => {
+    await pool.query(`INSERT INTO timeout_policies (sla_class, action_class, timeout_seconds) VALUES ('standard', 'ops.sleep', 1) ON CONFLICT DO NOTHING`);
+    try {
+      const run = await approvedRun({ ms: 8000, fail: 'ignore_abort' }, ['t-stubborn']);
+      // The handler would sleep 8 s; the run ends after the 1 s deadline and the 0.3 s grace.
+      await waitFor(run.id, ['TIMED_OUT'], 6000);
+      expect((await steps(run.id)).map((step) => step.status)).toEqual(['timed_out']);
+      expect(await locksOf(run.id)).toBe(0);
+    } finally {
+      await pool.query(`DELETE FROM timeout_policies WHERE sla_class = 'standard' AND action_class = 'ops.sleep'`);
+    }
+  });
 });

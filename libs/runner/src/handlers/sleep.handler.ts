@@ -30,6 +30,8 @@ export class SleepHandler implements ActionHandler {
 
   async execute(step: PlannedStep, ctx: StepContext): Promise<StepOutcome> {
     const ms = typeof step.input.ms === 'number' ? step.input.ms : 100;
+    // Logs its whole input, secrets included: the sink is what redacts them.
+    ctx.log('sleep step', { input: step.input });
     const failHere = step.input.fail !== undefined && (step.input.fail_step === undefined || step.input.fail_step === step.input.index);
     if (failHere && step.input.fail === 'ignore_abort') {
       await new Promise((resolve) => setTimeout(resolve, ms));
