@@ -39,6 +39,7 @@ describe('execution by worker processes', () => {
     });
     await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
     echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+    await Promise.all([startWorker('a'), startWorker('b')]);
   });
   afterAll(async () => {
     await Promise.all(workers.map((worker) => worker.stop()));
@@ -74,7 +75,6 @@ describe('execution by worker processes', () => {
   };
 
   it('kill -9 a worker in the middle of a multi-step run: another finishes it, no finished step runs twice', async () => {
-    await Promise.all([startWorker('a'), startWorker('b')]);
     const id = await approvedRun({ action: 'ops.sleep', params: { ms: 400 }, targets: ['k1', 'k2', 'k3', 'k4'] });
     // Wait until step 1 runs, then kill whichever worker holds the run.
     const holder = await waitFor(async () => {
@@ -92,10 +92,11 @@ describe('execution by worker processes', () => {
     expect(steps.filter((step) => step.step_index === 1).map((step) => step.status)).toEqual(['abandoned', 'succeeded']);
     expect(new Set(steps.filter((step) => step.attempt === 2).map((step) => step.worker_id))).toEqual(new Set([holder === `${prefix}-a` ? `${prefix}-b` : `${prefix}-a`]));
     expect((await pool.query(`SELECT 1 FROM execution_locks WHERE execution_run_id = $1`, [id])).rowCount).toBe(0);
+    // Two live workers again for the tests that follow.
+    await startWorker('c');
   });
 
   it('a run past max_attempts lands in the DLQ, is visible there and is re-driven by an admin', async () => {
-    if (workers.length < 2) await startWorker('c');
     const id = await approvedRun({ action: 'ops.sleep', params: { ms: 5, fail: 'throw' }, targets: ['d1'] });
     await statusIs(id, ['DEAD_LETTERED']);
     const listed = await api.get(approver.key, '/api/v1/execution/dlq?limit=500');

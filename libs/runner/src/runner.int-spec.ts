@@ -49,8 +49,12 @@ describe('the execution worker on PostgreSQL', () => {
   });
 
   /** An approved ops.sleep run in this file's project space. */
-  async function approvedRun(params: Record<string, unknown>, targets: string[], projectPrefix = PREFIX): Promise<ExecutionRunRow> {
+  /** A one-second SLA class of this file's own, so other suites' runs keep their timeouts. */
+  const FAST_SLA = `fast-${PREFIX}`;
+
+  async function approvedRun(params: Record<string, unknown>, targets: string[], projectPrefix = PREFIX, slaClass?: string): Promise<ExecutionRunRow> {
     const { run } = await runs.create(requester, { projectId: `${projectPrefix}-${randomUUID().slice(0, 8)}`, idempotencyKey: 'k', action: 'ops.sleep', params, targets }, ctx(requester));
+    if (slaClass) await pool.query(`UPDATE execution_runs SET sla_class = $2 WHERE id = $1`, [run.id, slaClass]);
     await votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
     return run;
   }
@@ -157,28 +161,28 @@ describe('the execution worker on PostgreSQL', () => {
   });
 
   it('a run past its timeout is aborted and ends TIMED_OUT, releasing its locks', async () => {
-    await pool.query(`INSERT INTO timeout_policies (sla_class, action_class, timeout_seconds) VALUES ('standard', 'ops.sleep', 1) ON CONFLICT DO NOTHING`);
+    await pool.query(`INSERT INTO timeout_policies (sla_class, action_class, timeout_seconds) VALUES ($1, '*', 1) ON CONFLICT DO NOTHING`, [FAST_SLA]);
     try {
-      const run = await approvedRun({ ms: 10_000 }, ['t-timeout']);
+      const run = await approvedRun({ ms: 10_000 }, ['t-timeout'], PREFIX, FAST_SLA);
       const timedOut = await waitFor(run.id, ['TIMED_OUT'], 8000);
       expect(timedOut.timeout_seconds).toBe(1);
       expect((await steps(run.id)).map((step) => step.status)).toEqual(['timed_out']);
       expect(await locksOf(run.id)).toBe(0);
     } finally {
-      await pool.query(`DELETE FROM timeout_policies WHERE sla_class = 'standard' AND action_class = 'ops.sleep'`);
+      await pool.query(`DELETE FROM timeout_policies WHERE sla_class = $1`, [FAST_SLA]);
     }
   });
 
   it('a handler that ignores its abort is abandoned after the grace period; the run still ends TIMED_OUT', async () => {
-    await pool.query(`INSERT INTO timeout_policies (sla_class, action_class, timeout_seconds) VALUES ('standard', 'ops.sleep', 1) ON CONFLICT DO NOTHING`);
+    await pool.query(`INSERT INTO timeout_policies (sla_class, action_class, timeout_seconds) VALUES ($1, '*', 1) ON CONFLICT DO NOTHING`, [FAST_SLA]);
     try {
-      const run = await approvedRun({ ms: 8000, fail: 'ignore_abort' }, ['t-stubborn']);
+      const run = await approvedRun({ ms: 8000, fail: 'ignore_abort' }, ['t-stubborn'], PREFIX, FAST_SLA);
       // The handler would sleep 8 s; the run ends after the 1 s deadline and the 0.3 s grace.
       await waitFor(run.id, ['TIMED_OUT'], 6000);
       expect((await steps(run.id)).map((step) => step.status)).toEqual(['timed_out']);
       expect(await locksOf(run.id)).toBe(0);
     } finally {
-      await pool.query(`DELETE FROM timeout_policies WHERE sla_class = 'standard' AND action_class = 'ops.sleep'`);
+      await pool.query(`DELETE FROM timeout_policies WHERE sla_class = $1`, [FAST_SLA]);
     }
   });
 });
