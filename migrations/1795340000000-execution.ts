@@ -52,6 +52,15 @@ export class Execution1795340000000 implements MigrationInterface {
                ADD CONSTRAINT execution_runs_result_cap CHECK (result IS NULL OR octet_length(result::text) <= 10240),
                ADD CONSTRAINT execution_runs_attempts_cap CHECK (attempt <= max_attempts)`);
     await q(`CREATE INDEX execution_runs_claimable ON execution_runs (available_at) WHERE status = 'RUN'`);
+    // Level 3 (step by step): a lane may approve one step; the run pauses, BLOCKED, before each next step.
+    await q(`ALTER TABLE approvals ADD COLUMN step_index integer CHECK (step_index >= 0)`);
+    // An approval whose step (level 3) has been carried out is closed as executed (seed 001's name).
+    await q(`ALTER TABLE approvals DROP CONSTRAINT approvals_status_check`);
+    await q(`ALTER TABLE approvals ADD CONSTRAINT approvals_status_check
+             CHECK (status IN ('pending', 'approved', 'rejected', 'deferred', 'expired', 'invalidated', 'executed'))`);
+    await q(`INSERT INTO status_transitions (axis, from_status, to_status) VALUES ('approval', 'approved', 'executed')`);
+    await q(`ALTER TABLE execution_runs DROP CONSTRAINT execution_runs_blocked_reason_check`);
+    await q(`ALTER TABLE execution_runs ADD CONSTRAINT execution_runs_blocked_reason_check CHECK (blocked_reason IN ('approval_pending', 'approval_deferred', 'step_approval_pending'))`);
     await q(`CREATE INDEX execution_runs_leased ON execution_runs (lease_expires_at) WHERE status IN ('CLAIMED', 'RUNNING')`);
 
     await q(`
@@ -60,6 +69,7 @@ export class Execution1795340000000 implements MigrationInterface {
         ('run', 'CLAIMED', 'RUNNING'),
         ('run', 'CLAIMED', 'RUN'),
         ('run', 'RUNNING', 'RUN'),
+        ('run', 'RUNNING', 'BLOCKED'),
         ('run', 'RUNNING', 'SUCCEEDED'),
         ('run', 'RUNNING', 'FAILED'),
         ('run', 'RUNNING', 'TIMED_OUT'),

@@ -31,13 +31,13 @@ export class ApprovalLaneService implements RunApprovalGate {
   }
 
   /** Opens the next lane for a run (the caller holds the run's lock and has closed the previous lane). */
-  async openLane(input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string; ctx: CommandContext }): Promise<ApprovalRow> {
+  async openLane(input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string; ctx: CommandContext; stepIndex?: number }): Promise<ApprovalRow> {
     const [lane] = await this.uow.query<ApprovalRow>(
-      `INSERT INTO approvals (execution_run_id, lane, status, plan_hash, policy_hash, required_approvals, expires_at)
-       SELECT $1, coalesce(max(lane), 0) + 1, 'pending', $2, $3, $4, now() + make_interval(secs => $5)
+      `INSERT INTO approvals (execution_run_id, lane, status, plan_hash, policy_hash, required_approvals, expires_at, step_index)
+       SELECT $1, coalesce(max(lane), 0) + 1, 'pending', $2, $3, $4, now() + make_interval(secs => $5), $6::int
        FROM approvals WHERE execution_run_id = $1
        RETURNING *`,
-      [input.run.id, input.run.plan_hash, input.policyHash, input.actionType.requiredApprovals, input.actionType.approvalTtlSeconds],
+      [input.run.id, input.run.plan_hash, input.policyHash, input.actionType.requiredApprovals, input.actionType.approvalTtlSeconds, input.stepIndex ?? null],
     );
     await this.audit.record({
       type: AuditEventType.ApprovalRequested,
@@ -51,6 +51,7 @@ export class ApprovalLaneService implements RunApprovalGate {
         policy_hash: lane.policy_hash,
         required_approvals: lane.required_approvals,
         expires_at: lane.expires_at.toISOString(),
+        ...(lane.step_index === null ? {} : { step_index: lane.step_index }),
       },
     });
     return lane;
@@ -133,6 +134,7 @@ export class ApprovalLaneService implements RunApprovalGate {
       votes: votes.map((vote) => ({ principalId: vote.principal_id, decision: vote.decision, reason: vote.reason, at: vote.created_at })),
       expiresAt: row.expires_at,
       deferredUntil: row.deferred_until,
+      stepIndex: row.step_index ?? null,
     };
   }
 }

@@ -14,6 +14,8 @@ export interface ApprovalRow {
   required_approvals: number;
   expires_at: Date;
   deferred_until: Date | null;
+  /** Level 3: the step this lane approves (null: the run, or its first step). */
+  step_index: number | null;
   version: number;
   created_at: Date;
   updated_at: Date;

@@ -18,6 +18,7 @@ export enum AuditEventType {
   ApprovalExpired = 'approval.expired',
   ApprovalInvalidated = 'approval.invalidated',
   ApprovalRequested = 'approval.requested',
+  ApprovalExecuted = 'approval.executed',
   GrantMinted = 'grant.minted',
   GrantSkipped = 'grant.skipped',
   GrantFailed = 'grant.failed',

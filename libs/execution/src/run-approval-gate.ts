@@ -23,6 +23,8 @@ export interface ApprovalSummary {
   readonly votes: readonly VoteSummary[];
   readonly expiresAt: Date;
   readonly deferredUntil: Date | null;
+  /** Level 3: the step this lane approves. */
+  readonly stepIndex: number | null;
 }
 
 /**

@@ -46,6 +46,8 @@ export enum StepStatus {
 export enum BlockedReason {
   ApprovalPending = 'approval_pending',
   ApprovalDeferred = 'approval_deferred',
+  /** Level 3: paused before a step that needs its own approval. */
+  StepApprovalPending = 'step_approval_pending',
 }
 
 export enum ApprovalStatus {
@@ -55,6 +57,8 @@ export enum ApprovalStatus {
   Deferred = 'deferred',
   Expired = 'expired',
   Invalidated = 'invalidated',
+  /** Level 3: the step it approved has been carried out. */
+  Executed = 'executed',
 }
 
 export enum GrantStatus {
@@ -81,6 +85,8 @@ export const TRANSITIONS: { readonly [A in StatusAxis]: ReadonlyArray<readonly [
     [RunStatus.Claimed, RunStatus.Run],
     // A retryable failure, or a dead worker: back to the queue with the attempt counted.
     [RunStatus.Running, RunStatus.Run],
+    // Level 3: paused before the next step until it is approved.
+    [RunStatus.Running, RunStatus.Blocked],
     [RunStatus.Running, RunStatus.Succeeded],
     [RunStatus.Running, RunStatus.Failed],
     [RunStatus.Running, RunStatus.TimedOut],
@@ -102,6 +108,7 @@ export const TRANSITIONS: { readonly [A in StatusAxis]: ReadonlyArray<readonly [
     [ApprovalStatus.Pending, ApprovalStatus.Invalidated],
     [ApprovalStatus.Approved, ApprovalStatus.Invalidated],
     [ApprovalStatus.Approved, ApprovalStatus.Expired],
+    [ApprovalStatus.Approved, ApprovalStatus.Executed],
   ],
   grant: [
     [GrantStatus.Active, GrantStatus.Consumed],

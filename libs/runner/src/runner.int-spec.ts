@@ -185,4 +185,34 @@ describe('the execution worker on PostgreSQL', () => {
       await pool.query(`DELETE FROM timeout_policies WHERE sla_class = $1`, [FAST_SLA]);
     }
   });
+
+  it('level 3 runs step by step: each step after the first waits, BLOCKED, for its own quorum', async () => {
+    const second = new Principal(randomUUID(), 'approver-2', [Role.Approver], ['*']);
+    const { run } = await runs.create(
+      requester,
+      { projectId: `${PREFIX}-${randomUUID().slice(0, 8)}`, idempotencyKey: 'k', action: 'deploy.production', params: { ms: 10 }, targets: ['prod-a', 'prod-b'] },
+      ctx(requester),
+    );
+    const approveBoth = async () => {
+      for (const principal of [approver, second]) await votes.vote(principal, { executionId: run.id, decision: 'approve' }, ctx(principal));
+    };
+    await approveBoth();
+    const paused = await waitFor(run.id, ['BLOCKED']);
+    expect(paused.blocked_reason).toBe('step_approval_pending');
+    expect((await steps(run.id)).map((step) => [step.step_index, step.status])).toEqual([[0, 'succeeded']]);
+    const lanes = async () => (await pool.query(`SELECT lane, status, step_index FROM approvals WHERE execution_run_id = $1 ORDER BY lane`, [run.id])).rows;
+    expect(await lanes()).toEqual([
+      { lane: 1, status: 'executed', step_index: null },
+      { lane: 2, status: 'pending', step_index: 1 },
+    ]);
+    expect(await locksOf(run.id)).toBe(0);
+    await approveBoth();
+    const done = await waitFor(run.id, ['SUCCEEDED']);
+    expect(done.result).toMatchObject({ steps: 2 });
+    expect((await steps(run.id)).map((step) => [step.step_index, step.status])).toEqual([
+      [0, 'succeeded'],
+      [1, 'succeeded'],
+    ]);
+    expect((await lanes()).map((lane) => lane.status)).toEqual(['executed', 'approved']);
+  });
 });

@@ -27,6 +27,7 @@ export class ApprovalSummaryDto {
   @ApiProperty({ type: [VoteDto] }) votes!: VoteDto[];
   @ApiProperty({ format: 'date-time' }) expires_at!: string;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) deferred_until!: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Level 3: the step this approval is for' }) step_index!: number | null;
 
   static from(approval: ApprovalSummary): ApprovalSummaryDto {
     const received = approval.votes.filter((vote) => vote.decision === 'approve').length;
@@ -45,6 +46,7 @@ export class ApprovalSummaryDto {
       votes: approval.votes.map((vote) => ({ principal_id: vote.principalId, decision: vote.decision, reason: vote.reason, at: vote.at.toISOString() })),
       expires_at: approval.expiresAt.toISOString(),
       deferred_until: approval.deferredUntil ? approval.deferredUntil.toISOString() : null,
+      step_index: approval.stepIndex,
     };
   }
 }

@@ -77,6 +77,8 @@ export class RunExecutorService {
       }
       const decision = await this.gate.check(run.id);
       if (!decision.allowed) return { kind: 'failed', error: `approval_required: ${decision.reason}` };
+      // Level 3: each step after the first needs an approval of its own.
+      if (run.approval_level === 3 && index > 0 && decision.approval.step_index !== index) return { kind: 'paused', stepIndex: index };
       if (lease.reason) return this.endingFor(lease.reason, run, lease);
       const end = await this.runStep({ ...input, index, step });
       if (end.kind === 'stop') return end.ending;

@@ -2,10 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext, SECRET_MASKER } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType } from '@lib/audit';
-import { ExecutionRunRow, RunStatus, StatusMachineService } from '@lib/execution';
+import { ApprovalStatus, BlockedReason, ExecutionRunRow, RunStatus, StatusMachineService } from '@lib/execution';
+import { ApprovalLaneService } from '@lib/approval';
+import { PolicyService } from '@lib/governance';
 import { backoffMs } from './worker-settings';
 
 export type Ending =
+  | { kind: 'paused'; stepIndex: number }
   | { kind: 'succeeded'; result: unknown }
   | { kind: 'failed'; error: string }
   | { kind: 'timed_out'; error: string }
@@ -25,6 +28,8 @@ export class RunLifecycleService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly fsm: StatusMachineService,
+    private readonly lanes: ApprovalLaneService,
+    private readonly policy: PolicyService,
   ) {}
 
   start(run: ExecutionRunRow, input: { workerId: string; timeoutSeconds: number }, ctx: CommandContext): Promise<ExecutionRunRow> {
@@ -51,6 +56,7 @@ export class RunLifecycleService {
       const { ending } = input;
       const expect = input.workerId === null ? undefined : { worker_id: input.workerId };
       const released = { worker_id: null, lease_expires_at: null };
+      if (ending.kind === 'paused') return this.pause(run, { from: input.from, expect, stepIndex: ending.stepIndex }, ctx);
       if (ending.kind === 'retry' && run.attempt < run.max_attempts) {
         const delay = backoffMs(run.attempt, input.backoffBaseMs);
         return this.fsm.transition<ExecutionRunRow>({
@@ -81,7 +87,7 @@ export class RunLifecycleService {
         ]);
         return moved;
       }
-      const to = { succeeded: RunStatus.Succeeded, failed: RunStatus.Failed, timed_out: RunStatus.TimedOut, cancelled: RunStatus.Cancelled }[ending.kind];
+      const to = ({ succeeded: RunStatus.Succeeded, failed: RunStatus.Failed, timed_out: RunStatus.TimedOut, cancelled: RunStatus.Cancelled } as const)[ending.kind];
       const set: Record<string, unknown> = { ...released, finished_at: new Date() };
       if (ending.kind === 'succeeded') set.result = JSON.stringify(capResult(ending.result));
       if (ending.kind === 'failed' || ending.kind === 'timed_out') set.last_error = mask(ending.error);
@@ -96,6 +102,35 @@ export class RunLifecycleService {
         audit: this.statusEvent(run, input.from, to, ctx, ending.kind === 'succeeded' ? {} : { detail: 'error' in ending ? mask(ending.error) : ending.kind }),
       });
     });
+  }
+
+  /**
+   * Level 3: before the next step the run goes back to BLOCKED; the approval that let it this far
+   * is closed as executed, and a new lane for that step is opened. The resumed attempt gets a
+   * budget of its own (max_attempts grows by one), so steps do not use up retries.
+   */
+  private async pause(run: ExecutionRunRow, input: { from: RunStatus; expect?: { worker_id: string }; stepIndex: number }, ctx: CommandContext): Promise<ExecutionRunRow> {
+    const [lane] = await this.uow.query<{ id: string }>(`SELECT id FROM approvals WHERE execution_run_id = $1 AND status = 'approved'`, [run.id]);
+    if (lane) {
+      await this.fsm.transition({
+        axis: 'approval',
+        id: lane.id,
+        from: ApprovalStatus.Approved,
+        to: ApprovalStatus.Executed,
+        audit: { type: AuditEventType.ApprovalExecuted, ctx, projectId: run.project_id, executionRunId: run.id, data: { approval_id: lane.id, next_step: input.stepIndex } },
+      });
+    }
+    const paused = await this.fsm.transition<ExecutionRunRow>({
+      axis: 'run',
+      id: run.id,
+      from: input.from,
+      to: RunStatus.Blocked,
+      set: { worker_id: null, lease_expires_at: null, blocked_reason: BlockedReason.StepApprovalPending, max_attempts: run.max_attempts + 1 },
+      expect: input.expect,
+      audit: this.statusEvent(run, input.from, RunStatus.Blocked, ctx, { reason: 'step_approval', step: input.stepIndex }),
+    });
+    await this.lanes.openLane({ run: paused, actionType: this.policy.getActionTypeOrFail(run.action), policyHash: this.policy.hash, ctx, stepIndex: input.stepIndex });
+    return paused;
   }
 
   private statusEvent(run: ExecutionRunRow, from: RunStatus, to: RunStatus, ctx: CommandContext, data: Record<string, unknown>) {
