@@ -215,4 +215,18 @@ describe('the execution worker on PostgreSQL', () => {
     ]);
     expect((await lanes()).map((lane) => lane.status)).toEqual(['executed', 'approved']);
   });
+
+  it('worker-side RBAC: a run whose requester lost its key fails with an rbac_violation event', async () => {
+    const admin = new Principal(randomUUID(), 'admin', [Role.Admin], ['*']);
+    const key = await worker.get(ApiKeyService).mint(admin, { name: 'soon-revoked', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
+    const departing = new Principal(key.id, 'departing', [Role.Requester], ['*']);
+    const { run } = await runs.create(departing, { projectId: `${PREFIX}-${randomUUID().slice(0, 8)}`, idempotencyKey: 'k', action: 'ops.sleep', params: { ms: 10 }, targets: ['t-rbac'] }, ctx(departing));
+    await pool.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [key.id]);
+    await votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
+    const failed = await waitFor(run.id, ['FAILED']);
+    expect(failed.last_error).toMatch(/rbac_violation: the requesting key was revoked/);
+    expect(await steps(run.id)).toEqual([]);
+    const events = await pool.query(`SELECT data FROM audit_events WHERE chain_key = $1 AND event_type = 'run.rbac_violation'`, [`run:${run.id}`]);
+    expect(events.rows).toEqual([{ data: { reason: 'the requesting key was revoked' } }]);
+  });
 });
