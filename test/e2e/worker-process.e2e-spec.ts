@@ -158,4 +158,14 @@ describe('execution by worker processes', () => {
     expect(dump).toContain('$secret');
     expect(output).not.toContain(SECRET);
   });
+
+  it('http.request calls only URLs the action type allows; anything else fails before any request is sent', async () => {
+    const called = await approvedRun({ action: 'webhook.call', params: { url: `${echoUrl}/allowed` }, targets: ['hook-3'] });
+    const refused = await approvedRun({ action: 'webhook.call', params: { url: 'http://localhost:9/not-allowlisted' }, targets: ['hook-4'] });
+    const done = await statusIs(called, ['SUCCEEDED']);
+    expect(done.result).toMatchObject({ steps: 1, results: [{ status: 200 }] });
+    const failed = await statusIs(refused, ['FAILED']);
+    expect(failed.last_error).toMatch(/FAIL:invalid_params: params.url is not in the action's allowed_urls/);
+    expect((await pool.query(`SELECT 1 FROM execution_steps WHERE execution_run_id = $1`, [refused])).rowCount).toBe(0);
+  });
 });
