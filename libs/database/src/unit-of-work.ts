@@ -2,10 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsService } from 'nestjs-cls';
-import { EntityManager } from 'typeorm';
 import { isRetryableTransactionError } from './pg-errors';
-
-export type Tx = TransactionHost<TransactionalAdapterTypeOrm>;
 
 const MAX_ATTEMPTS = 4;
 const ATTEMPT = 'unit-of-work.attempt';
@@ -36,11 +33,6 @@ export class UnitOfWork {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly cls: ClsService,
   ) {}
-
-  /** The EntityManager of the current transaction, or the plain one outside a transaction. */
-  get manager(): EntityManager {
-    return this.txHost.tx;
-  }
 
   async run<T>(work: () => Promise<T | Refusal>): Promise<T> {
     const result = await this.runInContext(work);

@@ -21,17 +21,6 @@ export enum RunStatus {
   DeadLettered = 'DEAD_LETTERED',
 }
 
-/** Statuses a run never leaves (DEAD_LETTERED leaves only by an explicit re-drive). */
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = [
-  RunStatus.Rejected,
-  RunStatus.Expired,
-  RunStatus.Succeeded,
-  RunStatus.Failed,
-  RunStatus.TimedOut,
-  RunStatus.Cancelled,
-  RunStatus.DeadLettered,
-];
-
 export enum StepStatus {
   Running = 'running',
   Succeeded = 'succeeded',
