@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { createRun, mintKey, mintRequesterKey } from './api-client';
 import { runApprovalScenario } from './approval-scenario';
 import { runWorkerScenario } from './worker-scenario';
+import { runStreamScenario } from './stream-scenario';
 import { ApiServer, startApiServer } from './api-server';
 import { BenchConfig, readBenchConfig } from './bench-config';
 import { openBenchDatabase } from './bench-database';
@@ -68,6 +69,8 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
     keyPrefix: `${tag}-approval`,
   });
 
+  progress('stream: commit-to-client latency of server-sent events, 50 samples');
+  const stream = await runStreamScenario({ baseUrl: api.baseUrl, requesterKey: requester.key, approverKey: approvers[0].key, samples: 50, keyPrefix: `${tag}-stream` });
   progress(`floor: the create transaction through pg, ${config.connections} loops, ${config.durationS} s`);
   const plan = makeFloorPlan({ repoRoot: REPO_ROOT, actor: requester.id });
   const floor = await measureFloor({ url: database.url, concurrency: config.connections, durationS: config.durationS, plan, keyPrefix: `${tag}-floor` });
@@ -76,7 +79,7 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
   const runs = Number(process.env.BENCH_WORKER_RUNS ?? 10_000);
   progress(`worker: ${runs} approved noop runs queued, then drained by 2 worker processes`);
   const worker = await runWorkerScenario({ repoRoot: REPO_ROOT, baseUrl: api.baseUrl, requesterKey: requester.key, databaseUrl: database.url, runs, tag });
-  return { scenarios, approval, worker, floor, floorDrift, peakRssMb: rss.peakMb, connections: config.connections, durationS: config.durationS };
+  return { scenarios, approval, stream, worker, floor, floorDrift, peakRssMb: rss.peakMb, connections: config.connections, durationS: config.durationS };
 }
 
 async function runApiScenarios(input: { api: ApiServer; config: BenchConfig; key: string; tag: string }): Promise<ScenarioResult[]> {

@@ -1,5 +1,6 @@
 import { ApprovalScenarioResult } from './approval-scenario';
 import { WorkerScenarioResult } from './worker-scenario';
+import { StreamScenarioResult } from './stream-scenario';
 import { FloorResult } from './floor';
 import { ScenarioResult } from './load-scenario';
 
@@ -7,6 +8,8 @@ export interface BenchReport {
   readonly scenarios: readonly ScenarioResult[];
   /** Create, then a quorum of two votes, per flow. */
   readonly approval: ApprovalScenarioResult;
+  /** Commit to server-sent event latency. */
+  readonly stream: StreamScenarioResult;
   /** Approved noop runs drained by two worker processes. */
   readonly worker: WorkerScenarioResult;
   readonly floor: FloorResult;
@@ -38,6 +41,8 @@ export function renderReport(report: BenchReport): string {
       ` vote p50/p95/p99 ${fmt(report.approval.vote[50])}/${fmt(report.approval.vote[95])}/${fmt(report.approval.vote[99])} ms`,
     ...(report.approval.firstFailure ? [`  first failure: ${report.approval.firstFailure}`] : []),
     '',
+    `stream (approve request sent -> SSE event at the client, an upper bound on commit -> client, ${report.stream.samples} samples): p50/p99 ${fmt(report.stream.latency[50])}/${fmt(report.stream.latency[99])} ms (target < 100 ms)`,
+    '',
     `worker (${report.worker.runs} approved noop runs, 2 worker processes): drained in ${fmt(report.worker.drainS)} s = ${fmt(report.worker.runsPerS)} runs/s, ${report.worker.failed} not succeeded`,
     `  claim latency (approval commit -> step start): backlog p50/p99 ${fmt(report.worker.backlogClaim[50])}/${fmt(report.worker.backlogClaim[99])} ms;` +
       ` idle workers p50/p99 ${fmt(report.worker.idleClaim[50])}/${fmt(report.worker.idleClaim[99])} ms`,
@@ -63,6 +68,7 @@ export function renderJson(report: BenchReport): string {
     floor_create_tps: round2(report.floor.tps),
     create_vs_floor: round2(createVsFloor(report)),
     peak_rss_mb: round2(report.peakRssMb),
+    stream: { p50_ms: round2(report.stream.latency[50]), p99_ms: round2(report.stream.latency[99]) },
     worker: {
       runs: report.worker.runs,
       runs_per_s: round2(report.worker.runsPerS),
