@@ -1,16 +1,25 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'jest.config.js', 'scripts/register-paths.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'jest.config.js', 'scripts/register-paths.js', 'eslint.config.mjs'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Promises: none forgotten, none handed to something that does not await it.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
       'no-console': 'error',
       // Libs reach each other only through their public surface (index.ts, via @lib/*).
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@lib/*/*', '**/libs/*/src/*'], message: "import another lib through '@lib/<name>' (its index.ts)" }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@lib/*/*', '**/libs/*/src/*'], message: "import another lib through '@lib/<name>' (its index.ts)" }] },
+      ],
     },
   },
   {

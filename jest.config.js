@@ -1,33 +1,29 @@
 /**
- * Three tiers (see README): unit specs beside the code (*.spec.ts), integration specs of services
- * on real PostgreSQL (*.int-spec.ts), and HTTP end-to-end specs (test/e2e/*.e2e-spec.ts) that run
- * in-process or against API_URL. The database tiers share one fresh database per run, made by
- * the global setup (embedded PostgreSQL unless DATABASE_URL is set) and dropped by the teardown.
+ * Three tiers (see README): unit specs beside the code (*.spec.ts, and test/architecture) need
+ * nothing running; integration specs of services on real PostgreSQL (*.int-spec.ts) and HTTP
+ * end-to-end specs (test/e2e/*.e2e-spec.ts, in-process or against API_URL) share one fresh
+ * database per run, made by their global setup (embedded PostgreSQL unless DATABASE_URL is set)
+ * and dropped by its teardown. Only the database tiers run that setup.
  */
 const paths = {
   '^@lib/(.*)$': '<rootDir>/libs/$1/src',
+  '^@migrations$': '<rootDir>/migrations',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] };
 const common = { rootDir: __dirname, moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper: paths, transform, testEnvironment: 'node' };
+const database = {
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+};
 
 module.exports = {
   ...common,
   maxWorkers: 2,
   // Real PostgreSQL and real worker processes on two shared cores: generous, never a speed assertion.
   testTimeout: 60_000,
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
-    {
-      ...common,
-      displayName: 'integration',
-      testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
-    },
-    {
-      ...common,
-      displayName: 'e2e',
-      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
-    },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/architecture/**/*.spec.ts'] },
+    { ...common, ...database, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'] },
+    { ...common, ...database, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
   ],
 };

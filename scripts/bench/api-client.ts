@@ -12,7 +12,11 @@ export async function mintRequesterKey(baseUrl: string, adminKey: string): Promi
 }
 
 /** Mints a key with the given roles for every project. */
-export async function mintKey(baseUrl: string, adminKey: string, input: { name: string; roles: string[] }): Promise<{ id: string; key: string }> {
+export async function mintKey(
+  baseUrl: string,
+  adminKey: string,
+  input: { name: string; roles: string[] },
+): Promise<{ id: string; key: string }> {
   const body = await postJson({
     url: `${baseUrl}/api/v1/api-keys`,
     key: adminKey,
@@ -42,7 +46,9 @@ async function postJson(input: { url: string; key: string; body: string; expectS
   });
   const text = await response.text();
   if (response.status !== input.expectStatus) {
-    throw new Error(`POST ${new URL(input.url).pathname} answered ${response.status} (expected ${input.expectStatus}): ${text.slice(0, 500)}`);
+    throw new Error(
+      `POST ${new URL(input.url).pathname} answered ${response.status} (expected ${input.expectStatus}): ${text.slice(0, 500)}`,
+    );
   }
   return JSON.parse(text) as unknown;
 }

@@ -36,7 +36,14 @@ export async function startApiServer(input: { repoRoot: string; databaseUrl: str
       [...API_NODE_FLAGS, '-r', resolve(input.repoRoot, 'scripts/register-paths.js'), resolve(input.repoRoot, 'dist/apps/api/src/main.js')],
       {
         cwd: input.repoRoot,
-        env: { ...process.env, DATABASE_URL: input.databaseUrl, PORT: String(port), HOST: '127.0.0.1', BOOTSTRAP_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn' },
+        env: {
+          ...process.env,
+          DATABASE_URL: input.databaseUrl,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          BOOTSTRAP_ADMIN_KEY: adminKey,
+          LOG_LEVEL: 'warn',
+        },
         stdio: ['ignore', logFd, logFd],
       },
     );

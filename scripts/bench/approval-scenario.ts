@@ -32,14 +32,27 @@ export async function runApprovalScenario(input: {
   const started = Date.now();
   const deadline = started + input.durationS * 1000;
 
-  const timed = async (recorder: LatencyRecorder, path: string, key: string, body: string, expect: { status: number; runStatus: string }): Promise<string> => {
+  const timed = async (
+    recorder: LatencyRecorder,
+    path: string,
+    key: string,
+    body: string,
+    expect: { status: number; runStatus: string },
+  ): Promise<string> => {
     const begin = performance.now();
-    const response = await fetch(`${input.baseUrl}${path}`, { method: 'POST', headers: jsonHeaders(key), body, signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(`${input.baseUrl}${path}`, {
+      method: 'POST',
+      headers: jsonHeaders(key),
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
     const text = await response.text();
     recorder.record(performance.now() - begin);
     const parsed = JSON.parse(text) as { execution_id?: string; status?: string };
     if (response.status !== expect.status || parsed.status !== expect.runStatus || !parsed.execution_id) {
-      throw new Error(`POST ${path} answered ${response.status} ${text.slice(0, 200)} (expected ${expect.status} with status ${expect.runStatus})`);
+      throw new Error(
+        `POST ${path} answered ${response.status} ${text.slice(0, 200)} (expected ${expect.status} with status ${expect.runStatus})`,
+      );
     }
     return parsed.execution_id;
   };
@@ -47,7 +60,12 @@ export async function runApprovalScenario(input: {
   const loop = async (): Promise<void> => {
     while (Date.now() < deadline) {
       try {
-        const body = JSON.stringify({ project_id: 'bench', idempotency_key: `${input.keyPrefix}-${sequence++}`, action: 'deploy.production', targets: ['prod-web-1'] });
+        const body = JSON.stringify({
+          project_id: 'bench',
+          idempotency_key: `${input.keyPrefix}-${sequence++}`,
+          action: 'deploy.production',
+          targets: ['prod-web-1'],
+        });
         const id = await timed(create, '/api/v1/execution/run', input.requesterKey, body, { status: 201, runStatus: 'BLOCKED' });
         await timed(vote, `/approvals/${id}/approve`, input.approverKeys[0], '{}', { status: 200, runStatus: 'BLOCKED' });
         await timed(vote, `/approvals/${id}/approve`, input.approverKeys[1], '{}', { status: 200, runStatus: 'RUN' });
@@ -60,5 +78,12 @@ export async function runApprovalScenario(input: {
   };
   await Promise.all(Array.from({ length: input.connections }, () => loop()));
   const elapsedS = (Date.now() - started) / 1000;
-  return { flows, flowsPerS: flows / elapsedS, failures, firstFailure, create: create.percentiles([50, 95, 99] as const), vote: vote.percentiles([50, 95, 99] as const) };
+  return {
+    flows,
+    flowsPerS: flows / elapsedS,
+    failures,
+    firstFailure,
+    create: create.percentiles([50, 95, 99] as const),
+    vote: vote.percentiles([50, 95, 99] as const),
+  };
 }

@@ -59,7 +59,9 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
   const requester = await mintRequesterKey(api.baseUrl, api.adminKey);
   const scenarios = await runApiScenarios({ api, config, key: requester.key, tag });
   progress(`approval: create + quorum of 2 votes, ${config.connections} loops, ${config.durationS} s`);
-  const approvers = await Promise.all(['bench-approver-1', 'bench-approver-2'].map((name) => mintKey(api.baseUrl, api.adminKey, { name, roles: ['approver'] })));
+  const approvers = await Promise.all(
+    ['bench-approver-1', 'bench-approver-2'].map((name) => mintKey(api.baseUrl, api.adminKey, { name, roles: ['approver'] })),
+  );
   const approval = await runApprovalScenario({
     baseUrl: api.baseUrl,
     requesterKey: requester.key,
@@ -70,16 +72,45 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
   });
 
   progress('stream: commit-to-client latency of server-sent events, 50 samples');
-  const stream = await runStreamScenario({ baseUrl: api.baseUrl, requesterKey: requester.key, approverKey: approvers[0].key, samples: 50, keyPrefix: `${tag}-stream` });
+  const stream = await runStreamScenario({
+    baseUrl: api.baseUrl,
+    requesterKey: requester.key,
+    approverKey: approvers[0].key,
+    samples: 50,
+    keyPrefix: `${tag}-stream`,
+  });
   progress(`floor: the create transaction through pg, ${config.connections} loops, ${config.durationS} s`);
   const plan = makeFloorPlan({ repoRoot: REPO_ROOT, actor: requester.id });
-  const floor = await measureFloor({ url: database.url, concurrency: config.connections, durationS: config.durationS, plan, keyPrefix: `${tag}-floor` });
+  const floor = await measureFloor({
+    url: database.url,
+    concurrency: config.connections,
+    durationS: config.durationS,
+    plan,
+    keyPrefix: `${tag}-floor`,
+  });
   rss.stop();
   const floorDrift = await compareFloorWithApi({ url: database.url, apiKeyPrefix: `${tag}-create-`, floorKeyPrefix: `${tag}-floor-` });
   const runs = Number(process.env.BENCH_WORKER_RUNS ?? 10_000);
   progress(`worker: ${runs} approved noop runs queued, then drained by 2 worker processes`);
-  const worker = await runWorkerScenario({ repoRoot: REPO_ROOT, baseUrl: api.baseUrl, requesterKey: requester.key, databaseUrl: database.url, runs, tag });
-  return { scenarios, approval, stream, worker, floor, floorDrift, peakRssMb: rss.peakMb, connections: config.connections, durationS: config.durationS };
+  const worker = await runWorkerScenario({
+    repoRoot: REPO_ROOT,
+    baseUrl: api.baseUrl,
+    requesterKey: requester.key,
+    databaseUrl: database.url,
+    runs,
+    tag,
+  });
+  return {
+    scenarios,
+    approval,
+    stream,
+    worker,
+    floor,
+    floorDrift,
+    peakRssMb: rss.peakMb,
+    connections: config.connections,
+    durationS: config.durationS,
+  };
 }
 
 async function runApiScenarios(input: { api: ApiServer; config: BenchConfig; key: string; tag: string }): Promise<ScenarioResult[]> {
@@ -92,7 +123,13 @@ async function runApiScenarios(input: { api: ApiServer; config: BenchConfig; key
     dedupScenario({ key, idempotencyKey: dedupKey }),
     getScenario({ key, executionId }),
   ];
-  const load = { baseUrl: api.baseUrl, connections: config.connections, durationS: config.durationS, warmupS: config.warmupS, apiPid: api.pid };
+  const load = {
+    baseUrl: api.baseUrl,
+    connections: config.connections,
+    durationS: config.durationS,
+    warmupS: config.warmupS,
+    apiPid: api.pid,
+  };
   const results: ScenarioResult[] = [];
   for (const spec of specs) {
     progress(`${spec.name}: ${config.warmupS} s warm-up, then ${config.durationS} s measured`);

@@ -56,7 +56,8 @@ export function makeFloorPlan(input: { repoRoot: string; actor: string }): Floor
   const policy = loadPolicyFile(resolve(input.repoRoot, process.env.POLICY_FILE ?? DEFAULT_POLICY_FILE));
   const actionType = policy.actionTypes.find((candidate) => candidate.code === BENCH_ACTION);
   if (!actionType) throw new Error(`the policy has no action type "${BENCH_ACTION}"`);
-  if (actionType.approvalLevel === 0) throw new Error(`"${BENCH_ACTION}" is auto-approved (level 0); the floor mirrors the blocked path only`);
+  if (actionType.approvalLevel === 0)
+    throw new Error(`"${BENCH_ACTION}" is auto-approved (level 0); the floor mirrors the blocked path only`);
   const targets = normalizeTargets(BENCH_TARGETS);
   // The API computes this per request; the body never changes here, so once is the same value.
   const fingerprint = computeFingerprint({ action: BENCH_ACTION, params: BENCH_PARAMS, targets });
@@ -67,24 +68,67 @@ export function makeFloorPlan(input: { repoRoot: string; actor: string }): Floor
 export async function createRunStatements(client: PoolClient, plan: FloorPlan, idempotencyKey: string): Promise<void> {
   const requestId = randomUUID();
   const inserted = await client.query<RunRow>(INSERT_RUN, [
-    BENCH_PROJECT, idempotencyKey, BENCH_ACTION, JSON.stringify(BENCH_PARAMS), JSON.stringify(plan.targets), plan.fingerprint,
-    plan.actionType.approvalLevel, plan.policyHash, plan.actor, plan.actionType.maxAttempts, plan.actionType.slaClass,
+    BENCH_PROJECT,
+    idempotencyKey,
+    BENCH_ACTION,
+    JSON.stringify(BENCH_PARAMS),
+    JSON.stringify(plan.targets),
+    plan.fingerprint,
+    plan.actionType.approvalLevel,
+    plan.policyHash,
+    plan.actor,
+    plan.actionType.maxAttempts,
+    plan.actionType.slaClass,
   ]);
   if (inserted.rows.length !== 1) throw new Error(`idempotency key ${idempotencyKey} was already taken`);
   const run = inserted.rows[0];
   const created = auditEvent({
-    type: AuditEventType.RunCreated, actor: plan.actor, requestId, run,
-    data: { action: run.action, fingerprint: plan.fingerprint, idempotency_key: run.idempotency_key, targets: plan.targets, approval_level: plan.actionType.approvalLevel, policy_hash: plan.policyHash },
+    type: AuditEventType.RunCreated,
+    actor: plan.actor,
+    requestId,
+    run,
+    data: {
+      action: run.action,
+      fingerprint: plan.fingerprint,
+      idempotency_key: run.idempotency_key,
+      targets: plan.targets,
+      approval_level: plan.actionType.approvalLevel,
+      policy_hash: plan.policyHash,
+    },
   });
-  const { rows: [lane] } = await client.query<LaneRow>(INSERT_LANE, [run.id, run.plan_hash, plan.policyHash, plan.actionType.requiredApprovals, plan.actionType.approvalTtlSeconds]);
+  const {
+    rows: [lane],
+  } = await client.query<LaneRow>(INSERT_LANE, [
+    run.id,
+    run.plan_hash,
+    plan.policyHash,
+    plan.actionType.requiredApprovals,
+    plan.actionType.approvalTtlSeconds,
+  ]);
   const requested = auditEvent({
-    type: AuditEventType.ApprovalRequested, actor: plan.actor, requestId, run,
-    data: { approval_id: lane.id, lane: lane.lane, plan_hash: lane.plan_hash, policy_hash: lane.policy_hash, required_approvals: lane.required_approvals, expires_at: lane.expires_at.toISOString() },
+    type: AuditEventType.ApprovalRequested,
+    actor: plan.actor,
+    requestId,
+    run,
+    data: {
+      approval_id: lane.id,
+      lane: lane.lane,
+      plan_hash: lane.plan_hash,
+      policy_hash: lane.policy_hash,
+      required_approvals: lane.required_approvals,
+      expires_at: lane.expires_at.toISOString(),
+    },
   });
   await client.query(APPEND_AUDIT, [JSON.stringify([created, requested])]);
 }
 
-function auditEvent(input: { type: AuditEventType; actor: string; requestId: string; run: RunRow; data: Record<string, unknown> }): Record<string, unknown> {
+function auditEvent(input: {
+  type: AuditEventType;
+  actor: string;
+  requestId: string;
+  run: RunRow;
+  data: Record<string, unknown>;
+}): Record<string, unknown> {
   const fields: ChainedEventFields = {
     event_id: randomUUID(),
     event_type: input.type,

@@ -32,22 +32,32 @@ async function tablesReferencingRuns(client: Client): Promise<string[]> {
 
 /** Each aspect rendered as a string, so two footprints compare aspect by aspect. */
 async function footprintOf(client: Client, tables: readonly string[], keyPrefix: string): Promise<Record<string, string> | null> {
-  const { rows: [run] } = await client.query<Record<string, unknown>>(
+  const {
+    rows: [run],
+  } = await client.query<Record<string, unknown>>(
     `SELECT * FROM execution_runs WHERE project_id = $1 AND starts_with(idempotency_key, $2) ORDER BY created_at LIMIT 1`,
     [BENCH_PROJECT, keyPrefix],
   );
   if (!run) return null;
   const runId = run.id;
   const footprint: Record<string, string> = {
-    'audit event types': (await client.query<{ event_type: string }>(`SELECT event_type FROM audit_events WHERE execution_run_id = $1 ORDER BY id`, [runId])).rows
+    'audit event types': (
+      await client.query<{ event_type: string }>(`SELECT event_type FROM audit_events WHERE execution_run_id = $1 ORDER BY id`, [runId])
+    ).rows
       .map((row) => row.event_type)
       .join(','),
     'filled run columns': filledColumns(run),
   };
-  const { rows: [approval] } = await client.query<Record<string, unknown>>(`SELECT * FROM approvals WHERE execution_run_id = $1 ORDER BY created_at DESC LIMIT 1`, [runId]);
+  const {
+    rows: [approval],
+  } = await client.query<Record<string, unknown>>(`SELECT * FROM approvals WHERE execution_run_id = $1 ORDER BY created_at DESC LIMIT 1`, [
+    runId,
+  ]);
   footprint['filled approval columns'] = approval ? filledColumns(approval) : '(no approval)';
   for (const table of tables) {
-    const { rows: [{ count }] } = await client.query<{ count: string }>(`SELECT count(*) FROM ${quoteIdentifier(table)} WHERE execution_run_id = $1`, [runId]);
+    const {
+      rows: [{ count }],
+    } = await client.query<{ count: string }>(`SELECT count(*) FROM ${quoteIdentifier(table)} WHERE execution_run_id = $1`, [runId]);
     footprint[`rows in ${table}`] = count;
   }
   return footprint;

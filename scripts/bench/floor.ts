@@ -26,7 +26,13 @@ interface Tally {
 }
 
 /** `concurrency` loops, each committing create transactions back to back until the time is up. */
-export async function measureFloor(input: { url: string; concurrency: number; durationS: number; plan: FloorPlan; keyPrefix: string }): Promise<FloorResult> {
+export async function measureFloor(input: {
+  url: string;
+  concurrency: number;
+  durationS: number;
+  plan: FloorPlan;
+  keyPrefix: string;
+}): Promise<FloorResult> {
   const pool = new Pool({ connectionString: input.url, max: input.concurrency, application_name: 'cp-bench-floor' });
   try {
     await openAllConnections(pool, input.concurrency);
@@ -35,12 +41,21 @@ export async function measureFloor(input: { url: string; concurrency: number; du
     const startedAt = performance.now();
     const deadline = startedAt + input.durationS * 1000;
     const loops = Array.from({ length: input.concurrency }, async () => {
-      while (performance.now() < deadline) await countOutcome(tally, () => createTransaction(pool, input.plan, `${input.keyPrefix}-${sequence++}`));
+      while (performance.now() < deadline)
+        await countOutcome(tally, () => createTransaction(pool, input.plan, `${input.keyPrefix}-${sequence++}`));
     });
     await Promise.all(loops);
     const elapsedS = (performance.now() - startedAt) / 1000;
     const { 50: p50Ms, 95: p95Ms, 99: p99Ms } = tally.latencies.percentiles([50, 95, 99] as const);
-    return { tps: tally.committed / elapsedS, p50Ms, p95Ms, p99Ms, committed: tally.committed, failed: tally.failed, firstError: tally.firstError };
+    return {
+      tps: tally.committed / elapsedS,
+      p50Ms,
+      p95Ms,
+      p99Ms,
+      committed: tally.committed,
+      failed: tally.failed,
+      firstError: tally.firstError,
+    };
   } finally {
     await pool.end();
   }

@@ -69,7 +69,12 @@ export async function runScenario(spec: ScenarioSpec, options: LoadOptions): Pro
   };
 }
 
-function fire(spec: ScenarioSpec, options: LoadOptions, durationS: number, latencies: LatencyRecorder | null): PromiseLike<autocannon.Result> {
+function fire(
+  spec: ScenarioSpec,
+  options: LoadOptions,
+  durationS: number,
+  latencies: LatencyRecorder | null,
+): PromiseLike<autocannon.Result> {
   const instance = autocannon({
     url: options.baseUrl,
     connections: options.connections,

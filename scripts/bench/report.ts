@@ -89,7 +89,13 @@ export function renderJson(report: BenchReport): string {
 
 /** True when some response or transaction was not the expected one: the numbers then measure something else. */
 export function hasProblems(report: BenchReport): boolean {
-  return report.floor.failed > 0 || report.floorDrift.length > 0 || report.approval.failures > 0 || report.worker.failed > 0 || report.scenarios.some((result) => problemsOf(result).length > 0);
+  return (
+    report.floor.failed > 0 ||
+    report.floorDrift.length > 0 ||
+    report.approval.failures > 0 ||
+    report.worker.failed > 0 ||
+    report.scenarios.some((result) => problemsOf(result).length > 0)
+  );
 }
 
 function renderTable(scenarios: readonly ScenarioResult[]): string[] {
@@ -105,22 +111,29 @@ function renderTable(scenarios: readonly ScenarioResult[]): string[] {
     result.apiCpuCores === null ? 'n/a' : `${fmt(result.apiCpuCores)} cores`,
   ]);
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
-  const line = (cells: string[]): string => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+  const line = (cells: string[]): string =>
+    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)];
 }
 
 function renderProblems(report: BenchReport): string[] {
   const lines = report.scenarios.flatMap((result) => problemsOf(result).map((problem) => `!! ${result.name}: ${problem}`));
-  if (report.floor.failed > 0) lines.push(`!! floor: ${report.floor.failed} transactions failed (first: ${report.floor.firstError ?? 'unknown'})`);
-  for (const drift of report.floorDrift) lines.push(`!! floor does not mirror the API's create path (update scripts/bench/floor-create-path.ts): ${drift}`);
+  if (report.floor.failed > 0)
+    lines.push(`!! floor: ${report.floor.failed} transactions failed (first: ${report.floor.firstError ?? 'unknown'})`);
+  for (const drift of report.floorDrift)
+    lines.push(`!! floor does not mirror the API's create path (update scripts/bench/floor-create-path.ts): ${drift}`);
   return lines.length === 0 ? [] : ['PROBLEMS (these results are not a clean measurement)', ...lines, ''];
 }
 
 function problemsOf(result: ScenarioResult): string[] {
   const problems: string[] = [];
   if (result.non2xx > 0 || result.unexpectedStatus > 0) {
-    const byStatus = Object.entries(result.statusCounts).filter(([code]) => code !== String(result.expectedStatus)).map(([code, count]) => `${code}: ${count}`);
-    problems.push(`${result.unexpectedStatus} of ${result.responses} responses were not ${result.expectedStatus} (${byStatus.join(', ')}); non-2xx: ${result.non2xx}`);
+    const byStatus = Object.entries(result.statusCounts)
+      .filter(([code]) => code !== String(result.expectedStatus))
+      .map(([code, count]) => `${code}: ${count}`);
+    problems.push(
+      `${result.unexpectedStatus} of ${result.responses} responses were not ${result.expectedStatus} (${byStatus.join(', ')}); non-2xx: ${result.non2xx}`,
+    );
   }
   if (result.errors > 0) problems.push(`${result.errors} request errors, ${result.timeouts} of them timeouts`);
   if (result.mismatches > 0) problems.push(`${result.mismatches} response bodies were not the expected ones`);
@@ -132,7 +145,11 @@ function renderTargets(report: BenchReport): string[] {
   const ratio = createVsFloor(report);
   const targets: [string, boolean, string][] = [
     [`create >= ${TARGET_CREATE_SHARE_OF_FLOOR * 100}% of floor`, ratio >= TARGET_CREATE_SHARE_OF_FLOOR, `${fmt(ratio * 100)}%`],
-    ...report.scenarios.map((result): [string, boolean, string] => [`p99 < ${TARGET_P99_MS} ms (${result.name})`, result.p99Ms < TARGET_P99_MS, `${fmt(result.p99Ms)} ms`]),
+    ...report.scenarios.map((result): [string, boolean, string] => [
+      `p99 < ${TARGET_P99_MS} ms (${result.name})`,
+      result.p99Ms < TARGET_P99_MS,
+      `${fmt(result.p99Ms)} ms`,
+    ]),
     [`peak RSS < ${TARGET_PEAK_RSS_MB} MB`, report.peakRssMb < TARGET_PEAK_RSS_MB, `${fmt(report.peakRssMb)} MB`],
   ];
   const width = Math.max(...targets.map(([label]) => label.length));

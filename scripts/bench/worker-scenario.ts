@@ -20,7 +20,14 @@ export interface WorkerScenarioResult {
  * while no worker runs, then two worker processes drain them. Then, with the workers idle,
  * runs arrive one at a time and the claim latency is the wake-up path alone.
  */
-export async function runWorkerScenario(input: { repoRoot: string; baseUrl: string; requesterKey: string; databaseUrl: string; runs: number; tag: string }): Promise<WorkerScenarioResult> {
+export async function runWorkerScenario(input: {
+  repoRoot: string;
+  baseUrl: string;
+  requesterKey: string;
+  databaseUrl: string;
+  runs: number;
+  tag: string;
+}): Promise<WorkerScenarioResult> {
   const pool = new Pool({ connectionString: input.databaseUrl, max: 2 });
   const project = `${input.tag}-queue`;
   const workers: ChildProcess[] = [];
@@ -34,7 +41,8 @@ export async function runWorkerScenario(input: { repoRoot: string; baseUrl: stri
     const idleProject = `${input.tag}-idle`;
     for (const worker of workers) worker.kill('SIGTERM');
     workers.length = 0;
-    for (const name of ['w3', 'w4']) workers.push(startWorker(input.repoRoot, input.databaseUrl, `${input.tag}-${name}`, `${idleProject}%`));
+    for (const name of ['w3', 'w4'])
+      workers.push(startWorker(input.repoRoot, input.databaseUrl, `${input.tag}-${name}`, `${idleProject}%`));
     await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
     const idleRuns = Math.min(200, input.runs);
     for (let index = 0; index < idleRuns; index++) {
@@ -50,7 +58,14 @@ export async function runWorkerScenario(input: { repoRoot: string; baseUrl: stri
   }
 }
 
-async function createRuns(input: { baseUrl: string; requesterKey: string; project: string; count: number; concurrency: number; offset?: number }): Promise<void> {
+async function createRuns(input: {
+  baseUrl: string;
+  requesterKey: string;
+  project: string;
+  count: number;
+  concurrency: number;
+  offset?: number;
+}): Promise<void> {
   let next = 0;
   const loop = async () => {
     while (next < input.count) {
@@ -58,9 +73,15 @@ async function createRuns(input: { baseUrl: string; requesterKey: string; projec
       const response = await fetch(`${input.baseUrl}/api/v1/execution/run`, {
         method: 'POST',
         headers: jsonHeaders(input.requesterKey),
-        body: JSON.stringify({ project_id: input.project, idempotency_key: `q-${(input.offset ?? 0) + index}`, action: 'ops.noop', targets: [`asset-${index % 500}`] }),
+        body: JSON.stringify({
+          project_id: input.project,
+          idempotency_key: `q-${(input.offset ?? 0) + index}`,
+          action: 'ops.noop',
+          targets: [`asset-${index % 500}`],
+        }),
       });
-      if (response.status !== 201) throw new Error(`creating a queued run answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+      if (response.status !== 201)
+        throw new Error(`creating a queued run answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
       await response.arrayBuffer();
     }
   };
@@ -68,11 +89,22 @@ async function createRuns(input: { baseUrl: string; requesterKey: string; projec
 }
 
 function startWorker(repoRoot: string, databaseUrl: string, id: string, projects: string): ChildProcess {
-  return spawn(process.execPath, ['--max-old-space-size=128', '-r', resolve(repoRoot, 'scripts/register-paths.js'), resolve(repoRoot, 'dist/apps/worker/src/main.js')], {
-    cwd: repoRoot,
-    env: { ...process.env, DATABASE_URL: databaseUrl, WORKER_ID: id, WORKER_PROJECTS: projects, LOG_LEVEL: 'warn', SWEEP_INTERVAL_MS: '3600000' },
-    stdio: 'ignore',
-  });
+  return spawn(
+    process.execPath,
+    ['--max-old-space-size=128', '-r', resolve(repoRoot, 'scripts/register-paths.js'), resolve(repoRoot, 'dist/apps/worker/src/main.js')],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        WORKER_ID: id,
+        WORKER_PROJECTS: projects,
+        LOG_LEVEL: 'warn',
+        SWEEP_INTERVAL_MS: '3600000',
+      },
+      stdio: 'ignore',
+    },
+  );
 }
 
 /** Waits until every run of the project has ended; returns how many did not succeed. */

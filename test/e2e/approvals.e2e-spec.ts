@@ -22,7 +22,12 @@ describe('POST /approvals/{execution_id}/approve|reject', () => {
   });
 
   const newRun = async (): Promise<string> => {
-    const response = await api.createRun(requester.key, { project_id: uniqueProject(), idempotency_key: 'k', action: 'deploy', targets: ['web-1'] });
+    const response = await api.createRun(requester.key, {
+      project_id: uniqueProject(),
+      idempotency_key: 'k',
+      action: 'deploy',
+      targets: ['web-1'],
+    });
     expect(response.status).toBe(201);
     return response.body.execution_id;
   };
@@ -37,14 +42,30 @@ describe('POST /approvals/{execution_id}/approve|reject', () => {
     const id = await newRun();
     const response = await api.decide(approver.key, id, 'approve', { reason: 'looks good' });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ execution_id: id, status: 'RUN', blocked_reason: null, approval: { status: 'approved', decided_by: approver.id, reason: 'looks good' } });
+    expect(response.body).toMatchObject({
+      execution_id: id,
+      status: 'RUN',
+      blocked_reason: null,
+      approval: { status: 'approved', decided_by: approver.id, reason: 'looks good' },
+    });
     expect(Date.parse(response.body.approval.decided_at)).not.toBeNaN();
     const read = await api.get(requester.key, `/api/v1/execution/run/${id}`);
     expect(read.body).toMatchObject({ status: 'RUN', approval: { status: 'approved', decided_by: approver.id } });
     const events = await api.get(requester.key, `/api/v1/execution/run/${id}/events`);
-    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(['run.created', 'approval.requested', 'approval.vote_cast', 'approval.approved', 'run.status_changed']);
+    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual([
+      'run.created',
+      'approval.requested',
+      'approval.vote_cast',
+      'approval.approved',
+      'run.status_changed',
+    ]);
     const approved = events.body.events[3];
-    expect(approved).toMatchObject({ actor: approver.id, execution_id: id, project_id: read.body.project_id, data: { reason: 'looks good' } });
+    expect(approved).toMatchObject({
+      actor: approver.id,
+      execution_id: id,
+      project_id: read.body.project_id,
+      data: { reason: 'looks good' },
+    });
     expect(approved.request_id).toBe(response.headers['x-request-id']);
     const ids = events.body.events.map((event: { id: string }) => BigInt(event.id));
     expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
@@ -67,7 +88,11 @@ describe('POST /approvals/{execution_id}/approve|reject', () => {
     expect((await api.get(requester.key, `/api/v1/execution/run/${id}`)).body.status).toBe('BLOCKED');
     const rejected = await api.decide(approver.key, id, 'reject', { reason: 'wrong image' });
     expect(rejected.status).toBe(200);
-    expect(rejected.body).toMatchObject({ status: 'REJECTED', blocked_reason: null, approval: { status: 'rejected', reason: 'wrong image', decided_by: approver.id } });
+    expect(rejected.body).toMatchObject({
+      status: 'REJECTED',
+      blocked_reason: null,
+      approval: { status: 'rejected', reason: 'wrong image', decided_by: approver.id },
+    });
   });
 
   it('a decision on an approval that is no longer pending is 409 approval_already_decided, audited', async () => {
@@ -77,7 +102,14 @@ describe('POST /approvals/{execution_id}/approve|reject', () => {
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('approval_already_decided');
     expect((await api.get(requester.key, `/api/v1/execution/run/${id}`)).body.status).toBe('RUN');
-    expect(await eventTypes(id)).toEqual(['run.created', 'approval.requested', 'approval.vote_cast', 'approval.approved', 'run.status_changed', 'approval.decision_conflict']);
+    expect(await eventTypes(id)).toEqual([
+      'run.created',
+      'approval.requested',
+      'approval.vote_cast',
+      'approval.approved',
+      'run.status_changed',
+      'approval.decision_conflict',
+    ]);
   });
 
   it('the requester may not decide its own run: 403 self_approval_forbidden, audited, nothing changes', async () => {
@@ -89,7 +121,10 @@ describe('POST /approvals/{execution_id}/approve|reject', () => {
     const read = await api.get(both.key, `/api/v1/execution/run/${created.body.execution_id}`);
     expect(read.body).toMatchObject({ status: 'BLOCKED', approval: { status: 'pending' } });
     expect(await eventTypes(created.body.execution_id)).toEqual(['run.created', 'approval.requested', 'approval.self_approval_denied']);
-    const { rows } = await pool.query(`SELECT actor FROM audit_events WHERE execution_run_id = $1 AND event_type = 'approval.self_approval_denied'`, [created.body.execution_id]);
+    const { rows } = await pool.query(
+      `SELECT actor FROM audit_events WHERE execution_run_id = $1 AND event_type = 'approval.self_approval_denied'`,
+      [created.body.execution_id],
+    );
     expect(rows).toEqual([{ actor: both.id }]);
   });
 
@@ -108,7 +143,10 @@ describe('POST /approvals/{execution_id}/approve|reject', () => {
         [id],
       );
       expect(rows).toEqual([{ run: winner, approval: winner === 'RUN' ? 'approved' : 'rejected' }]);
-      const decided = await pool.query(`SELECT count(*)::int AS n FROM audit_events WHERE execution_run_id = $1 AND event_type IN ('approval.approved', 'approval.rejected')`, [id]);
+      const decided = await pool.query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE execution_run_id = $1 AND event_type IN ('approval.approved', 'approval.rejected')`,
+        [id],
+      );
       expect(decided.rows[0].n).toBe(1);
     }
   });

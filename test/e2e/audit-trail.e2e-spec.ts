@@ -33,7 +33,7 @@ describe('a tamper-evident audit trail', () => {
   };
   const verify = (id: string) => api.get(auditor.key, `/api/v1/audit/verify?execution_id=${id}`);
 
-  it("every event of a run is linked to the one before it, and verify recomputes the chain", async () => {
+  it('every event of a run is linked to the one before it, and verify recomputes the chain', async () => {
     const id = await runWithHistory();
     const { rows } = await pool.query(`SELECT chain_key, prev_hash, hash FROM audit_events WHERE execution_run_id = $1 ORDER BY id`, [id]);
     expect(rows.length).toBeGreaterThanOrEqual(5);
@@ -55,7 +55,9 @@ describe('a tamper-evident audit trail', () => {
     try {
       await client.query('BEGIN');
       await client.query('LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE');
-      const { rows: [{ max }] } = await client.query(`SELECT max(id)::text AS max FROM audit_events`);
+      const {
+        rows: [{ max }],
+      } = await client.query(`SELECT max(id)::text AS max FROM audit_events`);
       next = 10n ** BigInt(String(max).length);
       await client.query(`SELECT setval(pg_get_serial_sequence('audit_events', 'id'), $1)`, [String(next - 2n)]);
       const events = ['first', 'second'].map((step) => {
@@ -83,7 +85,10 @@ describe('a tamper-evident audit trail', () => {
     const ids = listed.body.events.map((event: { id: string }) => BigInt(event.id));
     expect(ids.slice(-2)).toEqual([next - 1n, next]);
     expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
-    expect(listed.body.events.slice(-2).map((event: { request_id: string }) => event.request_id)).toEqual(['digits-first', 'digits-second']);
+    expect(listed.body.events.slice(-2).map((event: { request_id: string }) => event.request_id)).toEqual([
+      'digits-first',
+      'digits-second',
+    ]);
     expect((await verify(id)).body).toMatchObject({ ok: true, first_broken_link: null });
     const page = await api.get(auditor.key, `/api/v1/audit/events?execution_id=${id}`);
     expect(page.body.events.map((event: { id: string }) => event.id)).toEqual(listed.body.events.map((event: { id: string }) => event.id));
@@ -93,9 +98,14 @@ describe('a tamper-evident audit trail', () => {
     const id = await runWithHistory();
     const { rows } = await pool.query(`SELECT id::text AS id, event_id FROM audit_events WHERE execution_run_id = $1 ORDER BY id`, [id]);
     const victim = rows[2];
-    await asOwnerWithoutTriggers(pool, [[`UPDATE audit_events SET data = data || '{"reason": "forged"}'::jsonb WHERE id = $1`, [victim.id]]]);
+    await asOwnerWithoutTriggers(pool, [
+      [`UPDATE audit_events SET data = data || '{"reason": "forged"}'::jsonb WHERE id = $1`, [victim.id]],
+    ]);
     const report = await verify(id);
-    expect(report.body).toMatchObject({ ok: false, first_broken_link: { id: victim.id, event_id: victim.event_id, problem: 'hash_mismatch', chain_key: `run:${id}` } });
+    expect(report.body).toMatchObject({
+      ok: false,
+      first_broken_link: { id: victim.id, event_id: victim.event_id, problem: 'hash_mismatch', chain_key: `run:${id}` },
+    });
   });
 
   it('finds a deleted event through the next link', async () => {
@@ -110,11 +120,10 @@ describe('a tamper-evident audit trail', () => {
     const id = await runWithHistory();
     const [last] = (await pool.query(`SELECT prev_hash FROM audit_events WHERE execution_run_id = $1 ORDER BY id DESC LIMIT 1`, [id])).rows;
     await expect(
-      pool.query(`INSERT INTO audit_events (event_type, actor, execution_run_id, chain_key, prev_hash, hash) VALUES ('run.created', 'x', $1, $2, $3, repeat('f', 64))`, [
-        id,
-        `run:${id}`,
-        last.prev_hash,
-      ]),
+      pool.query(
+        `INSERT INTO audit_events (event_type, actor, execution_run_id, chain_key, prev_hash, hash) VALUES ('run.created', 'x', $1, $2, $3, repeat('f', 64))`,
+        [id, `run:${id}`, last.prev_hash],
+      ),
     ).rejects.toThrow(/audit_events_chain_no_fork/);
   });
 
@@ -161,7 +170,12 @@ describe('a tamper-evident audit trail', () => {
   it('exposes approval lifecycle counters that move with the trail', async () => {
     const before = (await api.get(auditor.key, '/api/v1/governance/metrics')).body;
     expect(Object.keys(before).sort()).toEqual(['approved', 'deferred', 'expired', 'invalidated', 'rejected', 'requested']);
-    const created = await api.createRun(requester.key, { project_id: uniqueProject(), idempotency_key: 'k', action: 'deploy', targets: ['web-1'] });
+    const created = await api.createRun(requester.key, {
+      project_id: uniqueProject(),
+      idempotency_key: 'k',
+      action: 'deploy',
+      targets: ['web-1'],
+    });
     await api.decide(approver.key, created.body.execution_id, 'reject', { reason: 'no' });
     const after = (await api.get(auditor.key, '/api/v1/governance/metrics')).body;
     expect(after.requested).toBeGreaterThanOrEqual(before.requested + 1);

@@ -39,7 +39,10 @@ describe('who may do what', () => {
     const decide = await api.decide(requester.key, run.body.execution_id, 'approve');
     expect(decide.status).toBe(403);
     expect(decide.body.error.code).toBe('forbidden');
-    const mint = await api.http.post('/api/v1/api-keys').set('Authorization', `Bearer ${requester.key}`).send({ name: 'x', roles: ['admin'], project_ids: ['*'] });
+    const mint = await api.http
+      .post('/api/v1/api-keys')
+      .set('Authorization', `Bearer ${requester.key}`)
+      .send({ name: 'x', roles: ['admin'], project_ids: ['*'] });
     expect(mint.status).toBe(403);
   });
 
@@ -74,7 +77,9 @@ describe('who may do what', () => {
     expect(response.body.key).toMatch(/^cpk_/);
     const { rows } = await pool.query(`SELECT * FROM api_keys WHERE id = $1`, [response.body.id]);
     expect(JSON.stringify(rows[0])).not.toContain(response.body.key);
-    const audit = await pool.query(`SELECT data FROM audit_events WHERE event_type = 'api_key.created' AND data->>'api_key_id' = $1`, [response.body.id]);
+    const audit = await pool.query(`SELECT data FROM audit_events WHERE event_type = 'api_key.created' AND data->>'api_key_id' = $1`, [
+      response.body.id,
+    ]);
     expect(audit.rowCount).toBe(1);
     expect(JSON.stringify(audit.rows[0])).not.toContain(response.body.key);
     expect((await api.createRun(response.body.key, body(project))).status).toBe(201);
@@ -83,15 +88,26 @@ describe('who may do what', () => {
   it('a key cannot be minted with a scope wider than the minting key', async () => {
     const project = uniqueProject();
     const scopedAdmin = await api.mintKey({ roles: ['admin'], projectIds: [project] });
-    const wider = await api.http.post('/api/v1/api-keys').set('Authorization', `Bearer ${scopedAdmin.key}`).send({ name: 'x', roles: ['requester'], project_ids: ['*'] });
+    const wider = await api.http
+      .post('/api/v1/api-keys')
+      .set('Authorization', `Bearer ${scopedAdmin.key}`)
+      .send({ name: 'x', roles: ['requester'], project_ids: ['*'] });
     expect(wider.status).toBe(403);
-    const narrower = await api.http.post('/api/v1/api-keys').set('Authorization', `Bearer ${scopedAdmin.key}`).send({ name: 'x', roles: ['requester'], project_ids: [project] });
+    const narrower = await api.http
+      .post('/api/v1/api-keys')
+      .set('Authorization', `Bearer ${scopedAdmin.key}`)
+      .send({ name: 'x', roles: ['requester'], project_ids: [project] });
     expect(narrower.status).toBe(201);
   });
 
   it('minting with bad input: 400 with a code, no key written', async () => {
     const name = `bad-${uniqueProject()}`;
-    for (const bad of [{ name, roles: ['root'], project_ids: ['*'] }, { name, roles: [], project_ids: ['*'] }, { name: '', roles: ['requester'], project_ids: ['*'] }, { name, roles: ['requester'], project_ids: ['bad id'] }]) {
+    for (const bad of [
+      { name, roles: ['root'], project_ids: ['*'] },
+      { name, roles: [], project_ids: ['*'] },
+      { name: '', roles: ['requester'], project_ids: ['*'] },
+      { name, roles: ['requester'], project_ids: ['bad id'] },
+    ]) {
       const response = await api.http.post('/api/v1/api-keys').set('Authorization', `Bearer ${api.adminKey}`).send(bad);
       expect(response.status).toBe(400);
       expect(typeof response.body.error.code).toBe('string');

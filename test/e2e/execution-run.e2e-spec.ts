@@ -19,7 +19,13 @@ describe('POST /api/v1/execution/run (Phase-1 contract)', () => {
 
   it('creates a run that starts BLOCKED / approval_pending with a pending approval', async () => {
     const project = uniqueProject();
-    const response = await api.createRun(requester, { project_id: project, idempotency_key: 'k1', action: 'deploy', params: { image: 'web:1' }, targets: ['b', 'a', 'b'] });
+    const response = await api.createRun(requester, {
+      project_id: project,
+      idempotency_key: 'k1',
+      action: 'deploy',
+      params: { image: 'web:1' },
+      targets: ['b', 'a', 'b'],
+    });
     expect(response.status).toBe(201);
     expect(response.body).toMatchObject({
       project_id: project,
@@ -43,8 +49,20 @@ describe('POST /api/v1/execution/run (Phase-1 contract)', () => {
 
   it('returns the same run with dedup_hit for a repeat, whatever the key and target order', async () => {
     const project = uniqueProject();
-    const first = await api.createRun(requester, { project_id: project, idempotency_key: 'k', action: 'deploy', params: { a: 1, b: { c: 2, d: 3 } }, targets: ['x', 'y'] });
-    const repeat = await api.createRun(requester, { targets: ['y', 'x', 'x'], params: { b: { d: 3, c: 2 }, a: 1 }, action: 'deploy', idempotency_key: 'k', project_id: project });
+    const first = await api.createRun(requester, {
+      project_id: project,
+      idempotency_key: 'k',
+      action: 'deploy',
+      params: { a: 1, b: { c: 2, d: 3 } },
+      targets: ['x', 'y'],
+    });
+    const repeat = await api.createRun(requester, {
+      targets: ['y', 'x', 'x'],
+      params: { b: { d: 3, c: 2 }, a: 1 },
+      action: 'deploy',
+      idempotency_key: 'k',
+      project_id: project,
+    });
     expect(first.status).toBe(201);
     expect(repeat.status).toBe(200);
     expect(repeat.body.dedup_hit).toBe(true);
@@ -62,7 +80,9 @@ describe('POST /api/v1/execution/run (Phase-1 contract)', () => {
     expect(conflict.body.error.code).toBe('idempotency_conflict');
     expect(conflict.body.error.details.execution_id).toBe(first.body.execution_id);
     expect(conflict.body.request_id).toBe(conflict.headers['x-request-id']);
-    const { rows } = await pool.query(`SELECT event_type, request_id FROM audit_events WHERE execution_run_id = $1 ORDER BY id`, [first.body.execution_id]);
+    const { rows } = await pool.query(`SELECT event_type, request_id FROM audit_events WHERE execution_run_id = $1 ORDER BY id`, [
+      first.body.execution_id,
+    ]);
     expect(rows.map((row) => row.event_type)).toEqual(['run.created', 'approval.requested', 'run.idempotency_conflict']);
     expect(rows[2].request_id).toBe(conflict.body.request_id);
     const runs = await pool.query(`SELECT params FROM execution_runs WHERE project_id = $1`, [project]);
@@ -81,9 +101,13 @@ describe('POST /api/v1/execution/run (Phase-1 contract)', () => {
     const viaHeader = await api.createRun(requester, { project_id: project, action: 'deploy' }).set('Idempotency-Key', 'hk');
     expect(viaHeader.status).toBe(201);
     expect(viaHeader.body.idempotency_key).toBe('hk');
-    const same = await api.createRun(requester, { project_id: project, action: 'deploy', idempotency_key: 'hk' }).set('Idempotency-Key', 'hk');
+    const same = await api
+      .createRun(requester, { project_id: project, action: 'deploy', idempotency_key: 'hk' })
+      .set('Idempotency-Key', 'hk');
     expect(same.status).toBe(200);
-    const differ = await api.createRun(requester, { project_id: project, action: 'deploy', idempotency_key: 'other' }).set('Idempotency-Key', 'hk');
+    const differ = await api
+      .createRun(requester, { project_id: project, action: 'deploy', idempotency_key: 'other' })
+      .set('Idempotency-Key', 'hk');
     expect(differ.status).toBe(400);
     expect(differ.body.error.code).toBe('idempotency_key_mismatch');
     const missing = await api.createRun(requester, { project_id: project, action: 'deploy' });
@@ -95,10 +119,19 @@ describe('POST /api/v1/execution/run (Phase-1 contract)', () => {
 
   it('reads a run by id and by key, 404 for an unknown one and 400 for a malformed id', async () => {
     const project = uniqueProject();
-    const created = await api.createRun(requester, { project_id: project, idempotency_key: 'read-me', action: 'service.restart', targets: ['db-1'] });
+    const created = await api.createRun(requester, {
+      project_id: project,
+      idempotency_key: 'read-me',
+      action: 'service.restart',
+      targets: ['db-1'],
+    });
     const byId = await api.get(requester, `/api/v1/execution/run/${created.body.execution_id}`);
     expect(byId.status).toBe(200);
-    expect(byId.body).toMatchObject({ execution_id: created.body.execution_id, status: 'BLOCKED', approval: { id: created.body.approval.id, status: 'pending' } });
+    expect(byId.body).toMatchObject({
+      execution_id: created.body.execution_id,
+      status: 'BLOCKED',
+      approval: { id: created.body.approval.id, status: 'pending' },
+    });
     expect(byId.body).not.toHaveProperty('dedup_hit');
     const byKey = await api.get(requester, `/api/v1/execution/run/by_key?project_id=${project}&idempotency_key=read-me`);
     expect(byKey.status).toBe(200);
@@ -134,7 +167,9 @@ describe('POST /api/v1/execution/run (Phase-1 contract)', () => {
   it('lets exactly one of several concurrent different payloads under one key win; the rest get 409', async () => {
     const project = uniqueProject();
     const responses = await Promise.all(
-      Array.from({ length: 10 }, (_, index) => api.createRun(requester, { project_id: project, idempotency_key: 'race', action: 'deploy', params: { variant: index } })),
+      Array.from({ length: 10 }, (_, index) =>
+        api.createRun(requester, { project_id: project, idempotency_key: 'race', action: 'deploy', params: { variant: index } }),
+      ),
     );
     const created = responses.filter((response) => response.status === 201);
     const conflicts = responses.filter((response) => response.status === 409);

@@ -22,7 +22,13 @@ describe('expiry fails closed; approvals are bound to the plan', () => {
   });
 
   const deployRun = async (targets = ['web-1']) => {
-    const response = await api.createRun(requester.key, { project_id: uniqueProject(), idempotency_key: 'k', action: 'deploy', params: { image: 'web:1' }, targets });
+    const response = await api.createRun(requester.key, {
+      project_id: uniqueProject(),
+      idempotency_key: 'k',
+      action: 'deploy',
+      params: { image: 'web:1' },
+      targets,
+    });
     expect(response.status).toBe(201);
     return response.body as { execution_id: string; approval: { id: string }; plan_hash: string };
   };
@@ -36,7 +42,10 @@ describe('expiry fails closed; approvals are bound to the plan', () => {
       const read = await api.get(requester.key, `/api/v1/execution/run/${run.execution_id}`);
       expect(read.status).toBe(200);
       expect(read.body).toMatchObject({ status: 'EXPIRED', blocked_reason: null, approval: { status: 'expired', decided_by: 'system' } });
-      const events = await pool.query(`SELECT event_type, actor FROM audit_events WHERE execution_run_id = $1 AND event_type = 'approval.expired'`, [run.execution_id]);
+      const events = await pool.query(
+        `SELECT event_type, actor FROM audit_events WHERE execution_run_id = $1 AND event_type = 'approval.expired'`,
+        [run.execution_id],
+      );
       expect(events.rows).toEqual([{ event_type: 'approval.expired', actor: 'system' }]);
     });
 
@@ -46,9 +55,10 @@ describe('expiry fails closed; approvals are bound to the plan', () => {
       const decision = await api.decide(approver.key, run.execution_id, 'approve');
       expect(decision.status).toBe(409);
       expect(decision.body.error.code).toBe('approval_expired');
-      const { rows } = await pool.query(`SELECT r.status AS run, a.status AS approval FROM execution_runs r JOIN approvals a ON a.execution_run_id = r.id WHERE r.id = $1`, [
-        run.execution_id,
-      ]);
+      const { rows } = await pool.query(
+        `SELECT r.status AS run, a.status AS approval FROM execution_runs r JOIN approvals a ON a.execution_run_id = r.id WHERE r.id = $1`,
+        [run.execution_id],
+      );
       expect(rows).toEqual([{ run: 'EXPIRED', approval: 'expired' }]);
       const votes = await pool.query(`SELECT 1 FROM approval_decisions WHERE execution_run_id = $1`, [run.execution_id]);
       expect(votes.rowCount).toBe(0);
@@ -85,28 +95,56 @@ describe('expiry fails closed; approvals are bound to the plan', () => {
       expect(changed.status).toBe(200);
       expect(changed.body.plan_hash).not.toBe(run.plan_hash);
       expect(changed.body.fingerprint).toBe(run.plan_hash);
-      expect(changed.body).toMatchObject({ status: 'BLOCKED', blocked_reason: 'approval_pending', params: { image: 'web:2' }, approval: { lane: 2, status: 'pending', plan_hash: changed.body.plan_hash } });
-      const { rows } = await pool.query(`SELECT data FROM audit_events WHERE execution_run_id = $1 AND event_type = 'approval.invalidated'`, [run.execution_id]);
-      expect(rows).toEqual([{ data: expect.objectContaining({ approval_id: run.approval.id, was: 'pending', old_plan_hash: run.plan_hash, new_plan_hash: changed.body.plan_hash }) }]);
+      expect(changed.body).toMatchObject({
+        status: 'BLOCKED',
+        blocked_reason: 'approval_pending',
+        params: { image: 'web:2' },
+        approval: { lane: 2, status: 'pending', plan_hash: changed.body.plan_hash },
+      });
+      const { rows } = await pool.query(
+        `SELECT data FROM audit_events WHERE execution_run_id = $1 AND event_type = 'approval.invalidated'`,
+        [run.execution_id],
+      );
+      expect(rows).toEqual([
+        {
+          data: expect.objectContaining({
+            approval_id: run.approval.id,
+            was: 'pending',
+            old_plan_hash: run.plan_hash,
+            new_plan_hash: changed.body.plan_hash,
+          }),
+        },
+      ]);
     });
 
     it('a new plan after approval invalidates the approval and puts the run back to BLOCKED', async () => {
       const run = await deployRun();
       await api.decide(approver.key, run.execution_id, 'approve');
       const changed = await putPlan(requester.key, run.execution_id, { params: { image: 'web:3' }, targets: ['web-1'] });
-      expect(changed.body).toMatchObject({ status: 'BLOCKED', blocked_reason: 'approval_pending', approval: { lane: 2, status: 'pending' } });
+      expect(changed.body).toMatchObject({
+        status: 'BLOCKED',
+        blocked_reason: 'approval_pending',
+        approval: { lane: 2, status: 'pending' },
+      });
       const lanes = await pool.query(`SELECT lane, status FROM approvals WHERE execution_run_id = $1 ORDER BY lane`, [run.execution_id]);
       expect(lanes.rows).toEqual([
         { lane: 1, status: 'invalidated' },
         { lane: 2, status: 'pending' },
       ]);
       // The database itself refuses RUN for a plan nobody approved.
-      await expect(pool.query(`UPDATE execution_runs SET status = 'RUN', blocked_reason = NULL WHERE id = $1`, [run.execution_id])).rejects.toThrow(/current plan/);
+      await expect(
+        pool.query(`UPDATE execution_runs SET status = 'RUN', blocked_reason = NULL WHERE id = $1`, [run.execution_id]),
+      ).rejects.toThrow(/current plan/);
       expect((await api.decide(approver.key, run.execution_id, 'approve')).body.status).toBe('RUN');
     });
 
     it('a plan outside the scope is 422; a decided run cannot change its plan (409 plan_locked)', async () => {
-      const restart = await api.createRun(requester.key, { project_id: uniqueProject(), idempotency_key: 'k', action: 'service.restart', targets: ['svc-a'] });
+      const restart = await api.createRun(requester.key, {
+        project_id: uniqueProject(),
+        idempotency_key: 'k',
+        action: 'service.restart',
+        targets: ['svc-a'],
+      });
       const outside = await putPlan(requester.key, restart.body.execution_id, { targets: ['mainframe'] });
       expect(outside.status).toBe(422);
       expect(outside.body.error.code).toBe('scope_not_allowed');

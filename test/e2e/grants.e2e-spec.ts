@@ -47,10 +47,14 @@ describe('single-use build authorizations', () => {
     return created.body.execution_id;
   };
   const outcomes = async (id: string): Promise<string[]> =>
-    (await pool.query(`SELECT data->>'outcome' AS outcome FROM audit_events WHERE execution_run_id = $1 AND event_type LIKE 'grant.%' AND data ? 'outcome' ORDER BY id`, [id])).rows.map(
-      (row) => row.outcome,
-    );
-  const consume = (code: string, key = requester.key) => api.http.post(`/api/v1/grants/${code}/consume`).set('Authorization', `Bearer ${key}`);
+    (
+      await pool.query(
+        `SELECT data->>'outcome' AS outcome FROM audit_events WHERE execution_run_id = $1 AND event_type LIKE 'grant.%' AND data ? 'outcome' ORDER BY id`,
+        [id],
+      )
+    ).rows.map((row) => row.outcome);
+  const consume = (code: string, key = requester.key) =>
+    api.http.post(`/api/v1/grants/${code}/consume`).set('Authorization', `Bearer ${key}`);
   const revoke = (code: string, body: Record<string, unknown>, key = approvers[0].key) =>
     api.http.post(`/api/v1/grants/${code}/revoke`).set('Authorization', `Bearer ${key}`).send(body);
 
@@ -85,8 +89,13 @@ describe('single-use build authorizations', () => {
     expect(grant.ttl_seconds).toBe(60);
     const responses = await Promise.all(Array.from({ length: 8 }, () => consume(`GBA-${id}`)));
     expect(responses.filter((response) => response.status === 200)).toHaveLength(1);
-    expect(responses.filter((response) => response.status === 409).map((response) => response.body.error.code)).toEqual(Array(7).fill('grant_already_consumed'));
-    const events = await pool.query(`SELECT count(*)::int AS n FROM audit_events WHERE execution_run_id = $1 AND event_type = 'grant.consumed'`, [id]);
+    expect(responses.filter((response) => response.status === 409).map((response) => response.body.error.code)).toEqual(
+      Array(7).fill('grant_already_consumed'),
+    );
+    const events = await pool.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE execution_run_id = $1 AND event_type = 'grant.consumed'`,
+      [id],
+    );
     expect(events.rows[0].n).toBe(1);
   });
 
@@ -112,7 +121,9 @@ describe('single-use build authorizations', () => {
 
   it('an expired grant is refused with 409 grant_expired', async () => {
     const id = await approvedBuild();
-    await asOwnerWithoutTriggers(pool, [[`UPDATE governance_grants SET expires_at = granted_at + interval '1 millisecond' WHERE auth_code = $1`, [`GBA-${id}`]]]);
+    await asOwnerWithoutTriggers(pool, [
+      [`UPDATE governance_grants SET expires_at = granted_at + interval '1 millisecond' WHERE auth_code = $1`, [`GBA-${id}`]],
+    ]);
     const response = await consume(`GBA-${id}`);
     expect(response.status).toBe(409);
     expect(response.body.error.code).toBe('grant_expired');
@@ -136,14 +147,23 @@ describe('single-use build authorizations', () => {
   it('the database holds the grant rules: commit never allowed, pairs set together, never deleted', async () => {
     const id = await approvedBuild();
     const code = `GBA-${id}`;
-    await expect(pool.query(`UPDATE governance_grants SET commit_allowed = true WHERE auth_code = $1`, [code])).rejects.toThrow(/commit_allowed/);
-    await expect(pool.query(`UPDATE governance_grants SET status = 'consumed', consumed_at = now() WHERE auth_code = $1`, [code])).rejects.toThrow(/chk_consumed_pair/);
-    await expect(pool.query(`UPDATE governance_grants SET status = 'revoked', revoked_at = now(), revoked_by = 'x' WHERE auth_code = $1`, [code])).rejects.toThrow(/chk_revoked_pair/);
+    await expect(pool.query(`UPDATE governance_grants SET commit_allowed = true WHERE auth_code = $1`, [code])).rejects.toThrow(
+      /commit_allowed/,
+    );
+    await expect(
+      pool.query(`UPDATE governance_grants SET status = 'consumed', consumed_at = now() WHERE auth_code = $1`, [code]),
+    ).rejects.toThrow(/chk_consumed_pair/);
+    await expect(
+      pool.query(`UPDATE governance_grants SET status = 'revoked', revoked_at = now(), revoked_by = 'x' WHERE auth_code = $1`, [code]),
+    ).rejects.toThrow(/chk_revoked_pair/);
     await expect(pool.query(`DELETE FROM governance_grants WHERE auth_code = $1`, [code])).rejects.toThrow(/never deleted/);
     expect((await revoke(code, { reason: 'cleanup' })).status).toBe(200);
-    await expect(pool.query(`UPDATE governance_grants SET status = 'active', revoked_at = NULL, revoked_by = NULL, revoked_reason = NULL WHERE auth_code = $1`, [code])).rejects.toThrow(
-      /illegal grant transition/,
-    );
+    await expect(
+      pool.query(
+        `UPDATE governance_grants SET status = 'active', revoked_at = NULL, revoked_by = NULL, revoked_reason = NULL WHERE auth_code = $1`,
+        [code],
+      ),
+    ).rejects.toThrow(/illegal grant transition/);
   });
 
   it('404 for an unknown grant and 400 for a malformed auth code', async () => {

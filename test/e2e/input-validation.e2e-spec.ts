@@ -45,7 +45,12 @@ describe('bad input gets a clear 4xx with its own code and changes nothing', () 
 
   it('a body over 64 KiB → 413 payload_too_large, and no run', async () => {
     const project = uniqueProject();
-    const response = await api.createRun(requester, { project_id: project, idempotency_key: 'big', action: 'deploy', params: { blob: 'x'.repeat(70 * 1024) } });
+    const response = await api.createRun(requester, {
+      project_id: project,
+      idempotency_key: 'big',
+      action: 'deploy',
+      params: { blob: 'x'.repeat(70 * 1024) },
+    });
     expect(response.status).toBe(413);
     expect(response.body.error.code).toBe('payload_too_large');
     expect(await runsIn(project)).toBe(0);
@@ -92,7 +97,14 @@ describe('bad input gets a clear 4xx with its own code and changes nothing', () 
 
   it('property: random bodies never get a 5xx, and a refused body writes no row', async () => {
     const project = uniqueProject('fuzz');
-    const field = fc.oneof(fc.string({ maxLength: 300 }), fc.integer(), fc.constant(null), fc.boolean(), fc.jsonValue({ maxDepth: 3 }), fc.constant(project));
+    const field = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.integer(),
+      fc.constant(null),
+      fc.boolean(),
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.constant(project),
+    );
     const body = fc.record(
       {
         project_id: fc.oneof(fc.constant(project), field),
@@ -107,7 +119,7 @@ describe('bad input gets a clear 4xx with its own code and changes nothing', () 
     await fc.assert(
       fc.asyncProperty(body, async (candidate) => {
         const before = await runsIn(project);
-        const response = await api.createRun(requester, candidate as Record<string, unknown>);
+        const response = await api.createRun(requester, candidate);
         expect(response.status).toBeLessThan(500);
         expect(response.body.error?.code ?? 'none').not.toBe('internal_error');
         if (response.status >= 400) {

@@ -3,7 +3,12 @@ import { TestApi, uniqueProject } from '../support/api-client';
 type Key = { id: string; key: string };
 
 /** Reads server-sent events until `until` is satisfied or the time runs out. */
-async function readEvents(url: string, headers: Record<string, string>, until: (events: Array<{ id: string; event: string }>) => boolean, timeoutMs = 10_000) {
+async function readEvents(
+  url: string,
+  headers: Record<string, string>,
+  until: (events: Array<{ id: string; event: string }>) => boolean,
+  timeoutMs = 10_000,
+) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const events: Array<{ id: string; event: string; data: unknown }> = [];
@@ -22,7 +27,12 @@ async function readEvents(url: string, headers: Record<string, string>, until: (
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(block.split('\n').filter((line) => !line.startsWith(':')).map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
+        const fields = Object.fromEntries(
+          block
+            .split('\n')
+            .filter((line) => !line.startsWith(':'))
+            .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
+        );
         if (fields.id) events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
       }
     }
@@ -48,7 +58,8 @@ describe('progress: server-sent events and the long-poll fallback', () => {
   });
 
   const newRun = async (): Promise<string> =>
-    (await api.createRun(requester.key, { project_id: uniqueProject(), idempotency_key: 'k', action: 'deploy', targets: ['web-1'] })).body.execution_id;
+    (await api.createRun(requester.key, { project_id: uniqueProject(), idempotency_key: 'k', action: 'deploy', targets: ['web-1'] })).body
+      .execution_id;
 
   it('the long-poll answers as soon as a new event is committed', async () => {
     const id = await newRun();
@@ -77,7 +88,13 @@ describe('progress: server-sent events and the long-poll fallback', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await api.decide(approver.key, id, 'approve');
     const events = await reading;
-    expect(events.map((event) => event.event)).toEqual(['run.created', 'approval.requested', 'approval.vote_cast', 'approval.approved', 'run.status_changed']);
+    expect(events.map((event) => event.event)).toEqual([
+      'run.created',
+      'approval.requested',
+      'approval.vote_cast',
+      'approval.approved',
+      'run.status_changed',
+    ]);
     const ids = events.map((event) => BigInt(event.id));
     expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
 
@@ -88,7 +105,9 @@ describe('progress: server-sent events and the long-poll fallback', () => {
   it('the stream refuses like any route: 401 without a key, 404 for an unknown run', async () => {
     const base = await api.baseUrl();
     expect((await fetch(`${base}/api/v1/execution/run/00000000-0000-4000-8000-000000000000/stream`)).status).toBe(401);
-    const unknown = await fetch(`${base}/api/v1/execution/run/00000000-0000-4000-8000-000000000000/stream`, { headers: { authorization: `Bearer ${requester.key}` } });
+    const unknown = await fetch(`${base}/api/v1/execution/run/00000000-0000-4000-8000-000000000000/stream`, {
+      headers: { authorization: `Bearer ${requester.key}` },
+    });
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('execution_not_found');
   });

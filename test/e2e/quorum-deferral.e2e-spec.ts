@@ -23,7 +23,12 @@ describe('quorum, separation of duties, deferral', () => {
 
   /** deploy.production: level 3, quorum 2, approvers only. */
   const productionRun = async (): Promise<string> => {
-    const response = await api.createRun(requester.key, { project_id: uniqueProject(), idempotency_key: 'k', action: 'deploy.production', targets: ['prod-web-1'] });
+    const response = await api.createRun(requester.key, {
+      project_id: uniqueProject(),
+      idempotency_key: 'k',
+      action: 'deploy.production',
+      targets: ['prod-web-1'],
+    });
     expect(response.status).toBe(201);
     return response.body.execution_id;
   };
@@ -36,14 +41,22 @@ describe('quorum, separation of duties, deferral', () => {
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({
       status: 'BLOCKED',
-      approval: { status: 'pending', approvals_received: 1, approvals_needed: 1, votes: [{ principal_id: approvers[0].id, decision: 'approve', reason: 'lgtm' }] },
+      approval: {
+        status: 'pending',
+        approvals_received: 1,
+        approvals_needed: 1,
+        votes: [{ principal_id: approvers[0].id, decision: 'approve', reason: 'lgtm' }],
+      },
     });
     const again = await api.decide(approvers[0].key, id, 'approve');
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('already_voted');
     const second = await api.decide(approvers[1].key, id, 'approve');
     expect(second.status).toBe(200);
-    expect(second.body).toMatchObject({ status: 'RUN', approval: { status: 'approved', approvals_received: 2, approvals_needed: 0, decided_by: approvers[1].id } });
+    expect(second.body).toMatchObject({
+      status: 'RUN',
+      approval: { status: 'approved', approvals_received: 2, approvals_needed: 0, decided_by: approvers[1].id },
+    });
   });
 
   it('any one rejection vetoes, even after an approving vote', async () => {
@@ -80,7 +93,12 @@ describe('quorum, separation of duties, deferral', () => {
 
   it('the requester never counts: 403 self_approval_forbidden, and the database refuses such a vote too', async () => {
     const both = await api.mintKey({ roles: ['requester', 'approver'] });
-    const created = await api.createRun(both.key, { project_id: uniqueProject(), idempotency_key: 'k', action: 'deploy.production', targets: ['prod-db-1'] });
+    const created = await api.createRun(both.key, {
+      project_id: uniqueProject(),
+      idempotency_key: 'k',
+      action: 'deploy.production',
+      targets: ['prod-db-1'],
+    });
     const response = await api.decide(both.key, created.body.execution_id, 'approve');
     expect(response.status).toBe(403);
     expect(response.body.error.code).toBe('self_approval_forbidden');
@@ -100,7 +118,9 @@ describe('quorum, separation of duties, deferral', () => {
       pool.query(`UPDATE approvals SET status = 'approved', decided_by = 'x', decided_at = now() WHERE id = $1`, [vote.body.approval.id]),
     ).rejects.toThrow(/has not reached its quorum/);
     await expect(pool.query(`DELETE FROM approval_decisions WHERE execution_run_id = $1`, [id])).rejects.toThrow(/append-only/);
-    await expect(pool.query(`UPDATE approval_decisions SET decision = 'reject' WHERE execution_run_id = $1`, [id])).rejects.toThrow(/append-only/);
+    await expect(pool.query(`UPDATE approval_decisions SET decision = 'reject' WHERE execution_run_id = $1`, [id])).rejects.toThrow(
+      /append-only/,
+    );
   });
 
   it('defer needs a reason, keeps the run BLOCKED / approval_deferred; reopen opens a new pending lane', async () => {
@@ -124,9 +144,16 @@ describe('quorum, separation of duties, deferral', () => {
     expect(voteOnDeferred.status).toBe(409);
     expect(voteOnDeferred.body.error.code).toBe('approval_already_decided');
 
-    const reopened = await api.http.post(`/approvals/${id}/reopen`).set('Authorization', `Bearer ${approvers[2].key}`).send({ reason: 'freeze over' });
+    const reopened = await api.http
+      .post(`/approvals/${id}/reopen`)
+      .set('Authorization', `Bearer ${approvers[2].key}`)
+      .send({ reason: 'freeze over' });
     expect(reopened.status).toBe(200);
-    expect(reopened.body).toMatchObject({ status: 'BLOCKED', blocked_reason: 'approval_pending', approval: { lane: 2, status: 'pending', approvals_received: 0, approvals_needed: 2 } });
+    expect(reopened.body).toMatchObject({
+      status: 'BLOCKED',
+      blocked_reason: 'approval_pending',
+      approval: { lane: 2, status: 'pending', approvals_received: 0, approvals_needed: 2 },
+    });
     expect(reopened.body.approval.id).not.toBe(deferred.body.approval.id);
     const reopenAgain = await api.http.post(`/approvals/${id}/reopen`).set('Authorization', `Bearer ${approvers[2].key}`).send({});
     expect(reopenAgain.status).toBe(409);

@@ -10,10 +10,34 @@ const STATES: State[] = ['pending', 'deferred', 'approved', 'rejected', 'expired
 
 /** Which action may act on a run in which state (HTTP status, and the error code when refused). */
 const MATRIX: Record<Action, Record<State, 200 | string>> = {
-  approve: { pending: 200, deferred: 'approval_already_decided', approved: 'approval_already_decided', rejected: 'approval_already_decided', expired: 'approval_expired' },
-  reject: { pending: 200, deferred: 'approval_already_decided', approved: 'approval_already_decided', rejected: 'approval_already_decided', expired: 'approval_expired' },
-  defer: { pending: 200, deferred: 'approval_already_decided', approved: 'approval_already_decided', rejected: 'approval_already_decided', expired: 'approval_expired' },
-  reopen: { pending: 'approval_not_deferred', deferred: 200, approved: 'approval_not_deferred', rejected: 'approval_not_deferred', expired: 'approval_not_deferred' },
+  approve: {
+    pending: 200,
+    deferred: 'approval_already_decided',
+    approved: 'approval_already_decided',
+    rejected: 'approval_already_decided',
+    expired: 'approval_expired',
+  },
+  reject: {
+    pending: 200,
+    deferred: 'approval_already_decided',
+    approved: 'approval_already_decided',
+    rejected: 'approval_already_decided',
+    expired: 'approval_expired',
+  },
+  defer: {
+    pending: 200,
+    deferred: 'approval_already_decided',
+    approved: 'approval_already_decided',
+    rejected: 'approval_already_decided',
+    expired: 'approval_expired',
+  },
+  reopen: {
+    pending: 'approval_not_deferred',
+    deferred: 200,
+    approved: 'approval_not_deferred',
+    rejected: 'approval_not_deferred',
+    expired: 'approval_not_deferred',
+  },
   plan: { pending: 200, deferred: 200, approved: 200, rejected: 'plan_locked', expired: 'plan_locked' },
 };
 
@@ -34,10 +58,17 @@ describe('state matrix: one run in each state, each action, only the target chan
     await api?.close();
   });
 
-  const post = (path: string, body: Record<string, unknown> = {}) => api.http.post(path).set('Authorization', `Bearer ${approver.key}`).send(body);
+  const post = (path: string, body: Record<string, unknown> = {}) =>
+    api.http.post(path).set('Authorization', `Bearer ${approver.key}`).send(body);
 
   async function fixture(project: string, state: State): Promise<string> {
-    const created = await api.createRun(requester.key, { project_id: project, idempotency_key: state, action: 'deploy', params: { v: 1 }, targets: ['web-1'] });
+    const created = await api.createRun(requester.key, {
+      project_id: project,
+      idempotency_key: state,
+      action: 'deploy',
+      params: { v: 1 },
+      targets: ['web-1'],
+    });
     const id: string = created.body.execution_id;
     if (state === 'deferred') await post(`/approvals/${id}/defer`, { reason: 'later' });
     if (state === 'approved') await post(`/approvals/${id}/approve`);
@@ -50,7 +81,11 @@ describe('state matrix: one run in each state, each action, only the target chan
   }
 
   function act(action: Action, id: string) {
-    if (action === 'plan') return api.http.put(`/api/v1/execution/run/${id}/plan`).set('Authorization', `Bearer ${requester.key}`).send({ params: { v: 2 }, targets: ['web-1'] });
+    if (action === 'plan')
+      return api.http
+        .put(`/api/v1/execution/run/${id}/plan`)
+        .set('Authorization', `Bearer ${requester.key}`)
+        .send({ params: { v: 2 }, targets: ['web-1'] });
     const body = action === 'reject' || action === 'defer' ? { reason: 'matrix' } : {};
     return post(`/approvals/${id}/${action}`, body);
   }
@@ -66,7 +101,9 @@ describe('state matrix: one run in each state, each action, only the target chan
 
   it.each(Object.keys(MATRIX) as Action[])('%s', async (action) => {
     const project = uniqueProject('matrix');
-    const ids = Object.fromEntries(await Promise.all(STATES.map(async (state) => [state, await fixture(project, state)] as const))) as Record<State, string>;
+    const ids = Object.fromEntries(
+      await Promise.all(STATES.map(async (state) => [state, await fixture(project, state)] as const)),
+    ) as Record<State, string>;
     for (const state of STATES) {
       const before = await snapshot(project);
       const response = await act(action, ids[state]);

@@ -49,7 +49,11 @@ describe('execution by worker processes', () => {
   });
 
   const approvedRun = async (body: Record<string, unknown>): Promise<string> => {
-    const created = await api.createRun(requester.key, { project_id: `${prefix}-${randomUUID().slice(0, 8)}`, idempotency_key: 'k', ...body });
+    const created = await api.createRun(requester.key, {
+      project_id: `${prefix}-${randomUUID().slice(0, 8)}`,
+      idempotency_key: 'k',
+      ...body,
+    });
     expect(created.status).toBe(201);
     expect((await api.decide(approver.key, created.body.execution_id, 'approve')).status).toBe(200);
     return created.body.execution_id;
@@ -66,11 +70,19 @@ describe('execution by worker processes', () => {
   };
   const statusIs = async (id: string, statuses: string[]) => {
     try {
-      return await waitFor(async () => ((row) => (statuses.includes(row.status) ? row : undefined))(await runRow(id)), `run ${id} to be ${statuses.join('|')}`);
+      return await waitFor(
+        async () => ((row) => (statuses.includes(row.status) ? row : undefined))(await runRow(id)),
+        `run ${id} to be ${statuses.join('|')}`,
+      );
     } catch (error) {
       const row = await runRow(id);
-      const { rows: steps } = await pool.query(`SELECT step_index, attempt, status, worker_id, error FROM execution_steps WHERE execution_run_id = $1 ORDER BY id`, [id]);
-      throw new Error(`${(error as Error).message}; it is ${row.status} (attempt ${row.attempt}, worker ${row.worker_id}, lease ${row.lease_expires_at}, error ${row.last_error}) steps ${JSON.stringify(steps)}\n${workers.map((worker) => worker.output.join('').slice(-1500)).join('\n---\n')}`);
+      const { rows: steps } = await pool.query(
+        `SELECT step_index, attempt, status, worker_id, error FROM execution_steps WHERE execution_run_id = $1 ORDER BY id`,
+        [id],
+      );
+      throw new Error(
+        `${(error as Error).message}; it is ${row.status} (attempt ${row.attempt}, worker ${row.worker_id}, lease ${row.lease_expires_at}, error ${row.last_error}) steps ${JSON.stringify(steps)}\n${workers.map((worker) => worker.output.join('').slice(-1500)).join('\n---\n')}`,
+      );
     }
   };
 
@@ -78,19 +90,27 @@ describe('execution by worker processes', () => {
     const id = await approvedRun({ action: 'ops.sleep', params: { ms: 400 }, targets: ['k1', 'k2', 'k3', 'k4'] });
     // Wait until step 1 runs, then kill whichever worker holds the run.
     const holder = await waitFor(async () => {
-      const { rows } = await pool.query(`SELECT worker_id FROM execution_steps WHERE execution_run_id = $1 AND step_index = 1 AND status = 'running'`, [id]);
+      const { rows } = await pool.query(
+        `SELECT worker_id FROM execution_steps WHERE execution_run_id = $1 AND step_index = 1 AND status = 'running'`,
+        [id],
+      );
       return rows[0]?.worker_id as string | undefined;
     }, 'step 1 to start');
     const victim = workers.find((worker) => holder === `${prefix}-${worker === workers[0] ? 'a' : 'b'}`) ?? workers[0];
     victim.kill9();
     const done = await statusIs(id, ['SUCCEEDED']);
     expect(done.attempt).toBe(2);
-    const { rows: steps } = await pool.query(`SELECT step_index, attempt, status, worker_id FROM execution_steps WHERE execution_run_id = $1 ORDER BY id`, [id]);
+    const { rows: steps } = await pool.query(
+      `SELECT step_index, attempt, status, worker_id FROM execution_steps WHERE execution_run_id = $1 ORDER BY id`,
+      [id],
+    );
     const succeeded = steps.filter((step) => step.status === 'succeeded').map((step) => step.step_index);
     expect(succeeded.sort()).toEqual([0, 1, 2, 3]);
     expect(steps.find((step) => step.step_index === 0 && step.status === 'succeeded').attempt).toBe(1);
     expect(steps.filter((step) => step.step_index === 1).map((step) => step.status)).toEqual(['abandoned', 'succeeded']);
-    expect(new Set(steps.filter((step) => step.attempt === 2).map((step) => step.worker_id))).toEqual(new Set([holder === `${prefix}-a` ? `${prefix}-b` : `${prefix}-a`]));
+    expect(new Set(steps.filter((step) => step.attempt === 2).map((step) => step.worker_id))).toEqual(
+      new Set([holder === `${prefix}-a` ? `${prefix}-b` : `${prefix}-a`]),
+    );
     expect((await pool.query(`SELECT 1 FROM execution_locks WHERE execution_run_id = $1`, [id])).rowCount).toBe(0);
     // Two live workers again for the tests that follow.
     await startWorker('c');
@@ -103,29 +123,51 @@ describe('execution by worker processes', () => {
     expect(listed.status).toBe(200);
     const entry = listed.body.entries.find((candidate: { execution_id: string }) => candidate.execution_id === id);
     expect(entry).toMatchObject({ attempts: 3, last_error: expect.stringMatching(/failed on purpose/) });
-    expect((await api.http.post(`/api/v1/execution/dlq/${entry.id}/retry`).set('Authorization', `Bearer ${approver.key}`)).status).toBe(403);
+    expect((await api.http.post(`/api/v1/execution/dlq/${entry.id}/retry`).set('Authorization', `Bearer ${approver.key}`)).status).toBe(
+      403,
+    );
     const retried = await api.http.post(`/api/v1/execution/dlq/${entry.id}/retry`).set('Authorization', `Bearer ${api.adminKey}`);
     expect(retried.status).toBe(200);
     expect(retried.body.entry.redriven_by).toBeTruthy();
-    expect((await api.http.post(`/api/v1/execution/dlq/${entry.id}/retry`).set('Authorization', `Bearer ${api.adminKey}`)).status).toBe(409);
+    expect((await api.http.post(`/api/v1/execution/dlq/${entry.id}/retry`).set('Authorization', `Bearer ${api.adminKey}`)).status).toBe(
+      409,
+    );
     // It fails again (the handler always throws) and comes back with three new attempts.
-    await waitFor(async () => (await pool.query(`SELECT 1 FROM execution_dlq WHERE execution_run_id = $1 AND redriven_at IS NULL`, [id])).rowCount === 1, 'a second dead letter');
+    await waitFor(
+      async () =>
+        (await pool.query(`SELECT 1 FROM execution_dlq WHERE execution_run_id = $1 AND redriven_at IS NULL`, [id])).rowCount === 1,
+      'a second dead letter',
+    );
     expect((await pool.query(`SELECT count(*)::int AS n FROM execution_steps WHERE execution_run_id = $1`, [id])).rows[0].n).toBe(6);
     expect((await runRow(id)).attempt).toBe(6);
   });
 
   it('cancel: a waiting run at once; a running one at its next check, with its locks released', async () => {
-    const waiting = await api.createRun(requester.key, { project_id: `${prefix}-${randomUUID().slice(0, 8)}`, idempotency_key: 'k', action: 'ops.sleep', targets: ['c0'] });
-    const at_once = await api.http.post(`/api/v1/execution/run/${waiting.body.execution_id}/cancel`).set('Authorization', `Bearer ${requester.key}`).send({ reason: 'not needed' });
+    const waiting = await api.createRun(requester.key, {
+      project_id: `${prefix}-${randomUUID().slice(0, 8)}`,
+      idempotency_key: 'k',
+      action: 'ops.sleep',
+      targets: ['c0'],
+    });
+    const at_once = await api.http
+      .post(`/api/v1/execution/run/${waiting.body.execution_id}/cancel`)
+      .set('Authorization', `Bearer ${requester.key}`)
+      .send({ reason: 'not needed' });
     expect(at_once.status).toBe(200);
     expect(at_once.body).toMatchObject({ status: 'CANCELLED', execution: { cancelled_by: requester.id } });
-    const again = await api.http.post(`/api/v1/execution/run/${waiting.body.execution_id}/cancel`).set('Authorization', `Bearer ${requester.key}`).send({ reason: 'again' });
+    const again = await api.http
+      .post(`/api/v1/execution/run/${waiting.body.execution_id}/cancel`)
+      .set('Authorization', `Bearer ${requester.key}`)
+      .send({ reason: 'again' });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('run_not_cancellable');
 
     const id = await approvedRun({ action: 'ops.sleep', params: { ms: 20_000 }, targets: ['c1'] });
     await statusIs(id, ['RUNNING']);
-    const requested = await api.http.post(`/api/v1/execution/run/${id}/cancel`).set('Authorization', `Bearer ${approver.key}`).send({ reason: 'stop it' });
+    const requested = await api.http
+      .post(`/api/v1/execution/run/${id}/cancel`)
+      .set('Authorization', `Bearer ${approver.key}`)
+      .send({ reason: 'stop it' });
     expect(requested.status).toBe(200);
     expect(requested.body.execution.cancel_requested_at).toBeTruthy();
     const cancelled = await statusIs(id, ['CANCELLED']);
@@ -135,8 +177,16 @@ describe('execution by worker processes', () => {
   });
 
   it('a secret resolved by the worker appears in no log line, row or response', async () => {
-    const ok = await approvedRun({ action: 'webhook.call', params: { url: `${echoUrl}/ok`, method: 'POST', headers: { authorization: { $secret: 'api_token' } } }, targets: ['hook'] });
-    const failed = await approvedRun({ action: 'webhook.call', params: { url: `${echoUrl}/fail`, method: 'POST', headers: { authorization: { $secret: 'api_token' } } }, targets: ['hook-2'] });
+    const ok = await approvedRun({
+      action: 'webhook.call',
+      params: { url: `${echoUrl}/ok`, method: 'POST', headers: { authorization: { $secret: 'api_token' } } },
+      targets: ['hook'],
+    });
+    const failed = await approvedRun({
+      action: 'webhook.call',
+      params: { url: `${echoUrl}/fail`, method: 'POST', headers: { authorization: { $secret: 'api_token' } } },
+      targets: ['hook-2'],
+    });
     // A handler that logs its whole input, the resolved secret with it.
     const logged = await approvedRun({ action: 'ops.sleep', params: { ms: 5, token: { $secret: 'api_token' } }, targets: ['log-1'] });
     const done = await statusIs(ok, ['SUCCEEDED']);
@@ -161,7 +211,11 @@ describe('execution by worker processes', () => {
 
   it('http.request calls only URLs the action type allows; anything else fails before any request is sent', async () => {
     const called = await approvedRun({ action: 'webhook.call', params: { url: `${echoUrl}/allowed` }, targets: ['hook-3'] });
-    const refused = await approvedRun({ action: 'webhook.call', params: { url: 'http://localhost:9/not-allowlisted' }, targets: ['hook-4'] });
+    const refused = await approvedRun({
+      action: 'webhook.call',
+      params: { url: 'http://localhost:9/not-allowlisted' },
+      targets: ['hook-4'],
+    });
     const done = await statusIs(called, ['SUCCEEDED']);
     expect(done.result).toMatchObject({ steps: 1, results: [{ status: 200 }] });
     const failed = await statusIs(refused, ['FAILED']);

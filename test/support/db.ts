@@ -26,6 +26,9 @@ export async function asOwnerWithoutTriggers(pool: Pool, statements: Array<[stri
 /** Moves a run's open approval lane past its expiry. */
 export function expireLaneNow(pool: Pool, executionId: string): Promise<void> {
   return asOwnerWithoutTriggers(pool, [
-    [`UPDATE approvals SET expires_at = created_at + interval '1 millisecond' WHERE execution_run_id = $1 AND status IN ('pending', 'approved')`, [executionId]],
+    [
+      `UPDATE approvals SET expires_at = created_at + interval '1 millisecond' WHERE execution_run_id = $1 AND status IN ('pending', 'approved')`,
+      [executionId],
+    ],
   ]);
 }

@@ -11,6 +11,8 @@ import { dropDatabase, ensureDatabase, runMigrations, startEmbeddedPostgres, wit
  * Jest lets globals set in the global setup be read by the global teardown, and nothing else.
  */
 interface RunState {
+  /** The database tiers (integration, e2e) each run this setup; the last teardown drops. */
+  users: number;
   serverUrl: string;
   dataDir?: string;
   database?: string;
@@ -21,7 +23,12 @@ const STATE = Symbol.for('control-plane.test-database');
 type WithState = typeof globalThis & { [STATE]?: RunState };
 
 export async function setUpTestDatabase(): Promise<void> {
-  const state: RunState = { serverUrl: process.env.DATABASE_URL ?? '' };
+  const existing = (globalThis as WithState)[STATE];
+  if (existing) {
+    existing.users++;
+    return;
+  }
+  const state: RunState = { users: 1, serverUrl: process.env.DATABASE_URL ?? '' };
   (globalThis as WithState)[STATE] = state;
   if (!process.env.DATABASE_URL) {
     state.dataDir = mkdtempSync(join(tmpdir(), 'control-plane-pg-'));
@@ -44,7 +51,8 @@ export async function setUpTestDatabase(): Promise<void> {
 
 export async function tearDownTestDatabase(): Promise<void> {
   const state = (globalThis as WithState)[STATE];
-  if (!state) return;
+  if (!state || --state.users > 0) return;
+  delete (globalThis as WithState)[STATE];
   try {
     if (state.database) await dropDatabase(state.serverUrl, state.database);
   } finally {

@@ -14,22 +14,26 @@ export class WorkerProcess {
   private exited = false;
 
   constructor(input: { id: string; projects: string; env?: Record<string, string> }) {
-    this.child = spawn(process.execPath, ['-r', resolve(ROOT, 'scripts/register-paths.js'), resolve(ROOT, 'dist/apps/worker/src/main.js')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        WORKER_ID: input.id,
-        WORKER_PROJECTS: input.projects,
-        WORKER_LEASE_MS: '1500',
-        WORKER_POLL_MS: '200',
-        WORKER_BACKOFF_BASE_MS: '50',
-        WORKER_ABORT_GRACE_MS: '300',
-        SWEEP_INTERVAL_MS: '3600000',
-        LOG_LEVEL: 'info',
-        ...input.env,
+    this.child = spawn(
+      process.execPath,
+      ['-r', resolve(ROOT, 'scripts/register-paths.js'), resolve(ROOT, 'dist/apps/worker/src/main.js')],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          WORKER_ID: input.id,
+          WORKER_PROJECTS: input.projects,
+          WORKER_LEASE_MS: '1500',
+          WORKER_POLL_MS: '200',
+          WORKER_BACKOFF_BASE_MS: '50',
+          WORKER_ABORT_GRACE_MS: '300',
+          SWEEP_INTERVAL_MS: '3600000',
+          LOG_LEVEL: 'info',
+          ...input.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     this.child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk.toString('utf8')));
     this.child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString('utf8')));
     this.child.once('exit', () => (this.exited = true));

@@ -8,7 +8,13 @@ import { SECRET_MASKER } from '@lib/common';
 @Module({
   imports: [
     // The sink redacts every secret value the worker resolved.
-    LoggerModule.forRoot({ pinoHttp: { level: process.env.LOG_LEVEL ?? 'info', autoLogging: false, hooks: { streamWrite: (line: string) => SECRET_MASKER.mask(line) } } }),
+    LoggerModule.forRoot({
+      pinoHttp: {
+        level: process.env.LOG_LEVEL ?? 'info',
+        autoLogging: false,
+        hooks: { streamWrite: (line: string) => SECRET_MASKER.mask(line) },
+      },
+    }),
     DatabaseModule.forRoot(),
     SweeperModule,
     WorkerLoopModule,

@@ -54,7 +54,13 @@ export class ApprovalDeferralService {
         runId: run.id,
         from: BlockedReason.ApprovalPending,
         to: BlockedReason.ApprovalDeferred,
-        audit: { type: AuditEventType.RunStatusChanged, ctx, projectId: run.project_id, executionRunId: run.id, data: { blocked_reason: BlockedReason.ApprovalDeferred, approval_id: lane.id } },
+        audit: {
+          type: AuditEventType.RunStatusChanged,
+          ctx,
+          projectId: run.project_id,
+          executionRunId: run.id,
+          data: { blocked_reason: BlockedReason.ApprovalDeferred, approval_id: lane.id },
+        },
       });
       return { run: moved, approval: await this.lanes.summarize(deferred) };
     });
@@ -69,7 +75,11 @@ export class ApprovalDeferralService {
       if (lane.status !== ApprovalStatus.Deferred || run.blocked_reason !== BlockedReason.ApprovalDeferred) {
         return this.support.refuse(target, ctx, {
           type: AuditEventType.ApprovalDecisionConflict,
-          error: new ApprovalException(ApprovalErrorCode.ApprovalNotDeferred, `only a deferred approval can be reopened; this one is ${lane.status}`, { approval_status: lane.status }),
+          error: new ApprovalException(
+            ApprovalErrorCode.ApprovalNotDeferred,
+            `only a deferred approval can be reopened; this one is ${lane.status}`,
+            { approval_status: lane.status },
+          ),
           attempted: 'reopen',
         });
       }
@@ -105,7 +115,10 @@ export class ApprovalDeferralService {
   }
 
   /** Opens the next lane of a deferred run; the caller holds the run's lock. */
-  private async reopenLocked(input: { run: ExecutionRunRow; lane: ApprovalRow; actionType: ActionType; reason: string | null }, ctx: CommandContext): Promise<RunView> {
+  private async reopenLocked(
+    input: { run: ExecutionRunRow; lane: ApprovalRow; actionType: ActionType; reason: string | null },
+    ctx: CommandContext,
+  ): Promise<RunView> {
     const { run, lane, actionType } = input;
     const opened = await this.lanes.openLane({ run, actionType, policyHash: this.policy.hash, ctx });
     const moved = await this.fsm.changeBlockedReason<ExecutionRunRow>({

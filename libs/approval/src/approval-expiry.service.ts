@@ -81,7 +81,13 @@ export class ApprovalExpiryService {
       from: run.status,
       to: RunStatus.Expired,
       set: { blocked_reason: null },
-      audit: { type: AuditEventType.RunStatusChanged, ctx, projectId: run.project_id, executionRunId: run.id, data: { from: run.status, to: RunStatus.Expired, approval_id: lane.id } },
+      audit: {
+        type: AuditEventType.RunStatusChanged,
+        ctx,
+        projectId: run.project_id,
+        executionRunId: run.id,
+        data: { from: run.status, to: RunStatus.Expired, approval_id: lane.id },
+      },
     });
     return true;
   }

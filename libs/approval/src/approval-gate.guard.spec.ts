@@ -9,7 +9,11 @@ import type { RunLocator } from './requires-approved-run.decorator';
 describe('ApprovalGateGuard fails closed', () => {
   beforeAll(() => Logger.overrideLogger(false));
 
-  const context = { getHandler: () => undefined, getClass: () => undefined, switchToHttp: () => ({ getRequest: () => ({ params: { id: 'x' } }) }) } as unknown as ExecutionContext;
+  const context = {
+    getHandler: () => undefined,
+    getClass: () => undefined,
+    switchToHttp: () => ({ getRequest: () => ({ params: { id: 'x' } }) }),
+  } as unknown as ExecutionContext;
 
   function guard(input: { locator?: RunLocator | null; decision?: () => Promise<GateDecision> }): ApprovalGateGuard {
     class Locator {}
@@ -31,7 +35,10 @@ describe('ApprovalGateGuard fails closed', () => {
   };
 
   it('lets an allowed run through', async () => {
-    const allowed = guard({ locator: { locate: async () => 'run-1' }, decision: async () => ({ allowed: true }) as unknown as GateDecision });
+    const allowed = guard({
+      locator: { locate: async () => 'run-1' },
+      decision: async () => ({ allowed: true }) as unknown as GateDecision,
+    });
     await expect(allowed.canActivate(context)).resolves.toBe(true);
   });
 
@@ -48,7 +55,11 @@ describe('ApprovalGateGuard fails closed', () => {
   });
 
   it('refuses when the locator or the gate throws', async () => {
-    expect(await refusal(guard({ locator: { locate: async () => Promise.reject(new Error('db down')) } }))).toEqual({ reason: 'gate_error' });
-    expect(await refusal(guard({ locator: { locate: async () => 'run-1' }, decision: async () => Promise.reject(new Error('boom')) }))).toEqual({ reason: 'gate_error' });
+    expect(await refusal(guard({ locator: { locate: async () => Promise.reject(new Error('db down')) } }))).toEqual({
+      reason: 'gate_error',
+    });
+    expect(
+      await refusal(guard({ locator: { locate: async () => 'run-1' }, decision: async () => Promise.reject(new Error('boom')) })),
+    ).toEqual({ reason: 'gate_error' });
   });
 });

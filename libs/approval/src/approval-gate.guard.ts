@@ -21,7 +21,10 @@ export class ApprovalGateGuard implements CanActivate {
     let reason: GateRefusal | 'gate_error';
     let approvalStatus: string | undefined;
     try {
-      const locatorType = this.reflector.getAllAndOverride<Type<RunLocator> | undefined>(RUN_LOCATOR_KEY, [context.getHandler(), context.getClass()]);
+      const locatorType = this.reflector.getAllAndOverride<Type<RunLocator> | undefined>(RUN_LOCATOR_KEY, [
+        context.getHandler(),
+        context.getClass(),
+      ]);
       if (!locatorType) throw new Error('the approval gate has no run locator for this route');
       const locator = this.moduleRef.get(locatorType, { strict: false });
       const request = context.switchToHttp().getRequest<{ params?: Record<string, string | undefined> }>();

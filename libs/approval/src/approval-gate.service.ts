@@ -6,7 +6,8 @@ import { ApprovalExpiryService } from './approval-expiry.service';
 
 export type GateRefusal = 'run_not_found' | 'no_approval' | 'not_approved' | 'approval_expired' | 'plan_changed';
 
-export type GateDecision = { allowed: true; run: ExecutionRunRow; approval: ApprovalRow } | { allowed: false; reason: GateRefusal; approvalStatus?: string };
+export type GateDecision =
+  { allowed: true; run: ExecutionRunRow; approval: ApprovalRow } | { allowed: false; reason: GateRefusal; approvalStatus?: string };
 
 /**
  * The approval gate: anything that acts on a run's approval asks here first. It lets a run
@@ -32,13 +33,17 @@ export class ApprovalGateService {
     const { lane, overdue, ...run } = rows[0];
     if (!lane) return { allowed: false, reason: 'no_approval' };
     if (lane.status !== ApprovalStatus.Approved) {
-      return { allowed: false, reason: lane.status === ApprovalStatus.Expired ? 'approval_expired' : 'not_approved', approvalStatus: lane.status };
+      return {
+        allowed: false,
+        reason: lane.status === ApprovalStatus.Expired ? 'approval_expired' : 'not_approved',
+        approvalStatus: lane.status,
+      };
     }
     if (overdue) {
       await this.expiry.expireIfOverdue(executionRunId, 'approval-gate');
       return { allowed: false, reason: 'approval_expired', approvalStatus: lane.status };
     }
     if (lane.plan_hash !== run.plan_hash) return { allowed: false, reason: 'plan_changed', approvalStatus: lane.status };
-    return { allowed: true, run: run as ExecutionRunRow, approval: lane };
+    return { allowed: true, run: run, approval: lane };
   }
 }

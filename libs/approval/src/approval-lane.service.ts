@@ -23,7 +23,10 @@ export class ApprovalLaneService implements RunApprovalGate {
     private readonly expiry: ApprovalExpiryService,
   ) {}
 
-  async open(input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string }, ctx: CommandContext): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary }> {
+  async open(
+    input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string },
+    ctx: CommandContext,
+  ): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary }> {
     const lane = await this.openLane({ ...input, ctx });
     // A lane just opened has no votes yet.
     if (input.actionType.approvalLevel !== 0) return { run: input.run, approval: await this.summarize(lane, []) };
@@ -31,13 +34,26 @@ export class ApprovalLaneService implements RunApprovalGate {
   }
 
   /** Opens the next lane for a run (the caller holds the run's lock and has closed the previous lane). */
-  async openLane(input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string; ctx: CommandContext; stepIndex?: number }): Promise<ApprovalRow> {
+  async openLane(input: {
+    run: ExecutionRunRow;
+    actionType: ActionType;
+    policyHash: string;
+    ctx: CommandContext;
+    stepIndex?: number;
+  }): Promise<ApprovalRow> {
     const [lane] = await this.uow.query<ApprovalRow>(
       `INSERT INTO approvals (execution_run_id, lane, status, plan_hash, policy_hash, required_approvals, expires_at, step_index)
        SELECT $1, coalesce(max(lane), 0) + 1, 'pending', $2, $3, $4, now() + make_interval(secs => $5), $6::int
        FROM approvals WHERE execution_run_id = $1
        RETURNING *`,
-      [input.run.id, input.run.plan_hash, input.policyHash, input.actionType.requiredApprovals, input.actionType.approvalTtlSeconds, input.stepIndex ?? null],
+      [
+        input.run.id,
+        input.run.plan_hash,
+        input.policyHash,
+        input.actionType.requiredApprovals,
+        input.actionType.approvalTtlSeconds,
+        input.stepIndex ?? null,
+      ],
     );
     await this.audit.record({
       type: AuditEventType.ApprovalRequested,
@@ -58,7 +74,11 @@ export class ApprovalLaneService implements RunApprovalGate {
   }
 
   /** Level 0 (read-only): approved by the system principal through the same FSM. */
-  private async autoApprove(run: ExecutionRunRow, lane: ApprovalRow, ctx: CommandContext): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary }> {
+  private async autoApprove(
+    run: ExecutionRunRow,
+    lane: ApprovalRow,
+    ctx: CommandContext,
+  ): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary }> {
     const system = { actor: SYSTEM_ACTOR, requestId: ctx.requestId };
     const approved = await this.fsm.transition<ApprovalRow>({
       axis: 'approval',
@@ -66,7 +86,13 @@ export class ApprovalLaneService implements RunApprovalGate {
       from: ApprovalStatus.Pending,
       to: ApprovalStatus.Approved,
       set: { decided_by: SYSTEM_ACTOR.id, decided_at: new Date() },
-      audit: { type: AuditEventType.ApprovalAutoApproved, ctx: system, projectId: run.project_id, executionRunId: run.id, data: { approval_id: lane.id, approval_level: 0 } },
+      audit: {
+        type: AuditEventType.ApprovalAutoApproved,
+        ctx: system,
+        projectId: run.project_id,
+        executionRunId: run.id,
+        data: { approval_id: lane.id, approval_level: 0 },
+      },
     });
     const moved = await this.fsm.transition<ExecutionRunRow>({
       axis: 'run',
@@ -74,7 +100,13 @@ export class ApprovalLaneService implements RunApprovalGate {
       from: RunStatus.Blocked,
       to: RunStatus.Run,
       set: { blocked_reason: null },
-      audit: { type: AuditEventType.RunStatusChanged, ctx: system, projectId: run.project_id, executionRunId: run.id, data: { from: RunStatus.Blocked, to: RunStatus.Run, approval_id: lane.id } },
+      audit: {
+        type: AuditEventType.RunStatusChanged,
+        ctx: system,
+        projectId: run.project_id,
+        executionRunId: run.id,
+        data: { from: RunStatus.Blocked, to: RunStatus.Run, approval_id: lane.id },
+      },
     });
     return { run: moved, approval: await this.summarize(approved, []) };
   }
@@ -88,8 +120,11 @@ export class ApprovalLaneService implements RunApprovalGate {
     return this.expiry.expireIfOverdue(executionRunId);
   }
 
-  async readView(where: { id: string } | { projectId: string; idempotencyKey: string }): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary | null; overdue: boolean } | null> {
-    const [condition, values] = 'id' in where ? ['r.id = $1', [where.id]] : ['r.project_id = $1 AND r.idempotency_key = $2', [where.projectId, where.idempotencyKey]];
+  async readView(
+    where: { id: string } | { projectId: string; idempotencyKey: string },
+  ): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary | null; overdue: boolean } | null> {
+    const [condition, values] =
+      'id' in where ? ['r.id = $1', [where.id]] : ['r.project_id = $1 AND r.idempotency_key = $2', [where.projectId, where.idempotencyKey]];
     const rows = await this.uow.query<ExecutionRunRow & { lane: LaneJson | null; overdue: boolean; votes: VoteJson[] }>(
       `SELECT r.*, to_jsonb(a) AS lane,
               coalesce(a.status IN ('pending', 'approved') AND a.expires_at <= now() AND r.status IN ('BLOCKED', 'RUN'), false) AS overdue,
@@ -103,12 +138,19 @@ export class ApprovalLaneService implements RunApprovalGate {
     );
     if (rows.length === 0) return null;
     const { lane, overdue, votes, ...run } = rows[0];
-    const approval = lane ? await this.summarize(laneFromJson(lane), votes.map((vote) => ({ ...vote, created_at: new Date(vote.created_at) }))) : null;
-    return { run: run as ExecutionRunRow, approval, overdue };
+    const approval = lane
+      ? await this.summarize(
+          laneFromJson(lane),
+          votes.map((vote) => ({ ...vote, created_at: new Date(vote.created_at) })),
+        )
+      : null;
+    return { run: run, approval, overdue };
   }
 
   async currentRow(executionRunId: string): Promise<ApprovalRow | null> {
-    const rows = await this.uow.query<ApprovalRow>(`SELECT * FROM approvals WHERE execution_run_id = $1 ORDER BY lane DESC LIMIT 1`, [executionRunId]);
+    const rows = await this.uow.query<ApprovalRow>(`SELECT * FROM approvals WHERE execution_run_id = $1 ORDER BY lane DESC LIMIT 1`, [
+      executionRunId,
+    ]);
     return rows[0] ?? null;
   }
 

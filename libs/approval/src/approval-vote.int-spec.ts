@@ -29,7 +29,11 @@ describe('ApprovalVoteService on PostgreSQL', () => {
   });
 
   const newRun = async () =>
-    runs.create(requester, { projectId: `p-${randomUUID()}`, idempotencyKey: 'k', action: 'deploy', params: {}, targets: [] }, ctx(requester));
+    runs.create(
+      requester,
+      { projectId: `p-${randomUUID()}`, idempotencyKey: 'k', action: 'deploy', params: {}, targets: [] },
+      ctx(requester),
+    );
 
   it('rolls the transition back when its audit insert fails', async () => {
     const { run } = await newRun();
@@ -45,7 +49,9 @@ describe('ApprovalVoteService on PostgreSQL', () => {
       END $$`);
     await pool.query(`CREATE TRIGGER ${trigger} BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION ${trigger}()`);
     try {
-      await expect(decisions.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver))).rejects.toThrow(/audit insert refused/);
+      await expect(decisions.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver))).rejects.toThrow(
+        /audit insert refused/,
+      );
     } finally {
       await pool.query(`DROP TRIGGER ${trigger} ON audit_events`);
       await pool.query(`DROP FUNCTION ${trigger}()`);
@@ -87,11 +93,18 @@ describe('ApprovalVoteService on PostgreSQL', () => {
   it('many concurrent approvals of one run: exactly one transition, the rest conflict', async () => {
     const { run } = await newRun();
     const approvers = Array.from({ length: 8 }, (_, index) => new Principal(randomUUID(), `a${index}`, [Role.Approver], ['*']));
-    const results = await Promise.allSettled(approvers.map((principal) => decisions.vote(principal, { executionId: run.id, decision: 'approve' }, ctx(principal))));
+    const results = await Promise.allSettled(
+      approvers.map((principal) => decisions.vote(principal, { executionId: run.id, decision: 'approve' }, ctx(principal))),
+    );
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
-    const codes = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected').map((result) => result.reason.code);
+    const codes = results
+      .filter((result): result is PromiseRejectedResult => result.status === 'rejected')
+      .map((result) => result.reason.code);
     expect(codes).toEqual(Array(7).fill('approval_already_decided'));
-    const events = await pool.query(`SELECT event_type, count(*)::int AS n FROM audit_events WHERE execution_run_id = $1 GROUP BY 1 ORDER BY 1`, [run.id]);
+    const events = await pool.query(
+      `SELECT event_type, count(*)::int AS n FROM audit_events WHERE execution_run_id = $1 GROUP BY 1 ORDER BY 1`,
+      [run.id],
+    );
     expect(events.rows).toEqual([
       { event_type: 'approval.approved', n: 1 },
       { event_type: 'approval.decision_conflict', n: 7 },

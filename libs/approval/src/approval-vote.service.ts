@@ -82,7 +82,14 @@ export class ApprovalVoteService {
       ctx,
       projectId: run.project_id,
       executionRunId: run.id,
-      data: { approval_id: lane.id, lane: lane.lane, decision: input.decision, reason: input.reason ?? null, approvals, required: lane.required_approvals },
+      data: {
+        approval_id: lane.id,
+        lane: lane.lane,
+        decision: input.decision,
+        reason: input.reason ?? null,
+        approvals,
+        required: lane.required_approvals,
+      },
     });
     if (input.decision === 'reject') return { view: (await this.close(target, 'reject', input.reason ?? null, ctx)).view };
     if (approvals < lane.required_approvals) {
@@ -92,7 +99,12 @@ export class ApprovalVoteService {
     return { view, approved: { run: view.run, lane: closed, target } };
   }
 
-  private async close(target: DecisionTarget, decision: Vote, reason: string | null, ctx: CommandContext): Promise<{ view: RunView; closed: ApprovalRow }> {
+  private async close(
+    target: DecisionTarget,
+    decision: Vote,
+    reason: string | null,
+    ctx: CommandContext,
+  ): Promise<{ view: RunView; closed: ApprovalRow }> {
     const { run, lane } = target;
     const approve = decision === 'approve';
     const closed = await this.fsm.transition<ApprovalRow>({
@@ -106,7 +118,14 @@ export class ApprovalVoteService {
         ctx,
         projectId: run.project_id,
         executionRunId: run.id,
-        data: { approval_id: lane.id, lane: lane.lane, reason, plan_hash: lane.plan_hash, policy_hash: lane.policy_hash, required_approvals: lane.required_approvals },
+        data: {
+          approval_id: lane.id,
+          lane: lane.lane,
+          reason,
+          plan_hash: lane.plan_hash,
+          policy_hash: lane.policy_hash,
+          required_approvals: lane.required_approvals,
+        },
       },
     });
     const to = approve ? RunStatus.Run : RunStatus.Rejected;
@@ -116,7 +135,13 @@ export class ApprovalVoteService {
       from: RunStatus.Blocked,
       to,
       set: { blocked_reason: null },
-      audit: { type: AuditEventType.RunStatusChanged, ctx, projectId: run.project_id, executionRunId: run.id, data: { from: RunStatus.Blocked, to, approval_id: lane.id } },
+      audit: {
+        type: AuditEventType.RunStatusChanged,
+        ctx,
+        projectId: run.project_id,
+        executionRunId: run.id,
+        data: { from: RunStatus.Blocked, to, approval_id: lane.id },
+      },
     });
     return { view: { run: moved, approval: await this.lanes.summarize(closed) }, closed };
   }

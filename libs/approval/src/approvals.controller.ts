@@ -8,7 +8,15 @@ import { ApprovalVoteService } from './approval-vote.service';
 import { ApproveDto, DeferDto, RejectDto, ReopenDto } from './dto/decision.dto';
 
 const AUTH = { 401: ['unauthenticated'], 403: ['forbidden', 'self_approval_forbidden'], 404: ['execution_not_found'] };
-const BODY = ['invalid_execution_id', 'missing_field', 'invalid_type', 'invalid_length', 'invalid_format', 'invalid_value', 'unknown_field'];
+const BODY = [
+  'invalid_execution_id',
+  'missing_field',
+  'invalid_type',
+  'invalid_length',
+  'invalid_format',
+  'invalid_value',
+  'unknown_field',
+];
 
 @ApiTags('approvals')
 @ApiBearerAuth()

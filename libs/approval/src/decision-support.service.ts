@@ -34,9 +34,13 @@ export class DecisionSupportService {
     this.access.assertAllowed(principal, Permission.ApprovalDecide, run.project_id);
     const actionType = this.policy.getActionTypeOrFail(run.action);
     if (!principal.hasAnyRole(actionType.approverRoles)) {
-      throw new GovernanceException(GovernanceErrorCode.Forbidden, `deciding ${actionType.code} needs one of the roles ${actionType.approverRoles.join(', ')}`, {
-        approver_roles: actionType.approverRoles,
-      });
+      throw new GovernanceException(
+        GovernanceErrorCode.Forbidden,
+        `deciding ${actionType.code} needs one of the roles ${actionType.approverRoles.join(', ')}`,
+        {
+          approver_roles: actionType.approverRoles,
+        },
+      );
     }
     const lane = await this.lanes.currentRow(run.id);
     if (!lane) throw new ApprovalException(ApprovalErrorCode.ApprovalMissing, 'this run has no approval');
@@ -55,7 +59,9 @@ export class DecisionSupportService {
     const error =
       target.lane.status === ApprovalStatus.Expired
         ? new ApprovalException(ApprovalErrorCode.ApprovalExpired, 'the approval expired before it was decided; the run is EXPIRED')
-        : new ApprovalException(ApprovalErrorCode.ApprovalAlreadyDecided, `the approval is already ${target.lane.status}`, { approval_status: target.lane.status });
+        : new ApprovalException(ApprovalErrorCode.ApprovalAlreadyDecided, `the approval is already ${target.lane.status}`, {
+            approval_status: target.lane.status,
+          });
     return this.refuse(target, ctx, { type: AuditEventType.ApprovalDecisionConflict, error, attempted });
   }
 
@@ -69,7 +75,13 @@ export class DecisionSupportService {
       ctx,
       projectId: target.run.project_id,
       executionRunId: target.run.id,
-      data: { approval_id: target.lane.id, lane: target.lane.lane, approval_status: target.lane.status, attempted: refusal.attempted, code: refusal.error.code },
+      data: {
+        approval_id: target.lane.id,
+        lane: target.lane.lane,
+        approval_status: target.lane.status,
+        attempted: refusal.attempted,
+        code: refusal.error.code,
+      },
     });
     return new Refusal(refusal.error);
   }

@@ -52,7 +52,9 @@ export class PlanChangeService {
         throw new ApprovalException(ApprovalErrorCode.NotRequester, "only the run's requester may change its plan");
       }
       if (!PLAN_EDITABLE.includes(run.status as RunStatus)) {
-        throw new ApprovalException(ApprovalErrorCode.PlanLocked, `a ${run.status} run's plan can no longer change`, { status: run.status });
+        throw new ApprovalException(ApprovalErrorCode.PlanLocked, `a ${run.status} run's plan can no longer change`, {
+          status: run.status,
+        });
       }
       const actionType = this.policy.getActionTypeOrFail(run.action);
       this.policy.assertScopeAllowed(actionType, { targets, params: input.params });

@@ -16,11 +16,20 @@ export class PlanController {
   @HttpCode(200)
   @RequirePermission(Permission.RunCreate)
   @ApiOperation({
-    summary: "Replace a waiting run's params and targets (requester only). A different plan invalidates the current approval and opens a new one.",
+    summary:
+      "Replace a waiting run's params and targets (requester only). A different plan invalidates the current approval and opens a new one.",
   })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   @ApiErrors({
-    400: ['invalid_execution_id', 'invalid_type', 'invalid_length', 'invalid_format', 'invalid_value', 'unknown_field', 'params_not_object'],
+    400: [
+      'invalid_execution_id',
+      'invalid_type',
+      'invalid_length',
+      'invalid_format',
+      'invalid_value',
+      'unknown_field',
+      'params_not_object',
+    ],
     401: ['unauthenticated'],
     403: ['forbidden', 'not_requester'],
     404: ['execution_not_found'],

@@ -7,7 +7,6 @@ export interface RunLocator {
   locate(params: Record<string, string | undefined>): Promise<string | null>;
 }
 
-
 /**
  * Puts the approval gate in front of a route: the request passes only if the run it acts on
  * has an approved, unexpired approval of its current plan. `locator` is a provider that finds

@@ -64,11 +64,25 @@ export interface BrokenLink {
 /** Checks one event against the hash its predecessor ended with. */
 export function checkLink(event: StoredChainEvent, expectedPrev: string): BrokenLink | null {
   if (event.prev_hash !== expectedPrev) {
-    return { chain_key: event.chain_key, event_id: event.event_id, id: event.id, problem: 'prev_hash_mismatch', expected: expectedPrev, found: event.prev_hash };
+    return {
+      chain_key: event.chain_key,
+      event_id: event.event_id,
+      id: event.id,
+      problem: 'prev_hash_mismatch',
+      expected: expectedPrev,
+      found: event.prev_hash,
+    };
   }
   const recomputed = linkHash(event.prev_hash, event);
   if (recomputed !== event.hash) {
-    return { chain_key: event.chain_key, event_id: event.event_id, id: event.id, problem: 'hash_mismatch', expected: recomputed, found: event.hash };
+    return {
+      chain_key: event.chain_key,
+      event_id: event.event_id,
+      id: event.id,
+      problem: 'hash_mismatch',
+      expected: recomputed,
+      found: event.hash,
+    };
   }
   return null;
 }

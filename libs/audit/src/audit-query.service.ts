@@ -104,7 +104,9 @@ export class AuditQueryService {
       [Object.values(LIFECYCLE_EVENTS).flat()],
     );
     const byType = new Map(rows.map((row) => [row.event_type, Number(row.n)]));
-    return Object.fromEntries(Object.entries(LIFECYCLE_EVENTS).map(([name, types]) => [name, types.reduce((sum, type) => sum + (byType.get(type) ?? 0), 0)]));
+    return Object.fromEntries(
+      Object.entries(LIFECYCLE_EVENTS).map(([name, types]) => [name, types.reduce((sum, type) => sum + (byType.get(type) ?? 0), 0)]),
+    );
   }
 
   private async unchained(chainKey?: string): Promise<number> {

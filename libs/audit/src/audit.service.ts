@@ -48,7 +48,13 @@ export class AuditService {
     };
     const event: PendingEvent = { ...fields, chain_key: chainKeyOf(input), canonical: canonicalEvent(fields) };
     await this.uow.run(async () => {
-      this.uow.local<PendingEvent[]>(PENDING, () => [], (events) => this.append(events)).push(event);
+      this.uow
+        .local<PendingEvent[]>(
+          PENDING,
+          () => [],
+          (events) => this.append(events),
+        )
+        .push(event);
     });
   }
 

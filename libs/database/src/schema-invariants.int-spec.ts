@@ -62,28 +62,40 @@ describe('schema invariants', () => {
 
   it('a run cannot reach RUN without an approved approval, nor make an illegal transition', async () => {
     const { runId, approvalId } = await insertRun();
-    await expect(pool.query(`UPDATE execution_runs SET status = 'RUN', blocked_reason = NULL WHERE id = $1`, [runId])).rejects.toThrow(/without an approval of its current plan/);
-    await pool.query(`UPDATE approvals SET status = 'rejected', reason = 'no', decided_by = 'x', decided_at = now() WHERE id = $1`, [approvalId]);
+    await expect(pool.query(`UPDATE execution_runs SET status = 'RUN', blocked_reason = NULL WHERE id = $1`, [runId])).rejects.toThrow(
+      /without an approval of its current plan/,
+    );
+    await pool.query(`UPDATE approvals SET status = 'rejected', reason = 'no', decided_by = 'x', decided_at = now() WHERE id = $1`, [
+      approvalId,
+    ]);
     await pool.query(`UPDATE execution_runs SET status = 'REJECTED', blocked_reason = NULL WHERE id = $1`, [runId]);
     await expect(pool.query(`UPDATE execution_runs SET status = 'RUN' WHERE id = $1`, [runId])).rejects.toThrow(/illegal run transition/);
-    await expect(pool.query(`UPDATE approvals SET status = 'approved' WHERE id = $1`, [approvalId])).rejects.toThrow(/illegal approval transition/);
+    await expect(pool.query(`UPDATE approvals SET status = 'approved' WHERE id = $1`, [approvalId])).rejects.toThrow(
+      /illegal approval transition/,
+    );
   });
 
   it('a rejection must carry a reason', async () => {
     const { approvalId } = await insertRun();
-    await expect(pool.query(`UPDATE approvals SET status = 'rejected', decided_by = 'x', decided_at = now() WHERE id = $1`, [approvalId])).rejects.toThrow(
-      /approvals_rejection_reason_chk/,
-    );
+    await expect(
+      pool.query(`UPDATE approvals SET status = 'rejected', decided_by = 'x', decided_at = now() WHERE id = $1`, [approvalId]),
+    ).rejects.toThrow(/approvals_rejection_reason_chk/);
   });
 
   it('one open approval lane per run, and a run cannot commit without one', async () => {
     const { runId } = await insertRun();
     await expect(
-      pool.query(`INSERT INTO approvals (execution_run_id, lane, plan_hash, expires_at) VALUES ($1, 2, repeat('a', 64), now() + interval '1 hour')`, [runId]),
+      pool.query(
+        `INSERT INTO approvals (execution_run_id, lane, plan_hash, expires_at) VALUES ($1, 2, repeat('a', 64), now() + interval '1 hour')`,
+        [runId],
+      ),
     ).rejects.toThrow(/approvals_(one_open_lane|one_pending_per_run)/);
     await expect(
-      pool.query(`INSERT INTO execution_runs (project_id, idempotency_key, action, fingerprint, plan_hash, status, blocked_reason, requested_by)
-                  VALUES ($1, 'k', 'deploy', repeat('a', 64), repeat('a', 64), 'BLOCKED', 'approval_pending', 'x')`, [`p-${randomUUID()}`]),
+      pool.query(
+        `INSERT INTO execution_runs (project_id, idempotency_key, action, fingerprint, plan_hash, status, blocked_reason, requested_by)
+                  VALUES ($1, 'k', 'deploy', repeat('a', 64), repeat('a', 64), 'BLOCKED', 'approval_pending', 'x')`,
+        [`p-${randomUUID()}`],
+      ),
     ).rejects.toThrow(/has no approval/);
   });
 

@@ -7,7 +7,9 @@ import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
 import { DlqService } from './dlq.service';
 import { ExecutionErrorCode, ExecutionException } from './execution.exception';
 
-const DLQ_ID = new ParseUUIDPipe({ exceptionFactory: () => new ExecutionException(ExecutionErrorCode.DlqEntryNotFound, 'no such dead-letter entry') });
+const DLQ_ID = new ParseUUIDPipe({
+  exceptionFactory: () => new ExecutionException(ExecutionErrorCode.DlqEntryNotFound, 'no such dead-letter entry'),
+});
 
 @ApiTags('execution')
 @ApiBearerAuth()
@@ -31,7 +33,11 @@ export class DlqController {
   @ApiOperation({ summary: 'Re-drive a dead-lettered run (admin): back to the queue with a fresh budget of attempts' })
   @ApiOkResponse({ type: DlqRetryResponseDto })
   @ApiErrors({ 401: ['unauthenticated'], 403: ['forbidden'], 404: ['dlq_entry_not_found'], 409: ['dlq_already_redriven'] })
-  async retry(@CurrentPrincipal() principal: Principal, @CurrentContext() ctx: CommandContext, @Param('id', DLQ_ID) id: string): Promise<DlqRetryResponseDto> {
+  async retry(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('id', DLQ_ID) id: string,
+  ): Promise<DlqRetryResponseDto> {
     const { entry, run } = await this.dlq.retry(principal, id, ctx);
     return { entry: DlqEntryDto.from(entry), run: ExecutionRunResponseDto.from({ run, approval: null }) };
   }

@@ -48,7 +48,9 @@ export class DlqService {
       const [found] = await this.uow.query<DlqEntry>(`SELECT * FROM execution_dlq WHERE id = $1`, [dlqId]);
       if (!found) throw new ExecutionException(ExecutionErrorCode.DlqEntryNotFound, 'no such dead-letter entry');
       this.access.assertAllowed(principal, Permission.DlqRedrive, found.project_id);
-      const [locked] = await this.uow.query<ExecutionRunRow>(`SELECT * FROM execution_runs WHERE id = $1 FOR UPDATE`, [found.execution_run_id]);
+      const [locked] = await this.uow.query<ExecutionRunRow>(`SELECT * FROM execution_runs WHERE id = $1 FOR UPDATE`, [
+        found.execution_run_id,
+      ]);
       const budget = this.policy.find(locked.action)?.maxAttempts ?? 1;
       const [entry] = await this.uow.query<DlqEntry>(
         `UPDATE execution_dlq SET redriven_at = now(), redriven_by = $2 WHERE id = $1 AND redriven_at IS NULL RETURNING *`,
@@ -61,7 +63,13 @@ export class DlqService {
         from: RunStatus.DeadLettered,
         to: RunStatus.Run,
         set: { max_attempts: locked.attempt + budget, available_at: new Date(), finished_at: null },
-        audit: { type: AuditEventType.RunRedriven, ctx, projectId: found.project_id, executionRunId: found.execution_run_id, data: { dlq_id: dlqId, attempts: found.attempts } },
+        audit: {
+          type: AuditEventType.RunRedriven,
+          ctx,
+          projectId: found.project_id,
+          executionRunId: found.execution_run_id,
+          data: { dlq_id: dlqId, attempts: found.attempts },
+        },
       });
       return { entry, run };
     });

@@ -82,7 +82,14 @@ export class ExecutionRunService {
           ctx,
           projectId: created.project_id,
           executionRunId: created.id,
-          data: { action: created.action, fingerprint, idempotency_key: created.idempotency_key, targets, approval_level: actionType.approvalLevel, policy_hash: policyHash },
+          data: {
+            action: created.action,
+            fingerprint,
+            idempotency_key: created.idempotency_key,
+            targets,
+            approval_level: actionType.approvalLevel,
+            policy_hash: policyHash,
+          },
         });
         const opened = await this.gate.open({ run: created, actionType, policyHash }, ctx);
         return { kind: 'created', view: opened };
@@ -91,7 +98,13 @@ export class ExecutionRunService {
       // it; the row lock serializes this request's audit event into the run's chain.
       const existing = await this.findByKeyOrFail(input.projectId, input.idempotencyKey, { lock: true });
       if (existing.fingerprint === fingerprint) {
-        await this.audit.record({ type: AuditEventType.RunDedupHit, ctx, projectId: existing.project_id, executionRunId: existing.id, data: { fingerprint } });
+        await this.audit.record({
+          type: AuditEventType.RunDedupHit,
+          ctx,
+          projectId: existing.project_id,
+          executionRunId: existing.id,
+          data: { fingerprint },
+        });
         return { kind: 'dedup', view: { run: existing, approval: await this.gate.currentFor(existing.id) } };
       }
       await this.audit.record({
@@ -165,7 +178,11 @@ export class ExecutionRunService {
    * waits that long for the next event (long-poll): the subscription is made before the read, so
    * an event committed in between is not missed.
    */
-  async listEvents(principal: Principal, executionId: string, options: { after?: string; waitMs?: number } = {}): Promise<{ run: ExecutionRunRow; events: AuditEventEntity[] }> {
+  async listEvents(
+    principal: Principal,
+    executionId: string,
+    options: { after?: string; waitMs?: number } = {},
+  ): Promise<{ run: ExecutionRunRow; events: AuditEventEntity[] }> {
     const { run } = await this.getById(principal, executionId);
     if (!options.waitMs) return { run, events: await this.audit.listForRun(run.id, options.after) };
     let signal: () => void = () => undefined;
@@ -185,7 +202,11 @@ export class ExecutionRunService {
    * Follows a run's events as they are committed, from `after` on; returns the function that
    * stops it. `ready` is called once access is granted, before the first event is sent.
    */
-  async follow(principal: Principal, executionId: string, input: { after?: string; ready: () => void; send: (event: AuditEventEntity) => void }): Promise<() => void> {
+  async follow(
+    principal: Principal,
+    executionId: string,
+    input: { after?: string; ready: () => void; send: (event: AuditEventEntity) => void },
+  ): Promise<() => void> {
     const { run } = await this.getById(principal, executionId);
     input.ready();
     let last = input.after;
@@ -206,10 +227,9 @@ export class ExecutionRunService {
 
   /** The run, locked FOR UPDATE when called inside a transaction that must serialize on it. */
   async getRunOrFail(executionId: string, options: { lock?: boolean } = {}): Promise<ExecutionRunRow> {
-    const rows = await this.uow.query<ExecutionRunRow>(
-      `SELECT * FROM execution_runs WHERE id = $1${options.lock ? ' FOR UPDATE' : ''}`,
-      [executionId],
-    );
+    const rows = await this.uow.query<ExecutionRunRow>(`SELECT * FROM execution_runs WHERE id = $1${options.lock ? ' FOR UPDATE' : ''}`, [
+      executionId,
+    ]);
     if (rows.length === 0) throw notFound();
     return rows[0];
   }

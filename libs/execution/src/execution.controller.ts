@@ -29,7 +29,28 @@ export class ExecutionController {
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Accepted in place of the body field' })
   @ApiCreatedResponse({ type: ExecutionRunResponseDto, description: 'New run' })
   @ApiOkResponse({ type: ExecutionRunResponseDto, description: 'Same key and same payload: the existing run, dedup_hit true' })
-  @ApiErrors({ 400: ['malformed_json', 'empty_body', 'body_not_object', 'unknown_field', 'missing_field', 'invalid_type', 'invalid_length', 'invalid_format', 'invalid_value', 'params_not_object', 'idempotency_key_missing', 'idempotency_key_mismatch', 'invalid_idempotency_key'], 401: ['unauthenticated'], 403: ['forbidden'], 409: ['idempotency_conflict'], 413: ['payload_too_large'], 415: ['unsupported_media_type'] })
+  @ApiErrors({
+    400: [
+      'malformed_json',
+      'empty_body',
+      'body_not_object',
+      'unknown_field',
+      'missing_field',
+      'invalid_type',
+      'invalid_length',
+      'invalid_format',
+      'invalid_value',
+      'params_not_object',
+      'idempotency_key_missing',
+      'idempotency_key_mismatch',
+      'invalid_idempotency_key',
+    ],
+    401: ['unauthenticated'],
+    403: ['forbidden'],
+    409: ['idempotency_conflict'],
+    413: ['payload_too_large'],
+    415: ['unsupported_media_type'],
+  })
   async create(
     @CurrentPrincipal() principal: Principal,
     @CurrentContext() ctx: CommandContext,
@@ -50,7 +71,12 @@ export class ExecutionController {
   @Get('by_key')
   @RequirePermission(Permission.RunRead)
   @ApiOperation({ summary: 'Find a run by its idempotency key' })
-  @ApiErrors({ 400: ['missing_field', 'invalid_type', 'invalid_length', 'invalid_format', 'unknown_field'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['execution_not_found'] })
+  @ApiErrors({
+    400: ['missing_field', 'invalid_type', 'invalid_length', 'invalid_format', 'unknown_field'],
+    401: ['unauthenticated'],
+    403: ['forbidden'],
+    404: ['execution_not_found'],
+  })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   async getByKey(@CurrentPrincipal() principal: Principal, @Query() query: ByKeyQueryDto): Promise<ExecutionRunResponseDto> {
     return ExecutionRunResponseDto.from(await this.runs.getByKey(principal, query.project_id, query.idempotency_key));
@@ -85,9 +111,17 @@ export class ExecutionController {
   @Post(':execution_id/cancel')
   @HttpCode(200)
   @RequirePermission(Permission.RunCancel)
-  @ApiOperation({ summary: 'Cancel a run: at once if it has not started; a running one stops at its next check (its locks are released either way)' })
+  @ApiOperation({
+    summary: 'Cancel a run: at once if it has not started; a running one stops at its next check (its locks are released either way)',
+  })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
-  @ApiErrors({ 400: ['invalid_execution_id', 'missing_field', 'invalid_length', 'invalid_format'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['execution_not_found'], 409: ['run_not_cancellable'] })
+  @ApiErrors({
+    400: ['invalid_execution_id', 'missing_field', 'invalid_length', 'invalid_format'],
+    401: ['unauthenticated'],
+    403: ['forbidden'],
+    404: ['execution_not_found'],
+    409: ['run_not_cancellable'],
+  })
   async cancel(
     @CurrentPrincipal() principal: Principal,
     @CurrentContext() ctx: CommandContext,
@@ -116,7 +150,12 @@ export class ExecutionController {
       after,
       ready: () => {
         reply.hijack();
-        reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': String(request.id) });
+        reply.raw.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+          'x-request-id': String(request.id),
+        });
         write(': connected\n\n');
       },
       send: (event) => write(`id: ${event.id}\nevent: ${event.eventType}\ndata: ${JSON.stringify(AuditEventDto.from(event))}\n\n`),

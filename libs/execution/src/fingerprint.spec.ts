@@ -9,7 +9,11 @@ describe('computeFingerprint', () => {
   });
 
   it('ignores key order, target order and duplicate targets', () => {
-    const reordered = { targets: ['web-1', 'web-2', 'web-1'], params: { env: { b: [1, 2], a: 1 }, replicas: 3, image: 'web:1.2' }, action: 'deploy' };
+    const reordered = {
+      targets: ['web-1', 'web-2', 'web-1'],
+      params: { env: { b: [1, 2], a: 1 }, replicas: 3, image: 'web:1.2' },
+      action: 'deploy',
+    };
     expect(computeFingerprint(reordered)).toBe(computeFingerprint(base));
   });
 
@@ -24,11 +28,15 @@ describe('computeFingerprint', () => {
   it('is invariant under any permutation of targets (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.string({ maxLength: 8 }), { maxLength: 12 }).chain((targets) =>
-          fc.tuple(fc.constant(targets), fc.shuffledSubarray(targets, { minLength: targets.length, maxLength: targets.length })),
-        ),
+        fc
+          .array(fc.string({ maxLength: 8 }), { maxLength: 12 })
+          .chain((targets) =>
+            fc.tuple(fc.constant(targets), fc.shuffledSubarray(targets, { minLength: targets.length, maxLength: targets.length })),
+          ),
         ([targets, shuffled]) => {
-          expect(computeFingerprint({ action: 'a', params: {}, targets: shuffled })).toBe(computeFingerprint({ action: 'a', params: {}, targets }));
+          expect(computeFingerprint({ action: 'a', params: {}, targets: shuffled })).toBe(
+            computeFingerprint({ action: 'a', params: {}, targets }),
+          );
         },
       ),
     );

@@ -36,7 +36,10 @@ export interface RunApprovalGate {
    * Opens the first approval lane of a new run, in the caller's transaction. A level-0 action is
    * approved at once by the system, so the returned run may already be RUN.
    */
-  open(input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string }, ctx: CommandContext): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary }>;
+  open(
+    input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string },
+    ctx: CommandContext,
+  ): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary }>;
   /** The run's current (latest) lane with its votes. */
   currentFor(executionRunId: string): Promise<ApprovalSummary | null>;
   /** Lazy expiry: expires an overdue lane in its own transaction. True when it did. */
@@ -45,7 +48,9 @@ export interface RunApprovalGate {
    * A run, its current lane with votes, and whether that lane is overdue, in one read; null
    * when there is no such run.
    */
-  readView(where: { id: string } | { projectId: string; idempotencyKey: string }): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary | null; overdue: boolean } | null>;
+  readView(
+    where: { id: string } | { projectId: string; idempotencyKey: string },
+  ): Promise<{ run: ExecutionRunRow; approval: ApprovalSummary | null; overdue: boolean } | null>;
 }
 
 export const RUN_APPROVAL_GATE = Symbol('RUN_APPROVAL_GATE');

@@ -38,7 +38,11 @@ export class RunCancelService {
     return { run, approval: await this.gate.currentFor(run.id) };
   }
 
-  private async cancelRun(principal: Principal, input: { executionId: string; reason: string }, ctx: CommandContext): Promise<ExecutionRunRow> {
+  private async cancelRun(
+    principal: Principal,
+    input: { executionId: string; reason: string },
+    ctx: CommandContext,
+  ): Promise<ExecutionRunRow> {
     return this.uow.run(async () => {
       const run = await this.runs.getRunOrFail(input.executionId, { lock: true });
       this.access.assertAllowed(principal, Permission.RunCancel, run.project_id);
@@ -54,11 +58,19 @@ export class RunCancelService {
           from: status,
           to: RunStatus.Cancelled,
           set: { blocked_reason: null, cancelled_by: ctx.actor.id, cancelled_at: new Date(), finished_at: new Date() },
-          audit: { type: AuditEventType.RunStatusChanged, ctx, projectId: run.project_id, executionRunId: run.id, data: { from: status, to: RunStatus.Cancelled, reason: input.reason } },
+          audit: {
+            type: AuditEventType.RunStatusChanged,
+            ctx,
+            projectId: run.project_id,
+            executionRunId: run.id,
+            data: { from: status, to: RunStatus.Cancelled, reason: input.reason },
+          },
         });
       }
       if (!IN_FLIGHT.includes(status)) {
-        throw new ExecutionException(ExecutionErrorCode.RunNotCancellable, `a ${run.status} run cannot be cancelled`, { status: run.status });
+        throw new ExecutionException(ExecutionErrorCode.RunNotCancellable, `a ${run.status} run cannot be cancelled`, {
+          status: run.status,
+        });
       }
       if (run.cancel_requested_at) return run;
       const [requested] = await this.uow.query<ExecutionRunRow>(
@@ -66,7 +78,13 @@ export class RunCancelService {
          WHERE id = $1 RETURNING *`,
         [run.id, ctx.actor.id, input.reason],
       );
-      await this.audit.record({ type: AuditEventType.RunCancelRequested, ctx, projectId: run.project_id, executionRunId: run.id, data: { reason: input.reason, status: run.status } });
+      await this.audit.record({
+        type: AuditEventType.RunCancelRequested,
+        ctx,
+        projectId: run.project_id,
+        executionRunId: run.id,
+        data: { reason: input.reason, status: run.status },
+      });
       return requested;
     });
   }

@@ -33,8 +33,18 @@ const AXES: Readonly<Record<StatusAxis, { table: string; key: string; touch: str
     touch: ', version = version + 1, updated_at = now()',
     settable: new Set(['reason', 'decided_by', 'decided_at', 'deferred_until', 'policy_hash']),
   },
-  grant: { table: 'governance_grants', key: 'auth_code', touch: '', settable: new Set(['consumed_at', 'consumed_by', 'revoked_at', 'revoked_by', 'revoked_reason']) },
-  step: { table: 'execution_steps', key: 'id', touch: ', version = version + 1, updated_at = now()', settable: new Set(['outcome', 'result', 'error', 'finished_at']) },
+  grant: {
+    table: 'governance_grants',
+    key: 'auth_code',
+    touch: '',
+    settable: new Set(['consumed_at', 'consumed_by', 'revoked_at', 'revoked_by', 'revoked_reason']),
+  },
+  step: {
+    table: 'execution_steps',
+    key: 'id',
+    touch: ', version = version + 1, updated_at = now()',
+    settable: new Set(['outcome', 'result', 'error', 'finished_at']),
+  },
 };
 
 export interface TransitionInput {
@@ -118,17 +128,29 @@ export class StatusMachineService {
     audit: TransitionInput['audit'];
   }): Promise<Row> {
     if (input.fromStatus !== RunStatus.Blocked && !isLegalTransition('run', input.fromStatus, RunStatus.Blocked)) {
-      throw new ExecutionException(ExecutionErrorCode.IllegalTransition, `a ${input.fromStatus} run's plan cannot change`, { from: input.fromStatus });
+      throw new ExecutionException(ExecutionErrorCode.IllegalTransition, `a ${input.fromStatus} run's plan cannot change`, {
+        from: input.fromStatus,
+      });
     }
     return this.uow.run(async () => {
       const rows = await this.uow.query<Row>(
         `UPDATE execution_runs SET params = $4, targets = $5, plan_hash = $6, status = 'BLOCKED', blocked_reason = $7,
            version = version + 1, updated_at = now()
          WHERE id = $1 AND status = $2 AND plan_hash = $3 RETURNING *`,
-        [input.runId, input.fromStatus, input.fromPlanHash, JSON.stringify(input.params), JSON.stringify(input.targets), input.planHash, input.blockedReason],
+        [
+          input.runId,
+          input.fromStatus,
+          input.fromPlanHash,
+          JSON.stringify(input.params),
+          JSON.stringify(input.targets),
+          input.planHash,
+          input.blockedReason,
+        ],
       );
       if (rows.length === 0) {
-        throw new ExecutionException(ExecutionErrorCode.TransitionConflict, `run ${input.runId} changed concurrently`, { from: input.fromStatus });
+        throw new ExecutionException(ExecutionErrorCode.TransitionConflict, `run ${input.runId} changed concurrently`, {
+          from: input.fromStatus,
+        });
       }
       await this.audit.record(input.audit);
       return rows[0];
@@ -139,7 +161,12 @@ export class StatusMachineService {
    * A blocked run's reason changes (approval_pending <-> approval_deferred) without a status
    * change; the same compare-and-set, on the reason.
    */
-  async changeBlockedReason<Row = Record<string, unknown>>(input: { runId: string; from: string; to: string; audit: TransitionInput['audit'] }): Promise<Row> {
+  async changeBlockedReason<Row = Record<string, unknown>>(input: {
+    runId: string;
+    from: string;
+    to: string;
+    audit: TransitionInput['audit'];
+  }): Promise<Row> {
     return this.uow.run(async () => {
       const rows = await this.uow.query<Row>(
         `UPDATE execution_runs SET blocked_reason = $3, version = version + 1, updated_at = now()
@@ -147,7 +174,10 @@ export class StatusMachineService {
         [input.runId, input.from, input.to],
       );
       if (rows.length === 0) {
-        throw new ExecutionException(ExecutionErrorCode.TransitionConflict, `run ${input.runId} is no longer blocked with ${input.from}`, { from: input.from, to: input.to });
+        throw new ExecutionException(ExecutionErrorCode.TransitionConflict, `run ${input.runId} is no longer blocked with ${input.from}`, {
+          from: input.from,
+          to: input.to,
+        });
       }
       await this.audit.record(input.audit);
       return rows[0];

@@ -11,7 +11,9 @@ export class AccessService {
       throw new GovernanceException(GovernanceErrorCode.Forbidden, `this key lacks the permission ${permission}`, { permission });
     }
     if (projectId !== undefined && !principal.coversProject(projectId)) {
-      throw new GovernanceException(GovernanceErrorCode.Forbidden, `this key is not scoped to project ${projectId}`, { project_id: projectId });
+      throw new GovernanceException(GovernanceErrorCode.Forbidden, `this key is not scoped to project ${projectId}`, {
+        project_id: projectId,
+      });
     }
   }
 }

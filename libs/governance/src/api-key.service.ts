@@ -46,7 +46,9 @@ export class ApiKeyService {
     for (const projectId of input.projectIds) {
       const covered = projectId === ALL_PROJECTS ? principal.projectIds.includes(ALL_PROJECTS) : principal.coversProject(projectId);
       if (!covered) {
-        throw new GovernanceException(GovernanceErrorCode.Forbidden, `cannot grant project scope ${projectId} beyond this key's own`, { project_id: projectId });
+        throw new GovernanceException(GovernanceErrorCode.Forbidden, `cannot grant project scope ${projectId} beyond this key's own`, {
+          project_id: projectId,
+        });
       }
     }
     const key = KEY_PREFIX + randomBytes(32).toString('base64url');

@@ -18,7 +18,21 @@ export class ApiKeysController {
   @HttpCode(201)
   @RequirePermission(Permission.ApiKeyCreate)
   @ApiOperation({ summary: 'Mint an API key (admin). The key is returned once.' })
-  @ApiErrors({ 400: ['malformed_json', 'empty_body', 'body_not_object', 'unknown_field', 'missing_field', 'invalid_type', 'invalid_length', 'invalid_format', 'invalid_value'], 401: ['unauthenticated'], 403: ['forbidden'] })
+  @ApiErrors({
+    400: [
+      'malformed_json',
+      'empty_body',
+      'body_not_object',
+      'unknown_field',
+      'missing_field',
+      'invalid_type',
+      'invalid_length',
+      'invalid_format',
+      'invalid_value',
+    ],
+    401: ['unauthenticated'],
+    403: ['forbidden'],
+  })
   @ApiCreatedResponse({ type: ApiKeyResponseDto })
   async create(
     @CurrentPrincipal() principal: Principal,

@@ -28,7 +28,14 @@ export enum Permission {
 export const ALL_PROJECTS = '*';
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  [Role.Requester]: [Permission.RunCreate, Permission.RunRead, Permission.RunCancel, Permission.PolicyRead, Permission.GrantRead, Permission.GrantConsume],
+  [Role.Requester]: [
+    Permission.RunCreate,
+    Permission.RunRead,
+    Permission.RunCancel,
+    Permission.PolicyRead,
+    Permission.GrantRead,
+    Permission.GrantConsume,
+  ],
   [Role.Approver]: [
     Permission.ApprovalDecide,
     Permission.RunRead,

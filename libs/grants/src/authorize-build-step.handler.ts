@@ -57,9 +57,13 @@ export class AuthorizeBuildStepHandler {
       );
       if (live.length > 0) return this.record(run, 'SKIP:active_grant_exists', ctx, { active_auth_code: live[0].auth_code });
       const minted = await this.mint(run, decision.approval, authCode);
-      const [stored] = await this.uow.query<Pick<GrantRow, 'status'>>(`SELECT status FROM governance_grants WHERE auth_code = $1`, [authCode]);
+      const [stored] = await this.uow.query<Pick<GrantRow, 'status'>>(`SELECT status FROM governance_grants WHERE auth_code = $1`, [
+        authCode,
+      ]);
       if (minted) return this.record(run, 'OK', ctx, { auth_code: authCode });
-      return this.record(run, stored?.status === 'active' ? 'SKIP:already_minted' : `SKIP:grant_${stored?.status ?? 'missing'}`, ctx, { auth_code: authCode });
+      return this.record(run, stored?.status === 'active' ? 'SKIP:already_minted' : `SKIP:grant_${stored?.status ?? 'missing'}`, ctx, {
+        auth_code: authCode,
+      });
     });
   }
 
@@ -80,7 +84,10 @@ export class AuthorizeBuildStepHandler {
   private async mint(run: ExecutionRunRow, approval: ApprovalRow, authCode: string): Promise<boolean> {
     const params = run.params;
     const ttl = clampTtl(params.ttl_seconds);
-    const votes = await this.uow.query<{ n: number }>(`SELECT count(*)::int AS n FROM approval_decisions WHERE approval_id = $1 AND decision = 'approve'`, [approval.id]);
+    const votes = await this.uow.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM approval_decisions WHERE approval_id = $1 AND decision = 'approve'`,
+      [approval.id],
+    );
     const inserted = await this.uow.query(
       `INSERT INTO governance_grants (auth_code, execution_run_id, approval_id, project_id, status, scope, approval_ref, evidence,
                                       rollback_plan_ref, commit_allowed, ttl_seconds, granted_by, granted_at, expires_at)
@@ -120,12 +127,23 @@ export class AuthorizeBuildStepHandler {
     return run;
   }
 
-  private async record(run: ExecutionRunRow, outcome: HandlerOutcome, ctx: CommandContext, extra: Record<string, unknown> = {}): Promise<HandlerOutcome> {
+  private async record(
+    run: ExecutionRunRow,
+    outcome: HandlerOutcome,
+    ctx: CommandContext,
+    extra: Record<string, unknown> = {},
+  ): Promise<HandlerOutcome> {
     const kind = outcomeKind(outcome);
     const type = kind === 'ok' ? AuditEventType.GrantMinted : kind === 'skip' ? AuditEventType.GrantSkipped : AuditEventType.GrantFailed;
     await this.uow.run(async () => {
       await this.lockRun(run.id);
-      await this.audit.record({ type, ctx, projectId: run.project_id, executionRunId: run.id, data: { handler: AUTHORIZE_BUILD_STEP, outcome, ...extra } });
+      await this.audit.record({
+        type,
+        ctx,
+        projectId: run.project_id,
+        executionRunId: run.id,
+        data: { handler: AUTHORIZE_BUILD_STEP, outcome, ...extra },
+      });
     });
     return outcome;
   }

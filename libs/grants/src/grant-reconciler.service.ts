@@ -22,7 +22,10 @@ export class GrantReconcilerService {
   ) {}
 
   async reconcile(limit: number, requestId = 'grant-reconcile'): Promise<number> {
-    const minting = this.policy.list().filter((actionType) => actionType.mintsGrant).map((actionType) => actionType.code);
+    const minting = this.policy
+      .list()
+      .filter((actionType) => actionType.mintsGrant)
+      .map((actionType) => actionType.code);
     if (minting.length === 0) return 0;
     const pending = await this.uow.query<ExecutionRunRow & { approval: ApprovalRow }>(
       `SELECT r.*, to_jsonb(a) AS approval FROM execution_runs r

@@ -38,12 +38,20 @@ export class GrantService {
   }
 
   revoke(principal: Principal, input: { authCode: string; reason: string }, ctx: CommandContext): Promise<GrantRow> {
-    return this.close(principal, { authCode: input.authCode, permission: Permission.GrantRevoke, to: GrantStatus.Revoked, reason: input.reason, ctx });
+    return this.close(principal, {
+      authCode: input.authCode,
+      permission: Permission.GrantRevoke,
+      to: GrantStatus.Revoked,
+      reason: input.reason,
+      ctx,
+    });
   }
 
   /** The run a grant was minted for (the approval gate's locator). */
   async runOf(authCode: string): Promise<string | null> {
-    const rows = await this.uow.query<{ execution_run_id: string }>(`SELECT execution_run_id FROM governance_grants WHERE auth_code = $1`, [authCode]);
+    const rows = await this.uow.query<{ execution_run_id: string }>(`SELECT execution_run_id FROM governance_grants WHERE auth_code = $1`, [
+      authCode,
+    ]);
     return rows[0]?.execution_run_id ?? null;
   }
 
@@ -83,8 +91,20 @@ export class GrantService {
       if (grant.status !== GrantStatus.Active) return this.refuse(grant, input);
       const now = new Date();
       return input.to === GrantStatus.Consumed
-        ? this.transition(grant, GrantStatus.Consumed, { consumed_at: now, consumed_by: input.ctx.actor.id }, input.ctx, AuditEventType.GrantConsumed)
-        : this.transition(grant, GrantStatus.Revoked, { revoked_at: now, revoked_by: input.ctx.actor.id, revoked_reason: input.reason }, input.ctx, AuditEventType.GrantRevoked);
+        ? this.transition(
+            grant,
+            GrantStatus.Consumed,
+            { consumed_at: now, consumed_by: input.ctx.actor.id },
+            input.ctx,
+            AuditEventType.GrantConsumed,
+          )
+        : this.transition(
+            grant,
+            GrantStatus.Revoked,
+            { revoked_at: now, revoked_by: input.ctx.actor.id, revoked_reason: input.reason },
+            input.ctx,
+            AuditEventType.GrantRevoked,
+          );
     });
   }
 
@@ -100,7 +120,13 @@ export class GrantService {
     return new Refusal(new GrantException(code, `the grant is ${grant.status}`, { auth_code: grant.auth_code, status: grant.status }));
   }
 
-  private transition(grant: GrantRow, to: GrantStatus, set: Record<string, unknown>, ctx: CommandContext, type: AuditEventType): Promise<GrantRow> {
+  private transition(
+    grant: GrantRow,
+    to: GrantStatus,
+    set: Record<string, unknown>,
+    ctx: CommandContext,
+    type: AuditEventType,
+  ): Promise<GrantRow> {
     return this.fsm.transition<GrantRow>({
       axis: 'grant',
       id: grant.auth_code,
@@ -112,7 +138,11 @@ export class GrantService {
         ctx,
         projectId: grant.project_id,
         executionRunId: grant.execution_run_id,
-        data: { auth_code: grant.auth_code, target: grant.scope.target, ...('revoked_reason' in set ? { reason: set.revoked_reason } : {}) },
+        data: {
+          auth_code: grant.auth_code,
+          target: grant.scope.target,
+          ...('revoked_reason' in set ? { reason: set.revoked_reason } : {}),
+        },
       },
     });
   }

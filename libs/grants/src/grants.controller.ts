@@ -30,9 +30,15 @@ export class GrantsController {
   @HttpCode(200)
   @RequirePermission(Permission.GrantConsume)
   @RequiresApprovedRun(GrantRunLocator)
-  @ApiOperation({ summary: "Use the grant, once. Guarded by the approval gate: the run's approval must still be approved, unexpired and for its plan." })
+  @ApiOperation({
+    summary: "Use the grant, once. Guarded by the approval gate: the run's approval must still be approved, unexpired and for its plan.",
+  })
   @ApiOkResponse({ type: GrantResponseDto })
-  @ApiErrors({ 400: ['invalid_auth_code'], ...AUTH, 409: ['approval_required', 'grant_already_consumed', 'grant_expired', 'grant_revoked'] })
+  @ApiErrors({
+    400: ['invalid_auth_code'],
+    ...AUTH,
+    409: ['approval_required', 'grant_already_consumed', 'grant_expired', 'grant_revoked'],
+  })
   async consume(
     @CurrentPrincipal() principal: Principal,
     @CurrentContext() ctx: CommandContext,
@@ -46,7 +52,11 @@ export class GrantsController {
   @RequirePermission(Permission.GrantRevoke)
   @ApiOperation({ summary: 'Revoke an active grant, with a reason' })
   @ApiOkResponse({ type: GrantResponseDto })
-  @ApiErrors({ 400: ['invalid_auth_code', 'missing_field', 'invalid_length', 'invalid_format'], ...AUTH, 409: ['grant_already_consumed', 'grant_expired', 'grant_revoked'] })
+  @ApiErrors({
+    400: ['invalid_auth_code', 'missing_field', 'invalid_length', 'invalid_format'],
+    ...AUTH,
+    409: ['grant_already_consumed', 'grant_expired', 'grant_revoked'],
+  })
   async revoke(
     @CurrentPrincipal() principal: Principal,
     @CurrentContext() ctx: CommandContext,

@@ -19,7 +19,14 @@ const PREFIX = `wtest-${randomUUID().slice(0, 8)}`;
 
 /** Workers in this process serve only this file's projects, so other suites' runs are left alone. */
 async function startWorker(name: string, projects = `${PREFIX}%`): Promise<INestApplicationContext> {
-  Object.assign(process.env, { WORKER_ID: `${PREFIX}-${name}`, WORKER_PROJECTS: projects, WORKER_LEASE_MS: '1500', WORKER_POLL_MS: '100', WORKER_BACKOFF_BASE_MS: '50', WORKER_ABORT_GRACE_MS: '300' });
+  Object.assign(process.env, {
+    WORKER_ID: `${PREFIX}-${name}`,
+    WORKER_PROJECTS: projects,
+    WORKER_LEASE_MS: '1500',
+    WORKER_POLL_MS: '100',
+    WORKER_BACKOFF_BASE_MS: '50',
+    WORKER_ABORT_GRACE_MS: '300',
+  });
   const app = await NestFactory.createApplicationContext(WorkerTestModule, { logger: false });
   await app.init();
   return app;
@@ -40,7 +47,9 @@ describe('the execution worker on PostgreSQL', () => {
     runs = worker.get(ExecutionRunService);
     votes = worker.get(ApprovalVoteService);
     const admin = new Principal(randomUUID(), 'admin', [Role.Admin], ['*']);
-    const key = await worker.get(ApiKeyService).mint(admin, { name: 'worker-test', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
+    const key = await worker
+      .get(ApiKeyService)
+      .mint(admin, { name: 'worker-test', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
     requester = new Principal(key.id, 'requester', [Role.Requester], ['*']);
   });
   afterAll(async () => {
@@ -52,8 +61,17 @@ describe('the execution worker on PostgreSQL', () => {
   /** A one-second SLA class of this file's own, so other suites' runs keep their timeouts. */
   const FAST_SLA = `fast-${PREFIX}`;
 
-  async function approvedRun(params: Record<string, unknown>, targets: string[], projectPrefix = PREFIX, slaClass?: string): Promise<ExecutionRunRow> {
-    const { run } = await runs.create(requester, { projectId: `${projectPrefix}-${randomUUID().slice(0, 8)}`, idempotencyKey: 'k', action: 'ops.sleep', params, targets }, ctx(requester));
+  async function approvedRun(
+    params: Record<string, unknown>,
+    targets: string[],
+    projectPrefix = PREFIX,
+    slaClass?: string,
+  ): Promise<ExecutionRunRow> {
+    const { run } = await runs.create(
+      requester,
+      { projectId: `${projectPrefix}-${randomUUID().slice(0, 8)}`, idempotencyKey: 'k', action: 'ops.sleep', params, targets },
+      ctx(requester),
+    );
     if (slaClass) await pool.query(`UPDATE execution_runs SET sla_class = $2 WHERE id = $1`, [run.id, slaClass]);
     await votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
     return run;
@@ -69,7 +87,12 @@ describe('the execution worker on PostgreSQL', () => {
     }
   }
   const steps = async (id: string) =>
-    (await pool.query(`SELECT step_index, attempt, status, worker_id, started_at, finished_at FROM execution_steps WHERE execution_run_id = $1 ORDER BY id`, [id])).rows;
+    (
+      await pool.query(
+        `SELECT step_index, attempt, status, worker_id, started_at, finished_at FROM execution_steps WHERE execution_run_id = $1 ORDER BY id`,
+        [id],
+      )
+    ).rows;
   const locksOf = async (id: string) => (await pool.query(`SELECT target FROM execution_locks WHERE execution_run_id = $1`, [id])).rowCount;
 
   it('approval is the continuation: the run is claimed and carried out step by step with no further call', async () => {
@@ -123,7 +146,10 @@ describe('the execution worker on PostgreSQL', () => {
     const run = await approvedRun({ ms: 10_000 }, ['t-cancel']);
     await waitFor(run.id, ['RUNNING']);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await pool.query(`UPDATE execution_runs SET cancel_requested_at = now(), cancel_requested_by = 'tester', cancel_reason = 'stop' WHERE id = $1`, [run.id]);
+    await pool.query(
+      `UPDATE execution_runs SET cancel_requested_at = now(), cancel_requested_by = 'tester', cancel_reason = 'stop' WHERE id = $1`,
+      [run.id],
+    );
     const cancelled = await waitFor(run.id, ['CANCELLED'], 5000);
     expect(cancelled).toMatchObject({ cancelled_by: 'tester' });
     expect(cancelled.cancel_checks_performed).toBeGreaterThan(0);
@@ -136,12 +162,25 @@ describe('the execution worker on PostgreSQL', () => {
     // step 0, starts step 1 and stops answering (no heartbeat).
     const ghostProjects = `g${PREFIX}`;
     const run = await approvedRun({ ms: 20 }, ['r-1', 'r-2', 'r-3'], ghostProjects);
-    const claim = await worker.get(RunQueueService).claim({ workerId: 'ghost', leaseMs: 300, lockWaitMs: 10, projectPattern: run.project_id });
+    const claim = await worker
+      .get(RunQueueService)
+      .claim({ workerId: 'ghost', leaseMs: 300, lockWaitMs: 10, projectPattern: run.project_id });
     if (claim.kind !== 'claimed') throw new Error(`the ghost could not claim: ${claim.kind}`);
-    const started = await worker.get(RunLifecycleService).start(claim.run, { workerId: 'ghost', timeoutSeconds: 60 }, { actor: SYSTEM_ACTOR, requestId: 'ghost' });
-    await pool.query(`INSERT INTO execution_steps (execution_run_id, step_index, name, attempt, worker_id) VALUES ($1, 0, 'sleep:r-1', $2, 'ghost')`, [run.id, started.attempt]);
-    await pool.query(`UPDATE execution_steps SET status = 'succeeded', finished_at = now() WHERE execution_run_id = $1 AND step_index = 0`, [run.id]);
-    await pool.query(`INSERT INTO execution_steps (execution_run_id, step_index, name, attempt, worker_id) VALUES ($1, 1, 'sleep:r-2', $2, 'ghost')`, [run.id, started.attempt]);
+    const started = await worker
+      .get(RunLifecycleService)
+      .start(claim.run, { workerId: 'ghost', timeoutSeconds: 60 }, { actor: SYSTEM_ACTOR, requestId: 'ghost' });
+    await pool.query(
+      `INSERT INTO execution_steps (execution_run_id, step_index, name, attempt, worker_id) VALUES ($1, 0, 'sleep:r-1', $2, 'ghost')`,
+      [run.id, started.attempt],
+    );
+    await pool.query(
+      `UPDATE execution_steps SET status = 'succeeded', finished_at = now() WHERE execution_run_id = $1 AND step_index = 0`,
+      [run.id],
+    );
+    await pool.query(
+      `INSERT INTO execution_steps (execution_run_id, step_index, name, attempt, worker_id) VALUES ($1, 1, 'sleep:r-2', $2, 'ghost')`,
+      [run.id, started.attempt],
+    );
     // A live worker for those projects reaps the run once the lease runs out, then resumes it.
     const rescuer = await startWorker('rescuer', `${ghostProjects}%`);
     try {
@@ -161,7 +200,9 @@ describe('the execution worker on PostgreSQL', () => {
   });
 
   it('a run past its timeout is aborted and ends TIMED_OUT, releasing its locks', async () => {
-    await pool.query(`INSERT INTO timeout_policies (sla_class, action_class, timeout_seconds) VALUES ($1, '*', 1) ON CONFLICT DO NOTHING`, [FAST_SLA]);
+    await pool.query(`INSERT INTO timeout_policies (sla_class, action_class, timeout_seconds) VALUES ($1, '*', 1) ON CONFLICT DO NOTHING`, [
+      FAST_SLA,
+    ]);
     try {
       const run = await approvedRun({ ms: 10_000 }, ['t-timeout'], PREFIX, FAST_SLA);
       const timedOut = await waitFor(run.id, ['TIMED_OUT'], 8000);
@@ -174,7 +215,9 @@ describe('the execution worker on PostgreSQL', () => {
   });
 
   it('a handler that ignores its abort is abandoned after the grace period; the run still ends TIMED_OUT', async () => {
-    await pool.query(`INSERT INTO timeout_policies (sla_class, action_class, timeout_seconds) VALUES ($1, '*', 1) ON CONFLICT DO NOTHING`, [FAST_SLA]);
+    await pool.query(`INSERT INTO timeout_policies (sla_class, action_class, timeout_seconds) VALUES ($1, '*', 1) ON CONFLICT DO NOTHING`, [
+      FAST_SLA,
+    ]);
     try {
       const run = await approvedRun({ ms: 8000, fail: 'ignore_abort' }, ['t-stubborn'], PREFIX, FAST_SLA);
       // The handler would sleep 8 s; the run ends after the 1 s deadline and the 0.3 s grace.
@@ -190,7 +233,13 @@ describe('the execution worker on PostgreSQL', () => {
     const second = new Principal(randomUUID(), 'approver-2', [Role.Approver], ['*']);
     const { run } = await runs.create(
       requester,
-      { projectId: `${PREFIX}-${randomUUID().slice(0, 8)}`, idempotencyKey: 'k', action: 'deploy.production', params: { ms: 10 }, targets: ['prod-a', 'prod-b'] },
+      {
+        projectId: `${PREFIX}-${randomUUID().slice(0, 8)}`,
+        idempotencyKey: 'k',
+        action: 'deploy.production',
+        params: { ms: 10 },
+        targets: ['prod-a', 'prod-b'],
+      },
       ctx(requester),
     );
     const approveBoth = async () => {
@@ -200,7 +249,8 @@ describe('the execution worker on PostgreSQL', () => {
     const paused = await waitFor(run.id, ['BLOCKED']);
     expect(paused.blocked_reason).toBe('step_approval_pending');
     expect((await steps(run.id)).map((step) => [step.step_index, step.status])).toEqual([[0, 'succeeded']]);
-    const lanes = async () => (await pool.query(`SELECT lane, status, step_index FROM approvals WHERE execution_run_id = $1 ORDER BY lane`, [run.id])).rows;
+    const lanes = async () =>
+      (await pool.query(`SELECT lane, status, step_index FROM approvals WHERE execution_run_id = $1 ORDER BY lane`, [run.id])).rows;
     expect(await lanes()).toEqual([
       { lane: 1, status: 'executed', step_index: null },
       { lane: 2, status: 'pending', step_index: 1 },
@@ -218,15 +268,29 @@ describe('the execution worker on PostgreSQL', () => {
 
   it('worker-side RBAC: a run whose requester lost its key fails with an rbac_violation event', async () => {
     const admin = new Principal(randomUUID(), 'admin', [Role.Admin], ['*']);
-    const key = await worker.get(ApiKeyService).mint(admin, { name: 'soon-revoked', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
+    const key = await worker
+      .get(ApiKeyService)
+      .mint(admin, { name: 'soon-revoked', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
     const departing = new Principal(key.id, 'departing', [Role.Requester], ['*']);
-    const { run } = await runs.create(departing, { projectId: `${PREFIX}-${randomUUID().slice(0, 8)}`, idempotencyKey: 'k', action: 'ops.sleep', params: { ms: 10 }, targets: ['t-rbac'] }, ctx(departing));
+    const { run } = await runs.create(
+      departing,
+      {
+        projectId: `${PREFIX}-${randomUUID().slice(0, 8)}`,
+        idempotencyKey: 'k',
+        action: 'ops.sleep',
+        params: { ms: 10 },
+        targets: ['t-rbac'],
+      },
+      ctx(departing),
+    );
     await pool.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [key.id]);
     await votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
     const failed = await waitFor(run.id, ['FAILED']);
     expect(failed.last_error).toMatch(/rbac_violation: the requesting key was revoked/);
     expect(await steps(run.id)).toEqual([]);
-    const events = await pool.query(`SELECT data FROM audit_events WHERE chain_key = $1 AND event_type = 'run.rbac_violation'`, [`run:${run.id}`]);
+    const events = await pool.query(`SELECT data FROM audit_events WHERE chain_key = $1 AND event_type = 'run.rbac_violation'`, [
+      `run:${run.id}`,
+    ]);
     expect(events.rows).toEqual([{ data: { reason: 'the requesting key was revoked' } }]);
   });
 });

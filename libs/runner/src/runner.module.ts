@@ -42,7 +42,15 @@ import { IMMEDIATE_RUNNER } from '@lib/execution';
     ImmediateRunnerService,
     { provide: IMMEDIATE_RUNNER, useExisting: ImmediateRunnerService },
   ],
-  exports: [HandlerRegistry, SecretResolverService, RunQueueService, RunLifecycleService, RunExecutorService, ReaperService, IMMEDIATE_RUNNER],
+  exports: [
+    HandlerRegistry,
+    SecretResolverService,
+    RunQueueService,
+    RunLifecycleService,
+    RunExecutorService,
+    ReaperService,
+    IMMEDIATE_RUNNER,
+  ],
 })
 export class RunnerModule {}
 

@@ -45,8 +45,12 @@ describe('the worker sweeper on PostgreSQL', () => {
   const newRun = async (action = 'deploy', targets = ['web-1'], params: Record<string, unknown> = {}) =>
     (await runs.create(requester, { projectId: `p-${randomUUID()}`, idempotencyKey: 'k', action, params, targets }, ctx(requester))).run;
   const state = async (id: string) =>
-    (await pool.query(`SELECT r.status AS run, a.status AS approval FROM execution_runs r JOIN approvals a ON a.execution_run_id = r.id WHERE r.id = $1 ORDER BY a.lane DESC LIMIT 1`, [id]))
-      .rows[0];
+    (
+      await pool.query(
+        `SELECT r.status AS run, a.status AS approval FROM execution_runs r JOIN approvals a ON a.execution_run_id = r.id WHERE r.id = $1 ORDER BY a.lane DESC LIMIT 1`,
+        [id],
+      )
+    ).rows[0];
 
   it('expires overdue pending lanes in batches, as the system, and leaves the others alone', async () => {
     const overdue = await Promise.all([newRun(), newRun(), newRun()]);
@@ -56,7 +60,9 @@ describe('the worker sweeper on PostgreSQL', () => {
     expect(result.approvalsExpired).toBeGreaterThanOrEqual(3);
     for (const run of overdue) expect(await state(run.id)).toEqual({ run: 'EXPIRED', approval: 'expired' });
     expect(await state(fresh.id)).toEqual({ run: 'BLOCKED', approval: 'pending' });
-    const events = await pool.query(`SELECT actor FROM audit_events WHERE execution_run_id = ANY($1) AND event_type = 'approval.expired'`, [overdue.map((run) => run.id)]);
+    const events = await pool.query(`SELECT actor FROM audit_events WHERE execution_run_id = ANY($1) AND event_type = 'approval.expired'`, [
+      overdue.map((run) => run.id),
+    ]);
     expect(events.rows).toEqual(Array(3).fill({ actor: 'system' }));
   });
 
@@ -64,7 +70,10 @@ describe('the worker sweeper on PostgreSQL', () => {
     for (let round = 0; round < 10; round++) {
       const run = await newRun();
       await expireLaneNow(pool, run.id);
-      const [vote] = await Promise.allSettled([votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver)), sweeper.sweepOnce()]);
+      const [vote] = await Promise.allSettled([
+        votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver)),
+        sweeper.sweepOnce(),
+      ]);
       expect(vote.status).toBe('rejected');
       expect((vote as PromiseRejectedResult).reason.code).toBe('approval_expired');
       expect(await state(run.id)).toEqual({ run: 'EXPIRED', approval: 'expired' });
@@ -89,14 +98,23 @@ describe('the worker sweeper on PostgreSQL', () => {
     // between the commit and the handler: the approval commits, no handler outcome is recorded.
     const crashed = await NestFactory.createApplicationContext(ApprovalOnlyModule, { logger: false });
     const second = new Principal(randomUUID(), 'approver-2', [Role.Approver], ['*']);
-    const run = await newRun('governance.authorize_build_step', ['DOT_C1_VOCAB_BUILD'], { namespace: 'DRYRUN-NS', rollback_plan_ref: 'R', commit: true });
+    const run = await newRun('governance.authorize_build_step', ['DOT_C1_VOCAB_BUILD'], {
+      namespace: 'DRYRUN-NS',
+      rollback_plan_ref: 'R',
+      commit: true,
+    });
     try {
-      for (const principal of [approver, second]) await crashed.get(ApprovalVoteService).vote(principal, { executionId: run.id, decision: 'approve' }, ctx(principal));
+      for (const principal of [approver, second])
+        await crashed.get(ApprovalVoteService).vote(principal, { executionId: run.id, decision: 'approve' }, ctx(principal));
     } finally {
       await crashed.close();
     }
     const outcomes = async () =>
-      (await pool.query(`SELECT data->>'outcome' AS outcome FROM audit_events WHERE execution_run_id = $1 AND event_type LIKE 'grant.%'`, [run.id])).rows.map((row) => row.outcome);
+      (
+        await pool.query(`SELECT data->>'outcome' AS outcome FROM audit_events WHERE execution_run_id = $1 AND event_type LIKE 'grant.%'`, [
+          run.id,
+        ])
+      ).rows.map((row) => row.outcome);
     expect(await outcomes()).toEqual([]);
     const reconciler = app.get(GrantReconcilerService);
     // Within the grace period the approving process may still be running the handler.
@@ -115,7 +133,10 @@ describe('the worker sweeper on PostgreSQL', () => {
     const actionType = app.get(PolicyService).getActionTypeOrFail('deploy');
     const lane = (await pool.query(`SELECT * FROM approvals WHERE execution_run_id = $1`, [run.id])).rows[0];
     expect(await handler.handle({ run, approval: lane, actionType }, 'test')).toBe('SKIP:reject_action_superset');
-    const events = await pool.query(`SELECT event_type, data->>'outcome' AS outcome FROM audit_events WHERE chain_key = $1 AND event_type LIKE 'grant.%'`, [`run:${run.id}`]);
+    const events = await pool.query(
+      `SELECT event_type, data->>'outcome' AS outcome FROM audit_events WHERE chain_key = $1 AND event_type LIKE 'grant.%'`,
+      [`run:${run.id}`],
+    );
     expect(events.rows).toEqual([{ event_type: 'grant.skipped', outcome: 'SKIP:reject_action_superset' }]);
     expect((await pool.query(`SELECT 1 FROM governance_grants WHERE execution_run_id = $1`, [run.id])).rowCount).toBe(0);
   });
@@ -128,14 +149,17 @@ describe('the worker sweeper on PostgreSQL', () => {
     await deferrals.defer(approver, { executionId: open.id, reason: 'no date yet' }, ctx(approver));
     const result = await sweeper.sweepOnce();
     expect(result.deferralsReopened).toBeGreaterThanOrEqual(1);
-    const lanes = async (id: string) => (await pool.query(`SELECT lane, status FROM approvals WHERE execution_run_id = $1 ORDER BY lane`, [id])).rows;
+    const lanes = async (id: string) =>
+      (await pool.query(`SELECT lane, status FROM approvals WHERE execution_run_id = $1 ORDER BY lane`, [id])).rows;
     expect(await lanes(due.id)).toEqual([
       { lane: 1, status: 'deferred' },
       { lane: 2, status: 'pending' },
     ]);
     expect((await runs.getRunOrFail(due.id)).blocked_reason).toBe('approval_pending');
     expect(await lanes(open.id)).toEqual([{ lane: 1, status: 'deferred' }]);
-    const reopened = await pool.query(`SELECT actor FROM audit_events WHERE chain_key = $1 AND event_type = 'approval.reopened'`, [`run:${due.id}`]);
+    const reopened = await pool.query(`SELECT actor FROM audit_events WHERE chain_key = $1 AND event_type = 'approval.reopened'`, [
+      `run:${due.id}`,
+    ]);
     expect(reopened.rows).toEqual([{ actor: 'system' }]);
   });
 });

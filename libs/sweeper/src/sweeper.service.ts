@@ -47,7 +47,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   /** One pass; returns what it did, for logs and tests. */
   async sweepOnce(): Promise<{ approvalsExpired: number; deferralsReopened: number; grantsExpired: number; grantsReconciled: number }> {
     let approvalsExpired = 0;
-    for (let batch = BATCH; batch === BATCH && !this.stopped; ) {
+    for (let batch = BATCH; batch === BATCH && !this.stopped;) {
       batch = await this.expiry.sweep(BATCH);
       approvalsExpired += batch;
     }
@@ -56,7 +56,12 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     const grantsReconciled = await this.reconciler.reconcile(BATCH);
     if (approvalsExpired + deferralsReopened + grantsExpired + grantsReconciled > 0) {
       this.logger.log(
-        { approvals_expired: approvalsExpired, deferrals_reopened: deferralsReopened, grants_expired: grantsExpired, grants_reconciled: grantsReconciled },
+        {
+          approvals_expired: approvalsExpired,
+          deferrals_reopened: deferralsReopened,
+          grants_expired: grantsExpired,
+          grants_reconciled: grantsReconciled,
+        },
         'sweep',
       );
     }

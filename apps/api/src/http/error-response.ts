@@ -46,7 +46,8 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   const clientStatus = clientStatusOf(error);
   if (clientStatus !== undefined) {
     // Fastify's JSON parser raises a SyntaxError with statusCode 400 for malformed bodies.
-    const code = error instanceof SyntaxError ? RequestErrorCode.MalformedJson : (HTTP_STATUS_CODES[clientStatus] ?? RequestErrorCode.BadRequest);
+    const code =
+      error instanceof SyntaxError ? RequestErrorCode.MalformedJson : (HTTP_STATUS_CODES[clientStatus] ?? RequestErrorCode.BadRequest);
     return clientError(clientStatus, code, messageOf(error), requestId);
   }
   return {

@@ -14,7 +14,7 @@ export function installJsonBodyParser(fastify: FastifyInstance): void {
       done(new RequestException(RequestErrorCode.EmptyBody, 'the request has Content-Type application/json but no body'), undefined);
       return;
     }
-    parseJson(request, text, (error, value) => {
+    void parseJson(request, text, (error, value) => {
       if (error) done(new RequestException(RequestErrorCode.MalformedJson, 'the request body is not valid JSON'), undefined);
       else done(null, value);
     });

@@ -84,7 +84,11 @@ function flatten(errors: ValidationError[], prefix: string): Violation[] {
   const violations: Violation[] = [];
   for (const error of errors) {
     const field = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => ({ field, code: codeFor(constraint, field, error.value), message }));
+    const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => ({
+      field,
+      code: codeFor(constraint, field, error.value),
+      message,
+    }));
     own.sort((a, b) => rank(a.code) - rank(b.code));
     violations.push(...own);
     violations.push(...flatten(error.children ?? [], field));

@@ -27,7 +27,10 @@ export class ReasonDto {
 export class RejectDto extends ReasonDto {}
 
 export class DeferDto extends ReasonDto {
-  @ApiPropertyOptional({ format: 'date-time', description: 'Until when the decision is deferred; the worker reopens a new pending lane then' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Until when the decision is deferred; the worker reopens a new pending lane then',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   until?: string;

@@ -11,7 +11,12 @@ export const ACTION_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A plan's params: an optional JSON object that PostgreSQL can store. */
 export function ParamsField(): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'A JSON object; defaults to {}.', example: { image: 'web:1.4.2' } }),
+    ApiPropertyOptional({
+      type: 'object',
+      additionalProperties: true,
+      description: 'A JSON object; defaults to {}.',
+      example: { image: 'web:1.4.2' },
+    }),
     IsOptional(),
     IsJsonObject(),
     IsStorableJson(),
@@ -21,7 +26,11 @@ export function ParamsField(): PropertyDecorator {
 /** A plan's targets: an optional set of up to 256 asset names. */
 export function TargetsField(): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ type: [String], description: 'Assets the action touches; a set (order and duplicates do not matter).', example: ['web-1', 'web-2'] }),
+    ApiPropertyOptional({
+      type: [String],
+      description: 'Assets the action touches; a set (order and duplicates do not matter).',
+      example: ['web-1', 'web-2'],
+    }),
     IsOptional(),
     IsArray(),
     ArrayMaxSize(256),

@@ -43,7 +43,12 @@ export class ApprovalSummaryDto {
       required_approvals: approval.requiredApprovals,
       approvals_received: received,
       approvals_needed: approval.status === ApprovalStatus.Pending ? Math.max(0, approval.requiredApprovals - received) : 0,
-      votes: approval.votes.map((vote) => ({ principal_id: vote.principalId, decision: vote.decision, reason: vote.reason, at: vote.at.toISOString() })),
+      votes: approval.votes.map((vote) => ({
+        principal_id: vote.principalId,
+        decision: vote.decision,
+        reason: vote.reason,
+        at: vote.at.toISOString(),
+      })),
       expires_at: approval.expiresAt.toISOString(),
       deferred_until: approval.deferredUntil ? approval.deferredUntil.toISOString() : null,
       step_index: approval.stepIndex,
@@ -65,7 +70,8 @@ export class RunExecutionDto {
   @ApiProperty({ nullable: true, type: String }) cancelled_by!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) cancelled_at!: string | null;
   @ApiProperty() cancel_checks_performed!: number;
-  @ApiProperty({ nullable: true, description: 'The handler results (10 KiB at most; larger ones are truncated with a marker)' }) result!: unknown;
+  @ApiProperty({ nullable: true, description: 'The handler results (10 KiB at most; larger ones are truncated with a marker)' })
+  result!: unknown;
   @ApiProperty({ nullable: true, type: String }) last_error!: string | null;
 
   static from(run: ExecutionRunRow): RunExecutionDto {
@@ -99,8 +105,10 @@ export class ExecutionRunResponseDto {
   @ApiProperty({ type: [String], description: 'De-duplicated and sorted' }) targets!: string[];
   @ApiProperty({ enum: RunStatus }) status!: string;
   @ApiProperty({ enum: BlockedReason, nullable: true }) blocked_reason!: string | null;
-  @ApiProperty({ pattern: '^[0-9a-f]{64}$', description: 'Of the create request; decides dedup vs idempotency_conflict' }) fingerprint!: string;
-  @ApiProperty({ pattern: '^[0-9a-f]{64}$', description: 'Of the current plan {action, params, targets}; approvals are bound to it' }) plan_hash!: string;
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$', description: 'Of the create request; decides dedup vs idempotency_conflict' })
+  fingerprint!: string;
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$', description: 'Of the current plan {action, params, targets}; approvals are bound to it' })
+  plan_hash!: string;
   @ApiProperty({ enum: [0, 1, 2, 3] }) approval_level!: number;
   @ApiProperty({ nullable: true, type: String }) policy_hash!: string | null;
   @ApiPropertyOptional({ description: 'Present on create: true when an identical earlier request is returned' }) dedup_hit?: boolean;

@@ -8,9 +8,16 @@ export class AuditEventsQueryDto {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() execution_id?: string;
   @ApiPropertyOptional({ example: 'approval.approved' }) @IsOptional() @IsString() @Matches(/^[a-z_]+(\.[a-z_]+)+$/) type?: string;
   @ApiPropertyOptional({ description: 'API key id, or "system"' }) @IsOptional() @IsString() @Length(1, 128) actor?: string;
-  @ApiPropertyOptional({ format: 'date-time', description: 'occurred_at >= from' }) @IsOptional() @IsISO8601({ strict: true }) from?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'occurred_at >= from' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'occurred_at < to' }) @IsOptional() @IsISO8601({ strict: true }) to?: string;
-  @ApiPropertyOptional({ description: 'Keyset cursor: the next_after of the previous page' }) @IsOptional() @IsString() @Matches(/^[0-9]{1,19}$/) after?: string;
+  @ApiPropertyOptional({ description: 'Keyset cursor: the next_after of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[0-9]{1,19}$/)
+  after?: string;
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
   @IsOptional()
   @Type(() => Number)
@@ -52,5 +59,6 @@ export class LifecycleCountersDto {
 
 export class AuditEventsPageDto {
   @ApiProperty({ type: [AuditEventDto], description: 'Oldest first' }) events!: AuditEventDto[];
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as `after` for the next page; null on the last page' }) next_after!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `after` for the next page; null on the last page' }) next_after!:
+    string | null;
 }

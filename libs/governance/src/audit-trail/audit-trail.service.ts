@@ -21,9 +21,13 @@ export class AuditTrailService {
   async list(principal: Principal, filter: AuditEventFilter): Promise<AuditEventEntity[]> {
     this.access.assertAllowed(principal, Permission.AuditRead);
     if (filter.projectId !== undefined) this.access.assertAllowed(principal, Permission.AuditRead, filter.projectId);
-    else if (filter.executionRunId !== undefined) this.access.assertAllowed(principal, Permission.AuditRead, await this.projectOfRun(filter.executionRunId));
+    else if (filter.executionRunId !== undefined)
+      this.access.assertAllowed(principal, Permission.AuditRead, await this.projectOfRun(filter.executionRunId));
     else if (!principal.projectIds.includes(ALL_PROJECTS)) {
-      throw new GovernanceException(GovernanceErrorCode.Forbidden, 'a key scoped to some projects must filter by project_id or execution_id');
+      throw new GovernanceException(
+        GovernanceErrorCode.Forbidden,
+        'a key scoped to some projects must filter by project_id or execution_id',
+      );
     }
     return this.query.list(filter);
   }

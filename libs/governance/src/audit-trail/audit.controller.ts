@@ -20,7 +20,12 @@ export class AuditController {
   @RequirePermission(Permission.AuditRead)
   @ApiOperation({ summary: 'Audit events filtered by project, run, type, actor and time; keyset pages, oldest first' })
   @ApiOkResponse({ type: AuditEventsPageDto })
-  @ApiErrors({ 400: ['invalid_type', 'invalid_format', 'invalid_value', 'unknown_field'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['audit_chain_not_found'] })
+  @ApiErrors({
+    400: ['invalid_type', 'invalid_format', 'invalid_value', 'unknown_field'],
+    401: ['unauthenticated'],
+    403: ['forbidden'],
+    404: ['audit_chain_not_found'],
+  })
   async events(@CurrentPrincipal() principal: Principal, @Query() query: AuditEventsQueryDto): Promise<AuditEventsPageDto> {
     const limit = query.limit ?? DEFAULT_PAGE;
     const events = await this.trail.list(principal, {
@@ -33,7 +38,10 @@ export class AuditController {
       after: query.after,
       limit,
     });
-    return { events: events.map((event) => AuditEventDto.from(event)), next_after: events.length === limit ? events[events.length - 1].id : null };
+    return {
+      events: events.map((event) => AuditEventDto.from(event)),
+      next_after: events.length === limit ? events[events.length - 1].id : null,
+    };
   }
 
   @Get('audit/verify')
@@ -43,12 +51,20 @@ export class AuditController {
   @ApiErrors({ 400: ['missing_field', 'invalid_format'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['audit_chain_not_found'] })
   async verify(@CurrentPrincipal() principal: Principal, @Query() query: VerifyQueryDto): Promise<VerifyResponseDto> {
     const report = await this.trail.verifyRun(principal, query.execution_id.toLowerCase());
-    return { ok: report.broken === null, chains: report.chains, events: report.events, unchained: report.unchained, first_broken_link: report.broken };
+    return {
+      ok: report.broken === null,
+      chains: report.chains,
+      events: report.events,
+      unchained: report.unchained,
+      first_broken_link: report.broken,
+    };
   }
 
   @Get('governance/metrics')
   @RequirePermission(Permission.AuditRead)
-  @ApiOperation({ summary: 'Approval lifecycle counters (requested, approved, rejected, deferred, expired, invalidated), from the audit trail' })
+  @ApiOperation({
+    summary: 'Approval lifecycle counters (requested, approved, rejected, deferred, expired, invalidated), from the audit trail',
+  })
   @ApiOkResponse({ type: LifecycleCountersDto })
   @ApiErrors({ 401: ['unauthenticated'], 403: ['forbidden'] })
   async metrics(@CurrentPrincipal() principal: Principal): Promise<LifecycleCountersDto> {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { canonicalHash } from '@lib/common';
 import { Role } from '../permissions';
-import { ActionType, ApprovalLevel, Policy } from './action-type';
+import { ActionType, Policy } from './action-type';
 
 /** A policy file that cannot be used; the message names the file and the bad field. */
 export class PolicyFileError extends Error {}
@@ -63,18 +63,22 @@ function parseActionType(entry: unknown, at: string, fail: (field: string, probl
   const level = entry.approval_level;
   if (level !== 0 && level !== 1 && level !== 2 && level !== 3) fail(`${at}.approval_level`, 'must be 0, 1, 2 or 3');
   const required = entry.required_approvals;
-  if (!Number.isInteger(required) || (required as number) < 0 || (required as number) > 10) fail(`${at}.required_approvals`, 'must be an integer 0..10');
+  if (!Number.isInteger(required) || (required as number) < 0 || (required as number) > 10)
+    fail(`${at}.required_approvals`, 'must be an integer 0..10');
   if (level === 0 && required !== 0) fail(`${at}.required_approvals`, 'must be 0 for approval_level 0 (approved by the system)');
   if (level !== 0 && (required as number) < 1) fail(`${at}.required_approvals`, 'must be at least 1 for approval_level 1..3');
   const roles = entry.approver_roles;
   const knownRoles = Object.values(Role) as string[];
-  if (!Array.isArray(roles) || roles.some((role) => !knownRoles.includes(role as string))) fail(`${at}.approver_roles`, `must be an array of ${knownRoles.join(', ')}`);
+  if (!Array.isArray(roles) || roles.some((role) => !knownRoles.includes(role as string)))
+    fail(`${at}.approver_roles`, `must be an array of ${knownRoles.join(', ')}`);
   if (level !== 0 && (roles as unknown[]).length === 0) fail(`${at}.approver_roles`, 'must name at least one role for approval_level 1..3');
   const ttl = entry.approval_ttl_seconds;
-  if (!Number.isInteger(ttl) || (ttl as number) < 1 || (ttl as number) > MAX_TTL_SECONDS) fail(`${at}.approval_ttl_seconds`, `must be an integer 1..${MAX_TTL_SECONDS}`);
+  if (!Number.isInteger(ttl) || (ttl as number) < 1 || (ttl as number) > MAX_TTL_SECONDS)
+    fail(`${at}.approval_ttl_seconds`, `must be an integer 1..${MAX_TTL_SECONDS}`);
   const scopes = entry.allowed_scopes;
   if (!isObject(scopes)) return fail(`${at}.allowed_scopes`, 'must be an object');
-  for (const key of Object.keys(scopes)) if (key !== 'targets' && key !== 'namespaces') fail(`${at}.allowed_scopes.${key}`, 'is not a known field');
+  for (const key of Object.keys(scopes))
+    if (key !== 'targets' && key !== 'namespaces') fail(`${at}.allowed_scopes.${key}`, 'is not a known field');
   const targets = patterns(scopes.targets, `${at}.allowed_scopes.targets`, fail);
   const namespaces = scopes.namespaces === undefined ? undefined : patterns(scopes.namespaces, `${at}.allowed_scopes.namespaces`, fail);
   if (entry.mints_grant !== undefined && typeof entry.mints_grant !== 'boolean') fail(`${at}.mints_grant`, 'must be a boolean');
@@ -83,23 +87,24 @@ function parseActionType(entry: unknown, at: string, fail: (field: string, probl
   if (entry.immediate !== undefined && typeof entry.immediate !== 'boolean') fail(`${at}.immediate`, 'must be a boolean');
   if (entry.immediate === true && level !== 0) fail(`${at}.immediate`, 'is only allowed for approval_level 0 (read-only actions)');
   const attempts = entry.max_attempts ?? DEFAULT_MAX_ATTEMPTS;
-  if (!Number.isInteger(attempts) || (attempts as number) < 1 || (attempts as number) > 10) fail(`${at}.max_attempts`, 'must be an integer 1..10');
+  if (!Number.isInteger(attempts) || (attempts as number) < 1 || (attempts as number) > 10)
+    fail(`${at}.max_attempts`, 'must be an integer 1..10');
   const sla = entry.sla_class ?? DEFAULT_SLA_CLASS;
   if (typeof sla !== 'string' || !CODE.test(sla)) fail(`${at}.sla_class`, 'must match [A-Za-z0-9._:-]{1,128}');
   const urls = entry.allowed_urls === undefined ? [] : patterns(entry.allowed_urls, `${at}.allowed_urls`, fail);
   return {
-    code: code as string,
-    description: (entry.description as string | undefined) ?? '',
-    approvalLevel: level as ApprovalLevel,
+    code: code,
+    description: (entry.description) ?? '',
+    approvalLevel: level,
     requiredApprovals: required as number,
     approverRoles: [...new Set(roles as Role[])],
     approvalTtlSeconds: ttl as number,
     allowedScopes: namespaces === undefined ? { targets } : { targets, namespaces },
     mintsGrant: entry.mints_grant === true,
-    handler: entry.handler as string,
+    handler: entry.handler,
     immediate: entry.immediate === true,
     maxAttempts: attempts as number,
-    slaClass: sla as string,
+    slaClass: sla,
     allowedUrls: urls,
   };
 }

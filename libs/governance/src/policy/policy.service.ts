@@ -44,17 +44,22 @@ export class PolicyService implements OnModuleInit {
   /** Fail closed: an action without a policy is refused. */
   getActionTypeOrFail(code: string): ActionType {
     const actionType = this.find(code);
-    if (!actionType) throw new GovernanceException(GovernanceErrorCode.UnknownAction, `no action type "${code}" in the policy`, { action: code });
+    if (!actionType)
+      throw new GovernanceException(GovernanceErrorCode.UnknownAction, `no action type "${code}" in the policy`, { action: code });
     return actionType;
   }
 
   assertScopeAllowed(actionType: ActionType, plan: { targets: readonly string[]; params: Record<string, unknown> }): void {
     const violation = findScopeViolation(actionType, plan);
     if (violation) {
-      throw new GovernanceException(GovernanceErrorCode.ScopeNotAllowed, `${violation.field} "${violation.value}" is outside the scope allowed for ${actionType.code}`, {
-        action: actionType.code,
-        ...violation,
-      });
+      throw new GovernanceException(
+        GovernanceErrorCode.ScopeNotAllowed,
+        `${violation.field} "${violation.value}" is outside the scope allowed for ${actionType.code}`,
+        {
+          action: actionType.code,
+          ...violation,
+        },
+      );
     }
   }
 

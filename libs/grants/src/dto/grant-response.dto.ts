@@ -8,7 +8,11 @@ export class GrantResponseDto {
   @ApiProperty() project_id!: string;
   @ApiProperty({ enum: ['active', 'consumed', 'revoked', 'expired'] }) status!: string;
   @ApiProperty({ type: 'object', additionalProperties: true, description: '{namespace, axis, target}' }) scope!: Record<string, unknown>;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: '{approval_id, quorum, approvals, required_approvals, plan_hash, policy_hash}' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: '{approval_id, quorum, approvals, required_approvals, plan_hash, policy_hash}',
+  })
   approval_ref!: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: true, description: '{plan_ref, plan_hash, step_name, owner, mode: "dry-run"}' })
   evidence!: Record<string, unknown>;

@@ -25,7 +25,9 @@ export class HandlerRegistry implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     const unknown = this.policy.list().filter((actionType) => !this.handlers.has(actionType.handler));
     if (unknown.length > 0) {
-      throw new Error(`the policy names handlers that do not exist: ${unknown.map((actionType) => `${actionType.code} -> ${actionType.handler}`).join(', ')}`);
+      throw new Error(
+        `the policy names handlers that do not exist: ${unknown.map((actionType) => `${actionType.code} -> ${actionType.handler}`).join(', ')}`,
+      );
     }
   }
 

@@ -22,9 +22,12 @@ export class HttpRequestHandler implements ActionHandler {
     } catch {
       return 'params.url is not a URL';
     }
-    if (!actionType.allowedUrls.some((pattern) => matchesPattern(url.toString(), pattern))) return 'params.url is not in the action\'s allowed_urls';
-    if (params.method !== undefined && !METHODS.includes(params.method as (typeof METHODS)[number])) return `params.method must be one of ${METHODS.join(', ')}`;
-    if (params.headers !== undefined && (typeof params.headers !== 'object' || params.headers === null || Array.isArray(params.headers))) return 'params.headers must be an object';
+    if (!actionType.allowedUrls.some((pattern) => matchesPattern(url.toString(), pattern)))
+      return "params.url is not in the action's allowed_urls";
+    if (params.method !== undefined && !METHODS.includes(params.method as (typeof METHODS)[number]))
+      return `params.method must be one of ${METHODS.join(', ')}`;
+    if (params.headers !== undefined && (typeof params.headers !== 'object' || params.headers === null || Array.isArray(params.headers)))
+      return 'params.headers must be an object';
     return null;
   }
 
@@ -34,7 +37,9 @@ export class HttpRequestHandler implements ActionHandler {
 
   async execute(step: PlannedStep, ctx: StepContext): Promise<StepOutcome> {
     ctx.checkpoint();
-    const headers = Object.fromEntries(Object.entries((step.input.headers as Record<string, unknown> | undefined) ?? {}).map(([name, value]) => [name, String(value)]));
+    const headers = Object.fromEntries(
+      Object.entries((step.input.headers as Record<string, unknown> | undefined) ?? {}).map(([name, value]) => [name, String(value)]),
+    );
     const response = await fetch(String(step.input.url), {
       method: String(step.input.method ?? 'GET'),
       headers: { 'content-type': 'application/json', ...headers },

@@ -18,8 +18,10 @@ export class SleepHandler implements ActionHandler {
   validate(params: Record<string, unknown>): string | null {
     const ms = params.ms ?? 100;
     if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > MAX_MS) return `params.ms must be an integer 0..${MAX_MS}`;
-    if (params.fail !== undefined && !FAIL_MODES.includes(params.fail as (typeof FAIL_MODES)[number])) return `params.fail must be one of ${FAIL_MODES.join(', ')}`;
-    if (params.fail_step !== undefined && (typeof params.fail_step !== 'number' || !Number.isInteger(params.fail_step))) return 'params.fail_step must be an integer';
+    if (params.fail !== undefined && !FAIL_MODES.includes(params.fail as (typeof FAIL_MODES)[number]))
+      return `params.fail must be one of ${FAIL_MODES.join(', ')}`;
+    if (params.fail_step !== undefined && (typeof params.fail_step !== 'number' || !Number.isInteger(params.fail_step)))
+      return 'params.fail_step must be an integer';
     return null;
   }
 

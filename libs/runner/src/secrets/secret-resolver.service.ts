@@ -26,10 +26,12 @@ export class SecretResolverService {
   }
 
   private async secret(name: unknown): Promise<string> {
-    if (typeof name !== 'string' || !NAME.test(name)) throw new SecretResolutionError('a $secret reference must name a secret ([A-Za-z0-9_]{1,64})');
+    if (typeof name !== 'string' || !NAME.test(name))
+      throw new SecretResolutionError('a $secret reference must name a secret ([A-Za-z0-9_]{1,64})');
     const value = await this.provider.resolve(name);
     if (value === null) throw new SecretResolutionError(`secret "${name}" is not configured`);
-    if (value.length < MIN_SECRET_LENGTH) throw new SecretResolutionError(`secret "${name}" is shorter than ${MIN_SECRET_LENGTH} characters and could not be masked safely`);
+    if (value.length < MIN_SECRET_LENGTH)
+      throw new SecretResolutionError(`secret "${name}" is shorter than ${MIN_SECRET_LENGTH} characters and could not be masked safely`);
     SECRET_MASKER.register(value);
     return value;
   }

@@ -76,11 +76,10 @@ export class LeaseKeeper {
         return;
       }
       if (options.renew) {
-        await this.uow.query(`UPDATE execution_locks SET lease_expires_at = now() + make_interval(secs => $3::double precision / 1000) WHERE execution_run_id = $1 AND worker_id = $2`, [
-          this.input.runId,
-          this.input.workerId,
-          this.input.leaseMs,
-        ]);
+        await this.uow.query(
+          `UPDATE execution_locks SET lease_expires_at = now() + make_interval(secs => $3::double precision / 1000) WHERE execution_run_id = $1 AND worker_id = $2`,
+          [this.input.runId, this.input.workerId, this.input.leaseMs],
+        );
       }
       if (rows[0].cancel_requested_at) {
         this.cancelRequestedBy = rows[0].cancel_requested_by;

@@ -42,7 +42,8 @@ export class ReaperService {
             : { kind: 'retry', error: `worker ${run.worker_id} lost its lease` };
         const from = run.status as RunStatus;
         // A cancel asked of a run that never started ends it cancelled too.
-        const finalEnding: Ending = run.cancel_requested_at && from === RunStatus.Claimed ? { kind: 'cancelled', by: run.cancel_requested_by ?? 'system' } : ending;
+        const finalEnding: Ending =
+          run.cancel_requested_at && from === RunStatus.Claimed ? { kind: 'cancelled', by: run.cancel_requested_by ?? 'system' } : ending;
         await this.lifecycle.end(run, { workerId: null, from, ending: finalEnding, backoffBaseMs: input.backoffBaseMs }, ctx);
       }
       return runs.length;
@@ -61,7 +62,13 @@ export class ReaperService {
       from: StepStatus.Running,
       to,
       set: { error: `worker ${run.worker_id} stopped answering`, finished_at: new Date() },
-      audit: { type: AuditEventType.StepFinished, ctx, projectId: run.project_id, executionRunId: run.id, data: { step: step.step_index, status: to, reaped: true } },
+      audit: {
+        type: AuditEventType.StepFinished,
+        ctx,
+        projectId: run.project_id,
+        executionRunId: run.id,
+        data: { step: step.step_index, status: to, reaped: true },
+      },
     });
   }
 }

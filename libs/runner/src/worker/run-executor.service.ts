@@ -3,7 +3,17 @@ import { CommandContext, SECRET_MASKER } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { ActionType, PolicyService } from '@lib/governance';
-import { ActionHandler, ExecutionRunRow, outcomeKind, PlannedStep, RunStatus, StatusMachineService, StepContext, StepOutcome, StepStatus } from '@lib/execution';
+import {
+  ActionHandler,
+  ExecutionRunRow,
+  outcomeKind,
+  PlannedStep,
+  RunStatus,
+  StatusMachineService,
+  StepContext,
+  StepOutcome,
+  StepStatus,
+} from '@lib/execution';
 import { ApprovalGateService } from '@lib/approval';
 import { HandlerRegistry } from '../handlers/handler-registry';
 import { SecretResolverService } from '../secrets/secret-resolver.service';
@@ -12,7 +22,9 @@ import { capResult, Ending, mask, RunLifecycleService } from './run-lifecycle.se
 import { WorkerSettings } from './worker-settings';
 
 /** What one step came to. */
-type StepEnd = { kind: 'done'; status: StepStatus.Succeeded | StepStatus.Skipped; outcome: StepOutcome } | { kind: 'stop'; ending: Ending | null; status: StepStatus; error: string };
+type StepEnd =
+  | { kind: 'done'; status: StepStatus.Succeeded | StepStatus.Skipped; outcome: StepOutcome }
+  | { kind: 'stop'; ending: Ending | null; status: StepStatus; error: string };
 
 class StepAborted extends Error {
   constructor(readonly reason: AbortReason) {
@@ -43,27 +55,53 @@ export class RunExecutorService {
   ) {}
 
   /** `timeoutCapSeconds` bounds the run's timeout further (immediate mode). */
-  async execute(claimed: ExecutionRunRow, settings: WorkerSettings, options: { timeoutCapSeconds?: number } = {}): Promise<ExecutionRunRow | null> {
-    const ctx: CommandContext = { actor: { id: `worker:${settings.workerId}`, kind: 'system' }, requestId: `run:${claimed.id}:${claimed.attempt + 1}` };
+  async execute(
+    claimed: ExecutionRunRow,
+    settings: WorkerSettings,
+    options: { timeoutCapSeconds?: number } = {},
+  ): Promise<ExecutionRunRow | null> {
+    const ctx: CommandContext = {
+      actor: { id: `worker:${settings.workerId}`, kind: 'system' },
+      requestId: `run:${claimed.id}:${claimed.attempt + 1}`,
+    };
     const actionType = this.policy.getActionTypeOrFail(claimed.action);
     const handler = this.registry.find(actionType.handler);
     const timeoutSeconds = Math.min(await this.timeoutFor(claimed), options.timeoutCapSeconds ?? Number.MAX_SAFE_INTEGER);
     const run = await this.lifecycle.start(claimed, { workerId: settings.workerId, timeoutSeconds }, ctx);
-    const lease = new LeaseKeeper(this.uow, { runId: run.id, workerId: settings.workerId, leaseMs: settings.leaseMs, heartbeatMs: settings.heartbeatMs, deadline: run.deadline_at });
+    const lease = new LeaseKeeper(this.uow, {
+      runId: run.id,
+      workerId: settings.workerId,
+      leaseMs: settings.leaseMs,
+      heartbeatMs: settings.heartbeatMs,
+      deadline: run.deadline_at,
+    });
     lease.start();
     let ending: Ending | null;
     try {
-      ending = handler ? await this.runSteps({ run, actionType, handler, lease, settings, ctx }) : { kind: 'failed', error: `FAIL:no_handler_${actionType.handler}` };
+      ending = handler
+        ? await this.runSteps({ run, actionType, handler, lease, settings, ctx })
+        : { kind: 'failed', error: `FAIL:no_handler_${actionType.handler}` };
     } catch (error) {
       ending = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
     } finally {
       await lease.stop();
     }
     if (ending === null) return null; // the lease was lost: the reaper owns the run now
-    return this.lifecycle.end(run, { workerId: settings.workerId, from: RunStatus.Running, ending, backoffBaseMs: settings.backoffBaseMs }, ctx);
+    return this.lifecycle.end(
+      run,
+      { workerId: settings.workerId, from: RunStatus.Running, ending, backoffBaseMs: settings.backoffBaseMs },
+      ctx,
+    );
   }
 
-  private async runSteps(input: { run: ExecutionRunRow; actionType: ActionType; handler: ActionHandler; lease: LeaseKeeper; settings: WorkerSettings; ctx: CommandContext }): Promise<Ending | null> {
+  private async runSteps(input: {
+    run: ExecutionRunRow;
+    actionType: ActionType;
+    handler: ActionHandler;
+    lease: LeaseKeeper;
+    settings: WorkerSettings;
+    ctx: CommandContext;
+  }): Promise<Ending | null> {
     const { run, actionType, handler, lease } = input;
     const invalid = handler.validate(run.params, actionType);
     if (invalid) return { kind: 'failed', error: `FAIL:invalid_params: ${invalid}` };
@@ -108,7 +146,14 @@ export class RunExecutorService {
         lease.countCheck();
         if (lease.signal.aborted) throw new StepAborted(lease.signal.reason as AbortReason);
       },
-      progress: (data) => this.recordOnRun(run, { type: AuditEventType.StepProgress, ctx, projectId: run.project_id, executionRunId: run.id, data: { step: index, ...SECRET_MASKER.maskJson(data) } }),
+      progress: (data) =>
+        this.recordOnRun(run, {
+          type: AuditEventType.StepProgress,
+          ctx,
+          projectId: run.project_id,
+          executionRunId: run.id,
+          data: { step: index, ...SECRET_MASKER.maskJson(data) },
+        }),
       log: (message, data) => this.logger.log({ execution_id: run.id, step: index, ...data }, message),
     };
     let end: StepEnd;
@@ -124,7 +169,8 @@ export class RunExecutorService {
   }
 
   private stepEndFor(outcome: StepOutcome | 'abandoned', lease: LeaseKeeper, run: ExecutionRunRow): StepEnd {
-    if (outcome === 'abandoned') return this.abortedEnd(lease.reason ?? 'lease_lost', run, 'the step did not stop after its abort; abandoned', lease);
+    if (outcome === 'abandoned')
+      return this.abortedEnd(lease.reason ?? 'lease_lost', run, 'the step did not stop after its abort; abandoned', lease);
     const kind = outcomeKind(outcome.outcome);
     if (kind === 'ok') return { kind: 'done', status: StepStatus.Succeeded, outcome };
     if (kind === 'skip') return { kind: 'done', status: StepStatus.Skipped, outcome };
@@ -132,14 +178,22 @@ export class RunExecutorService {
   }
 
   private stepEndForError(error: unknown, lease: LeaseKeeper, run: ExecutionRunRow): StepEnd {
-    if (error instanceof StepAborted || (lease.reason && isAbortError(error))) return this.abortedEnd(lease.reason ?? (error as StepAborted).reason, run, 'aborted', lease);
+    if (error instanceof StepAborted || (lease.reason && isAbortError(error)))
+      return this.abortedEnd(lease.reason ?? (error as StepAborted).reason, run, 'aborted', lease);
     const message = mask(error instanceof Error ? error.message : String(error));
     return { kind: 'stop', status: StepStatus.Failed, ending: { kind: 'retry', error: message }, error: message };
   }
 
   private abortedEnd(reason: AbortReason, run: ExecutionRunRow, detail: string, lease: LeaseKeeper): StepEnd {
-    if (reason === 'timeout') return { kind: 'stop', status: StepStatus.TimedOut, ending: { kind: 'timed_out', error: `timed out after ${run.timeout_seconds} s` }, error: detail };
-    if (reason === 'cancelled') return { kind: 'stop', status: StepStatus.Cancelled, ending: this.endingFor('cancelled', run, lease), error: detail };
+    if (reason === 'timeout')
+      return {
+        kind: 'stop',
+        status: StepStatus.TimedOut,
+        ending: { kind: 'timed_out', error: `timed out after ${run.timeout_seconds} s` },
+        error: detail,
+      };
+    if (reason === 'cancelled')
+      return { kind: 'stop', status: StepStatus.Cancelled, ending: this.endingFor('cancelled', run, lease), error: detail };
     return { kind: 'stop', status: StepStatus.Abandoned, ending: null, error: 'lease lost' };
   }
 
@@ -173,19 +227,33 @@ export class RunExecutorService {
     });
   }
 
-  private async startStep(run: ExecutionRunRow, input: { index: number; name: string; workerId: string }, ctx: CommandContext): Promise<string> {
+  private async startStep(
+    run: ExecutionRunRow,
+    input: { index: number; name: string; workerId: string },
+    ctx: CommandContext,
+  ): Promise<string> {
     return this.uow.run(async () => {
       await this.lockRun(run.id);
       const [row] = await this.uow.query<{ id: string }>(
         `INSERT INTO execution_steps (execution_run_id, step_index, name, attempt, worker_id) VALUES ($1, $2, $3, $4, $5) RETURNING id::text AS id`,
         [run.id, input.index, input.name, run.attempt, input.workerId],
       );
-      await this.audit.record({ type: AuditEventType.StepStarted, ctx, projectId: run.project_id, executionRunId: run.id, data: { step: input.index, name: input.name, attempt: run.attempt, worker_id: input.workerId } });
+      await this.audit.record({
+        type: AuditEventType.StepStarted,
+        ctx,
+        projectId: run.project_id,
+        executionRunId: run.id,
+        data: { step: input.index, name: input.name, attempt: run.attempt, worker_id: input.workerId },
+      });
       return row.id;
     });
   }
 
-  private async finishStep(run: ExecutionRunRow, input: { stepId: string; index: number; end: StepEnd; workerId: string }, ctx: CommandContext): Promise<void> {
+  private async finishStep(
+    run: ExecutionRunRow,
+    input: { stepId: string; index: number; end: StepEnd; workerId: string },
+    ctx: CommandContext,
+  ): Promise<void> {
     const { end } = input;
     const outcome = end.kind === 'done' ? end.outcome.outcome : null;
     const result = end.kind === 'done' ? capResult(end.outcome.result ?? null) : null;
@@ -197,8 +265,19 @@ export class RunExecutorService {
           id: input.stepId,
           from: StepStatus.Running,
           to: end.status,
-          set: { outcome, result: result === null ? null : JSON.stringify(result), error: end.kind === 'stop' ? end.error.slice(0, 2000) : null, finished_at: new Date() },
-          audit: { type: AuditEventType.StepFinished, ctx, projectId: run.project_id, executionRunId: run.id, data: { step: input.index, status: end.status, outcome } },
+          set: {
+            outcome,
+            result: result === null ? null : JSON.stringify(result),
+            error: end.kind === 'stop' ? end.error.slice(0, 2000) : null,
+            finished_at: new Date(),
+          },
+          audit: {
+            type: AuditEventType.StepFinished,
+            ctx,
+            projectId: run.project_id,
+            executionRunId: run.id,
+            data: { step: input.index, status: end.status, outcome },
+          },
         });
       });
     } catch (error) {

@@ -46,11 +46,19 @@ export class RunLifecycleService {
         deadline_at: new Date(now + input.timeoutSeconds * 1000),
       },
       expect: { worker_id: input.workerId },
-      audit: this.statusEvent(run, RunStatus.Claimed, RunStatus.Running, ctx, { attempt: run.attempt + 1, worker_id: input.workerId, timeout_seconds: input.timeoutSeconds }),
+      audit: this.statusEvent(run, RunStatus.Claimed, RunStatus.Running, ctx, {
+        attempt: run.attempt + 1,
+        worker_id: input.workerId,
+        timeout_seconds: input.timeoutSeconds,
+      }),
     });
   }
 
-  async end(run: ExecutionRunRow, input: { workerId: string | null; from: RunStatus; ending: Ending; backoffBaseMs: number }, ctx: CommandContext): Promise<ExecutionRunRow> {
+  async end(
+    run: ExecutionRunRow,
+    input: { workerId: string | null; from: RunStatus; ending: Ending; backoffBaseMs: number },
+    ctx: CommandContext,
+  ): Promise<ExecutionRunRow> {
     return this.uow.run(async () => {
       await this.uow.query(`DELETE FROM execution_locks WHERE execution_run_id = $1`, [run.id]);
       const { ending } = input;
@@ -66,7 +74,12 @@ export class RunLifecycleService {
           to: RunStatus.Run,
           set: { ...released, available_at: new Date(Date.now() + delay), last_error: mask(ending.error) },
           expect,
-          audit: this.statusEvent(run, input.from, RunStatus.Run, ctx, { reason: 'retry', attempt: run.attempt, retry_in_ms: delay, error: mask(ending.error) }),
+          audit: this.statusEvent(run, input.from, RunStatus.Run, ctx, {
+            reason: 'retry',
+            attempt: run.attempt,
+            retry_in_ms: delay,
+            error: mask(ending.error),
+          }),
         });
       }
       if (ending.kind === 'retry') {
@@ -87,7 +100,9 @@ export class RunLifecycleService {
         ]);
         return moved;
       }
-      const to = ({ succeeded: RunStatus.Succeeded, failed: RunStatus.Failed, timed_out: RunStatus.TimedOut, cancelled: RunStatus.Cancelled } as const)[ending.kind];
+      const to = (
+        { succeeded: RunStatus.Succeeded, failed: RunStatus.Failed, timed_out: RunStatus.TimedOut, cancelled: RunStatus.Cancelled } as const
+      )[ending.kind];
       const set: Record<string, unknown> = { ...released, finished_at: new Date() };
       if (ending.kind === 'succeeded') set.result = JSON.stringify(capResult(ending.result));
       if (ending.kind === 'failed' || ending.kind === 'timed_out') set.last_error = mask(ending.error);
@@ -99,7 +114,13 @@ export class RunLifecycleService {
         to,
         set,
         expect,
-        audit: this.statusEvent(run, input.from, to, ctx, ending.kind === 'succeeded' ? {} : { detail: 'error' in ending ? mask(ending.error) : ending.kind }),
+        audit: this.statusEvent(
+          run,
+          input.from,
+          to,
+          ctx,
+          ending.kind === 'succeeded' ? {} : { detail: 'error' in ending ? mask(ending.error) : ending.kind },
+        ),
       });
     });
   }
@@ -109,15 +130,27 @@ export class RunLifecycleService {
    * is closed as executed, and a new lane for that step is opened. The resumed attempt gets a
    * budget of its own (max_attempts grows by one), so steps do not use up retries.
    */
-  private async pause(run: ExecutionRunRow, input: { from: RunStatus; expect?: { worker_id: string }; stepIndex: number }, ctx: CommandContext): Promise<ExecutionRunRow> {
-    const [lane] = await this.uow.query<{ id: string }>(`SELECT id FROM approvals WHERE execution_run_id = $1 AND status = 'approved'`, [run.id]);
+  private async pause(
+    run: ExecutionRunRow,
+    input: { from: RunStatus; expect?: { worker_id: string }; stepIndex: number },
+    ctx: CommandContext,
+  ): Promise<ExecutionRunRow> {
+    const [lane] = await this.uow.query<{ id: string }>(`SELECT id FROM approvals WHERE execution_run_id = $1 AND status = 'approved'`, [
+      run.id,
+    ]);
     if (lane) {
       await this.fsm.transition({
         axis: 'approval',
         id: lane.id,
         from: ApprovalStatus.Approved,
         to: ApprovalStatus.Executed,
-        audit: { type: AuditEventType.ApprovalExecuted, ctx, projectId: run.project_id, executionRunId: run.id, data: { approval_id: lane.id, next_step: input.stepIndex } },
+        audit: {
+          type: AuditEventType.ApprovalExecuted,
+          ctx,
+          projectId: run.project_id,
+          executionRunId: run.id,
+          data: { approval_id: lane.id, next_step: input.stepIndex },
+        },
       });
     }
     const paused = await this.fsm.transition<ExecutionRunRow>({
@@ -125,11 +158,22 @@ export class RunLifecycleService {
       id: run.id,
       from: input.from,
       to: RunStatus.Blocked,
-      set: { worker_id: null, lease_expires_at: null, blocked_reason: BlockedReason.StepApprovalPending, max_attempts: run.max_attempts + 1 },
+      set: {
+        worker_id: null,
+        lease_expires_at: null,
+        blocked_reason: BlockedReason.StepApprovalPending,
+        max_attempts: run.max_attempts + 1,
+      },
       expect: input.expect,
       audit: this.statusEvent(run, input.from, RunStatus.Blocked, ctx, { reason: 'step_approval', step: input.stepIndex }),
     });
-    await this.lanes.openLane({ run: paused, actionType: this.policy.getActionTypeOrFail(run.action), policyHash: this.policy.hash, ctx, stepIndex: input.stepIndex });
+    await this.lanes.openLane({
+      run: paused,
+      actionType: this.policy.getActionTypeOrFail(run.action),
+      policyHash: this.policy.hash,
+      ctx,
+      stepIndex: input.stepIndex,
+    });
     return paused;
   }
 
@@ -149,7 +193,10 @@ export function capResult(result: unknown): unknown {
   if (storedBytes(masked) <= RESULT_CAP_BYTES - 64) return masked;
   const text = JSON.stringify(masked);
   // The preview is stored as a JSON string, where escaping can double it; 4 KiB stays under the cap.
-  const preview = Buffer.from(text, 'utf8').subarray(0, 4096).toString('utf8').replace(/\uFFFD$/, '');
+  const preview = Buffer.from(text, 'utf8')
+    .subarray(0, 4096)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
   return { truncated: true, original_bytes: Buffer.byteLength(text, 'utf8'), preview };
 }
 

@@ -20,7 +20,9 @@ describe('results and errors that are stored', () => {
   it('redacts every registered secret from errors and results', () => {
     const secret = `tok-${Math.random().toString(36).slice(2)}-abcdef`;
     SECRET_MASKER.register(secret);
-    expect(mask(`call failed with Authorization: Bearer ${secret}`)).toBe(`call failed with Authorization: Bearer ${SecretMasker.REDACTED}`);
+    expect(mask(`call failed with Authorization: Bearer ${secret}`)).toBe(
+      `call failed with Authorization: Bearer ${SecretMasker.REDACTED}`,
+    );
     expect(JSON.stringify(capResult({ echoed: { [secret]: secret } }))).not.toContain(secret);
   });
 });

@@ -24,7 +24,13 @@ export class RunQueueService {
   ) {}
 
   /** `projectPattern`: a LIKE pattern; a worker may serve only some projects (and tests use it to stay apart). */
-  async claim(input: { workerId: string; leaseMs: number; lockWaitMs: number; projectPattern: string; runId?: string }): Promise<ClaimResult> {
+  async claim(input: {
+    workerId: string;
+    leaseMs: number;
+    lockWaitMs: number;
+    projectPattern: string;
+    runId?: string;
+  }): Promise<ClaimResult> {
     const { workerId, leaseMs, lockWaitMs } = input;
     const ctx: CommandContext = { actor: { id: `worker:${workerId}`, kind: 'system' }, requestId: `claim:${workerId}` };
     return this.uow.run(async (): Promise<ClaimResult | Refusal> => {
@@ -45,11 +51,23 @@ export class RunQueueService {
         from: RunStatus.Run,
         to: RunStatus.Claimed,
         set: { worker_id: workerId, lease_expires_at: new Date(Date.now() + leaseMs) },
-        audit: { type: AuditEventType.RunClaimed, ctx, projectId: candidate.project_id, executionRunId: candidate.id, data: { worker_id: workerId, attempt: candidate.attempt + 1 } },
+        audit: {
+          type: AuditEventType.RunClaimed,
+          ctx,
+          projectId: candidate.project_id,
+          executionRunId: candidate.id,
+          data: { worker_id: workerId, attempt: candidate.attempt + 1 },
+        },
       });
       const violation = await this.rbacViolation(claimed);
       if (violation) {
-        await this.audit.record({ type: AuditEventType.RunRbacViolation, ctx, projectId: claimed.project_id, executionRunId: claimed.id, data: { reason: violation } });
+        await this.audit.record({
+          type: AuditEventType.RunRbacViolation,
+          ctx,
+          projectId: claimed.project_id,
+          executionRunId: claimed.id,
+          data: { reason: violation },
+        });
         await this.fsm.transition({
           axis: 'run',
           id: claimed.id,
@@ -57,7 +75,13 @@ export class RunQueueService {
           to: RunStatus.Failed,
           set: { worker_id: null, lease_expires_at: null, finished_at: new Date(), last_error: `rbac_violation: ${violation}` },
           expect: { worker_id: workerId },
-          audit: { type: AuditEventType.RunStatusChanged, ctx, projectId: claimed.project_id, executionRunId: claimed.id, data: { from: RunStatus.Claimed, to: RunStatus.Failed, reason: 'rbac_violation' } },
+          audit: {
+            type: AuditEventType.RunStatusChanged,
+            ctx,
+            projectId: claimed.project_id,
+            executionRunId: claimed.id,
+            data: { from: RunStatus.Claimed, to: RunStatus.Failed, reason: 'rbac_violation' },
+          },
         });
         return { kind: 'refused' };
       }
@@ -69,7 +93,13 @@ export class RunQueueService {
           to: RunStatus.Run,
           set: { worker_id: null, lease_expires_at: null, available_at: new Date(Date.now() + lockWaitMs) },
           expect: { worker_id: workerId },
-          audit: { type: AuditEventType.RunStatusChanged, ctx, projectId: claimed.project_id, executionRunId: claimed.id, data: { from: RunStatus.Claimed, to: RunStatus.Run, reason: 'target_locked' } },
+          audit: {
+            type: AuditEventType.RunStatusChanged,
+            ctx,
+            projectId: claimed.project_id,
+            executionRunId: claimed.id,
+            data: { from: RunStatus.Claimed, to: RunStatus.Run, reason: 'target_locked' },
+          },
         });
         return { kind: 'none' };
       }

@@ -48,7 +48,12 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
 
   private tick(): void {
     this.reaper
-      .reap({ limit: 50, graceMs: this.settings.abortGraceMs, backoffBaseMs: this.settings.backoffBaseMs, reaperId: this.settings.workerId })
+      .reap({
+        limit: 50,
+        graceMs: this.settings.abortGraceMs,
+        backoffBaseMs: this.settings.backoffBaseMs,
+        reaperId: this.settings.workerId,
+      })
       .catch((error: unknown) => this.logger.error({ err: error }, 'reaping failed'));
     this.wake();
   }
@@ -83,7 +88,9 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
       if (claim.kind === 'refused') continue;
       const work = this.executor
         .execute(claim.run, this.settings)
-        .catch((error: unknown) => this.logger.error({ err: error, execution_id: claim.run.id }, 'a run failed in the worker; the reaper will recover it'))
+        .catch((error: unknown) =>
+          this.logger.error({ err: error, execution_id: claim.run.id }, 'a run failed in the worker; the reaper will recover it'),
+        )
         .finally(() => {
           this.active.delete(work);
           this.wake();
