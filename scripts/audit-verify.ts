@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuditModule, AuditQueryService } from '@lib/audit';
+import { ConfigError, ConfigModule, loadConfig } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
 
-@Module({ imports: [DatabaseModule.forRoot(), AuditModule] })
+@Module({ imports: [ConfigModule.forRoot(), DatabaseModule.forRoot(), AuditModule] })
 class AuditVerifyModule {}
 
 /**
@@ -12,7 +13,7 @@ class AuditVerifyModule {}
  * DATABASE_URL and reports the first broken link. Exits 1 when a chain is broken.
  */
 async function main(): Promise<void> {
-  if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL must name the database to verify');
+  if (!loadConfig(process.env).databaseUrl) throw new ConfigError('DATABASE_URL must name the database to verify');
   const app = await NestFactory.createApplicationContext(AuditVerifyModule, { logger: false });
   try {
     const report = await app.get(AuditQueryService).verify();

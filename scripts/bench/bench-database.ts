@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropDatabase, ensureDatabase, runMigrations, startEmbeddedPostgres, withDatabase } from '@lib/database';
+import { SCHEMA } from '@migrations';
 import { CleanupStack } from './cleanup-stack';
 import { freePort } from './free-port';
 
@@ -18,7 +19,7 @@ export async function openBenchDatabase(env: NodeJS.ProcessEnv, cleanup: Cleanup
   // An embedded server is thrown away whole; only a database on someone else's server is dropped.
   if (external) cleanup.defer(`drop database ${name}`, () => dropDatabase(serverUrl, name));
   const url = withDatabase(serverUrl, name);
-  await runMigrations(url);
+  await runMigrations(url, SCHEMA);
   return { url, embedded: !external };
 }
 

@@ -4,5 +4,5 @@ import { AppModule } from '../../apps/api/src/app.module';
 
 /** The application's providers on the test database, without HTTP: for integration specs of services. */
 export async function openAppContext(): Promise<INestApplicationContext> {
-  return NestFactory.createApplicationContext(AppModule, { logger: false });
+  return NestFactory.createApplicationContext(AppModule.register(), { logger: false });
 }

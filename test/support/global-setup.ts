@@ -1,5 +1,6 @@
-import { setUpTestDatabase } from './test-database';
+import './register-paths';
 
 export default async function globalSetup(): Promise<void> {
+  const { setUpTestDatabase } = await import('./test-database');
   await setUpTestDatabase();
 }

@@ -1,5 +1,6 @@
-import { tearDownTestDatabase } from './test-database';
+import './register-paths';
 
 export default async function globalTeardown(): Promise<void> {
+  const { tearDownTestDatabase } = await import('./test-database');
   await tearDownTestDatabase();
 }

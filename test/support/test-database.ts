@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { dropDatabase, ensureDatabase, runMigrations, startEmbeddedPostgres, withDatabase } from '../../libs/database/src';
+import { SCHEMA } from '@migrations';
+import { dropDatabase, ensureDatabase, runMigrations, startEmbeddedPostgres, withDatabase } from '@lib/database';
 
 /**
  * One fresh database per test run: on an embedded PostgreSQL unless DATABASE_URL names a
@@ -42,7 +43,7 @@ export async function setUpTestDatabase(): Promise<void> {
     state.database = `cp_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
     await ensureDatabase(state.serverUrl, state.database);
     const url = withDatabase(state.serverUrl, state.database);
-    await runMigrations(url);
+    await runMigrations(url, SCHEMA);
     process.env.DATABASE_URL = url;
   }
   process.env.BOOTSTRAP_ADMIN_KEY ??= `test-admin-${randomBytes(16).toString('hex')}`;

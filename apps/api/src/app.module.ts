@@ -2,36 +2,42 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import { AppConfig, ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
-import { AuditModule } from '@lib/audit';
 import { AuthGuard, GovernanceModule } from '@lib/governance';
-import { ExecutionModule } from '@lib/execution';
-import { ApprovalModule } from '@lib/approval';
 import { GrantsModule } from '@lib/grants';
+import { OrchestrationModule } from '@lib/orchestration';
 import { SweeperModule } from '@lib/sweeper';
-import { RunnerModule, WorkerLoopModule } from '@lib/runner';
+import { WorkerLoopModule } from '@lib/runner';
 import { BootstrapAdminService } from './bootstrap-admin.service';
 import { HealthController } from './health.controller';
 import { loggerOptions } from './logger.options';
 
-@Module({
-  imports: [
-    LoggerModule.forRoot(loggerOptions()),
-    DatabaseModule.forRoot(),
-    TerminusModule,
-    AuditModule,
-    GovernanceModule,
-    ExecutionModule,
-    ApprovalModule,
-    GrantsModule,
-    RunnerModule,
-  ],
-  controllers: [HealthController],
-  providers: [BootstrapAdminService, { provide: APP_GUARD, useExisting: AuthGuard }],
-})
+export interface AppModuleOptions {
+  /** The configuration already loaded (main); otherwise the environment is read. */
+  readonly config?: AppConfig;
+  /** Run the worker (sweeper and execution runner) in this process too (the embedded default of npm start). */
+  readonly withWorker?: boolean;
+}
+
+/** The HTTP application: every route module, the global deny-by-default guard, health and the bootstrap admin key. */
+@Module({})
 export class AppModule {
-  /** With `withWorker`, the worker (sweeper and execution runner) runs in this process too (the embedded default of npm start). */
-  static register(options: { withWorker?: boolean } = {}): DynamicModule {
-    return { module: AppModule, imports: options.withWorker ? [SweeperModule, WorkerLoopModule] : [] };
+  static register(options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(options.config),
+        LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: loggerOptions }),
+        DatabaseModule.forRoot(),
+        TerminusModule,
+        GovernanceModule,
+        GrantsModule,
+        OrchestrationModule,
+        ...(options.withWorker ? [SweeperModule, WorkerLoopModule] : []),
+      ],
+      controllers: [HealthController],
+      providers: [BootstrapAdminService, { provide: APP_GUARD, useExisting: AuthGuard }],
+    };
   }
 }

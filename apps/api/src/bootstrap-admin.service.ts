@@ -1,15 +1,19 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig } from '@lib/config';
 import { ApiKeyService } from '@lib/governance';
 
-/** Makes env BOOTSTRAP_ADMIN_KEY an admin key at start, so a fresh install can mint keys. */
+/** Makes BOOTSTRAP_ADMIN_KEY an admin key at start, so a fresh install can mint keys. */
 @Injectable()
 export class BootstrapAdminService implements OnApplicationBootstrap {
   private readonly logger = new Logger(BootstrapAdminService.name);
 
-  constructor(private readonly apiKeys: ApiKeyService) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly apiKeys: ApiKeyService,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const key = process.env.BOOTSTRAP_ADMIN_KEY;
+    const key = this.config.values.bootstrapAdminKey;
     if (!key) {
       this.logger.warn('BOOTSTRAP_ADMIN_KEY is not set: no admin key was provisioned at start');
       return;

@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { AppConfig } from '@lib/config';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { installJsonBodyParser } from './http/json-body-parser';
@@ -18,6 +19,8 @@ export interface ApiAppOptions {
   readonly preview?: boolean;
   /** Run the worker (sweeper and execution runner) in this process. */
   readonly withWorker?: boolean;
+  /** The configuration already loaded; otherwise the environment is read. */
+  readonly config?: AppConfig;
 }
 
 export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
@@ -28,13 +31,17 @@ export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFas
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ withWorker: options.withWorker }), adapter, {
-    bufferLogs: true,
-    // The JSON parser is installed below, so its errors keep their own codes.
-    bodyParser: false,
-    logger: options.logger === false ? false : undefined,
-    preview: options.preview ?? false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register({ withWorker: options.withWorker, config: options.config }),
+    adapter,
+    {
+      bufferLogs: true,
+      // The JSON parser is installed below, so its errors keep their own codes.
+      bodyParser: false,
+      logger: options.logger === false ? false : undefined,
+      preview: options.preview ?? false,
+    },
+  );
   if (options.logger !== false && !options.preview) app.useLogger(app.get(Logger));
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(new RequestValidationPipe());

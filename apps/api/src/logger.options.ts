@@ -1,15 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import { SECRET_MASKER } from '@lib/common';
+import { AppConfig } from '@lib/config';
 
 /**
  * Structured JSON logs on stdout, one line per event, each with the request id. Credentials and
  * resolved secrets are redacted at the sink; bodies are never logged.
  */
-export function loggerOptions(): Params {
+export function loggerOptions(config: AppConfig): Params {
   return {
     pinoHttp: {
-      level: process.env.LOG_LEVEL ?? 'info',
+      level: config.values.logLevel,
       genReqId: (request: IncomingMessage) => (request as IncomingMessage & { id?: string }).id ?? 'unknown',
       // Bound to the request's child logger, so every line logged while serving it carries the id.
       customProps: (request: IncomingMessage) => ({ request_id: (request as IncomingMessage & { id?: string }).id }),

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import pino from 'pino';
+import { loadConfig } from '@lib/config';
 import { resolveDatabase, runMigrations } from '@lib/database';
+import { SCHEMA } from '@migrations';
 import { createApiApp } from './bootstrap';
 
 const log = pino({ name: 'control-plane' });
@@ -12,24 +14,23 @@ const log = pino({ name: 'control-plane' });
  * (expiry sweeper and execution runner) runs in the same process.
  */
 async function main(): Promise<void> {
-  const database = await resolveDatabase(process.env, {
-    dataDir: resolve(process.env.EMBEDDED_PG_DATA_DIR ?? '.data/postgres'),
-    port: Number(process.env.EMBEDDED_PG_PORT ?? 54329),
+  const loaded = loadConfig(process.env);
+  const database = await resolveDatabase(loaded, {
     database: 'control_plane',
     onLog: (line) => log.debug({ postgres: line.trim() }),
   });
-  if (database.embedded) log.info({ port: process.env.EMBEDDED_PG_PORT ?? 54329 }, 'embedded PostgreSQL started');
-  process.env.DATABASE_URL = database.url;
+  if (database.embedded)
+    log.info({ port: loaded.values.embedded.port, data_dir: resolve(loaded.values.embedded.dataDir) }, 'embedded PostgreSQL started');
+  const config = loaded.withDatabaseUrl(database.url);
 
-  const report = await runMigrations(database.url);
-  log.info({ applied: report.applied }, 'migrations applied');
+  const report = await runMigrations(database.url, SCHEMA);
+  log.info({ applied: report.applied, routines: report.routines }, 'schema up to date');
 
   // On the embedded database (or when asked) the worker runs in this process too.
-  const withWorker = (process.env.WORKER_IN_PROCESS ?? (database.embedded ? 'true' : 'false')) === 'true';
-  const app = await createApiApp({ withWorker });
-  const port = Number(process.env.PORT ?? 3000);
-  await app.listen({ port, host: process.env.HOST ?? '0.0.0.0' });
-  log.info({ port }, 'API listening');
+  const withWorker = config.values.workerInProcess ?? database.embedded;
+  const app = await createApiApp({ withWorker, config });
+  await app.listen({ port: config.values.port, host: config.values.host });
+  log.info({ port: config.values.port }, 'API listening');
   if (withWorker) log.info('worker running in-process');
 
   let stopping = false;

@@ -2,17 +2,21 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import pino from 'pino';
+import { ConfigError, loadConfig } from '@lib/config';
 import { runMigrations } from '@lib/database';
+import { SCHEMA } from '@migrations';
 import { WorkerModule } from './worker.module';
 
 const log = pino({ name: 'control-plane-worker' });
 
-/** `npm run worker`: the sweeper as its own process, against DATABASE_URL. Several may run at once. */
+/** `npm run worker`: the sweeper and the execution loop as their own process, against DATABASE_URL. Several may run at once. */
 async function main(): Promise<void> {
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL must be set for a separate worker (npm start runs one beside the API on the embedded database)');
-  await runMigrations(url);
-  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
+  const config = loadConfig(process.env);
+  if (!config.databaseUrl) {
+    throw new ConfigError('DATABASE_URL must be set for a separate worker (npm start runs one beside the API on the embedded database)');
+  }
+  await runMigrations(config.databaseUrl, SCHEMA);
+  const app = await NestFactory.createApplicationContext(WorkerModule.register(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   await app.init();
   const stop = async (signal: string) => {

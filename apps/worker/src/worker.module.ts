@@ -1,23 +1,31 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { SECRET_MASKER } from '@lib/common';
+import { AppConfig, ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
 import { SweeperModule } from '@lib/sweeper';
 import { WorkerLoopModule } from '@lib/runner';
-import { SECRET_MASKER } from '@lib/common';
 
-@Module({
-  imports: [
-    // The sink redacts every secret value the worker resolved.
-    LoggerModule.forRoot({
-      pinoHttp: {
-        level: process.env.LOG_LEVEL ?? 'info',
-        autoLogging: false,
-        hooks: { streamWrite: (line: string) => SECRET_MASKER.mask(line) },
-      },
-    }),
-    DatabaseModule.forRoot(),
-    SweeperModule,
-    WorkerLoopModule,
-  ],
-})
-export class WorkerModule {}
+/** A worker process: the sweeper and the execution loop, no HTTP. */
+@Module({})
+export class WorkerModule {
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        // The sink redacts every secret value the worker resolved.
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.values.logLevel,
+            autoLogging: false,
+            hooks: { streamWrite: (line: string) => SECRET_MASKER.mask(line) },
+          },
+        }),
+        DatabaseModule.forRoot(),
+        SweeperModule,
+        WorkerLoopModule,
+      ],
+    };
+  }
+}

@@ -1,13 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
-import { Refusal, UnitOfWork } from '@lib/database';
+import { DbTime, Refusal, UnitOfWork } from '@lib/database';
 import { AuditEventType } from '@lib/audit';
 import { AccessService, ActionType, Permission, PolicyService, Principal } from '@lib/governance';
-import { ApprovalStatus, BlockedReason, ExecutionRunRow, RunView, StatusMachineService } from '@lib/execution';
-import { ApprovalRow } from './approval.entity';
+import { BlockedReason, ExecutionRunRow, ExecutionRunService, RUN_AXIS, RunStatus } from '@lib/execution';
+import { StatusMachineService } from '@lib/state-machine';
+import { ApprovalRepository } from './approval.repository';
+import { APPROVAL_AXIS, ApprovalStatus } from './approval-status';
+import { ApprovalRow } from './approval.tables';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
 import { ApprovalExpiryService } from './approval-expiry.service';
 import { ApprovalLaneService } from './approval-lane.service';
+import { RunView, summarizeLane } from './approval-summary';
 import { DecisionSupportService } from './decision-support.service';
 
 /**
@@ -23,6 +27,8 @@ export class ApprovalDeferralService {
     private readonly access: AccessService,
     private readonly policy: PolicyService,
     private readonly fsm: StatusMachineService,
+    private readonly runs: ExecutionRunService,
+    private readonly approvals: ApprovalRepository,
     private readonly lanes: ApprovalLaneService,
     private readonly expiry: ApprovalExpiryService,
     private readonly support: DecisionSupportService,
@@ -36,12 +42,12 @@ export class ApprovalDeferralService {
       if (target instanceof Refusal) return target;
       const { run, lane } = target;
       if (lane.status !== ApprovalStatus.Pending) return this.support.refuseClosedLane(target, ctx, 'defer');
-      const deferred = await this.fsm.transition<ApprovalRow>({
-        axis: 'approval',
+      const deferred = await this.fsm.transition({
+        axis: APPROVAL_AXIS,
         id: lane.id,
         from: ApprovalStatus.Pending,
         to: ApprovalStatus.Deferred,
-        set: { reason: input.reason, decided_by: ctx.actor.id, decided_at: new Date(), deferred_until: input.until ?? null },
+        set: { reason: input.reason, decided_by: ctx.actor.id, decided_at: DbTime.now(), deferred_until: input.until ?? null },
         audit: {
           type: AuditEventType.ApprovalDeferred,
           ctx,
@@ -50,17 +56,12 @@ export class ApprovalDeferralService {
           data: { approval_id: lane.id, lane: lane.lane, reason: input.reason, until: input.until?.toISOString() ?? null },
         },
       });
-      const moved = await this.fsm.changeBlockedReason<ExecutionRunRow>({
-        runId: run.id,
-        from: BlockedReason.ApprovalPending,
-        to: BlockedReason.ApprovalDeferred,
-        audit: {
-          type: AuditEventType.RunStatusChanged,
-          ctx,
-          projectId: run.project_id,
-          executionRunId: run.id,
-          data: { blocked_reason: BlockedReason.ApprovalDeferred, approval_id: lane.id },
-        },
+      const moved = await this.changeBlockedReason(run, BlockedReason.ApprovalPending, BlockedReason.ApprovalDeferred, {
+        type: AuditEventType.RunStatusChanged,
+        ctx,
+        projectId: run.project_id,
+        executionRunId: run.id,
+        data: { blocked_reason: BlockedReason.ApprovalDeferred, approval_id: lane.id },
       });
       return { run: moved, approval: await this.lanes.summarize(deferred) };
     });
@@ -78,7 +79,9 @@ export class ApprovalDeferralService {
           error: new ApprovalException(
             ApprovalErrorCode.ApprovalNotDeferred,
             `only a deferred approval can be reopened; this one is ${lane.status}`,
-            { approval_status: lane.status },
+            {
+              approval_status: lane.status,
+            },
           ),
           attempted: 'reopen',
         });
@@ -89,24 +92,21 @@ export class ApprovalDeferralService {
 
   /**
    * The sweeper's part: lanes deferred `until` a time that has passed are reopened by the system,
-   * in batches (FOR UPDATE SKIP LOCKED on the runs). Returns how many were reopened.
+   * in batches (SKIP LOCKED on the runs). Returns how many were reopened.
    */
   async reopenDue(limit: number, requestId = 'deferral-sweep'): Promise<number> {
     return this.uow.run(async () => {
-      const runs = await this.uow.query<ExecutionRunRow>(
-        `SELECT r.* FROM execution_runs r
-         WHERE r.status = 'BLOCKED' AND r.blocked_reason = 'approval_deferred'
-           AND (SELECT a.deferred_until <= now() FROM approvals a WHERE a.execution_run_id = r.id ORDER BY a.lane DESC LIMIT 1)
-         ORDER BY r.created_at LIMIT $1
-         FOR UPDATE OF r SKIP LOCKED`,
-        [limit],
-      );
+      const runs = await this.runs.lockRuns(await this.approvals.runsWithDeferralDue(limit), {
+        statuses: [RunStatus.Blocked],
+        skipLocked: true,
+      });
       const ctx: CommandContext = { actor: SYSTEM_ACTOR, requestId };
       let reopened = 0;
       for (const run of runs) {
-        const lane = await this.lanes.currentRow(run.id);
+        const lane = await this.approvals.currentLane(run.id);
         const actionType = this.policy.find(run.action);
-        if (!lane || lane.status !== ApprovalStatus.Deferred || !actionType) continue;
+        if (!lane || lane.status !== ApprovalStatus.Deferred || run.blocked_reason !== BlockedReason.ApprovalDeferred || !actionType)
+          continue;
         await this.reopenLocked({ run, lane, actionType, reason: 'the deferral ended' }, ctx);
         reopened++;
       }
@@ -121,18 +121,31 @@ export class ApprovalDeferralService {
   ): Promise<RunView> {
     const { run, lane, actionType } = input;
     const opened = await this.lanes.openLane({ run, actionType, policyHash: this.policy.hash, ctx });
-    const moved = await this.fsm.changeBlockedReason<ExecutionRunRow>({
-      runId: run.id,
-      from: BlockedReason.ApprovalDeferred,
-      to: BlockedReason.ApprovalPending,
-      audit: {
-        type: AuditEventType.ApprovalReopened,
-        ctx,
-        projectId: run.project_id,
-        executionRunId: run.id,
-        data: { deferred_approval_id: lane.id, approval_id: opened.id, lane: opened.lane, reason: input.reason },
-      },
+    const moved = await this.changeBlockedReason(run, BlockedReason.ApprovalDeferred, BlockedReason.ApprovalPending, {
+      type: AuditEventType.ApprovalReopened,
+      ctx,
+      projectId: run.project_id,
+      executionRunId: run.id,
+      data: { deferred_approval_id: lane.id, approval_id: opened.id, lane: opened.lane, reason: input.reason },
     });
-    return { run: moved, approval: await this.lanes.summarize(opened, []) };
+    return { run: moved, approval: summarizeLane(opened, []) };
+  }
+
+  /** A blocked run's reason changes without a status change: the same compare-and-set, on the reason. */
+  private changeBlockedReason(
+    run: ExecutionRunRow,
+    from: BlockedReason,
+    to: BlockedReason,
+    audit: Parameters<StatusMachineService['transition']>[0]['audit'],
+  ): Promise<ExecutionRunRow> {
+    return this.fsm.transition({
+      axis: RUN_AXIS,
+      id: run.id,
+      from: RunStatus.Blocked,
+      to: RunStatus.Blocked,
+      set: { blocked_reason: to },
+      expect: { blocked_reason: from },
+      audit,
+    });
   }
 }

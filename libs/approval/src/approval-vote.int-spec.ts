@@ -2,7 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { CommandContext } from '@lib/common';
-import { ExecutionRunService } from '@lib/execution';
+import { RunRequestService } from '@lib/orchestration';
 import { Principal, Role } from '@lib/governance';
 import { openAppContext } from '../../../test/support/app-context';
 import { openTestPool } from '../../../test/support/db';
@@ -11,7 +11,7 @@ import { ApprovalVoteService } from './approval-vote.service';
 describe('ApprovalVoteService on PostgreSQL', () => {
   let app: INestApplicationContext;
   let pool: Pool;
-  let runs: ExecutionRunService;
+  let runs: RunRequestService;
   let decisions: ApprovalVoteService;
   const requester = new Principal(randomUUID(), 'requester', [Role.Requester], ['*']);
   const approver = new Principal(randomUUID(), 'approver', [Role.Approver], ['*']);
@@ -20,7 +20,7 @@ describe('ApprovalVoteService on PostgreSQL', () => {
   beforeAll(async () => {
     app = await openAppContext();
     pool = openTestPool();
-    runs = app.get(ExecutionRunService);
+    runs = app.get(RunRequestService);
     decisions = app.get(ApprovalVoteService);
   });
   afterAll(async () => {
@@ -29,7 +29,7 @@ describe('ApprovalVoteService on PostgreSQL', () => {
   });
 
   const newRun = async () =>
-    runs.create(
+    runs.request(
       requester,
       { projectId: `p-${randomUUID()}`, idempotencyKey: 'k', action: 'deploy', params: {}, targets: [] },
       ctx(requester),
@@ -65,7 +65,7 @@ describe('ApprovalVoteService on PostgreSQL', () => {
     expect(events.rows.map((row) => row.event_type)).toEqual(['run.created', 'approval.requested']);
 
     // With the fault gone the same decision goes through.
-    const view = await decisions.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
+    const { view } = await decisions.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
     expect(view.run.status).toBe('RUN');
   });
 
@@ -81,7 +81,7 @@ describe('ApprovalVoteService on PostgreSQL', () => {
     await pool.query(`CREATE TRIGGER ${trigger} BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION ${trigger}()`);
     try {
       await expect(
-        runs.create(requester, { projectId: project, idempotencyKey: 'k', action: 'deploy', params: {}, targets: [] }, ctx(requester)),
+        runs.request(requester, { projectId: project, idempotencyKey: 'k', action: 'deploy', params: {}, targets: [] }, ctx(requester)),
       ).rejects.toThrow(/audit insert refused/);
     } finally {
       await pool.query(`DROP TRIGGER ${trigger} ON audit_events`);

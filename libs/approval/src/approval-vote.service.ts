@@ -1,14 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
-import { Refusal, UnitOfWork } from '@lib/database';
+import { DbTime, Refusal, UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { AccessService, Permission, Principal } from '@lib/governance';
-import { ApprovalStatus, ExecutionRunRow, RunStatus, RunView, StatusMachineService } from '@lib/execution';
-import { ApprovalRow } from './approval.entity';
+import { RUN_AXIS, RunStatus } from '@lib/execution';
+import { StatusMachineService } from '@lib/state-machine';
+import { ApprovalRepository } from './approval.repository';
+import { APPROVAL_AXIS, ApprovalStatus } from './approval-status';
+import { ApprovalRow } from './approval.tables';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
-import { ApprovalEvents } from './approval-events';
 import { ApprovalExpiryService } from './approval-expiry.service';
-import { ApprovalLaneService } from './approval-lane.service';
+import { RunView, summarizeLane } from './approval-summary';
 import { DecisionSupportService, DecisionTarget } from './decision-support.service';
 
 export type Vote = 'approve' | 'reject';
@@ -19,9 +21,10 @@ export interface VoteInput {
   readonly reason?: string;
 }
 
-interface VoteResult {
+export interface VoteResult {
   readonly view: RunView;
-  readonly approved?: { run: ExecutionRunRow; lane: ApprovalRow; target: DecisionTarget };
+  /** Set when this vote reached the quorum: what the caller may act on after the commit. */
+  readonly approved?: DecisionTarget & { lane: ApprovalRow };
 }
 
 /**
@@ -37,26 +40,27 @@ export class ApprovalVoteService {
     private readonly audit: AuditService,
     private readonly access: AccessService,
     private readonly fsm: StatusMachineService,
-    private readonly lanes: ApprovalLaneService,
+    private readonly approvals: ApprovalRepository,
     private readonly expiry: ApprovalExpiryService,
     private readonly support: DecisionSupportService,
-    private readonly events: ApprovalEvents,
   ) {}
 
-  async vote(principal: Principal, input: VoteInput, ctx: CommandContext): Promise<RunView> {
+  async vote(principal: Principal, input: VoteInput, ctx: CommandContext): Promise<VoteResult> {
     this.access.assertAllowed(principal, Permission.ApprovalDecide);
     // The lazy guard: an overdue lane is expired in its own transaction first.
     await this.expiry.expireIfOverdue(input.executionId, ctx.requestId);
-    const result = await this.uow.run(async (): Promise<VoteResult | Refusal> => {
+    return this.uow.run(async (): Promise<VoteResult | Refusal> => {
       const target = await this.support.loadLocked(principal, input.executionId, ctx, input.decision);
       if (target instanceof Refusal) return target;
       if (target.lane.status !== ApprovalStatus.Pending) return this.support.refuseClosedLane(target, ctx, input.decision);
-      const inserted = await this.uow.query(
-        `INSERT INTO approval_decisions (approval_id, execution_run_id, principal_id, decision, reason)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (approval_id, principal_id) DO NOTHING RETURNING id`,
-        [target.lane.id, target.run.id, ctx.actor.id, input.decision, input.reason ?? null],
-      );
-      if (inserted.length === 0) {
+      const counted = await this.approvals.insertVote({
+        approvalId: target.lane.id,
+        runId: target.run.id,
+        principalId: ctx.actor.id,
+        decision: input.decision,
+        reason: input.reason ?? null,
+      });
+      if (!counted) {
         return this.support.refuse(target, ctx, {
           type: AuditEventType.ApprovalDuplicateVote,
           error: new ApprovalException(ApprovalErrorCode.AlreadyVoted, 'this key has already voted on this approval'),
@@ -65,17 +69,12 @@ export class ApprovalVoteService {
       }
       return this.tally(target, input, ctx);
     });
-    if (result.approved) {
-      const { run, lane, target } = result.approved;
-      await this.events.approved({ run, approval: lane, actionType: target.actionType, requestId: ctx.requestId });
-    }
-    return result.view;
   }
 
   /** Records the vote and, when it decides the lane, makes the transitions. */
   private async tally(target: DecisionTarget, input: VoteInput, ctx: CommandContext): Promise<VoteResult> {
     const { run, lane } = target;
-    const votes = await this.lanes.votesFor(lane.id);
+    const votes = await this.approvals.votes(lane.id);
     const approvals = votes.filter((vote) => vote.decision === 'approve').length;
     await this.audit.record({
       type: AuditEventType.ApprovalVoteCast,
@@ -92,11 +91,9 @@ export class ApprovalVoteService {
       },
     });
     if (input.decision === 'reject') return { view: (await this.close(target, 'reject', input.reason ?? null, ctx)).view };
-    if (approvals < lane.required_approvals) {
-      return { view: { run, approval: await this.lanes.summarize(lane) } };
-    }
+    if (approvals < lane.required_approvals) return { view: { run, approval: summarizeLane(lane, votes) } };
     const { view, closed } = await this.close(target, 'approve', input.reason ?? null, ctx);
-    return { view, approved: { run: view.run, lane: closed, target } };
+    return { view, approved: { ...target, run: view.run, lane: closed } };
   }
 
   private async close(
@@ -107,12 +104,12 @@ export class ApprovalVoteService {
   ): Promise<{ view: RunView; closed: ApprovalRow }> {
     const { run, lane } = target;
     const approve = decision === 'approve';
-    const closed = await this.fsm.transition<ApprovalRow>({
-      axis: 'approval',
+    const closed = await this.fsm.transition({
+      axis: APPROVAL_AXIS,
       id: lane.id,
       from: ApprovalStatus.Pending,
       to: approve ? ApprovalStatus.Approved : ApprovalStatus.Rejected,
-      set: { reason, decided_by: ctx.actor.id, decided_at: new Date() },
+      set: { reason, decided_by: ctx.actor.id, decided_at: DbTime.now() },
       audit: {
         type: approve ? AuditEventType.ApprovalApproved : AuditEventType.ApprovalRejected,
         ctx,
@@ -129,8 +126,8 @@ export class ApprovalVoteService {
       },
     });
     const to = approve ? RunStatus.Run : RunStatus.Rejected;
-    const moved = await this.fsm.transition<ExecutionRunRow>({
-      axis: 'run',
+    const moved = await this.fsm.transition({
+      axis: RUN_AXIS,
       id: run.id,
       from: RunStatus.Blocked,
       to,
@@ -143,6 +140,6 @@ export class ApprovalVoteService {
         data: { from: RunStatus.Blocked, to, approval_id: lane.id },
       },
     });
-    return { view: { run: moved, approval: await this.lanes.summarize(closed) }, closed };
+    return { view: { run: moved, approval: summarizeLane(closed, await this.approvals.votes(closed.id)) }, closed };
   }
 }

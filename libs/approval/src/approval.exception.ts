@@ -13,6 +13,12 @@ export enum ApprovalErrorCode {
   ApprovalRequired = 'approval_required',
 }
 
+declare module '@lib/common' {
+  interface ErrorCodeRegistry {
+    approval: ApprovalErrorCode;
+  }
+}
+
 export class ApprovalException extends DomainException<ApprovalErrorCode> {
   constructor(code: ApprovalErrorCode, message: string, details?: Record<string, unknown>) {
     super(code, message, details);

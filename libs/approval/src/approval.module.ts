@@ -1,20 +1,18 @@
-import { Global, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { Module } from '@nestjs/common';
 import { AuditModule } from '@lib/audit';
 import { GovernanceModule } from '@lib/governance';
-import { ExecutionModule, RUN_APPROVAL_GATE } from '@lib/execution';
-import { ApprovalEntity } from './approval.entity';
+import { ExecutionModule } from '@lib/execution';
+import { StateMachineModule } from '@lib/state-machine';
+import { ApprovalRepository } from './approval.repository';
 import { ApprovalDeferralService } from './approval-deferral.service';
-import { ApprovalEvents } from './approval-events';
 import { ApprovalExpiryService } from './approval-expiry.service';
 import { ApprovalGateGuard } from './approval-gate.guard';
 import { ApprovalGateService } from './approval-gate.service';
 import { ApprovalLaneService } from './approval-lane.service';
 import { ApprovalVoteService } from './approval-vote.service';
-import { ApprovalsController } from './approvals.controller';
 import { DecisionSupportService } from './decision-support.service';
 import { PlanChangeService } from './plan-change.service';
-import { PlanController } from './plan.controller';
+import { RunViewService } from './run-view.service';
 
 const SERVICES = [
   ApprovalLaneService,
@@ -25,19 +23,13 @@ const SERVICES = [
   PlanChangeService,
   ApprovalGateService,
   ApprovalGateGuard,
-  ApprovalEvents,
+  RunViewService,
 ];
 
-/**
- * Approvals: lanes, votes, deferral, expiry, plan binding and the approval gate. Global only so
- * that the execution lib's RUN_APPROVAL_GATE port is satisfied here without execution importing
- * this module (which would be a cycle).
- */
-@Global()
+/** Approvals: lanes, votes, deferral, expiry, plan binding, the approval gate and a run's view with its approval. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ApprovalEntity]), AuditModule, GovernanceModule, ExecutionModule],
-  controllers: [ApprovalsController, PlanController],
-  providers: [...SERVICES, { provide: RUN_APPROVAL_GATE, useExisting: ApprovalLaneService }],
-  exports: [...SERVICES, RUN_APPROVAL_GATE],
+  imports: [AuditModule, GovernanceModule, StateMachineModule, ExecutionModule],
+  providers: [...SERVICES, ApprovalRepository],
+  exports: SERVICES,
 })
 export class ApprovalModule {}

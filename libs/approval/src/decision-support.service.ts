@@ -3,8 +3,9 @@ import { CommandContext } from '@lib/common';
 import { Refusal } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { AccessService, ActionType, GovernanceErrorCode, GovernanceException, Permission, PolicyService, Principal } from '@lib/governance';
-import { ApprovalStatus, ExecutionRunRow, ExecutionRunService } from '@lib/execution';
-import { ApprovalRow } from './approval.entity';
+import { ExecutionRunRow, ExecutionRunService } from '@lib/execution';
+import { ApprovalStatus } from './approval-status';
+import { ApprovalRow } from './approval.tables';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
 import { ApprovalLaneService } from './approval-lane.service';
 

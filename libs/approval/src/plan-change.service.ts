@@ -1,30 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
-import { UnitOfWork } from '@lib/database';
+import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType } from '@lib/audit';
 import { AccessService, Permission, PolicyService, Principal } from '@lib/governance';
 import {
-  ApprovalStatus,
   BlockedReason,
   computeFingerprint,
-  ExecutionRunRow,
   ExecutionRunService,
   normalizeTargets,
+  RUN_AXIS,
   RunStatus,
-  RunView,
-  StatusMachineService,
+  WAITING_RUN_STATUSES,
 } from '@lib/execution';
+import { StatusMachineService } from '@lib/state-machine';
+import { APPROVAL_AXIS, ApprovalStatus } from './approval-status';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
 import { ApprovalLaneService } from './approval-lane.service';
+import { RunView } from './approval-summary';
 
 export interface ReplacePlanInput {
   readonly executionId: string;
   readonly params: Record<string, unknown>;
   readonly targets: readonly string[];
 }
-
-/** Statuses in which a run has not started, so its plan may still change. */
-const PLAN_EDITABLE = [RunStatus.Blocked, RunStatus.Run];
 
 /**
  * Approvals are bound to the plan. Replacing a waiting run's params and targets with a plan of
@@ -51,7 +49,8 @@ export class PlanChangeService {
       if (run.requested_by !== ctx.actor.id) {
         throw new ApprovalException(ApprovalErrorCode.NotRequester, "only the run's requester may change its plan");
       }
-      if (!PLAN_EDITABLE.includes(run.status as RunStatus)) {
+      const status = run.status as RunStatus;
+      if (!WAITING_RUN_STATUSES.includes(status)) {
         throw new ApprovalException(ApprovalErrorCode.PlanLocked, `a ${run.status} run's plan can no longer change`, {
           status: run.status,
         });
@@ -59,18 +58,22 @@ export class PlanChangeService {
       const actionType = this.policy.getActionTypeOrFail(run.action);
       this.policy.assertScopeAllowed(actionType, { targets, params: input.params });
       const planHash = computeFingerprint({ action: run.action, params: input.params, targets });
-      if (planHash === run.plan_hash) return { run, approval: await this.lanes.currentFor(run.id), changed: false };
-
       const lane = await this.lanes.currentRow(run.id);
+      if (planHash === run.plan_hash) return { run, approval: lane ? await this.lanes.summarize(lane) : null, changed: false };
+
       const deferred = lane?.status === ApprovalStatus.Deferred;
-      const changed = await this.fsm.replacePlan<ExecutionRunRow>({
-        runId: run.id,
-        fromStatus: run.status,
-        fromPlanHash: run.plan_hash,
-        params: input.params,
-        targets,
-        planHash,
-        blockedReason: deferred ? BlockedReason.ApprovalDeferred : BlockedReason.ApprovalPending,
+      const changed = await this.fsm.transition({
+        axis: RUN_AXIS,
+        id: run.id,
+        from: status,
+        to: RunStatus.Blocked,
+        set: {
+          params: JSON.stringify(input.params),
+          targets: JSON.stringify(targets),
+          plan_hash: planHash,
+          blocked_reason: deferred ? BlockedReason.ApprovalDeferred : BlockedReason.ApprovalPending,
+        },
+        expect: { plan_hash: run.plan_hash },
         audit: {
           type: AuditEventType.RunPlanChanged,
           ctx,
@@ -83,11 +86,11 @@ export class PlanChangeService {
       if (deferred || !lane) return { run: changed, approval: lane ? await this.lanes.summarize(lane) : null, changed: true };
       if (lane.status === ApprovalStatus.Pending || lane.status === ApprovalStatus.Approved) {
         await this.fsm.transition({
-          axis: 'approval',
+          axis: APPROVAL_AXIS,
           id: lane.id,
           from: lane.status,
           to: ApprovalStatus.Invalidated,
-          set: lane.status === ApprovalStatus.Pending ? { decided_by: SYSTEM_ACTOR.id, decided_at: new Date() } : {},
+          set: lane.status === ApprovalStatus.Pending ? { decided_by: SYSTEM_ACTOR.id, decided_at: DbTime.now() } : {},
           audit: {
             type: AuditEventType.ApprovalInvalidated,
             ctx,

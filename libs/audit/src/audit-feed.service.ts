@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import { Client } from 'pg';
-import { readDatabaseConfig } from '@lib/database';
+import { AppConfig } from '@lib/config';
 
 /**
  * Announcements of appended audit events, per chain, from PostgreSQL LISTEN/NOTIFY (sent by
@@ -15,7 +15,7 @@ export class AuditFeedService implements OnApplicationShutdown {
   private readonly emitter = new EventEmitter();
   private listener: Promise<Client> | undefined;
 
-  constructor() {
+  constructor(private readonly config: AppConfig) {
     this.emitter.setMaxListeners(0);
   }
 
@@ -49,7 +49,7 @@ export class AuditFeedService implements OnApplicationShutdown {
 
   private connect(): Promise<Client> {
     this.listener ??= (async () => {
-      const client = new Client({ connectionString: readDatabaseConfig().url });
+      const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'control-plane-audit-feed' });
       client.on('notification', (message) => {
         const chainKey = message.payload?.split(' ')[0];
         if (chainKey) this.emitter.emit(chainKey);

@@ -1,13 +1,11 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuditEventEntity } from './audit-event.entity';
 import { AuditFeedService } from './audit-feed.service';
 import { AuditQueryService } from './audit-query.service';
+import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([AuditEventEntity])],
-  providers: [AuditService, AuditQueryService, AuditFeedService],
+  providers: [AuditRepository, AuditService, AuditQueryService, AuditFeedService],
   exports: [AuditService, AuditQueryService, AuditFeedService],
 })
 export class AuditModule {}

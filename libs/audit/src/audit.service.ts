@@ -4,7 +4,8 @@ import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { canonicalEvent, chainKeyOf, ChainedEventFields } from './audit-chain';
 import { AuditEventType } from './audit-event-type';
-import { AuditEventEntity } from './audit-event.entity';
+import { AuditEventRow } from './audit-event.table';
+import { AuditRepository, PendingAuditEvent } from './audit.repository';
 
 export interface AuditRecordInput {
   readonly type: AuditEventType;
@@ -13,12 +14,6 @@ export interface AuditRecordInput {
   readonly executionRunId?: string | null;
   readonly data?: Record<string, unknown>;
 }
-
-export const EVENT_COLUMNS = `id::text AS id, event_id AS "eventId", event_type AS "eventType", actor, request_id AS "requestId",
-  project_id AS "projectId", execution_run_id AS "executionRunId", data, occurred_at AS "occurredAt",
-  chain_key AS "chainKey", prev_hash AS "prevHash", hash`;
-
-type PendingEvent = ChainedEventFields & { chain_key: string; canonical: string };
 
 const PENDING = Symbol('audit.pending-events');
 
@@ -33,7 +28,10 @@ const PENDING = Symbol('audit.pending-events');
  */
 @Injectable()
 export class AuditService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly events: AuditRepository,
+  ) {}
 
   async record(input: AuditRecordInput): Promise<void> {
     const fields: ChainedEventFields = {
@@ -44,30 +42,23 @@ export class AuditService {
       project_id: input.projectId ?? null,
       execution_run_id: input.executionRunId ?? null,
       data: input.data ?? {},
+      // Part of the hashed event: the moment the application recorded it (the database orders the chain).
       occurred_at: new Date().toISOString(),
     };
-    const event: PendingEvent = { ...fields, chain_key: chainKeyOf(input), canonical: canonicalEvent(fields) };
+    const event: PendingAuditEvent = { ...fields, chain_key: chainKeyOf(input), canonical: canonicalEvent(fields) };
     await this.uow.run(async () => {
       this.uow
-        .local<PendingEvent[]>(
+        .local<PendingAuditEvent[]>(
           PENDING,
           () => [],
-          (events) => this.append(events),
+          (events) => this.events.append(events),
         )
         .push(event);
     });
   }
 
   /** A run's trail, oldest first, optionally only the events after a position. Rows outlive the run they describe. */
-  listForRun(executionRunId: string, after?: string): Promise<AuditEventEntity[]> {
-    return this.uow.query<AuditEventEntity>(
-      `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE chain_key = $1 AND ($2::bigint IS NULL OR audit_events.id > $2::bigint) ORDER BY audit_events.id`,
-      [`run:${executionRunId}`, after ?? null],
-    );
-  }
-
-  private async append(events: PendingEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await this.uow.query(`SELECT audit_append($1::jsonb)`, [JSON.stringify(events)]);
+  listForRun(executionRunId: string, after?: string): Promise<AuditEventRow[]> {
+    return this.events.listChain(chainKeyOf({ executionRunId }), after);
   }
 }

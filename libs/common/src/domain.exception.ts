@@ -1,8 +1,11 @@
+import type { KnownErrorCode } from './index';
+
 /**
- * The base of every lib's exception. Each lib narrows `code` to its own string enum; the API's
- * global filter maps every code to an HTTP status in one exhaustive switch.
+ * The base of every lib's exception. Each lib narrows `code` to its own string enum and adds
+ * that enum to ErrorCodeRegistry; the API's global filter maps every code to an HTTP status in
+ * one exhaustive switch, so a code that is not mapped fails to compile.
  */
-export abstract class DomainException<TCode extends string = string> extends Error {
+export abstract class DomainException<TCode extends KnownErrorCode = KnownErrorCode> extends Error {
   protected constructor(
     readonly code: TCode,
     message: string,

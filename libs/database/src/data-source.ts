@@ -1,27 +1,18 @@
-import { DataSource, DataSourceOptions } from 'typeorm';
-import { MIGRATIONS } from './migrations';
+import { DataSourceOptions } from 'typeorm';
 
-export const MIGRATIONS_TABLE = 'schema_migrations';
-
-/** The one place that says how the application talks to PostgreSQL. The schema comes from migrations only. */
-export function buildDataSourceOptions(input: {
-  url: string;
-  poolSize?: number;
-  entities?: DataSourceOptions['entities'];
-}): DataSourceOptions {
+/**
+ * How the application talks to PostgreSQL. TypeORM is the connection pool, the migration runner
+ * and the transaction carrier; there are no entities: SQL lives in each table owner's
+ * repository and rows are typed by the table declarations (table.ts). The schema comes from
+ * migrations only.
+ */
+export function buildDataSourceOptions(input: { url: string; poolSize: number }): DataSourceOptions {
   return {
     type: 'postgres',
     url: input.url,
-    entities: input.entities ?? [],
-    migrations: MIGRATIONS,
-    migrationsTableName: MIGRATIONS_TABLE,
-    migrationsTransactionMode: 'each',
+    entities: [],
     synchronize: false,
     logging: false,
-    extra: { max: input.poolSize ?? 10, application_name: 'control-plane' },
+    extra: { max: input.poolSize, application_name: 'control-plane' },
   };
-}
-
-export function createDataSource(input: { url: string; poolSize?: number }): DataSource {
-  return new DataSource(buildDataSourceOptions(input));
 }

@@ -3,13 +3,13 @@ import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { AppConfig, ConfigError } from '@lib/config';
 import { buildDataSourceOptions } from './data-source';
-import { readDatabaseConfig } from './database.config';
 import { UnitOfWork } from './unit-of-work';
 
 /**
- * The DataSource, the CLS context and the transactional plugin. Imported once by each
- * application; every lib then injects `UnitOfWork`.
+ * Infrastructure, so global: the DataSource, the CLS context and the transactional plugin.
+ * Imported once by each application (beside ConfigModule); every lib then injects UnitOfWork.
  */
 @Global()
 @Module({})
@@ -19,9 +19,11 @@ export class DatabaseModule {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => {
-            const config = readDatabaseConfig();
-            return { ...buildDataSourceOptions({ url: config.url, poolSize: config.poolSize }), autoLoadEntities: true };
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => {
+            if (!config.databaseUrl)
+              throw new ConfigError('DATABASE_URL is not set: start the embedded PostgreSQL first or point it at a server');
+            return buildDataSourceOptions({ url: config.databaseUrl, poolSize: config.values.dbPoolSize });
           },
         }),
         ClsModule.forRoot({

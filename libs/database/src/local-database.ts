@@ -1,3 +1,4 @@
+import { AppConfig } from '@lib/config';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { ensureDatabase, withDatabase } from './migration-runner';
 
@@ -8,20 +9,17 @@ export interface LocalDatabase {
   stop(): Promise<void>;
 }
 
-export interface LocalDatabaseOptions {
-  readonly dataDir: string;
-  readonly port: number;
-  readonly database: string;
-  readonly onLog?: (line: string) => void;
-}
-
 /**
  * DATABASE_URL when it is set (and nothing is started); otherwise an embedded PostgreSQL with
- * its data kept in `dataDir`, reused on the next start.
+ * its data kept in EMBEDDED_PG_DATA_DIR, reused on the next start.
  */
-export async function resolveDatabase(env: NodeJS.ProcessEnv, options: LocalDatabaseOptions): Promise<LocalDatabase> {
-  if (env.DATABASE_URL) return { url: env.DATABASE_URL, embedded: false, stop: async () => undefined };
-  const server = await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.port, persistent: true, onLog: options.onLog });
+export async function resolveDatabase(
+  config: AppConfig,
+  options: { database: string; onLog?: (line: string) => void },
+): Promise<LocalDatabase> {
+  if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => undefined };
+  const { dataDir, port } = config.values.embedded;
+  const server = await startEmbeddedPostgres({ dataDir, port, persistent: true, onLog: options.onLog });
   try {
     await ensureDatabase(server.serverUrl, options.database);
   } catch (error) {

@@ -1,34 +1,161 @@
 import { Client } from 'pg';
-import { createDataSource } from './data-source';
+import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { migrationChecksum, MigrationEntry, MIGRATIONS_TABLE, routineChecksum, SCHEMA_CHECKSUMS_TABLE, SchemaPlan } from './schema-plan';
 
 /** A fixed advisory-lock key, so that two processes starting together apply migrations once. */
 const MIGRATION_LOCK_KEY = 4_242_001;
 
 export interface MigrationReport {
   readonly applied: string[];
+  readonly routines: string[];
+}
+
+/** A landed migration whose SQL is no longer what was applied. The process must not start. */
+export class MigrationChangedError extends Error {
+  constructor(
+    readonly file: string,
+    recorded: string,
+    current: string,
+  ) {
+    super(
+      `migration migrations/${file} changed after it was applied to this database (recorded checksum ${recorded.slice(0, 12)}…, ` +
+        `now ${current.slice(0, 12)}…). A migration that has landed never changes: restore it and put the change in a new migration.`,
+    );
+  }
 }
 
 /**
- * Applies pending migrations, each in its own transaction, while holding a session advisory
- * lock: several API or worker processes may start at once against one database.
+ * Brings the schema forward, holding a session advisory lock so that several API or worker
+ * processes may start at once against one database:
+ * 1. every applied migration is checked against its recorded checksum (one applied before
+ *    checksums existed is recorded now);
+ * 2. pending migrations run, each in its own transaction, which also records its checksum;
+ * 3. routines whose text changed are re-applied, in order, in one transaction; unless the
+ *    database holds migrations this code does not know (an older release must not put back
+ *    older routines).
  */
-export async function runMigrations(url: string): Promise<MigrationReport> {
-  const lock = new Client({ connectionString: url });
+export async function runMigrations(url: string, plan: SchemaPlan): Promise<MigrationReport> {
+  const lock = new Client({ connectionString: url, application_name: 'control-plane-migrate' });
   await lock.connect();
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const dataSource = createDataSource({ url, poolSize: 1 });
-    await dataSource.initialize();
-    try {
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
-      return { applied: applied.map((migration) => migration.name) };
-    } finally {
-      await dataSource.destroy();
-    }
+    await lock.query(`
+      CREATE TABLE IF NOT EXISTS ${SCHEMA_CHECKSUMS_TABLE.name} (
+        kind text NOT NULL CHECK (kind IN ('migration', 'routine')),
+        name text NOT NULL,
+        checksum text NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (kind, name)
+      )`);
+    const checksums = new Map<string, string>();
+    for (const entry of plan.migrations) checksums.set(entry.file, await migrationChecksum(entry));
+    const appliedNames = await appliedMigrations(lock);
+    await verifyApplied(lock, plan, checksums, appliedNames);
+    const applied = await applyPending(url, plan, checksums);
+    const known = new Set(plan.migrations.map(migrationName));
+    const newer = [...appliedNames].filter((name) => !known.has(name));
+    const routines = newer.length === 0 ? await applyRoutines(lock, plan) : [];
+    return { applied, routines };
   } finally {
     await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await lock.end();
   }
+}
+
+async function appliedMigrations(client: Client): Promise<Set<string>> {
+  const { rows } = await client.query<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [MIGRATIONS_TABLE.name]);
+  if (!rows[0].exists) return new Set();
+  const applied = await client.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE.name}`);
+  return new Set(applied.rows.map((row) => row.name));
+}
+
+async function verifyApplied(client: Client, plan: SchemaPlan, checksums: Map<string, string>, applied: Set<string>): Promise<void> {
+  const { rows } = await client.query<{ name: string; checksum: string }>(
+    `SELECT name, checksum FROM ${SCHEMA_CHECKSUMS_TABLE.name} WHERE kind = 'migration'`,
+  );
+  const recorded = new Map(rows.map((row) => [row.name, row.checksum]));
+  for (const entry of plan.migrations) {
+    if (!applied.has(migrationName(entry))) continue;
+    const current = checksums.get(entry.file) as string;
+    const before = recorded.get(entry.file);
+    if (before === undefined) {
+      await client.query(`INSERT INTO ${SCHEMA_CHECKSUMS_TABLE.name} (kind, name, checksum) VALUES ('migration', $1, $2)`, [
+        entry.file,
+        current,
+      ]);
+    } else if (before !== current) {
+      throw new MigrationChangedError(entry.file, before, current);
+    }
+  }
+}
+
+/** TypeORM runs the pending migrations; each also records its checksum inside its own transaction. */
+async function applyPending(url: string, plan: SchemaPlan, checksums: Map<string, string>): Promise<string[]> {
+  const migrations = plan.migrations.map((entry) => recordingChecksum(entry, checksums.get(entry.file) as string));
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    migrations,
+    migrationsTableName: MIGRATIONS_TABLE.name,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: false,
+    extra: { max: 1, application_name: 'control-plane-migrate' },
+  });
+  await dataSource.initialize();
+  try {
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((migration) => migration.name);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+function recordingChecksum(entry: MigrationEntry, checksum: string): new () => MigrationInterface {
+  const Base = entry.migration;
+  return class extends Base {
+    override async up(queryRunner: QueryRunner): Promise<void> {
+      await super.up(queryRunner);
+      await queryRunner.query(`INSERT INTO ${SCHEMA_CHECKSUMS_TABLE.name} (kind, name, checksum) VALUES ('migration', $1, $2)`, [
+        entry.file,
+        checksum,
+      ]);
+    }
+  };
+}
+
+async function applyRoutines(client: Client, plan: SchemaPlan): Promise<string[]> {
+  const { rows } = await client.query<{ name: string; checksum: string }>(
+    `SELECT name, checksum FROM ${SCHEMA_CHECKSUMS_TABLE.name} WHERE kind = 'routine'`,
+  );
+  const recorded = new Map(rows.map((row) => [row.name, row.checksum]));
+  const changed = plan.routines.filter((routine) => recorded.get(routine.file) !== routineChecksum(routine));
+  if (changed.length === 0) return [];
+  await client.query('BEGIN');
+  try {
+    for (const routine of changed) {
+      try {
+        await client.query(routine.sql);
+      } catch (error) {
+        throw new Error(`routine migrations/routines/${routine.file} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      await client.query(
+        `INSERT INTO ${SCHEMA_CHECKSUMS_TABLE.name} (kind, name, checksum) VALUES ('routine', $1, $2)
+         ON CONFLICT (kind, name) DO UPDATE SET checksum = EXCLUDED.checksum, recorded_at = now()`,
+        [routine.file, routineChecksum(routine)],
+      );
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  return changed.map((routine) => routine.file);
+}
+
+function migrationName(entry: MigrationEntry): string {
+  const instance = new entry.migration();
+  return instance.name ?? entry.migration.name;
 }
 
 /** Creates a database on the server named by `serverUrl` unless it exists. */

@@ -1,5 +1,5 @@
 import { ActionType } from '@lib/governance';
-import { ExecutionRunRow } from './execution-run.entity';
+import { ExecutionRunRow } from './execution.tables';
 import { HandlerOutcome } from './handler-outcome';
 
 /** One unit of a run's work, in the order the handler planned it. */

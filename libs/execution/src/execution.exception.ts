@@ -7,13 +7,15 @@ export enum ExecutionErrorCode {
   IdempotencyKeyMismatch = 'idempotency_key_mismatch',
   IdempotencyKeyMissing = 'idempotency_key_missing',
   InvalidIdempotencyKey = 'invalid_idempotency_key',
-  /** A compare-and-set lost to a concurrent change. */
-  TransitionConflict = 'transition_conflict',
-  /** The FSM table does not allow the transition. */
-  IllegalTransition = 'illegal_transition',
   RunNotCancellable = 'run_not_cancellable',
   DlqEntryNotFound = 'dlq_entry_not_found',
   DlqAlreadyRedriven = 'dlq_already_redriven',
+}
+
+declare module '@lib/common' {
+  interface ErrorCodeRegistry {
+    execution: ExecutionErrorCode;
+  }
 }
 
 export class ExecutionException extends DomainException<ExecutionErrorCode> {

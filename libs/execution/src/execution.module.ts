@@ -1,23 +1,45 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '@lib/audit';
 import { GovernanceModule } from '@lib/governance';
-import { ExecutionRunEntity } from './execution-run.entity';
-import { ExecutionController } from './execution.controller';
-import { ExecutionRunService } from './execution-run.service';
-import { StatusMachineService } from './status-machine.service';
-import { DlqController } from './dlq.controller';
+import { StateMachineModule } from '@lib/state-machine';
 import { DlqService } from './dlq.service';
+import { ExecutionRunService } from './execution-run.service';
+import { DeadLetterRepository } from './repositories/dead-letter.repository';
+import { ExecutionRunRepository } from './repositories/execution-run.repository';
+import { ExecutionStepRepository } from './repositories/execution-step.repository';
+import { RunLockRepository } from './repositories/run-lock.repository';
+import { TimeoutPolicyRepository } from './repositories/timeout-policy.repository';
 import { RunCancelService } from './run-cancel.service';
+import { ExecutionStepService } from './worker/execution-step.service';
+import { ReaperService } from './worker/reaper.service';
+import { RunLifecycleService } from './worker/run-lifecycle.service';
+import { RunQueueService } from './worker/run-queue.service';
+
+const SERVICES = [
+  ExecutionRunService,
+  RunCancelService,
+  DlqService,
+  RunQueueService,
+  RunLifecycleService,
+  ExecutionStepService,
+  ReaperService,
+];
 
 /**
- * Runs and the status machine. The RUN_APPROVAL_GATE port this module's service needs is
- * provided by the approval lib's module, which the application imports beside this one.
+ * Runs, their steps, target locks and dead letters: the tables and every statement on them, the
+ * queue (claim), the lease, the lifecycle of an attempt and the reaper. It knows nothing of
+ * approvals but the approval gate, which it reads through PostgreSQL (approval_gate).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([ExecutionRunEntity]), AuditModule, GovernanceModule],
-  controllers: [ExecutionController, DlqController],
-  providers: [ExecutionRunService, StatusMachineService, RunCancelService, DlqService],
-  exports: [ExecutionRunService, StatusMachineService, RunCancelService, DlqService],
+  imports: [AuditModule, GovernanceModule, StateMachineModule],
+  providers: [
+    ...SERVICES,
+    ExecutionRunRepository,
+    ExecutionStepRepository,
+    RunLockRepository,
+    DeadLetterRepository,
+    TimeoutPolicyRepository,
+  ],
+  exports: SERVICES,
 })
 export class ExecutionModule {}

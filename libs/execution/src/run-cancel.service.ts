@@ -1,19 +1,18 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
-import { UnitOfWork } from '@lib/database';
+import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { AccessService, GovernanceErrorCode, GovernanceException, Permission, Principal, Role } from '@lib/governance';
-import { ExecutionRunRow } from './execution-run.entity';
+import { StatusMachineService } from '@lib/state-machine';
+import { ExecutionRunRow } from './execution.tables';
 import { ExecutionErrorCode, ExecutionException } from './execution.exception';
-import { ExecutionRunService, RunView } from './execution-run.service';
-import { RUN_APPROVAL_GATE, RunApprovalGate } from './run-approval-gate';
-import { RunStatus } from './run-status';
-import { StatusMachineService } from './status-machine.service';
+import { notFound } from './execution-run.service';
+import { ExecutionRunRepository } from './repositories/execution-run.repository';
+import { RunLockRepository } from './repositories/run-lock.repository';
+import { RUN_AXIS, RunStatus, WAITING_RUN_STATUSES } from './run-status';
 
-/** Runs that have not started: cancelled at once. */
-const NOT_STARTED = [RunStatus.Blocked, RunStatus.Run];
 /** Runs a worker holds: asked to stop; the worker's next check (or the reaper) ends them. */
-const IN_FLIGHT = [RunStatus.Claimed, RunStatus.Running];
+const IN_FLIGHT: readonly RunStatus[] = [RunStatus.Claimed, RunStatus.Running];
 
 /**
  * Cancellation. A run that has not started is cancelled at once; one a worker holds gets a
@@ -27,37 +26,29 @@ export class RunCancelService {
     private readonly uow: UnitOfWork,
     private readonly audit: AuditService,
     private readonly access: AccessService,
-    private readonly runs: ExecutionRunService,
     private readonly fsm: StatusMachineService,
-    @Inject(RUN_APPROVAL_GATE) private readonly gate: RunApprovalGate,
+    private readonly runs: ExecutionRunRepository,
+    private readonly locks: RunLockRepository,
   ) {}
 
-  async cancel(principal: Principal, input: { executionId: string; reason: string }, ctx: CommandContext): Promise<RunView> {
+  async cancel(principal: Principal, input: { executionId: string; reason: string }, ctx: CommandContext): Promise<ExecutionRunRow> {
     this.access.assertAllowed(principal, Permission.RunCancel);
-    const run = await this.cancelRun(principal, input, ctx);
-    return { run, approval: await this.gate.currentFor(run.id) };
-  }
-
-  private async cancelRun(
-    principal: Principal,
-    input: { executionId: string; reason: string },
-    ctx: CommandContext,
-  ): Promise<ExecutionRunRow> {
     return this.uow.run(async () => {
-      const run = await this.runs.getRunOrFail(input.executionId, { lock: true });
+      const run = await this.runs.findById(input.executionId, { lock: true });
+      if (!run) throw notFound();
       this.access.assertAllowed(principal, Permission.RunCancel, run.project_id);
       if (!principal.hasAnyRole([Role.Approver, Role.Admin]) && run.requested_by !== ctx.actor.id) {
         throw new GovernanceException(GovernanceErrorCode.Forbidden, 'a requester may cancel only its own runs');
       }
       const status = run.status as RunStatus;
-      if (NOT_STARTED.includes(status)) {
-        await this.uow.query(`DELETE FROM execution_locks WHERE execution_run_id = $1`, [run.id]);
-        return this.fsm.transition<ExecutionRunRow>({
-          axis: 'run',
+      if (WAITING_RUN_STATUSES.includes(status)) {
+        await this.locks.releaseAll(run.id);
+        return this.fsm.transition({
+          axis: RUN_AXIS,
           id: run.id,
           from: status,
           to: RunStatus.Cancelled,
-          set: { blocked_reason: null, cancelled_by: ctx.actor.id, cancelled_at: new Date(), finished_at: new Date() },
+          set: { blocked_reason: null, cancelled_by: ctx.actor.id, cancelled_at: DbTime.now(), finished_at: DbTime.now() },
           audit: {
             type: AuditEventType.RunStatusChanged,
             ctx,
@@ -73,11 +64,7 @@ export class RunCancelService {
         });
       }
       if (run.cancel_requested_at) return run;
-      const [requested] = await this.uow.query<ExecutionRunRow>(
-        `UPDATE execution_runs SET cancel_requested_at = now(), cancel_requested_by = $2, cancel_reason = $3, version = version + 1, updated_at = now()
-         WHERE id = $1 RETURNING *`,
-        [run.id, ctx.actor.id, input.reason],
-      );
+      const requested = await this.runs.requestCancel({ id: run.id, by: ctx.actor.id, reason: input.reason });
       await this.audit.record({
         type: AuditEventType.RunCancelRequested,
         ctx,

@@ -1,11 +1,6 @@
-/**
- * Glossary
- * - run: one requested action (execution_runs row), unique per (project_id, idempotency_key).
- * - fingerprint: SHA-256 of the canonical JSON of {action, params, targets}; decides dedup vs conflict.
- * - approval: the gate a run waits behind; its status axis is separate from the run's.
- * - transition: a status change, legal only if listed in TRANSITIONS, applied by compare-and-set.
- * - plan hash: the fingerprint of the run's current plan; an approval is valid only for the plan hash it approved.
- */
+import { defineStatusAxis } from '@lib/state-machine';
+import { EXECUTION_RUNS_TABLE, EXECUTION_STEPS_TABLE, ExecutionRunRow, ExecutionStepRow } from './execution.tables';
+
 export enum RunStatus {
   Blocked = 'BLOCKED',
   /** Approved and claimable (the LOCK's name). */
@@ -39,29 +34,12 @@ export enum BlockedReason {
   StepApprovalPending = 'step_approval_pending',
 }
 
-export enum ApprovalStatus {
-  Pending = 'pending',
-  Approved = 'approved',
-  Rejected = 'rejected',
-  Deferred = 'deferred',
-  Expired = 'expired',
-  Invalidated = 'invalidated',
-  /** Level 3: the step it approved has been carried out. */
-  Executed = 'executed',
-}
-
-export enum GrantStatus {
-  Active = 'active',
-  Consumed = 'consumed',
-  Revoked = 'revoked',
-  Expired = 'expired',
-}
-
-export type StatusAxis = 'run' | 'approval' | 'grant' | 'step';
-
-/** The legal transitions per axis. PostgreSQL holds the same table (status_transitions). */
-export const TRANSITIONS: { readonly [A in StatusAxis]: ReadonlyArray<readonly [string, string]> } = {
-  run: [
+/** A run's status axis. PostgreSQL holds the same table (status_transitions). */
+export const RUN_AXIS = defineStatusAxis<RunStatus, ExecutionRunRow>({
+  name: 'run',
+  table: EXECUTION_RUNS_TABLE,
+  key: 'id',
+  transitions: [
     [RunStatus.Blocked, RunStatus.Run],
     [RunStatus.Blocked, RunStatus.Rejected],
     [RunStatus.Blocked, RunStatus.Expired],
@@ -89,22 +67,34 @@ export const TRANSITIONS: { readonly [A in StatusAxis]: ReadonlyArray<readonly [
     [RunStatus.Claimed, RunStatus.Cancelled],
     [RunStatus.Running, RunStatus.Cancelled],
   ],
-  approval: [
-    [ApprovalStatus.Pending, ApprovalStatus.Approved],
-    [ApprovalStatus.Pending, ApprovalStatus.Rejected],
-    [ApprovalStatus.Pending, ApprovalStatus.Deferred],
-    [ApprovalStatus.Pending, ApprovalStatus.Expired],
-    [ApprovalStatus.Pending, ApprovalStatus.Invalidated],
-    [ApprovalStatus.Approved, ApprovalStatus.Invalidated],
-    [ApprovalStatus.Approved, ApprovalStatus.Expired],
-    [ApprovalStatus.Approved, ApprovalStatus.Executed],
+  settable: [
+    'blocked_reason',
+    'params',
+    'targets',
+    'plan_hash',
+    'worker_id',
+    'lease_expires_at',
+    'attempt',
+    'max_attempts',
+    'available_at',
+    'started_at',
+    'finished_at',
+    'timeout_seconds',
+    'deadline_at',
+    'result',
+    'last_error',
+    'cancelled_by',
+    'cancelled_at',
   ],
-  grant: [
-    [GrantStatus.Active, GrantStatus.Consumed],
-    [GrantStatus.Active, GrantStatus.Revoked],
-    [GrantStatus.Active, GrantStatus.Expired],
-  ],
-  step: [
+  // The lease holder; a waiting run's plan and reason (a plan change or deferral that raced another).
+  expectable: ['worker_id', 'plan_hash', 'blocked_reason'],
+});
+
+export const STEP_AXIS = defineStatusAxis<StepStatus, ExecutionStepRow>({
+  name: 'step',
+  table: EXECUTION_STEPS_TABLE,
+  key: 'id',
+  transitions: [
     [StepStatus.Running, StepStatus.Succeeded],
     [StepStatus.Running, StepStatus.Skipped],
     [StepStatus.Running, StepStatus.Failed],
@@ -112,8 +102,8 @@ export const TRANSITIONS: { readonly [A in StatusAxis]: ReadonlyArray<readonly [
     [StepStatus.Running, StepStatus.Cancelled],
     [StepStatus.Running, StepStatus.Abandoned],
   ],
-};
+  settable: ['outcome', 'result', 'error', 'finished_at'],
+});
 
-export function isLegalTransition(axis: StatusAxis, from: string, to: string): boolean {
-  return TRANSITIONS[axis].some(([f, t]) => f === from && t === to);
-}
+/** Runs that have not started: a plan may still change, an approval may still expire, a cancel ends them at once. */
+export const WAITING_RUN_STATUSES: readonly RunStatus[] = [RunStatus.Blocked, RunStatus.Run];

@@ -4,7 +4,8 @@ import { CommandContext, sha256Hex } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { AccessService } from './access.service';
-import { ApiKeyEntity } from './api-key.entity';
+import { ApiKeyRepository } from './api-key.repository';
+import { ApiKeyRow } from './api-key.table';
 import { GovernanceErrorCode, GovernanceException } from './governance.exception';
 import { ALL_PROJECTS, Permission, Role } from './permissions';
 import { Principal } from './principal';
@@ -28,7 +29,6 @@ const KEY_PREFIX = 'cpk_';
 /** How long an authenticated key is remembered in this process. Keys cannot be revoked over the API yet. */
 const CACHE_TTL_MS = 10_000;
 const CACHE_MAX = 1_000;
-const MIN_BOOTSTRAP_KEY_LENGTH = 16;
 
 @Injectable()
 export class ApiKeyService {
@@ -36,6 +36,7 @@ export class ApiKeyService {
 
   constructor(
     private readonly uow: UnitOfWork,
+    private readonly keys: ApiKeyRepository,
     private readonly audit: AuditService,
     private readonly access: AccessService,
   ) {}
@@ -55,11 +56,14 @@ export class ApiKeyService {
     const roles = [...new Set(input.roles)].sort();
     const projectIds = [...new Set(input.projectIds)].sort();
     return this.uow.run(async () => {
-      const [row] = await this.uow.query<{ id: string; created_at: Date }>(
-        `INSERT INTO api_keys (name, key_hash, key_prefix, roles, project_ids, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
-        [input.name, sha256Hex(key), key.slice(0, 12), roles, projectIds, ctx.actor.id],
-      );
+      const row = await this.keys.insert({
+        name: input.name,
+        keyHash: sha256Hex(key),
+        keyPrefix: key.slice(0, 12),
+        roles,
+        projectIds,
+        createdBy: ctx.actor.id,
+      });
       await this.audit.record({
         type: AuditEventType.ApiKeyCreated,
         ctx,
@@ -75,29 +79,26 @@ export class ApiKeyService {
     const now = Date.now();
     const cached = this.cache.get(hash);
     if (cached && cached.until > now) return cached.principal;
-    const rows = await this.uow.query<Pick<ApiKeyEntity, 'id' | 'name' | 'roles' | 'projectIds'>>(
-      `SELECT id, name, roles, project_ids AS "projectIds" FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [hash],
-    );
-    if (rows.length === 0) return null;
-    const principal = new Principal(rows[0].id, rows[0].name, rows[0].roles as Role[], rows[0].projectIds);
+    const row = await this.keys.findActiveByHash(hash);
+    if (!row) return null;
+    const principal = principalOf(row);
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(hash, { principal, until: now + CACHE_TTL_MS });
     return principal;
   }
 
-  /** Makes the given key an admin key for every project, idempotently (env BOOTSTRAP_ADMIN_KEY). */
-  async ensureBootstrapAdmin(key: string): Promise<void> {
-    if (key.length < MIN_BOOTSTRAP_KEY_LENGTH) {
-      throw new Error(`BOOTSTRAP_ADMIN_KEY must be at least ${MIN_BOOTSTRAP_KEY_LENGTH} characters long`);
-    }
-    await this.uow.run(async () => {
-      await this.uow.query(
-        `INSERT INTO api_keys (name, key_hash, key_prefix, roles, project_ids, created_by)
-         VALUES ('bootstrap-admin', $1, 'bootstrap', ARRAY['admin'], ARRAY['*'], 'system')
-         ON CONFLICT (key_hash) DO UPDATE SET roles = ARRAY['admin'], project_ids = ARRAY['*'], revoked_at = NULL`,
-        [sha256Hex(key)],
-      );
-    });
+  /** A key by id as it stands now (worker-side RBAC re-checks the requester's key). */
+  async findById(id: string): Promise<{ principal: Principal; revokedAt: Date | null } | null> {
+    const row = await this.keys.findById(id);
+    return row ? { principal: principalOf(row), revokedAt: row.revoked_at } : null;
   }
+
+  /** Makes the given key an admin key for every project, idempotently (BOOTSTRAP_ADMIN_KEY). */
+  async ensureBootstrapAdmin(key: string): Promise<void> {
+    await this.uow.run(() => this.keys.upsertBootstrapAdmin(sha256Hex(key)));
+  }
+}
+
+function principalOf(row: ApiKeyRow): Principal {
+  return new Principal(row.id, row.name, row.roles as Role[], row.project_ids);
 }

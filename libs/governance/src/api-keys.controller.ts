@@ -1,10 +1,11 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, CommandContext } from '@lib/common';
+import { ApiErrors, BODY_ERRORS, CommandContext } from '@lib/common';
 import { ApiKeyService } from './api-key.service';
 import { CurrentContext, CurrentPrincipal, RequirePermission } from './auth.decorators';
 import { ApiKeyResponseDto } from './dto/api-key-response.dto';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
+import { GovernanceErrorCode } from './governance.exception';
 import { Permission } from './permissions';
 import { Principal } from './principal';
 
@@ -19,19 +20,9 @@ export class ApiKeysController {
   @RequirePermission(Permission.ApiKeyCreate)
   @ApiOperation({ summary: 'Mint an API key (admin). The key is returned once.' })
   @ApiErrors({
-    400: [
-      'malformed_json',
-      'empty_body',
-      'body_not_object',
-      'unknown_field',
-      'missing_field',
-      'invalid_type',
-      'invalid_length',
-      'invalid_format',
-      'invalid_value',
-    ],
-    401: ['unauthenticated'],
-    403: ['forbidden'],
+    400: BODY_ERRORS,
+    401: [GovernanceErrorCode.Unauthenticated],
+    403: [GovernanceErrorCode.Forbidden],
   })
   @ApiCreatedResponse({ type: ApiKeyResponseDto })
   async create(

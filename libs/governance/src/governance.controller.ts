@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { ApiErrors } from '@lib/common';
 import { RequirePermission } from './auth.decorators';
 import { ActionTypeDto, ActionTypesResponseDto } from './dto/action-type-response.dto';
+import { GovernanceErrorCode } from './governance.exception';
 import { Permission } from './permissions';
 import { PolicyService } from './policy/policy.service';
 
@@ -16,7 +17,7 @@ export class GovernanceController {
   @RequirePermission(Permission.PolicyRead)
   @ApiOperation({ summary: 'The action types of the loaded policy' })
   @ApiOkResponse({ type: ActionTypesResponseDto })
-  @ApiErrors({ 401: ['unauthenticated'], 403: ['forbidden'] })
+  @ApiErrors({ 401: [GovernanceErrorCode.Unauthenticated], 403: [GovernanceErrorCode.Forbidden] })
   listActionTypes(): ActionTypesResponseDto {
     return { policy_hash: this.policy.hash, action_types: this.policy.list().map((actionType) => ActionTypeDto.from(actionType)) };
   }

@@ -8,6 +8,12 @@ export enum GovernanceErrorCode {
   AuditChainNotFound = 'audit_chain_not_found',
 }
 
+declare module '@lib/common' {
+  interface ErrorCodeRegistry {
+    governance: GovernanceErrorCode;
+  }
+}
+
 export class GovernanceException extends DomainException<GovernanceErrorCode> {
   constructor(code: GovernanceErrorCode, message: string, details?: Record<string, unknown>) {
     super(code, message, details);

@@ -1,5 +1,5 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
-import { AUTH_CODE_PATTERN } from './grant.entity';
+import { AUTH_CODE_PATTERN } from './grant.table';
 import { GrantErrorCode, GrantException } from './grants.exception';
 
 @Injectable()

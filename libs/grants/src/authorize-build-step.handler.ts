@@ -3,10 +3,11 @@ import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { ActionType, findScopeViolation } from '@lib/governance';
-import { ExecutionRunRow, HandlerOutcome, outcomeKind } from '@lib/execution';
-import { ApprovalGateService, ApprovalRow } from '@lib/approval';
-import { authCodeFor, GrantRow } from './grant.entity';
+import { ExecutionRunRow, ExecutionRunService, HandlerOutcome, outcomeKind } from '@lib/execution';
+import { ApprovalGateService, ApprovalLaneService, ApprovalRow } from '@lib/approval';
+import { GrantRepository } from './grant.repository';
 import { GrantService } from './grant.service';
+import { authCodeFor } from './grant.table';
 
 export const AUTHORIZE_BUILD_STEP = 'governance.authorize_build_step';
 const HANDLER_ID = `handler:${AUTHORIZE_BUILD_STEP}`;
@@ -34,8 +35,11 @@ export class AuthorizeBuildStepHandler {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly audit: AuditService,
+    private readonly runs: ExecutionRunService,
     private readonly gate: ApprovalGateService,
+    private readonly lanes: ApprovalLaneService,
     private readonly grants: GrantService,
+    private readonly repository: GrantRepository,
   ) {}
 
   async handle(input: HandlerInput, requestId: string): Promise<HandlerOutcome> {
@@ -43,23 +47,18 @@ export class AuthorizeBuildStepHandler {
     const refusal = this.precheck(input);
     if (refusal) return this.record(input.run, refusal, ctx);
     return this.uow.run(async () => {
-      const run = await this.lockRun(input.run.id);
+      const run = await this.runs.getRunOrFail(input.run.id, { lock: true });
       const decision = await this.gate.check(run.id);
       if (!decision.allowed) return this.record(run, `FAIL:approval_required_${decision.reason}`, ctx);
       const target = run.targets[0];
       // Serialize minting per target, so "one active grant per target" is decided, not raced.
-      await this.uow.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`grant-target:${target}`]);
+      await this.repository.lockTarget(target);
       await this.grants.expireOverdue({ target, ctx: { actor: SYSTEM_ACTOR, requestId } });
       const authCode = authCodeFor(run.id);
-      const live = await this.uow.query<{ auth_code: string }>(
-        `SELECT auth_code FROM governance_grants WHERE scope ->> 'target' = $1 AND status = 'active' AND auth_code <> $2`,
-        [target, authCode],
-      );
-      if (live.length > 0) return this.record(run, 'SKIP:active_grant_exists', ctx, { active_auth_code: live[0].auth_code });
+      const live = await this.repository.activeOnTarget(target, authCode);
+      if (live) return this.record(run, 'SKIP:active_grant_exists', ctx, { active_auth_code: live });
       const minted = await this.mint(run, decision.approval, authCode);
-      const [stored] = await this.uow.query<Pick<GrantRow, 'status'>>(`SELECT status FROM governance_grants WHERE auth_code = $1`, [
-        authCode,
-      ]);
+      const stored = await this.repository.find(authCode);
       if (minted) return this.record(run, 'OK', ctx, { auth_code: authCode });
       return this.record(run, stored?.status === 'active' ? 'SKIP:already_minted' : `SKIP:grant_${stored?.status ?? 'missing'}`, ctx, {
         auth_code: authCode,
@@ -83,48 +82,32 @@ export class AuthorizeBuildStepHandler {
 
   private async mint(run: ExecutionRunRow, approval: ApprovalRow, authCode: string): Promise<boolean> {
     const params = run.params;
-    const ttl = clampTtl(params.ttl_seconds);
-    const votes = await this.uow.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM approval_decisions WHERE approval_id = $1 AND decision = 'approve'`,
-      [approval.id],
-    );
-    const inserted = await this.uow.query(
-      `INSERT INTO governance_grants (auth_code, execution_run_id, approval_id, project_id, status, scope, approval_ref, evidence,
-                                      rollback_plan_ref, commit_allowed, ttl_seconds, granted_by, granted_at, expires_at)
-       VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, false, $9::int, $10, now(), now() + make_interval(secs => $9::int))
-       ON CONFLICT (auth_code) DO NOTHING RETURNING auth_code`,
-      [
-        authCode,
-        run.id,
-        approval.id,
-        run.project_id,
-        JSON.stringify({ namespace: params.namespace, axis: typeof params.axis === 'string' ? params.axis : null, target: run.targets[0] }),
-        JSON.stringify({
-          approval_id: approval.id,
-          quorum: 'passed',
-          approvals: votes[0].n,
-          required_approvals: approval.required_approvals,
-          plan_hash: approval.plan_hash,
-          policy_hash: approval.policy_hash,
-        }),
-        JSON.stringify({
-          plan_ref: typeof params.plan_ref === 'string' ? params.plan_ref : null,
-          plan_hash: run.plan_hash,
-          step_name: typeof params.step_name === 'string' ? params.step_name : null,
-          owner: typeof params.owner === 'string' ? params.owner : null,
-          mode: 'dry-run',
-        }),
-        params.rollback_plan_ref,
-        ttl,
-        HANDLER_ID,
-      ],
-    );
-    return inserted.length === 1;
-  }
-
-  private async lockRun(executionRunId: string): Promise<ExecutionRunRow> {
-    const [run] = await this.uow.query<ExecutionRunRow>(`SELECT * FROM execution_runs WHERE id = $1 FOR UPDATE`, [executionRunId]);
-    return run;
+    const votes = await this.lanes.votesFor(approval.id);
+    return this.repository.insertIfAbsent({
+      authCode,
+      runId: run.id,
+      approvalId: approval.id,
+      projectId: run.project_id,
+      scope: { namespace: params.namespace, axis: typeof params.axis === 'string' ? params.axis : null, target: run.targets[0] },
+      approvalRef: {
+        approval_id: approval.id,
+        quorum: 'passed',
+        approvals: votes.filter((vote) => vote.decision === 'approve').length,
+        required_approvals: approval.required_approvals,
+        plan_hash: approval.plan_hash,
+        policy_hash: approval.policy_hash,
+      },
+      evidence: {
+        plan_ref: typeof params.plan_ref === 'string' ? params.plan_ref : null,
+        plan_hash: run.plan_hash,
+        step_name: typeof params.step_name === 'string' ? params.step_name : null,
+        owner: typeof params.owner === 'string' ? params.owner : null,
+        mode: 'dry-run',
+      },
+      rollbackPlanRef: params.rollback_plan_ref as string,
+      ttlSeconds: clampTtl(params.ttl_seconds),
+      grantedBy: HANDLER_ID,
+    });
   }
 
   private async record(
@@ -136,7 +119,7 @@ export class AuthorizeBuildStepHandler {
     const kind = outcomeKind(outcome);
     const type = kind === 'ok' ? AuditEventType.GrantMinted : kind === 'skip' ? AuditEventType.GrantSkipped : AuditEventType.GrantFailed;
     await this.uow.run(async () => {
-      await this.lockRun(run.id);
+      await this.runs.getRunOrFail(run.id, { lock: true });
       await this.audit.record({
         type,
         ctx,

@@ -1,23 +1,27 @@
 import { Injectable } from '@nestjs/common';
-import { UnitOfWork } from '@lib/database';
+import { AuditEventType } from '@lib/audit';
 import { PolicyService } from '@lib/governance';
-import { ExecutionRunRow } from '@lib/execution';
-import { ApprovalRow } from '@lib/approval';
+import { ExecutionRunService } from '@lib/execution';
+import { ApprovalLaneService, ApprovalStatus } from '@lib/approval';
 import { AuthorizeBuildStepHandler } from './authorize-build-step.handler';
+import { GrantRepository } from './grant.repository';
+
+/** Leave the approving process this long to run the handler itself before re-driving it. */
+const GRACE_SECONDS = 30;
+const OUTCOMES = [AuditEventType.GrantMinted, AuditEventType.GrantSkipped, AuditEventType.GrantFailed];
 
 /**
  * The grant handler runs right after an approval commits, in the same process. If that process
  * died in between, the worker finds approved runs of grant-minting actions with no handler
  * outcome yet and runs the (idempotent) handler for them.
  */
-/** Leave the approving process this long to run the handler itself before re-driving it. */
-const GRACE_SECONDS = 30;
-
 @Injectable()
 export class GrantReconcilerService {
   constructor(
-    private readonly uow: UnitOfWork,
     private readonly policy: PolicyService,
+    private readonly runs: ExecutionRunService,
+    private readonly lanes: ApprovalLaneService,
+    private readonly grants: GrantRepository,
     private readonly handler: AuthorizeBuildStepHandler,
   ) {}
 
@@ -27,15 +31,16 @@ export class GrantReconcilerService {
       .filter((actionType) => actionType.mintsGrant)
       .map((actionType) => actionType.code);
     if (minting.length === 0) return 0;
-    const pending = await this.uow.query<ExecutionRunRow & { approval: ApprovalRow }>(
-      `SELECT r.*, to_jsonb(a) AS approval FROM execution_runs r
-       JOIN LATERAL (SELECT * FROM approvals WHERE execution_run_id = r.id ORDER BY lane DESC LIMIT 1) a ON a.status = 'approved'
-       WHERE r.status = 'RUN' AND r.action = ANY($1) AND a.decided_at < now() - make_interval(secs => $3)
-         AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.chain_key = 'run:' || r.id AND e.event_type IN ('grant.minted', 'grant.skipped', 'grant.failed'))
-       ORDER BY r.updated_at LIMIT $2`,
-      [minting, limit, GRACE_SECONDS],
-    );
-    for (const { approval, ...run } of pending) {
+    const pending = await this.grants.approvedWithoutOutcome({
+      actions: minting,
+      graceSeconds: GRACE_SECONDS,
+      outcomeTypes: OUTCOMES,
+      limit,
+    });
+    for (const runId of pending) {
+      const run = await this.runs.getRunOrFail(runId);
+      const approval = await this.lanes.currentRow(runId);
+      if (!approval || approval.status !== ApprovalStatus.Approved) continue;
       await this.handler.handle({ run, approval, actionType: this.policy.getActionTypeOrFail(run.action) }, requestId);
     }
     return pending.length;

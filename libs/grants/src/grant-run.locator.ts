@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RunLocator } from '@lib/approval';
-import { AUTH_CODE_PATTERN } from './grant.entity';
+import { AUTH_CODE_PATTERN } from './grant.table';
 import { GrantService } from './grant.service';
 
 /** For the approval gate: the run a grant route acts on, found through the grant's auth code. */

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
-import { Refusal, UnitOfWork } from '@lib/database';
+import { DbTime, Refusal, UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { AccessService, Permission, Principal } from '@lib/governance';
-import { GrantStatus, StatusMachineService } from '@lib/execution';
-import { GrantRow } from './grant.entity';
+import { ExecutionRunService } from '@lib/execution';
+import { StatusMachineService } from '@lib/state-machine';
+import { GrantRepository, GrantWithLapse } from './grant.repository';
+import { GRANT_AXIS, GrantStatus } from './grant-status';
+import { GrantRow } from './grant.table';
 import { GrantErrorCode, GrantException } from './grants.exception';
 
 const CLOSED: Readonly<Record<string, GrantErrorCode>> = {
@@ -16,7 +19,8 @@ const CLOSED: Readonly<Record<string, GrantErrorCode>> = {
 /**
  * Reads, consumes and revokes grants. Every change is a compare-and-set from `active` through
  * the FSM, committed with its audit event in the run's chain (the run row is locked first, so
- * of two concurrent consumes exactly one wins). A grant past its expiry is expired, never used.
+ * of two concurrent consumes exactly one wins). A grant past its expiry (by the database clock)
+ * is expired, never used.
  */
 @Injectable()
 export class GrantService {
@@ -25,12 +29,15 @@ export class GrantService {
     private readonly audit: AuditService,
     private readonly access: AccessService,
     private readonly fsm: StatusMachineService,
+    private readonly runs: ExecutionRunService,
+    private readonly grants: GrantRepository,
   ) {}
 
   async get(principal: Principal, authCode: string): Promise<GrantRow> {
-    const grant = await this.getGrantOrFail(authCode);
+    const grant = await this.grants.find(authCode);
+    if (!grant) throw notFound();
     this.access.assertAllowed(principal, Permission.GrantRead, grant.project_id);
-    return grant;
+    return withoutLapse(grant);
   }
 
   consume(principal: Principal, authCode: string, ctx: CommandContext): Promise<GrantRow> {
@@ -49,21 +56,13 @@ export class GrantService {
 
   /** The run a grant was minted for (the approval gate's locator). */
   async runOf(authCode: string): Promise<string | null> {
-    const rows = await this.uow.query<{ execution_run_id: string }>(`SELECT execution_run_id FROM governance_grants WHERE auth_code = $1`, [
-      authCode,
-    ]);
-    return rows[0]?.execution_run_id ?? null;
+    return (await this.grants.find(authCode))?.execution_run_id ?? null;
   }
 
   /** Expires active grants past their expiry: those of one target, or a batch of any (the sweeper). */
   async expireOverdue(input: { target?: string; limit?: number; ctx: CommandContext }): Promise<number> {
     return this.uow.run(async () => {
-      const due = await this.uow.query<GrantRow>(
-        `SELECT g.* FROM governance_grants g
-         WHERE g.status = 'active' AND g.expires_at <= now() AND ($1::text IS NULL OR g.scope ->> 'target' = $1)
-         ORDER BY g.expires_at LIMIT $2`,
-        [input.target ?? null, input.limit ?? 100],
-      );
+      const due = await this.grants.overdue({ target: input.target, limit: input.limit ?? 100 });
       let expired = 0;
       for (const grant of due) {
         const locked = await this.lockRunAndGrant(grant.auth_code, { skipLocked: input.target === undefined });
@@ -84,24 +83,23 @@ export class GrantService {
       const grant = await this.lockRunAndGrant(input.authCode);
       if (!grant) throw notFound();
       this.access.assertAllowed(principal, input.permission, grant.project_id);
-      if (grant.status === GrantStatus.Active && grant.expires_at.getTime() <= Date.now()) {
+      if (grant.status === GrantStatus.Active && grant.lapsed) {
         const expired = await this.transition(grant, GrantStatus.Expired, {}, input.ctx, AuditEventType.GrantExpired);
         return this.refuse(expired, input);
       }
       if (grant.status !== GrantStatus.Active) return this.refuse(grant, input);
-      const now = new Date();
       return input.to === GrantStatus.Consumed
         ? this.transition(
             grant,
             GrantStatus.Consumed,
-            { consumed_at: now, consumed_by: input.ctx.actor.id },
+            { consumed_at: DbTime.now(), consumed_by: input.ctx.actor.id },
             input.ctx,
             AuditEventType.GrantConsumed,
           )
         : this.transition(
             grant,
             GrantStatus.Revoked,
-            { revoked_at: now, revoked_by: input.ctx.actor.id, revoked_reason: input.reason },
+            { revoked_at: DbTime.now(), revoked_by: input.ctx.actor.id, revoked_reason: input.reason },
             input.ctx,
             AuditEventType.GrantRevoked,
           );
@@ -120,15 +118,15 @@ export class GrantService {
     return new Refusal(new GrantException(code, `the grant is ${grant.status}`, { auth_code: grant.auth_code, status: grant.status }));
   }
 
-  private transition(
+  private async transition(
     grant: GrantRow,
     to: GrantStatus,
-    set: Record<string, unknown>,
+    set: Partial<Record<keyof GrantRow, unknown>>,
     ctx: CommandContext,
     type: AuditEventType,
   ): Promise<GrantRow> {
-    return this.fsm.transition<GrantRow>({
-      axis: 'grant',
+    return this.fsm.transition({
+      axis: GRANT_AXIS,
       id: grant.auth_code,
       from: GrantStatus.Active,
       to,
@@ -147,23 +145,18 @@ export class GrantService {
     });
   }
 
-  /** Locks the grant's run (its audit chain) and then the grant. */
-  private async lockRunAndGrant(authCode: string, options: { skipLocked?: boolean } = {}): Promise<GrantRow | null> {
-    const skip = options.skipLocked ? ' SKIP LOCKED' : '';
-    const runs = await this.uow.query<{ id: string }>(
-      `SELECT r.id FROM execution_runs r JOIN governance_grants g ON g.execution_run_id = r.id WHERE g.auth_code = $1 FOR UPDATE OF r${skip}`,
-      [authCode],
-    );
+  /** Locks the grant's run (its audit chain) and then the grant; a grant's run never changes. */
+  private async lockRunAndGrant(authCode: string, options: { skipLocked?: boolean } = {}): Promise<GrantWithLapse | null> {
+    const grant = await this.grants.find(authCode);
+    if (!grant) return null;
+    const runs = await this.runs.lockRuns([grant.execution_run_id], { skipLocked: options.skipLocked });
     if (runs.length === 0) return null;
-    const grants = await this.uow.query<GrantRow>(`SELECT * FROM governance_grants WHERE auth_code = $1 FOR UPDATE`, [authCode]);
-    return grants[0] ?? null;
+    return this.grants.find(authCode, { lock: true });
   }
+}
 
-  private async getGrantOrFail(authCode: string): Promise<GrantRow> {
-    const rows = await this.uow.query<GrantRow>(`SELECT * FROM governance_grants WHERE auth_code = $1`, [authCode]);
-    if (rows.length === 0) throw notFound();
-    return rows[0];
-  }
+function withoutLapse({ lapsed: _lapsed, ...grant }: GrantWithLapse): GrantRow {
+  return grant;
 }
 
 function notFound(): GrantException {

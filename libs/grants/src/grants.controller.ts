@@ -1,15 +1,20 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, CommandContext } from '@lib/common';
-import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
-import { RequiresApprovedRun } from '@lib/approval';
+import { ApiErrors, CommandContext, KnownErrorCode, RequestErrorCode } from '@lib/common';
+import { CurrentContext, CurrentPrincipal, GovernanceErrorCode, Permission, Principal, RequirePermission } from '@lib/governance';
+import { ApprovalErrorCode, RequiresApprovedRun } from '@lib/approval';
 import { ParseAuthCodePipe } from './auth-code.pipe';
 import { GrantResponseDto } from './dto/grant-response.dto';
 import { RevokeGrantDto } from './dto/revoke-grant.dto';
 import { GrantRunLocator } from './grant-run.locator';
 import { GrantService } from './grant.service';
+import { GrantErrorCode } from './grants.exception';
 
-const AUTH = { 401: ['unauthenticated'], 403: ['forbidden'], 404: ['grant_not_found'] };
+const AUTH = {
+  401: [GovernanceErrorCode.Unauthenticated],
+  403: [GovernanceErrorCode.Forbidden],
+  404: [GrantErrorCode.GrantNotFound],
+} satisfies Record<number, readonly KnownErrorCode[]>;
 
 @ApiTags('grants')
 @ApiBearerAuth()
@@ -21,7 +26,7 @@ export class GrantsController {
   @RequirePermission(Permission.GrantRead)
   @ApiOperation({ summary: 'Read a build authorization' })
   @ApiOkResponse({ type: GrantResponseDto })
-  @ApiErrors({ 400: ['invalid_auth_code'], ...AUTH })
+  @ApiErrors({ 400: [GrantErrorCode.InvalidAuthCode], ...AUTH })
   async get(@CurrentPrincipal() principal: Principal, @Param('auth_code', ParseAuthCodePipe) authCode: string): Promise<GrantResponseDto> {
     return GrantResponseDto.from(await this.grants.get(principal, authCode));
   }
@@ -35,9 +40,14 @@ export class GrantsController {
   })
   @ApiOkResponse({ type: GrantResponseDto })
   @ApiErrors({
-    400: ['invalid_auth_code'],
+    400: [GrantErrorCode.InvalidAuthCode],
     ...AUTH,
-    409: ['approval_required', 'grant_already_consumed', 'grant_expired', 'grant_revoked'],
+    409: [
+      ApprovalErrorCode.ApprovalRequired,
+      GrantErrorCode.GrantAlreadyConsumed,
+      GrantErrorCode.GrantExpired,
+      GrantErrorCode.GrantRevoked,
+    ],
   })
   async consume(
     @CurrentPrincipal() principal: Principal,
@@ -53,9 +63,9 @@ export class GrantsController {
   @ApiOperation({ summary: 'Revoke an active grant, with a reason' })
   @ApiOkResponse({ type: GrantResponseDto })
   @ApiErrors({
-    400: ['invalid_auth_code', 'missing_field', 'invalid_length', 'invalid_format'],
+    400: [GrantErrorCode.InvalidAuthCode, RequestErrorCode.MissingField, RequestErrorCode.InvalidLength, RequestErrorCode.InvalidFormat],
     ...AUTH,
-    409: ['grant_already_consumed', 'grant_expired', 'grant_revoked'],
+    409: [GrantErrorCode.GrantAlreadyConsumed, GrantErrorCode.GrantExpired, GrantErrorCode.GrantRevoked],
   })
   async revoke(
     @CurrentPrincipal() principal: Principal,

@@ -8,6 +8,12 @@ export enum GrantErrorCode {
   GrantRevoked = 'grant_revoked',
 }
 
+declare module '@lib/common' {
+  interface ErrorCodeRegistry {
+    grants: GrantErrorCode;
+  }
+}
+
 export class GrantException extends DomainException<GrantErrorCode> {
   constructor(code: GrantErrorCode, message: string, details?: Record<string, unknown>) {
     super(code, message, details);

@@ -1,32 +1,21 @@
-import { Module, OnModuleInit } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { Module } from '@nestjs/common';
 import { AuditModule } from '@lib/audit';
 import { GovernanceModule } from '@lib/governance';
 import { ExecutionModule } from '@lib/execution';
-import { ApprovalEvents, ApprovalModule } from '@lib/approval';
+import { StateMachineModule } from '@lib/state-machine';
+import { ApprovalModule } from '@lib/approval';
 import { AuthorizeBuildStepHandler } from './authorize-build-step.handler';
-import { GrantEntity } from './grant.entity';
 import { GrantReconcilerService } from './grant-reconciler.service';
+import { GrantRepository } from './grant.repository';
 import { GrantRunLocator } from './grant-run.locator';
 import { GrantService } from './grant.service';
 import { GrantsController } from './grants.controller';
 
+/** Single-use build authorizations (seed 004): the handler that mints them, their use, revocation, expiry and re-drive. */
 @Module({
-  imports: [TypeOrmModule.forFeature([GrantEntity]), AuditModule, GovernanceModule, ExecutionModule, ApprovalModule],
+  imports: [AuditModule, GovernanceModule, StateMachineModule, ExecutionModule, ApprovalModule],
   controllers: [GrantsController],
-  providers: [GrantService, AuthorizeBuildStepHandler, GrantRunLocator, GrantReconcilerService],
+  providers: [GrantRepository, GrantService, AuthorizeBuildStepHandler, GrantRunLocator, GrantReconcilerService],
   exports: [GrantService, AuthorizeBuildStepHandler, GrantReconcilerService],
 })
-export class GrantsModule implements OnModuleInit {
-  constructor(
-    private readonly events: ApprovalEvents,
-    private readonly handler: AuthorizeBuildStepHandler,
-  ) {}
-
-  /** An approval of an action that mints grants runs the handler right after it commits. */
-  onModuleInit(): void {
-    this.events.onApproved(async ({ run, approval, actionType, requestId }) => {
-      if (actionType.mintsGrant) await this.handler.handle({ run, approval, actionType }, requestId);
-    });
-  }
-}
+export class GrantsModule {}

@@ -1,5 +1,6 @@
 export * from './grants.exception';
-export * from './grant.entity';
+export * from './grant.table';
+export * from './grant-status';
 export * from './grant.service';
 export * from './authorize-build-step.handler';
 export * from './grant-reconciler.service';

@@ -3,16 +3,16 @@ import { NestFactory } from '@nestjs/core';
 import { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
+import { ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
-import { ExecutionRunRow, ExecutionRunService } from '@lib/execution';
-import { ApiKeyService, Principal, Role } from '@lib/governance';
+import { ExecutionRunRow, RunLifecycleService, RunQueueService } from '@lib/execution';
+import { ApiKeyService, GovernanceModule, Principal, Role } from '@lib/governance';
 import { ApprovalVoteService } from '@lib/approval';
+import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
 import { openTestPool } from '../../../test/support/db';
 import { WorkerLoopModule } from './runner.module';
-import { RunQueueService } from './worker/run-queue.service';
-import { RunLifecycleService } from './worker/run-lifecycle.service';
 
-@Module({ imports: [DatabaseModule.forRoot(), WorkerLoopModule] })
+@Module({ imports: [ConfigModule.forRoot(), DatabaseModule.forRoot(), GovernanceModule, OrchestrationModule, WorkerLoopModule] })
 class WorkerTestModule {}
 
 const PREFIX = `wtest-${randomUUID().slice(0, 8)}`;
@@ -35,7 +35,7 @@ async function startWorker(name: string, projects = `${PREFIX}%`): Promise<INest
 describe('the execution worker on PostgreSQL', () => {
   let worker: INestApplicationContext;
   let pool: Pool;
-  let runs: ExecutionRunService;
+  let runs: RunRequestService;
   let votes: ApprovalVoteService;
   let requester: Principal;
   const approver = new Principal(randomUUID(), 'approver', [Role.Approver], ['*']);
@@ -44,7 +44,7 @@ describe('the execution worker on PostgreSQL', () => {
   beforeAll(async () => {
     worker = await startWorker('a');
     pool = openTestPool();
-    runs = worker.get(ExecutionRunService);
+    runs = worker.get(RunRequestService);
     votes = worker.get(ApprovalVoteService);
     const admin = new Principal(randomUUID(), 'admin', [Role.Admin], ['*']);
     const key = await worker
@@ -67,7 +67,7 @@ describe('the execution worker on PostgreSQL', () => {
     projectPrefix = PREFIX,
     slaClass?: string,
   ): Promise<ExecutionRunRow> {
-    const { run } = await runs.create(
+    const { run } = await runs.request(
       requester,
       { projectId: `${projectPrefix}-${randomUUID().slice(0, 8)}`, idempotencyKey: 'k', action: 'ops.sleep', params, targets },
       ctx(requester),
@@ -168,7 +168,7 @@ describe('the execution worker on PostgreSQL', () => {
     if (claim.kind !== 'claimed') throw new Error(`the ghost could not claim: ${claim.kind}`);
     const started = await worker
       .get(RunLifecycleService)
-      .start(claim.run, { workerId: 'ghost', timeoutSeconds: 60 }, { actor: SYSTEM_ACTOR, requestId: 'ghost' });
+      .start(claim.run, { workerId: 'ghost', timeoutCapSeconds: 60 }, { actor: SYSTEM_ACTOR, requestId: 'ghost' });
     await pool.query(
       `INSERT INTO execution_steps (execution_run_id, step_index, name, attempt, worker_id) VALUES ($1, 0, 'sleep:r-1', $2, 'ghost')`,
       [run.id, started.attempt],
@@ -231,7 +231,7 @@ describe('the execution worker on PostgreSQL', () => {
 
   it('level 3 runs step by step: each step after the first waits, BLOCKED, for its own quorum', async () => {
     const second = new Principal(randomUUID(), 'approver-2', [Role.Approver], ['*']);
-    const { run } = await runs.create(
+    const { run } = await runs.request(
       requester,
       {
         projectId: `${PREFIX}-${randomUUID().slice(0, 8)}`,
@@ -272,7 +272,7 @@ describe('the execution worker on PostgreSQL', () => {
       .get(ApiKeyService)
       .mint(admin, { name: 'soon-revoked', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
     const departing = new Principal(key.id, 'departing', [Role.Requester], ['*']);
-    const { run } = await runs.create(
+    const { run } = await runs.request(
       departing,
       {
         projectId: `${PREFIX}-${randomUUID().slice(0, 8)}`,

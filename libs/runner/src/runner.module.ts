@@ -1,5 +1,4 @@
-import { Global, Module } from '@nestjs/common';
-import { AuditModule } from '@lib/audit';
+import { Module } from '@nestjs/common';
 import { GovernanceModule } from '@lib/governance';
 import { ExecutionModule } from '@lib/execution';
 import { ApprovalModule } from '@lib/approval';
@@ -9,54 +8,37 @@ import { HandlerRegistry } from './handlers/handler-registry';
 import { HttpRequestHandler } from './handlers/http-request.handler';
 import { NoopHandler } from './handlers/noop.handler';
 import { SleepHandler } from './handlers/sleep.handler';
-import { EnvSecretProvider, SECRET_PROVIDER } from './secrets/secret-provider';
+import { ConfigSecretProvider, SECRET_PROVIDER } from './secrets/secret-provider';
 import { SecretResolverService } from './secrets/secret-resolver.service';
-import { ReaperService } from './worker/reaper.service';
-import { RunExecutorService } from './worker/run-executor.service';
-import { RunLifecycleService } from './worker/run-lifecycle.service';
-import { RunQueueService } from './worker/run-queue.service';
 import { ImmediateRunnerService } from './worker/immediate-runner.service';
+import { RunExecutorService } from './worker/run-executor.service';
 import { WorkerLoopService } from './worker/worker-loop.service';
-import { IMMEDIATE_RUNNER } from '@lib/execution';
 
 /**
- * The execution runtime: handlers, secrets, the queue, the executor, the reaper, and the
- * immediate runner. Global only so that the execution lib's IMMEDIATE_RUNNER port is satisfied
- * without execution importing this module. The worker loop is in WorkerLoopModule.
+ * The execution runtime: handlers, secrets and the executor that carries a claimed run out,
+ * step by step, for the worker loop and for immediate mode. The worker loop is in
+ * WorkerLoopModule, which only worker processes (and npm start on the embedded database) load.
  */
-@Global()
 @Module({
-  imports: [AuditModule, GovernanceModule, ExecutionModule, ApprovalModule, GrantsModule],
+  imports: [GovernanceModule, ExecutionModule, ApprovalModule, GrantsModule],
   providers: [
     NoopHandler,
     SleepHandler,
     HttpRequestHandler,
     BuildGrantHandler,
     HandlerRegistry,
-    { provide: SECRET_PROVIDER, useClass: EnvSecretProvider },
+    { provide: SECRET_PROVIDER, useClass: ConfigSecretProvider },
     SecretResolverService,
-    RunQueueService,
-    RunLifecycleService,
     RunExecutorService,
-    ReaperService,
     ImmediateRunnerService,
-    { provide: IMMEDIATE_RUNNER, useExisting: ImmediateRunnerService },
   ],
-  exports: [
-    HandlerRegistry,
-    SecretResolverService,
-    RunQueueService,
-    RunLifecycleService,
-    RunExecutorService,
-    ReaperService,
-    IMMEDIATE_RUNNER,
-  ],
+  exports: [HandlerRegistry, RunExecutorService, ImmediateRunnerService],
 })
 export class RunnerModule {}
 
 /** The worker's claim loop (and reaper ticks), on top of the runtime. */
 @Module({
-  imports: [RunnerModule],
+  imports: [RunnerModule, ExecutionModule],
   providers: [WorkerLoopService],
   exports: [WorkerLoopService],
 })

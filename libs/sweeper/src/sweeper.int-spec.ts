@@ -3,26 +3,27 @@ import { NestFactory } from '@nestjs/core';
 import { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { CommandContext } from '@lib/common';
+import { ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
 import { ExecutionRunService } from '@lib/execution';
-import { Principal, Role } from '@lib/governance';
+import { PolicyService, Principal, Role } from '@lib/governance';
 import { ApprovalDeferralService, ApprovalModule, ApprovalVoteService } from '@lib/approval';
 import { AuthorizeBuildStepHandler, GrantReconcilerService } from '@lib/grants';
-import { PolicyService } from '@lib/governance';
+import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
 import { expireLaneNow, openTestPool } from '../../../test/support/db';
 import { SweeperModule } from './sweeper.module';
 import { SweeperService } from './sweeper.service';
 
-@Module({ imports: [DatabaseModule.forRoot(), SweeperModule] })
+@Module({ imports: [ConfigModule.forRoot(), DatabaseModule.forRoot(), OrchestrationModule, SweeperModule] })
 class SweeperTestModule {}
 
-@Module({ imports: [DatabaseModule.forRoot(), ApprovalModule] })
+@Module({ imports: [ConfigModule.forRoot(), DatabaseModule.forRoot(), ApprovalModule] })
 class ApprovalOnlyModule {}
 
 describe('the worker sweeper on PostgreSQL', () => {
   let app: INestApplicationContext;
   let pool: Pool;
-  let runs: ExecutionRunService;
+  let runs: RunRequestService;
   let votes: ApprovalVoteService;
   let sweeper: SweeperService;
   const requester = new Principal(randomUUID(), 'requester', [Role.Requester], ['*']);
@@ -33,7 +34,7 @@ describe('the worker sweeper on PostgreSQL', () => {
     process.env.SWEEP_INTERVAL_MS = '3600000';
     app = await NestFactory.createApplicationContext(SweeperTestModule, { logger: false });
     pool = openTestPool();
-    runs = app.get(ExecutionRunService);
+    runs = app.get(RunRequestService);
     votes = app.get(ApprovalVoteService);
     sweeper = app.get(SweeperService);
   });
@@ -43,7 +44,7 @@ describe('the worker sweeper on PostgreSQL', () => {
   });
 
   const newRun = async (action = 'deploy', targets = ['web-1'], params: Record<string, unknown> = {}) =>
-    (await runs.create(requester, { projectId: `p-${randomUUID()}`, idempotencyKey: 'k', action, params, targets }, ctx(requester))).run;
+    (await runs.request(requester, { projectId: `p-${randomUUID()}`, idempotencyKey: 'k', action, params, targets }, ctx(requester))).run;
   const state = async (id: string) =>
     (
       await pool.query(
@@ -155,7 +156,7 @@ describe('the worker sweeper on PostgreSQL', () => {
       { lane: 1, status: 'deferred' },
       { lane: 2, status: 'pending' },
     ]);
-    expect((await runs.getRunOrFail(due.id)).blocked_reason).toBe('approval_pending');
+    expect((await app.get(ExecutionRunService).getRunOrFail(due.id)).blocked_reason).toBe('approval_pending');
     expect(await lanes(open.id)).toEqual([{ lane: 1, status: 'deferred' }]);
     const reopened = await pool.query(`SELECT actor FROM audit_events WHERE chain_key = $1 AND event_type = 'approval.reopened'`, [
       `run:${due.id}`,

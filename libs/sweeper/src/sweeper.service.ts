@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SYSTEM_ACTOR } from '@lib/common';
+import { AppConfig } from '@lib/config';
 import { ApprovalDeferralService, ApprovalExpiryService } from '@lib/approval';
 import { GrantReconcilerService, GrantService } from '@lib/grants';
 
@@ -18,6 +19,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   private stopped = false;
 
   constructor(
+    private readonly config: AppConfig,
     private readonly expiry: ApprovalExpiryService,
     private readonly deferrals: ApprovalDeferralService,
     private readonly grants: GrantService,
@@ -25,7 +27,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    const intervalMs = Number(process.env.SWEEP_INTERVAL_MS ?? 1000);
+    const intervalMs = this.config.values.sweepIntervalMs;
     const tick = () => {
       if (this.stopped) return;
       this.running = this.sweepOnce()

@@ -1,8 +1,7 @@
 import { HttpException } from '@nestjs/common';
-import { DomainException } from '@lib/common';
+import { DomainException, RequestErrorCode } from '@lib/common';
 import { ErrorBody, errorBody } from './error-body';
-import { ErrorCode, httpStatusOf } from './error-status';
-import { RequestErrorCode } from './request-error';
+import { httpStatusOf } from './error-status';
 
 export interface ErrorResponse {
   status: number;
@@ -35,7 +34,7 @@ const HTTP_STATUS_CODES: Readonly<Record<number, RequestErrorCode>> = {
  */
 export function toErrorResponse(error: unknown, requestId: string): ErrorResponse {
   if (error instanceof DomainException) {
-    const status = httpStatusOf(error.code as ErrorCode);
+    const status = httpStatusOf(error.code);
     return { status, body: errorBody({ code: error.code, message: error.message, details: error.details, requestId }), internal: false };
   }
   const fastifyCode = codeProperty(error);

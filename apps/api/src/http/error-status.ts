@@ -1,14 +1,15 @@
-import { assertUnreachable } from '@lib/common';
+import { assertUnreachable, KnownErrorCode, RequestErrorCode } from '@lib/common';
 import { ApprovalErrorCode } from '@lib/approval';
 import { ExecutionErrorCode } from '@lib/execution';
 import { GovernanceErrorCode } from '@lib/governance';
 import { GrantErrorCode } from '@lib/grants';
-import { RequestErrorCode } from './request-error';
+import { StateMachineErrorCode } from '@lib/state-machine';
 
-export type ErrorCode = RequestErrorCode | GovernanceErrorCode | ExecutionErrorCode | ApprovalErrorCode | GrantErrorCode;
-
-/** Every error code's HTTP status. A code added to an enum and not mapped here fails to compile. */
-export function httpStatusOf(code: ErrorCode): number {
+/**
+ * Every error code's HTTP status. KnownErrorCode is the union of every lib's enum (each lib adds
+ * its own to ErrorCodeRegistry), so a code that is not mapped here fails to compile.
+ */
+export function httpStatusOf(code: KnownErrorCode): number {
   switch (code) {
     case RequestErrorCode.MalformedJson:
     case RequestErrorCode.EmptyBody:
@@ -42,8 +43,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case RequestErrorCode.MethodNotAllowed:
       return 405;
     case ExecutionErrorCode.IdempotencyConflict:
-    case ExecutionErrorCode.TransitionConflict:
-    case ExecutionErrorCode.IllegalTransition:
+    case StateMachineErrorCode.TransitionConflict:
+    case StateMachineErrorCode.IllegalTransition:
     case ExecutionErrorCode.RunNotCancellable:
     case ExecutionErrorCode.DlqAlreadyRedriven:
     case ApprovalErrorCode.ApprovalAlreadyDecided:

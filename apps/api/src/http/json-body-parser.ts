@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { RequestErrorCode, RequestException } from './request-error';
+import { RequestErrorCode, RequestException } from '@lib/common';
 
 /**
  * Fastify's JSON parser (with its prototype-poisoning checks), whose failures become domain

@@ -1,6 +1,11 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
-import { JSON_OBJECT_CONSTRAINT, STORABLE_JSON_CONSTRAINT, STORABLE_TEXT_CONSTRAINT } from '@lib/common';
-import { RequestErrorCode, RequestException } from './request-error';
+import {
+  JSON_OBJECT_CONSTRAINT,
+  RequestErrorCode,
+  RequestException,
+  STORABLE_JSON_CONSTRAINT,
+  STORABLE_TEXT_CONSTRAINT,
+} from '@lib/common';
 
 /** class-validator constraint names and the error code each one earns. */
 const CONSTRAINT_CODES: Readonly<Record<string, RequestErrorCode>> = {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { AuditEventEntity } from '../audit-event.entity';
+import { AuditEventRow } from '../audit-event.table';
 
 export class AuditEventDto {
   @ApiProperty({ description: 'Position in the global audit log' }) id!: string;
@@ -15,19 +15,19 @@ export class AuditEventDto {
   @ApiProperty({ nullable: true, type: String }) prev_hash!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'SHA-256(prev_hash || canonical JSON of the event)' }) hash!: string | null;
 
-  static from(event: AuditEventEntity): AuditEventDto {
+  static from(event: AuditEventRow): AuditEventDto {
     return {
       id: event.id,
-      event_id: event.eventId,
-      type: event.eventType,
+      event_id: event.event_id,
+      type: event.event_type,
       actor: event.actor,
-      request_id: event.requestId,
-      project_id: event.projectId,
-      execution_id: event.executionRunId,
+      request_id: event.request_id,
+      project_id: event.project_id,
+      execution_id: event.execution_run_id,
       data: event.data,
-      occurred_at: new Date(event.occurredAt).toISOString(),
-      chain_key: event.chainKey,
-      prev_hash: event.prevHash,
+      occurred_at: event.occurred_at.toISOString(),
+      chain_key: event.chain_key,
+      prev_hash: event.prev_hash,
       hash: event.hash,
     };
   }

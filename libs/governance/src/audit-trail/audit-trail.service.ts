@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditEventEntity, AuditEventFilter, AuditQueryService, VerifyReport } from '@lib/audit';
-import { UnitOfWork } from '@lib/database';
+import { AuditEventFilter, AuditEventRow, AuditQueryService, chainKeyOf, VerifyReport } from '@lib/audit';
 import { AccessService } from '../access.service';
 import { GovernanceErrorCode, GovernanceException } from '../governance.exception';
 import { ALL_PROJECTS, Permission } from '../permissions';
@@ -13,12 +12,11 @@ import { Principal } from '../principal';
 @Injectable()
 export class AuditTrailService {
   constructor(
-    private readonly uow: UnitOfWork,
     private readonly access: AccessService,
     private readonly query: AuditQueryService,
   ) {}
 
-  async list(principal: Principal, filter: AuditEventFilter): Promise<AuditEventEntity[]> {
+  async list(principal: Principal, filter: AuditEventFilter): Promise<AuditEventRow[]> {
     this.access.assertAllowed(principal, Permission.AuditRead);
     if (filter.projectId !== undefined) this.access.assertAllowed(principal, Permission.AuditRead, filter.projectId);
     else if (filter.executionRunId !== undefined)
@@ -34,7 +32,7 @@ export class AuditTrailService {
 
   async verifyRun(principal: Principal, executionRunId: string): Promise<VerifyReport> {
     this.access.assertAllowed(principal, Permission.AuditRead, await this.projectOfRun(executionRunId));
-    return this.query.verify(`run:${executionRunId}`);
+    return this.query.verify(chainKeyOf({ executionRunId }));
   }
 
   async counters(principal: Principal): Promise<Record<string, number>> {
@@ -46,11 +44,8 @@ export class AuditTrailService {
   }
 
   private async projectOfRun(executionRunId: string): Promise<string> {
-    const rows = await this.uow.query<{ project_id: string }>(
-      `SELECT project_id FROM audit_events WHERE chain_key = $1 AND project_id IS NOT NULL ORDER BY id LIMIT 1`,
-      [`run:${executionRunId}`],
-    );
-    if (rows.length === 0) throw new GovernanceException(GovernanceErrorCode.AuditChainNotFound, 'no audit trail for this execution');
-    return rows[0].project_id;
+    const projectId = await this.query.projectOfChain(chainKeyOf({ executionRunId }));
+    if (projectId === null) throw new GovernanceException(GovernanceErrorCode.AuditChainNotFound, 'no audit trail for this execution');
+    return projectId;
   }
 }

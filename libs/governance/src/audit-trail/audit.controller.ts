@@ -1,8 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '@lib/common';
+import { ApiErrors, RequestErrorCode } from '@lib/common';
 import { AuditEventDto } from '@lib/audit';
 import { CurrentPrincipal, RequirePermission } from '../auth.decorators';
+import { GovernanceErrorCode } from '../governance.exception';
 import { Permission } from '../permissions';
 import { Principal } from '../principal';
 import { AuditEventsPageDto, AuditEventsQueryDto, LifecycleCountersDto, VerifyQueryDto, VerifyResponseDto } from './audit-trail.dto';
@@ -21,10 +22,10 @@ export class AuditController {
   @ApiOperation({ summary: 'Audit events filtered by project, run, type, actor and time; keyset pages, oldest first' })
   @ApiOkResponse({ type: AuditEventsPageDto })
   @ApiErrors({
-    400: ['invalid_type', 'invalid_format', 'invalid_value', 'unknown_field'],
-    401: ['unauthenticated'],
-    403: ['forbidden'],
-    404: ['audit_chain_not_found'],
+    400: [RequestErrorCode.InvalidType, RequestErrorCode.InvalidFormat, RequestErrorCode.InvalidValue, RequestErrorCode.UnknownField],
+    401: [GovernanceErrorCode.Unauthenticated],
+    403: [GovernanceErrorCode.Forbidden],
+    404: [GovernanceErrorCode.AuditChainNotFound],
   })
   async events(@CurrentPrincipal() principal: Principal, @Query() query: AuditEventsQueryDto): Promise<AuditEventsPageDto> {
     const limit = query.limit ?? DEFAULT_PAGE;
@@ -48,7 +49,12 @@ export class AuditController {
   @RequirePermission(Permission.AuditRead)
   @ApiOperation({ summary: "Recompute a run's audit hash chain and report the first broken link" })
   @ApiOkResponse({ type: VerifyResponseDto })
-  @ApiErrors({ 400: ['missing_field', 'invalid_format'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['audit_chain_not_found'] })
+  @ApiErrors({
+    400: [RequestErrorCode.MissingField, RequestErrorCode.InvalidFormat],
+    401: [GovernanceErrorCode.Unauthenticated],
+    403: [GovernanceErrorCode.Forbidden],
+    404: [GovernanceErrorCode.AuditChainNotFound],
+  })
   async verify(@CurrentPrincipal() principal: Principal, @Query() query: VerifyQueryDto): Promise<VerifyResponseDto> {
     const report = await this.trail.verifyRun(principal, query.execution_id.toLowerCase());
     return {
@@ -66,7 +72,7 @@ export class AuditController {
     summary: 'Approval lifecycle counters (requested, approved, rejected, deferred, expired, invalidated), from the audit trail',
   })
   @ApiOkResponse({ type: LifecycleCountersDto })
-  @ApiErrors({ 401: ['unauthenticated'], 403: ['forbidden'] })
+  @ApiErrors({ 401: [GovernanceErrorCode.Unauthenticated], 403: [GovernanceErrorCode.Forbidden] })
   async metrics(@CurrentPrincipal() principal: Principal): Promise<LifecycleCountersDto> {
     return (await this.trail.counters(principal)) as unknown as LifecycleCountersDto;
   }

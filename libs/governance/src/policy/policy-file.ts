@@ -94,7 +94,7 @@ function parseActionType(entry: unknown, at: string, fail: (field: string, probl
   const urls = entry.allowed_urls === undefined ? [] : patterns(entry.allowed_urls, `${at}.allowed_urls`, fail);
   return {
     code: code,
-    description: (entry.description) ?? '',
+    description: entry.description ?? '',
     approvalLevel: level,
     requiredApprovals: required as number,
     approverRoles: [...new Set(roles as Role[])],

@@ -1,8 +1,9 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { resolve } from 'node:path';
-import { UnitOfWork } from '@lib/database';
+import { AppConfig } from '@lib/config';
 import { ActionType, Policy } from './action-type';
 import { loadPolicyFile } from './policy-file';
+import { PolicyRepository } from './policy.repository';
 import { findScopeViolation } from './scope';
 import { GovernanceErrorCode, GovernanceException } from '../governance.exception';
 
@@ -18,12 +19,15 @@ export class PolicyService implements OnModuleInit {
   private policy: Policy | undefined;
   private byCode = new Map<string, ActionType>();
 
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly repository: PolicyRepository,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    const path = resolve(process.env.POLICY_FILE ?? DEFAULT_POLICY_FILE);
+    const path = resolve(this.config.values.policyFile);
     const policy = loadPolicyFile(path);
-    await this.record(policy);
+    await this.repository.record(policy);
     this.policy = policy;
     this.byCode = new Map(policy.actionTypes.map((actionType) => [actionType.code, actionType]));
   }
@@ -66,49 +70,5 @@ export class PolicyService implements OnModuleInit {
   private current(): Policy {
     if (!this.policy) throw new Error('the policy is not loaded');
     return this.policy;
-  }
-
-  /** Records this policy version and its action types; types no longer in the file are retired, never deleted. */
-  private async record(policy: Policy): Promise<void> {
-    await this.uow.run(async () => {
-      await this.uow.query(`SELECT pg_advisory_xact_lock(4242002)`);
-      await this.uow.query(`INSERT INTO policy_versions (hash, document) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING`, [
-        policy.hash,
-        JSON.stringify(policy.document),
-      ]);
-      for (const actionType of policy.actionTypes) {
-        await this.uow.query(
-          `INSERT INTO action_types (code, description, approval_level, required_approvals, approver_roles, approval_ttl_seconds, allowed_scopes, mints_grant, policy_hash,
-                                     handler, immediate, max_attempts, sla_class, allowed_urls)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-           ON CONFLICT (code) DO UPDATE SET description = EXCLUDED.description, approval_level = EXCLUDED.approval_level,
-             required_approvals = EXCLUDED.required_approvals, approver_roles = EXCLUDED.approver_roles,
-             approval_ttl_seconds = EXCLUDED.approval_ttl_seconds, allowed_scopes = EXCLUDED.allowed_scopes,
-             mints_grant = EXCLUDED.mints_grant, policy_hash = EXCLUDED.policy_hash, handler = EXCLUDED.handler,
-             immediate = EXCLUDED.immediate, max_attempts = EXCLUDED.max_attempts, sla_class = EXCLUDED.sla_class,
-             allowed_urls = EXCLUDED.allowed_urls, retired_at = NULL, updated_at = now()
-           WHERE action_types.policy_hash IS DISTINCT FROM EXCLUDED.policy_hash OR action_types.retired_at IS NOT NULL`,
-          [
-            actionType.code,
-            actionType.description,
-            actionType.approvalLevel,
-            actionType.requiredApprovals,
-            actionType.approverRoles,
-            actionType.approvalTtlSeconds,
-            JSON.stringify(actionType.allowedScopes),
-            actionType.mintsGrant,
-            policy.hash,
-            actionType.handler,
-            actionType.immediate,
-            actionType.maxAttempts,
-            actionType.slaClass,
-            actionType.allowedUrls,
-          ],
-        );
-      }
-      await this.uow.query(`UPDATE action_types SET retired_at = now() WHERE retired_at IS NULL AND NOT (code = ANY($1))`, [
-        policy.actionTypes.map((actionType) => actionType.code),
-      ]);
-    });
   }
 }

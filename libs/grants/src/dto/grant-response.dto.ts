@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { GrantRow } from '../grant.entity';
+import { GrantRow } from '../grant.table';
 
 export class GrantResponseDto {
   @ApiProperty({ example: 'GBA-6f1c…' }) auth_code!: string;

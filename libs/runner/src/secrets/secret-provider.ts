@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@lib/config';
 
-/** Where secret values come from. Environment-backed by default; a vault would implement the same. */
+/** Where secret values come from. The configuration (SECRET_<NAME>) by default; a vault would implement the same. */
 export interface SecretProvider {
   /** The value of a named secret, or null when there is none. */
   resolve(name: string): Promise<string | null>;
@@ -8,11 +9,12 @@ export interface SecretProvider {
 
 export const SECRET_PROVIDER = Symbol('SECRET_PROVIDER');
 
-/** `{"$secret": "db_password"}` reads env SECRET_DB_PASSWORD. */
+/** `{"$secret": "db_password"}` reads SECRET_DB_PASSWORD, as the configuration captured it at start. */
 @Injectable()
-export class EnvSecretProvider implements SecretProvider {
-  async resolve(name: string): Promise<string | null> {
-    const value = process.env[`SECRET_${name.toUpperCase()}`];
-    return value === undefined || value === '' ? null : value;
+export class ConfigSecretProvider implements SecretProvider {
+  constructor(private readonly config: AppConfig) {}
+
+  resolve(name: string): Promise<string | null> {
+    return Promise.resolve(this.config.secret(name));
   }
 }

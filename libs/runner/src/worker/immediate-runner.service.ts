@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { UnitOfWork } from '@lib/database';
-import { ExecutionRunRow, ImmediateRunner } from '@lib/execution';
+import { AppConfig, WorkerSettings } from '@lib/config';
+import { ExecutionRunRow, ExecutionRunService, RunQueueService } from '@lib/execution';
 import { RunExecutorService } from './run-executor.service';
-import { RunQueueService } from './run-queue.service';
-import { readWorkerSettings, WorkerSettings } from './worker-settings';
 
 /** Immediate mode's cap: the create request answers within about this long. */
 const IMMEDIATE_CAP_SECONDS = 10;
@@ -14,24 +12,25 @@ const IMMEDIATE_CAP_SECONDS = 10;
  * claimed now (a target is locked), it stays queued for the background workers.
  */
 @Injectable()
-export class ImmediateRunnerService implements ImmediateRunner {
-  private readonly settings: WorkerSettings = { ...readWorkerSettings(), workerId: `api:${process.pid}`, projectPattern: '%' };
+export class ImmediateRunnerService {
+  private readonly settings: WorkerSettings;
 
   constructor(
+    config: AppConfig,
     private readonly queue: RunQueueService,
     private readonly executor: RunExecutorService,
-    // Not ExecutionRunService: it depends on this port, and that would be a cycle.
-    private readonly uow: UnitOfWork,
-  ) {}
-
-  async run(run: ExecutionRunRow): Promise<ExecutionRunRow> {
-    const claim = await this.queue.claim({ ...this.settings, runId: run.id });
-    if (claim.kind !== 'claimed') return this.reread(run.id);
-    return (await this.executor.execute(claim.run, this.settings, { timeoutCapSeconds: IMMEDIATE_CAP_SECONDS })) ?? this.reread(run.id);
+    private readonly runs: ExecutionRunService,
+  ) {
+    this.settings = { ...config.worker, workerId: `api:${process.pid}`, projectPattern: '%' };
   }
 
-  private async reread(executionRunId: string): Promise<ExecutionRunRow> {
-    const [row] = await this.uow.query<ExecutionRunRow>(`SELECT * FROM execution_runs WHERE id = $1`, [executionRunId]);
-    return row;
+  /** Runs the approved run now and returns it as it ended, or as it is if it could not start. */
+  async run(run: ExecutionRunRow): Promise<ExecutionRunRow> {
+    const claim = await this.queue.claim({ ...this.settings, runId: run.id });
+    if (claim.kind !== 'claimed') return this.runs.getRunOrFail(run.id);
+    return (
+      (await this.executor.execute(claim.run, this.settings, { timeoutCapSeconds: IMMEDIATE_CAP_SECONDS })) ??
+      this.runs.getRunOrFail(run.id)
+    );
   }
 }

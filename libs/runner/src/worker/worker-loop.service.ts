@@ -1,10 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
-import { readDatabaseConfig } from '@lib/database';
-import { ReaperService } from './reaper.service';
+import { AppConfig, WorkerSettings } from '@lib/config';
+import { ReaperService, RunQueueService } from '@lib/execution';
 import { RunExecutorService } from './run-executor.service';
-import { RunQueueService } from './run-queue.service';
-import { readWorkerSettings, WorkerSettings } from './worker-settings';
 
 /**
  * The worker: up to `concurrency` runs at once. It claims when woken by NOTIFY
@@ -14,7 +12,7 @@ import { readWorkerSettings, WorkerSettings } from './worker-settings';
 @Injectable()
 export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WorkerLoopService.name);
-  readonly settings: WorkerSettings = readWorkerSettings();
+  readonly settings: WorkerSettings;
   private listener: Client | undefined;
   private poller: NodeJS.Timeout | undefined;
   private active = new Set<Promise<unknown>>();
@@ -23,13 +21,16 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
   private stopped = false;
 
   constructor(
+    private readonly config: AppConfig,
     private readonly queue: RunQueueService,
     private readonly executor: RunExecutorService,
     private readonly reaper: ReaperService,
-  ) {}
+  ) {
+    this.settings = config.worker;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.listener = new Client({ connectionString: readDatabaseConfig().url });
+    this.listener = new Client({ connectionString: this.config.databaseUrl, application_name: 'control-plane-worker-listen' });
     this.listener.on('notification', () => this.wake());
     this.listener.on('error', (error) => this.logger.error({ err: error }, 'the LISTEN connection failed; polling only'));
     await this.listener.connect();

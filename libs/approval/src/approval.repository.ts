@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { UnitOfWork } from '@lib/database';
+import { APPROVAL_DECISIONS_TABLE, APPROVALS_TABLE, ApprovalRow, VoteRow } from './approval.tables';
+
+const LANES = APPROVALS_TABLE.name;
+const VOTES = APPROVAL_DECISIONS_TABLE.name;
+
+export type GateVerdict = 'open' | 'no_approval' | 'not_approved' | 'approval_expired' | 'plan_changed';
+
+/** The current lane with its votes, and whether its expiry has passed by the database clock. */
+export type CurrentLane = ApprovalRow & { lapsed: boolean; votes: VoteRow[] };
+
+/**
+ * The approval lib's SQL: the only code that reads or writes approvals and approval_decisions
+ * (status changes go through the state machine's APPROVAL_AXIS). "The run's current lane" and
+ * "is the gate open" are PostgreSQL functions (approval_current_lane, approval_gate), used here
+ * and by the claim; runs are read through the execution lib's view execution_run_states.
+ */
+@Injectable()
+export class ApprovalRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /** Opens the next lane (the caller holds the run's lock and has closed the previous lane). */
+  async insertNextLane(input: {
+    runId: string;
+    planHash: string;
+    policyHash: string;
+    requiredApprovals: number;
+    ttlSeconds: number;
+    stepIndex: number | null;
+  }): Promise<ApprovalRow> {
+    const [lane] = await this.uow.query<ApprovalRow>(
+      `INSERT INTO ${LANES} (execution_run_id, lane, status, plan_hash, policy_hash, required_approvals, expires_at, step_index)
+       SELECT $1, coalesce(max(lane), 0) + 1, 'pending', $2, $3, $4, now() + make_interval(secs => $5), $6::int
+       FROM ${LANES} WHERE execution_run_id = $1
+       RETURNING *`,
+      [input.runId, input.planHash, input.policyHash, input.requiredApprovals, input.ttlSeconds, input.stepIndex],
+    );
+    return lane;
+  }
+
+  async currentLane(runId: string): Promise<ApprovalRow | null> {
+    const rows = await this.uow.query<ApprovalRow>(`SELECT * FROM approval_current_lane($1)`, [runId]);
+    return rows[0] ?? null;
+  }
+
+  async currentLaneWithVotes(runId: string): Promise<CurrentLane | null> {
+    const rows = await this.uow.query<
+      ApprovalRow & { lapsed: boolean; votes: Array<Omit<VoteRow, 'created_at'> & { created_at: string }> }
+    >(
+      `SELECT a.*, a.expires_at <= now() AS lapsed,
+              coalesce((SELECT json_agg(d ORDER BY d.id) FROM ${VOTES} d WHERE d.approval_id = a.id), '[]') AS votes
+       FROM approval_current_lane($1) a`,
+      [runId],
+    );
+    if (rows.length === 0) return null;
+    const { votes, ...lane } = rows[0];
+    return { ...lane, votes: votes.map((vote) => ({ ...vote, id: String(vote.id), created_at: new Date(vote.created_at) })) };
+  }
+
+  /** The run's open lane if its expiry has passed (by the database clock), only while the run is in one of `runStatuses`. */
+  async overdueOpenLane(runId: string, runStatuses: readonly string[]): Promise<ApprovalRow | null> {
+    const rows = await this.uow.query<ApprovalRow>(
+      `SELECT a.* FROM ${LANES} a JOIN execution_run_states r ON r.id = a.execution_run_id
+       WHERE a.execution_run_id = $1 AND a.status IN ('pending', 'approved') AND a.expires_at <= now() AND r.status = ANY($2)`,
+      [runId, runStatuses],
+    );
+    return rows[0] ?? null;
+  }
+
+  async approvedLane(runId: string): Promise<ApprovalRow | null> {
+    const rows = await this.uow.query<ApprovalRow>(`SELECT * FROM ${LANES} WHERE execution_run_id = $1 AND status = 'approved'`, [runId]);
+    return rows[0] ?? null;
+  }
+
+  /** A vote, once per principal per lane: false when this principal has already voted. */
+  async insertVote(input: {
+    approvalId: string;
+    runId: string;
+    principalId: string;
+    decision: string;
+    reason: string | null;
+  }): Promise<boolean> {
+    const inserted = await this.uow.query(
+      `INSERT INTO ${VOTES} (approval_id, execution_run_id, principal_id, decision, reason)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (approval_id, principal_id) DO NOTHING RETURNING id`,
+      [input.approvalId, input.runId, input.principalId, input.decision, input.reason],
+    );
+    return inserted.length === 1;
+  }
+
+  votes(approvalId: string): Promise<VoteRow[]> {
+    return this.uow.query<VoteRow>(
+      `SELECT id::text AS id, approval_id, execution_run_id, principal_id, decision, reason, created_at FROM ${VOTES} WHERE approval_id = $1 ORDER BY id`,
+      [approvalId],
+    );
+  }
+
+  /** Runs in one of the statuses whose open lane is past its expiry, oldest first (the sweeper's candidates). */
+  async runsWithOverdueLanes(input: { statuses: readonly string[]; limit: number }): Promise<string[]> {
+    const rows = await this.uow.query<{ id: string }>(
+      `SELECT r.id FROM execution_run_states r
+       WHERE r.status = ANY($1)
+         AND EXISTS (SELECT 1 FROM ${LANES} a WHERE a.execution_run_id = r.id AND a.status IN ('pending', 'approved') AND a.expires_at <= now())
+       ORDER BY r.created_at LIMIT $2`,
+      [input.statuses, input.limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Deferred runs whose current lane's `until` has passed, oldest first. */
+  async runsWithDeferralDue(limit: number): Promise<string[]> {
+    const rows = await this.uow.query<{ id: string }>(
+      `SELECT r.id FROM execution_run_states r
+       CROSS JOIN LATERAL approval_current_lane(r.id) a
+       WHERE r.status = 'BLOCKED' AND r.blocked_reason = 'approval_deferred' AND a.deferred_until <= now()
+       ORDER BY r.created_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** The gate's verdict and the lane it judged; null when there is no such run. */
+  async gate(runId: string): Promise<{ verdict: GateVerdict; lane: ApprovalRow | null } | null> {
+    const rows = await this.uow.query<ApprovalRow & { verdict: GateVerdict }>(
+      `SELECT g.verdict, a.* FROM approval_gate($1) g LEFT JOIN ${LANES} a ON a.id = g.approval_id`,
+      [runId],
+    );
+    if (rows.length === 0) return null;
+    const { verdict, ...lane } = rows[0];
+    return { verdict, lane: lane.id === null ? null : lane };
+  }
+}

@@ -1,0 +1,43 @@
+import { defineTable, RowOf } from '@lib/database';
+
+/**
+ * Glossary
+ * - lane: one approval record of a run. A run's first lane opens with it; a plan change, a
+ *   reopen after deferral or the next step of a level-3 run opens the next one. The latest lane
+ *   is the run's current approval (approval_current_lane, in PostgreSQL).
+ * - open lane: a pending or approved lane (at most one per run, by a partial unique index).
+ * - vote: one approver's approve or reject on a pending lane (approval_decisions, append-only).
+ * - gate: whether the run may act on its approval now (approval_gate, in PostgreSQL).
+ */
+export const APPROVALS_TABLE = defineTable('approvals', 'approval', {
+  id: 'uuid',
+  execution_run_id: 'uuid',
+  status: 'text',
+  reason: 'text?',
+  decided_by: 'text?',
+  decided_at: 'timestamptz?',
+  version: 'int4',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+  lane: 'int4',
+  plan_hash: 'text',
+  policy_hash: 'text?',
+  required_approvals: 'int2',
+  expires_at: 'timestamptz',
+  deferred_until: 'timestamptz?',
+  step_index: 'int4?',
+});
+
+export type ApprovalRow = RowOf<typeof APPROVALS_TABLE.columns>;
+
+export const APPROVAL_DECISIONS_TABLE = defineTable('approval_decisions', 'approval', {
+  id: 'int8',
+  approval_id: 'uuid',
+  execution_run_id: 'uuid',
+  principal_id: 'text',
+  decision: 'text',
+  reason: 'text?',
+  created_at: 'timestamptz',
+});
+
+export type VoteRow = RowOf<typeof APPROVAL_DECISIONS_TABLE.columns>;

@@ -1,0 +1,39 @@
+import { DomainException } from './domain.exception';
+
+/** Errors of the HTTP edge itself: malformed bodies, validation, unknown routes. */
+export enum RequestErrorCode {
+  MalformedJson = 'malformed_json',
+  EmptyBody = 'empty_body',
+  BodyNotObject = 'body_not_object',
+  PayloadTooLarge = 'payload_too_large',
+  UnsupportedMediaType = 'unsupported_media_type',
+  UnknownField = 'unknown_field',
+  MissingField = 'missing_field',
+  InvalidType = 'invalid_type',
+  InvalidLength = 'invalid_length',
+  InvalidFormat = 'invalid_format',
+  InvalidValue = 'invalid_value',
+  ParamsNotObject = 'params_not_object',
+  RouteNotFound = 'route_not_found',
+  MethodNotAllowed = 'method_not_allowed',
+  BadRequest = 'bad_request',
+}
+
+export class RequestException extends DomainException<RequestErrorCode> {
+  constructor(code: RequestErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+  }
+}
+
+/** The 400 codes any validated body or query can earn (the request validation pipe's). */
+export const BODY_ERRORS = [
+  RequestErrorCode.MalformedJson,
+  RequestErrorCode.EmptyBody,
+  RequestErrorCode.BodyNotObject,
+  RequestErrorCode.UnknownField,
+  RequestErrorCode.MissingField,
+  RequestErrorCode.InvalidType,
+  RequestErrorCode.InvalidLength,
+  RequestErrorCode.InvalidFormat,
+  RequestErrorCode.InvalidValue,
+] as const;

@@ -1,0 +1,74 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { LogLevel } from './environment';
+
+/** How a worker process behaves. */
+export interface WorkerSettings {
+  readonly workerId: string;
+  /** How long a claim stays valid without a heartbeat. */
+  readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  /** Runs carried out at once by this process. */
+  readonly concurrency: number;
+  /** Fallback poll when no NOTIFY arrives, and the reaper's tick. */
+  readonly pollMs: number;
+  /** First retry delay; doubled per attempt, with jitter. */
+  readonly backoffBaseMs: number;
+  /** How long after a cancel request or timeout a step that ignores its abort is abandoned. */
+  readonly abortGraceMs: number;
+  /** How long a run whose target is locked waits before it is offered again. */
+  readonly lockWaitMs: number;
+  /** Projects this worker serves, as a LIKE pattern (`%`: all). */
+  readonly projectPattern: string;
+}
+
+export interface EmbeddedDatabaseSettings {
+  readonly dataDir: string;
+  readonly port: number;
+}
+
+/**
+ * The validated configuration of one process, read from the environment once (loadConfig) and
+ * injected wherever a setting is needed. Nothing else reads process.env.
+ */
+export class AppConfig {
+  constructor(
+    readonly values: {
+      readonly databaseUrl: string | undefined;
+      readonly port: number;
+      readonly host: string;
+      readonly bootstrapAdminKey: string | undefined;
+      readonly dbPoolSize: number;
+      readonly logLevel: LogLevel;
+      readonly policyFile: string;
+      /** Unset: the caller decides (npm start runs the worker in-process on the embedded database). */
+      readonly workerInProcess: boolean | undefined;
+      readonly sweepIntervalMs: number;
+      readonly worker: WorkerSettings;
+      readonly embedded: EmbeddedDatabaseSettings;
+      readonly secrets: ReadonlyMap<string, string>;
+    },
+  ) {}
+
+  get databaseUrl(): string | undefined {
+    return this.values.databaseUrl;
+  }
+
+  get worker(): WorkerSettings {
+    return this.values.worker;
+  }
+
+  /** The same configuration on another database (npm start, once the embedded server is up). */
+  withDatabaseUrl(url: string): AppConfig {
+    return new AppConfig({ ...this.values, databaseUrl: url });
+  }
+
+  /** The value of SECRET_<NAME>, or null. */
+  secret(name: string): string | null {
+    return this.values.secrets.get(name.toUpperCase()) ?? null;
+  }
+}
+
+export function defaultWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,11 @@
+import { SECRET_NOTE, VariableNote, variableNotes } from './environment';
+
+/** The README's configuration table, made from the environment schema. */
+export function renderConfigTable(): string {
+  const rows: VariableNote[] = [...variableNotes(), SECRET_NOTE];
+  return [
+    '| Variable | Default | Meaning |',
+    '| --- | --- | --- |',
+    ...rows.map((note) => `| \`${note.name}\` | ${note.default} | ${note.meaning} |`),
+  ].join('\n');
+}

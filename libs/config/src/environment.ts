@@ -1,0 +1,168 @@
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+
+/**
+ * Every environment variable the processes read, with its rule. `loadConfig` validates the
+ * environment against this class once, at start; the README's configuration table is made from
+ * the `@Variable` notes (and a test keeps the two equal).
+ */
+export interface VariableNote {
+  readonly name: string;
+  /** What an unset variable means, as the README says it. */
+  readonly default: string;
+  readonly meaning: string;
+}
+
+const NOTES: VariableNote[] = [];
+
+function Variable(note: Omit<VariableNote, 'name'>): PropertyDecorator {
+  return (_target, property) => {
+    NOTES.push({ name: String(property), ...note });
+  };
+}
+
+export function variableNotes(): readonly VariableNote[] {
+  return NOTES;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
+const BOOLEAN = ['true', 'false'];
+
+/** Raw variables (text, as the environment holds them) and the rule each must follow. */
+export class Environment {
+  @Variable({
+    default: 'unset → embedded PostgreSQL',
+    meaning: 'PostgreSQL to use, e.g. `postgres://user:pass@127.0.0.1:5432/control_plane`',
+  })
+  @IsOptional()
+  @Matches(POSTGRES_URL, { message: 'must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @Variable({ default: '`3000`', meaning: 'HTTP port' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer from 1 to 65535' })
+  @Min(1, { message: 'must be an integer from 1 to 65535' })
+  @Max(65535, { message: 'must be an integer from 1 to 65535' })
+  PORT?: number;
+
+  @Variable({ default: '`0.0.0.0`', meaning: 'HTTP bind address' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255, { message: 'must be a host name or address' })
+  HOST?: string;
+
+  @Variable({ default: 'unset', meaning: 'made an admin key for all projects at start (16+ characters)' })
+  @IsOptional()
+  @IsString()
+  @Length(16, 512, { message: 'must be 16 to 512 characters long' })
+  BOOTSTRAP_ADMIN_KEY?: string;
+
+  @Variable({ default: '`10`', meaning: 'connections in the pool of each process (fewer backends than clients ran faster on 2 cores)' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer from 1 to 100' })
+  @Min(1, { message: 'must be an integer from 1 to 100' })
+  @Max(100, { message: 'must be an integer from 1 to 100' })
+  DB_POOL_SIZE?: number;
+
+  @Variable({ default: '`info`', meaning: `pino level (${LOG_LEVELS.map((level) => `\`${level}\``).join(', ')})` })
+  @IsOptional()
+  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL?: LogLevel;
+
+  @Variable({ default: '`policies/action-types.json`', meaning: 'the action-type policy' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 4096, { message: 'must name a file' })
+  POLICY_FILE?: string;
+
+  @Variable({
+    default: '`true` on the embedded database, else `false`',
+    meaning: 'run the worker (sweeper and execution runner) inside the API process',
+  })
+  @IsOptional()
+  @IsIn(BOOLEAN, { message: 'must be true or false' })
+  WORKER_IN_PROCESS?: string;
+
+  @Variable({ default: '`1000`', meaning: 'how often the sweeper looks for overdue approvals and grants' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer from 10 to 3600000 (milliseconds)' })
+  @Min(10, { message: 'must be an integer from 10 to 3600000 (milliseconds)' })
+  @Max(3_600_000, { message: 'must be an integer from 10 to 3600000 (milliseconds)' })
+  SWEEP_INTERVAL_MS?: number;
+
+  @Variable({ default: '`<host>:<pid>:<random>`', meaning: 'the name a worker process leases runs under' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'must be 1 to 128 characters of A-Z a-z 0-9 . _ : -' })
+  WORKER_ID?: string;
+
+  @Variable({ default: '`4`', meaning: 'runs one worker process carries out at once' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer from 1 to 64' })
+  @Min(1, { message: 'must be an integer from 1 to 64' })
+  @Max(64, { message: 'must be an integer from 1 to 64' })
+  WORKER_CONCURRENCY?: number;
+
+  @Variable({ default: '`15000`', meaning: 'lease length; the heartbeat renews it every third of that' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer from 300 to 3600000 (milliseconds)' })
+  @Min(300, { message: 'must be an integer from 300 to 3600000 (milliseconds)' })
+  @Max(3_600_000, { message: 'must be an integer from 300 to 3600000 (milliseconds)' })
+  WORKER_LEASE_MS?: number;
+
+  @Variable({ default: '`1000`', meaning: 'fallback poll (NOTIFY wakes the worker at once) and reaper tick' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer from 10 to 600000 (milliseconds)' })
+  @Min(10, { message: 'must be an integer from 10 to 600000 (milliseconds)' })
+  @Max(600_000, { message: 'must be an integer from 10 to 600000 (milliseconds)' })
+  WORKER_POLL_MS?: number;
+
+  @Variable({ default: '`1000`', meaning: 'first retry delay, doubled per attempt, with jitter' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer from 1 to 600000 (milliseconds)' })
+  @Min(1, { message: 'must be an integer from 1 to 600000 (milliseconds)' })
+  @Max(600_000, { message: 'must be an integer from 1 to 600000 (milliseconds)' })
+  WORKER_BACKOFF_BASE_MS?: number;
+
+  @Variable({ default: '`2000`', meaning: 'how long a step may ignore its abort before it is abandoned' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer from 1 to 600000 (milliseconds)' })
+  @Min(1, { message: 'must be an integer from 1 to 600000 (milliseconds)' })
+  @Max(600_000, { message: 'must be an integer from 1 to 600000 (milliseconds)' })
+  WORKER_ABORT_GRACE_MS?: number;
+
+  @Variable({ default: '`250`', meaning: 'how long a run whose target is locked waits before it is offered again' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer from 1 to 600000 (milliseconds)' })
+  @Min(1, { message: 'must be an integer from 1 to 600000 (milliseconds)' })
+  @Max(600_000, { message: 'must be an integer from 1 to 600000 (milliseconds)' })
+  WORKER_LOCK_WAIT_MS?: number;
+
+  @Variable({ default: '`%`', meaning: 'which projects a worker serves (a SQL LIKE pattern)' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255, { message: 'must be a LIKE pattern of 1 to 255 characters' })
+  WORKER_PROJECTS?: string;
+
+  @Variable({ default: '`.data/postgres`', meaning: 'data directory of the embedded server' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 4096, { message: 'must name a directory' })
+  EMBEDDED_PG_DATA_DIR?: string;
+
+  @Variable({ default: '`54329`', meaning: 'port of the embedded server' })
+  @IsOptional()
+  @IsInt({ message: 'must be an integer from 1 to 65535' })
+  @Min(1, { message: 'must be an integer from 1 to 65535' })
+  @Max(65535, { message: 'must be an integer from 1 to 65535' })
+  EMBEDDED_PG_PORT?: number;
+}
+
+/** Secrets are named by their suffix; their values are checked when a run resolves them. */
+export const SECRET_PREFIX = 'SECRET_';
+export const SECRET_NOTE: VariableNote = {
+  name: `${SECRET_PREFIX}<NAME>`,
+  default: '—',
+  meaning: 'the value of `{"$secret": "<name>"}` (8 characters at least)',
+};

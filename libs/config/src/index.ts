@@ -1,0 +1,5 @@
+export * from './environment';
+export * from './app-config';
+export * from './load-config';
+export * from './config.module';
+export * from './config-table';

@@ -1,0 +1,82 @@
+import 'reflect-metadata';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { AppConfig, defaultWorkerId } from './app-config';
+import { Environment, SECRET_PREFIX, variableNotes } from './environment';
+
+/** A variable that breaks its rule; the message names each one, its rule and the value given. */
+export class ConfigError extends Error {}
+
+const INTEGER_VARIABLES = new Set([
+  'PORT',
+  'DB_POOL_SIZE',
+  'SWEEP_INTERVAL_MS',
+  'WORKER_CONCURRENCY',
+  'WORKER_LEASE_MS',
+  'WORKER_POLL_MS',
+  'WORKER_BACKOFF_BASE_MS',
+  'WORKER_ABORT_GRACE_MS',
+  'WORKER_LOCK_WAIT_MS',
+  'EMBEDDED_PG_PORT',
+]);
+
+/**
+ * Validates the environment once. An empty variable counts as unset. A bad value stops the
+ * process: `SWEEP_INTERVAL_MS must be an integer from 10 to 3600000 (milliseconds); got "abc"`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const raw: Record<string, unknown> = {};
+  for (const { name } of variableNotes()) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    raw[name] = INTEGER_VARIABLES.has(name) ? toInteger(value) : value;
+  }
+  const environment = plainToInstance(Environment, raw);
+  const errors = validateSync(environment, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const problems = errors.map((error) => {
+      const rule = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
+      const shown = error.property.includes('KEY') || error.property.includes('URL') ? '(hidden)' : JSON.stringify(env[error.property]);
+      return `${error.property} ${rule}; got ${shown}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const leaseMs = environment.WORKER_LEASE_MS ?? 15_000;
+  return new AppConfig({
+    databaseUrl: environment.DATABASE_URL,
+    port: environment.PORT ?? 3000,
+    host: environment.HOST ?? '0.0.0.0',
+    bootstrapAdminKey: environment.BOOTSTRAP_ADMIN_KEY,
+    dbPoolSize: environment.DB_POOL_SIZE ?? 10,
+    logLevel: environment.LOG_LEVEL ?? 'info',
+    policyFile: environment.POLICY_FILE ?? 'policies/action-types.json',
+    workerInProcess: environment.WORKER_IN_PROCESS === undefined ? undefined : environment.WORKER_IN_PROCESS === 'true',
+    sweepIntervalMs: environment.SWEEP_INTERVAL_MS ?? 1000,
+    worker: {
+      workerId: environment.WORKER_ID ?? defaultWorkerId(),
+      leaseMs,
+      heartbeatMs: Math.max(100, Math.floor(leaseMs / 3)),
+      concurrency: environment.WORKER_CONCURRENCY ?? 4,
+      pollMs: environment.WORKER_POLL_MS ?? 1000,
+      backoffBaseMs: environment.WORKER_BACKOFF_BASE_MS ?? 1000,
+      abortGraceMs: environment.WORKER_ABORT_GRACE_MS ?? 2000,
+      lockWaitMs: environment.WORKER_LOCK_WAIT_MS ?? 250,
+      projectPattern: environment.WORKER_PROJECTS ?? '%',
+    },
+    embedded: { dataDir: environment.EMBEDDED_PG_DATA_DIR ?? '.data/postgres', port: environment.EMBEDDED_PG_PORT ?? 54329 },
+    secrets: secretsOf(env),
+  });
+}
+
+/** Text that is a whole decimal integer becomes a number; anything else stays text and fails IsInt. */
+function toInteger(value: string): number | string {
+  return /^-?[0-9]{1,15}$/.test(value.trim()) ? Number(value.trim()) : value;
+}
+
+function secretsOf(env: NodeJS.ProcessEnv): ReadonlyMap<string, string> {
+  const secrets = new Map<string, string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith(SECRET_PREFIX) && name.length > SECRET_PREFIX.length && value) secrets.set(name.slice(SECRET_PREFIX.length), value);
+  }
+  return secrets;
+}

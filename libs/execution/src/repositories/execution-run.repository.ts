@@ -1,0 +1,143 @@
+import { Injectable } from '@nestjs/common';
+import { UnitOfWork } from '@lib/database';
+import { EXECUTION_RUNS_TABLE, ExecutionRunRow } from '../execution.tables';
+
+const T = EXECUTION_RUNS_TABLE.name;
+
+export interface NewRun {
+  readonly projectId: string;
+  readonly idempotencyKey: string;
+  readonly action: string;
+  readonly params: Record<string, unknown>;
+  readonly targets: readonly string[];
+  readonly fingerprint: string;
+  readonly approvalLevel: number;
+  readonly policyHash: string;
+  readonly requestedBy: string;
+  readonly maxAttempts: number;
+  readonly slaClass: string;
+}
+
+/** The execution lib's SQL for execution_runs (status changes go through the state machine's RUN_AXIS). */
+@Injectable()
+export class ExecutionRunRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /** The new run, or null when (project, key) is taken: ON CONFLICT waits for the other writer to commit. */
+  async insertIfAbsent(run: NewRun): Promise<ExecutionRunRow | null> {
+    const rows = await this.uow.query<ExecutionRunRow>(
+      `INSERT INTO ${T} (project_id, idempotency_key, action, params, targets, fingerprint, plan_hash, approval_level, policy_hash,
+                          status, blocked_reason, requested_by, max_attempts, sla_class)
+       VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, 'BLOCKED', 'approval_pending', $9, $10, $11)
+       ON CONFLICT (project_id, idempotency_key) DO NOTHING
+       RETURNING *`,
+      [
+        run.projectId,
+        run.idempotencyKey,
+        run.action,
+        JSON.stringify(run.params),
+        JSON.stringify(run.targets),
+        run.fingerprint,
+        run.approvalLevel,
+        run.policyHash,
+        run.requestedBy,
+        run.maxAttempts,
+        run.slaClass,
+      ],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The run, locked FOR UPDATE when the caller's transaction must serialize on it (its audit chain too). */
+  async findById(id: string, options: { lock?: boolean } = {}): Promise<ExecutionRunRow | null> {
+    const rows = await this.uow.query<ExecutionRunRow>(`SELECT * FROM ${T} WHERE id = $1${options.lock ? ' FOR UPDATE' : ''}`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async findByKey(projectId: string, idempotencyKey: string, options: { lock?: boolean } = {}): Promise<ExecutionRunRow | null> {
+    const rows = await this.uow.query<ExecutionRunRow>(
+      `SELECT * FROM ${T} WHERE project_id = $1 AND idempotency_key = $2${options.lock ? ' FOR UPDATE' : ''}`,
+      [projectId, idempotencyKey],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Locks the given runs (only those still in one of `statuses`, when given), optionally skipping runs another transaction holds. */
+  lockMany(ids: readonly string[], options: { statuses?: readonly string[]; skipLocked?: boolean } = {}): Promise<ExecutionRunRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.uow.query<ExecutionRunRow>(
+      `SELECT * FROM ${T} WHERE id = ANY($1) AND ($2::text[] IS NULL OR status = ANY($2))
+       ORDER BY created_at FOR UPDATE${options.skipLocked ? ' SKIP LOCKED' : ''}`,
+      [ids, options.statuses ?? null],
+    );
+  }
+
+  /** Records a cancel request on a run a worker holds (not a status change: the worker ends it). */
+  async requestCancel(input: { id: string; by: string; reason: string }): Promise<ExecutionRunRow> {
+    const [row] = await this.uow.query<ExecutionRunRow>(
+      `UPDATE ${T} SET cancel_requested_at = now(), cancel_requested_by = $2, cancel_reason = $3, version = version + 1, updated_at = now()
+       WHERE id = $1 RETURNING *`,
+      [input.id, input.by, input.reason],
+    );
+    return row;
+  }
+
+  /**
+   * A heartbeat of the lease holder: renews the lease (unless `renew` is false), adds the cancel
+   * checks made since the last one, and reads whether a cancel was requested. Null when this
+   * worker no longer holds the run.
+   */
+  async heartbeat(input: {
+    id: string;
+    workerId: string;
+    leaseMs: number;
+    renew: boolean;
+    checks: number;
+  }): Promise<{ cancel_requested_at: Date | null; cancel_requested_by: string | null } | null> {
+    const rows = await this.uow.query<{ cancel_requested_at: Date | null; cancel_requested_by: string | null }>(
+      `UPDATE ${T}
+       SET lease_expires_at = CASE WHEN $4 THEN now() + make_interval(secs => $3::double precision / 1000) ELSE lease_expires_at END,
+           lease_renewals = lease_renewals + CASE WHEN $4 THEN 1 ELSE 0 END,
+           cancel_checks_performed = cancel_checks_performed + $5
+       WHERE id = $1 AND worker_id = $2 AND status IN ('CLAIMED', 'RUNNING')
+       RETURNING cancel_requested_at, cancel_requested_by`,
+      [input.id, input.workerId, input.leaseMs, input.renew, input.checks],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * The reaper's batch: runs whose lease ran out, or running past their deadline plus a grace
+   * period (the hard time limit), locked, skipping runs another transaction holds.
+   */
+  lockUnanswered(input: { limit: number; graceMs: number }): Promise<Array<ExecutionRunRow & { past_deadline: boolean }>> {
+    return this.uow.query<ExecutionRunRow & { past_deadline: boolean }>(
+      `SELECT r.*, (r.status = 'RUNNING' AND r.deadline_at + make_interval(secs => $2::double precision / 1000) < now()) AS past_deadline
+       FROM ${T} r
+       WHERE r.status IN ('CLAIMED', 'RUNNING')
+         AND (r.lease_expires_at < now() OR (r.status = 'RUNNING' AND r.deadline_at + make_interval(secs => $2::double precision / 1000) < now()))
+       ORDER BY r.lease_expires_at LIMIT $1
+       FOR UPDATE OF r SKIP LOCKED`,
+      [input.limit, input.graceMs],
+    );
+  }
+
+  /**
+   * The next claimable run, locked: RUN, due, in the worker's projects, and through the approval
+   * gate (approval_gate: the rule stated once in PostgreSQL). SKIP LOCKED: workers never wait
+   * for each other.
+   */
+  async lockNextClaimable(input: { projectPattern: string; runId?: string }): Promise<ExecutionRunRow | null> {
+    const rows = await this.uow.query<ExecutionRunRow>(
+      `SELECT r.* FROM ${T} r
+       CROSS JOIN LATERAL approval_gate(r.id) g
+       WHERE r.status = 'RUN' AND r.available_at <= now() AND r.project_id LIKE $1 AND ($2::uuid IS NULL OR r.id = $2)
+         AND g.verdict = 'open'
+       ORDER BY r.available_at, r.created_at
+       LIMIT 1
+       FOR UPDATE OF r SKIP LOCKED`,
+      [input.projectPattern, input.runId ?? null],
+    );
+    return rows[0] ?? null;
+  }
+}

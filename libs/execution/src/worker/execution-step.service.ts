@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { CommandContext } from '@lib/common';
+import { DbTime, UnitOfWork } from '@lib/database';
+import { AuditEventType, AuditRecordInput, AuditService } from '@lib/audit';
+import { StatusMachineService } from '@lib/state-machine';
+import { ExecutionRunRow } from '../execution.tables';
+import { ExecutionRunRepository } from '../repositories/execution-run.repository';
+import { ExecutionStepRepository } from '../repositories/execution-step.repository';
+import { RunLockRepository } from '../repositories/run-lock.repository';
+import { STEP_AXIS, StepStatus } from '../run-status';
+import { LeaseKeeper } from './lease-keeper';
+
+/**
+ * A run's steps as its worker records them: each is written as it starts and as it ends, in
+ * its own transaction under the run's row lock (which also orders the run's audit chain).
+ */
+@Injectable()
+export class ExecutionStepService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditService,
+    private readonly fsm: StatusMachineService,
+    private readonly runs: ExecutionRunRepository,
+    private readonly steps: ExecutionStepRepository,
+    private readonly locks: RunLockRepository,
+  ) {}
+
+  /** The lease of a run this worker just started; the timeout counts from now. */
+  keepLease(run: ExecutionRunRow, input: { workerId: string; leaseMs: number; heartbeatMs: number }): LeaseKeeper {
+    return new LeaseKeeper(this.runs, this.locks, {
+      runId: run.id,
+      workerId: input.workerId,
+      leaseMs: input.leaseMs,
+      heartbeatMs: input.heartbeatMs,
+      timeoutMs: run.timeout_seconds === null ? null : run.timeout_seconds * 1000,
+    });
+  }
+
+  finished(runId: string): Promise<Map<number, unknown>> {
+    return this.steps.finished(runId);
+  }
+
+  start(run: ExecutionRunRow, input: { index: number; name: string; workerId: string }, ctx: CommandContext): Promise<string> {
+    return this.uow.run(async () => {
+      await this.runs.findById(run.id, { lock: true });
+      const stepId = await this.steps.insert({
+        runId: run.id,
+        index: input.index,
+        name: input.name,
+        attempt: run.attempt,
+        workerId: input.workerId,
+      });
+      await this.audit.record({
+        type: AuditEventType.StepStarted,
+        ctx,
+        projectId: run.project_id,
+        executionRunId: run.id,
+        data: { step: input.index, name: input.name, attempt: run.attempt, worker_id: input.workerId },
+      });
+      return stepId;
+    });
+  }
+
+  finish(
+    run: ExecutionRunRow,
+    input: { stepId: string; index: number; status: StepStatus; outcome: string | null; result: unknown; error: string | null },
+    ctx: CommandContext,
+  ): Promise<void> {
+    return this.uow.run(async () => {
+      await this.runs.findById(run.id, { lock: true });
+      await this.fsm.transition({
+        axis: STEP_AXIS,
+        id: input.stepId,
+        from: StepStatus.Running,
+        to: input.status,
+        set: {
+          outcome: input.outcome,
+          result: input.result === null ? null : JSON.stringify(input.result),
+          error: input.error?.slice(0, 2000) ?? null,
+          finished_at: DbTime.now(),
+        },
+        audit: {
+          type: AuditEventType.StepFinished,
+          ctx,
+          projectId: run.project_id,
+          executionRunId: run.id,
+          data: { step: input.index, status: input.status, outcome: input.outcome },
+        },
+      });
+    });
+  }
+
+  /** Closes the run's running step, if any, as the reaper found it (its worker stopped answering). */
+  async closeRunning(run: ExecutionRunRow, to: StepStatus, ctx: CommandContext): Promise<void> {
+    const step = await this.steps.running(run.id);
+    if (!step) return;
+    await this.fsm.transition({
+      axis: STEP_AXIS,
+      id: step.id,
+      from: StepStatus.Running,
+      to,
+      set: { error: `worker ${run.worker_id} stopped answering`, finished_at: DbTime.now() },
+      audit: {
+        type: AuditEventType.StepFinished,
+        ctx,
+        projectId: run.project_id,
+        executionRunId: run.id,
+        data: { step: step.step_index, status: to, reaped: true },
+      },
+    });
+  }
+
+  /** An event on the run's chain (progress), written under the run's row lock. */
+  recordOnRun(run: ExecutionRunRow, event: AuditRecordInput): Promise<void> {
+    return this.uow.run(async () => {
+      await this.runs.findById(run.id, { lock: true });
+      await this.audit.record(event);
+    });
+  }
+}

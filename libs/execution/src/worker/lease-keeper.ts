@@ -1,0 +1,82 @@
+import { Logger } from '@nestjs/common';
+import { ExecutionRunRepository } from '../repositories/execution-run.repository';
+import { RunLockRepository } from '../repositories/run-lock.repository';
+
+export type AbortReason = 'cancelled' | 'timeout' | 'lease_lost';
+
+/**
+ * Keeps a run's lease (and its target locks) alive while this worker carries it out, and is the
+ * worker's ear for cancellation: each heartbeat renews the lease, adds the cancel checks the
+ * handler made since the last one, and reads whether a cancel was requested. A lost lease or a
+ * cancel request aborts the run's AbortController; so does the timeout, counted from the start
+ * (the deadline itself is the database's, enforced by the reaper).
+ */
+export class LeaseKeeper {
+  private readonly logger = new Logger(LeaseKeeper.name);
+  readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private pendingChecks = 0;
+  /** Who asked for the cancellation, once a heartbeat has seen one. */
+  cancelRequestedBy: string | null = null;
+  private beating: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly runs: ExecutionRunRepository,
+    private readonly locks: RunLockRepository,
+    private readonly input: { runId: string; workerId: string; leaseMs: number; heartbeatMs: number; timeoutMs: number | null },
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get reason(): AbortReason | undefined {
+    return this.controller.signal.aborted ? (this.controller.signal.reason as AbortReason) : undefined;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.beating = this.beating.then(() => this.beat());
+    }, this.input.heartbeatMs);
+    if (this.input.timeoutMs !== null) this.deadlineTimer = setTimeout(() => this.abort('timeout'), this.input.timeoutMs);
+  }
+
+  countCheck(): void {
+    this.pendingChecks++;
+  }
+
+  abort(reason: AbortReason): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  /** Stops the heartbeat and writes the last cancel-check count. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    clearTimeout(this.deadlineTimer);
+    await this.beating;
+    if (this.pendingChecks > 0) await this.beat({ renew: false });
+  }
+
+  private async beat(options: { renew: boolean } = { renew: true }): Promise<void> {
+    const checks = this.pendingChecks;
+    this.pendingChecks = 0;
+    try {
+      const { runId, workerId, leaseMs } = this.input;
+      const held = await this.runs.heartbeat({ id: runId, workerId, leaseMs, renew: options.renew, checks });
+      if (!held) {
+        this.abort('lease_lost');
+        return;
+      }
+      if (options.renew) await this.locks.renew({ runId, workerId, leaseMs });
+      if (held.cancel_requested_at) {
+        this.cancelRequestedBy = held.cancel_requested_by;
+        this.abort('cancelled');
+      }
+    } catch (error) {
+      // A missed heartbeat is not fatal: the lease outlives a few of them.
+      this.pendingChecks += checks;
+      this.logger.warn({ err: error, execution_id: this.input.runId }, 'heartbeat failed');
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import { Injectable } from '@nestjs/common';
+import { CommandContext } from '@lib/common';
+import { DbTime, UnitOfWork } from '@lib/database';
+import { StatusMachineService } from '@lib/state-machine';
+import { ExecutionRunRow } from '../execution.tables';
+import { DeadLetterRepository } from '../repositories/dead-letter.repository';
+import { RunLockRepository } from '../repositories/run-lock.repository';
+import { TimeoutPolicyRepository } from '../repositories/timeout-policy.repository';
+import { backoffMs, capResult, mask } from '../run-result';
+import { BlockedReason, RUN_AXIS, RunStatus } from '../run-status';
+import { statusEvent } from './run-queue.service';
+
+export type Ending =
+  | { kind: 'succeeded'; result: unknown }
+  | { kind: 'failed'; error: string }
+  | { kind: 'timed_out'; error: string }
+  | { kind: 'cancelled'; by: string }
+  | { kind: 'retry'; error: string };
+
+const FINAL = {
+  succeeded: RunStatus.Succeeded,
+  failed: RunStatus.Failed,
+  timed_out: RunStatus.TimedOut,
+  cancelled: RunStatus.Cancelled,
+} as const;
+
+/**
+ * The run's execution transitions, each a compare-and-set on (status, worker_id) so a worker
+ * that lost its lease can never finish a run someone else now holds. Every ending releases the
+ * run's locks in the same transaction. A retryable failure goes back to the queue with backoff
+ * and jitter, or to the dead-letter table once max_attempts is spent. Times are the database's.
+ */
+@Injectable()
+export class RunLifecycleService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly fsm: StatusMachineService,
+    private readonly locks: RunLockRepository,
+    private readonly deadLetters: DeadLetterRepository,
+    private readonly timeouts: TimeoutPolicyRepository,
+  ) {}
+
+  /** CLAIMED -> RUNNING with the attempt counted and the deadline set (the run's timeout, capped by `timeoutCapSeconds`). */
+  async start(
+    run: ExecutionRunRow,
+    input: { workerId: string; timeoutCapSeconds?: number },
+    ctx: CommandContext,
+  ): Promise<ExecutionRunRow> {
+    const policyTimeout = await this.timeouts.timeoutSecondsFor({ slaClass: run.sla_class, action: run.action });
+    const timeoutSeconds = Math.min(policyTimeout, input.timeoutCapSeconds ?? Number.MAX_SAFE_INTEGER);
+    return this.fsm.transition({
+      axis: RUN_AXIS,
+      id: run.id,
+      from: RunStatus.Claimed,
+      to: RunStatus.Running,
+      set: {
+        attempt: run.attempt + 1,
+        started_at: run.started_at ?? DbTime.now(),
+        timeout_seconds: timeoutSeconds,
+        deadline_at: DbTime.inMs(timeoutSeconds * 1000),
+      },
+      expect: { worker_id: input.workerId },
+      audit: statusEvent(run, RunStatus.Claimed, RunStatus.Running, ctx, {
+        attempt: run.attempt + 1,
+        worker_id: input.workerId,
+        timeout_seconds: timeoutSeconds,
+      }),
+    });
+  }
+
+  /** Ends the attempt (`workerId` null: the reaper ends it for a worker that stopped answering). */
+  async end(
+    run: ExecutionRunRow,
+    input: { workerId: string | null; from: RunStatus; ending: Ending; backoffBaseMs: number },
+    ctx: CommandContext,
+  ): Promise<ExecutionRunRow> {
+    return this.uow.run(async () => {
+      await this.locks.releaseAll(run.id);
+      const { ending, from } = input;
+      const expect = input.workerId === null ? undefined : { worker_id: input.workerId };
+      const released = { worker_id: null, lease_expires_at: null };
+      if (ending.kind === 'retry' && run.attempt < run.max_attempts) {
+        const delay = backoffMs(run.attempt, input.backoffBaseMs);
+        return this.fsm.transition({
+          axis: RUN_AXIS,
+          id: run.id,
+          from,
+          to: RunStatus.Run,
+          set: { ...released, available_at: DbTime.inMs(delay), last_error: mask(ending.error) },
+          expect,
+          audit: statusEvent(run, from, RunStatus.Run, ctx, {
+            reason: 'retry',
+            attempt: run.attempt,
+            retry_in_ms: delay,
+            error: mask(ending.error),
+          }),
+        });
+      }
+      if (ending.kind === 'retry') {
+        const moved = await this.fsm.transition({
+          axis: RUN_AXIS,
+          id: run.id,
+          from,
+          to: RunStatus.DeadLettered,
+          set: { ...released, finished_at: DbTime.now(), last_error: mask(ending.error) },
+          expect,
+          audit: statusEvent(run, from, RunStatus.DeadLettered, ctx, { attempts: run.attempt, error: mask(ending.error) }),
+        });
+        await this.deadLetters.insert({
+          runId: run.id,
+          projectId: run.project_id,
+          attempts: Math.max(1, run.attempt),
+          lastError: mask(ending.error),
+        });
+        return moved;
+      }
+      const to = FINAL[ending.kind];
+      const set: Record<string, unknown> = { ...released, finished_at: DbTime.now() };
+      if (ending.kind === 'succeeded') set.result = JSON.stringify(capResult(ending.result));
+      if (ending.kind === 'failed' || ending.kind === 'timed_out') set.last_error = mask(ending.error);
+      if (ending.kind === 'cancelled') Object.assign(set, { cancelled_by: ending.by, cancelled_at: DbTime.now() });
+      return this.fsm.transition({
+        axis: RUN_AXIS,
+        id: run.id,
+        from,
+        to,
+        set,
+        expect,
+        audit: statusEvent(
+          run,
+          from,
+          to,
+          ctx,
+          ending.kind === 'succeeded' ? {} : { detail: 'error' in ending ? mask(ending.error) : ending.kind },
+        ),
+      });
+    });
+  }
+
+  /**
+   * Level 3: before the next step the run goes back to BLOCKED (step_approval_pending), its locks
+   * released. The resumed attempt gets a budget of its own (max_attempts grows by one), so steps
+   * do not use up retries. The caller closes the approval it ran under and opens the next one.
+   */
+  async pauseForStepApproval(
+    run: ExecutionRunRow,
+    input: { workerId: string; stepIndex: number },
+    ctx: CommandContext,
+  ): Promise<ExecutionRunRow> {
+    return this.uow.run(async () => {
+      await this.locks.releaseAll(run.id);
+      return this.fsm.transition({
+        axis: RUN_AXIS,
+        id: run.id,
+        from: RunStatus.Running,
+        to: RunStatus.Blocked,
+        set: {
+          worker_id: null,
+          lease_expires_at: null,
+          blocked_reason: BlockedReason.StepApprovalPending,
+          max_attempts: run.max_attempts + 1,
+        },
+        expect: { worker_id: input.workerId },
+        audit: statusEvent(run, RunStatus.Running, RunStatus.Blocked, ctx, { reason: 'step_approval', step: input.stepIndex }),
+      });
+    });
+  }
+}

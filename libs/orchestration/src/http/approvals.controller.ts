@@ -1,0 +1,93 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, CommandContext, KnownErrorCode } from '@lib/common';
+import { CurrentContext, CurrentPrincipal, GovernanceErrorCode, Permission, Principal, RequirePermission } from '@lib/governance';
+import { ApprovalDeferralService, ApprovalErrorCode } from '@lib/approval';
+import { RunDecisionService } from '../run-decision.service';
+import { ApproveDto, DeferDto, RejectDto, ReopenDto } from './dto/decision.dto';
+import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
+import { BAD_BODY, BAD_RUN_ID, RUN_NOT_FOUND, UNAUTHENTICATED } from './error-lists';
+import { ParseExecutionIdPipe } from './execution-id.pipe';
+
+const DECIDE_ERRORS = {
+  400: [...BAD_RUN_ID, ...BAD_BODY],
+  401: UNAUTHENTICATED,
+  403: [GovernanceErrorCode.Forbidden, ApprovalErrorCode.SelfApprovalForbidden],
+  404: RUN_NOT_FOUND,
+} satisfies Record<number, readonly KnownErrorCode[]>;
+const VOTE_CONFLICTS = [ApprovalErrorCode.ApprovalAlreadyDecided, ApprovalErrorCode.ApprovalExpired, ApprovalErrorCode.AlreadyVoted];
+
+@ApiTags('approvals')
+@ApiBearerAuth()
+@Controller('approvals')
+export class ApprovalsController {
+  constructor(
+    private readonly decisions: RunDecisionService,
+    private readonly deferrals: ApprovalDeferralService,
+  ) {}
+
+  @Post(':execution_id/approve')
+  @HttpCode(200)
+  @RequirePermission(Permission.ApprovalDecide)
+  @ApiOperation({ summary: 'Vote to approve. At the quorum the approval becomes approved and the run moves to RUN.' })
+  @ApiOkResponse({ type: ExecutionRunResponseDto })
+  @ApiErrors({ ...DECIDE_ERRORS, 409: VOTE_CONFLICTS })
+  async approve(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+    @Body() body: ApproveDto,
+  ): Promise<ExecutionRunResponseDto> {
+    return ExecutionRunResponseDto.from(
+      await this.decisions.vote(principal, { executionId, decision: 'approve', reason: body.reason }, ctx),
+    );
+  }
+
+  @Post(':execution_id/reject')
+  @HttpCode(200)
+  @RequirePermission(Permission.ApprovalDecide)
+  @ApiOperation({ summary: 'Reject with a reason (a veto): the approval is rejected and the run moves to REJECTED' })
+  @ApiOkResponse({ type: ExecutionRunResponseDto })
+  @ApiErrors({ ...DECIDE_ERRORS, 409: VOTE_CONFLICTS })
+  async reject(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+    @Body() body: RejectDto,
+  ): Promise<ExecutionRunResponseDto> {
+    return ExecutionRunResponseDto.from(
+      await this.decisions.vote(principal, { executionId, decision: 'reject', reason: body.reason }, ctx),
+    );
+  }
+
+  @Post(':execution_id/defer')
+  @HttpCode(200)
+  @RequirePermission(Permission.ApprovalDecide)
+  @ApiOperation({ summary: 'Defer with a reason: the approval is deferred, the run stays BLOCKED / approval_deferred' })
+  @ApiOkResponse({ type: ExecutionRunResponseDto })
+  @ApiErrors({ ...DECIDE_ERRORS, 409: [ApprovalErrorCode.ApprovalAlreadyDecided, ApprovalErrorCode.ApprovalExpired] })
+  async defer(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+    @Body() body: DeferDto,
+  ): Promise<ExecutionRunResponseDto> {
+    const until = body.until === undefined ? undefined : new Date(body.until);
+    return ExecutionRunResponseDto.from(await this.deferrals.defer(principal, { executionId, reason: body.reason, until }, ctx));
+  }
+
+  @Post(':execution_id/reopen')
+  @HttpCode(200)
+  @RequirePermission(Permission.ApprovalDecide)
+  @ApiOperation({ summary: 'Reopen a deferred approval: a new pending lane, with a fresh expiry and no votes' })
+  @ApiOkResponse({ type: ExecutionRunResponseDto })
+  @ApiErrors({ ...DECIDE_ERRORS, 409: [ApprovalErrorCode.ApprovalNotDeferred] })
+  async reopen(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+    @Body() body: ReopenDto,
+  ): Promise<ExecutionRunResponseDto> {
+    return ExecutionRunResponseDto.from(await this.deferrals.reopen(principal, { executionId, reason: body.reason }, ctx));
+  }
+}

@@ -1,0 +1,53 @@
+import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, CommandContext } from '@lib/common';
+import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
+import { DlqService, ExecutionErrorCode, ExecutionException } from '@lib/execution';
+import { RunControlService } from '../run-control.service';
+import { DlqEntryDto, DlqListDto, DlqQueryDto, DlqRetryResponseDto } from './dto/dlq.dto';
+import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
+import { BAD_QUERY, FORBIDDEN, UNAUTHENTICATED } from './error-lists';
+
+const DLQ_ID = new ParseUUIDPipe({
+  exceptionFactory: () => new ExecutionException(ExecutionErrorCode.DlqEntryNotFound, 'no such dead-letter entry'),
+});
+
+@ApiTags('execution')
+@ApiBearerAuth()
+@Controller('api/v1/execution/dlq')
+export class DlqController {
+  constructor(
+    private readonly dlq: DlqService,
+    private readonly control: RunControlService,
+  ) {}
+
+  @Get()
+  @RequirePermission(Permission.DlqRead)
+  @ApiOperation({ summary: 'Runs that spent max_attempts, with their last error' })
+  @ApiOkResponse({ type: DlqListDto })
+  @ApiErrors({ 400: BAD_QUERY, 401: UNAUTHENTICATED, 403: FORBIDDEN })
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: DlqQueryDto): Promise<DlqListDto> {
+    const entries = await this.dlq.list(principal, { includeRedriven: query.include_redriven ?? false, limit: query.limit ?? 100 });
+    return { entries: entries.map((entry) => DlqEntryDto.from(entry)) };
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @RequirePermission(Permission.DlqRedrive)
+  @ApiOperation({ summary: 'Re-drive a dead-lettered run (admin): back to the queue with a fresh budget of attempts' })
+  @ApiOkResponse({ type: DlqRetryResponseDto })
+  @ApiErrors({
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN,
+    404: [ExecutionErrorCode.DlqEntryNotFound],
+    409: [ExecutionErrorCode.DlqAlreadyRedriven],
+  })
+  async retry(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('id', DLQ_ID) id: string,
+  ): Promise<DlqRetryResponseDto> {
+    const { entry, view } = await this.control.redrive(principal, id, ctx);
+    return { entry: DlqEntryDto.from(entry), run: ExecutionRunResponseDto.from(view) };
+  }
+}

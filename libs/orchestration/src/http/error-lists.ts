@@ -1,0 +1,18 @@
+import { BODY_ERRORS, KnownErrorCode, RequestErrorCode } from '@lib/common';
+import { GovernanceErrorCode } from '@lib/governance';
+import { ExecutionErrorCode } from '@lib/execution';
+
+/** Error codes shared by the run routes, by the status they answer with. */
+export const UNAUTHENTICATED: readonly KnownErrorCode[] = [GovernanceErrorCode.Unauthenticated];
+export const FORBIDDEN: readonly KnownErrorCode[] = [GovernanceErrorCode.Forbidden];
+export const RUN_NOT_FOUND: readonly KnownErrorCode[] = [ExecutionErrorCode.ExecutionNotFound];
+export const BAD_RUN_ID: readonly KnownErrorCode[] = [ExecutionErrorCode.InvalidExecutionId];
+export const BAD_BODY: readonly KnownErrorCode[] = [...BODY_ERRORS];
+export const BAD_QUERY: readonly KnownErrorCode[] = [
+  RequestErrorCode.UnknownField,
+  RequestErrorCode.MissingField,
+  RequestErrorCode.InvalidType,
+  RequestErrorCode.InvalidLength,
+  RequestErrorCode.InvalidFormat,
+  RequestErrorCode.InvalidValue,
+];

@@ -1,0 +1,161 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiErrors, CommandContext, RequestErrorCode } from '@lib/common';
+import { AuditEventDto } from '@lib/audit';
+import { CurrentContext, CurrentPrincipal, GovernanceErrorCode, Permission, Principal, RequirePermission } from '@lib/governance';
+import { ExecutionErrorCode } from '@lib/execution';
+import { RunControlService } from '../run-control.service';
+import { RunQueryService } from '../run-query.service';
+import { RunRequestService } from '../run-request.service';
+import { ByKeyQueryDto } from './dto/by-key-query.dto';
+import { CancelRunDto } from './dto/cancel-run.dto';
+import { CreateExecutionRunDto } from './dto/create-execution-run.dto';
+import { EventsQueryDto } from './dto/events-query.dto';
+import { ExecutionEventsResponseDto, ExecutionRunResponseDto } from './dto/execution-run-response.dto';
+import { BAD_BODY, BAD_QUERY, BAD_RUN_ID, FORBIDDEN, RUN_NOT_FOUND, UNAUTHENTICATED } from './error-lists';
+import { ParseExecutionIdPipe } from './execution-id.pipe';
+import { resolveIdempotencyKey } from './idempotency-key';
+
+@ApiTags('execution')
+@ApiBearerAuth()
+@Controller('api/v1/execution/run')
+export class ExecutionController {
+  constructor(
+    private readonly requests: RunRequestService,
+    private readonly queries: RunQueryService,
+    private readonly control: RunControlService,
+  ) {}
+
+  @Post()
+  @RequirePermission(Permission.RunCreate)
+  @ApiOperation({ summary: 'Create a run once per (project_id, idempotency_key). It starts BLOCKED / approval_pending.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Accepted in place of the body field' })
+  @ApiCreatedResponse({ type: ExecutionRunResponseDto, description: 'New run' })
+  @ApiOkResponse({ type: ExecutionRunResponseDto, description: 'Same key and same payload: the existing run, dedup_hit true' })
+  @ApiErrors({
+    400: [
+      ...BAD_BODY,
+      RequestErrorCode.ParamsNotObject,
+      ExecutionErrorCode.IdempotencyKeyMissing,
+      ExecutionErrorCode.IdempotencyKeyMismatch,
+      ExecutionErrorCode.InvalidIdempotencyKey,
+    ],
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN,
+    409: [ExecutionErrorCode.IdempotencyConflict],
+    422: [GovernanceErrorCode.UnknownAction, GovernanceErrorCode.ScopeNotAllowed],
+    413: [RequestErrorCode.PayloadTooLarge],
+    415: [RequestErrorCode.UnsupportedMediaType],
+  })
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Body() body: CreateExecutionRunDto,
+    @Headers('idempotency-key') headerKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ExecutionRunResponseDto> {
+    const idempotencyKey = resolveIdempotencyKey(body.idempotency_key, headerKey);
+    const result = await this.requests.request(
+      principal,
+      { projectId: body.project_id, idempotencyKey, action: body.action, params: body.params ?? {}, targets: body.targets ?? [] },
+      ctx,
+    );
+    reply.status(result.dedupHit ? 200 : 201);
+    return ExecutionRunResponseDto.from(result, result.dedupHit);
+  }
+
+  @Get('by_key')
+  @RequirePermission(Permission.RunRead)
+  @ApiOperation({ summary: 'Find a run by its idempotency key' })
+  @ApiErrors({ 400: BAD_QUERY, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: RUN_NOT_FOUND })
+  @ApiOkResponse({ type: ExecutionRunResponseDto })
+  async getByKey(@CurrentPrincipal() principal: Principal, @Query() query: ByKeyQueryDto): Promise<ExecutionRunResponseDto> {
+    return ExecutionRunResponseDto.from(await this.queries.getByKey(principal, query.project_id, query.idempotency_key));
+  }
+
+  @Get(':execution_id')
+  @RequirePermission(Permission.RunRead)
+  @ApiOperation({ summary: 'Read a run and its approval' })
+  @ApiErrors({ 400: BAD_RUN_ID, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: RUN_NOT_FOUND })
+  @ApiOkResponse({ type: ExecutionRunResponseDto })
+  async getById(
+    @CurrentPrincipal() principal: Principal,
+    @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+  ): Promise<ExecutionRunResponseDto> {
+    return ExecutionRunResponseDto.from(await this.queries.getById(principal, executionId));
+  }
+
+  @Get(':execution_id/events')
+  @RequirePermission(Permission.RunRead)
+  @ApiOperation({ summary: "The run's audit trail, oldest first; `after` and `wait` make it a long-poll (the fallback for the stream)" })
+  @ApiErrors({ 400: [...BAD_RUN_ID, ...BAD_QUERY], 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: RUN_NOT_FOUND })
+  @ApiOkResponse({ type: ExecutionEventsResponseDto })
+  async listEvents(
+    @CurrentPrincipal() principal: Principal,
+    @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+    @Query() query: EventsQueryDto,
+  ): Promise<ExecutionEventsResponseDto> {
+    const { run, events } = await this.queries.listEvents(principal, executionId, { after: query.after, waitMs: (query.wait ?? 0) * 1000 });
+    return { execution_id: run.id, events: events.map((event) => AuditEventDto.from(event)) };
+  }
+
+  @Post(':execution_id/cancel')
+  @HttpCode(200)
+  @RequirePermission(Permission.RunCancel)
+  @ApiOperation({
+    summary: 'Cancel a run: at once if it has not started; a running one stops at its next check (its locks are released either way)',
+  })
+  @ApiOkResponse({ type: ExecutionRunResponseDto })
+  @ApiErrors({
+    400: [...BAD_RUN_ID, ...BAD_BODY],
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN,
+    404: RUN_NOT_FOUND,
+    409: [ExecutionErrorCode.RunNotCancellable],
+  })
+  async cancel(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+    @Body() body: CancelRunDto,
+  ): Promise<ExecutionRunResponseDto> {
+    return ExecutionRunResponseDto.from(await this.control.cancel(principal, { executionId, reason: body.reason }, ctx));
+  }
+
+  @Get(':execution_id/stream')
+  @RequirePermission(Permission.RunRead)
+  @ApiOperation({ summary: "Server-sent events of the run's audit trail as it is committed; resumes after Last-Event-ID" })
+  @ApiOkResponse({ description: 'text/event-stream: `id: <position>`, `event: <type>`, `data: <event JSON>`' })
+  @ApiErrors({ 400: BAD_RUN_ID, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: RUN_NOT_FOUND })
+  async stream(
+    @CurrentPrincipal() principal: Principal,
+    @Param('execution_id', ParseExecutionIdPipe) executionId: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const after = lastEventId && /^[0-9]{1,19}$/.test(lastEventId) ? lastEventId : undefined;
+    const write = (text: string) => reply.raw.write(text);
+    // Access is checked (and errors keep their JSON body) before the stream starts.
+    const stop = await this.queries.follow(principal, executionId, {
+      after,
+      ready: () => {
+        reply.hijack();
+        reply.raw.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+          'x-request-id': String(request.id),
+        });
+        write(': connected\n\n');
+      },
+      send: (event) => write(`id: ${event.id}\nevent: ${event.event_type}\ndata: ${JSON.stringify(AuditEventDto.from(event))}\n\n`),
+    });
+    const keepAlive = setInterval(() => write(': keep-alive\n\n'), 15_000);
+    request.raw.on('close', () => {
+      clearInterval(keepAlive);
+      stop();
+    });
+  }
+}

@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '@lib/audit';
+import { GovernanceModule } from '@lib/governance';
+import { ExecutionModule } from '@lib/execution';
+import { ApprovalModule } from '@lib/approval';
+import { GrantsModule } from '@lib/grants';
+import { RunnerModule } from '@lib/runner';
+import { ApprovalsController } from './http/approvals.controller';
+import { DlqController } from './http/dlq.controller';
+import { ExecutionController } from './http/execution.controller';
+import { PlanController } from './http/plan.controller';
+import { RunControlService } from './run-control.service';
+import { RunDecisionService } from './run-decision.service';
+import { RunQueryService } from './run-query.service';
+import { RunRequestService } from './run-request.service';
+
+/**
+ * Glossary
+ * - command: one thing a caller asks of the control plane that spans several domain libs:
+ *   request a run (policy, run, first approval lane, immediate execution), decide (vote, then
+ *   the grant handler after commit), cancel, re-drive. The domain libs below never call each
+ *   other upward; this layer composes them, and holds the run routes.
+ */
+@Module({
+  imports: [AuditModule, GovernanceModule, ExecutionModule, ApprovalModule, GrantsModule, RunnerModule],
+  controllers: [ExecutionController, PlanController, ApprovalsController, DlqController],
+  providers: [RunRequestService, RunDecisionService, RunControlService, RunQueryService],
+  exports: [RunRequestService, RunDecisionService, RunControlService, RunQueryService],
+})
+export class OrchestrationModule {}

@@ -1,0 +1,5 @@
+export * from './status-axis';
+export * from './status-transitions.table';
+export * from './state-machine.exception';
+export * from './status-machine.service';
+export * from './state-machine.module';
