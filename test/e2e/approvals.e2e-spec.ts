@@ -1,24 +1,15 @@
-import type { Pool } from 'pg';
-import { openTestPool } from '../support/db';
-import { TestApi, uniqueProject } from '../support/api-client';
+import { uniqueProject, useTestApi } from '../support/api-client';
 
 describe('POST /approvals/{execution_id}/approve|reject', () => {
-  let api: TestApi;
-  let pool: Pool;
+  const { api, pool } = useTestApi();
   let requester: { id: string; key: string };
   let approver: { id: string; key: string };
   let secondApprover: { id: string; key: string };
 
   beforeAll(async () => {
-    api = await TestApi.open();
-    pool = openTestPool();
     requester = await api.mintKey({ roles: ['requester'] });
     approver = await api.mintKey({ roles: ['approver'] });
     secondApprover = await api.mintKey({ roles: ['approver'] });
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await api?.close();
   });
 
   const newRun = async (): Promise<string> => {

@@ -1,28 +1,20 @@
-import type { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { canonicalEvent, chainKeyOf, ChainedEventFields } from '@lib/audit';
-import { asOwnerWithoutTriggers, openTestPool } from '../support/db';
-import { TestApi, uniqueProject } from '../support/api-client';
+import { asOwnerWithoutTriggers } from '../support/db';
+import { uniqueProject, useTestApi } from '../support/api-client';
 
 type Key = { id: string; key: string };
 
 describe('a tamper-evident audit trail', () => {
-  let api: TestApi;
-  let pool: Pool;
+  const { api, pool } = useTestApi();
   let requester: Key;
   let approver: Key;
   let auditor: Key;
 
   beforeAll(async () => {
-    api = await TestApi.open();
-    pool = openTestPool();
     requester = await api.mintKey({ roles: ['requester'] });
     approver = await api.mintKey({ roles: ['approver'] });
     auditor = await api.mintKey({ roles: ['approver'] });
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await api?.close();
   });
 
   const runWithHistory = async (project = uniqueProject()): Promise<string> => {

@@ -1,19 +1,7 @@
-import type { Pool } from 'pg';
-import { openTestPool } from '../support/db';
-import { TestApi, uniqueProject } from '../support/api-client';
+import { uniqueProject, useTestApi } from '../support/api-client';
 
 describe('who may do what', () => {
-  let api: TestApi;
-  let pool: Pool;
-
-  beforeAll(async () => {
-    api = await TestApi.open();
-    pool = openTestPool();
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await api?.close();
-  });
+  const { api, pool } = useTestApi();
 
   const body = (project = uniqueProject()) => ({ project_id: project, idempotency_key: 'k', action: 'deploy' });
 

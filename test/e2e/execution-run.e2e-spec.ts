@@ -1,20 +1,11 @@
-import type { Pool } from 'pg';
-import { openTestPool } from '../support/db';
-import { TestApi, uniqueProject } from '../support/api-client';
+import { uniqueProject, useTestApi } from '../support/api-client';
 
 describe('POST /api/v1/execution/run (Phase-1 contract)', () => {
-  let api: TestApi;
-  let pool: Pool;
+  const { api, pool } = useTestApi();
   let requester: string;
 
   beforeAll(async () => {
-    api = await TestApi.open();
-    pool = openTestPool();
     requester = (await api.mintKey({ roles: ['requester'] })).key;
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await api?.close();
   });
 
   it('creates a run that starts BLOCKED / approval_pending with a pending approval', async () => {

@@ -1,24 +1,16 @@
-import type { Pool } from 'pg';
-import { expireLaneNow, openTestPool } from '../support/db';
-import { TestApi, uniqueProject } from '../support/api-client';
+import { expireLaneNow } from '../support/db';
+import { uniqueProject, useTestApi } from '../support/api-client';
 
 type Key = { id: string; key: string };
 
 describe('expiry fails closed; approvals are bound to the plan', () => {
-  let api: TestApi;
-  let pool: Pool;
+  const { api, pool } = useTestApi();
   let requester: Key;
   let approver: Key;
 
   beforeAll(async () => {
-    api = await TestApi.open();
-    pool = openTestPool();
     requester = await api.mintKey({ roles: ['requester'] });
     approver = await api.mintKey({ roles: ['approver'] });
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await api?.close();
   });
 
   const deployRun = async (targets = ['web-1']) => {

@@ -1,20 +1,11 @@
-import type { Pool } from 'pg';
-import { openTestPool } from '../support/db';
-import { TestApi, uniqueProject } from '../support/api-client';
+import { uniqueProject, useTestApi } from '../support/api-client';
 
 describe('action types are policy; fail closed', () => {
-  let api: TestApi;
-  let pool: Pool;
+  const { api, pool } = useTestApi();
   let requester: string;
 
   beforeAll(async () => {
-    api = await TestApi.open();
-    pool = openTestPool();
     requester = (await api.mintKey({ roles: ['requester'] })).key;
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await api?.close();
   });
 
   it('lists the action types of the loaded policy with its hash', async () => {

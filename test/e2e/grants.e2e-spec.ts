@@ -1,6 +1,5 @@
-import type { Pool } from 'pg';
-import { asOwnerWithoutTriggers, openTestPool } from '../support/db';
-import { TestApi, uniqueProject } from '../support/api-client';
+import { asOwnerWithoutTriggers } from '../support/db';
+import { uniqueProject, useTestApi } from '../support/api-client';
 
 type Key = { id: string; key: string };
 const TARGET = 'DOT_C1_VOCAB_BUILD';
@@ -10,20 +9,13 @@ const TARGET = 'DOT_C1_VOCAB_BUILD';
  * leaves none active behind it (the tests of this file run one after another).
  */
 describe('single-use build authorizations', () => {
-  let api: TestApi;
-  let pool: Pool;
+  const { api, pool } = useTestApi();
   let requester: Key;
   let approvers: Key[];
 
   beforeAll(async () => {
-    api = await TestApi.open();
-    pool = openTestPool();
     requester = await api.mintKey({ roles: ['requester'] });
     approvers = await Promise.all([0, 1].map(() => api.mintKey({ roles: ['approver'] })));
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await api?.close();
   });
 
   const buildParams = (extra: Record<string, unknown> = {}) => ({

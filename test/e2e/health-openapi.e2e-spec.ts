@@ -1,13 +1,7 @@
-import { TestApi } from '../support/api-client';
+import { useTestApi } from '../support/api-client';
 
 describe('health and the OpenAPI document', () => {
-  let api: TestApi;
-  beforeAll(async () => {
-    api = await TestApi.open();
-  });
-  afterAll(async () => {
-    await api?.close();
-  });
+  const { api } = useTestApi();
 
   it('GET /health/live and /health/ready answer without a key', async () => {
     const live = await api.http.get('/health/live');

@@ -1,21 +1,12 @@
 import fc from 'fast-check';
-import type { Pool } from 'pg';
-import { openTestPool } from '../support/db';
-import { TestApi, uniqueProject } from '../support/api-client';
+import { uniqueProject, useTestApi } from '../support/api-client';
 
 describe('bad input gets a clear 4xx with its own code and changes nothing', () => {
-  let api: TestApi;
-  let pool: Pool;
+  const { api, pool } = useTestApi();
   let requester: string;
 
   beforeAll(async () => {
-    api = await TestApi.open();
-    pool = openTestPool();
     requester = (await api.mintKey({ roles: ['requester'] })).key;
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await api?.close();
   });
 
   const runsIn = async (project: string): Promise<number> =>

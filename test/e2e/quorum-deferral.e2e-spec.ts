@@ -1,24 +1,15 @@
-import type { Pool } from 'pg';
-import { openTestPool } from '../support/db';
-import { TestApi, uniqueProject } from '../support/api-client';
+import { uniqueProject, useTestApi } from '../support/api-client';
 
 type Key = { id: string; key: string };
 
 describe('quorum, separation of duties, deferral', () => {
-  let api: TestApi;
-  let pool: Pool;
+  const { api, pool } = useTestApi();
   let requester: Key;
   let approvers: Key[];
 
   beforeAll(async () => {
-    api = await TestApi.open();
-    pool = openTestPool();
     requester = await api.mintKey({ roles: ['requester'] });
     approvers = await Promise.all([0, 1, 2].map(() => api.mintKey({ roles: ['approver'] })));
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await api?.close();
   });
 
   /** deploy.production: level 3, quorum 2, approvers only. */

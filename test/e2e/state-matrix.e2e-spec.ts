@@ -1,6 +1,5 @@
-import type { Pool } from 'pg';
-import { expireLaneNow, openTestPool } from '../support/db';
-import { TestApi, uniqueProject } from '../support/api-client';
+import { expireLaneNow } from '../support/db';
+import { uniqueProject, useTestApi } from '../support/api-client';
 
 type Key = { id: string; key: string };
 type State = 'pending' | 'deferred' | 'approved' | 'rejected' | 'expired';
@@ -42,20 +41,13 @@ const MATRIX: Record<Action, Record<State, 200 | string>> = {
 };
 
 describe('state matrix: one run in each state, each action, only the target changes', () => {
-  let api: TestApi;
-  let pool: Pool;
+  const { api, pool } = useTestApi();
   let requester: Key;
   let approver: Key;
 
   beforeAll(async () => {
-    api = await TestApi.open();
-    pool = openTestPool();
     requester = await api.mintKey({ roles: ['requester'] });
     approver = await api.mintKey({ roles: ['approver'] });
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await api?.close();
   });
 
   const post = (path: string, body: Record<string, unknown> = {}) =>

@@ -1,9 +1,8 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
-import { openTestPool } from '../support/db';
-import { TestApi } from '../support/api-client';
+import { useTestApi } from '../support/api-client';
+import { waitForRun } from '../support/run-events';
 import { WorkerProcess } from '../support/worker-process';
 
 type Key = { id: string; key: string };
@@ -11,9 +10,8 @@ const SECRET = `s3cr3t-${randomBytes(12).toString('hex')}`;
 
 /** Real worker processes against real PostgreSQL, each serving only this file's projects. */
 describe('execution by worker processes', () => {
+  const { api, pool } = useTestApi();
   const prefix = `wproc${randomBytes(3).toString('hex')}`;
-  let api: TestApi;
-  let pool: Pool;
   let requester: Key;
   let approver: Key;
   const workers: WorkerProcess[] = [];
@@ -28,8 +26,6 @@ describe('execution by worker processes', () => {
   };
 
   beforeAll(async () => {
-    api = await TestApi.open();
-    pool = openTestPool();
     requester = await api.mintKey({ roles: ['requester'] });
     approver = await api.mintKey({ roles: ['approver'] });
     // Answers with what it was sent (the Authorization header included), and 400 on /fail.
@@ -44,8 +40,6 @@ describe('execution by worker processes', () => {
   afterAll(async () => {
     await Promise.all(workers.map((worker) => worker.stop()));
     await new Promise((resolve) => echo?.close(resolve));
-    await pool?.end();
-    await api?.close();
   });
 
   const approvedRun = async (body: Record<string, unknown>): Promise<string> => {
@@ -59,18 +53,13 @@ describe('execution by worker processes', () => {
     return created.body.execution_id;
   };
   const runRow = async (id: string) => (await pool.query(`SELECT * FROM execution_runs WHERE id = $1`, [id])).rows[0];
-  const waitFor = async <T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
+  /** Waits on a run's audit events (see waitForRun), not on a polling loop. */
+  const waitFor = <T>(runId: string, probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> =>
+    waitForRun({ runId, probe, what, timeoutMs });
   const statusIs = async (id: string, statuses: string[]) => {
     try {
       return await waitFor(
+        id,
         async () => ((row) => (statuses.includes(row.status) ? row : undefined))(await runRow(id)),
         `run ${id} to be ${statuses.join('|')}`,
       );
@@ -89,13 +78,17 @@ describe('execution by worker processes', () => {
   it('kill -9 a worker in the middle of a multi-step run: another finishes it, no finished step runs twice', async () => {
     const id = await approvedRun({ action: 'ops.sleep', params: { ms: 400 }, targets: ['k1', 'k2', 'k3', 'k4'] });
     // Wait until step 1 runs, then kill whichever worker holds the run.
-    const holder = await waitFor(async () => {
-      const { rows } = await pool.query(
-        `SELECT worker_id FROM execution_steps WHERE execution_run_id = $1 AND step_index = 1 AND status = 'running'`,
-        [id],
-      );
-      return rows[0]?.worker_id as string | undefined;
-    }, 'step 1 to start');
+    const holder = await waitFor(
+      id,
+      async () => {
+        const { rows } = await pool.query(
+          `SELECT worker_id FROM execution_steps WHERE execution_run_id = $1 AND step_index = 1 AND status = 'running'`,
+          [id],
+        );
+        return rows[0]?.worker_id as string | undefined;
+      },
+      'step 1 to start',
+    );
     const victim = workers.find((worker) => holder === `${prefix}-${worker === workers[0] ? 'a' : 'b'}`) ?? workers[0];
     victim.kill9();
     const done = await statusIs(id, ['SUCCEEDED']);
@@ -134,6 +127,7 @@ describe('execution by worker processes', () => {
     );
     // It fails again (the handler always throws) and comes back with three new attempts.
     await waitFor(
+      id,
       async () =>
         (await pool.query(`SELECT 1 FROM execution_dlq WHERE execution_run_id = $1 AND redriven_at IS NULL`, [id])).rowCount === 1,
       'a second dead letter',

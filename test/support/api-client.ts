@@ -1,7 +1,9 @@
 import request from 'supertest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
 import { createApiApp } from '../../apps/api/src/bootstrap';
+import { openTestPool } from './db';
 
 /**
  * The e2e suite's one way to reach the API: in-process (default) or a running server named by
@@ -69,4 +71,34 @@ export class TestApi {
 /** A project id no other test uses, so tests share one database without seeing each other. */
 export function uniqueProject(prefix = 'p'): string {
   return `${prefix}-${randomUUID()}`;
+}
+
+/**
+ * The set-up every e2e spec shares: the API (in-process or API_URL) and a pool for direct
+ * checks, opened before the suite and closed after it. The returned objects stand for them once
+ * the suite's beforeAll has run, so specs keep plain names.
+ */
+export function useTestApi(): { api: TestApi; pool: Pool } {
+  let api: TestApi | undefined;
+  let pool: Pool | undefined;
+  beforeAll(async () => {
+    api = await TestApi.open();
+    pool = openTestPool();
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await api?.close();
+  });
+  return { api: lateBound(() => api, 'api'), pool: lateBound(() => pool, 'pool') };
+}
+
+function lateBound<T extends object>(current: () => T | undefined, what: string): T {
+  return new Proxy({} as T, {
+    get(_target, property) {
+      const target = current();
+      if (!target) throw new Error(`the test ${what} is used before the suite's beforeAll ran`);
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

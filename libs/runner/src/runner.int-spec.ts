@@ -10,6 +10,7 @@ import { ApiKeyService, GovernanceModule, Principal, Role } from '@lib/governanc
 import { ApprovalVoteService } from '@lib/approval';
 import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
 import { openTestPool } from '../../../test/support/db';
+import { waitForRun } from '../../../test/support/run-events';
 import { WorkerLoopModule } from './runner.module';
 
 @Module({ imports: [ConfigModule.forRoot(), DatabaseModule.forRoot(), GovernanceModule, OrchestrationModule, WorkerLoopModule] })
@@ -77,13 +78,18 @@ describe('the execution worker on PostgreSQL', () => {
     return run;
   }
 
+  /** Woken by the run's audit events, not by polling. */
   async function waitFor(id: string, statuses: string[], timeoutMs = 15_000): Promise<ExecutionRunRow> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const [row] = (await pool.query(`SELECT * FROM execution_runs WHERE id = $1`, [id])).rows;
-      if (statuses.includes(row.status)) return row;
-      if (Date.now() > deadline) throw new Error(`run ${id} is ${row.status}, expected ${statuses.join('|')}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    const read = async () => (await pool.query(`SELECT * FROM execution_runs WHERE id = $1`, [id])).rows[0] as ExecutionRunRow;
+    try {
+      return await waitForRun({
+        runId: id,
+        probe: async () => ((row) => (statuses.includes(row.status) ? row : undefined))(await read()),
+        what: statuses.join('|'),
+        timeoutMs,
+      });
+    } catch {
+      throw new Error(`run ${id} is ${(await read()).status}, expected ${statuses.join('|')}`);
     }
   }
   const steps = async (id: string) =>
@@ -144,8 +150,13 @@ describe('the execution worker on PostgreSQL', () => {
 
   it('a cancel request reaches a running handler at its next check; the run ends CANCELLED and releases its locks', async () => {
     const run = await approvedRun({ ms: 10_000 }, ['t-cancel']);
-    await waitFor(run.id, ['RUNNING']);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The handler is running (its step has started) before the cancel is asked for.
+    await waitForRun({
+      runId: run.id,
+      probe: async () =>
+        (await pool.query(`SELECT 1 FROM execution_steps WHERE execution_run_id = $1 AND status = 'running'`, [run.id])).rowCount === 1,
+      what: 'the step to start',
+    });
     await pool.query(
       `UPDATE execution_runs SET cancel_requested_at = now(), cancel_requested_by = 'tester', cancel_reason = 'stop' WHERE id = $1`,
       [run.id],

@@ -10,7 +10,7 @@ import { PolicyService, Principal, Role } from '@lib/governance';
 import { ApprovalDeferralService, ApprovalModule, ApprovalVoteService } from '@lib/approval';
 import { AuthorizeBuildStepHandler, GrantReconcilerService } from '@lib/grants';
 import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
-import { expireLaneNow, openTestPool } from '../../../test/support/db';
+import { asOwnerWithoutTriggers, expireLaneNow, openTestPool } from '../../../test/support/db';
 import { SweeperModule } from './sweeper.module';
 import { SweeperService } from './sweeper.service';
 
@@ -67,7 +67,7 @@ describe('the worker sweeper on PostgreSQL', () => {
     expect(events.rows).toEqual(Array(3).fill({ actor: 'system' }));
   });
 
-  it('expiry sweeper racing an approval: exactly one outcome, never both', async () => {
+  it("a vote on a lane already overdue loses to the expiry: the sweeper and the voter's lazy guard expire it exactly once", async () => {
     for (let round = 0; round < 10; round++) {
       const run = await newRun();
       await expireLaneNow(pool, run.id);
@@ -85,6 +85,57 @@ describe('the worker sweeper on PostgreSQL', () => {
       );
       expect(counts.rows[0]).toEqual({ expired: 1, approved: 0 });
     }
+  });
+
+  it('expiry sweeper racing an approval at the moment the lane runs out: one consistent outcome each time, never a vote counted after expiry', async () => {
+    const outcomes: string[] = [];
+    for (let round = 0; round < 12; round++) {
+      const run = await newRun();
+      // The lane runs out within a few milliseconds either side of the moment both are fired.
+      const offsetMs = (round % 4) * 10 - 15;
+      await asOwnerWithoutTriggers(pool, [
+        [
+          `UPDATE approvals SET expires_at = greatest(created_at + interval '1 millisecond', now() + make_interval(secs => $2::double precision / 1000)) WHERE execution_run_id = $1`,
+          [run.id, offsetMs],
+        ],
+      ]);
+      const [vote] = await Promise.allSettled([
+        votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver)),
+        sweeper.sweepOnce(),
+      ]);
+      const { rows: events } = await pool.query(
+        `SELECT event_type, id FROM audit_events WHERE execution_run_id = $1 AND event_type IN ('approval.approved', 'approval.expired') ORDER BY id`,
+        [run.id],
+      );
+      const [lane] = (
+        await pool.query(`SELECT status, decided_at < expires_at AS decided_in_time FROM approvals WHERE execution_run_id = $1`, [run.id])
+      ).rows;
+      const final = await state(run.id);
+      const approved = events.filter((event) => event.event_type === 'approval.approved').length;
+      const expired = events.filter((event) => event.event_type === 'approval.expired').length;
+      expect(approved).toBeLessThanOrEqual(1);
+      expect(expired).toBeLessThanOrEqual(1);
+      if (vote.status === 'fulfilled') {
+        // The vote won: it was counted before the lane ran out. A sweep after that may still expire
+        // the unclaimed approval (fail closed), but only after it, never instead of it.
+        expect(approved).toBe(1);
+        expect(events[0].event_type).toBe('approval.approved');
+        expect([
+          ['RUN', 'approved', 0],
+          ['EXPIRED', 'expired', 1],
+        ]).toContainEqual([final.run, final.approval, expired]);
+        outcomes.push(expired === 0 ? 'approved' : 'approved-then-expired');
+      } else {
+        expect(vote.reason.code).toBe('approval_expired');
+        expect(approved).toBe(0);
+        expect(expired).toBe(1);
+        expect(final).toEqual({ run: 'EXPIRED', approval: 'expired' });
+        expect(lane.status).toBe('expired');
+        outcomes.push('expired');
+      }
+      if (approved === 1) expect(lane.decided_in_time).toBe(true);
+    }
+    expect(outcomes).toHaveLength(12);
   });
 
   it('an approval that commits before the sweep is not expired by it', async () => {

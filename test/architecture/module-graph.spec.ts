@@ -1,0 +1,60 @@
+import { ownerOf, sourceFiles } from './source-files';
+
+/**
+ * The module map, bottom up. A lib may import only libs listed before it that it names here;
+ * apps import libs and never each other. The README's architecture section shows the same map.
+ */
+const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  common: [],
+  config: [],
+  database: ['common', 'config'],
+  audit: ['common', 'config', 'database'],
+  'state-machine': ['common', 'database', 'audit'],
+  governance: ['common', 'config', 'database', 'audit'],
+  execution: ['common', 'config', 'database', 'audit', 'state-machine', 'governance'],
+  approval: ['common', 'database', 'audit', 'state-machine', 'governance', 'execution'],
+  grants: ['common', 'database', 'audit', 'state-machine', 'governance', 'execution', 'approval'],
+  runner: ['common', 'config', 'database', 'audit', 'governance', 'execution', 'approval', 'grants'],
+  sweeper: ['common', 'config', 'approval', 'grants'],
+  orchestration: ['common', 'database', 'audit', 'governance', 'execution', 'approval', 'grants', 'runner'],
+};
+
+/** Infrastructure only: everything else is imported where it is used. */
+const GLOBAL_MODULES = new Set(['libs/config/src/config.module.ts', 'libs/database/src/database.module.ts']);
+
+const files = [...sourceFiles('libs'), ...sourceFiles('apps')];
+
+describe('the module graph', () => {
+  it('every lib is on the map', () => {
+    const libs = new Set(files.filter((file) => file.path.startsWith('libs/')).map((file) => ownerOf(file.path)));
+    expect([...libs].sort()).toEqual(Object.keys(ALLOWED).sort());
+  });
+
+  it('dependencies point one way: a lib imports only the libs below it that the map allows', () => {
+    const violations: string[] = [];
+    for (const file of files) {
+      const owner = ownerOf(file.path);
+      for (const [, target] of file.text.matchAll(/from '@lib\/([a-z-]+)'/g)) {
+        if (target === owner) violations.push(`${file.path} imports its own lib through @lib/${target}`);
+        else if (!owner.startsWith('app:') && !ALLOWED[owner].includes(target)) violations.push(`${file.path} imports @lib/${target}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('apps never import each other, and libs never import an app or reach into another lib', () => {
+    const violations = files
+      .filter((file) => /from '(\.\.\/)+(apps|libs)\//.test(file.text) || /from '[^']*apps\/(api|worker)\//.test(file.text))
+      .map((file) => file.path);
+    expect(violations).toEqual([]);
+  });
+
+  it('no @Global() module but the infrastructure (configuration, database)', () => {
+    const globals = files.filter((file) => /@Global\(\)/.test(file.text)).map((file) => file.path);
+    expect(globals.sort()).toEqual([...GLOBAL_MODULES].sort());
+  });
+
+  it('no forwardRef: a cycle means a boundary is in the wrong place', () => {
+    expect(files.filter((file) => file.text.includes('forwardRef(')).map((file) => file.path)).toEqual([]);
+  });
+});
