@@ -6,14 +6,23 @@ import { ConfigError, loadConfig } from './load-config';
 describe('loadConfig', () => {
   it('gives every setting its default when the environment is empty', () => {
     const config = loadConfig({});
-    expect(config.values).toMatchObject({ port: 3000, host: '0.0.0.0', dbPoolSize: 10, logLevel: 'info', sweepIntervalMs: 1000, workerInProcess: undefined });
+    expect(config.values).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      dbPoolSize: 10,
+      logLevel: 'info',
+      sweepIntervalMs: 1000,
+      workerInProcess: undefined,
+    });
     expect(config.worker).toMatchObject({ leaseMs: 15_000, heartbeatMs: 5_000, concurrency: 4, pollMs: 1000, projectPattern: '%' });
     expect(config.databaseUrl).toBeUndefined();
   });
 
   it('stops on a bad value, naming the variable, its rule and the value (never a 1 ms loop)', () => {
     expect(() => loadConfig({ SWEEP_INTERVAL_MS: 'abc' })).toThrow(ConfigError);
-    expect(() => loadConfig({ SWEEP_INTERVAL_MS: 'abc' })).toThrow('SWEEP_INTERVAL_MS must be an integer from 10 to 3600000 (milliseconds); got "abc"');
+    expect(() => loadConfig({ SWEEP_INTERVAL_MS: 'abc' })).toThrow(
+      'SWEEP_INTERVAL_MS must be an integer from 10 to 3600000 (milliseconds); got "abc"',
+    );
     expect(() => loadConfig({ SWEEP_INTERVAL_MS: '1' })).toThrow(/SWEEP_INTERVAL_MS must be an integer from 10/);
     expect(() => loadConfig({ WORKER_LEASE_MS: '1.5' })).toThrow(/WORKER_LEASE_MS must be an integer/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/);

@@ -34,7 +34,9 @@ describe('the migration runner on PostgreSQL', () => {
     const first = await runMigrations(url, SCHEMA);
     expect(first.applied).toHaveLength(SCHEMA.migrations.length);
     expect(first.routines).toEqual(SCHEMA.routines.map((routine) => routine.file));
-    expect(await scalar<number>(url, `SELECT count(*)::int AS value FROM schema_checksums`)).toBe(SCHEMA.migrations.length + SCHEMA.routines.length);
+    expect(await scalar<number>(url, `SELECT count(*)::int AS value FROM schema_checksums`)).toBe(
+      SCHEMA.migrations.length + SCHEMA.routines.length,
+    );
     expect(await runMigrations(url, SCHEMA)).toEqual({ applied: [], routines: [] });
   });
 
@@ -48,7 +50,10 @@ describe('the migration runner on PostgreSQL', () => {
         await queryRunner.query(`CREATE INDEX edited_after_landing ON approvals (created_at)`);
       }
     }
-    const edited: SchemaPlan = { ...SCHEMA, migrations: SCHEMA.migrations.map((entry) => (entry === landed ? { ...entry, migration: Edited } : entry)) };
+    const edited: SchemaPlan = {
+      ...SCHEMA,
+      migrations: SCHEMA.migrations.map((entry) => (entry === landed ? { ...entry, migration: Edited } : entry)),
+    };
     const refusal = runMigrations(url, edited);
     await expect(refusal).rejects.toBeInstanceOf(MigrationChangedError);
     await expect(runMigrations(url, edited)).rejects.toThrow(`migrations/${landed.file} changed after it was applied`);
@@ -64,7 +69,9 @@ describe('the migration runner on PostgreSQL', () => {
     const changed = { ...target, sql: target.sql.replace('SELECT EXISTS', 'SELECT /* changed */ EXISTS') };
     const plan: SchemaPlan = { ...SCHEMA, routines: SCHEMA.routines.map((routine) => (routine === target ? changed : routine)) };
     expect((await runMigrations(url, plan)).routines).toEqual([target.file]);
-    expect(await scalar<string>(url, `SELECT prosrc AS value FROM pg_proc WHERE proname = 'audit_chain_has_event'`)).toContain('/* changed */');
+    expect(await scalar<string>(url, `SELECT prosrc AS value FROM pg_proc WHERE proname = 'audit_chain_has_event'`)).toContain(
+      '/* changed */',
+    );
   });
 
   it('an older release (it lacks a migration the database has) leaves the routines as they are', async () => {
@@ -86,8 +93,8 @@ describe('the migration runner on PostgreSQL', () => {
       async down(): Promise<void> {}
     }
     const url = await freshDatabase();
-    await expect(runMigrations(url, { migrations: [{ file: '1795999999999-not-sql.ts', migration: NotSql }], routines: [] })).rejects.toThrow(
-      /1795999999999-not-sql\.ts uses queryRunner\.createDatabase/,
-    );
+    await expect(
+      runMigrations(url, { migrations: [{ file: '1795999999999-not-sql.ts', migration: NotSql }], routines: [] }),
+    ).rejects.toThrow(/1795999999999-not-sql\.ts uses queryRunner\.createDatabase/);
   });
 });

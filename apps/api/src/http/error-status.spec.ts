@@ -20,14 +20,17 @@ describe('documented error codes', () => {
     const misplaced: string[] = [];
     let checked = 0;
     for (const [path, operations] of Object.entries(document.paths)) {
-      for (const [method, operation] of Object.entries(operations as Record<string, { responses?: Record<string, { description?: string }> }>)) {
+      for (const [method, operation] of Object.entries(
+        operations as Record<string, { responses?: Record<string, { description?: string }> }>,
+      )) {
         for (const [status, response] of Object.entries(operation.responses ?? {})) {
           const match = /^error\.code: (.+)$/.exec(response.description ?? '');
           if (!match) continue;
           for (const code of match[1].split(' | ')) {
             checked++;
             const mapped = httpStatusOf(code as KnownErrorCode);
-            if (String(mapped) !== status) misplaced.push(`${method.toUpperCase()} ${path}: ${code} is listed under ${status} but answered with ${mapped}`);
+            if (String(mapped) !== status)
+              misplaced.push(`${method.toUpperCase()} ${path}: ${code} is listed under ${status} but answered with ${mapped}`);
           }
         }
       }

@@ -49,12 +49,22 @@ describe('times come from the database clock', () => {
     jest.useFakeTimers({
       now: real + offsetMs,
       advanceTimers: true,
-      doNotFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'nextTick', 'queueMicrotask', 'hrtime', 'performance'],
+      doNotFake: [
+        'setTimeout',
+        'clearTimeout',
+        'setInterval',
+        'clearInterval',
+        'setImmediate',
+        'clearImmediate',
+        'nextTick',
+        'queueMicrotask',
+        'hrtime',
+        'performance',
+      ],
     });
     // The skew is real: this process's clock is now off by the offset.
     expect(Math.abs(Date.now() - real - offsetMs)).toBeLessThan(5_000);
   }
-
 
   it('a worker an hour behind claims with a lease the database counts from its own now(), and a reaper an hour ahead leaves it alone', async () => {
     const { run } = await app
