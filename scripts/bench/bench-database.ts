@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dropDatabase, ensureDatabase, runMigrations, startEmbeddedPostgres, withDatabase } from '@lib/database';
+import { dropDatabase, ensureDatabase, freePort, runMigrations, startEmbeddedPostgres, withDatabase } from '@lib/database';
 import { SCHEMA } from '@migrations';
 import { CleanupStack } from './cleanup-stack';
-import { freePort } from './free-port';
 
 /**
  * A fresh, migrated database for one bench run: on the server named by DATABASE_URL when it is

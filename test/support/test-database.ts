@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SCHEMA } from '@migrations';
-import { dropDatabase, ensureDatabase, runMigrations, startEmbeddedPostgres, withDatabase } from '@lib/database';
+import { dropDatabase, ensureDatabase, freePort, runMigrations, startEmbeddedPostgres, withDatabase } from '@lib/database';
 
 /**
  * One fresh database per test run: on an embedded PostgreSQL unless DATABASE_URL names a
@@ -60,17 +59,4 @@ export async function tearDownTestDatabase(): Promise<void> {
     if (state.stopEmbedded) await state.stopEmbedded();
     if (state.dataDir) rmSync(state.dataDir, { recursive: true, force: true });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

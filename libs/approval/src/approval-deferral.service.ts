@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { DbTime, Refusal, UnitOfWork } from '@lib/database';
-import { AuditEventType } from '@lib/audit';
+import { AuditEventType, runEvent } from '@lib/audit';
 import { AccessService, ActionType, Permission, PolicyService, Principal } from '@lib/governance';
 import { BlockedReason, ExecutionRunRow, ExecutionRunService, RUN_AXIS, RunStatus } from '@lib/execution';
 import { StatusMachineService } from '@lib/state-machine';
@@ -9,7 +9,6 @@ import { ApprovalRepository } from './approval.repository';
 import { APPROVAL_AXIS, ApprovalStatus } from './approval-status';
 import { ApprovalRow } from './approval.tables';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
-import { ApprovalExpiryService } from './approval-expiry.service';
 import { ApprovalLaneService } from './approval-lane.service';
 import { RunView, summarizeLane } from './approval-summary';
 import { DecisionSupportService } from './decision-support.service';
@@ -30,13 +29,11 @@ export class ApprovalDeferralService {
     private readonly runs: ExecutionRunService,
     private readonly approvals: ApprovalRepository,
     private readonly lanes: ApprovalLaneService,
-    private readonly expiry: ApprovalExpiryService,
     private readonly support: DecisionSupportService,
   ) {}
 
   async defer(principal: Principal, input: { executionId: string; reason: string; until?: Date }, ctx: CommandContext): Promise<RunView> {
     this.access.assertAllowed(principal, Permission.ApprovalDecide);
-    await this.expiry.expireIfOverdue(input.executionId, ctx.requestId);
     return this.uow.run(async (): Promise<RunView | Refusal> => {
       const target = await this.support.loadLocked(principal, input.executionId, ctx, 'defer');
       if (target instanceof Refusal) return target;
@@ -48,21 +45,19 @@ export class ApprovalDeferralService {
         from: ApprovalStatus.Pending,
         to: ApprovalStatus.Deferred,
         set: { reason: input.reason, decided_by: ctx.actor.id, decided_at: DbTime.now(), deferred_until: input.until ?? null },
-        audit: {
-          type: AuditEventType.ApprovalDeferred,
-          ctx,
-          projectId: run.project_id,
-          executionRunId: run.id,
-          data: { approval_id: lane.id, lane: lane.lane, reason: input.reason, until: input.until?.toISOString() ?? null },
-        },
+        audit: runEvent(AuditEventType.ApprovalDeferred, run, ctx, {
+          approval_id: lane.id,
+          lane: lane.lane,
+          reason: input.reason,
+          until: input.until?.toISOString() ?? null,
+        }),
       });
-      const moved = await this.changeBlockedReason(run, BlockedReason.ApprovalPending, BlockedReason.ApprovalDeferred, {
-        type: AuditEventType.RunStatusChanged,
-        ctx,
-        projectId: run.project_id,
-        executionRunId: run.id,
-        data: { blocked_reason: BlockedReason.ApprovalDeferred, approval_id: lane.id },
-      });
+      const moved = await this.changeBlockedReason(
+        run,
+        BlockedReason.ApprovalPending,
+        BlockedReason.ApprovalDeferred,
+        runEvent(AuditEventType.RunStatusChanged, run, ctx, { blocked_reason: BlockedReason.ApprovalDeferred, approval_id: lane.id }),
+      );
       return { run: moved, approval: await this.lanes.summarize(deferred) };
     });
   }
@@ -121,13 +116,17 @@ export class ApprovalDeferralService {
   ): Promise<RunView> {
     const { run, lane, actionType } = input;
     const opened = await this.lanes.openLane({ run, actionType, policyHash: this.policy.hash, ctx });
-    const moved = await this.changeBlockedReason(run, BlockedReason.ApprovalDeferred, BlockedReason.ApprovalPending, {
-      type: AuditEventType.ApprovalReopened,
-      ctx,
-      projectId: run.project_id,
-      executionRunId: run.id,
-      data: { deferred_approval_id: lane.id, approval_id: opened.id, lane: opened.lane, reason: input.reason },
-    });
+    const moved = await this.changeBlockedReason(
+      run,
+      BlockedReason.ApprovalDeferred,
+      BlockedReason.ApprovalPending,
+      runEvent(AuditEventType.ApprovalReopened, run, ctx, {
+        deferred_approval_id: lane.id,
+        approval_id: opened.id,
+        lane: opened.lane,
+        reason: input.reason,
+      }),
+    );
     return { run: moved, approval: summarizeLane(opened, []) };
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
-import { AuditEventType } from '@lib/audit';
+import { AuditEventType, runEvent } from '@lib/audit';
 import { ExecutionRunRow, ExecutionRunService, RUN_AXIS, RunStatus, WAITING_RUN_STATUSES } from '@lib/execution';
 import { StatusMachineService } from '@lib/state-machine';
 import { ApprovalRepository } from './approval.repository';
@@ -43,8 +43,8 @@ export class ApprovalExpiryService {
     });
   }
 
-  /** Expires the run's open lane if it is overdue; the caller holds the run's row lock. */
-  private async expireLocked(run: ExecutionRunRow, ctx: CommandContext): Promise<boolean> {
+  /** Expires the run's open lane if it is overdue; the caller holds the run's row lock. True when it did. */
+  async expireLocked(run: ExecutionRunRow, ctx: CommandContext): Promise<boolean> {
     const lane = await this.approvals.overdueOpenLane(run.id, WAITING_RUN_STATUSES);
     if (!lane) return false;
     await this.fsm.transition({
@@ -54,13 +54,12 @@ export class ApprovalExpiryService {
       to: ApprovalStatus.Expired,
       // A pending lane is closed by the system; an approved one keeps who approved it.
       set: lane.status === ApprovalStatus.Pending ? { decided_by: SYSTEM_ACTOR.id, decided_at: DbTime.now() } : {},
-      audit: {
-        type: AuditEventType.ApprovalExpired,
-        ctx,
-        projectId: run.project_id,
-        executionRunId: run.id,
-        data: { approval_id: lane.id, lane: lane.lane, was: lane.status, expires_at: lane.expires_at.toISOString() },
-      },
+      audit: runEvent(AuditEventType.ApprovalExpired, run, ctx, {
+        approval_id: lane.id,
+        lane: lane.lane,
+        was: lane.status,
+        expires_at: lane.expires_at.toISOString(),
+      }),
     });
     await this.fsm.transition({
       axis: RUN_AXIS,
@@ -68,13 +67,7 @@ export class ApprovalExpiryService {
       from: run.status as RunStatus,
       to: RunStatus.Expired,
       set: { blocked_reason: null },
-      audit: {
-        type: AuditEventType.RunStatusChanged,
-        ctx,
-        projectId: run.project_id,
-        executionRunId: run.id,
-        data: { from: run.status, to: RunStatus.Expired, approval_id: lane.id },
-      },
+      audit: runEvent(AuditEventType.RunStatusChanged, run, ctx, { from: run.status, to: RunStatus.Expired, approval_id: lane.id }),
     });
     return true;
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { DbTime } from '@lib/database';
-import { AuditEventType, AuditService } from '@lib/audit';
+import { AuditEventType, AuditService, runEvent } from '@lib/audit';
 import { ActionType } from '@lib/governance';
 import { ExecutionRunRow, RUN_AXIS, RunStatus } from '@lib/execution';
 import { StatusMachineService } from '@lib/state-machine';
@@ -76,13 +76,7 @@ export class ApprovalLaneService {
       id: lane.id,
       from: ApprovalStatus.Approved,
       to: ApprovalStatus.Executed,
-      audit: {
-        type: AuditEventType.ApprovalExecuted,
-        ctx,
-        projectId: run.project_id,
-        executionRunId: run.id,
-        data: { approval_id: lane.id, next_step: nextStep },
-      },
+      audit: runEvent(AuditEventType.ApprovalExecuted, run, ctx, { approval_id: lane.id, next_step: nextStep }),
     });
   }
 
@@ -95,13 +89,7 @@ export class ApprovalLaneService {
       from: ApprovalStatus.Pending,
       to: ApprovalStatus.Approved,
       set: { decided_by: SYSTEM_ACTOR.id, decided_at: DbTime.now() },
-      audit: {
-        type: AuditEventType.ApprovalAutoApproved,
-        ctx: system,
-        projectId: run.project_id,
-        executionRunId: run.id,
-        data: { approval_id: lane.id, approval_level: 0 },
-      },
+      audit: runEvent(AuditEventType.ApprovalAutoApproved, run, system, { approval_id: lane.id, approval_level: 0 }),
     });
     const moved = await this.fsm.transition({
       axis: RUN_AXIS,
@@ -109,13 +97,7 @@ export class ApprovalLaneService {
       from: RunStatus.Blocked,
       to: RunStatus.Run,
       set: { blocked_reason: null },
-      audit: {
-        type: AuditEventType.RunStatusChanged,
-        ctx: system,
-        projectId: run.project_id,
-        executionRunId: run.id,
-        data: { from: RunStatus.Blocked, to: RunStatus.Run, approval_id: lane.id },
-      },
+      audit: runEvent(AuditEventType.RunStatusChanged, run, system, { from: RunStatus.Blocked, to: RunStatus.Run, approval_id: lane.id }),
     });
     return { run: moved, approval: summarizeLane(approved, []) };
   }

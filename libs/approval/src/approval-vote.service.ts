@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { DbTime, Refusal, UnitOfWork } from '@lib/database';
-import { AuditEventType, AuditService } from '@lib/audit';
+import { AuditEventType, AuditService, runEvent } from '@lib/audit';
 import { AccessService, Permission, Principal } from '@lib/governance';
 import { RUN_AXIS, RunStatus } from '@lib/execution';
 import { StatusMachineService } from '@lib/state-machine';
@@ -9,7 +9,6 @@ import { ApprovalRepository } from './approval.repository';
 import { APPROVAL_AXIS, ApprovalStatus } from './approval-status';
 import { ApprovalRow } from './approval.tables';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
-import { ApprovalExpiryService } from './approval-expiry.service';
 import { RunView, summarizeLane } from './approval-summary';
 import { DecisionSupportService, DecisionTarget } from './decision-support.service';
 
@@ -41,14 +40,11 @@ export class ApprovalVoteService {
     private readonly access: AccessService,
     private readonly fsm: StatusMachineService,
     private readonly approvals: ApprovalRepository,
-    private readonly expiry: ApprovalExpiryService,
     private readonly support: DecisionSupportService,
   ) {}
 
   async vote(principal: Principal, input: VoteInput, ctx: CommandContext): Promise<VoteResult> {
     this.access.assertAllowed(principal, Permission.ApprovalDecide);
-    // The lazy guard: an overdue lane is expired in its own transaction first.
-    await this.expiry.expireIfOverdue(input.executionId, ctx.requestId);
     return this.uow.run(async (): Promise<VoteResult | Refusal> => {
       const target = await this.support.loadLocked(principal, input.executionId, ctx, input.decision);
       if (target instanceof Refusal) return target;
@@ -76,20 +72,16 @@ export class ApprovalVoteService {
     const { run, lane } = target;
     const votes = await this.approvals.votes(lane.id);
     const approvals = votes.filter((vote) => vote.decision === 'approve').length;
-    await this.audit.record({
-      type: AuditEventType.ApprovalVoteCast,
-      ctx,
-      projectId: run.project_id,
-      executionRunId: run.id,
-      data: {
+    await this.audit.record(
+      runEvent(AuditEventType.ApprovalVoteCast, run, ctx, {
         approval_id: lane.id,
         lane: lane.lane,
         decision: input.decision,
         reason: input.reason ?? null,
         approvals,
         required: lane.required_approvals,
-      },
-    });
+      }),
+    );
     if (input.decision === 'reject') return { view: (await this.close(target, 'reject', input.reason ?? null, ctx)).view };
     if (approvals < lane.required_approvals) return { view: { run, approval: summarizeLane(lane, votes) } };
     const { view, closed } = await this.close(target, 'approve', input.reason ?? null, ctx);
@@ -110,20 +102,14 @@ export class ApprovalVoteService {
       from: ApprovalStatus.Pending,
       to: approve ? ApprovalStatus.Approved : ApprovalStatus.Rejected,
       set: { reason, decided_by: ctx.actor.id, decided_at: DbTime.now() },
-      audit: {
-        type: approve ? AuditEventType.ApprovalApproved : AuditEventType.ApprovalRejected,
-        ctx,
-        projectId: run.project_id,
-        executionRunId: run.id,
-        data: {
-          approval_id: lane.id,
-          lane: lane.lane,
-          reason,
-          plan_hash: lane.plan_hash,
-          policy_hash: lane.policy_hash,
-          required_approvals: lane.required_approvals,
-        },
-      },
+      audit: runEvent(approve ? AuditEventType.ApprovalApproved : AuditEventType.ApprovalRejected, run, ctx, {
+        approval_id: lane.id,
+        lane: lane.lane,
+        reason,
+        plan_hash: lane.plan_hash,
+        policy_hash: lane.policy_hash,
+        required_approvals: lane.required_approvals,
+      }),
     });
     const to = approve ? RunStatus.Run : RunStatus.Rejected;
     const moved = await this.fsm.transition({
@@ -132,13 +118,7 @@ export class ApprovalVoteService {
       from: RunStatus.Blocked,
       to,
       set: { blocked_reason: null },
-      audit: {
-        type: AuditEventType.RunStatusChanged,
-        ctx,
-        projectId: run.project_id,
-        executionRunId: run.id,
-        data: { from: RunStatus.Blocked, to, approval_id: lane.id },
-      },
+      audit: runEvent(AuditEventType.RunStatusChanged, run, ctx, { from: RunStatus.Blocked, to, approval_id: lane.id }),
     });
     return { view: { run: moved, approval: summarizeLane(closed, await this.approvals.votes(closed.id)) }, closed };
   }

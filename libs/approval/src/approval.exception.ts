@@ -19,8 +19,4 @@ declare module '@lib/common' {
   }
 }
 
-export class ApprovalException extends DomainException<ApprovalErrorCode> {
-  constructor(code: ApprovalErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-  }
-}
+export class ApprovalException extends DomainException<ApprovalErrorCode> {}

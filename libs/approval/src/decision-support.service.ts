@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CommandContext } from '@lib/common';
+import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { Refusal } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { AccessService, ActionType, GovernanceErrorCode, GovernanceException, Permission, PolicyService, Principal } from '@lib/governance';
@@ -7,6 +7,7 @@ import { ExecutionRunRow, ExecutionRunService } from '@lib/execution';
 import { ApprovalStatus } from './approval-status';
 import { ApprovalRow } from './approval.tables';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
+import { ApprovalExpiryService } from './approval-expiry.service';
 import { ApprovalLaneService } from './approval-lane.service';
 
 export interface DecisionTarget {
@@ -18,7 +19,8 @@ export interface DecisionTarget {
 /**
  * What every decision on a run (vote, defer, reopen) does first, inside its transaction: lock
  * the run (so decisions on one run serialize, and its audit chain with them), check the decider
- * may decide for this action and project, load the current lane, and refuse self-decisions.
+ * may decide for this action and project, expire a lane that has run out, load the current lane,
+ * and refuse self-decisions.
  */
 @Injectable()
 export class DecisionSupportService {
@@ -28,6 +30,7 @@ export class DecisionSupportService {
     private readonly policy: PolicyService,
     private readonly runs: ExecutionRunService,
     private readonly lanes: ApprovalLaneService,
+    private readonly expiry: ApprovalExpiryService,
   ) {}
 
   async loadLocked(principal: Principal, executionId: string, ctx: CommandContext, attempted: string): Promise<DecisionTarget | Refusal> {
@@ -43,6 +46,9 @@ export class DecisionSupportService {
         },
       );
     }
+    // Under the run's lock, by this transaction's clock: a lane that ran out is expired first, so
+    // a decision that comes after the expiry is refused, never counted.
+    await this.expiry.expireLocked(run, { actor: SYSTEM_ACTOR, requestId: ctx.requestId });
     const lane = await this.lanes.currentRow(run.id);
     if (!lane) throw new ApprovalException(ApprovalErrorCode.ApprovalMissing, 'this run has no approval');
     if (run.requested_by === ctx.actor.id) {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
-import { AuditEventType } from '@lib/audit';
+import { AuditEventType, runEvent } from '@lib/audit';
 import { AccessService, Permission, PolicyService, Principal } from '@lib/governance';
 import {
   BlockedReason,
@@ -74,13 +74,12 @@ export class PlanChangeService {
           blocked_reason: deferred ? BlockedReason.ApprovalDeferred : BlockedReason.ApprovalPending,
         },
         expect: { plan_hash: run.plan_hash },
-        audit: {
-          type: AuditEventType.RunPlanChanged,
-          ctx,
-          projectId: run.project_id,
-          executionRunId: run.id,
-          data: { old_plan_hash: run.plan_hash, new_plan_hash: planHash, targets, from: run.status },
-        },
+        audit: runEvent(AuditEventType.RunPlanChanged, run, ctx, {
+          old_plan_hash: run.plan_hash,
+          new_plan_hash: planHash,
+          targets,
+          from: run.status,
+        }),
       });
       // A deferred lane stays deferred; reopening it later binds the new plan.
       if (deferred || !lane) return { run: changed, approval: lane ? await this.lanes.summarize(lane) : null, changed: true };
@@ -91,13 +90,13 @@ export class PlanChangeService {
           from: lane.status,
           to: ApprovalStatus.Invalidated,
           set: lane.status === ApprovalStatus.Pending ? { decided_by: SYSTEM_ACTOR.id, decided_at: DbTime.now() } : {},
-          audit: {
-            type: AuditEventType.ApprovalInvalidated,
-            ctx,
-            projectId: run.project_id,
-            executionRunId: run.id,
-            data: { approval_id: lane.id, lane: lane.lane, was: lane.status, old_plan_hash: run.plan_hash, new_plan_hash: planHash },
-          },
+          audit: runEvent(AuditEventType.ApprovalInvalidated, run, ctx, {
+            approval_id: lane.id,
+            lane: lane.lane,
+            was: lane.status,
+            old_plan_hash: run.plan_hash,
+            new_plan_hash: planHash,
+          }),
         });
       }
       const opened = await this.lanes.open({ run: changed, actionType, policyHash: this.policy.hash }, ctx);

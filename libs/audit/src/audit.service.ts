@@ -62,3 +62,13 @@ export class AuditService {
     return this.events.listChain(chainKeyOf({ executionRunId }), after);
   }
 }
+
+/** The audit event of a change to a run, in the run's chain. */
+export function runEvent(
+  type: AuditEventType,
+  run: { readonly id: string; readonly project_id: string },
+  ctx: CommandContext,
+  data: Record<string, unknown> = {},
+): AuditRecordInput {
+  return { type, ctx, projectId: run.project_id, executionRunId: run.id, data };
+}

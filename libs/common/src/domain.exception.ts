@@ -6,7 +6,7 @@ import type { KnownErrorCode } from './index';
  * one exhaustive switch, so a code that is not mapped fails to compile.
  */
 export abstract class DomainException<TCode extends KnownErrorCode = KnownErrorCode> extends Error {
-  protected constructor(
+  constructor(
     readonly code: TCode,
     message: string,
     readonly details?: Record<string, unknown>,

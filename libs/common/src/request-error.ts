@@ -19,21 +19,22 @@ export enum RequestErrorCode {
   BadRequest = 'bad_request',
 }
 
-export class RequestException extends DomainException<RequestErrorCode> {
-  constructor(code: RequestErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-  }
-}
+export class RequestException extends DomainException<RequestErrorCode> {}
 
-/** The 400 codes any validated body or query can earn (the request validation pipe's). */
-export const BODY_ERRORS = [
-  RequestErrorCode.MalformedJson,
-  RequestErrorCode.EmptyBody,
-  RequestErrorCode.BodyNotObject,
+/** The 400 codes a validated query string can earn. */
+export const QUERY_ERRORS = [
   RequestErrorCode.UnknownField,
   RequestErrorCode.MissingField,
   RequestErrorCode.InvalidType,
   RequestErrorCode.InvalidLength,
   RequestErrorCode.InvalidFormat,
   RequestErrorCode.InvalidValue,
+] as const;
+
+/** The 400 codes any validated body or query can earn (the request validation pipe's). */
+export const BODY_ERRORS = [
+  RequestErrorCode.MalformedJson,
+  RequestErrorCode.EmptyBody,
+  RequestErrorCode.BodyNotObject,
+  ...QUERY_ERRORS,
 ] as const;

@@ -1,4 +1,7 @@
-import { ValidationOptions, registerDecorator } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min, ValidationOptions, registerDecorator } from 'class-validator';
 import { findUnstorableJson, isStorableString } from './storable-json';
 
 /** Constraint names the HTTP edge maps to error codes. */
@@ -43,4 +46,16 @@ export function IsStorableText(options?: ValidationOptions): PropertyDecorator {
       options: { message: `$property must be text without NUL characters or lone surrogates`, ...options },
       validator: { validate: (value: unknown) => typeof value === 'string' && isStorableString(value) },
     });
+}
+
+/** A page size in a query string: 1..500, 100 when absent. */
+export function PageLimitField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt(),
+    Min(1),
+    Max(500),
+  );
 }

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 
 /**
@@ -24,6 +25,17 @@ export function variableNotes(): readonly VariableNote[] {
   return NOTES;
 }
 
+/** An optional whole number in a range; one message names the rule. */
+function IntegerVariable(min: number, max: number, unit?: string): PropertyDecorator {
+  const message = `must be an integer from ${min} to ${max}${unit ? ` (${unit})` : ''}`;
+  return applyDecorators(IsOptional(), IsInt({ message }), Min(min, { message }), Max(max, { message }));
+}
+
+/** Optional text of a bounded length. */
+function TextVariable(max: number, message: string): PropertyDecorator {
+  return applyDecorators(IsOptional(), IsString({ message }), Length(1, max, { message }));
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -41,16 +53,11 @@ export class Environment {
   DATABASE_URL?: string;
 
   @Variable({ default: '`3000`', meaning: 'HTTP port' })
-  @IsOptional()
-  @IsInt({ message: 'must be an integer from 1 to 65535' })
-  @Min(1, { message: 'must be an integer from 1 to 65535' })
-  @Max(65535, { message: 'must be an integer from 1 to 65535' })
+  @IntegerVariable(1, 65535)
   PORT?: number;
 
   @Variable({ default: '`0.0.0.0`', meaning: 'HTTP bind address' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 255, { message: 'must be a host name or address' })
+  @TextVariable(255, 'must be a host name or address')
   HOST?: string;
 
   @Variable({ default: 'unset', meaning: 'made an admin key for all projects at start (16+ characters)' })
@@ -60,10 +67,7 @@ export class Environment {
   BOOTSTRAP_ADMIN_KEY?: string;
 
   @Variable({ default: '`10`', meaning: 'connections in the pool of each process (fewer backends than clients ran faster on 2 cores)' })
-  @IsOptional()
-  @IsInt({ message: 'must be an integer from 1 to 100' })
-  @Min(1, { message: 'must be an integer from 1 to 100' })
-  @Max(100, { message: 'must be an integer from 1 to 100' })
+  @IntegerVariable(1, 100)
   DB_POOL_SIZE?: number;
 
   @Variable({ default: '`info`', meaning: `pino level (${LOG_LEVELS.map((level) => `\`${level}\``).join(', ')})` })
@@ -72,9 +76,7 @@ export class Environment {
   LOG_LEVEL?: LogLevel;
 
   @Variable({ default: '`policies/action-types.json`', meaning: 'the action-type policy' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 4096, { message: 'must name a file' })
+  @TextVariable(4096, 'must name a file')
   POLICY_FILE?: string;
 
   @Variable({
@@ -86,10 +88,7 @@ export class Environment {
   WORKER_IN_PROCESS?: string;
 
   @Variable({ default: '`1000`', meaning: 'how often the sweeper looks for overdue approvals and grants' })
-  @IsOptional()
-  @IsInt({ message: 'must be an integer from 10 to 3600000 (milliseconds)' })
-  @Min(10, { message: 'must be an integer from 10 to 3600000 (milliseconds)' })
-  @Max(3_600_000, { message: 'must be an integer from 10 to 3600000 (milliseconds)' })
+  @IntegerVariable(10, 3_600_000, 'milliseconds')
   SWEEP_INTERVAL_MS?: number;
 
   @Variable({ default: '`<host>:<pid>:<random>`', meaning: 'the name a worker process leases runs under' })
@@ -98,64 +97,39 @@ export class Environment {
   WORKER_ID?: string;
 
   @Variable({ default: '`4`', meaning: 'runs one worker process carries out at once' })
-  @IsOptional()
-  @IsInt({ message: 'must be an integer from 1 to 64' })
-  @Min(1, { message: 'must be an integer from 1 to 64' })
-  @Max(64, { message: 'must be an integer from 1 to 64' })
+  @IntegerVariable(1, 64)
   WORKER_CONCURRENCY?: number;
 
   @Variable({ default: '`15000`', meaning: 'lease length; the heartbeat renews it every third of that' })
-  @IsOptional()
-  @IsInt({ message: 'must be an integer from 300 to 3600000 (milliseconds)' })
-  @Min(300, { message: 'must be an integer from 300 to 3600000 (milliseconds)' })
-  @Max(3_600_000, { message: 'must be an integer from 300 to 3600000 (milliseconds)' })
+  @IntegerVariable(300, 3_600_000, 'milliseconds')
   WORKER_LEASE_MS?: number;
 
   @Variable({ default: '`1000`', meaning: 'fallback poll (NOTIFY wakes the worker at once) and reaper tick' })
-  @IsOptional()
-  @IsInt({ message: 'must be an integer from 10 to 600000 (milliseconds)' })
-  @Min(10, { message: 'must be an integer from 10 to 600000 (milliseconds)' })
-  @Max(600_000, { message: 'must be an integer from 10 to 600000 (milliseconds)' })
+  @IntegerVariable(10, 600_000, 'milliseconds')
   WORKER_POLL_MS?: number;
 
   @Variable({ default: '`1000`', meaning: 'first retry delay, doubled per attempt, with jitter' })
-  @IsOptional()
-  @IsInt({ message: 'must be an integer from 1 to 600000 (milliseconds)' })
-  @Min(1, { message: 'must be an integer from 1 to 600000 (milliseconds)' })
-  @Max(600_000, { message: 'must be an integer from 1 to 600000 (milliseconds)' })
+  @IntegerVariable(1, 600_000, 'milliseconds')
   WORKER_BACKOFF_BASE_MS?: number;
 
   @Variable({ default: '`2000`', meaning: 'how long a step may ignore its abort before it is abandoned' })
-  @IsOptional()
-  @IsInt({ message: 'must be an integer from 1 to 600000 (milliseconds)' })
-  @Min(1, { message: 'must be an integer from 1 to 600000 (milliseconds)' })
-  @Max(600_000, { message: 'must be an integer from 1 to 600000 (milliseconds)' })
+  @IntegerVariable(1, 600_000, 'milliseconds')
   WORKER_ABORT_GRACE_MS?: number;
 
   @Variable({ default: '`250`', meaning: 'how long a run whose target is locked waits before it is offered again' })
-  @IsOptional()
-  @IsInt({ message: 'must be an integer from 1 to 600000 (milliseconds)' })
-  @Min(1, { message: 'must be an integer from 1 to 600000 (milliseconds)' })
-  @Max(600_000, { message: 'must be an integer from 1 to 600000 (milliseconds)' })
+  @IntegerVariable(1, 600_000, 'milliseconds')
   WORKER_LOCK_WAIT_MS?: number;
 
   @Variable({ default: '`%`', meaning: 'which projects a worker serves (a SQL LIKE pattern)' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 255, { message: 'must be a LIKE pattern of 1 to 255 characters' })
+  @TextVariable(255, 'must be a LIKE pattern of 1 to 255 characters')
   WORKER_PROJECTS?: string;
 
   @Variable({ default: '`.data/postgres`', meaning: 'data directory of the embedded server' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 4096, { message: 'must name a directory' })
+  @TextVariable(4096, 'must name a directory')
   EMBEDDED_PG_DATA_DIR?: string;
 
   @Variable({ default: '`54329`', meaning: 'port of the embedded server' })
-  @IsOptional()
-  @IsInt({ message: 'must be an integer from 1 to 65535' })
-  @Min(1, { message: 'must be an integer from 1 to 65535' })
-  @Max(65535, { message: 'must be an integer from 1 to 65535' })
+  @IntegerVariable(1, 65535)
   EMBEDDED_PG_PORT?: number;
 }
 

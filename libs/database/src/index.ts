@@ -8,3 +8,4 @@ export * from './pg-errors';
 export * from './unit-of-work';
 export * from './database.module';
 export * from './local-database';
+export * from './free-port';

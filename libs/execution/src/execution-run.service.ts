@@ -1,23 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
-import { AuditEventType, AuditService } from '@lib/audit';
+import { AuditEventType, AuditService, runEvent } from '@lib/audit';
 import { ActionType } from '@lib/governance';
 import { ExecutionRunRow } from './execution.tables';
 import { ExecutionErrorCode, ExecutionException } from './execution.exception';
-import { ExecutionRunRepository } from './repositories/execution-run.repository';
+import { ExecutionRunRepository, NewRun } from './repositories/execution-run.repository';
 
-export interface CreateRunInput {
-  readonly projectId: string;
-  readonly idempotencyKey: string;
-  readonly action: string;
-  readonly params: Record<string, unknown>;
-  /** Normalized (a sorted set). */
-  readonly targets: readonly string[];
-  readonly fingerprint: string;
+/** A run to create: what the caller asked for (targets normalized), and the action type that governs it. */
+export type CreateRunInput = Omit<NewRun, 'approvalLevel' | 'requestedBy' | 'maxAttempts' | 'slaClass'> & {
   readonly actionType: ActionType;
-  readonly policyHash: string;
-}
+};
 
 export type CreateRunOutcome = { kind: 'created' | 'dedup'; run: ExecutionRunRow } | { kind: 'conflict'; existing: ExecutionRunRow };
 
@@ -45,20 +38,16 @@ export class ExecutionRunService {
         slaClass: input.actionType.slaClass,
       });
       if (created) {
-        await this.audit.record({
-          type: AuditEventType.RunCreated,
-          ctx,
-          projectId: created.project_id,
-          executionRunId: created.id,
-          data: {
+        await this.audit.record(
+          runEvent(AuditEventType.RunCreated, created, ctx, {
             action: created.action,
             fingerprint: input.fingerprint,
             idempotency_key: created.idempotency_key,
             targets: input.targets,
             approval_level: input.actionType.approvalLevel,
             policy_hash: input.policyHash,
-          },
-        });
+          }),
+        );
         return { kind: 'created', run: created };
       }
       // The key is taken. ON CONFLICT waited for the other writer to commit, so this read sees
@@ -66,22 +55,16 @@ export class ExecutionRunService {
       const existing = await this.runs.findByKey(input.projectId, input.idempotencyKey, { lock: true });
       if (!existing) throw notFound();
       if (existing.fingerprint === input.fingerprint) {
-        await this.audit.record({
-          type: AuditEventType.RunDedupHit,
-          ctx,
-          projectId: existing.project_id,
-          executionRunId: existing.id,
-          data: { fingerprint: input.fingerprint },
-        });
+        await this.audit.record(runEvent(AuditEventType.RunDedupHit, existing, ctx, { fingerprint: input.fingerprint }));
         return { kind: 'dedup', run: existing };
       }
-      await this.audit.record({
-        type: AuditEventType.RunIdempotencyConflict,
-        ctx,
-        projectId: existing.project_id,
-        executionRunId: existing.id,
-        data: { existing_fingerprint: existing.fingerprint, requested_fingerprint: input.fingerprint, requested_action: input.action },
-      });
+      await this.audit.record(
+        runEvent(AuditEventType.RunIdempotencyConflict, existing, ctx, {
+          existing_fingerprint: existing.fingerprint,
+          requested_fingerprint: input.fingerprint,
+          requested_action: input.action,
+        }),
+      );
       return { kind: 'conflict', existing };
     });
   }

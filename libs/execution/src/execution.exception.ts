@@ -18,8 +18,4 @@ declare module '@lib/common' {
   }
 }
 
-export class ExecutionException extends DomainException<ExecutionErrorCode> {
-  constructor(code: ExecutionErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-  }
-}
+export class ExecutionException extends DomainException<ExecutionErrorCode> {}

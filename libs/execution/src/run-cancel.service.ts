@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
-import { AuditEventType, AuditService } from '@lib/audit';
+import { AuditEventType, AuditService, runEvent } from '@lib/audit';
 import { AccessService, GovernanceErrorCode, GovernanceException, Permission, Principal, Role } from '@lib/governance';
 import { StatusMachineService } from '@lib/state-machine';
 import { ExecutionRunRow } from './execution.tables';
@@ -49,13 +49,7 @@ export class RunCancelService {
           from: status,
           to: RunStatus.Cancelled,
           set: { blocked_reason: null, cancelled_by: ctx.actor.id, cancelled_at: DbTime.now(), finished_at: DbTime.now() },
-          audit: {
-            type: AuditEventType.RunStatusChanged,
-            ctx,
-            projectId: run.project_id,
-            executionRunId: run.id,
-            data: { from: status, to: RunStatus.Cancelled, reason: input.reason },
-          },
+          audit: runEvent(AuditEventType.RunStatusChanged, run, ctx, { from: status, to: RunStatus.Cancelled, reason: input.reason }),
         });
       }
       if (!IN_FLIGHT.includes(status)) {
@@ -65,13 +59,7 @@ export class RunCancelService {
       }
       if (run.cancel_requested_at) return run;
       const requested = await this.runs.requestCancel({ id: run.id, by: ctx.actor.id, reason: input.reason });
-      await this.audit.record({
-        type: AuditEventType.RunCancelRequested,
-        ctx,
-        projectId: run.project_id,
-        executionRunId: run.id,
-        data: { reason: input.reason, status: run.status },
-      });
+      await this.audit.record(runEvent(AuditEventType.RunCancelRequested, run, ctx, { reason: input.reason, status: run.status }));
       return requested;
     });
   }

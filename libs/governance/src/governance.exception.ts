@@ -14,8 +14,4 @@ declare module '@lib/common' {
   }
 }
 
-export class GovernanceException extends DomainException<GovernanceErrorCode> {
-  constructor(code: GovernanceErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-  }
-}
+export class GovernanceException extends DomainException<GovernanceErrorCode> {}

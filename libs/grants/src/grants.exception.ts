@@ -14,8 +14,4 @@ declare module '@lib/common' {
   }
 }
 
-export class GrantException extends DomainException<GrantErrorCode> {
-  constructor(code: GrantErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-  }
-}
+export class GrantException extends DomainException<GrantErrorCode> {}

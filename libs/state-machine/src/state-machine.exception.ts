@@ -13,8 +13,4 @@ declare module '@lib/common' {
   }
 }
 
-export class StateMachineException extends DomainException<StateMachineErrorCode> {
-  constructor(code: StateMachineErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-  }
-}
+export class StateMachineException extends DomainException<StateMachineErrorCode> {}

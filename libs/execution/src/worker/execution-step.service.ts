@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
-import { AuditEventType, AuditRecordInput, AuditService } from '@lib/audit';
+import { AuditEventType, AuditRecordInput, AuditService, runEvent } from '@lib/audit';
 import { StatusMachineService } from '@lib/state-machine';
 import { ExecutionRunRow } from '../execution.tables';
 import { ExecutionRunRepository } from '../repositories/execution-run.repository';
@@ -50,13 +50,14 @@ export class ExecutionStepService {
         attempt: run.attempt,
         workerId: input.workerId,
       });
-      await this.audit.record({
-        type: AuditEventType.StepStarted,
-        ctx,
-        projectId: run.project_id,
-        executionRunId: run.id,
-        data: { step: input.index, name: input.name, attempt: run.attempt, worker_id: input.workerId },
-      });
+      await this.audit.record(
+        runEvent(AuditEventType.StepStarted, run, ctx, {
+          step: input.index,
+          name: input.name,
+          attempt: run.attempt,
+          worker_id: input.workerId,
+        }),
+      );
       return stepId;
     });
   }
@@ -79,13 +80,7 @@ export class ExecutionStepService {
           error: input.error?.slice(0, 2000) ?? null,
           finished_at: DbTime.now(),
         },
-        audit: {
-          type: AuditEventType.StepFinished,
-          ctx,
-          projectId: run.project_id,
-          executionRunId: run.id,
-          data: { step: input.index, status: input.status, outcome: input.outcome },
-        },
+        audit: runEvent(AuditEventType.StepFinished, run, ctx, { step: input.index, status: input.status, outcome: input.outcome }),
       });
     });
   }
@@ -100,13 +95,7 @@ export class ExecutionStepService {
       from: StepStatus.Running,
       to,
       set: { error: `worker ${run.worker_id} stopped answering`, finished_at: DbTime.now() },
-      audit: {
-        type: AuditEventType.StepFinished,
-        ctx,
-        projectId: run.project_id,
-        executionRunId: run.id,
-        data: { step: step.step_index, status: to, reaped: true },
-      },
+      audit: runEvent(AuditEventType.StepFinished, run, ctx, { step: step.step_index, status: to, reaped: true }),
     });
   }
 

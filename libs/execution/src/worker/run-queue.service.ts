@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { DbTime, Refusal, UnitOfWork } from '@lib/database';
-import { AuditEventType, AuditService } from '@lib/audit';
+import { AuditEventType, AuditRecordInput, AuditService, runEvent } from '@lib/audit';
 import { ApiKeyService, Permission, PolicyService } from '@lib/governance';
 import { StatusMachineService } from '@lib/state-machine';
 import { ExecutionRunRow } from '../execution.tables';
@@ -52,23 +52,11 @@ export class RunQueueService {
         from: RunStatus.Run,
         to: RunStatus.Claimed,
         set: { worker_id: workerId, lease_expires_at: DbTime.inMs(leaseMs) },
-        audit: {
-          type: AuditEventType.RunClaimed,
-          ctx,
-          projectId: candidate.project_id,
-          executionRunId: candidate.id,
-          data: { worker_id: workerId, attempt: candidate.attempt + 1 },
-        },
+        audit: runEvent(AuditEventType.RunClaimed, candidate, ctx, { worker_id: workerId, attempt: candidate.attempt + 1 }),
       });
       const violation = await this.rbacViolation(claimed);
       if (violation) {
-        await this.audit.record({
-          type: AuditEventType.RunRbacViolation,
-          ctx,
-          projectId: claimed.project_id,
-          executionRunId: claimed.id,
-          data: { reason: violation },
-        });
+        await this.audit.record(runEvent(AuditEventType.RunRbacViolation, claimed, ctx, { reason: violation }));
         await this.fsm.transition({
           axis: RUN_AXIS,
           id: claimed.id,
@@ -119,12 +107,13 @@ export class RunQueueService {
   }
 }
 
-export function statusEvent(run: ExecutionRunRow, from: RunStatus, to: RunStatus, ctx: CommandContext, data: Record<string, unknown>) {
-  return {
-    type: AuditEventType.RunStatusChanged,
-    ctx,
-    projectId: run.project_id,
-    executionRunId: run.id,
-    data: { from, to, ...data },
-  };
+/** The audit event of a run's status change. */
+export function statusEvent(
+  run: ExecutionRunRow,
+  from: RunStatus,
+  to: RunStatus,
+  ctx: CommandContext,
+  data: Record<string, unknown>,
+): AuditRecordInput {
+  return runEvent(AuditEventType.RunStatusChanged, run, ctx, { from, to, ...data });
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { PageLimitField } from '@lib/common';
 import { AuditEventDto } from '@lib/audit';
-import { IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { IsISO8601, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 
 export class AuditEventsQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Matches(/^[A-Za-z0-9._:-]{1,128}$/) project_id?: string;
@@ -18,12 +18,7 @@ export class AuditEventsQueryDto {
   @IsString()
   @Matches(/^[0-9]{1,19}$/)
   after?: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @PageLimitField()
   limit?: number;
 }
 

@@ -1,4 +1,4 @@
-import { BODY_ERRORS, KnownErrorCode, RequestErrorCode } from '@lib/common';
+import { BODY_ERRORS, KnownErrorCode, QUERY_ERRORS } from '@lib/common';
 import { GovernanceErrorCode } from '@lib/governance';
 import { ExecutionErrorCode } from '@lib/execution';
 
@@ -8,11 +8,4 @@ export const FORBIDDEN: readonly KnownErrorCode[] = [GovernanceErrorCode.Forbidd
 export const RUN_NOT_FOUND: readonly KnownErrorCode[] = [ExecutionErrorCode.ExecutionNotFound];
 export const BAD_RUN_ID: readonly KnownErrorCode[] = [ExecutionErrorCode.InvalidExecutionId];
 export const BAD_BODY: readonly KnownErrorCode[] = [...BODY_ERRORS];
-export const BAD_QUERY: readonly KnownErrorCode[] = [
-  RequestErrorCode.UnknownField,
-  RequestErrorCode.MissingField,
-  RequestErrorCode.InvalidType,
-  RequestErrorCode.InvalidLength,
-  RequestErrorCode.InvalidFormat,
-  RequestErrorCode.InvalidValue,
-];
+export const BAD_QUERY: readonly KnownErrorCode[] = [...QUERY_ERRORS];

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CommandContext, SECRET_MASKER } from '@lib/common';
 import { WorkerSettings } from '@lib/config';
 import { UnitOfWork } from '@lib/database';
-import { AuditEventType } from '@lib/audit';
+import { AuditEventType, runEvent } from '@lib/audit';
 import { ActionType, PolicyService } from '@lib/governance';
 import {
   AbortReason,
@@ -27,6 +27,16 @@ import { SecretResolverService } from '../secrets/secret-resolver.service';
 
 /** How a run's attempt ends: an ending for the lifecycle, a pause before a level-3 step, or nothing (the lease was lost). */
 type Outcome = Ending | { kind: 'paused'; stepIndex: number } | null;
+
+/** What carrying out one run needs at hand. */
+interface RunInput {
+  readonly run: ExecutionRunRow;
+  readonly actionType: ActionType;
+  readonly handler: ActionHandler;
+  readonly lease: LeaseKeeper;
+  readonly settings: WorkerSettings;
+  readonly ctx: CommandContext;
+}
 
 /** What one step came to. */
 type StepEnd =
@@ -112,14 +122,7 @@ export class RunExecutorService {
     });
   }
 
-  private async runSteps(input: {
-    run: ExecutionRunRow;
-    actionType: ActionType;
-    handler: ActionHandler;
-    lease: LeaseKeeper;
-    settings: WorkerSettings;
-    ctx: CommandContext;
-  }): Promise<Outcome> {
+  private async runSteps(input: RunInput): Promise<Outcome> {
     const { run, actionType, handler, lease } = input;
     const invalid = handler.validate(run.params, actionType);
     if (invalid) return { kind: 'failed', error: `FAIL:invalid_params: ${invalid}` };
@@ -143,16 +146,7 @@ export class RunExecutorService {
     return { kind: 'succeeded', result: { steps: results.length, results } };
   }
 
-  private async runStep(input: {
-    run: ExecutionRunRow;
-    actionType: ActionType;
-    handler: ActionHandler;
-    lease: LeaseKeeper;
-    settings: WorkerSettings;
-    ctx: CommandContext;
-    index: number;
-    step: PlannedStep;
-  }): Promise<StepEnd> {
+  private async runStep(input: RunInput & { index: number; step: PlannedStep }): Promise<StepEnd> {
     const { run, actionType, handler, lease, settings, ctx, index, step } = input;
     const stepId = await this.steps.start(run, { index, name: step.name, workerId: settings.workerId }, ctx);
     const stepCtx: StepContext = {
@@ -165,13 +159,7 @@ export class RunExecutorService {
         if (lease.signal.aborted) throw new StepAborted(lease.signal.reason as AbortReason);
       },
       progress: (data) =>
-        this.steps.recordOnRun(run, {
-          type: AuditEventType.StepProgress,
-          ctx,
-          projectId: run.project_id,
-          executionRunId: run.id,
-          data: { step: index, ...SECRET_MASKER.maskJson(data) },
-        }),
+        this.steps.recordOnRun(run, runEvent(AuditEventType.StepProgress, run, ctx, { step: index, ...SECRET_MASKER.maskJson(data) })),
       log: (message, data) => this.logger.log({ execution_id: run.id, step: index, ...data }, message),
     };
     let end: StepEnd;

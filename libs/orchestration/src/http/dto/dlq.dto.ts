@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional } from 'class-validator';
+import { PageLimitField } from '@lib/common';
 import { DlqEntryRow } from '@lib/execution';
 import { ExecutionRunResponseDto } from './execution-run-response.dto';
 
@@ -11,12 +12,7 @@ export class DlqQueryDto {
   @IsBoolean()
   include_redriven?: boolean;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @PageLimitField()
   limit?: number;
 }
 
