@@ -41,9 +41,11 @@ export function renderReport(report: BenchReport): string {
       ` vote p50/p95/p99 ${fmt(report.approval.vote[50])}/${fmt(report.approval.vote[95])}/${fmt(report.approval.vote[99])} ms`,
     ...(report.approval.firstFailure ? [`  first failure: ${report.approval.firstFailure}`] : []),
     '',
-    `stream (approve request sent -> SSE event at the client, an upper bound on commit -> client, ${report.stream.samples} samples): p50/p99 ${fmt(report.stream.latency[50])}/${fmt(report.stream.latency[99])} ms (target < 100 ms)`,
+    `stream (approve request sent -> SSE event at the client, an upper bound on commit -> client, ${report.stream.samples} samples):` +
+      ` p50/p99 ${fmt(report.stream.latency[50])}/${fmt(report.stream.latency[99])} ms (target < 100 ms)`,
     '',
-    `worker (${report.worker.runs} approved noop runs, 2 worker processes): drained in ${fmt(report.worker.drainS)} s = ${fmt(report.worker.runsPerS)} runs/s, ${report.worker.failed} not succeeded`,
+    `worker (${report.worker.runs} approved noop runs, 2 worker processes):` +
+      ` drained in ${fmt(report.worker.drainS)} s = ${fmt(report.worker.runsPerS)} runs/s, ${report.worker.failed} not succeeded`,
     `  claim latency (approval commit -> step start): backlog p50/p99 ${fmt(report.worker.backlogClaim[50])}/${fmt(report.worker.backlogClaim[99])} ms;` +
       ` idle workers p50/p99 ${fmt(report.worker.idleClaim[50])}/${fmt(report.worker.idleClaim[99])} ms`,
     '',

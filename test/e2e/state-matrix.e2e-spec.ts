@@ -85,7 +85,8 @@ describe('state matrix: one run in each state, each action, only the target chan
   const snapshot = async (project: string) =>
     (
       await pool.query(
-        `SELECT r.id, r.status, r.blocked_reason, r.version, r.plan_hash, coalesce(json_agg(json_build_object('id', a.id, 'status', a.status, 'version', a.version) ORDER BY a.lane), '[]') AS lanes
+        `SELECT r.id, r.status, r.blocked_reason, r.version, r.plan_hash,
+                coalesce(json_agg(json_build_object('id', a.id, 'status', a.status, 'version', a.version) ORDER BY a.lane), '[]') AS lanes
          FROM execution_runs r LEFT JOIN approvals a ON a.execution_run_id = r.id WHERE r.project_id = $1 GROUP BY r.id ORDER BY r.id`,
         [project],
       )

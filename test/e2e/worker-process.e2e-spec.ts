@@ -69,9 +69,9 @@ describe('execution by worker processes', () => {
         `SELECT step_index, attempt, status, worker_id, error FROM execution_steps WHERE execution_run_id = $1 ORDER BY id`,
         [id],
       );
-      throw new Error(
-        `${(error as Error).message}; it is ${row.status} (attempt ${row.attempt}, worker ${row.worker_id}, lease ${row.lease_expires_at}, error ${row.last_error}) steps ${JSON.stringify(steps)}\n${workers.map((worker) => worker.output.join('').slice(-1500)).join('\n---\n')}`,
-      );
+      const state = `it is ${row.status} (attempt ${row.attempt}, worker ${row.worker_id}, lease ${row.lease_expires_at}, error ${row.last_error})`;
+      const logs = workers.map((worker) => worker.output.join('').slice(-1500)).join('\n---\n');
+      throw new Error(`${(error as Error).message}; ${state} steps ${JSON.stringify(steps)}\n${logs}`);
     }
   };
 

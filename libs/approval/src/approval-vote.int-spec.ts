@@ -57,7 +57,8 @@ describe('ApprovalVoteService on PostgreSQL', () => {
       await pool.query(`DROP FUNCTION ${trigger}()`);
     }
     const { rows } = await pool.query(
-      `SELECT r.status AS run, r.blocked_reason, a.status AS approval, a.decided_by FROM execution_runs r JOIN approvals a ON a.execution_run_id = r.id WHERE r.id = $1`,
+      `SELECT r.status AS run, r.blocked_reason, a.status AS approval, a.decided_by
+       FROM execution_runs r JOIN approvals a ON a.execution_run_id = r.id WHERE r.id = $1`,
       [run.id],
     );
     expect(rows).toEqual([{ run: 'BLOCKED', blocked_reason: 'approval_pending', approval: 'pending', decided_by: null }]);

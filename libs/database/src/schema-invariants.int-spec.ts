@@ -114,7 +114,8 @@ describe('schema invariants', () => {
   it('audit events are append-only and outlive their run', async () => {
     const { runId } = await insertRun();
     await pool.query(
-      `INSERT INTO audit_events (event_type, actor, execution_run_id, chain_key, prev_hash, hash) VALUES ('run.created', 'x', $1, $2, repeat('0', 64), repeat('1', 64))`,
+      `INSERT INTO audit_events (event_type, actor, execution_run_id, chain_key, prev_hash, hash)
+       VALUES ('run.created', 'x', $1, $2, repeat('0', 64), repeat('1', 64))`,
       [runId, `run:${runId}`],
     );
     await expect(pool.query(`UPDATE audit_events SET actor = 'y' WHERE execution_run_id = $1`, [runId])).rejects.toThrow(/append-only/);

@@ -95,7 +95,8 @@ describe('the worker sweeper on PostgreSQL', () => {
       const offsetMs = (round % 4) * 10 - 15;
       await asOwnerWithoutTriggers(pool, [
         [
-          `UPDATE approvals SET expires_at = greatest(created_at + interval '1 millisecond', now() + make_interval(secs => $2::double precision / 1000)) WHERE execution_run_id = $1`,
+          `UPDATE approvals SET expires_at = greatest(created_at + interval '1 millisecond', now() + make_interval(secs => $2::double precision / 1000))
+           WHERE execution_run_id = $1`,
           [run.id, offsetMs],
         ],
       ]);
