@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import pino from 'pino';
-import { loadConfig } from '@lib/config';
-import { resolveDatabase, runMigrations } from '@lib/database';
+import { ConfigError, loadConfig } from '@lib/config';
+import { MigrationChangedError, resolveDatabase, runMigrations } from '@lib/database';
 import { SCHEMA } from '@migrations';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApiApp } from './bootstrap';
 
 const log = pino({ name: 'control-plane' });
@@ -22,16 +23,22 @@ async function main(): Promise<void> {
   if (database.embedded)
     log.info({ port: loaded.values.embedded.port, data_dir: resolve(loaded.values.embedded.dataDir) }, 'embedded PostgreSQL started');
   const config = loaded.withDatabaseUrl(database.url);
+  let app: NestFastifyApplication;
+  try {
+    const report = await runMigrations(database.url, SCHEMA);
+    log.info({ applied: report.applied, routines: report.routines }, 'schema up to date');
 
-  const report = await runMigrations(database.url, SCHEMA);
-  log.info({ applied: report.applied, routines: report.routines }, 'schema up to date');
-
-  // On the embedded database (or when asked) the worker runs in this process too.
-  const withWorker = config.values.workerInProcess ?? database.embedded;
-  const app = await createApiApp({ withWorker, config });
-  await app.listen({ port: config.values.port, host: config.values.host });
-  log.info({ port: config.values.port }, 'API listening');
-  if (withWorker) log.info('worker running in-process');
+    // On the embedded database (or when asked) the worker runs in this process too.
+    const withWorker = config.values.workerInProcess ?? database.embedded;
+    app = await createApiApp({ withWorker, config });
+    await app.listen({ port: config.values.port, host: config.values.host });
+    log.info({ port: config.values.port }, 'API listening');
+    if (withWorker) log.info('worker running in-process');
+  } catch (error) {
+    // The embedded server is this process's child: it must not outlive a start that failed.
+    await database.stop().catch(() => undefined);
+    throw error;
+  }
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -47,6 +54,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  log.fatal({ err: error }, 'failed to start');
+  // A refusal that names its cause (a bad variable, a changed migration) needs no stack trace.
+  if (error instanceof ConfigError || error instanceof MigrationChangedError) log.fatal(`failed to start: ${error.message}`);
+  else log.fatal({ err: error }, 'failed to start');
   process.exit(1);
 });

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '@lib/config';
-import { runMigrations } from '@lib/database';
+import { MigrationChangedError, runMigrations } from '@lib/database';
 import { SCHEMA } from '@migrations';
 import { WorkerModule } from './worker.module';
 
@@ -30,6 +30,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  log.fatal({ err: error }, 'worker failed to start');
+  // A refusal that names its cause (a bad variable, a changed migration) needs no stack trace.
+  if (error instanceof ConfigError || error instanceof MigrationChangedError) log.fatal(`worker failed to start: ${error.message}`);
+  else log.fatal({ err: error }, 'worker failed to start');
   process.exit(1);
 });
