@@ -153,7 +153,9 @@ describe('a tamper-evident audit trail', () => {
   it('a key scoped to other projects may not read this trail; requesters may not read it at all', async () => {
     const id = await runWithHistory();
     const scoped = await api.mintKey({ roles: ['approver'], projectIds: [uniqueProject()] });
-    expect((await api.get(scoped.key, `/api/v1/audit/verify?execution_id=${id}`)).status).toBe(403);
+    // Another project's run answers like an unknown one.
+    expect((await api.get(scoped.key, `/api/v1/audit/verify?execution_id=${id}`)).status).toBe(404);
+    expect((await api.get(scoped.key, `/api/v1/audit/events?execution_id=${id}`)).status).toBe(404);
     expect((await api.get(scoped.key, '/api/v1/audit/events')).status).toBe(403);
     expect((await api.get(requester.key, `/api/v1/audit/verify?execution_id=${id}`)).status).toBe(403);
     expect((await api.get(auditor.key, '/api/v1/audit/verify?execution_id=00000000-0000-4000-8000-000000000000')).status).toBe(404);

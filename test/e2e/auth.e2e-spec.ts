@@ -34,7 +34,7 @@ describe('who may do what', () => {
     expect(mint.status).toBe(403);
   });
 
-  it('a project the key is not scoped to: 403 forbidden, for create, read and decide', async () => {
+  it('a project the key is not scoped to: 403 forbidden where the caller names it; an id in it answers like an unknown id (404)', async () => {
     const mine = uniqueProject();
     const other = uniqueProject();
     const scoped = await api.mintKey({ roles: ['requester', 'approver'], projectIds: [mine] });
@@ -47,10 +47,25 @@ describe('who may do what', () => {
 
     const outsider = await api.mintKey({ roles: ['requester'] });
     const foreign = await api.createRun(outsider.key, body(other));
-    expect((await api.get(scoped.key, `/api/v1/execution/run/${foreign.body.execution_id}`)).status).toBe(403);
+    const unknownId = '00000000-0000-4000-8000-000000000000';
+    for (const id of [foreign.body.execution_id, unknownId]) {
+      const read = await api.get(scoped.key, `/api/v1/execution/run/${id}`);
+      expect([read.status, read.body.error.code]).toEqual([404, 'execution_not_found']);
+      const events = await api.get(scoped.key, `/api/v1/execution/run/${id}/events`);
+      expect([events.status, events.body.error.code]).toEqual([404, 'execution_not_found']);
+      const decide = await api.decide(scoped.key, id, 'approve');
+      expect([decide.status, decide.body.error.code]).toEqual([404, 'execution_not_found']);
+      const cancel = await api.http
+        .post(`/api/v1/execution/run/${id}/cancel`)
+        .set('Authorization', `Bearer ${scoped.key}`)
+        .send({ reason: 'x' });
+      expect([cancel.status, cancel.body.error.code]).toEqual([404, 'execution_not_found']);
+      const plan = await api.http.put(`/api/v1/execution/run/${id}/plan`).set('Authorization', `Bearer ${scoped.key}`).send({ params: {} });
+      expect([plan.status, plan.body.error.code]).toEqual([404, 'execution_not_found']);
+      // The bodies say nothing about which project the run is in.
+      expect(JSON.stringify(read.body)).not.toContain(other);
+    }
     expect((await api.get(scoped.key, `/api/v1/execution/run/by_key?project_id=${other}&idempotency_key=k`)).status).toBe(403);
-    const decide = await api.decide(scoped.key, foreign.body.execution_id, 'approve');
-    expect(decide.status).toBe(403);
     expect((await api.get(outsider.key, `/api/v1/execution/run/${foreign.body.execution_id}`)).body.status).toBe('BLOCKED');
   });
 

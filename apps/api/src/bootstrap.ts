@@ -1,8 +1,9 @@
+import { createServer, RequestListener } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { AppConfig } from '@lib/config';
+import { AppConfig, loadConfig } from '@lib/config';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { installJsonBodyParser } from './http/json-body-parser';
@@ -24,24 +25,25 @@ export interface ApiAppOptions {
 }
 
 export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
+  const config = options.config ?? loadConfig(process.env);
   const adapter = new FastifyAdapter({
+    // A request trickled in (a body sent a byte at a time) is answered 408 and closed, whoever
+    // sent it: Node checks every connection's progress each second against the request timeout.
+    serverFactory: (handler: RequestListener) =>
+      createServer({ requestTimeout: config.values.httpRequestTimeoutMs, connectionsCheckingInterval: 1000 }, handler),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: generateRequestId,
     requestIdHeader: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register({ withWorker: options.withWorker, config: options.config }),
-    adapter,
-    {
-      bufferLogs: true,
-      // The JSON parser is installed below, so its errors keep their own codes.
-      bodyParser: false,
-      logger: options.logger === false ? false : undefined,
-      preview: options.preview ?? false,
-    },
-  );
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ withWorker: options.withWorker, config }), adapter, {
+    bufferLogs: true,
+    // The JSON parser is installed below, so its errors keep their own codes.
+    bodyParser: false,
+    logger: options.logger === false ? false : undefined,
+    preview: options.preview ?? false,
+  });
   if (options.logger !== false && !options.preview) app.useLogger(app.get(Logger));
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(new RequestValidationPipe());

@@ -1,6 +1,6 @@
 import { ExecutionContext, Logger } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
-import { ApprovalException } from './approval.exception';
+import { ApprovalErrorCode, ApprovalException } from './approval.exception';
 import { ApprovalGateGuard } from './approval-gate.guard';
 import { ApprovalGateService, GateDecision } from './approval-gate.service';
 import type { RunLocator } from './requires-approved-run.decorator';
@@ -12,7 +12,7 @@ describe('ApprovalGateGuard fails closed', () => {
   const context = {
     getHandler: () => undefined,
     getClass: () => undefined,
-    switchToHttp: () => ({ getRequest: () => ({ params: { id: 'x' } }) }),
+    switchToHttp: () => ({ getRequest: () => ({ params: { id: 'x' }, principal: {} }) }),
   } as unknown as ExecutionContext;
 
   function guard(input: { locator?: RunLocator | null; decision?: () => Promise<GateDecision> }): ApprovalGateGuard {
@@ -61,5 +61,10 @@ describe('ApprovalGateGuard fails closed', () => {
     expect(
       await refusal(guard({ locator: { locate: async () => 'run-1' }, decision: async () => Promise.reject(new Error('boom')) })),
     ).toEqual({ reason: 'gate_error' });
+  });
+
+  it("lets a locator's own answer through (the thing is not there for this caller), and only that", async () => {
+    const notFound = new ApprovalException(ApprovalErrorCode.ApprovalMissing, 'no such thing');
+    await expect(guard({ locator: { locate: async () => Promise.reject(notFound) } }).canActivate(context)).rejects.toBe(notFound);
   });
 });

@@ -1,5 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, Logger, Type } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
+import { DomainException } from '@lib/common';
+import { AuthenticatedRequest } from '@lib/governance';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
 import { ApprovalGateService, GateRefusal } from './approval-gate.service';
 import type { RunLocator } from './requires-approved-run.decorator';
@@ -27,8 +29,9 @@ export class ApprovalGateGuard implements CanActivate {
       ]);
       if (!locatorType) throw new Error('the approval gate has no run locator for this route');
       const locator = this.moduleRef.get(locatorType, { strict: false });
-      const request = context.switchToHttp().getRequest<{ params?: Record<string, string | undefined> }>();
-      const executionId = await locator.locate(request.params ?? {});
+      const request = context.switchToHttp().getRequest<{ params?: Record<string, string | undefined> } & AuthenticatedRequest>();
+      if (!request.principal) throw new Error('the approval gate runs after authentication');
+      const executionId = await locator.locate(request.params ?? {}, request.principal);
       if (!executionId) {
         reason = 'run_not_found';
       } else {
@@ -38,6 +41,8 @@ export class ApprovalGateGuard implements CanActivate {
         approvalStatus = decision.approvalStatus;
       }
     } catch (error) {
+      // A locator's own answer (the thing is not there, for this caller) stands; anything else refuses.
+      if (error instanceof DomainException) throw error;
       this.logger.error({ err: error }, 'the approval gate failed while checking; refusing');
       reason = 'gate_error';
     }

@@ -3,7 +3,7 @@ import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { Refusal } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { AccessService, ActionType, GovernanceErrorCode, GovernanceException, Permission, PolicyService, Principal } from '@lib/governance';
-import { ExecutionRunRow, ExecutionRunService } from '@lib/execution';
+import { ExecutionRunRow, ExecutionRunService, notFound } from '@lib/execution';
 import { ApprovalStatus } from './approval-status';
 import { ApprovalRow } from './approval.tables';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
@@ -35,7 +35,7 @@ export class DecisionSupportService {
 
   async loadLocked(principal: Principal, executionId: string, ctx: CommandContext, attempted: string): Promise<DecisionTarget | Refusal> {
     const run = await this.runs.getRunOrFail(executionId, { lock: true });
-    this.access.assertAllowed(principal, Permission.ApprovalDecide, run.project_id);
+    this.access.assertVisible(principal, Permission.ApprovalDecide, run.project_id, notFound);
     const actionType = this.policy.getActionTypeOrFail(run.action);
     if (!principal.hasAnyRole(actionType.approverRoles)) {
       throw new GovernanceException(

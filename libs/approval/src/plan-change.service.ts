@@ -8,6 +8,7 @@ import {
   computeFingerprint,
   ExecutionRunService,
   normalizeTargets,
+  notFound,
   RUN_AXIS,
   RunStatus,
   WAITING_RUN_STATUSES,
@@ -45,7 +46,7 @@ export class PlanChangeService {
     const targets = normalizeTargets(input.targets);
     return this.uow.run(async () => {
       const run = await this.runs.getRunOrFail(input.executionId, { lock: true });
-      this.access.assertAllowed(principal, Permission.RunCreate, run.project_id);
+      this.access.assertVisible(principal, Permission.RunCreate, run.project_id, notFound);
       if (run.requested_by !== ctx.actor.id) {
         throw new ApprovalException(ApprovalErrorCode.NotRequester, "only the run's requester may change its plan");
       }

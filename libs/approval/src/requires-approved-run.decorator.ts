@@ -1,10 +1,15 @@
 import { applyDecorators, SetMetadata, Type, UseGuards } from '@nestjs/common';
+import { Principal } from '@lib/governance';
 import { ApprovalGateGuard, RUN_LOCATOR_KEY } from './approval-gate.guard';
 
 /** Finds the run a request acts on (from its route parameters, or through a grant, ...). */
 export interface RunLocator {
-  /** The execution run id, or null when the request names nothing that exists. */
-  locate(params: Record<string, string | undefined>): Promise<string | null>;
+  /**
+   * The execution run id, or null when the request names nothing that exists. It may answer the
+   * request itself by throwing a domain error (404 for a thing the caller may not see), so that
+   * the gate never tells a caller about another project's run.
+   */
+  locate(params: Record<string, string | undefined>, principal: Principal): Promise<string | null>;
 }
 
 /**

@@ -1,67 +1,67 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { EventEmitter } from 'node:events';
-import { Client } from 'pg';
 import { AppConfig } from '@lib/config';
+import { PgListener } from '@lib/database';
+
+type ChainListener = () => void;
 
 /**
  * Announcements of appended audit events, per chain, from PostgreSQL LISTEN/NOTIFY (sent by
  * audit_append, delivered at commit), so any API instance can follow a run live. One LISTEN
- * connection per process, opened on first use; subscribers are told "something new on this
- * chain" and read the events themselves, so a missed or merged notification loses nothing.
+ * connection per process, opened on first use and re-opened when it drops; subscribers are told
+ * "something new on this chain" and read the events themselves from their own position, so a
+ * missed or merged notification loses nothing: when the connection comes back, every subscriber
+ * is told once, and reads what was committed while it was down.
  */
 @Injectable()
 export class AuditFeedService implements OnApplicationShutdown {
   private readonly logger = new Logger(AuditFeedService.name);
-  private readonly emitter = new EventEmitter();
-  private listener: Promise<Client> | undefined;
+  private readonly chains = new Map<string, Set<ChainListener>>();
+  private listener: PgListener | undefined;
 
-  constructor(private readonly config: AppConfig) {
-    this.emitter.setMaxListeners(0);
-  }
+  constructor(private readonly config: AppConfig) {}
 
-  /** Calls `onEvent` whenever an event is appended to the chain; returns the unsubscribe. */
-  async subscribe(chainKey: string, onEvent: () => void): Promise<() => void> {
-    await this.connect();
-    this.emitter.on(chainKey, onEvent);
-    return () => this.emitter.off(chainKey, onEvent);
-  }
-
-  /** Resolves when the chain gets an event, or after `ms`; true if it got one. */
-  async waitForEvent(chainKey: string, ms: number): Promise<boolean> {
-    let unsubscribe: () => void = () => undefined;
+  /** Calls `onEvent` whenever an event is appended to the chain; returns the unsubscribe. Rejects when PostgreSQL cannot be reached. */
+  async subscribe(chainKey: string, onEvent: ChainListener): Promise<() => void> {
+    const listeners = this.chains.get(chainKey) ?? new Set<ChainListener>();
+    listeners.add(onEvent);
+    this.chains.set(chainKey, listeners);
+    const unsubscribe = () => {
+      listeners.delete(onEvent);
+      if (listeners.size === 0 && this.chains.get(chainKey) === listeners) this.chains.delete(chainKey);
+    };
     try {
-      return await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), ms);
-        void this.subscribe(chainKey, () => {
-          clearTimeout(timer);
-          resolve(true);
-        }).then((off) => (unsubscribe = off));
-      });
-    } finally {
+      await this.connection().ready();
+    } catch (error) {
       unsubscribe();
+      throw error;
     }
+    return unsubscribe;
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const client = await this.listener?.catch(() => undefined);
-    await client?.end().catch(() => undefined);
+    await this.listener?.stop();
   }
 
-  private connect(): Promise<Client> {
-    this.listener ??= (async () => {
-      const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'control-plane-audit-feed' });
-      client.on('notification', (message) => {
-        const chainKey = message.payload?.split(' ')[0];
-        if (chainKey) this.emitter.emit(chainKey);
-      });
-      client.on('error', (error) => {
-        this.logger.error({ err: error }, 'the audit LISTEN connection failed; reconnecting on next use');
-        this.listener = undefined;
-      });
-      await client.connect();
-      await client.query('LISTEN audit_events');
-      return client;
-    })();
+  private connection(): PgListener {
+    this.listener ??= new PgListener({
+      url: this.config.databaseUrl as string,
+      channel: 'audit_events',
+      name: 'control-plane-audit-feed',
+      onNotification: (payload) => this.notify(this.chains.get(payload.split(' ')[0])),
+      onReconnect: () => {
+        for (const listeners of this.chains.values()) this.notify(listeners);
+      },
+    });
     return this.listener;
+  }
+
+  private notify(listeners: Set<ChainListener> | undefined): void {
+    for (const listener of [...(listeners ?? [])]) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger.error({ err: error }, 'an audit feed subscriber failed');
+      }
+    }
   }
 }

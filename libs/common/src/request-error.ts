@@ -17,6 +17,10 @@ export enum RequestErrorCode {
   RouteNotFound = 'route_not_found',
   MethodNotAllowed = 'method_not_allowed',
   BadRequest = 'bad_request',
+  /** A position (after, Last-Event-ID) that is not one: not digits, or past bigint's range. */
+  InvalidCursor = 'invalid_cursor',
+  /** A JSON body nested deeper than any request needs. */
+  NestingTooDeep = 'nesting_too_deep',
 }
 
 export class RequestException extends DomainException<RequestErrorCode> {}

@@ -32,3 +32,11 @@ export function findUnstorableJson(value: unknown, path = '$', depth = 0): strin
   }
   return path;
 }
+
+/** The largest value of a PostgreSQL bigint: positions (audit event ids) are bigints. */
+export const MAX_BIGINT = 9223372036854775807n;
+
+/** A position a client may pass back (`after`, Last-Event-ID): decimal digits within bigint's range. */
+export function isCursor(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9]{1,19}$/.test(value) && BigInt(value) <= MAX_BIGINT;
+}

@@ -1,13 +1,14 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min, ValidationOptions, registerDecorator } from 'class-validator';
-import { findUnstorableJson, isStorableString } from './storable-json';
+import { IsInt, isISO8601, IsOptional, Max, Min, ValidationOptions, registerDecorator } from 'class-validator';
+import { findUnstorableJson, isCursor, isStorableString } from './storable-json';
 
 /** Constraint names the HTTP edge maps to error codes. */
 export const JSON_OBJECT_CONSTRAINT = 'isJsonObject';
 export const STORABLE_JSON_CONSTRAINT = 'isStorableJson';
 export const STORABLE_TEXT_CONSTRAINT = 'isStorableText';
+export const CURSOR_CONSTRAINT = 'isCursor';
 
 /** A plain JSON object (not an array, not null). */
 export function IsJsonObject(options?: ValidationOptions): PropertyDecorator {
@@ -58,4 +59,34 @@ export function PageLimitField(): PropertyDecorator {
     Min(1),
     Max(500),
   );
+}
+
+/** A keyset cursor: a position (bigint) as decimal text, within bigint's range. */
+export function IsCursor(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: CURSOR_CONSTRAINT,
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: `$property must be a position: 1 to 19 digits, at most ${'9223372036854775807'}`, ...options },
+      validator: { validate: (value: unknown) => isCursor(value) },
+    });
+}
+
+/** An ISO 8601 date-time PostgreSQL can store: years 1 to 9999. */
+export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isIso8601',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: '$property must be an ISO 8601 date-time from year 1 to 9999', ...options },
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value !== 'string' || !isISO8601(value, { strict: true })) return false;
+          const year = new Date(value).getUTCFullYear();
+          return year >= 1 && year <= 9999;
+        },
+      },
+    });
 }

@@ -37,6 +37,7 @@ export class AppConfig {
       readonly databaseUrl: string | undefined;
       readonly port: number;
       readonly host: string;
+      readonly httpRequestTimeoutMs: number;
       readonly bootstrapAdminKey: string | undefined;
       readonly dbPoolSize: number;
       readonly logLevel: LogLevel;

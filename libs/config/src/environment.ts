@@ -56,6 +56,10 @@ export class Environment {
   @IntegerVariable(1, 65535)
   PORT?: number;
 
+  @Variable({ default: '`30000`', meaning: 'a request (headers and body) must arrive within this long, or it is answered 408 and closed' })
+  @IntegerVariable(1000, 600_000, 'milliseconds')
+  HTTP_REQUEST_TIMEOUT_MS?: number;
+
   @Variable({ default: '`0.0.0.0`', meaning: 'HTTP bind address' })
   @TextVariable(255, 'must be a host name or address')
   HOST?: string;

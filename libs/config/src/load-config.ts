@@ -9,6 +9,7 @@ export class ConfigError extends Error {}
 
 const INTEGER_VARIABLES = new Set([
   'PORT',
+  'HTTP_REQUEST_TIMEOUT_MS',
   'DB_POOL_SIZE',
   'SWEEP_INTERVAL_MS',
   'WORKER_CONCURRENCY',
@@ -46,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     databaseUrl: environment.DATABASE_URL,
     port: environment.PORT ?? 3000,
     host: environment.HOST ?? '0.0.0.0',
+    httpRequestTimeoutMs: environment.HTTP_REQUEST_TIMEOUT_MS ?? 30_000,
     bootstrapAdminKey: environment.BOOTSTRAP_ADMIN_KEY,
     dbPoolSize: environment.DB_POOL_SIZE ?? 10,
     logLevel: environment.LOG_LEVEL ?? 'info',

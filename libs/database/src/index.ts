@@ -9,3 +9,4 @@ export * from './unit-of-work';
 export * from './database.module';
 export * from './local-database';
 export * from './free-port';
+export * from './pg-listener';

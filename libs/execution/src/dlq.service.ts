@@ -37,8 +37,8 @@ export class DlqService {
     this.access.assertAllowed(principal, Permission.DlqRedrive);
     return this.uow.run(async () => {
       const found = await this.deadLetters.findById(dlqId);
-      if (!found) throw new ExecutionException(ExecutionErrorCode.DlqEntryNotFound, 'no such dead-letter entry');
-      this.access.assertAllowed(principal, Permission.DlqRedrive, found.project_id);
+      if (!found) throw dlqNotFound();
+      this.access.assertVisible(principal, Permission.DlqRedrive, found.project_id, dlqNotFound);
       const locked = await this.runs.findById(found.execution_run_id, { lock: true });
       if (!locked) throw notFound();
       const budget = this.policy.find(locked.action)?.maxAttempts ?? 1;
@@ -61,4 +61,8 @@ export class DlqService {
       return { entry, run };
     });
   }
+}
+
+function dlqNotFound(): ExecutionException {
+  return new ExecutionException(ExecutionErrorCode.DlqEntryNotFound, 'no such dead-letter entry');
 }

@@ -36,7 +36,7 @@ export class RunCancelService {
     return this.uow.run(async () => {
       const run = await this.runs.findById(input.executionId, { lock: true });
       if (!run) throw notFound();
-      this.access.assertAllowed(principal, Permission.RunCancel, run.project_id);
+      this.access.assertVisible(principal, Permission.RunCancel, run.project_id, notFound);
       if (!principal.hasAnyRole([Role.Approver, Role.Admin]) && run.requested_by !== ctx.actor.id) {
         throw new GovernanceException(GovernanceErrorCode.Forbidden, 'a requester may cancel only its own runs');
       }

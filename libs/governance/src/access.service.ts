@@ -6,6 +6,7 @@ import { Principal } from './principal';
 /** The one access check every service calls at the top of a command. */
 @Injectable()
 export class AccessService {
+  /** The permission, and (when named by the caller) the project: 403 forbidden when either is missing. */
   assertAllowed(principal: Principal, permission: Permission, projectId?: string): void {
     if (!principal.can(permission)) {
       throw new GovernanceException(GovernanceErrorCode.Forbidden, `this key lacks the permission ${permission}`, { permission });
@@ -15,5 +16,15 @@ export class AccessService {
         project_id: projectId,
       });
     }
+  }
+
+  /**
+   * For a thing found by its id (a run, a grant, a dead letter): without the permission, 403; in a
+   * project the key does not cover, the thing's own not-found error, exactly as for an id that
+   * does not exist, so that ids of other projects reveal nothing.
+   */
+  assertVisible(principal: Principal, permission: Permission, projectId: string, notFound: () => Error): void {
+    this.assertAllowed(principal, permission);
+    if (!principal.coversProject(projectId)) throw notFound();
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RunLocator } from '@lib/approval';
+import { Principal } from '@lib/governance';
 import { AUTH_CODE_PATTERN } from './grant.table';
 import { GrantService } from './grant.service';
 
@@ -8,9 +9,10 @@ import { GrantService } from './grant.service';
 export class GrantRunLocator implements RunLocator {
   constructor(private readonly grants: GrantService) {}
 
-  async locate(params: Record<string, string | undefined>): Promise<string | null> {
+  /** An unknown grant, or one of a project the caller does not cover: 404 grant_not_found, before the gate says anything. */
+  async locate(params: Record<string, string | undefined>, principal: Principal): Promise<string | null> {
     const authCode = params.auth_code;
     if (!authCode || !AUTH_CODE_PATTERN.test(authCode)) return null;
-    return this.grants.runOf(authCode);
+    return (await this.grants.get(principal, authCode)).execution_run_id;
   }
 }

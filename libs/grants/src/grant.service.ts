@@ -36,7 +36,7 @@ export class GrantService {
   async get(principal: Principal, authCode: string): Promise<GrantRow> {
     const grant = await this.grants.find(authCode);
     if (!grant) throw notFound();
-    this.access.assertAllowed(principal, Permission.GrantRead, grant.project_id);
+    this.access.assertVisible(principal, Permission.GrantRead, grant.project_id, notFound);
     return withoutLapse(grant);
   }
 
@@ -52,11 +52,6 @@ export class GrantService {
       reason: input.reason,
       ctx,
     });
-  }
-
-  /** The run a grant was minted for (the approval gate's locator). */
-  async runOf(authCode: string): Promise<string | null> {
-    return (await this.grants.find(authCode))?.execution_run_id ?? null;
   }
 
   /** Expires active grants past their expiry: those of one target, or a batch of any (the sweeper). */
@@ -82,7 +77,7 @@ export class GrantService {
     return this.uow.run(async (): Promise<GrantRow | Refusal> => {
       const grant = await this.lockRunAndGrant(input.authCode);
       if (!grant) throw notFound();
-      this.access.assertAllowed(principal, input.permission, grant.project_id);
+      this.access.assertVisible(principal, input.permission, grant.project_id, notFound);
       if (grant.status === GrantStatus.Active && grant.lapsed) {
         const expired = await this.transition(grant, GrantStatus.Expired, {}, input.ctx, AuditEventType.GrantExpired);
         return this.refuse(expired, input);

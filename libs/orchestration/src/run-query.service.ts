@@ -1,8 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { Observable } from 'rxjs';
 import { AuditEventRow, AuditFeedService, AuditService, chainKeyOf } from '@lib/audit';
 import { AccessService, Permission, Principal } from '@lib/governance';
-import { ExecutionRunRow, ExecutionRunService } from '@lib/execution';
+import { ExecutionRunRow, ExecutionRunService, notFound } from '@lib/execution';
 import { RunView, RunViewService } from '@lib/approval';
+
+/** Emitted once by a followed run's stream, when it listens: from then on no event is missed. */
+export const LISTENING = 'listening';
 
 /** Reading runs: by id or key with their approval, their audit trail, and following it live. */
 @Injectable()
@@ -51,34 +55,49 @@ export class RunQueryService {
   }
 
   /**
-   * Follows a run's events as they are committed, from `after` on; returns the function that
-   * stops it. `ready` is called once access is granted, before the first event is sent.
+   * The run's events from `after` on, as they are committed: first the ones already there, then
+   * each new one. Access is checked before the stream exists (errors keep their JSON body). The
+   * subscription is made before the first read, so nothing committed in between is missed; every
+   * read starts at the last event sent, so a notification lost while the database was away costs
+   * nothing. An error ends this one stream, never the process.
    */
-  async follow(
-    principal: Principal,
-    executionId: string,
-    input: { after?: string; ready: () => void; send: (event: AuditEventRow) => void },
-  ): Promise<() => void> {
+  async follow(principal: Principal, executionId: string, after?: string): Promise<Observable<AuditEventRow | typeof LISTENING>> {
     const { run } = await this.getById(principal, executionId);
-    input.ready();
-    let last = input.after;
-    let draining: Promise<void> = Promise.resolve();
-    const drain = () => {
-      draining = draining.then(async () => {
-        for (const event of await this.audit.listForRun(run.id, last)) {
-          input.send(event);
-          last = event.id;
-        }
-      });
-    };
-    const unsubscribe = await this.feed.subscribe(chainKeyOf({ executionRunId: run.id }), drain);
-    drain();
-    await draining;
-    return unsubscribe;
+    return new Observable<AuditEventRow | typeof LISTENING>((subscriber) => {
+      let last = after;
+      let closed = false;
+      let draining: Promise<void> = Promise.resolve();
+      let unsubscribe: () => void = () => undefined;
+      const drain = () => {
+        draining = draining
+          .then(async () => {
+            if (closed) return;
+            for (const event of await this.audit.listForRun(run.id, last)) {
+              if (closed) return;
+              subscriber.next(event);
+              last = event.id;
+            }
+          })
+          .catch((error: unknown) => subscriber.error(error));
+      };
+      this.feed.subscribe(chainKeyOf({ executionRunId: run.id }), drain).then(
+        (off) => {
+          if (closed) return off();
+          unsubscribe = off;
+          subscriber.next(LISTENING);
+          drain();
+        },
+        (error: unknown) => subscriber.error(error),
+      );
+      return () => {
+        closed = true;
+        unsubscribe();
+      };
+    });
   }
 
   private async viewFor(principal: Principal, run: ExecutionRunRow): Promise<RunView> {
-    this.access.assertAllowed(principal, Permission.RunRead, run.project_id);
+    this.access.assertVisible(principal, Permission.RunRead, run.project_id, notFound);
     return this.views.fresh(run);
   }
 }

@@ -22,6 +22,8 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case RequestErrorCode.InvalidValue:
     case RequestErrorCode.ParamsNotObject:
     case RequestErrorCode.BadRequest:
+    case RequestErrorCode.InvalidCursor:
+    case RequestErrorCode.NestingTooDeep:
     case ExecutionErrorCode.InvalidExecutionId:
     case ExecutionErrorCode.IdempotencyKeyMismatch:
     case ExecutionErrorCode.IdempotencyKeyMissing:

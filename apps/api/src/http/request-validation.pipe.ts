@@ -1,5 +1,6 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
 import {
+  CURSOR_CONSTRAINT,
   JSON_OBJECT_CONSTRAINT,
   RequestErrorCode,
   RequestException,
@@ -22,6 +23,7 @@ const CONSTRAINT_CODES: Readonly<Record<string, RequestErrorCode>> = {
   isIn: RequestErrorCode.InvalidValue,
   [STORABLE_JSON_CONSTRAINT]: RequestErrorCode.InvalidValue,
   [STORABLE_TEXT_CONSTRAINT]: RequestErrorCode.InvalidValue,
+  [CURSOR_CONSTRAINT]: RequestErrorCode.InvalidCursor,
   isNotEmpty: RequestErrorCode.InvalidLength,
   isLength: RequestErrorCode.InvalidLength,
   minLength: RequestErrorCode.InvalidLength,
@@ -75,7 +77,21 @@ export class RequestValidationPipe extends ValidationPipe {
         throw new RequestException(RequestErrorCode.BodyNotObject, 'the request body must be a JSON object');
       }
     }
-    return super.transform(value, metadata);
+    // Nest strips some names (prototype, constructor) from the value before validating it: they
+    // are read first, and answered as unknown fields like any other name the DTO does not have.
+    const sent = isObject(value) ? Object.keys(value) : [];
+    const result: unknown = await super.transform(value, metadata);
+    if (metadata.metatype && metadata.metatype !== Object && isObject(result)) {
+      for (const key of sent) {
+        if (!Object.prototype.hasOwnProperty.call(result, key)) {
+          const message = `property ${key} should not exist`;
+          throw new RequestException(RequestErrorCode.UnknownField, message, {
+            violations: [{ field: key, code: RequestErrorCode.UnknownField, message }],
+          });
+        }
+      }
+    }
+    return result;
   }
 }
 
@@ -111,4 +127,8 @@ function codeFor(constraint: string, field: string, value: unknown): RequestErro
   if (value === undefined) return RequestErrorCode.MissingField;
   if (field === 'params' && constraint === JSON_OBJECT_CONSTRAINT) return RequestErrorCode.ParamsNotObject;
   return CONSTRAINT_CODES[constraint] ?? RequestErrorCode.InvalidValue;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,22 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PageLimitField } from '@lib/common';
+import { IsCursor, IsStorableText, IsTimestamp, PageLimitField } from '@lib/common';
 import { AuditEventDto } from '@lib/audit';
-import { IsISO8601, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 
 export class AuditEventsQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Matches(/^[A-Za-z0-9._:-]{1,128}$/) project_id?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() execution_id?: string;
   @ApiPropertyOptional({ example: 'approval.approved' }) @IsOptional() @IsString() @Matches(/^[a-z_]+(\.[a-z_]+)+$/) type?: string;
-  @ApiPropertyOptional({ description: 'API key id, or "system"' }) @IsOptional() @IsString() @Length(1, 128) actor?: string;
-  @ApiPropertyOptional({ format: 'date-time', description: 'occurred_at >= from' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  from?: string;
-  @ApiPropertyOptional({ format: 'date-time', description: 'occurred_at < to' }) @IsOptional() @IsISO8601({ strict: true }) to?: string;
-  @ApiPropertyOptional({ description: 'Keyset cursor: the next_after of the previous page' })
+  @ApiPropertyOptional({ description: 'API key id, or "system"' })
   @IsOptional()
   @IsString()
-  @Matches(/^[0-9]{1,19}$/)
+  @Length(1, 128)
+  @IsStorableText()
+  actor?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'occurred_at >= from' })
+  @IsOptional()
+  @IsTimestamp()
+  from?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'occurred_at < to' }) @IsOptional() @IsTimestamp() to?: string;
+  @ApiPropertyOptional({ description: 'Keyset cursor: the next_after of the previous page' })
+  @IsOptional()
+  @IsCursor()
   after?: string;
   @PageLimitField()
   limit?: number;

@@ -20,7 +20,7 @@ export class AuditTrailService {
     this.access.assertAllowed(principal, Permission.AuditRead);
     if (filter.projectId !== undefined) this.access.assertAllowed(principal, Permission.AuditRead, filter.projectId);
     else if (filter.executionRunId !== undefined)
-      this.access.assertAllowed(principal, Permission.AuditRead, await this.projectOfRun(filter.executionRunId));
+      this.access.assertVisible(principal, Permission.AuditRead, await this.projectOfRun(filter.executionRunId), chainNotFound);
     else if (!principal.projectIds.includes(ALL_PROJECTS)) {
       throw new GovernanceException(
         GovernanceErrorCode.Forbidden,
@@ -31,7 +31,8 @@ export class AuditTrailService {
   }
 
   async verifyRun(principal: Principal, executionRunId: string): Promise<VerifyReport> {
-    this.access.assertAllowed(principal, Permission.AuditRead, await this.projectOfRun(executionRunId));
+    this.access.assertAllowed(principal, Permission.AuditRead);
+    this.access.assertVisible(principal, Permission.AuditRead, await this.projectOfRun(executionRunId), chainNotFound);
     return this.query.verify(chainKeyOf({ executionRunId }));
   }
 
@@ -45,7 +46,11 @@ export class AuditTrailService {
 
   private async projectOfRun(executionRunId: string): Promise<string> {
     const projectId = await this.query.projectOfChain(chainKeyOf({ executionRunId }));
-    if (projectId === null) throw new GovernanceException(GovernanceErrorCode.AuditChainNotFound, 'no audit trail for this execution');
+    if (projectId === null) throw chainNotFound();
     return projectId;
   }
+}
+
+function chainNotFound(): GovernanceException {
+  return new GovernanceException(GovernanceErrorCode.AuditChainNotFound, 'no audit trail for this execution');
 }

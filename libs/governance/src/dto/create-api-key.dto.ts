@@ -1,11 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsString, Length, Matches } from 'class-validator';
+import { IsStorableText } from '@lib/common';
 import { Role } from '../permissions';
 
 export class CreateApiKeyDto {
   @ApiProperty({ minLength: 1, maxLength: 128, example: 'deploy-bot' })
   @IsString()
   @Length(1, 128)
+  @IsStorableText()
   name!: string;
 
   @ApiProperty({ enum: Role, isArray: true, example: ['requester'] })

@@ -1,12 +1,13 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiErrors, CommandContext, RequestErrorCode } from '@lib/common';
+import { ApiErrors, CommandContext, isCursor, RequestErrorCode, RequestException } from '@lib/common';
 import { AuditEventDto } from '@lib/audit';
 import { CurrentContext, CurrentPrincipal, GovernanceErrorCode, Permission, Principal, RequirePermission } from '@lib/governance';
 import { ExecutionErrorCode } from '@lib/execution';
 import { RunControlService } from '../run-control.service';
 import { RunQueryService } from '../run-query.service';
+import { EventStream } from './event-stream';
 import { RunRequestService } from '../run-request.service';
 import { ByKeyQueryDto } from './dto/by-key-query.dto';
 import { CancelRunDto } from './dto/cancel-run.dto';
@@ -15,12 +16,14 @@ import { EventsQueryDto } from './dto/events-query.dto';
 import { ExecutionEventsResponseDto, ExecutionRunResponseDto } from './dto/execution-run-response.dto';
 import { BAD_BODY, BAD_QUERY, BAD_RUN_ID, FORBIDDEN, RUN_NOT_FOUND, UNAUTHENTICATED } from './error-lists';
 import { ParseExecutionIdPipe } from './execution-id.pipe';
-import { resolveIdempotencyKey } from './idempotency-key';
+import { headerValues, resolveIdempotencyKey } from './idempotency-key';
 
 @ApiTags('execution')
 @ApiBearerAuth()
 @Controller('api/v1/execution/run')
 export class ExecutionController {
+  private readonly logger = new Logger(ExecutionController.name);
+
   constructor(
     private readonly requests: RunRequestService,
     private readonly queries: RunQueryService,
@@ -52,10 +55,10 @@ export class ExecutionController {
     @CurrentPrincipal() principal: Principal,
     @CurrentContext() ctx: CommandContext,
     @Body() body: CreateExecutionRunDto,
-    @Headers('idempotency-key') headerKey: string | undefined,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ExecutionRunResponseDto> {
-    const idempotencyKey = resolveIdempotencyKey(body.idempotency_key, headerKey);
+    const idempotencyKey = resolveIdempotencyKey(body.idempotency_key, headerValues(request, 'idempotency-key'));
     const result = await this.requests.request(
       principal,
       { projectId: body.project_id, idempotencyKey, action: body.action, params: body.params ?? {}, targets: body.targets ?? [] },
@@ -127,7 +130,8 @@ export class ExecutionController {
   @RequirePermission(Permission.RunRead)
   @ApiOperation({ summary: "Server-sent events of the run's audit trail as it is committed; resumes after Last-Event-ID" })
   @ApiOkResponse({ description: 'text/event-stream: `id: <position>`, `event: <type>`, `data: <event JSON>`' })
-  @ApiErrors({ 400: BAD_RUN_ID, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: RUN_NOT_FOUND })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this position (the id of the last event received)' })
+  @ApiErrors({ 400: [...BAD_RUN_ID, RequestErrorCode.InvalidCursor], 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: RUN_NOT_FOUND })
   async stream(
     @CurrentPrincipal() principal: Principal,
     @Param('execution_id', ParseExecutionIdPipe) executionId: string,
@@ -135,27 +139,14 @@ export class ExecutionController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const after = lastEventId && /^[0-9]{1,19}$/.test(lastEventId) ? lastEventId : undefined;
-    const write = (text: string) => reply.raw.write(text);
+    if (lastEventId !== undefined && !isCursor(lastEventId)) {
+      throw new RequestException(
+        RequestErrorCode.InvalidCursor,
+        'Last-Event-ID must be the position of an event: 1 to 19 digits, within bigint',
+      );
+    }
     // Access is checked (and errors keep their JSON body) before the stream starts.
-    const stop = await this.queries.follow(principal, executionId, {
-      after,
-      ready: () => {
-        reply.hijack();
-        reply.raw.writeHead(200, {
-          'content-type': 'text/event-stream',
-          'cache-control': 'no-cache',
-          connection: 'keep-alive',
-          'x-request-id': String(request.id),
-        });
-        write(': connected\n\n');
-      },
-      send: (event) => write(`id: ${event.id}\nevent: ${event.event_type}\ndata: ${JSON.stringify(AuditEventDto.from(event))}\n\n`),
-    });
-    const keepAlive = setInterval(() => write(': keep-alive\n\n'), 15_000);
-    request.raw.on('close', () => {
-      clearInterval(keepAlive);
-      stop();
-    });
+    const feed = await this.queries.follow(principal, executionId, lastEventId);
+    new EventStream({ request, reply, logger: this.logger, executionId, after: lastEventId }).run(feed);
   }
 }

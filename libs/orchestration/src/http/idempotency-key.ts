@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { isStorableString } from '@lib/common';
 import { IDEMPOTENCY_KEY_PATTERN } from './dto/create-execution-run.dto';
 import { ExecutionErrorCode, ExecutionException } from '@lib/execution';
@@ -24,4 +25,16 @@ export function resolveIdempotencyKey(fromBody: string | undefined, fromHeader: 
     );
   }
   return key;
+}
+
+/**
+ * A header as the client sent it: undefined when absent, its value when sent once, every value
+ * when repeated (Node joins a repeated header into "a, b", which would pass for one value).
+ */
+export function headerValues(request: FastifyRequest, name: string): string | string[] | undefined {
+  const raw = request.raw.rawHeaders;
+  const values: string[] = [];
+  for (let index = 0; index < raw.length; index += 2) if (raw[index].toLowerCase() === name) values.push(raw[index + 1]);
+  if (values.length === 0) return undefined;
+  return values.length === 1 ? values[0] : values;
 }

@@ -1,19 +1,21 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
 import { AppConfig, WorkerSettings } from '@lib/config';
+import { PgListener } from '@lib/database';
 import { ReaperService, RunQueueService } from '@lib/execution';
 import { RunExecutorService } from './run-executor.service';
 
 /**
  * The worker: up to `concurrency` runs at once. It claims when woken by NOTIFY
  * (execution_runs_ready, sent by a trigger when a run becomes claimable) or by the fallback
- * poll, and reaps dead holders' runs on every tick. Several workers may share one database.
+ * poll, and reaps dead holders' runs on every tick. Several workers may share one database. No
+ * error of a claim, a run, a reap or the LISTEN connection stops the loop: each is logged where
+ * it happens.
  */
 @Injectable()
 export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WorkerLoopService.name);
   readonly settings: WorkerSettings;
-  private listener: Client | undefined;
+  private listener: PgListener | undefined;
   private poller: NodeJS.Timeout | undefined;
   private active = new Set<Promise<unknown>>();
   private filling = false;
@@ -30,11 +32,15 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.listener = new Client({ connectionString: this.config.databaseUrl, application_name: 'control-plane-worker-listen' });
-    this.listener.on('notification', () => this.wake());
-    this.listener.on('error', (error) => this.logger.error({ err: error }, 'the LISTEN connection failed; polling only'));
-    await this.listener.connect();
-    await this.listener.query('LISTEN execution_runs_ready');
+    // Woken by NOTIFY; when the connection drops it comes back by itself (and the poll covers the gap).
+    this.listener = new PgListener({
+      url: this.config.databaseUrl as string,
+      channel: 'execution_runs_ready',
+      name: 'control-plane-worker-listen',
+      onNotification: () => this.wake(),
+      onReconnect: () => this.wake(),
+    });
+    await this.listener.ready();
     this.poller = setInterval(() => this.tick(), this.settings.pollMs);
     this.logger.log({ worker_id: this.settings.workerId, concurrency: this.settings.concurrency }, 'worker started');
     this.wake();
@@ -43,7 +49,7 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.poller);
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.stop();
     await Promise.allSettled([...this.active]);
   }
 

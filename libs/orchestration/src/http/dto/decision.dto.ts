@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsNotEmpty, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { IsStorableText } from '@lib/common';
+import { IsNotEmpty, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsStorableText, IsTimestamp } from '@lib/common';
 
 const NOT_BLANK = /\S/;
 
@@ -32,7 +32,7 @@ export class DeferDto extends ReasonDto {
     description: 'Until when the decision is deferred; the worker reopens a new pending lane then',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   until?: string;
 }
 

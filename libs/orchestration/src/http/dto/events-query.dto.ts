@@ -1,12 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsCursor } from '@lib/common';
 
 export class EventsQueryDto {
   @ApiPropertyOptional({ description: 'Only events after this position (the id of the last event seen)' })
   @IsOptional()
-  @IsString()
-  @Matches(/^[0-9]{1,19}$/)
+  @IsCursor()
   after?: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 30, description: 'Long-poll: seconds to wait for a new event when there is none yet' })
