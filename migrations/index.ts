@@ -2,6 +2,7 @@ import { SchemaPlan } from '@lib/database';
 import { Phase1Schema1795329400000 } from './1795329400000-phase1-schema';
 import { Governance1795336000000 } from './1795336000000-governance';
 import { Execution1795340000000 } from './1795340000000-execution';
+import { RunTargetWait1795450000000 } from './1795450000000-run-target-wait';
 import { approvalApprovalsGuard } from './routines/approval.approvals-guard';
 import { approvalCurrentLane } from './routines/approval.current-lane';
 import { approvalDecisionsGuard } from './routines/approval.decisions-guard';
@@ -27,6 +28,7 @@ export const SCHEMA: SchemaPlan = {
     { file: '1795329400000-phase1-schema.ts', migration: Phase1Schema1795329400000 },
     { file: '1795336000000-governance.ts', migration: Governance1795336000000 },
     { file: '1795340000000-execution.ts', migration: Execution1795340000000 },
+    { file: '1795450000000-run-target-wait.ts', migration: RunTargetWait1795450000000 },
   ],
   routines: [
     auditRefuseChange,

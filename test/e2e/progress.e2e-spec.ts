@@ -1,49 +1,7 @@
 import { uniqueProject, useTestApi } from '../support/api-client';
+import { readServerSentEvents } from '../support/server-sent-events';
 
 type Key = { id: string; key: string };
-
-/** Reads server-sent events until `until` is satisfied or the time runs out; `onConnected` once the server says the stream is open. */
-async function readEvents(
-  url: string,
-  headers: Record<string, string>,
-  until: (events: Array<{ id: string; event: string }>) => boolean,
-  timeoutMs = 10_000,
-  onConnected: () => void = () => undefined,
-) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const events: Array<{ id: string; event: string; data: unknown }> = [];
-  try {
-    const response = await fetch(url, { headers, signal: controller.signal });
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toContain('text/event-stream');
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    while (!until(events)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        if (block === ': connected') onConnected();
-        const fields = Object.fromEntries(
-          block
-            .split('\n')
-            .filter((line) => !line.startsWith(':'))
-            .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
-        );
-        if (fields.id) events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
-      }
-    }
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return events;
-}
 
 describe('progress: server-sent events and the long-poll fallback', () => {
   const { api } = useTestApi();
@@ -82,19 +40,12 @@ describe('progress: server-sent events and the long-poll fallback', () => {
     const id = await newRun();
     const url = `${await api.baseUrl()}/api/v1/execution/run/${id}/stream`;
     const auth = { authorization: `Bearer ${requester.key}` };
-    let connected: () => void = () => undefined;
-    const open = new Promise<void>((resolve) => (connected = resolve));
-    const reading = readEvents(
-      url,
-      auth,
-      (events) => events.some((event) => event.event === 'run.status_changed'),
-      10_000,
-      () => connected(),
-    );
+    const reading = readServerSentEvents(url, auth, (events) => events.some((event) => event.event === 'run.status_changed'));
     // The decision comes once the stream is open: an event committed from then on is sent.
-    await open;
+    await reading.connected;
+    expect(await reading.status).toBe(200);
     await api.decide(approver.key, id, 'approve');
-    const events = await reading;
+    const events = await reading.events;
     expect(events.map((event) => event.event)).toEqual([
       'run.created',
       'approval.requested',
@@ -105,7 +56,7 @@ describe('progress: server-sent events and the long-poll fallback', () => {
     const ids = events.map((event) => BigInt(event.id));
     expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
 
-    const resumed = await readEvents(url, { ...auth, 'last-event-id': events[2].id }, (seen) => seen.length >= 2, 5000);
+    const resumed = await readServerSentEvents(url, { ...auth, 'last-event-id': events[2].id }, (seen) => seen.length >= 2, 5000).events;
     expect(resumed.map((event) => event.event)).toEqual(['approval.approved', 'run.status_changed']);
   });
 

@@ -6,12 +6,14 @@ import { Client } from 'pg';
  * sleeping between polls. LISTEN starts before the first look, so no change is missed.
  */
 export async function waitForRun<T>(input: {
+  /** The database to listen on; DATABASE_URL when absent. */
+  url?: string;
   runId: string;
   probe: () => Promise<T | undefined | null | false>;
   what: string;
   timeoutMs?: number;
 }): Promise<T> {
-  const client = new Client({ connectionString: process.env.DATABASE_URL });
+  const client = new Client({ connectionString: input.url ?? process.env.DATABASE_URL });
   await client.connect();
   try {
     let wake: () => void = () => undefined;

@@ -30,6 +30,8 @@ export enum AuditEventType {
   RunCancelRequested = 'run.cancel_requested',
   RunRbacViolation = 'run.rbac_violation',
   RunRedriven = 'run.redriven',
+  RunTargetWaitStarted = 'run.target_wait_started',
+  RunTargetAcquired = 'run.target_acquired',
   StepStarted = 'step.started',
   StepFinished = 'step.finished',
   StepProgress = 'step.progress',

@@ -10,3 +10,4 @@ export * from './database.module';
 export * from './local-database';
 export * from './free-port';
 export * from './pg-listener';
+export * from './database.exception';

@@ -45,6 +45,7 @@ export const EXECUTION_RUNS_TABLE = defineTable('execution_runs', 'execution', {
   cancel_checks_performed: 'int4',
   result: 'jsonb?',
   last_error: 'text?',
+  target_wait_started_at: 'timestamptz?',
 });
 
 export type ExecutionRunRow = RowOf<typeof EXECUTION_RUNS_TABLE.columns> & { params: Record<string, unknown>; targets: string[] };

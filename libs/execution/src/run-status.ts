@@ -85,6 +85,7 @@ export const RUN_AXIS = defineStatusAxis<RunStatus, ExecutionRunRow>({
     'last_error',
     'cancelled_by',
     'cancelled_at',
+    'target_wait_started_at',
   ],
   // The lease holder; a waiting run's plan and reason (a plan change or deferral that raced another).
   expectable: ['worker_id', 'plan_hash', 'blocked_reason'],

@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { databaseUnavailable, isDatabaseUnavailable } from '@lib/database';
 import { ApiKeyService } from './api-key.service';
 import { AuthenticatedRequest, PERMISSION_KEY, PUBLIC_KEY } from './auth.decorators';
 import { GovernanceErrorCode, GovernanceException } from './governance.exception';
@@ -30,8 +31,11 @@ export class AuthGuard implements CanActivate {
     try {
       principal = await this.apiKeys.authenticate(token);
     } catch (error) {
+      // Denied either way; but a key that could not be looked up is not an unknown key: a client
+      // that treats 401 as final must not give up because the database is restarting.
+      if (isDatabaseUnavailable(error)) throw databaseUnavailable();
       this.logger.error({ err: error }, 'authentication failed with an error; denying');
-      throw new GovernanceException(GovernanceErrorCode.Unauthenticated, 'the key could not be verified');
+      throw error;
     }
     if (!principal) throw new GovernanceException(GovernanceErrorCode.Unauthenticated, 'unknown or revoked API key');
     if (!permission) {

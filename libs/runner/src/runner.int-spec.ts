@@ -148,6 +148,25 @@ describe('the execution worker on PostgreSQL', () => {
     expect(new Date(first.finished_at).getTime()).toBeLessThanOrEqual(new Date(second.started_at).getTime());
   });
 
+  it('a run waiting for a locked target says so once when it starts waiting and once when it gets the target', async () => {
+    const target = `held-${randomUUID().slice(0, 6)}`;
+    const holder = await approvedRun({ ms: 1200 }, [target]);
+    await waitFor(holder.id, ['RUNNING']);
+    const waiter = await approvedRun({ ms: 10 }, [target]);
+    await waitFor(waiter.id, ['SUCCEEDED']);
+    const { rows } = await pool.query(
+      `SELECT event_type, count(*)::int AS n FROM audit_events WHERE chain_key = $1 AND event_type IN ('run.target_wait_started', 'run.target_acquired', 'run.claimed', 'run.status_changed') GROUP BY 1 ORDER BY 1`,
+      [`run:${waiter.id}`],
+    );
+    // Waiting ~1 s at 50 ms retries used to write two events per retry; now: one, one, and a single claim.
+    expect(rows).toEqual([
+      { event_type: 'run.claimed', n: 1 },
+      { event_type: 'run.status_changed', n: 3 },
+      { event_type: 'run.target_acquired', n: 1 },
+      { event_type: 'run.target_wait_started', n: 1 },
+    ]);
+  });
+
   it('a cancel request reaches a running handler at its next check; the run ends CANCELLED and releases its locks', async () => {
     const run = await approvedRun({ ms: 10_000 }, ['t-cancel']);
     // The handler is running (its step has started) before the cancel is asked for.

@@ -14,6 +14,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (response.internal) {
       this.logger.error({ err: exception, request_id: request.id }, 'unhandled error');
     }
+    if (response.headers) void reply.headers(response.headers);
     void reply.status(response.status).send(response.body);
   }
 }

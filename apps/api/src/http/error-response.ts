@@ -1,10 +1,13 @@
-import { HttpException } from '@nestjs/common';
+import { HttpException, ServiceUnavailableException } from '@nestjs/common';
+import { databaseUnavailable, isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '@lib/database';
 import { DomainException, RequestErrorCode } from '@lib/common';
 import { ErrorBody, errorBody } from './error-body';
 import { httpStatusOf } from './error-status';
 
 export interface ErrorResponse {
   status: number;
+  /** Extra response headers (Retry-After on a 503). */
+  headers?: Record<string, string>;
   body: ErrorBody;
   /** True for a fault of ours (500): worth logging with its stack. */
   internal: boolean;
@@ -33,9 +36,14 @@ const HTTP_STATUS_CODES: Readonly<Record<number, RequestErrorCode>> = {
  * the request id, never internals.
  */
 export function toErrorResponse(error: unknown, requestId: string): ErrorResponse {
+  // PostgreSQL unreachable (down, restarting), wherever it surfaced: 503, try again shortly.
+  if (!(error instanceof DomainException) && (isDatabaseUnavailable(error) || error instanceof ServiceUnavailableException)) {
+    return toErrorResponse(databaseUnavailable(), requestId);
+  }
   if (error instanceof DomainException) {
     const status = httpStatusOf(error.code);
-    return { status, body: errorBody({ code: error.code, message: error.message, details: error.details, requestId }), internal: false };
+    const body = errorBody({ code: error.code, message: error.message, details: error.details, requestId });
+    return { status, body, internal: false, ...(status === 503 ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } } : {}) };
   }
   const fastifyCode = codeProperty(error);
   if (fastifyCode && FASTIFY_CODES[fastifyCode]) {

@@ -4,6 +4,7 @@ import { ExecutionErrorCode } from '@lib/execution';
 import { GovernanceErrorCode } from '@lib/governance';
 import { GrantErrorCode } from '@lib/grants';
 import { StateMachineErrorCode } from '@lib/state-machine';
+import { DatabaseErrorCode } from '@lib/database';
 
 /**
  * Every error code's HTTP status. KnownErrorCode is the union of every lib's enum (each lib adds
@@ -67,6 +68,8 @@ export function httpStatusOf(code: KnownErrorCode): number {
       return 413;
     case RequestErrorCode.UnsupportedMediaType:
       return 415;
+    case DatabaseErrorCode.DatabaseUnavailable:
+      return 503;
     default:
       return assertUnreachable(code);
   }

@@ -72,6 +72,20 @@ export class ExecutionRunRepository {
     );
   }
 
+  /**
+   * A run whose target another run holds waits `lockWaitMs` before it is offered again; true
+   * when this is the start of its wait (the mark was not set yet).
+   */
+  async waitForTarget(input: { id: string; lockWaitMs: number }): Promise<boolean> {
+    const [row] = await this.uow.query<{ started: boolean }>(
+      `UPDATE ${T} SET available_at = now() + make_interval(secs => $2::double precision / 1000),
+                       target_wait_started_at = coalesce(target_wait_started_at, now())
+       WHERE id = $1 AND status = 'RUN' RETURNING target_wait_started_at = now() AS started`,
+      [input.id, input.lockWaitMs],
+    );
+    return row?.started ?? false;
+  }
+
   /** Records a cancel request on a run a worker holds (not a status change: the worker ends it). */
   async requestCancel(input: { id: string; by: string; reason: string }): Promise<ExecutionRunRow> {
     const [row] = await this.uow.query<ExecutionRunRow>(

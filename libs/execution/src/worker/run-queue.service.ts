@@ -9,7 +9,9 @@ import { ExecutionRunRepository } from '../repositories/execution-run.repository
 import { RunLockRepository } from '../repositories/run-lock.repository';
 import { RUN_AXIS, RunStatus } from '../run-status';
 
-export type ClaimResult = { kind: 'claimed'; run: ExecutionRunRow } | { kind: 'none' } | { kind: 'refused' };
+/** A claim's answer; `waiting`: the next run waits for a target, and is offered again after `retryInMs`. */
+export type ClaimResult =
+  { kind: 'claimed'; run: ExecutionRunRow } | { kind: 'none' } | { kind: 'refused' } | { kind: 'waiting'; retryInMs: number };
 
 export interface ClaimInput {
   readonly workerId: string;
@@ -46,15 +48,30 @@ export class RunQueueService {
     return this.uow.run(async (): Promise<ClaimResult | Refusal> => {
       const candidate = await this.runs.lockNextClaimable(input);
       if (!candidate) return { kind: 'none' };
+      const violation = await this.rbacViolation(candidate);
+      if (!violation && !(await this.lockTargets(candidate, workerId, leaseMs))) {
+        // Its trail says once that it waits, and once that it got the target: not at every retry.
+        if (await this.runs.waitForTarget({ id: candidate.id, lockWaitMs })) {
+          await this.audit.record(runEvent(AuditEventType.RunTargetWaitStarted, candidate, ctx, { targets: candidate.targets }));
+        }
+        return { kind: 'waiting', retryInMs: lockWaitMs };
+      }
       const claimed = await this.fsm.transition({
         axis: RUN_AXIS,
         id: candidate.id,
         from: RunStatus.Run,
         to: RunStatus.Claimed,
-        set: { worker_id: workerId, lease_expires_at: DbTime.inMs(leaseMs) },
+        set: { worker_id: workerId, lease_expires_at: DbTime.inMs(leaseMs), target_wait_started_at: null },
         audit: runEvent(AuditEventType.RunClaimed, candidate, ctx, { worker_id: workerId, attempt: candidate.attempt + 1 }),
       });
-      const violation = await this.rbacViolation(claimed);
+      if (candidate.target_wait_started_at) {
+        await this.audit.record(
+          runEvent(AuditEventType.RunTargetAcquired, candidate, ctx, {
+            targets: candidate.targets,
+            waiting_since: candidate.target_wait_started_at.toISOString(),
+          }),
+        );
+      }
       if (violation) {
         await this.audit.record(runEvent(AuditEventType.RunRbacViolation, claimed, ctx, { reason: violation }));
         await this.fsm.transition({
@@ -67,18 +84,6 @@ export class RunQueueService {
           audit: statusEvent(claimed, RunStatus.Claimed, RunStatus.Failed, ctx, { reason: 'rbac_violation' }),
         });
         return { kind: 'refused' };
-      }
-      if (!(await this.lockTargets(claimed, workerId, leaseMs))) {
-        await this.fsm.transition({
-          axis: RUN_AXIS,
-          id: claimed.id,
-          from: RunStatus.Claimed,
-          to: RunStatus.Run,
-          set: { worker_id: null, lease_expires_at: null, available_at: DbTime.inMs(lockWaitMs) },
-          expect: { worker_id: workerId },
-          audit: statusEvent(claimed, RunStatus.Claimed, RunStatus.Run, ctx, { reason: 'target_locked' }),
-        });
-        return { kind: 'none' };
       }
       return { kind: 'claimed', run: claimed };
     });

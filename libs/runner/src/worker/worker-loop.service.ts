@@ -92,6 +92,11 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
         return;
       }
       if (claim.kind === 'none') return;
+      if (claim.kind === 'waiting') {
+        // Offered again when its wait is over, not at the next poll.
+        setTimeout(() => this.wake(), claim.retryInMs).unref();
+        continue;
+      }
       if (claim.kind === 'refused') continue;
       const work = this.executor
         .execute(claim.run, this.settings)
