@@ -38,7 +38,7 @@ export async function runApprovalScenario(input: {
     key: string,
     body: string,
     expect: { status: number; runStatus: string },
-  ): Promise<string> => {
+  ): Promise<{ id: string; planHash: string }> => {
     const begin = performance.now();
     const response = await fetch(`${input.baseUrl}${path}`, {
       method: 'POST',
@@ -48,13 +48,13 @@ export async function runApprovalScenario(input: {
     });
     const text = await response.text();
     recorder.record(performance.now() - begin);
-    const parsed = JSON.parse(text) as { execution_id?: string; status?: string };
+    const parsed = JSON.parse(text) as { execution_id?: string; status?: string; plan_hash?: string };
     if (response.status !== expect.status || parsed.status !== expect.runStatus || !parsed.execution_id) {
       throw new Error(
         `POST ${path} answered ${response.status} ${text.slice(0, 200)} (expected ${expect.status} with status ${expect.runStatus})`,
       );
     }
-    return parsed.execution_id;
+    return { id: parsed.execution_id, planHash: parsed.plan_hash ?? '' };
   };
 
   const loop = async (): Promise<void> => {
@@ -66,9 +66,14 @@ export async function runApprovalScenario(input: {
           action: 'deploy.production',
           targets: ['prod-web-1'],
         });
-        const id = await timed(create, '/api/v1/execution/run', input.requesterKey, body, { status: 201, runStatus: 'BLOCKED' });
-        await timed(vote, `/approvals/${id}/approve`, input.approverKeys[0], '{}', { status: 200, runStatus: 'BLOCKED' });
-        await timed(vote, `/approvals/${id}/approve`, input.approverKeys[1], '{}', { status: 200, runStatus: 'RUN' });
+        const { id, planHash } = await timed(create, '/api/v1/execution/run', input.requesterKey, body, {
+          status: 201,
+          runStatus: 'BLOCKED',
+        });
+        // Each approver names the plan it was shown (required at level 3).
+        const seen = JSON.stringify({ plan_hash: planHash });
+        await timed(vote, `/approvals/${id}/approve`, input.approverKeys[0], seen, { status: 200, runStatus: 'BLOCKED' });
+        await timed(vote, `/approvals/${id}/approve`, input.approverKeys[1], seen, { status: 200, runStatus: 'RUN' });
         flows++;
       } catch (error) {
         failures++;

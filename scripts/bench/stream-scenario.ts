@@ -31,7 +31,7 @@ export async function runStreamScenario(input: {
         targets: ['web-1'],
       }),
     });
-    const { execution_id: id } = (await created.json()) as { execution_id: string };
+    const { execution_id: id, plan_hash: planHash } = (await created.json()) as { execution_id: string; plan_hash: string };
     const controller = new AbortController();
     const stream = await fetch(`${input.baseUrl}/api/v1/execution/run/${id}/stream`, {
       headers: { authorization: `Bearer ${input.requesterKey}` },
@@ -47,7 +47,7 @@ export async function runStreamScenario(input: {
     const approved = await fetch(`${input.baseUrl}/approvals/${id}/approve`, {
       method: 'POST',
       headers: jsonHeaders(input.approverKey),
-      body: '{}',
+      body: JSON.stringify({ plan_hash: planHash }),
     });
     await approved.arrayBuffer();
     while (!seen.includes('event: approval.approved')) {

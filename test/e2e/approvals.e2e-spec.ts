@@ -62,11 +62,25 @@ describe('POST /approvals/{execution_id}/approve|reject', () => {
     expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
   });
 
-  it('approve works without a body', async () => {
-    const id = await newRun();
-    const response = await api.http.post(`/approvals/${id}/approve`).set('Authorization', `Bearer ${approver.key}`);
+  it('approve works without a body at level 1; at level 2 it must name the plan it saw', async () => {
+    const levelOne = (
+      await api.createRun(requester.key, {
+        project_id: uniqueProject(),
+        idempotency_key: 'k',
+        action: 'service.restart',
+        targets: ['web-1'],
+      })
+    ).body.execution_id;
+    const response = await api.http.post(`/approvals/${levelOne}/approve`).set('Authorization', `Bearer ${approver.key}`);
     expect(response.status).toBe(200);
     expect(response.body.status).toBe('RUN');
+    const levelTwo = await newRun();
+    const unnamed = await api.http.post(`/approvals/${levelTwo}/approve`).set('Authorization', `Bearer ${approver.key}`);
+    expect([unnamed.status, unnamed.body.error.code]).toEqual([400, 'plan_hash_required']);
+    expect((await api.get(requester.key, `/api/v1/execution/run/${levelTwo}`)).body).toMatchObject({
+      status: 'BLOCKED',
+      approval: { status: 'pending', votes: [] },
+    });
   });
 
   it('reject needs a reason (400) and then moves the run to REJECTED', async () => {

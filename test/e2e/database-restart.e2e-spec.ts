@@ -62,7 +62,11 @@ describe('a database restart under load', () => {
         .set(auth)
         .send({ name: 'approver', roles: ['approver'], project_ids: ['*'] })
     ).body.key as string;
-    const followed = (await http.post('/api/v1/execution/run').set(auth).send(body('followed'))).body.execution_id as string;
+    const created = (await http.post('/api/v1/execution/run').set(auth).send(body('followed'))).body as {
+      execution_id: string;
+      plan_hash: string;
+    };
+    const followed = created.execution_id;
 
     const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     const stream = readServerSentEvents(
@@ -110,7 +114,7 @@ describe('a database restart under load', () => {
         await http
           .post(`/approvals/${followed}/approve`)
           .set({ Authorization: `Bearer ${approver}` })
-          .send({})
+          .send({ plan_hash: created.plan_hash })
       ).status,
     ).toBe(200);
     const events = await stream.events;
@@ -119,17 +123,17 @@ describe('a database restart under load', () => {
     expect(events.map((event) => event.id)).toEqual(trail.slice(0, upTo + 1).map((event) => event.id));
 
     // The worker's LISTEN came back: an approved run is taken at once (its poll is a minute away).
-    const created = await http.post('/api/v1/execution/run').set(auth).send(body('after-restart', 'ops.noop'));
-    expect(created.status).toBe(201);
+    const queued = await http.post('/api/v1/execution/run').set(auth).send(body('after-restart', 'ops.noop'));
+    expect(queued.status).toBe(201);
     await waitForRun({
       url: withDatabase(serverUrl, 'restart'),
-      runId: created.body.execution_id,
+      runId: queued.body.execution_id,
       probe: async () =>
-        (await http.get(`/api/v1/execution/run/${created.body.execution_id}`).set(auth)).body.status === 'SUCCEEDED' ? true : undefined,
+        (await http.get(`/api/v1/execution/run/${queued.body.execution_id}`).set(auth)).body.status === 'SUCCEEDED' ? true : undefined,
       what: 'the run after the restart to succeed',
       timeoutMs: 30_000,
     }).catch(async (error: Error) => {
-      const run = (await http.get(`/api/v1/execution/run/${created.body.execution_id}`).set(auth)).body;
+      const run = (await http.get(`/api/v1/execution/run/${queued.body.execution_id}`).set(auth)).body;
       const first = (await http.get(`/api/v1/execution/run/${followed}`).set(auth)).body;
       throw new Error(
         `${error.message}: ${JSON.stringify({ status: run.status, approval: run.approval?.status, followed: first.status, fexec: first.execution })}`,

@@ -66,6 +66,35 @@ describe('expiry fails closed; approvals are bound to the plan', () => {
   });
 
   describe('plan binding', () => {
+    it('a decision is bound to the plan the approver saw: racing a plan change, it never approves the new plan', async () => {
+      const outcomes: string[] = [];
+      for (let round = 0; round < 12; round++) {
+        const run = await deployRun();
+        const [vote, change] = await Promise.all([
+          api.decide(approver.key, run.execution_id, 'approve', { plan_hash: run.plan_hash }),
+          putPlan(requester.key, run.execution_id, { params: { image: `web:${round + 2}` }, targets: ['web-1'] }),
+        ]);
+        expect(change.status).toBe(200);
+        const lanes = (
+          await pool.query(`SELECT status, plan_hash FROM approvals WHERE execution_run_id = $1 ORDER BY lane`, [run.execution_id])
+        ).rows;
+        const now = (await api.get(requester.key, `/api/v1/execution/run/${run.execution_id}`)).body;
+        // Whatever the order, the new plan is waiting for a decision of its own.
+        expect(now).toMatchObject({ status: 'BLOCKED', blocked_reason: 'approval_pending', plan_hash: change.body.plan_hash });
+        expect(lanes.at(-1)).toEqual({ status: 'pending', plan_hash: change.body.plan_hash });
+        // No lane was ever approved for a plan the approver did not see.
+        expect(lanes.filter((lane) => lane.status !== 'pending' && lane.plan_hash !== run.plan_hash)).toEqual([]);
+        if (vote.status === 200) {
+          expect(lanes[0]).toEqual({ status: 'invalidated', plan_hash: run.plan_hash });
+          outcomes.push('approved-then-invalidated');
+        } else {
+          expect([vote.status, vote.body.error.code]).toEqual([409, 'plan_changed']);
+          outcomes.push('plan_changed');
+        }
+      }
+      expect(outcomes).toHaveLength(12);
+    });
+
     it('only the requester may change the plan; the same plan again changes nothing', async () => {
       const run = await deployRun(['web-2', 'web-1']);
       const other = await putPlan(approver.key, run.execution_id, { params: { image: 'web:2' } });

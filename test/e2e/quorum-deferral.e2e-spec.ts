@@ -117,14 +117,11 @@ describe('quorum, separation of duties, deferral', () => {
   it('defer needs a reason, keeps the run BLOCKED / approval_deferred; reopen opens a new pending lane', async () => {
     const id = await productionRun();
     await api.decide(approvers[0].key, id, 'approve');
-    const noReason = await api.http.post(`/approvals/${id}/defer`).set('Authorization', `Bearer ${approvers[1].key}`).send({});
+    const noReason = await api.decide(approvers[1].key, id, 'defer');
     expect(noReason.status).toBe(400);
     // A week ahead: the worker would reopen a deferral whose `until` has passed.
     const until = new Date(Date.now() + 7 * 86400_000).toISOString();
-    const deferred = await api.http
-      .post(`/approvals/${id}/defer`)
-      .set('Authorization', `Bearer ${approvers[1].key}`)
-      .send({ reason: 'wait for the freeze to end', until });
+    const deferred = await api.decide(approvers[1].key, id, 'defer', { reason: 'wait for the freeze to end', until });
     expect(deferred.status).toBe(200);
     expect(deferred.body).toMatchObject({
       status: 'BLOCKED',

@@ -62,9 +62,9 @@ describe('state matrix: one run in each state, each action, only the target chan
       targets: ['web-1'],
     });
     const id: string = created.body.execution_id;
-    if (state === 'deferred') await post(`/approvals/${id}/defer`, { reason: 'later' });
-    if (state === 'approved') await post(`/approvals/${id}/approve`);
-    if (state === 'rejected') await post(`/approvals/${id}/reject`, { reason: 'no' });
+    if (state === 'deferred') await api.decide(approver.key, id, 'defer', { reason: 'later' });
+    if (state === 'approved') await api.decide(approver.key, id, 'approve');
+    if (state === 'rejected') await api.decide(approver.key, id, 'reject', { reason: 'no' });
     if (state === 'expired') {
       await expireLaneNow(pool, id);
       await api.get(requester.key, `/api/v1/execution/run/${id}`);
@@ -79,7 +79,7 @@ describe('state matrix: one run in each state, each action, only the target chan
         .set('Authorization', `Bearer ${requester.key}`)
         .send({ params: { v: 2 }, targets: ['web-1'] });
     const body = action === 'reject' || action === 'defer' ? { reason: 'matrix' } : {};
-    return post(`/approvals/${id}/${action}`, body);
+    return action === 'reopen' ? post(`/approvals/${id}/${action}`, body) : api.decide(approver.key, id, action, body);
   }
 
   const snapshot = async (project: string) =>

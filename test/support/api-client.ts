@@ -59,8 +59,24 @@ export class TestApi {
     return this.http.post('/api/v1/execution/run').set('Authorization', `Bearer ${key}`).send(body);
   }
 
-  decide(key: string, executionId: string, decision: 'approve' | 'reject', body: Record<string, unknown> = {}): request.Test {
-    return this.http.post(`/approvals/${executionId}/${decision}`).set('Authorization', `Bearer ${key}`).send(body);
+  /**
+   * A decision as an approver makes it: on the plan it was shown. Unless the body names a
+   * plan_hash (or says `plan_hash: undefined`), the run is read first and its plan_hash sent.
+   */
+  async decide(
+    key: string,
+    executionId: string,
+    decision: 'approve' | 'reject' | 'defer',
+    body: Record<string, unknown> = {},
+  ): Promise<request.Response> {
+    const seen =
+      'plan_hash' in body
+        ? body
+        : { ...body, plan_hash: (await this.get(this.adminKey, `/api/v1/execution/run/${executionId}`)).body.plan_hash };
+    return this.http
+      .post(`/approvals/${executionId}/${decision}`)
+      .set('Authorization', `Bearer ${key}`)
+      .send(JSON.parse(JSON.stringify(seen)));
   }
 
   get(key: string, path: string): request.Test {

@@ -32,13 +32,19 @@ export class ApprovalDeferralService {
     private readonly support: DecisionSupportService,
   ) {}
 
-  async defer(principal: Principal, input: { executionId: string; reason: string; until?: Date }, ctx: CommandContext): Promise<RunView> {
+  async defer(
+    principal: Principal,
+    input: { executionId: string; reason: string; until?: Date; planHash?: string },
+    ctx: CommandContext,
+  ): Promise<RunView> {
     this.access.assertAllowed(principal, Permission.ApprovalDecide);
     return this.uow.run(async (): Promise<RunView | Refusal> => {
       const target = await this.support.loadLocked(principal, input.executionId, ctx, 'defer');
       if (target instanceof Refusal) return target;
       const { run, lane } = target;
       if (lane.status !== ApprovalStatus.Pending) return this.support.refuseClosedLane(target, ctx, 'defer');
+      const notSeen = await this.support.refusePlanNotSeen(target, input.planHash, ctx, 'defer');
+      if (notSeen) return notSeen;
       const deferred = await this.fsm.transition({
         axis: APPROVAL_AXIS,
         id: lane.id,

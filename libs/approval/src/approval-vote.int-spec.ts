@@ -49,9 +49,9 @@ describe('ApprovalVoteService on PostgreSQL', () => {
       END $$`);
     await pool.query(`CREATE TRIGGER ${trigger} BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION ${trigger}()`);
     try {
-      await expect(decisions.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver))).rejects.toThrow(
-        /audit insert refused/,
-      );
+      await expect(
+        decisions.vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver)),
+      ).rejects.toThrow(/audit insert refused/);
     } finally {
       await pool.query(`DROP TRIGGER ${trigger} ON audit_events`);
       await pool.query(`DROP FUNCTION ${trigger}()`);
@@ -66,7 +66,7 @@ describe('ApprovalVoteService on PostgreSQL', () => {
     expect(events.rows.map((row) => row.event_type)).toEqual(['run.created', 'approval.requested']);
 
     // With the fault gone the same decision goes through.
-    const { view } = await decisions.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
+    const { view } = await decisions.vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver));
     expect(view.run.status).toBe('RUN');
   });
 
@@ -95,7 +95,9 @@ describe('ApprovalVoteService on PostgreSQL', () => {
     const { run } = await newRun();
     const approvers = Array.from({ length: 8 }, (_, index) => new Principal(randomUUID(), `a${index}`, [Role.Approver], ['*']));
     const results = await Promise.allSettled(
-      approvers.map((principal) => decisions.vote(principal, { executionId: run.id, decision: 'approve' }, ctx(principal))),
+      approvers.map((principal) =>
+        decisions.vote(principal, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(principal)),
+      ),
     );
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
     const codes = results

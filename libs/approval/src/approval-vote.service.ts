@@ -18,6 +18,8 @@ export interface VoteInput {
   readonly executionId: string;
   readonly decision: Vote;
   readonly reason?: string;
+  /** The plan the approver was shown (required at levels 2 and 3). */
+  readonly planHash?: string;
 }
 
 export interface VoteResult {
@@ -49,6 +51,8 @@ export class ApprovalVoteService {
       const target = await this.support.loadLocked(principal, input.executionId, ctx, input.decision);
       if (target instanceof Refusal) return target;
       if (target.lane.status !== ApprovalStatus.Pending) return this.support.refuseClosedLane(target, ctx, input.decision);
+      const notSeen = await this.support.refusePlanNotSeen(target, input.planHash, ctx, input.decision);
+      if (notSeen) return notSeen;
       const counted = await this.approvals.insertVote({
         approvalId: target.lane.id,
         runId: target.run.id,

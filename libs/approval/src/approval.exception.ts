@@ -11,6 +11,10 @@ export enum ApprovalErrorCode {
   ApprovalMissing = 'approval_missing',
   /** The approval gate refused: the run's approval is not approved, expired, or for another plan. */
   ApprovalRequired = 'approval_required',
+  /** The decision names a plan the run no longer has: the approver must look again. */
+  PlanChanged = 'plan_changed',
+  /** At levels 2 and 3 a decision must name the plan_hash the approver was shown. */
+  PlanHashRequired = 'plan_hash_required',
 }
 
 declare module '@lib/common' {

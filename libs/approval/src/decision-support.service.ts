@@ -61,6 +61,32 @@ export class DecisionSupportService {
     return { run, lane, actionType };
   }
 
+  /**
+   * A decision is bound to what the approver saw: the plan_hash it names must be the run's plan
+   * now (else 409 plan_changed, audited). At levels 2 and 3 it must name one (400 plan_hash_required);
+   * at level 1 it may.
+   */
+  async refusePlanNotSeen(
+    target: DecisionTarget,
+    planHash: string | undefined,
+    ctx: CommandContext,
+    attempted: string,
+  ): Promise<Refusal | null> {
+    if (planHash === undefined) {
+      if (target.run.approval_level < 2) return null;
+      throw new ApprovalException(
+        ApprovalErrorCode.PlanHashRequired,
+        `a decision on a level-${target.run.approval_level} run must name the plan_hash it was shown`,
+      );
+    }
+    if (planHash === target.run.plan_hash) return null;
+    return this.refuse(target, ctx, {
+      type: AuditEventType.ApprovalDecisionConflict,
+      error: new ApprovalException(ApprovalErrorCode.PlanChanged, 'the plan changed since the approver was shown it: read the run again'),
+      attempted,
+    });
+  }
+
   /** A lane that is no longer pending: 409, with the reason it is closed. Audited. */
   refuseClosedLane(target: { run: ExecutionRunRow; lane: ApprovalRow }, ctx: CommandContext, attempted: string): Promise<Refusal> {
     const error =

@@ -74,7 +74,7 @@ describe('the execution worker on PostgreSQL', () => {
       ctx(requester),
     );
     if (slaClass) await pool.query(`UPDATE execution_runs SET sla_class = $2 WHERE id = $1`, [run.id, slaClass]);
-    await votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
+    await votes.vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver));
     return run;
   }
 
@@ -273,7 +273,8 @@ describe('the execution worker on PostgreSQL', () => {
       ctx(requester),
     );
     const approveBoth = async () => {
-      for (const principal of [approver, second]) await votes.vote(principal, { executionId: run.id, decision: 'approve' }, ctx(principal));
+      for (const principal of [approver, second])
+        await votes.vote(principal, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(principal));
     };
     await approveBoth();
     const paused = await waitFor(run.id, ['BLOCKED']);
@@ -314,7 +315,7 @@ describe('the execution worker on PostgreSQL', () => {
       ctx(departing),
     );
     await pool.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [key.id]);
-    await votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
+    await votes.vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver));
     const failed = await waitFor(run.id, ['FAILED']);
     expect(failed.last_error).toMatch(/rbac_violation: the requesting key was revoked/);
     expect(await steps(run.id)).toEqual([]);

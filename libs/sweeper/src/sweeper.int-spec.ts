@@ -72,7 +72,7 @@ describe('the worker sweeper on PostgreSQL', () => {
       const run = await newRun();
       await expireLaneNow(pool, run.id);
       const [vote] = await Promise.allSettled([
-        votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver)),
+        votes.vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver)),
         sweeper.sweepOnce(),
       ]);
       expect(vote.status).toBe('rejected');
@@ -101,7 +101,7 @@ describe('the worker sweeper on PostgreSQL', () => {
         ],
       ]);
       const [vote] = await Promise.allSettled([
-        votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver)),
+        votes.vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver)),
         sweeper.sweepOnce(),
       ]);
       const { rows: events } = await pool.query(
@@ -141,7 +141,7 @@ describe('the worker sweeper on PostgreSQL', () => {
 
   it('an approval that commits before the sweep is not expired by it', async () => {
     const run = await newRun();
-    await votes.vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
+    await votes.vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver));
     await sweeper.sweepOnce();
     expect(await state(run.id)).toEqual({ run: 'RUN', approval: 'approved' });
   });
@@ -158,7 +158,9 @@ describe('the worker sweeper on PostgreSQL', () => {
     });
     try {
       for (const principal of [approver, second])
-        await crashed.get(ApprovalVoteService).vote(principal, { executionId: run.id, decision: 'approve' }, ctx(principal));
+        await crashed
+          .get(ApprovalVoteService)
+          .vote(principal, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(principal));
     } finally {
       await crashed.close();
     }
@@ -198,8 +200,12 @@ describe('the worker sweeper on PostgreSQL', () => {
     const deferrals = app.get(ApprovalDeferralService);
     const due = await newRun();
     const open = await newRun();
-    await deferrals.defer(approver, { executionId: due.id, reason: 'after the freeze', until: new Date(Date.now() - 1000) }, ctx(approver));
-    await deferrals.defer(approver, { executionId: open.id, reason: 'no date yet' }, ctx(approver));
+    await deferrals.defer(
+      approver,
+      { executionId: due.id, reason: 'after the freeze', until: new Date(Date.now() - 1000), planHash: due.plan_hash },
+      ctx(approver),
+    );
+    await deferrals.defer(approver, { executionId: open.id, reason: 'no date yet', planHash: open.plan_hash }, ctx(approver));
     const result = await sweeper.sweepOnce();
     expect(result.deferralsReopened).toBeGreaterThanOrEqual(1);
     const lanes = async (id: string) =>

@@ -30,6 +30,7 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case ExecutionErrorCode.IdempotencyKeyMissing:
     case ExecutionErrorCode.InvalidIdempotencyKey:
     case GrantErrorCode.InvalidAuthCode:
+    case ApprovalErrorCode.PlanHashRequired:
       return 400;
     case GovernanceErrorCode.Unauthenticated:
       return 401;
@@ -57,6 +58,7 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case ApprovalErrorCode.AlreadyVoted:
     case ApprovalErrorCode.PlanLocked:
     case ApprovalErrorCode.ApprovalRequired:
+    case ApprovalErrorCode.PlanChanged:
     case GrantErrorCode.GrantAlreadyConsumed:
     case GrantErrorCode.GrantExpired:
     case GrantErrorCode.GrantRevoked:

@@ -74,7 +74,7 @@ describe('times come from the database clock', () => {
         { projectId: project, idempotencyKey: 'k', action: 'ops.sleep', params: { ms: 10 }, targets: [`t-${randomUUID()}`] },
         ctx(requester),
       );
-    await app.get(ApprovalVoteService).vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
+    await app.get(ApprovalVoteService).vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver));
 
     skewClock(-HOUR_MS);
     const claim = await app.get(RunQueueService).claim({ workerId: 'behind', leaseMs: 60_000, lockWaitMs: 10, projectPattern: project });
@@ -110,7 +110,7 @@ describe('times come from the database clock', () => {
         { projectId: project, idempotencyKey: 'k2', action: 'ops.sleep', params: { ms: 10 }, targets: [`t-${randomUUID()}`] },
         ctx(requester),
       );
-    await app.get(ApprovalVoteService).vote(approver, { executionId: run.id, decision: 'approve' }, ctx(approver));
+    await app.get(ApprovalVoteService).vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver));
     const claim = await app.get(RunQueueService).claim({ workerId: 'ahead', leaseMs: 60_000, lockWaitMs: 10, projectPattern: project });
     if (claim.kind !== 'claimed') throw new Error(`could not claim: ${claim.kind}`);
     const lifecycle = app.get(RunLifecycleService);

@@ -10,12 +10,17 @@ import { BAD_BODY, BAD_RUN_ID, RUN_NOT_FOUND, UNAUTHENTICATED } from './error-li
 import { ParseExecutionIdPipe } from './execution-id.pipe';
 
 const DECIDE_ERRORS = {
-  400: [...BAD_RUN_ID, ...BAD_BODY],
+  400: [...BAD_RUN_ID, ...BAD_BODY, ApprovalErrorCode.PlanHashRequired],
   401: UNAUTHENTICATED,
   403: [GovernanceErrorCode.Forbidden, ApprovalErrorCode.SelfApprovalForbidden],
   404: RUN_NOT_FOUND,
 } satisfies Record<number, readonly KnownErrorCode[]>;
-const VOTE_CONFLICTS = [ApprovalErrorCode.ApprovalAlreadyDecided, ApprovalErrorCode.ApprovalExpired, ApprovalErrorCode.AlreadyVoted];
+const VOTE_CONFLICTS = [
+  ApprovalErrorCode.ApprovalAlreadyDecided,
+  ApprovalErrorCode.ApprovalExpired,
+  ApprovalErrorCode.AlreadyVoted,
+  ApprovalErrorCode.PlanChanged,
+];
 
 @ApiTags('approvals')
 @ApiBearerAuth()
@@ -39,7 +44,7 @@ export class ApprovalsController {
     @Body() body: ApproveDto,
   ): Promise<ExecutionRunResponseDto> {
     return ExecutionRunResponseDto.from(
-      await this.decisions.vote(principal, { executionId, decision: 'approve', reason: body.reason }, ctx),
+      await this.decisions.vote(principal, { executionId, decision: 'approve', reason: body.reason, planHash: body.plan_hash }, ctx),
     );
   }
 
@@ -56,7 +61,7 @@ export class ApprovalsController {
     @Body() body: RejectDto,
   ): Promise<ExecutionRunResponseDto> {
     return ExecutionRunResponseDto.from(
-      await this.decisions.vote(principal, { executionId, decision: 'reject', reason: body.reason }, ctx),
+      await this.decisions.vote(principal, { executionId, decision: 'reject', reason: body.reason, planHash: body.plan_hash }, ctx),
     );
   }
 
@@ -65,7 +70,10 @@ export class ApprovalsController {
   @RequirePermission(Permission.ApprovalDecide)
   @ApiOperation({ summary: 'Defer with a reason: the approval is deferred, the run stays BLOCKED / approval_deferred' })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
-  @ApiErrors({ ...DECIDE_ERRORS, 409: [ApprovalErrorCode.ApprovalAlreadyDecided, ApprovalErrorCode.ApprovalExpired] })
+  @ApiErrors({
+    ...DECIDE_ERRORS,
+    409: [ApprovalErrorCode.ApprovalAlreadyDecided, ApprovalErrorCode.ApprovalExpired, ApprovalErrorCode.PlanChanged],
+  })
   async defer(
     @CurrentPrincipal() principal: Principal,
     @CurrentContext() ctx: CommandContext,
@@ -73,7 +81,9 @@ export class ApprovalsController {
     @Body() body: DeferDto,
   ): Promise<ExecutionRunResponseDto> {
     const until = body.until === undefined ? undefined : new Date(body.until);
-    return ExecutionRunResponseDto.from(await this.deferrals.defer(principal, { executionId, reason: body.reason, until }, ctx));
+    return ExecutionRunResponseDto.from(
+      await this.deferrals.defer(principal, { executionId, reason: body.reason, until, planHash: body.plan_hash }, ctx),
+    );
   }
 
   @Post(':execution_id/reopen')
@@ -81,7 +91,7 @@ export class ApprovalsController {
   @RequirePermission(Permission.ApprovalDecide)
   @ApiOperation({ summary: 'Reopen a deferred approval: a new pending lane, with a fresh expiry and no votes' })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
-  @ApiErrors({ ...DECIDE_ERRORS, 409: [ApprovalErrorCode.ApprovalNotDeferred] })
+  @ApiErrors({ ...DECIDE_ERRORS, 400: [...BAD_RUN_ID, ...BAD_BODY], 409: [ApprovalErrorCode.ApprovalNotDeferred] })
   async reopen(
     @CurrentPrincipal() principal: Principal,
     @CurrentContext() ctx: CommandContext,

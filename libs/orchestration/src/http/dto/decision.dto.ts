@@ -1,10 +1,27 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { IsStorableText, IsTimestamp } from '@lib/common';
 
 const NOT_BLANK = /\S/;
 
+/** The plan the approver was shown: required at approval levels 2 and 3, optional at 1. */
+function PlanHashField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      pattern: '^[0-9a-f]{64}$',
+      description: "The run's plan_hash as the approver saw it; required at levels 2 and 3. A different one is refused (409 plan_changed).",
+    }),
+    IsOptional(),
+    IsString(),
+    Matches(/^[0-9a-f]{64}$/),
+  );
+}
+
 export class ApproveDto {
+  @PlanHashField()
+  plan_hash?: string;
+
   @ApiPropertyOptional({ minLength: 1, maxLength: 2000 })
   @IsOptional()
   @IsString()
@@ -24,9 +41,15 @@ export class ReasonDto {
   reason!: string;
 }
 
-export class RejectDto extends ReasonDto {}
+export class RejectDto extends ReasonDto {
+  @PlanHashField()
+  plan_hash?: string;
+}
 
 export class DeferDto extends ReasonDto {
+  @PlanHashField()
+  plan_hash?: string;
+
   @ApiPropertyOptional({
     format: 'date-time',
     description: 'Until when the decision is deferred; the worker reopens a new pending lane then',
@@ -36,4 +59,12 @@ export class DeferDto extends ReasonDto {
   until?: string;
 }
 
-export class ReopenDto extends ApproveDto {}
+export class ReopenDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  @Matches(NOT_BLANK)
+  @IsStorableText()
+  reason?: string;
+}
