@@ -21,13 +21,18 @@ export class ApprovalLaneService {
 
   /**
    * Opens a new run's first lane (or the next one after a plan change), in the caller's
-   * transaction. A level-0 action is approved at once by the system, so the run may come back RUN.
+   * transaction. A level-0 action is approved at once by the system, so the run may come back RUN;
+   * `holdMs` keeps such a run from the background workers that long (immediate mode: the request
+   * that created it carries it out).
    */
-  async open(input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string }, ctx: CommandContext): Promise<RunView> {
+  async open(
+    input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string; holdMs?: number },
+    ctx: CommandContext,
+  ): Promise<RunView> {
     const lane = await this.openLane({ ...input, ctx });
     // A lane just opened has no votes yet.
     if (input.actionType.approvalLevel !== 0) return { run: input.run, approval: summarizeLane(lane, []) };
-    return this.autoApprove(input.run, lane, ctx);
+    return this.autoApprove(input.run, lane, ctx, input.holdMs ?? 0);
   }
 
   /** Opens the next lane for a run (the caller holds the run's lock and has closed the previous lane). */
@@ -81,7 +86,7 @@ export class ApprovalLaneService {
   }
 
   /** Level 0 (read-only): approved by the system principal through the same FSM. */
-  private async autoApprove(run: ExecutionRunRow, lane: ApprovalRow, ctx: CommandContext): Promise<RunView> {
+  private async autoApprove(run: ExecutionRunRow, lane: ApprovalRow, ctx: CommandContext, holdMs: number): Promise<RunView> {
     const system = { actor: SYSTEM_ACTOR, requestId: ctx.requestId };
     const approved = await this.fsm.transition({
       axis: APPROVAL_AXIS,
@@ -96,7 +101,7 @@ export class ApprovalLaneService {
       id: run.id,
       from: RunStatus.Blocked,
       to: RunStatus.Run,
-      set: { blocked_reason: null },
+      set: { blocked_reason: null, available_at: DbTime.inMs(holdMs) },
       audit: runEvent(AuditEventType.RunStatusChanged, run, system, { from: RunStatus.Blocked, to: RunStatus.Run, approval_id: lane.id }),
     });
     return { run: moved, approval: summarizeLane(approved, []) };

@@ -12,7 +12,7 @@ import {
   RunStatus,
 } from '@lib/execution';
 import { ApprovalLaneService, RunView, RunViewService } from '@lib/approval';
-import { ImmediateRunnerService } from '@lib/runner';
+import { IMMEDIATE_CAP_SECONDS, ImmediateRunnerService } from '@lib/runner';
 
 export interface RequestRunInput {
   readonly projectId: string;
@@ -58,9 +58,10 @@ export class RunRequestService {
     const outcome = await this.uow.run(async (): Promise<Outcome> => {
       const created = await this.runs.createOrFind({ ...input, targets, fingerprint, actionType, policyHash }, ctx);
       if (created.kind === 'conflict') return { kind: 'conflict', runId: created.existing.id, fingerprint: created.existing.fingerprint };
-      if (created.kind === 'created')
-        return { kind: 'created', view: await this.lanes.open({ run: created.run, actionType, policyHash }, ctx) };
-      return { kind: 'dedup', view: await this.views.of(created.run) };
+      if (created.kind === 'dedup') return { kind: 'dedup', view: await this.views.of(created.run) };
+      // An immediate run is this request's to carry out: the background workers leave it alone for the cap.
+      const holdMs = actionType.immediate ? IMMEDIATE_CAP_SECONDS * 1000 : 0;
+      return { kind: 'created', view: await this.lanes.open({ run: created.run, actionType, policyHash, holdMs }, ctx) };
     });
 
     if (outcome.kind === 'conflict') {

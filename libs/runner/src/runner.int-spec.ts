@@ -148,6 +148,28 @@ describe('the execution worker on PostgreSQL', () => {
     expect(new Date(first.finished_at).getTime()).toBeLessThanOrEqual(new Date(second.started_at).getTime());
   });
 
+  it('immediate mode is immediate: with background workers running, the create request itself carries the run out', async () => {
+    for (let round = 0; round < 10; round++) {
+      const { run } = await runs.request(
+        requester,
+        {
+          projectId: `${PREFIX}-${randomUUID().slice(0, 8)}`,
+          idempotencyKey: 'k',
+          action: 'inventory.read',
+          params: {},
+          targets: [`inv-${randomUUID().slice(0, 6)}`],
+        },
+        ctx(requester),
+      );
+      expect(run).toMatchObject({ status: 'SUCCEEDED', result: { steps: 1 } });
+      const claims = await pool.query(
+        `SELECT data->>'worker_id' AS worker FROM audit_events WHERE chain_key = $1 AND event_type = 'run.claimed'`,
+        [`run:${run.id}`],
+      );
+      expect(claims.rows).toEqual([{ worker: `api:${process.pid}` }]);
+    }
+  });
+
   it('a run waiting for a locked target says so once when it starts waiting and once when it gets the target', async () => {
     const target = `held-${randomUUID().slice(0, 6)}`;
     const holder = await approvedRun({ ms: 1200 }, [target]);

@@ -137,7 +137,8 @@ export class ExecutionRunRepository {
   }
 
   /**
-   * The next claimable run, locked: RUN, due, in the worker's projects, and through the approval
+   * The next claimable run, locked: RUN, due (a run named by id is taken whenever it is RUN:
+   * immediate mode's own), in the worker's projects, and through the approval
    * gate (approval_gate: the rule stated once in PostgreSQL). SKIP LOCKED: workers never wait
    * for each other.
    */
@@ -145,7 +146,7 @@ export class ExecutionRunRepository {
     const rows = await this.uow.query<ExecutionRunRow>(
       `SELECT r.* FROM ${T} r
        CROSS JOIN LATERAL approval_gate(r.id) g
-       WHERE r.status = 'RUN' AND r.available_at <= now() AND r.project_id LIKE $1 AND ($2::uuid IS NULL OR r.id = $2)
+       WHERE r.status = 'RUN' AND r.project_id LIKE $1 AND ($2::uuid IS NULL AND r.available_at <= now() OR r.id = $2)
          AND g.verdict = 'open'
        ORDER BY r.available_at, r.created_at
        LIMIT 1

@@ -4,7 +4,7 @@ import { ExecutionRunRow, ExecutionRunService, RunQueueService } from '@lib/exec
 import { RunExecutorService } from './run-executor.service';
 
 /** Immediate mode's cap: the create request answers within about this long. */
-const IMMEDIATE_CAP_SECONDS = 10;
+export const IMMEDIATE_CAP_SECONDS = 10;
 
 /**
  * Carries out an immediate action inside its create request, through the same claim, lease,
