@@ -3,6 +3,7 @@ import { Phase1Schema1795329400000 } from './1795329400000-phase1-schema';
 import { Governance1795336000000 } from './1795336000000-governance';
 import { Execution1795340000000 } from './1795340000000-execution';
 import { RunTargetWait1795450000000 } from './1795450000000-run-target-wait';
+import { ApprovalTerminalStates1795460000000 } from './1795460000000-approval-terminal-states';
 import { approvalApprovalsGuard } from './routines/approval.approvals-guard';
 import { approvalCurrentLane } from './routines/approval.current-lane';
 import { approvalDecisionsGuard } from './routines/approval.decisions-guard';
@@ -29,6 +30,7 @@ export const SCHEMA: SchemaPlan = {
     { file: '1795336000000-governance.ts', migration: Governance1795336000000 },
     { file: '1795340000000-execution.ts', migration: Execution1795340000000 },
     { file: '1795450000000-run-target-wait.ts', migration: RunTargetWait1795450000000 },
+    { file: '1795460000000-approval-terminal-states.ts', migration: ApprovalTerminalStates1795460000000 },
   ],
   routines: [
     auditRefuseChange,

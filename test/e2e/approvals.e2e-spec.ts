@@ -117,6 +117,22 @@ describe('POST /approvals/{execution_id}/approve|reject', () => {
     ]);
   });
 
+  it('cancelling a run closes its pending approval (invalidated, by the system); a later vote is 409 approval_already_decided', async () => {
+    const id = await newRun();
+    const cancel = await api.http
+      .post(`/api/v1/execution/run/${id}/cancel`)
+      .set('Authorization', `Bearer ${requester.key}`)
+      .send({ reason: 'not needed' });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.status).toBe('CANCELLED');
+    const read = await api.get(requester.key, `/api/v1/execution/run/${id}`);
+    expect(read.body.approval).toMatchObject({ status: 'invalidated', decided_by: 'system' });
+    const vote = await api.decide(approver.key, id, 'approve');
+    expect(vote.status).toBe(409);
+    expect(vote.body.error).toMatchObject({ code: 'approval_already_decided', details: { approval_status: 'invalidated' } });
+    expect((await eventTypes(id)).slice(-3)).toEqual(['run.status_changed', 'approval.invalidated', 'approval.decision_conflict']);
+  });
+
   it('the requester may not decide its own run: 403 self_approval_forbidden, audited, nothing changes', async () => {
     const both = await api.mintKey({ roles: ['requester', 'approver'] });
     const created = await api.createRun(both.key, { project_id: uniqueProject(), idempotency_key: 'self', action: 'deploy' });

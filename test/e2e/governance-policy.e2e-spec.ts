@@ -106,7 +106,10 @@ describe('action types are policy; fail closed', () => {
     expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(
       expect.arrayContaining(['run.created', 'approval.auto_approved', 'run.claimed', 'step.started', 'step.finished']),
     );
-    expect(events.body.events.at(-1)).toMatchObject({ type: 'run.status_changed', data: { from: 'RUNNING', to: 'SUCCEEDED' } });
+    expect(events.body.events.slice(-2)).toMatchObject([
+      { type: 'run.status_changed', data: { from: 'RUNNING', to: 'SUCCEEDED' } },
+      { type: 'approval.executed' },
+    ]);
   });
 
   it('records the approval level, the plan hash and the policy hash on the run and its approval', async () => {

@@ -7,6 +7,7 @@ import { ApprovalGateService, GateRefusal } from './approval-gate.service';
 import type { RunLocator } from './requires-approved-run.decorator';
 
 export const RUN_LOCATOR_KEY = 'approval:run-locator';
+export const GATE_OPTIONS_KEY = 'approval:gate-options';
 
 /** Fail closed: no locator, no run, any error while checking: refused. */
 @Injectable()
@@ -35,7 +36,11 @@ export class ApprovalGateGuard implements CanActivate {
       if (!executionId) {
         reason = 'run_not_found';
       } else {
-        const decision = await this.gate.check(executionId);
+        const options = this.reflector.getAllAndOverride<{ afterExecution?: boolean } | undefined>(GATE_OPTIONS_KEY, [
+          context.getHandler(),
+          context.getClass(),
+        ]);
+        const decision = await this.gate.check(executionId, options ?? {});
         if (decision.allowed) return true;
         reason = decision.reason;
         approvalStatus = decision.approvalStatus;

@@ -21,8 +21,9 @@ export class ApprovalGateService {
     private readonly expiry: ApprovalExpiryService,
   ) {}
 
-  async check(executionRunId: string): Promise<GateDecision> {
-    const gate = await this.approvals.gate(executionRunId);
+  /** `afterExecution`: an approval its run has carried out (executed) still lets through what the run produced. */
+  async check(executionRunId: string, options: { afterExecution?: boolean } = {}): Promise<GateDecision> {
+    const gate = await this.approvals.gate(executionRunId, options.afterExecution ?? false);
     if (!gate) return { allowed: false, reason: 'run_not_found' };
     const { verdict, lane } = gate;
     if (verdict === 'open' && lane) return { allowed: true, approval: lane };

@@ -8,8 +8,10 @@ export enum ApprovalStatus {
   Deferred = 'deferred',
   Expired = 'expired',
   Invalidated = 'invalidated',
-  /** Level 3: the step it approved has been carried out. */
+  /** Its run (or, at level 3, the step it approved) has been carried out. */
   Executed = 'executed',
+  /** Its run failed or timed out. */
+  ExecutionFailed = 'execution_failed',
 }
 
 /** An approval lane's status axis. PostgreSQL holds the same table (status_transitions). */
@@ -26,6 +28,8 @@ export const APPROVAL_AXIS = defineStatusAxis<ApprovalStatus, ApprovalRow>({
     [ApprovalStatus.Approved, ApprovalStatus.Invalidated],
     [ApprovalStatus.Approved, ApprovalStatus.Expired],
     [ApprovalStatus.Approved, ApprovalStatus.Executed],
+    [ApprovalStatus.Approved, ApprovalStatus.ExecutionFailed],
+    [ApprovalStatus.Deferred, ApprovalStatus.Invalidated],
   ],
   settable: ['reason', 'decided_by', 'decided_at', 'deferred_until', 'policy_hash'],
 });

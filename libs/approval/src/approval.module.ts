@@ -4,6 +4,7 @@ import { GovernanceModule } from '@lib/governance';
 import { ExecutionModule } from '@lib/execution';
 import { StateMachineModule } from '@lib/state-machine';
 import { ApprovalRepository } from './approval.repository';
+import { ApprovalClosureService } from './approval-closure.service';
 import { ApprovalDeferralService } from './approval-deferral.service';
 import { ApprovalExpiryService } from './approval-expiry.service';
 import { ApprovalGateGuard } from './approval-gate.guard';
@@ -16,6 +17,7 @@ import { RunViewService } from './run-view.service';
 
 const SERVICES = [
   ApprovalLaneService,
+  ApprovalClosureService,
   ApprovalExpiryService,
   DecisionSupportService,
   ApprovalVoteService,

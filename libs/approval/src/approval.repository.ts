@@ -96,6 +96,26 @@ export class ApprovalRepository {
     );
   }
 
+  /** The run's lane that is still open or deferred, if any (at most one: a partial unique index). */
+  async unsettledLane(runId: string): Promise<ApprovalRow | null> {
+    const rows = await this.uow.query<ApprovalRow>(
+      `SELECT * FROM ${LANES} WHERE execution_run_id = $1 AND status IN ('pending', 'approved', 'deferred') ORDER BY lane DESC LIMIT 1`,
+      [runId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Runs that ended (one of `statuses`) with a lane still open or deferred, oldest first (the sweeper's catch-up). */
+  async endedRunsWithUnsettledLanes(input: { statuses: readonly string[]; limit: number }): Promise<string[]> {
+    const rows = await this.uow.query<{ id: string }>(
+      `SELECT r.id FROM execution_run_states r
+       WHERE r.status = ANY($1) AND EXISTS (SELECT 1 FROM ${LANES} a WHERE a.execution_run_id = r.id AND a.status IN ('pending', 'approved', 'deferred'))
+       ORDER BY r.updated_at LIMIT $2`,
+      [input.statuses, input.limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** Runs in one of the statuses whose open lane is past its expiry, oldest first (the sweeper's candidates). */
   async runsWithOverdueLanes(input: { statuses: readonly string[]; limit: number }): Promise<string[]> {
     const rows = await this.uow.query<{ id: string }>(
@@ -121,10 +141,10 @@ export class ApprovalRepository {
   }
 
   /** The gate's verdict and the lane it judged; null when there is no such run. */
-  async gate(runId: string): Promise<{ verdict: GateVerdict; lane: ApprovalRow | null } | null> {
+  async gate(runId: string, afterExecution = false): Promise<{ verdict: GateVerdict; lane: ApprovalRow | null } | null> {
     const rows = await this.uow.query<ApprovalRow & { verdict: GateVerdict }>(
-      `SELECT g.verdict, a.* FROM approval_gate($1) g LEFT JOIN ${LANES} a ON a.id = g.approval_id`,
-      [runId],
+      `SELECT g.verdict, a.* FROM approval_gate($1, $2) g LEFT JOIN ${LANES} a ON a.id = g.approval_id`,
+      [runId, afterExecution],
     );
     if (rows.length === 0) return null;
     const { verdict, ...lane } = rows[0];

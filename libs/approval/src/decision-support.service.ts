@@ -7,6 +7,7 @@ import { ExecutionRunRow, ExecutionRunService, notFound } from '@lib/execution';
 import { ApprovalStatus } from './approval-status';
 import { ApprovalRow } from './approval.tables';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
+import { ApprovalClosureService } from './approval-closure.service';
 import { ApprovalExpiryService } from './approval-expiry.service';
 import { ApprovalLaneService } from './approval-lane.service';
 
@@ -31,6 +32,7 @@ export class DecisionSupportService {
     private readonly runs: ExecutionRunService,
     private readonly lanes: ApprovalLaneService,
     private readonly expiry: ApprovalExpiryService,
+    private readonly closure: ApprovalClosureService,
   ) {}
 
   async loadLocked(principal: Principal, executionId: string, ctx: CommandContext, attempted: string): Promise<DecisionTarget | Refusal> {
@@ -49,6 +51,8 @@ export class DecisionSupportService {
     // Under the run's lock, by this transaction's clock: a lane that ran out is expired first, so
     // a decision that comes after the expiry is refused, never counted.
     await this.expiry.expireLocked(run, { actor: SYSTEM_ACTOR, requestId: ctx.requestId });
+    // A run that has ended closes its lane first, so the decision is refused for what it is.
+    await this.closure.closeForEndedRun(run, { actor: SYSTEM_ACTOR, requestId: ctx.requestId });
     const lane = await this.lanes.currentRow(run.id);
     if (!lane) throw new ApprovalException(ApprovalErrorCode.ApprovalMissing, 'this run has no approval');
     if (run.requested_by === ctx.actor.id) {

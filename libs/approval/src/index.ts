@@ -3,6 +3,7 @@ export * from './approval.tables';
 export * from './approval-status';
 export * from './approval-summary';
 export * from './approval-lane.service';
+export * from './approval-closure.service';
 export * from './approval-expiry.service';
 export * from './approval-vote.service';
 export * from './approval-deferral.service';

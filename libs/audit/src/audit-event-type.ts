@@ -19,6 +19,7 @@ export enum AuditEventType {
   ApprovalInvalidated = 'approval.invalidated',
   ApprovalRequested = 'approval.requested',
   ApprovalExecuted = 'approval.executed',
+  ApprovalExecutionFailed = 'approval.execution_failed',
   GrantMinted = 'grant.minted',
   GrantSkipped = 'grant.skipped',
   GrantFailed = 'grant.failed',

@@ -34,7 +34,7 @@ export class GrantsController {
   @Post(':auth_code/consume')
   @HttpCode(200)
   @RequirePermission(Permission.GrantConsume)
-  @RequiresApprovedRun(GrantRunLocator)
+  @RequiresApprovedRun(GrantRunLocator, { afterExecution: true })
   @ApiOperation({
     summary: "Use the grant, once. Guarded by the approval gate: the run's approval must still be approved, unexpired and for its plan.",
   })

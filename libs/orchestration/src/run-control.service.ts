@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { Principal } from '@lib/governance';
 import { DlqEntryRow, DlqService, RunCancelService } from '@lib/execution';
-import { RunView, RunViewService } from '@lib/approval';
+import { ApprovalClosureService, RunView, RunViewService } from '@lib/approval';
+import { UnitOfWork } from '@lib/database';
 
 /** Operator commands on a run's execution: cancel it, re-drive it from the dead-letter table. */
 @Injectable()
@@ -11,10 +12,18 @@ export class RunControlService {
     private readonly cancellation: RunCancelService,
     private readonly deadLetters: DlqService,
     private readonly views: RunViewService,
+    private readonly closure: ApprovalClosureService,
+    private readonly uow: UnitOfWork,
   ) {}
 
+  /** A run cancelled before it started takes its approval with it, in the same transaction. */
   async cancel(principal: Principal, input: { executionId: string; reason: string }, ctx: CommandContext): Promise<RunView> {
-    return this.views.of(await this.cancellation.cancel(principal, input, ctx));
+    const run = await this.uow.run(async () => {
+      const cancelled = await this.cancellation.cancel(principal, input, ctx);
+      await this.closure.closeForEndedRun(cancelled, ctx);
+      return cancelled;
+    });
+    return this.views.of(run);
   }
 
   /** The run comes back as it now is, without its approval (a re-drive does not touch it). */

@@ -7,7 +7,7 @@ import { ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
 import { ExecutionRunRow, RunLifecycleService, RunQueueService } from '@lib/execution';
 import { ApiKeyService, GovernanceModule, Principal, Role } from '@lib/governance';
-import { ApprovalVoteService } from '@lib/approval';
+import { ApprovalGateService, ApprovalVoteService } from '@lib/approval';
 import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
 import { openTestPool } from '../../../test/support/db';
 import { waitForRun } from '../../../test/support/run-events';
@@ -113,7 +113,15 @@ describe('the execution worker on PostgreSQL', () => {
     expect(await locksOf(run.id)).toBe(0);
     const events = (await pool.query(`SELECT event_type, data FROM audit_events WHERE chain_key = $1 ORDER BY id`, [`run:${run.id}`])).rows;
     expect(events.map((event) => event.event_type)).toEqual(expect.arrayContaining(['run.claimed', 'step.started', 'step.finished']));
-    expect(events.at(-1)).toMatchObject({ event_type: 'run.status_changed', data: { from: 'RUNNING', to: 'SUCCEEDED' } });
+    // The run ends SUCCEEDED, and its approval ends with it, executed (seed 001's terminal state).
+    expect(events.slice(-2)).toMatchObject([
+      { event_type: 'run.status_changed', data: { from: 'RUNNING', to: 'SUCCEEDED' } },
+      { event_type: 'approval.executed', data: { was: 'approved', run_status: 'SUCCEEDED' } },
+    ]);
+    // What the run produced stays usable after it (the gate with afterExecution); nothing else runs on it.
+    const gate = worker.get(ApprovalGateService);
+    expect(await gate.check(run.id)).toMatchObject({ allowed: false, reason: 'not_approved', approvalStatus: 'executed' });
+    expect(await gate.check(run.id, { afterExecution: true })).toMatchObject({ allowed: true, approval: { status: 'executed' } });
   });
 
   it('a thrown error is retried with backoff and lands in the dead-letter table after max_attempts', async () => {
@@ -135,6 +143,10 @@ describe('the execution worker on PostgreSQL', () => {
     const run = await approvedRun({ ms: 10, fail: 'fail' }, ['t-2']);
     const failed = await waitFor(run.id, ['FAILED']);
     expect(failed).toMatchObject({ attempt: 1, last_error: 'FAIL:requested' });
+    // Its approval ends too: execution_failed, never left approved.
+    expect((await pool.query(`SELECT status FROM approvals WHERE execution_run_id = $1`, [run.id])).rows).toEqual([
+      { status: 'execution_failed' },
+    ]);
   });
 
   it('two runs on one target never overlap', async () => {
@@ -316,7 +328,7 @@ describe('the execution worker on PostgreSQL', () => {
       [0, 'succeeded'],
       [1, 'succeeded'],
     ]);
-    expect((await lanes()).map((lane) => lane.status)).toEqual(['executed', 'approved']);
+    expect((await lanes()).map((lane) => lane.status)).toEqual(['executed', 'executed']);
   });
 
   it('worker-side RBAC: a run whose requester lost its key fails with an rbac_violation event', async () => {

@@ -38,7 +38,7 @@ export class RunnerModule {}
 
 /** The worker's claim loop (and reaper ticks), on top of the runtime. */
 @Module({
-  imports: [RunnerModule, ExecutionModule],
+  imports: [RunnerModule, ExecutionModule, ApprovalModule],
   providers: [WorkerLoopService],
   exports: [WorkerLoopService],
 })

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { CommandContext } from '@lib/common';
 import { ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
-import { ExecutionRunService } from '@lib/execution';
+import { ExecutionRunService, RunCancelService } from '@lib/execution';
 import { PolicyService, Principal, Role } from '@lib/governance';
 import { ApprovalDeferralService, ApprovalModule, ApprovalVoteService } from '@lib/approval';
 import { AuthorizeBuildStepHandler, GrantReconcilerService } from '@lib/grants';
@@ -194,6 +194,21 @@ describe('the worker sweeper on PostgreSQL', () => {
     );
     expect(events.rows).toEqual([{ event_type: 'grant.skipped', outcome: 'SKIP:reject_action_superset' }]);
     expect((await pool.query(`SELECT 1 FROM governance_grants WHERE execution_run_id = $1`, [run.id])).rowCount).toBe(0);
+  });
+
+  it('closes the approval a run left open when it ended (a process that died between the two): invalidated, as the system', async () => {
+    const run = await newRun();
+    // The run is cancelled by the execution lib alone, as if the process died before closing the lane.
+    await app.get(RunCancelService).cancel(approver, { executionId: run.id, reason: 'stop' }, ctx(approver));
+    expect(await state(run.id)).toEqual({ run: 'CANCELLED', approval: 'pending' });
+    const result = await sweeper.sweepOnce();
+    expect(result.approvalsClosed).toBeGreaterThanOrEqual(1);
+    expect(await state(run.id)).toEqual({ run: 'CANCELLED', approval: 'invalidated' });
+    const events = await pool.query(
+      `SELECT actor, data->>'run_status' AS run_status FROM audit_events WHERE chain_key = $1 AND event_type = 'approval.invalidated'`,
+      [`run:${run.id}`],
+    );
+    expect(events.rows).toEqual([{ actor: 'system', run_status: 'CANCELLED' }]);
   });
 
   it('reopens a deferral whose until has passed, as the system; a deferral without until stays', async () => {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SYSTEM_ACTOR } from '@lib/common';
 import { AppConfig } from '@lib/config';
-import { ApprovalDeferralService, ApprovalExpiryService } from '@lib/approval';
+import { ApprovalClosureService, ApprovalDeferralService, ApprovalExpiryService } from '@lib/approval';
 import { GrantReconcilerService, GrantService } from '@lib/grants';
 
 const BATCH = 200;
@@ -9,7 +9,7 @@ const BATCH = 200;
 /**
  * The worker's periodic duties: expire overdue approvals (batches, FOR UPDATE SKIP LOCKED, so
  * several workers share the work), reopen deferrals whose `until` has passed, expire overdue grants, and re-drive the grant handler for
- * approvals whose after-commit step did not run. Each tick drains full batches before sleeping.
+ * approvals whose after-commit step did not run, and close the lanes of runs that ended. Each tick drains full batches before sleeping.
  */
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -22,6 +22,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     private readonly config: AppConfig,
     private readonly expiry: ApprovalExpiryService,
     private readonly deferrals: ApprovalDeferralService,
+    private readonly closure: ApprovalClosureService,
     private readonly grants: GrantService,
     private readonly reconciler: GrantReconcilerService,
   ) {}
@@ -47,26 +48,30 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** One pass; returns what it did, for logs and tests. */
-  async sweepOnce(): Promise<{ approvalsExpired: number; deferralsReopened: number; grantsExpired: number; grantsReconciled: number }> {
+  async sweepOnce(): Promise<SweepReport> {
     let approvalsExpired = 0;
     for (let batch = BATCH; batch === BATCH && !this.stopped;) {
       batch = await this.expiry.sweep(BATCH);
       approvalsExpired += batch;
     }
-    const deferralsReopened = await this.deferrals.reopenDue(BATCH);
-    const grantsExpired = await this.grants.expireOverdue({ limit: BATCH, ctx: { actor: SYSTEM_ACTOR, requestId: 'grant-expiry-sweep' } });
-    const grantsReconciled = await this.reconciler.reconcile(BATCH);
-    if (approvalsExpired + deferralsReopened + grantsExpired + grantsReconciled > 0) {
-      this.logger.log(
-        {
-          approvals_expired: approvalsExpired,
-          deferrals_reopened: deferralsReopened,
-          grants_expired: grantsExpired,
-          grants_reconciled: grantsReconciled,
-        },
-        'sweep',
-      );
-    }
-    return { approvalsExpired, deferralsReopened, grantsExpired, grantsReconciled };
+    const report: SweepReport = {
+      approvalsExpired,
+      deferralsReopened: await this.deferrals.reopenDue(BATCH),
+      approvalsClosed: await this.closure.closeLeftBehind(BATCH),
+      grantsExpired: await this.grants.expireOverdue({ limit: BATCH, ctx: { actor: SYSTEM_ACTOR, requestId: 'grant-expiry-sweep' } }),
+      grantsReconciled: await this.reconciler.reconcile(BATCH),
+    };
+    if (Object.values(report).some((count) => count > 0)) this.logger.log(report, 'sweep');
+    return report;
   }
+}
+
+/** What one pass did, for logs and tests. */
+export interface SweepReport {
+  readonly approvalsExpired: number;
+  readonly deferralsReopened: number;
+  /** Lanes of runs that ended without theirs being closed (see ApprovalClosureService). */
+  readonly approvalsClosed: number;
+  readonly grantsExpired: number;
+  readonly grantsReconciled: number;
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
+import { ExecutionRunRow } from '../execution.tables';
 import { ExecutionRunRepository } from '../repositories/execution-run.repository';
 import { RunStatus, StepStatus } from '../run-status';
 import { ExecutionStepService } from './execution-step.service';
@@ -23,7 +24,11 @@ export class ReaperService {
     private readonly lifecycle: RunLifecycleService,
   ) {}
 
-  async reap(input: { limit: number; graceMs: number; backoffBaseMs: number; reaperId: string }): Promise<number> {
+  /** `onEnded` runs in the same transaction for each run the reaper ended (its approval ends with it). */
+  async reap(
+    input: { limit: number; graceMs: number; backoffBaseMs: number; reaperId: string },
+    onEnded: (run: ExecutionRunRow, ctx: CommandContext) => Promise<unknown> = () => Promise.resolve(),
+  ): Promise<number> {
     const ctx: CommandContext = { actor: { id: `reaper:${input.reaperId}`, kind: 'system' }, requestId: 'reaper' };
     return this.uow.run(async () => {
       const runs = await this.runs.lockUnanswered({ limit: input.limit, graceMs: input.graceMs });
@@ -41,7 +46,7 @@ export class ReaperService {
           : run.cancel_requested_at
             ? { kind: 'cancelled', by: cancelledBy }
             : { kind: 'retry', error: `worker ${run.worker_id} lost its lease` };
-        await this.lifecycle.end(run, { workerId: null, from, ending, backoffBaseMs: input.backoffBaseMs }, ctx);
+        await onEnded(await this.lifecycle.end(run, { workerId: null, from, ending, backoffBaseMs: input.backoffBaseMs }, ctx), ctx);
       }
       return runs.length;
     });

@@ -21,7 +21,7 @@ import {
   StepOutcome,
   StepStatus,
 } from '@lib/execution';
-import { ApprovalGateService, ApprovalLaneService } from '@lib/approval';
+import { ApprovalClosureService, ApprovalGateService, ApprovalLaneService } from '@lib/approval';
 import { HandlerRegistry } from '../handlers/handler-registry';
 import { SecretResolverService } from '../secrets/secret-resolver.service';
 
@@ -68,6 +68,7 @@ export class RunExecutorService {
     private readonly secrets: SecretResolverService,
     private readonly gate: ApprovalGateService,
     private readonly lanes: ApprovalLaneService,
+    private readonly closure: ApprovalClosureService,
     private readonly lifecycle: RunLifecycleService,
     private readonly steps: ExecutionStepService,
   ) {}
@@ -99,11 +100,13 @@ export class RunExecutorService {
     }
     if (outcome === null) return null; // the lease was lost: the reaper owns the run now
     if (outcome.kind === 'paused') return this.pause(run, outcome.stepIndex, settings.workerId, ctx);
-    return this.lifecycle.end(
-      run,
-      { workerId: settings.workerId, from: RunStatus.Running, ending: outcome, backoffBaseMs: settings.backoffBaseMs },
-      ctx,
-    );
+    // The run's approval ends with it, in the same transaction.
+    return this.uow.run(async () => {
+      const ending = { workerId: settings.workerId, from: RunStatus.Running, ending: outcome, backoffBaseMs: settings.backoffBaseMs };
+      const ended = await this.lifecycle.end(run, ending, ctx);
+      await this.closure.closeForEndedRun(ended, ctx);
+      return ended;
+    });
   }
 
   /** Level 3: the approval this step ran under is closed as executed, the run waits BLOCKED, and the next step's lane opens. */

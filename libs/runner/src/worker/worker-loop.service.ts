@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { AppConfig, WorkerSettings } from '@lib/config';
 import { PgListener } from '@lib/database';
 import { ReaperService, RunQueueService } from '@lib/execution';
+import { ApprovalClosureService } from '@lib/approval';
 import { RunExecutorService } from './run-executor.service';
 
 /**
@@ -27,6 +28,7 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
     private readonly queue: RunQueueService,
     private readonly executor: RunExecutorService,
     private readonly reaper: ReaperService,
+    private readonly closure: ApprovalClosureService,
   ) {
     this.settings = config.worker;
   }
@@ -55,12 +57,15 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
 
   private tick(): void {
     this.reaper
-      .reap({
-        limit: 50,
-        graceMs: this.settings.abortGraceMs,
-        backoffBaseMs: this.settings.backoffBaseMs,
-        reaperId: this.settings.workerId,
-      })
+      .reap(
+        {
+          limit: 50,
+          graceMs: this.settings.abortGraceMs,
+          backoffBaseMs: this.settings.backoffBaseMs,
+          reaperId: this.settings.workerId,
+        },
+        (run, ctx) => this.closure.closeForEndedRun(run, ctx),
+      )
       .catch((error: unknown) => this.logger.error({ err: error }, 'reaping failed'));
     this.wake();
   }

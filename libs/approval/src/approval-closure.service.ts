@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
+import { DbTime, UnitOfWork } from '@lib/database';
+import { AuditEventType, runEvent } from '@lib/audit';
+import { ExecutionRunRow, ExecutionRunService, RunStatus } from '@lib/execution';
+import { StatusMachineService } from '@lib/state-machine';
+import { ApprovalRepository } from './approval.repository';
+import { APPROVAL_AXIS, ApprovalStatus } from './approval-status';
+
+/** Run statuses after which the run's approval has nothing left to decide. */
+export const ENDED_RUN_STATUSES: readonly RunStatus[] = [RunStatus.Succeeded, RunStatus.Failed, RunStatus.TimedOut, RunStatus.Cancelled];
+
+/**
+ * Approvals reach their terminal states (seed 001): when a run ends, the lane it ran under (or
+ * waited on) is closed with it: `executed` when the run succeeded, `execution_failed` when it
+ * failed or timed out, `invalidated` when it was cancelled (and any lane that was still pending
+ * or deferred). The commands that end a run call this in their transaction; the sweeper closes
+ * any lane left behind (a process that died between the two), and a decision that meets one
+ * closes it first.
+ */
+@Injectable()
+export class ApprovalClosureService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly fsm: StatusMachineService,
+    private readonly runs: ExecutionRunService,
+    private readonly approvals: ApprovalRepository,
+  ) {}
+
+  /** Closes the lane of a run that has ended; nothing for a run still waiting or running. The caller holds the run's lock. */
+  async closeForEndedRun(run: ExecutionRunRow, ctx: CommandContext): Promise<boolean> {
+    const status = run.status as RunStatus;
+    if (!ENDED_RUN_STATUSES.includes(status)) return false;
+    const lane = await this.approvals.unsettledLane(run.id);
+    if (!lane) return false;
+    const from = lane.status as ApprovalStatus;
+    const to =
+      from === ApprovalStatus.Approved && status === RunStatus.Succeeded
+        ? ApprovalStatus.Executed
+        : from === ApprovalStatus.Approved && status !== RunStatus.Cancelled
+          ? ApprovalStatus.ExecutionFailed
+          : ApprovalStatus.Invalidated;
+    const type =
+      to === ApprovalStatus.Executed
+        ? AuditEventType.ApprovalExecuted
+        : to === ApprovalStatus.ExecutionFailed
+          ? AuditEventType.ApprovalExecutionFailed
+          : AuditEventType.ApprovalInvalidated;
+    await this.fsm.transition({
+      axis: APPROVAL_AXIS,
+      id: lane.id,
+      from,
+      to,
+      // A lane nobody decided is closed by the system; a decided one keeps who decided it.
+      set: from === ApprovalStatus.Pending ? { decided_by: SYSTEM_ACTOR.id, decided_at: DbTime.now() } : {},
+      audit: runEvent(type, run, ctx, { approval_id: lane.id, lane: lane.lane, was: from, run_status: status }),
+    });
+    return true;
+  }
+
+  /** The sweeper's catch-up: lanes of runs that ended without theirs being closed. Returns how many it closed. */
+  async closeLeftBehind(limit: number, requestId = 'approval-closure-sweep'): Promise<number> {
+    return this.uow.run(async () => {
+      const ids = await this.approvals.endedRunsWithUnsettledLanes({ statuses: ENDED_RUN_STATUSES, limit });
+      const runs = await this.runs.lockRuns(ids, { statuses: ENDED_RUN_STATUSES, skipLocked: true });
+      let closed = 0;
+      for (const run of runs) if (await this.closeForEndedRun(run, { actor: SYSTEM_ACTOR, requestId })) closed++;
+      return closed;
+    });
+  }
+}
