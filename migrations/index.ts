@@ -4,6 +4,7 @@ import { Governance1795336000000 } from './1795336000000-governance';
 import { Execution1795340000000 } from './1795340000000-execution';
 import { RunTargetWait1795450000000 } from './1795450000000-run-target-wait';
 import { ApprovalTerminalStates1795460000000 } from './1795460000000-approval-terminal-states';
+import { RunCancelNotify1795470000000 } from './1795470000000-run-cancel-notify';
 import { approvalApprovalsGuard } from './routines/approval.approvals-guard';
 import { approvalCurrentLane } from './routines/approval.current-lane';
 import { approvalDecisionsGuard } from './routines/approval.decisions-guard';
@@ -14,6 +15,7 @@ import { auditRefuseChange } from './routines/audit.refuse-change';
 import { executionRunStates } from './routines/execution.run-states';
 import { executionRunsGuard } from './routines/execution.runs-guard';
 import { executionRunsNotifyReady } from './routines/execution.runs-notify-ready';
+import { executionRunsNotifyCancel } from './routines/execution.runs-notify-cancel';
 import { executionRunsRequireApproval } from './routines/execution.runs-require-approval';
 import { executionStepsGuard } from './routines/execution.steps-guard';
 import { grantsGrantsGuard } from './routines/grants.grants-guard';
@@ -31,6 +33,7 @@ export const SCHEMA: SchemaPlan = {
     { file: '1795340000000-execution.ts', migration: Execution1795340000000 },
     { file: '1795450000000-run-target-wait.ts', migration: RunTargetWait1795450000000 },
     { file: '1795460000000-approval-terminal-states.ts', migration: ApprovalTerminalStates1795460000000 },
+    { file: '1795470000000-run-cancel-notify.ts', migration: RunCancelNotify1795470000000 },
   ],
   routines: [
     auditRefuseChange,
@@ -40,6 +43,7 @@ export const SCHEMA: SchemaPlan = {
     executionRunsGuard,
     executionRunsRequireApproval,
     executionRunsNotifyReady,
+    executionRunsNotifyCancel,
     executionStepsGuard,
     approvalCurrentLane,
     approvalGate,

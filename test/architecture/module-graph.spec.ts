@@ -16,7 +16,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   grants: ['common', 'database', 'audit', 'state-machine', 'governance', 'execution', 'approval'],
   runner: ['common', 'config', 'database', 'audit', 'governance', 'execution', 'approval', 'grants'],
   sweeper: ['common', 'config', 'approval', 'grants'],
-  orchestration: ['common', 'database', 'audit', 'governance', 'execution', 'approval', 'grants', 'runner'],
+  orchestration: ['common', 'config', 'database', 'audit', 'governance', 'execution', 'approval', 'grants', 'runner'],
 };
 
 /** Infrastructure only: everything else is imported where it is used. */

@@ -19,7 +19,7 @@ describe('execution by worker processes', () => {
   let echoUrl: string;
 
   const startWorker = async (name: string): Promise<WorkerProcess> => {
-    const worker = new WorkerProcess({ id: `${prefix}-${name}`, projects: `${prefix}%`, env: { SECRET_API_TOKEN: SECRET } });
+    const worker = new WorkerProcess({ id: `${prefix}-${name}`, projects: `${prefix}-%`, env: { SECRET_API_TOKEN: SECRET } });
     workers.push(worker);
     await worker.ready();
     return worker;
@@ -136,7 +136,7 @@ describe('execution by worker processes', () => {
     expect((await runRow(id)).attempt).toBe(6);
   });
 
-  it('cancel: a waiting run at once; a running one at its next check, with its locks released', async () => {
+  it('cancel: a waiting run at once; a running one as soon as its handler checks, with its locks released', async () => {
     const waiting = await api.createRun(requester.key, {
       project_id: `${prefix}-${randomUUID().slice(0, 8)}`,
       idempotency_key: 'k',
@@ -162,12 +162,87 @@ describe('execution by worker processes', () => {
       .post(`/api/v1/execution/run/${id}/cancel`)
       .set('Authorization', `Bearer ${approver.key}`)
       .send({ reason: 'stop it' });
+    // Delivered at once (NOTIFY), not at the next heartbeat: the answer already says CANCELLED.
     expect(requested.status).toBe(200);
+    expect(requested.body).toMatchObject({ status: 'CANCELLED', execution: { cancelled_by: approver.id } });
     expect(requested.body.execution.cancel_requested_at).toBeTruthy();
     const cancelled = await statusIs(id, ['CANCELLED']);
     expect(cancelled).toMatchObject({ cancelled_by: approver.id });
     expect(cancelled.cancel_checks_performed).toBeGreaterThan(0);
     expect((await pool.query(`SELECT 1 FROM execution_locks WHERE execution_run_id = $1`, [id])).rowCount).toBe(0);
+  });
+
+  it('a cancel is never misread: acknowledged (200/202) means the run ends CANCELLED; after the end it is 409 cancel_too_late', async () => {
+    // Short runs, cancelled while they run or just after: whichever commits first, the answer says which.
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => approvedRun({ action: 'ops.sleep', params: { ms: 15 }, targets: [`short-${index}`] })),
+    );
+    const answers = await Promise.all(
+      ids.map((id) =>
+        api.http.post(`/api/v1/execution/run/${id}/cancel`).set('Authorization', `Bearer ${approver.key}`).send({ reason: 'race' }),
+      ),
+    );
+    for (const [index, id] of ids.entries()) {
+      const answer = answers[index];
+      const final = await statusIs(id, ['SUCCEEDED', 'CANCELLED', 'FAILED', 'TIMED_OUT']);
+      if (answer.status === 409) {
+        expect(answer.body.error).toMatchObject({ code: 'cancel_too_late', details: { status: final.status } });
+        expect(final.status).toBe('SUCCEEDED');
+        expect(final.cancel_requested_at).toBeNull();
+      } else {
+        expect([answer.status, answer.body.status]).toEqual([200, 'CANCELLED']);
+        expect(final.status).toBe('CANCELLED');
+        expect(final.result).toBeNull();
+      }
+    }
+    // A run that ended long ago: too late, and nothing is written.
+    const again = await api.http
+      .post(`/api/v1/execution/run/${ids[0]}/cancel`)
+      .set('Authorization', `Bearer ${approver.key}`)
+      .send({ reason: 'late' });
+    expect(again.status).toBe(409);
+    expect(['cancel_too_late', 'run_not_cancellable']).toContain(again.body.error.code);
+  });
+
+  it('a multi-step run cancelled during its first step runs no further step', async () => {
+    const id = await approvedRun({ action: 'ops.sleep', params: { ms: 600 }, targets: ['m1', 'm2', 'm3'] });
+    await waitFor(id, async () => (await pool.query(`SELECT 1 FROM execution_steps WHERE execution_run_id = $1`, [id])).rowCount, 'a step');
+    const answer = await api.http
+      .post(`/api/v1/execution/run/${id}/cancel`)
+      .set('Authorization', `Bearer ${approver.key}`)
+      .send({ reason: 'stop' });
+    expect([answer.status, answer.body.status]).toEqual([200, 'CANCELLED']);
+    const { rows } = await pool.query(`SELECT step_index, status FROM execution_steps WHERE execution_run_id = $1 ORDER BY step_index`, [
+      id,
+    ]);
+    expect(rows).toEqual([{ step_index: 0, status: 'cancelled' }]);
+  });
+
+  it('a handler that does not stop in time: 202 with the cancel requested, and the run still ends CANCELLED', async () => {
+    // A worker whose grace outlasts the API's wait for the run to stop.
+    const slowPrefix = `${prefix}slow`;
+    const stubborn = new WorkerProcess({ id: `${slowPrefix}-w`, projects: `${slowPrefix}%`, env: { WORKER_ABORT_GRACE_MS: '8000' } });
+    workers.push(stubborn);
+    await stubborn.ready();
+    const created = await api.createRun(requester.key, {
+      project_id: `${slowPrefix}-${randomUUID().slice(0, 8)}`,
+      idempotency_key: 'k',
+      action: 'ops.sleep',
+      params: { ms: 30_000, fail: 'ignore_abort' },
+      targets: ['stubborn'],
+    });
+    const id = created.body.execution_id;
+    expect((await api.decide(approver.key, id, 'approve')).status).toBe(200);
+    await statusIs(id, ['RUNNING']);
+    const answer = await api.http
+      .post(`/api/v1/execution/run/${id}/cancel`)
+      .set('Authorization', `Bearer ${approver.key}`)
+      .send({ reason: 'stop' });
+    expect(answer.status).toBe(202);
+    expect(answer.body).toMatchObject({ status: 'RUNNING' });
+    expect(answer.body.execution.cancel_requested_at).toBeTruthy();
+    expect(await statusIs(id, ['CANCELLED', 'SUCCEEDED'])).toMatchObject({ status: 'CANCELLED', result: null });
+    await stubborn.stop();
   });
 
   it('a secret resolved by the worker appears in no log line, row or response', async () => {

@@ -8,6 +8,7 @@ export enum ExecutionErrorCode {
   IdempotencyKeyMissing = 'idempotency_key_missing',
   InvalidIdempotencyKey = 'invalid_idempotency_key',
   RunNotCancellable = 'run_not_cancellable',
+  CancelTooLate = 'cancel_too_late',
   DlqEntryNotFound = 'dlq_entry_not_found',
   DlqAlreadyRedriven = 'dlq_already_redriven',
 }

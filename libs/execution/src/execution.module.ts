@@ -10,6 +10,7 @@ import { ExecutionStepRepository } from './repositories/execution-step.repositor
 import { RunLockRepository } from './repositories/run-lock.repository';
 import { TimeoutPolicyRepository } from './repositories/timeout-policy.repository';
 import { RunCancelService } from './run-cancel.service';
+import { CancelWatchService } from './worker/cancel-watch.service';
 import { ExecutionStepService } from './worker/execution-step.service';
 import { ReaperService } from './worker/reaper.service';
 import { RunLifecycleService } from './worker/run-lifecycle.service';
@@ -34,6 +35,7 @@ const SERVICES = [
   imports: [AuditModule, GovernanceModule, StateMachineModule],
   providers: [
     ...SERVICES,
+    CancelWatchService,
     ExecutionRunRepository,
     ExecutionStepRepository,
     RunLockRepository,

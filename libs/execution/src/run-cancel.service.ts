@@ -14,11 +14,25 @@ import { RUN_AXIS, RunStatus, WAITING_RUN_STATUSES } from './run-status';
 /** Runs a worker holds: asked to stop; the worker's next check (or the reaper) ends them. */
 const IN_FLIGHT: readonly RunStatus[] = [RunStatus.Claimed, RunStatus.Running];
 
+/** Runs that were carried out to an end of their own: a cancel for them comes too late. */
+const RAN_TO_AN_END: readonly RunStatus[] = [RunStatus.Succeeded, RunStatus.Failed, RunStatus.TimedOut];
+
+/** 409 cancel_too_late: the run ended (how, in details) before the cancel could take effect. */
+export function cancelTooLate(run: ExecutionRunRow): ExecutionException {
+  return new ExecutionException(ExecutionErrorCode.CancelTooLate, `too late: the run had already ended ${run.status}`, {
+    status: run.status,
+    finished_at: run.finished_at,
+  });
+}
+
 /**
  * Cancellation. A run that has not started is cancelled at once; one a worker holds gets a
- * cancel request, which the worker sees at its next heartbeat and passes to the handler through
- * its AbortSignal (a handler that ignores it is abandoned after a grace period). Locks are
- * released in every case. A requester may cancel only its own runs.
+ * cancel request, which reaches the worker at the commit (NOTIFY execution_run_cancel) and the
+ * handler through its AbortSignal (a handler that ignores it is abandoned after a grace period).
+ * The request and the run's end serialize on the run's row lock: a request committed first makes
+ * the run end CANCELLED (no further step runs, and a finished last step does not make it
+ * SUCCEEDED); one that comes after the end is refused 409 cancel_too_late. Locks are released in
+ * every case. A requester may cancel only its own runs.
  */
 @Injectable()
 export class RunCancelService {
@@ -52,6 +66,7 @@ export class RunCancelService {
           audit: runEvent(AuditEventType.RunStatusChanged, run, ctx, { from: status, to: RunStatus.Cancelled, reason: input.reason }),
         });
       }
+      if (RAN_TO_AN_END.includes(status)) throw cancelTooLate(run);
       if (!IN_FLIGHT.includes(status)) {
         throw new ExecutionException(ExecutionErrorCode.RunNotCancellable, `a ${run.status} run cannot be cancelled`, {
           status: run.status,

@@ -221,6 +221,29 @@ describe('the execution worker on PostgreSQL', () => {
     expect(await locksOf(run.id)).toBe(0);
   });
 
+  it("a cancel committed before the last step's result makes the run CANCELLED, though that step finished (truthfully recorded)", async () => {
+    // The handler ignores its abort and finishes within the grace period, before any heartbeat.
+    const run = await approvedRun({ ms: 250, fail: 'ignore_abort' }, ['t-late-cancel']);
+    await waitForRun({
+      runId: run.id,
+      probe: async () =>
+        (await pool.query(`SELECT 1 FROM execution_steps WHERE execution_run_id = $1 AND status = 'running'`, [run.id])).rowCount === 1,
+      what: 'the step to start',
+    });
+    await pool.query(
+      `UPDATE execution_runs SET cancel_requested_at = now(), cancel_requested_by = 'tester', cancel_reason = 'stop' WHERE id = $1`,
+      [run.id],
+    );
+    const ended = await waitFor(run.id, ['CANCELLED', 'SUCCEEDED'], 5000);
+    expect(ended).toMatchObject({ status: 'CANCELLED', cancelled_by: 'tester', result: null });
+    expect((await steps(run.id)).map((step) => step.status)).toEqual(['succeeded']);
+    const { rows } = await pool.query(
+      `SELECT data FROM audit_events WHERE execution_run_id = $1 AND event_type = 'run.status_changed' ORDER BY id DESC LIMIT 1`,
+      [run.id],
+    );
+    expect(rows[0].data).toMatchObject({ to: 'CANCELLED', cancel_before: 'succeeded' });
+  });
+
   it('a run whose worker died is reaped, and the next attempt resumes at the first unfinished step', async () => {
     // In a project the running worker does not serve, a "dead" worker claims the run, finishes
     // step 0, starts step 1 and stops answering (no heartbeat).

@@ -50,6 +50,7 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case StateMachineErrorCode.TransitionConflict:
     case StateMachineErrorCode.IllegalTransition:
     case ExecutionErrorCode.RunNotCancellable:
+    case ExecutionErrorCode.CancelTooLate:
     case ExecutionErrorCode.DlqAlreadyRedriven:
     case ApprovalErrorCode.ApprovalAlreadyDecided:
     case ApprovalErrorCode.ApprovalMissing:

@@ -8,6 +8,7 @@ import { ExecutionRunRepository } from '../repositories/execution-run.repository
 import { ExecutionStepRepository } from '../repositories/execution-step.repository';
 import { RunLockRepository } from '../repositories/run-lock.repository';
 import { STEP_AXIS, StepStatus } from '../run-status';
+import { CancelWatchService } from './cancel-watch.service';
 import { LeaseKeeper } from './lease-keeper';
 
 /**
@@ -23,17 +24,24 @@ export class ExecutionStepService {
     private readonly runs: ExecutionRunRepository,
     private readonly steps: ExecutionStepRepository,
     private readonly locks: RunLockRepository,
+    private readonly cancelWatch: CancelWatchService,
   ) {}
 
-  /** The lease of a run this worker just started; the timeout counts from now. */
+  /**
+   * The lease of a run this worker just started; the timeout counts from now. A cancel request
+   * reaches it at its commit (CancelWatchService), and one already on the row aborts it at once.
+   */
   keepLease(run: ExecutionRunRow, input: { workerId: string; leaseMs: number; heartbeatMs: number }): LeaseKeeper {
-    return new LeaseKeeper(this.runs, this.locks, {
+    const lease = new LeaseKeeper(this.runs, this.locks, {
       runId: run.id,
       workerId: input.workerId,
       leaseMs: input.leaseMs,
       heartbeatMs: input.heartbeatMs,
       timeoutMs: run.timeout_seconds === null ? null : run.timeout_seconds * 1000,
     });
+    lease.whenStopped(this.cancelWatch.watch(run.id, lease));
+    if (run.cancel_requested_at) lease.cancelled(run.cancel_requested_by);
+    return lease;
   }
 
   finished(runId: string): Promise<Map<number, unknown>> {
@@ -66,9 +74,9 @@ export class ExecutionStepService {
     run: ExecutionRunRow,
     input: { stepId: string; index: number; status: StepStatus; outcome: string | null; result: unknown; error: string | null },
     ctx: CommandContext,
-  ): Promise<void> {
+  ): Promise<{ cancelRequestedBy: string } | null> {
     return this.uow.run(async () => {
-      await this.runs.findById(run.id, { lock: true });
+      const current = await this.runs.findById(run.id, { lock: true });
       await this.fsm.transition({
         axis: STEP_AXIS,
         id: input.stepId,
@@ -82,6 +90,8 @@ export class ExecutionStepService {
         },
         audit: runEvent(AuditEventType.StepFinished, run, ctx, { step: input.index, status: input.status, outcome: input.outcome }),
       });
+      // Read under the run's lock: a cancel committed before this step's result stops the run here.
+      return current?.cancel_requested_at ? { cancelRequestedBy: current.cancel_requested_by ?? 'system' } : null;
     });
   }
 

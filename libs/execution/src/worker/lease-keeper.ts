@@ -7,9 +7,10 @@ export type AbortReason = 'cancelled' | 'timeout' | 'lease_lost';
 /**
  * Keeps a run's lease (and its target locks) alive while this worker carries it out, and is the
  * worker's ear for cancellation: each heartbeat renews the lease, adds the cancel checks the
- * handler made since the last one, and reads whether a cancel was requested. A lost lease or a
- * cancel request aborts the run's AbortController; so does the timeout, counted from the start
- * (the deadline itself is the database's, enforced by the reaper).
+ * handler made since the last one, and reads whether a cancel was requested; a cancel request's
+ * NOTIFY makes it beat at once (checkNow). A lost lease or a cancel request aborts the run's
+ * AbortController; so does the timeout, counted from the start (the deadline itself is the
+ * database's, enforced by the reaper).
  */
 export class LeaseKeeper {
   private readonly logger = new Logger(LeaseKeeper.name);
@@ -20,6 +21,8 @@ export class LeaseKeeper {
   /** Who asked for the cancellation, once a heartbeat has seen one. */
   cancelRequestedBy: string | null = null;
   private beating: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly onStop: (() => void)[] = [];
 
   constructor(
     private readonly runs: ExecutionRunRepository,
@@ -42,6 +45,23 @@ export class LeaseKeeper {
     if (this.input.timeoutMs !== null) this.deadlineTimer = setTimeout(() => this.abort('timeout'), this.input.timeoutMs);
   }
 
+  /** Reads the run now (a cancel request was announced), in line with the heartbeats. */
+  checkNow(): void {
+    if (this.stopped) return;
+    this.beating = this.beating.then(() => this.beat());
+  }
+
+  /** A cancel request seen elsewhere (the row the run started with, a step's commit). */
+  cancelled(by: string | null): void {
+    this.cancelRequestedBy ??= by;
+    this.abort('cancelled');
+  }
+
+  /** Called once the lease is let go. */
+  whenStopped(callback: () => void): void {
+    this.onStop.push(callback);
+  }
+
   countCheck(): void {
     this.pendingChecks++;
   }
@@ -52,6 +72,8 @@ export class LeaseKeeper {
 
   /** Stops the heartbeat and writes the last cancel-check count. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const callback of this.onStop.splice(0)) callback();
     clearInterval(this.timer);
     clearTimeout(this.deadlineTimer);
     await this.beating;
@@ -69,10 +91,7 @@ export class LeaseKeeper {
         return;
       }
       if (options.renew) await this.locks.renew({ runId, workerId, leaseMs });
-      if (held.cancel_requested_at) {
-        this.cancelRequestedBy = held.cancel_requested_by;
-        this.abort('cancelled');
-      }
+      if (held.cancel_requested_at) this.cancelled(held.cancel_requested_by);
     } catch (error) {
       // A missed heartbeat is not fatal: the lease outlives a few of them.
       this.pendingChecks += checks;

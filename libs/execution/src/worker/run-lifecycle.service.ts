@@ -4,6 +4,7 @@ import { DbTime, UnitOfWork } from '@lib/database';
 import { StatusMachineService } from '@lib/state-machine';
 import { ExecutionRunRow } from '../execution.tables';
 import { DeadLetterRepository } from '../repositories/dead-letter.repository';
+import { ExecutionRunRepository } from '../repositories/execution-run.repository';
 import { RunLockRepository } from '../repositories/run-lock.repository';
 import { TimeoutPolicyRepository } from '../repositories/timeout-policy.repository';
 import { backoffMs, capResult, mask } from '../run-result';
@@ -14,7 +15,7 @@ export type Ending =
   | { kind: 'succeeded'; result: unknown }
   | { kind: 'failed'; error: string }
   | { kind: 'timed_out'; error: string }
-  | { kind: 'cancelled'; by: string }
+  | { kind: 'cancelled'; by: string; instead?: 'succeeded' | 'failed' | 'retry' }
   | { kind: 'retry'; error: string };
 
 const FINAL = {
@@ -36,6 +37,7 @@ export class RunLifecycleService {
     private readonly uow: UnitOfWork,
     private readonly fsm: StatusMachineService,
     private readonly locks: RunLockRepository,
+    private readonly runs: ExecutionRunRepository,
     private readonly deadLetters: DeadLetterRepository,
     private readonly timeouts: TimeoutPolicyRepository,
   ) {}
@@ -68,15 +70,25 @@ export class RunLifecycleService {
     });
   }
 
-  /** Ends the attempt (`workerId` null: the reaper ends it for a worker that stopped answering). */
+  /**
+   * Ends the attempt (`workerId` null: the reaper ends it for a worker that stopped answering).
+   * A cancel request committed before the ending wins over success, failure and retry (read under
+   * the run's lock, so a cancel is either seen here or comes after the end and is told it is too
+   * late); only a timeout, which happened first, keeps its own ending.
+   */
   async end(
     run: ExecutionRunRow,
     input: { workerId: string | null; from: RunStatus; ending: Ending; backoffBaseMs: number },
     ctx: CommandContext,
   ): Promise<ExecutionRunRow> {
     return this.uow.run(async () => {
+      const current = await this.runs.findById(run.id, { lock: true });
       await this.locks.releaseAll(run.id);
-      const { ending, from } = input;
+      const { from } = input;
+      const ending: Ending =
+        current?.cancel_requested_at && input.ending.kind !== 'cancelled' && input.ending.kind !== 'timed_out'
+          ? { kind: 'cancelled', by: current.cancel_requested_by ?? 'system', instead: input.ending.kind }
+          : input.ending;
       const expect = input.workerId === null ? undefined : { worker_id: input.workerId };
       const released = { worker_id: null, lease_expires_at: null };
       if (ending.kind === 'retry' && run.attempt < run.max_attempts) {
@@ -131,7 +143,11 @@ export class RunLifecycleService {
           from,
           to,
           ctx,
-          ending.kind === 'succeeded' ? {} : { detail: 'error' in ending ? mask(ending.error) : ending.kind },
+          ending.kind === 'succeeded'
+            ? {}
+            : ending.kind === 'cancelled' && ending.instead
+              ? { detail: 'cancelled', cancel_before: ending.instead }
+              : { detail: 'error' in ending ? mask(ending.error) : ending.kind },
         ),
       });
     });
@@ -141,6 +157,7 @@ export class RunLifecycleService {
    * Level 3: before the next step the run goes back to BLOCKED (step_approval_pending), its locks
    * released. The resumed attempt gets a budget of its own (max_attempts grows by one), so steps
    * do not use up retries. The caller closes the approval it ran under and opens the next one.
+   * A cancel requested meanwhile ends the run CANCELLED instead (the caller opens no lane then).
    */
   async pauseForStepApproval(
     run: ExecutionRunRow,
@@ -148,6 +165,11 @@ export class RunLifecycleService {
     ctx: CommandContext,
   ): Promise<ExecutionRunRow> {
     return this.uow.run(async () => {
+      const current = await this.runs.findById(run.id, { lock: true });
+      if (current?.cancel_requested_at) {
+        const ending: Ending = { kind: 'cancelled', by: current.cancel_requested_by ?? 'system' };
+        return this.end(run, { workerId: input.workerId, from: RunStatus.Running, ending, backoffBaseMs: 0 }, ctx);
+      }
       await this.locks.releaseAll(run.id);
       return this.fsm.transition({
         axis: RUN_AXIS,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors, CommandContext, isCursor, RequestErrorCode, RequestException } from '@lib/common';
 import { AuditEventDto } from '@lib/audit';
@@ -107,23 +107,36 @@ export class ExecutionController {
   @HttpCode(200)
   @RequirePermission(Permission.RunCancel)
   @ApiOperation({
-    summary: 'Cancel a run: at once if it has not started; a running one stops at its next check (its locks are released either way)',
+    summary: 'Cancel a run; the answer says where the cancel stands',
+    description:
+      'A run that has not started (BLOCKED, RUN) is cancelled at once: 200 CANCELLED, its approval invalidated. For a running ' +
+      'one the cancel request is committed and delivered to its worker at once; the answer waits a bounded time (the worker ' +
+      'abort grace plus a second) for the run to stop: 200 with status CANCELLED, or 202 with the run still RUNNING and ' +
+      '`execution.cancel_requested_at` set when its handler has not stopped yet (it will end CANCELLED: follow the stream). ' +
+      'A run that had already ended (SUCCEEDED, FAILED, TIMED_OUT), or timed out before the cancel took effect, is 409 ' +
+      'cancel_too_late with its status in `details`; a run that is CANCELLED, REJECTED, EXPIRED or DEAD_LETTERED is 409 ' +
+      'run_not_cancellable. A cancel committed before the run ended always wins: no further step runs and the run never ' +
+      'ends SUCCEEDED after it.',
   })
-  @ApiOkResponse({ type: ExecutionRunResponseDto })
+  @ApiOkResponse({ type: ExecutionRunResponseDto, description: 'The run is CANCELLED' })
+  @ApiAcceptedResponse({ type: ExecutionRunResponseDto, description: 'Cancel requested; the run is still stopping' })
   @ApiErrors({
     400: [...BAD_RUN_ID, ...BAD_BODY],
     401: UNAUTHENTICATED,
     403: FORBIDDEN,
     404: RUN_NOT_FOUND,
-    409: [ExecutionErrorCode.RunNotCancellable],
+    409: [ExecutionErrorCode.CancelTooLate, ExecutionErrorCode.RunNotCancellable],
   })
   async cancel(
     @CurrentPrincipal() principal: Principal,
     @CurrentContext() ctx: CommandContext,
     @Param('execution_id', ParseExecutionIdPipe) executionId: string,
     @Body() body: CancelRunDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ExecutionRunResponseDto> {
-    return ExecutionRunResponseDto.from(await this.control.cancel(principal, { executionId, reason: body.reason }, ctx));
+    const outcome = await this.control.cancel(principal, { executionId, reason: body.reason }, ctx);
+    reply.status(outcome.kind === 'cancelled' ? 200 : 202);
+    return ExecutionRunResponseDto.from(outcome.view);
   }
 
   @Get(':execution_id/stream')

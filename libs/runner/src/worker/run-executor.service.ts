@@ -114,6 +114,7 @@ export class RunExecutorService {
     return this.uow.run(async () => {
       await this.lanes.markExecuted(run, stepIndex, ctx);
       const paused = await this.lifecycle.pauseForStepApproval(run, { workerId, stepIndex }, ctx);
+      if (paused.status !== RunStatus.Blocked) return paused; // cancelled instead: no next lane
       await this.lanes.openLane({
         run: paused,
         actionType: this.policy.getActionTypeOrFail(run.action),
@@ -137,11 +138,11 @@ export class RunExecutorService {
         results.push(finished.get(index));
         continue;
       }
+      if (lease.reason) return this.endingFor(lease.reason, run, lease);
       const decision = await this.gate.check(run.id);
       if (!decision.allowed) return { kind: 'failed', error: `approval_required: ${decision.reason}` };
       // Level 3: each step after the first needs an approval of its own.
       if (run.approval_level === 3 && index > 0 && decision.approval.step_index !== index) return { kind: 'paused', stepIndex: index };
-      if (lease.reason) return this.endingFor(lease.reason, run, lease);
       const end = await this.runStep({ ...input, index, step });
       if (end.kind === 'stop') return end.outcome;
       results.push(end.outcome.result ?? null);
@@ -176,11 +177,13 @@ export class RunExecutorService {
     try {
       const outcome = end.kind === 'done' ? end.outcome.outcome : null;
       const result = end.kind === 'done' ? capResult(end.outcome.result ?? null) : null;
-      await this.steps.finish(
+      const cancel = await this.steps.finish(
         run,
         { stepId, index, status: end.status, outcome, result, error: end.kind === 'stop' ? end.error : null },
         ctx,
       );
+      // A cancel committed before this step's result: no further step runs, and the run ends CANCELLED.
+      if (cancel) lease.cancelled(cancel.cancelRequestedBy);
     } catch (error) {
       // The reaper may already have abandoned the step of a run whose lease this worker lost.
       this.logger.warn({ err: error, execution_id: run.id, step: index }, 'could not record the end of a step');
