@@ -5,6 +5,7 @@ import { Execution1795340000000 } from './1795340000000-execution';
 import { RunTargetWait1795450000000 } from './1795450000000-run-target-wait';
 import { ApprovalTerminalStates1795460000000 } from './1795460000000-approval-terminal-states';
 import { RunCancelNotify1795470000000 } from './1795470000000-run-cancel-notify';
+import { RunRetention1795480000000 } from './1795480000000-run-retention';
 import { approvalApprovalsGuard } from './routines/approval.approvals-guard';
 import { approvalCurrentLane } from './routines/approval.current-lane';
 import { approvalDecisionsGuard } from './routines/approval.decisions-guard';
@@ -34,6 +35,7 @@ export const SCHEMA: SchemaPlan = {
     { file: '1795450000000-run-target-wait.ts', migration: RunTargetWait1795450000000 },
     { file: '1795460000000-approval-terminal-states.ts', migration: ApprovalTerminalStates1795460000000 },
     { file: '1795470000000-run-cancel-notify.ts', migration: RunCancelNotify1795470000000 },
+    { file: '1795480000000-run-retention.ts', migration: RunRetention1795480000000 },
   ],
   routines: [
     auditRefuseChange,

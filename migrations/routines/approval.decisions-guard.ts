@@ -1,6 +1,6 @@
 import { RoutineEntry } from '@lib/database';
 
-/** Votes are append-only, name their approval's run, land only on a pending lane, and never come from the run's requester. */
+/** Votes are append-only (deleted only with their run), name their approval's run, land only on a pending lane, and never come from the run's requester. */
 export const approvalDecisionsGuard: RoutineEntry = {
   file: 'approval.decisions-guard.ts',
   owner: 'approval',
@@ -9,6 +9,9 @@ export const approvalDecisionsGuard: RoutineEntry = {
     DECLARE
       lane approvals%ROWTYPE;
     BEGIN
+      IF TG_OP = 'DELETE' AND NOT EXISTS (SELECT 1 FROM execution_runs WHERE id = OLD.execution_run_id) THEN
+        RETURN OLD;
+      END IF;
       IF TG_OP <> 'INSERT' THEN
         RAISE EXCEPTION 'approval_decisions is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
       END IF;

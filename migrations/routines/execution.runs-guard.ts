@@ -3,7 +3,9 @@ import { RoutineEntry } from '@lib/database';
 /**
  * A run starts BLOCKED / approval_pending; its identity never changes; its plan changes only
  * while it waits; its status moves only along status_transitions; and nothing is claimed, run
- * or resumed without an approval of the run's current plan.
+ * or resumed without an approval of the run's current plan. A run a worker holds is never
+ * deleted; any other may be (its approvals, votes, grants, steps, locks and dead letters go with
+ * it; its audit events stay).
  */
 export const executionRunsGuard: RoutineEntry = {
   file: 'execution.runs-guard.ts',
@@ -11,6 +13,12 @@ export const executionRunsGuard: RoutineEntry = {
   sql: `
     CREATE OR REPLACE FUNCTION execution_runs_guard() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+      IF TG_OP = 'DELETE' THEN
+        IF OLD.status IN ('CLAIMED', 'RUNNING') THEN
+          RAISE EXCEPTION 'run % is % and held by a worker: it cannot be deleted', OLD.id, OLD.status USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN OLD;
+      END IF;
       IF TG_OP = 'INSERT' THEN
         IF NEW.status <> 'BLOCKED' OR NEW.blocked_reason IS DISTINCT FROM 'approval_pending' THEN
           RAISE EXCEPTION 'a new run must start BLOCKED / approval_pending' USING ERRCODE = 'check_violation';

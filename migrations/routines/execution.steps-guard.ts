@@ -1,6 +1,6 @@
 import { RoutineEntry } from '@lib/database';
 
-/** Steps are never deleted, start running under the run's lease, keep their identity and move along status_transitions. */
+/** Steps are never deleted but with their run, start running under the run's lease, keep their identity and move along status_transitions. */
 export const executionStepsGuard: RoutineEntry = {
   file: 'execution.steps-guard.ts',
   owner: 'execution',
@@ -8,6 +8,9 @@ export const executionStepsGuard: RoutineEntry = {
     CREATE OR REPLACE FUNCTION execution_steps_guard() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF TG_OP = 'DELETE' THEN
+        IF NOT EXISTS (SELECT 1 FROM execution_runs WHERE id = OLD.execution_run_id) THEN
+          RETURN OLD;
+        END IF;
         RAISE EXCEPTION 'execution steps are never deleted' USING ERRCODE = 'insufficient_privilege';
       END IF;
       IF TG_OP = 'INSERT' THEN

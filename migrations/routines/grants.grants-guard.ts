@@ -1,6 +1,6 @@
 import { RoutineEntry } from '@lib/database';
 
-/** Grants are never deleted, are minted active, keep their identity, scope and authority, and move along status_transitions. */
+/** Grants are never deleted but with their run, are minted active, keep their identity, scope and authority, and move along status_transitions. */
 export const grantsGrantsGuard: RoutineEntry = {
   file: 'grants.grants-guard.ts',
   owner: 'grants',
@@ -8,6 +8,9 @@ export const grantsGrantsGuard: RoutineEntry = {
     CREATE OR REPLACE FUNCTION governance_grants_guard() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF TG_OP = 'DELETE' THEN
+        IF NOT EXISTS (SELECT 1 FROM execution_runs WHERE id = OLD.execution_run_id) THEN
+          RETURN OLD;
+        END IF;
         RAISE EXCEPTION 'grants are never deleted; revoke them' USING ERRCODE = 'insufficient_privilege';
       END IF;
       IF TG_OP = 'INSERT' THEN

@@ -31,6 +31,7 @@ export enum AuditEventType {
   RunCancelRequested = 'run.cancel_requested',
   RunRbacViolation = 'run.rbac_violation',
   RunRedriven = 'run.redriven',
+  RunPurged = 'run.purged',
   RunTargetWaitStarted = 'run.target_wait_started',
   RunTargetAcquired = 'run.target_acquired',
   StepStarted = 'step.started',

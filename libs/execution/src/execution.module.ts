@@ -10,6 +10,7 @@ import { ExecutionStepRepository } from './repositories/execution-step.repositor
 import { RunLockRepository } from './repositories/run-lock.repository';
 import { TimeoutPolicyRepository } from './repositories/timeout-policy.repository';
 import { RunCancelService } from './run-cancel.service';
+import { RunRetentionService } from './run-retention.service';
 import { CancelWatchService } from './worker/cancel-watch.service';
 import { ExecutionStepService } from './worker/execution-step.service';
 import { ReaperService } from './worker/reaper.service';
@@ -19,6 +20,7 @@ import { RunQueueService } from './worker/run-queue.service';
 const SERVICES = [
   ExecutionRunService,
   RunCancelService,
+  RunRetentionService,
   DlqService,
   RunQueueService,
   RunLifecycleService,

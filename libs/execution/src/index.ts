@@ -7,6 +7,8 @@ export * from './handler-outcome';
 export * from './action-handler';
 export * from './execution-run.service';
 export * from './run-cancel.service';
+export * from './run-retention.service';
+export type { PurgedRun } from './repositories/execution-run.repository';
 export * from './dlq.service';
 export * from './worker/run-queue.service';
 export * from './worker/run-lifecycle.service';

@@ -108,3 +108,13 @@ export const STEP_AXIS = defineStatusAxis<StepStatus, ExecutionStepRow>({
 
 /** Runs that have not started: a plan may still change, an approval may still expire, a cancel ends them at once. */
 export const WAITING_RUN_STATUSES: readonly RunStatus[] = [RunStatus.Blocked, RunStatus.Run];
+
+/** Runs that have ended for good (a dead-lettered run may still be re-driven): what retention may purge. */
+export const ENDED_RUN_STATUSES: readonly RunStatus[] = [
+  RunStatus.Succeeded,
+  RunStatus.Failed,
+  RunStatus.TimedOut,
+  RunStatus.Cancelled,
+  RunStatus.Rejected,
+  RunStatus.Expired,
+];

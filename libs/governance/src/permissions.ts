@@ -23,6 +23,7 @@ export enum Permission {
   RunCancel = 'run:cancel',
   DlqRead = 'dlq:read',
   DlqRedrive = 'dlq:redrive',
+  RunPurge = 'run:purge',
 }
 
 export const ALL_PROJECTS = '*';

@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@lib/database';
 import { EXECUTION_RUNS_TABLE, ExecutionRunRow } from '../execution.tables';
+import { ENDED_RUN_STATUSES } from '../run-status';
 
 const T = EXECUTION_RUNS_TABLE.name;
+
+/** Spelled out (not a parameter) so the planner can use the partial index execution_runs_ended_idx. */
+const ENDED = ENDED_RUN_STATUSES.map((status) => `'${status}'`).join(', ');
+
+/** What is left of a run retention deleted: enough to audit it. */
+export type PurgedRun = Pick<ExecutionRunRow, 'id' | 'project_id' | 'status' | 'updated_at'>;
 
 export interface NewRun {
   readonly projectId: string;
@@ -154,5 +161,30 @@ export class ExecutionRunRepository {
       [input.projectPattern, input.runId ?? null],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * Deletes up to `limit` runs that ended more than `olderThanSeconds` ago (database clock),
+   * oldest first, in the given project or projects (null: any); the cascade takes their
+   * approvals, votes, grants, steps, locks and dead letters. Rows another transaction holds are
+   * skipped, so two purges never wait for each other or delete one run twice.
+   */
+  deleteEnded(input: {
+    olderThanSeconds: number;
+    projectId: string | null;
+    projectIds: readonly string[] | null;
+    limit: number;
+  }): Promise<PurgedRun[]> {
+    return this.uow.query<PurgedRun>(
+      `WITH doomed AS (
+         SELECT id FROM ${T}
+         WHERE status IN (${ENDED}) AND updated_at < now() - make_interval(secs => $1::double precision)
+           AND ($2::text IS NULL OR project_id = $2) AND ($3::text[] IS NULL OR project_id = ANY($3))
+         ORDER BY updated_at LIMIT $4
+         FOR UPDATE SKIP LOCKED)
+       DELETE FROM ${T} r USING doomed WHERE r.id = doomed.id
+       RETURNING r.id, r.project_id, r.status, r.updated_at`,
+      [input.olderThanSeconds, input.projectId, input.projectIds, input.limit],
+    );
   }
 }
