@@ -34,6 +34,7 @@ export async function setUpTestDatabase(): Promise<void> {
     state.dataDir = mkdtempSync(join(tmpdir(), 'control-plane-pg-'));
     const server = await startEmbeddedPostgres({ dataDir: state.dataDir, port: await freePort(), persistent: false });
     state.stopEmbedded = server.stop;
+    state.dataDir = server.dataDir;
     state.serverUrl = server.serverUrl;
   }
   if (process.env.API_URL) {

@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { resolve } from 'node:path';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '@lib/config';
 import { MigrationChangedError, resolveDatabase, runMigrations } from '@lib/database';
@@ -19,9 +18,9 @@ async function main(): Promise<void> {
   const database = await resolveDatabase(loaded, {
     database: 'control_plane',
     onLog: (line) => log.debug({ postgres: line.trim() }),
+    onNotice: (line) => log.warn(line),
   });
-  if (database.embedded)
-    log.info({ port: loaded.values.embedded.port, data_dir: resolve(loaded.values.embedded.dataDir) }, 'embedded PostgreSQL started');
+  if (database.embedded) log.info({ port: loaded.values.embedded.port, data_dir: database.dataDir }, 'embedded PostgreSQL started');
   const config = loaded.withDatabaseUrl(database.url);
   let app: NestFastifyApplication;
   try {

