@@ -26,7 +26,9 @@ export class RunRetention1795480000000 implements MigrationInterface {
     for (const fk of CASCADING) {
       const name = `${fk.table}_${fk.column}_fkey`;
       await q(`ALTER TABLE ${fk.table} DROP CONSTRAINT ${name}`);
-      await q(`ALTER TABLE ${fk.table} ADD CONSTRAINT ${name} FOREIGN KEY (${fk.column}) REFERENCES ${fk.references} (id) ON DELETE CASCADE`);
+      await q(
+        `ALTER TABLE ${fk.table} ADD CONSTRAINT ${name} FOREIGN KEY (${fk.column}) REFERENCES ${fk.references} (id) ON DELETE CASCADE`,
+      );
     }
     await q(`CREATE INDEX approval_decisions_run_idx ON approval_decisions (execution_run_id)`);
     await q(`CREATE INDEX execution_dlq_run_idx ON execution_dlq (execution_run_id)`);
