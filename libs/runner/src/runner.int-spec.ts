@@ -201,19 +201,23 @@ describe('the execution worker on PostgreSQL', () => {
     ]);
   });
 
-  it('a cancel request reaches a running handler at its next check; the run ends CANCELLED and releases its locks', async () => {
-    const run = await approvedRun({ ms: 10_000 }, ['t-cancel']);
-    // The handler is running (its step has started) before the cancel is asked for.
+  /** Once the run's handler is running (its step has started), a cancel request as the API records it. */
+  const cancelOnceItsStepRuns = async (runId: string): Promise<void> => {
     await waitForRun({
-      runId: run.id,
+      runId,
       probe: async () =>
-        (await pool.query(`SELECT 1 FROM execution_steps WHERE execution_run_id = $1 AND status = 'running'`, [run.id])).rowCount === 1,
+        (await pool.query(`SELECT 1 FROM execution_steps WHERE execution_run_id = $1 AND status = 'running'`, [runId])).rowCount === 1,
       what: 'the step to start',
     });
     await pool.query(
       `UPDATE execution_runs SET cancel_requested_at = now(), cancel_requested_by = 'tester', cancel_reason = 'stop' WHERE id = $1`,
-      [run.id],
+      [runId],
     );
+  };
+
+  it('a cancel request reaches a running handler at its next check; the run ends CANCELLED and releases its locks', async () => {
+    const run = await approvedRun({ ms: 10_000 }, ['t-cancel']);
+    await cancelOnceItsStepRuns(run.id);
     const cancelled = await waitFor(run.id, ['CANCELLED'], 5000);
     expect(cancelled).toMatchObject({ cancelled_by: 'tester' });
     expect(cancelled.cancel_checks_performed).toBeGreaterThan(0);
@@ -224,16 +228,7 @@ describe('the execution worker on PostgreSQL', () => {
   it("a cancel committed before the last step's result makes the run CANCELLED, though that step finished (truthfully recorded)", async () => {
     // The handler ignores its abort and finishes within the grace period, before any heartbeat.
     const run = await approvedRun({ ms: 250, fail: 'ignore_abort' }, ['t-late-cancel']);
-    await waitForRun({
-      runId: run.id,
-      probe: async () =>
-        (await pool.query(`SELECT 1 FROM execution_steps WHERE execution_run_id = $1 AND status = 'running'`, [run.id])).rowCount === 1,
-      what: 'the step to start',
-    });
-    await pool.query(
-      `UPDATE execution_runs SET cancel_requested_at = now(), cancel_requested_by = 'tester', cancel_reason = 'stop' WHERE id = $1`,
-      [run.id],
-    );
+    await cancelOnceItsStepRuns(run.id);
     const ended = await waitFor(run.id, ['CANCELLED', 'SUCCEEDED'], 5000);
     expect(ended).toMatchObject({ status: 'CANCELLED', cancelled_by: 'tester', result: null });
     expect((await steps(run.id)).map((step) => step.status)).toEqual(['succeeded']);

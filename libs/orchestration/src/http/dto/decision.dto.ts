@@ -18,16 +18,23 @@ function PlanHashField(): PropertyDecorator {
   );
 }
 
+/** A reason the decision may give: 1 to 2000 characters, not blank. */
+function OptionalReasonField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ minLength: 1, maxLength: 2000 }),
+    IsOptional(),
+    IsString(),
+    Length(1, 2000),
+    Matches(NOT_BLANK),
+    IsStorableText(),
+  );
+}
+
 export class ApproveDto {
   @PlanHashField()
   plan_hash?: string;
 
-  @ApiPropertyOptional({ minLength: 1, maxLength: 2000 })
-  @IsOptional()
-  @IsString()
-  @Length(1, 2000)
-  @Matches(NOT_BLANK)
-  @IsStorableText()
+  @OptionalReasonField()
   reason?: string;
 }
 
@@ -60,11 +67,6 @@ export class DeferDto extends ReasonDto {
 }
 
 export class ReopenDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 2000 })
-  @IsOptional()
-  @IsString()
-  @Length(1, 2000)
-  @Matches(NOT_BLANK)
-  @IsStorableText()
+  @OptionalReasonField()
   reason?: string;
 }
