@@ -110,7 +110,7 @@ export const STEP_AXIS = defineStatusAxis<StepStatus, ExecutionStepRow>({
 export const WAITING_RUN_STATUSES: readonly RunStatus[] = [RunStatus.Blocked, RunStatus.Run];
 
 /** Runs that have ended for good (a dead-lettered run may still be re-driven): what retention may purge. */
-export const ENDED_RUN_STATUSES: readonly RunStatus[] = [
+export const PURGEABLE_RUN_STATUSES: readonly RunStatus[] = [
   RunStatus.Succeeded,
   RunStatus.Failed,
   RunStatus.TimedOut,

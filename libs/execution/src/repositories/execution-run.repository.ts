@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@lib/database';
 import { EXECUTION_RUNS_TABLE, ExecutionRunRow } from '../execution.tables';
-import { ENDED_RUN_STATUSES } from '../run-status';
+import { PURGEABLE_RUN_STATUSES } from '../run-status';
 
 const T = EXECUTION_RUNS_TABLE.name;
 
 /** Spelled out (not a parameter) so the planner can use the partial index execution_runs_ended_idx. */
-const ENDED = ENDED_RUN_STATUSES.map((status) => `'${status}'`).join(', ');
+const PURGEABLE = PURGEABLE_RUN_STATUSES.map((status) => `'${status}'`).join(', ');
 
 /** What is left of a run retention deleted: enough to audit it. */
 export type PurgedRun = Pick<ExecutionRunRow, 'id' | 'project_id' | 'status' | 'updated_at'>;
@@ -178,7 +178,7 @@ export class ExecutionRunRepository {
     return this.uow.query<PurgedRun>(
       `WITH doomed AS (
          SELECT id FROM ${T}
-         WHERE status IN (${ENDED}) AND updated_at < now() - make_interval(secs => $1::double precision)
+         WHERE status IN (${PURGEABLE}) AND updated_at < now() - make_interval(secs => $1::double precision)
            AND ($2::text IS NULL OR project_id = $2) AND ($3::text[] IS NULL OR project_id = ANY($3))
          ORDER BY updated_at LIMIT $4
          FOR UPDATE SKIP LOCKED)
