@@ -17,18 +17,31 @@ pg_port="${PRIVATE_START_PG_PORT:-54391}"
 admin_key="private-start-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 log="$dir/start.log"
 pid=""
+stuck=0
 cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  # npm start runs node (and node the embedded server) below it: stop the whole process group,
+  # and only then remove what they use.
+  if [ -n "$pid" ]; then
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 -- "-$pid" 2>/dev/null; then
+      echo "npm start did not stop within 10 s of SIGTERM" >&2
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      stuck=1
+    fi
+    wait "$pid" 2>/dev/null || true
+  fi
   moved="$(grep -o '"data_dir":"[^"]*"' "$log" 2>/dev/null | head -1 | cut -d'"' -f4 || true)"
   case "$moved" in /var/tmp/control-plane-*/postgres | /tmp/control-plane-*/postgres) rm -rf "$(dirname "$moved")" ;; esac
   rm -rf "$dir" "$scratch"
+  if [ "${stuck:-0}" = 1 ]; then exit 1; fi
 }
 trap cleanup EXIT
 
 git clone -q . "$dir/repo"
 cd "$dir/repo"
 npm ci --no-audit --no-fund >/dev/null 2>&1
-env -u DATABASE_URL TMPDIR="$scratch" PORT="$port" EMBEDDED_PG_PORT="$pg_port" BOOTSTRAP_ADMIN_KEY="$admin_key" npm start >"$log" 2>&1 &
+setsid env -u DATABASE_URL TMPDIR="$scratch" PORT="$port" EMBEDDED_PG_PORT="$pg_port" BOOTSTRAP_ADMIN_KEY="$admin_key" npm start >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 1 150); do
   if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then break; fi
