@@ -6,6 +6,7 @@ import { RunTargetWait1795450000000 } from './1795450000000-run-target-wait';
 import { ApprovalTerminalStates1795460000000 } from './1795460000000-approval-terminal-states';
 import { RunCancelNotify1795470000000 } from './1795470000000-run-cancel-notify';
 import { RunRetention1795480000000 } from './1795480000000-run-retention';
+import { QueueSpeed1795490000000 } from './1795490000000-queue-speed';
 import { approvalApprovalsGuard } from './routines/approval.approvals-guard';
 import { approvalCurrentLane } from './routines/approval.current-lane';
 import { approvalDecisionsGuard } from './routines/approval.decisions-guard';
@@ -36,6 +37,7 @@ export const SCHEMA: SchemaPlan = {
     { file: '1795460000000-approval-terminal-states.ts', migration: ApprovalTerminalStates1795460000000 },
     { file: '1795470000000-run-cancel-notify.ts', migration: RunCancelNotify1795470000000 },
     { file: '1795480000000-run-retention.ts', migration: RunRetention1795480000000 },
+    { file: '1795490000000-queue-speed.ts', migration: QueueSpeed1795490000000 },
   ],
   routines: [
     auditRefuseChange,

@@ -3,9 +3,10 @@ import { RoutineEntry } from '@lib/database';
 /**
  * Appends a command's events in order, each linked to the head of its chain. The canonical JSON
  * of each event is made by the application (RFC 8785) and hashed here with the link. Writers of
- * a run's chain hold the run's row lock; chains without a run take an advisory lock here. Every
- * appended event is announced (on commit) on the audit_events channel, so a client of any API
- * instance sees a run's events as they happen.
+ * a run's chain hold the run's row lock; chains without a run take an advisory lock here. One
+ * notification per call (a command's transaction appends once) names the chains that grew, on
+ * the audit_events channel, so a client of any API instance sees a run's events as they happen;
+ * when the names would not fit a notification, it says '*' (every chain may have grown).
  */
 export const auditAppend: RoutineEntry = {
   file: 'audit.append.ts',
@@ -15,7 +16,8 @@ export const auditAppend: RoutineEntry = {
     DECLARE
       e jsonb;
       prev text;
-      new_id bigint;
+      chains text[] := '{}';
+      announced text;
     BEGIN
       FOR e IN SELECT t.value FROM jsonb_array_elements(events) WITH ORDINALITY AS t(value, n) ORDER BY t.n LOOP
         IF e ->> 'execution_run_id' IS NULL THEN
@@ -26,9 +28,14 @@ export const auditAppend: RoutineEntry = {
         INSERT INTO audit_events (event_id, event_type, actor, request_id, project_id, execution_run_id, data, occurred_at, chain_key, prev_hash, hash)
         VALUES ((e ->> 'event_id')::uuid, e ->> 'event_type', e ->> 'actor', e ->> 'request_id', e ->> 'project_id',
                 (e ->> 'execution_run_id')::uuid, e -> 'data', (e ->> 'occurred_at')::timestamptz, e ->> 'chain_key', prev,
-                encode(sha256(convert_to(prev || (e ->> 'canonical'), 'UTF8')), 'hex'))
-        RETURNING id INTO new_id;
-        PERFORM pg_notify('audit_events', (e ->> 'chain_key') || ' ' || new_id);
+                encode(sha256(convert_to(prev || (e ->> 'canonical'), 'UTF8')), 'hex'));
+        IF NOT (e ->> 'chain_key') = ANY (chains) THEN
+          chains := chains || (e ->> 'chain_key');
+        END IF;
       END LOOP;
+      announced := array_to_string(chains, ' ');
+      IF announced <> '' THEN
+        PERFORM pg_notify('audit_events', CASE WHEN octet_length(announced) > 7000 THEN '*' ELSE announced END);
+      END IF;
     END $$`,
 };

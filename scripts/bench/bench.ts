@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { createRun, mintKey, mintRequesterKey } from './api-client';
 import { runApprovalScenario } from './approval-scenario';
 import { runWorkerScenario } from './worker-scenario';
+import { measureGraphile } from './graphile-peer';
 import { runStreamScenario } from './stream-scenario';
 import { ApiServer, startApiServer } from './api-server';
 import { BenchConfig, readBenchConfig } from './bench-config';
@@ -21,8 +22,10 @@ import { createScenario, dedupScenario, getScenario } from './scenarios';
 /**
  * `npm run bench`: the API (a child process, on a fresh database) under three loads — create,
  * dedup, get — then the same create transaction straight through `pg` as the floor, checked to
- * write what the API writes. Prints a table, then one JSON line. Progress goes to stderr so
- * stdout holds only the results.
+ * write what the API writes; approvals, the event stream; then the queue: approved no-op runs
+ * drained by two worker processes at three backlogs, against graphile-worker on the same
+ * PostgreSQL in the same run. `npm run bench -- --scenario worker` measures the queue alone.
+ * Prints a report, then one JSON line. Progress goes to stderr so stdout holds only the results.
  */
 
 // Compiled to dist/scripts/bench/bench.js.
@@ -30,7 +33,7 @@ const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
 /** Returns the exit code: 1 when the run finished but measured something other than intended. */
 async function main(): Promise<number> {
-  const config = readBenchConfig(process.env);
+  const config = readBenchConfig(process.env, process.argv.slice(2));
   assertBuilt();
   const cleanup = new CleanupStack();
   onInterrupt(cleanup);
@@ -57,6 +60,43 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
 
   const tag = `bench-${randomBytes(4).toString('hex')}`;
   const requester = await mintRequesterKey(api.baseUrl, api.adminKey);
+  const apiParts = config.scenario === 'all' ? await measureApi({ api, config, database, requester, tag }) : null;
+  rss.stop();
+  const worker = await runWorkerScenario({
+    repoRoot: REPO_ROOT,
+    baseUrl: api.baseUrl,
+    requesterKey: requester.key,
+    databaseUrl: database.url,
+    tag,
+    runs: config.workerRuns,
+    smallBacklog: config.smallBacklog,
+    largeBacklog: config.largeBacklog,
+    progress,
+  });
+  progress(`graphile-worker 0.17.3: ${config.workerRuns} no-op jobs, 2 processes x 4, unbatched`);
+  const graphile = await measureGraphile({ repoRoot: REPO_ROOT, databaseUrl: database.url, jobs: config.workerRuns, batched: false });
+  progress(`graphile-worker 0.17.3: ${config.workerRuns} no-op jobs, 2 processes x 4, batched`);
+  const graphileBatched = await measureGraphile({ repoRoot: REPO_ROOT, databaseUrl: database.url, jobs: config.workerRuns, batched: true });
+  return {
+    api: apiParts,
+    worker,
+    graphile,
+    graphileBatched,
+    peakRssMb: rss.peakMb,
+    connections: config.connections,
+    durationS: config.durationS,
+  };
+}
+
+/** The API's own figures: create, dedup, get, approvals, the stream, the floor. */
+async function measureApi(input: {
+  api: ApiServer;
+  config: BenchConfig;
+  database: { url: string };
+  requester: { id: string; key: string };
+  tag: string;
+}): Promise<NonNullable<BenchReport['api']>> {
+  const { api, config, database, requester, tag } = input;
   const scenarios = await runApiScenarios({ api, config, key: requester.key, tag });
   progress(`approval: create + quorum of 2 votes, ${config.connections} loops, ${config.durationS} s`);
   const approvers = await Promise.all(
@@ -70,7 +110,6 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
     durationS: config.durationS,
     keyPrefix: `${tag}-approval`,
   });
-
   progress('stream: commit-to-client latency of server-sent events, 50 samples');
   const stream = await runStreamScenario({
     baseUrl: api.baseUrl,
@@ -88,29 +127,8 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
     plan,
     keyPrefix: `${tag}-floor`,
   });
-  rss.stop();
   const floorDrift = await compareFloorWithApi({ url: database.url, apiKeyPrefix: `${tag}-create-`, floorKeyPrefix: `${tag}-floor-` });
-  const runs = Number(process.env.BENCH_WORKER_RUNS ?? 10_000);
-  progress(`worker: ${runs} approved noop runs queued, then drained by 2 worker processes`);
-  const worker = await runWorkerScenario({
-    repoRoot: REPO_ROOT,
-    baseUrl: api.baseUrl,
-    requesterKey: requester.key,
-    databaseUrl: database.url,
-    runs,
-    tag,
-  });
-  return {
-    scenarios,
-    approval,
-    stream,
-    worker,
-    floor,
-    floorDrift,
-    peakRssMb: rss.peakMb,
-    connections: config.connections,
-    durationS: config.durationS,
-  };
+  return { scenarios, approval, stream, floor, floorDrift };
 }
 
 async function runApiScenarios(input: { api: ApiServer; config: BenchConfig; key: string; tag: string }): Promise<ScenarioResult[]> {

@@ -1,54 +1,44 @@
 import { ApprovalScenarioResult } from './approval-scenario';
-import { WorkerScenarioResult } from './worker-scenario';
+import { DrainResult, WorkerScenarioResult } from './worker-scenario';
+import { GraphileResult } from './graphile-peer';
 import { StreamScenarioResult } from './stream-scenario';
 import { FloorResult } from './floor';
 import { ScenarioResult } from './load-scenario';
 
 export interface BenchReport {
-  readonly scenarios: readonly ScenarioResult[];
-  /** Create, then a quorum of two votes, per flow. */
-  readonly approval: ApprovalScenarioResult;
-  /** Commit to server-sent event latency. */
-  readonly stream: StreamScenarioResult;
+  /** The API's own figures; null with `--scenario worker`. */
+  readonly api: {
+    readonly scenarios: readonly ScenarioResult[];
+    /** Create, then a quorum of two votes, per flow. */
+    readonly approval: ApprovalScenarioResult;
+    /** Commit to server-sent event latency. */
+    readonly stream: StreamScenarioResult;
+    readonly floor: FloorResult;
+    /** Where the floor's writes differ from the API's create path; empty when they match. */
+    readonly floorDrift: readonly string[];
+  } | null;
   /** Approved noop runs drained by two worker processes. */
   readonly worker: WorkerScenarioResult;
-  readonly floor: FloorResult;
-  /** Where the floor's writes differ from the API's create path; empty when they match. */
-  readonly floorDrift: readonly string[];
+  /** graphile-worker 0.17.3 on the same PostgreSQL, unbatched and batched. */
+  readonly graphile: GraphileResult;
+  readonly graphileBatched: GraphileResult;
   readonly peakRssMb: number;
   readonly connections: number;
   readonly durationS: number;
 }
 
-const TARGET_CREATE_SHARE_OF_FLOOR = 0.5;
+const TARGET_CREATE_SHARE_OF_FLOOR = 0.7;
+const TARGET_SHARE_OF_GRAPHILE = 0.25;
+const TARGET_LARGE_BACKLOG_SHARE = 0.9;
+const TARGET_IDLE_CLAIM_P50_MS = 10;
 const TARGET_P99_MS = 50;
 const TARGET_PEAK_RSS_MB = 200;
 
 /** The human-readable part: the table, anything that went wrong, and the targets. */
 export function renderReport(report: BenchReport): string {
   const lines = [
-    `API scenarios: ${report.connections} connections, ${report.durationS} s each`,
-    '',
-    ...renderTable(report.scenarios),
-    '',
-    `floor_create_tps   ${fmt(report.floor.tps)}   (pg, ${report.connections} loops, ${report.floor.committed} committed, ${report.floor.failed} failed;` +
-      ` p50/p95/p99 ${fmt(report.floor.p50Ms)}/${fmt(report.floor.p95Ms)}/${fmt(report.floor.p99Ms)} ms)`,
-    `create_vs_floor    ${fmt(createVsFloor(report))}`,
-    `peak_rss_mb        ${fmt(report.peakRssMb)}`,
-    '',
-    `approval (create + 2 votes, quorum 2): ${fmt(report.approval.flowsPerS)} flows/s (${report.approval.flows} flows, ${report.approval.failures} failed)`,
-    `  create p50/p95/p99 ${fmt(report.approval.create[50])}/${fmt(report.approval.create[95])}/${fmt(report.approval.create[99])} ms;` +
-      ` vote p50/p95/p99 ${fmt(report.approval.vote[50])}/${fmt(report.approval.vote[95])}/${fmt(report.approval.vote[99])} ms`,
-    ...(report.approval.firstFailure ? [`  first failure: ${report.approval.firstFailure}`] : []),
-    '',
-    `stream (approve request sent -> SSE event at the client, an upper bound on commit -> client, ${report.stream.samples} samples):` +
-      ` p50/p99 ${fmt(report.stream.latency[50])}/${fmt(report.stream.latency[99])} ms (target < 100 ms)`,
-    '',
-    `worker (${report.worker.runs} approved noop runs, 2 worker processes):` +
-      ` drained in ${fmt(report.worker.drainS)} s = ${fmt(report.worker.runsPerS)} runs/s, ${report.worker.failed} not succeeded`,
-    `  claim latency (approval commit -> step start): backlog p50/p99 ${fmt(report.worker.backlogClaim[50])}/${fmt(report.worker.backlogClaim[99])} ms;` +
-      ` idle workers p50/p99 ${fmt(report.worker.idleClaim[50])}/${fmt(report.worker.idleClaim[99])} ms`,
-    '',
+    ...(report.api ? renderApi(report.api, report) : []),
+    ...renderWorker(report),
     ...renderProblems(report),
     'targets',
     ...renderTargets(report),
@@ -56,47 +46,103 @@ export function renderReport(report: BenchReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+function renderApi(api: NonNullable<BenchReport['api']>, report: BenchReport): string[] {
+  return [
+    `API scenarios: ${report.connections} connections, ${report.durationS} s each`,
+    '',
+    ...renderTable(api.scenarios),
+    '',
+    `floor_create_tps   ${fmt(api.floor.tps)}   (pg, ${report.connections} loops, ${api.floor.committed} committed, ${api.floor.failed} failed;` +
+      ` p50/p95/p99 ${fmt(api.floor.p50Ms)}/${fmt(api.floor.p95Ms)}/${fmt(api.floor.p99Ms)} ms)`,
+    `create_vs_floor    ${fmt(createVsFloor(report))}`,
+    `peak_rss_mb        ${fmt(report.peakRssMb)}`,
+    '',
+    `approval (create + 2 votes, quorum 2): ${fmt(api.approval.flowsPerS)} flows/s (${api.approval.flows} flows, ${api.approval.failures} failed)`,
+    `  create p50/p95/p99 ${fmt(api.approval.create[50])}/${fmt(api.approval.create[95])}/${fmt(api.approval.create[99])} ms;` +
+      ` vote p50/p95/p99 ${fmt(api.approval.vote[50])}/${fmt(api.approval.vote[95])}/${fmt(api.approval.vote[99])} ms`,
+    ...(api.approval.firstFailure ? [`  first failure: ${api.approval.firstFailure}`] : []),
+    '',
+    `stream (approve request sent -> SSE event at the client, an upper bound on commit -> client, ${api.stream.samples} samples):` +
+      ` p50/p99 ${fmt(api.stream.latency[50])}/${fmt(api.stream.latency[99])} ms (target < 100 ms)`,
+    '',
+  ];
+}
+
+function renderWorker(report: BenchReport): string[] {
+  const { worker, graphile, graphileBatched } = report;
+  const drain = (label: string, result: DrainResult | null): string =>
+    result
+      ? `  ${label.padEnd(8)} ${String(result.runs).padStart(6)} runs in ${fmt(result.drainS)} s = ${fmt(result.runsPerS)} runs/s,` +
+        ` ${fmt(result.commitsPerRun)} commits/run, ${result.failed} not succeeded`
+      : `  ${label.padEnd(8)} skipped`;
+  return [
+    'worker: approved no-op runs drained by 2 worker processes x 4',
+    drain('small', worker.small),
+    drain('main', worker.main),
+    drain('large', worker.large),
+    `  claim latency (approval commit -> step start): backlog p50/p99 ${fmt(worker.backlogClaim[50])}/${fmt(worker.backlogClaim[99])} ms;` +
+      ` idle workers p50/p99 ${fmt(worker.idleClaim[50])}/${fmt(worker.idleClaim[99])} ms`,
+    `graphile-worker 0.17.3, same PostgreSQL, ${graphile.jobs} no-op jobs, 2 processes x 4:`,
+    `  unbatched ${fmt(graphile.jobsPerS)} jobs/s (${fmt(graphile.commitsPerJob)} commits/job); batched ${fmt(graphileBatched.jobsPerS)} jobs/s` +
+      ` (${fmt(graphileBatched.commitsPerJob)} commits/job)`,
+    `  worker_vs_graphile ${fmt(worker.main.runsPerS / graphile.jobsPerS)}`,
+    '',
+  ];
+}
+
 /** The machine-readable part: one JSON object, meant to be the last line of stdout. */
 export function renderJson(report: BenchReport): string {
+  const { api, worker, graphile, graphileBatched } = report;
   const scenario = (name: string): Record<string, number> => {
-    const found = report.scenarios.find((result) => result.name === name);
+    const found = api?.scenarios.find((result) => result.name === name);
     if (!found) return {};
     return { rps: round2(found.rps), p50_ms: round2(found.p50Ms), p95_ms: round2(found.p95Ms), p99_ms: round2(found.p99Ms) };
   };
   return `${JSON.stringify({
-    create: scenario('create'),
-    dedup: scenario('dedup'),
-    get: scenario('get'),
-    floor_create_tps: round2(report.floor.tps),
-    create_vs_floor: round2(createVsFloor(report)),
-    peak_rss_mb: round2(report.peakRssMb),
-    stream: { p50_ms: round2(report.stream.latency[50]), p99_ms: round2(report.stream.latency[99]) },
-    worker: {
-      runs: report.worker.runs,
-      runs_per_s: round2(report.worker.runsPerS),
-      backlog_claim_p50_ms: round2(report.worker.backlogClaim[50]),
-      backlog_claim_p99_ms: round2(report.worker.backlogClaim[99]),
-      idle_claim_p50_ms: round2(report.worker.idleClaim[50]),
-      idle_claim_p99_ms: round2(report.worker.idleClaim[99]),
-    },
-    approval: {
-      flows_per_s: round2(report.approval.flowsPerS),
-      create_p99_ms: round2(report.approval.create[99]),
-      vote_p50_ms: round2(report.approval.vote[50]),
-      vote_p95_ms: round2(report.approval.vote[95]),
-      vote_p99_ms: round2(report.approval.vote[99]),
-    },
+    worker_runs_per_s: round2(worker.main.runsPerS),
+    graphile_jobs_per_s: round2(graphile.jobsPerS),
+    graphile_batched_jobs_per_s: round2(graphileBatched.jobsPerS),
+    worker_vs_graphile: round2(worker.main.runsPerS / graphile.jobsPerS),
+    drain_1k_per_s: round2(worker.small.runsPerS),
+    drain_50k_per_s: worker.large ? round2(worker.large.runsPerS) : null,
+    drain_50k_vs_1k: worker.large ? round2(worker.large.runsPerS / worker.small.runsPerS) : null,
+    commits_per_run: round2(worker.main.commitsPerRun),
+    graphile_commits_per_job: round2(graphile.commitsPerJob),
+    claim_p50_ms: round2(worker.idleClaim[50]),
+    claim_p99_ms: round2(worker.idleClaim[99]),
+    backlog_claim_p50_ms: round2(worker.backlogClaim[50]),
+    ...(api
+      ? {
+          create: scenario('create'),
+          dedup: scenario('dedup'),
+          get: scenario('get'),
+          floor_create_tps: round2(api.floor.tps),
+          create_vs_floor: round2(createVsFloor(report)),
+          peak_rss_mb: round2(report.peakRssMb),
+          stream: { p50_ms: round2(api.stream.latency[50]), p99_ms: round2(api.stream.latency[99]) },
+          approval: {
+            flows_per_s: round2(api.approval.flowsPerS),
+            create_p99_ms: round2(api.approval.create[99]),
+            vote_p50_ms: round2(api.approval.vote[50]),
+            vote_p95_ms: round2(api.approval.vote[95]),
+            vote_p99_ms: round2(api.approval.vote[99]),
+          },
+        }
+      : {}),
   })}\n`;
 }
 
 /** True when some response or transaction was not the expected one: the numbers then measure something else. */
 export function hasProblems(report: BenchReport): boolean {
+  const { api, worker } = report;
+  const drainFailed = [worker.small, worker.main, worker.large].some((result) => (result?.failed ?? 0) > 0);
   return (
-    report.floor.failed > 0 ||
-    report.floorDrift.length > 0 ||
-    report.approval.failures > 0 ||
-    report.worker.failed > 0 ||
-    report.scenarios.some((result) => problemsOf(result).length > 0)
+    drainFailed ||
+    (api !== null &&
+      (api.floor.failed > 0 ||
+        api.floorDrift.length > 0 ||
+        api.approval.failures > 0 ||
+        api.scenarios.some((result) => problemsOf(result).length > 0)))
   );
 }
 
@@ -119,11 +165,14 @@ function renderTable(scenarios: readonly ScenarioResult[]): string[] {
 }
 
 function renderProblems(report: BenchReport): string[] {
-  const lines = report.scenarios.flatMap((result) => problemsOf(result).map((problem) => `!! ${result.name}: ${problem}`));
-  if (report.floor.failed > 0)
-    lines.push(`!! floor: ${report.floor.failed} transactions failed (first: ${report.floor.firstError ?? 'unknown'})`);
-  for (const drift of report.floorDrift)
+  const { api, worker } = report;
+  const lines = (api?.scenarios ?? []).flatMap((result) => problemsOf(result).map((problem) => `!! ${result.name}: ${problem}`));
+  if (api && api.floor.failed > 0)
+    lines.push(`!! floor: ${api.floor.failed} transactions failed (first: ${api.floor.firstError ?? 'unknown'})`);
+  for (const drift of api?.floorDrift ?? [])
     lines.push(`!! floor does not mirror the API's create path (update scripts/bench/floor-create-path.ts): ${drift}`);
+  for (const result of [worker.small, worker.main, worker.large])
+    if (result && result.failed > 0) lines.push(`!! worker: ${result.failed} of ${result.runs} runs did not succeed`);
   return lines.length === 0 ? [] : ['PROBLEMS (these results are not a clean measurement)', ...lines, ''];
 }
 
@@ -144,23 +193,37 @@ function problemsOf(result: ScenarioResult): string[] {
 }
 
 function renderTargets(report: BenchReport): string[] {
-  const ratio = createVsFloor(report);
+  const { api, worker, graphile } = report;
+  const share = worker.main.runsPerS / graphile.jobsPerS;
+  const largeShare = worker.large ? worker.large.runsPerS / worker.small.runsPerS : Number.NaN;
   const targets: [string, boolean, string][] = [
-    [`create >= ${TARGET_CREATE_SHARE_OF_FLOOR * 100}% of floor`, ratio >= TARGET_CREATE_SHARE_OF_FLOOR, `${fmt(ratio * 100)}%`],
-    ...report.scenarios.map((result): [string, boolean, string] => [
-      `p99 < ${TARGET_P99_MS} ms (${result.name})`,
-      result.p99Ms < TARGET_P99_MS,
-      `${fmt(result.p99Ms)} ms`,
-    ]),
-    [`peak RSS < ${TARGET_PEAK_RSS_MB} MB`, report.peakRssMb < TARGET_PEAK_RSS_MB, `${fmt(report.peakRssMb)} MB`],
+    [`drain >= ${TARGET_SHARE_OF_GRAPHILE * 100}% of graphile-worker unbatched`, share >= TARGET_SHARE_OF_GRAPHILE, `${fmt(share * 100)}%`],
+    [
+      `drain at the large backlog >= ${TARGET_LARGE_BACKLOG_SHARE * 100}% of the small`,
+      largeShare >= TARGET_LARGE_BACKLOG_SHARE,
+      `${fmt(largeShare * 100)}%`,
+    ],
+    [`idle claim p50 < ${TARGET_IDLE_CLAIM_P50_MS} ms`, worker.idleClaim[50] < TARGET_IDLE_CLAIM_P50_MS, `${fmt(worker.idleClaim[50])} ms`],
   ];
+  if (api) {
+    const ratio = createVsFloor(report);
+    targets.push(
+      [`create >= ${TARGET_CREATE_SHARE_OF_FLOOR * 100}% of floor`, ratio >= TARGET_CREATE_SHARE_OF_FLOOR, `${fmt(ratio * 100)}%`],
+      ...api.scenarios.map((result): [string, boolean, string] => [
+        `p99 < ${TARGET_P99_MS} ms (${result.name})`,
+        result.p99Ms < TARGET_P99_MS,
+        `${fmt(result.p99Ms)} ms`,
+      ]),
+      [`peak RSS < ${TARGET_PEAK_RSS_MB} MB`, report.peakRssMb < TARGET_PEAK_RSS_MB, `${fmt(report.peakRssMb)} MB`],
+    );
+  }
   const width = Math.max(...targets.map(([label]) => label.length));
   return targets.map(([label, met, value]) => `  ${label.padEnd(width)}  ${(met ? 'met' : 'NOT MET').padEnd(7)}  ${value}`);
 }
 
 function createVsFloor(report: BenchReport): number {
-  const create = report.scenarios.find((result) => result.name === 'create');
-  return create && report.floor.tps > 0 ? create.rps / report.floor.tps : Number.NaN;
+  const create = report.api?.scenarios.find((result) => result.name === 'create');
+  return create && report.api && report.api.floor.tps > 0 ? create.rps / report.api.floor.tps : Number.NaN;
 }
 
 function round2(value: number): number {

@@ -1,60 +1,102 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Pool } from 'pg';
+import { writeTransactionMark, writeTransactionsSince } from './database-stats';
 import { jsonHeaders } from './run-request';
 import { LatencyRecorder } from './latency-recorder';
 
-export interface WorkerScenarioResult {
+export interface DrainResult {
   readonly runs: number;
   readonly drainS: number;
   readonly runsPerS: number;
+  /** Write transactions committed in the database while draining, per run (every process: claims, steps, ends, reaper ticks). */
+  readonly commitsPerRun: number;
+  readonly failed: number;
+}
+
+export interface WorkerScenarioResult {
+  /** The main drain (BENCH_WORKER_RUNS, 10,000 by default), compared with graphile-worker. */
+  readonly main: DrainResult;
+  /** The same drain at a small and a large backlog: the queue's cost must not grow with its length. */
+  readonly small: DrainResult;
+  readonly large: DrainResult | null;
   /** Backlog: approval commit to step start, which is mostly time spent waiting in the queue. */
   readonly backlogClaim: Record<50 | 99, number>;
   /** Idle workers: approval commit to step start, one run at a time (the NOTIFY wake-up path). */
   readonly idleClaim: Record<50 | 99, number>;
-  readonly failed: number;
+}
+
+interface ScenarioInput {
+  readonly repoRoot: string;
+  readonly baseUrl: string;
+  readonly requesterKey: string;
+  readonly databaseUrl: string;
+  readonly tag: string;
+  readonly runs: number;
+  readonly smallBacklog: number;
+  /** 0: no large drain. */
+  readonly largeBacklog: number;
+  readonly progress: (message: string) => void;
 }
 
 /**
- * The queue under load: `runs` approved ops.noop runs (level 0, approved at create) are queued
- * while no worker runs, then two worker processes drain them. Then, with the workers idle,
- * runs arrive one at a time and the claim latency is the wake-up path alone.
+ * The queue under load: approved ops.noop runs (level 0, approved at create) are queued while no
+ * worker runs, then two worker processes (4 runs at once each) drain them; at a small backlog,
+ * the main one, and a large one. Then, with the workers idle, runs arrive one at a time and the
+ * claim latency is the wake-up path alone.
  */
-export async function runWorkerScenario(input: {
-  repoRoot: string;
-  baseUrl: string;
-  requesterKey: string;
-  databaseUrl: string;
-  runs: number;
-  tag: string;
-}): Promise<WorkerScenarioResult> {
+export async function runWorkerScenario(input: ScenarioInput): Promise<WorkerScenarioResult> {
   const pool = new Pool({ connectionString: input.databaseUrl, max: 2 });
-  const project = `${input.tag}-queue`;
-  const workers: ChildProcess[] = [];
   try {
-    await createRuns({ ...input, project, count: input.runs, concurrency: 32 });
-    const started = Date.now();
-    for (const name of ['w1', 'w2']) workers.push(startWorker(input.repoRoot, input.databaseUrl, `${input.tag}-${name}`, `${project}%`));
-    const failed = await waitDrained(pool, project, input.runs);
-    const drainS = (Date.now() - started) / 1000;
-    const backlogClaim = await claimLatencies(pool, project);
-    const idleProject = `${input.tag}-idle`;
-    for (const worker of workers) worker.kill('SIGTERM');
-    workers.length = 0;
-    for (const name of ['w3', 'w4'])
-      workers.push(startWorker(input.repoRoot, input.databaseUrl, `${input.tag}-${name}`, `${idleProject}%`));
+    const drain = async (name: string, runs: number) => {
+      input.progress(`worker: queueing ${runs} approved noop runs, then draining them with 2 worker processes`);
+      const result = await drainBacklog({ ...input, pool, project: `${input.tag}-${name}`, runs });
+      input.progress(`worker: ${runs} runs drained in ${result.drainS.toFixed(1)} s = ${result.runsPerS.toFixed(1)} runs/s`);
+      return result;
+    };
+    const small = await drain('small', input.smallBacklog);
+    const main = await drain('main', input.runs);
+    const backlogClaim = await claimLatencies(pool, `${input.tag}-main`);
+    const large = input.largeBacklog > 0 ? await drain('large', input.largeBacklog) : null;
+    input.progress('worker: idle claim latency, 200 runs one at a time');
+    const idleClaim = await idleLatency({ ...input, pool, project: `${input.tag}-idle` });
+    return { main, small, large, backlogClaim, idleClaim };
+  } finally {
+    await pool.end();
+  }
+}
+
+async function drainBacklog(input: ScenarioInput & { pool: Pool; project: string; runs: number }): Promise<DrainResult> {
+  await createRuns({ ...input, count: input.runs, concurrency: 32 });
+  const commitsBefore = await writeTransactionMark(input.pool);
+  const workers = ['a', 'b'].map((name) => startWorker(input.repoRoot, input.databaseUrl, `${input.project}-${name}`, `${input.project}%`));
+  try {
+    const failed = await waitDrained(input.pool, input.project, input.runs);
+    const drainS = await drainSeconds(input.pool, input.project);
+    await Promise.all(workers.map((worker) => stopWorker(worker)));
+    const commits = await writeTransactionsSince(input.pool, commitsBefore);
+    return { runs: input.runs, drainS, runsPerS: input.runs / drainS, commitsPerRun: commits / input.runs, failed };
+  } finally {
+    for (const worker of workers) worker.kill('SIGKILL');
+  }
+}
+
+async function idleLatency(input: ScenarioInput & { pool: Pool; project: string }): Promise<Record<50 | 99, number>> {
+  const workers = ['i1', 'i2'].map((name) =>
+    startWorker(input.repoRoot, input.databaseUrl, `${input.project}-${name}`, `${input.project}%`),
+  );
+  try {
+    // Started and listening before the first run arrives.
     await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
-    const idleRuns = Math.min(200, input.runs);
-    for (let index = 0; index < idleRuns; index++) {
-      await createRuns({ ...input, project: idleProject, count: 1, concurrency: 1, offset: index });
+    const runs = 200;
+    for (let index = 0; index < runs; index++) {
+      await createRuns({ ...input, count: 1, concurrency: 1, offset: index });
       await new Promise((resolveWait) => setTimeout(resolveWait, 20));
     }
-    await waitDrained(pool, idleProject, idleRuns);
-    const idleClaim = await claimLatencies(pool, idleProject);
-    return { runs: input.runs, drainS, runsPerS: input.runs / drainS, backlogClaim, idleClaim, failed };
+    await waitDrained(input.pool, input.project, runs);
+    return await claimLatencies(input.pool, input.project);
   } finally {
-    for (const worker of workers) worker.kill('SIGTERM');
-    await pool.end();
+    await Promise.all(workers.map((worker) => stopWorker(worker)));
   }
 }
 
@@ -77,7 +119,7 @@ async function createRuns(input: {
           project_id: input.project,
           idempotency_key: `q-${(input.offset ?? 0) + index}`,
           action: 'ops.noop',
-          targets: [`asset-${index % 500}`],
+          targets: [`asset-${((input.offset ?? 0) + index) % 500}`],
         }),
       });
       if (response.status !== 201)
@@ -107,20 +149,41 @@ function startWorker(repoRoot: string, databaseUrl: string, id: string, projects
   );
 }
 
+function stopWorker(worker: ChildProcess): Promise<void> {
+  return new Promise((resolveStop) => {
+    if (worker.exitCode !== null || worker.signalCode !== null) return resolveStop();
+    const timer = setTimeout(() => worker.kill('SIGKILL'), 5000);
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolveStop();
+    });
+    worker.kill('SIGTERM');
+  });
+}
+
 /** Waits until every run of the project has ended; returns how many did not succeed. */
 async function waitDrained(pool: Pool, project: string, expected: number): Promise<number> {
-  const deadline = Date.now() + 600_000;
+  const deadline = Date.now() + 1_200_000;
   for (;;) {
     const { rows } = await pool.query(
       `SELECT count(*) FILTER (WHERE status IN ('SUCCEEDED', 'FAILED', 'DEAD_LETTERED', 'TIMED_OUT', 'CANCELLED'))::int AS ended,
-              count(*) FILTER (WHERE status <> 'SUCCEEDED' AND status IN ('FAILED', 'DEAD_LETTERED', 'TIMED_OUT', 'CANCELLED'))::int AS failed
+              count(*) FILTER (WHERE status IN ('FAILED', 'DEAD_LETTERED', 'TIMED_OUT', 'CANCELLED'))::int AS failed
        FROM execution_runs WHERE project_id = $1`,
       [project],
     );
     if (rows[0].ended >= expected) return rows[0].failed;
-    if (Date.now() > deadline) throw new Error(`the workers did not drain ${project} in 10 minutes`);
-    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+    if (Date.now() > deadline) throw new Error(`the workers did not drain ${project} in 20 minutes`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
   }
+}
+
+/** From the first run's start to the last run's end, by the database clock: the workers' boot is not part of the drain. */
+async function drainSeconds(pool: Pool, project: string): Promise<number> {
+  const { rows } = await pool.query<{ s: number }>(
+    `SELECT extract(epoch FROM max(finished_at) - min(started_at))::float8 AS s FROM execution_runs WHERE project_id = $1`,
+    [project],
+  );
+  return rows[0].s;
 }
 
 /** Approval commit (the lane's decided_at) to the first step's start, per run. */
@@ -128,7 +191,7 @@ async function claimLatencies(pool: Pool, project: string): Promise<Record<50 | 
   const { rows } = await pool.query<{ ms: number }>(
     `SELECT extract(epoch FROM (s.started_at - a.decided_at)) * 1000 AS ms
      FROM execution_runs r
-     JOIN approvals a ON a.execution_run_id = r.id AND a.status = 'approved'
+     JOIN approvals a ON a.execution_run_id = r.id AND a.status IN ('approved', 'executed')
      JOIN execution_steps s ON s.execution_run_id = r.id AND s.step_index = 0 AND s.attempt = 1
      WHERE r.project_id = $1`,
     [project],

@@ -18,7 +18,9 @@ export async function waitForRun<T>(input: {
   try {
     let wake: () => void = () => undefined;
     client.on('notification', (message) => {
-      if (message.payload?.startsWith(`run:${input.runId} `)) wake();
+      // audit_append names the chains that grew (or '*': any may have).
+      const chains = (message.payload ?? '').split(' ');
+      if (chains.includes(`run:${input.runId}`) || chains.includes('*')) wake();
     });
     await client.query('LISTEN audit_events');
     const deadline = Date.now() + (input.timeoutMs ?? 20_000);

@@ -47,12 +47,21 @@ export class AuditFeedService implements OnApplicationShutdown {
       url: this.config.databaseUrl as string,
       channel: 'audit_events',
       name: 'control-plane-audit-feed',
-      onNotification: (payload) => this.notify(this.chains.get(payload.split(' ')[0])),
+      onNotification: (payload) => this.announced(payload),
       onReconnect: () => {
         for (const listeners of this.chains.values()) this.notify(listeners);
       },
     });
     return this.listener;
+  }
+
+  /** A notification names the chains that grew, space-separated, or says '*': any chain may have. */
+  private announced(payload: string): void {
+    if (payload === '*') {
+      for (const listeners of this.chains.values()) this.notify(listeners);
+      return;
+    }
+    for (const chainKey of new Set(payload.split(' '))) this.notify(this.chains.get(chainKey));
   }
 
   private notify(listeners: Set<ChainListener> | undefined): void {

@@ -8,7 +8,6 @@ import { DeadLetterRepository } from './repositories/dead-letter.repository';
 import { ExecutionRunRepository } from './repositories/execution-run.repository';
 import { ExecutionStepRepository } from './repositories/execution-step.repository';
 import { RunLockRepository } from './repositories/run-lock.repository';
-import { TimeoutPolicyRepository } from './repositories/timeout-policy.repository';
 import { RunCancelService } from './run-cancel.service';
 import { RunRetentionService } from './run-retention.service';
 import { CancelWatchService } from './worker/cancel-watch.service';
@@ -35,15 +34,7 @@ const SERVICES = [
  */
 @Module({
   imports: [AuditModule, GovernanceModule, StateMachineModule],
-  providers: [
-    ...SERVICES,
-    CancelWatchService,
-    ExecutionRunRepository,
-    ExecutionStepRepository,
-    RunLockRepository,
-    DeadLetterRepository,
-    TimeoutPolicyRepository,
-  ],
+  providers: [...SERVICES, CancelWatchService, ExecutionRunRepository, ExecutionStepRepository, RunLockRepository, DeadLetterRepository],
   exports: SERVICES,
 })
 export class ExecutionModule {}

@@ -46,6 +46,8 @@ export const RUN_AXIS = defineStatusAxis<RunStatus, ExecutionRunRow>({
     [RunStatus.Run, RunStatus.Expired],
     // The plan changed after approval: back to waiting for a new one.
     [RunStatus.Run, RunStatus.Blocked],
+    // Claimed and started in one transaction (the claim); CLAIMED stays for a claim refused by RBAC.
+    [RunStatus.Run, RunStatus.Running],
     [RunStatus.Run, RunStatus.Claimed],
     [RunStatus.Claimed, RunStatus.Running],
     // Claimed but could not start (a target is locked) or its worker died: back to the queue.

@@ -3,6 +3,7 @@ import { UnitOfWork } from '@lib/database';
 import { API_KEYS_TABLE, ApiKeyRow } from './api-key.table';
 
 const T = API_KEYS_TABLE.name;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The governance lib's SQL for api_keys. */
 @Injectable()
@@ -31,8 +32,14 @@ export class ApiKeyRepository {
 
   /** By id, revoked or not; null for an id that is not a key (e.g. `system`). */
   async findById(id: string): Promise<ApiKeyRow | null> {
-    const rows = await this.uow.query<ApiKeyRow>(`SELECT * FROM ${T} WHERE id::text = $1`, [id]);
-    return rows[0] ?? null;
+    return (await this.findByIds([id]))[0] ?? null;
+  }
+
+  /** Several keys by id, revoked or not; ids that are not keys (e.g. `system`) are left out. */
+  findByIds(ids: readonly string[]): Promise<ApiKeyRow[]> {
+    const uuids = ids.filter((id) => UUID.test(id));
+    if (uuids.length === 0) return Promise.resolve([]);
+    return this.uow.query<ApiKeyRow>(`SELECT * FROM ${T} WHERE id = ANY($1::uuid[])`, [uuids]);
   }
 
   /** The bootstrap admin key: made (or restored) an admin key for every project. */

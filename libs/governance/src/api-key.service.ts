@@ -93,6 +93,12 @@ export class ApiKeyService {
     return row ? { principal: principalOf(row), revokedAt: row.revoked_at } : null;
   }
 
+  /** Keys by id as they stand now, by id (worker-side RBAC re-checks the requesters of a batch of runs). */
+  async findByIds(ids: readonly string[]): Promise<Map<string, { principal: Principal; revokedAt: Date | null }>> {
+    const rows = await this.keys.findByIds([...new Set(ids)]);
+    return new Map(rows.map((row) => [row.id, { principal: principalOf(row), revokedAt: row.revoked_at }]));
+  }
+
   /** Makes the given key an admin key for every project, idempotently (BOOTSTRAP_ADMIN_KEY). */
   async ensureBootstrapAdmin(key: string): Promise<void> {
     await this.uow.run(() => this.keys.upsertBootstrapAdmin(sha256Hex(key)));

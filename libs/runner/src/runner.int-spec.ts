@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
-import { ExecutionRunRow, RunLifecycleService, RunQueueService } from '@lib/execution';
+import { ExecutionRunRow, RunQueueService } from '@lib/execution';
 import { ApiKeyService, GovernanceModule, Principal, Role } from '@lib/governance';
 import { ApprovalGateService, ApprovalVoteService } from '@lib/approval';
 import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
@@ -192,10 +192,11 @@ describe('the execution worker on PostgreSQL', () => {
       `SELECT event_type, count(*)::int AS n FROM audit_events WHERE chain_key = $1 AND event_type IN ('run.target_wait_started', 'run.target_acquired', 'run.claimed', 'run.status_changed') GROUP BY 1 ORDER BY 1`,
       [`run:${waiter.id}`],
     );
-    // Waiting ~1 s at 50 ms retries used to write two events per retry; now: one, one, and a single claim.
+    // Waiting ~1 s at 50 ms retries used to write two events per retry; now: one, one, and a single
+    // claim (RUN -> RUNNING, its own event). The status changes: BLOCKED -> RUN, RUNNING -> SUCCEEDED.
     expect(rows).toEqual([
       { event_type: 'run.claimed', n: 1 },
-      { event_type: 'run.status_changed', n: 3 },
+      { event_type: 'run.status_changed', n: 2 },
       { event_type: 'run.target_acquired', n: 1 },
       { event_type: 'run.target_wait_started', n: 1 },
     ]);
@@ -246,11 +247,9 @@ describe('the execution worker on PostgreSQL', () => {
     const run = await approvedRun({ ms: 20 }, ['r-1', 'r-2', 'r-3'], ghostProjects);
     const claim = await worker
       .get(RunQueueService)
-      .claim({ workerId: 'ghost', leaseMs: 300, lockWaitMs: 10, projectPattern: run.project_id });
-    if (claim.kind !== 'claimed') throw new Error(`the ghost could not claim: ${claim.kind}`);
-    const started = await worker
-      .get(RunLifecycleService)
-      .start(claim.run, { workerId: 'ghost', timeoutCapSeconds: 60 }, { actor: SYSTEM_ACTOR, requestId: 'ghost' });
+      .claim({ workerId: 'ghost', leaseMs: 300, lockWaitMs: 10, projectPattern: run.project_id, limit: 1, timeoutCapSeconds: 60 });
+    const [started] = claim.claimed;
+    if (!started) throw new Error('the ghost could not claim');
     await pool.query(
       `INSERT INTO execution_steps (execution_run_id, step_index, name, attempt, worker_id) VALUES ($1, 0, 'sleep:r-1', $2, 'ghost')`,
       [run.id, started.attempt],

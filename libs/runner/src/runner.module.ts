@@ -12,6 +12,7 @@ import { ConfigSecretProvider, SECRET_PROVIDER } from './secrets/secret-provider
 import { SecretResolverService } from './secrets/secret-resolver.service';
 import { ImmediateRunnerService } from './worker/immediate-runner.service';
 import { RunExecutorService } from './worker/run-executor.service';
+import { StepRunnerService } from './worker/step-runner.service';
 import { WorkerLoopService } from './worker/worker-loop.service';
 
 /**
@@ -29,6 +30,7 @@ import { WorkerLoopService } from './worker/worker-loop.service';
     HandlerRegistry,
     { provide: SECRET_PROVIDER, useClass: ConfigSecretProvider },
     SecretResolverService,
+    StepRunnerService,
     RunExecutorService,
     ImmediateRunnerService,
   ],

@@ -1,12 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@lib/database';
-import { EXECUTION_RUNS_TABLE, ExecutionRunRow } from '../execution.tables';
+import { EXECUTION_RUNS_TABLE, ExecutionRunRow, TIMEOUT_POLICIES_TABLE } from '../execution.tables';
 import { PURGEABLE_RUN_STATUSES } from '../run-status';
 
 const T = EXECUTION_RUNS_TABLE.name;
 
 /** Spelled out (not a parameter) so the planner can use the partial index execution_runs_ended_idx. */
 const PURGEABLE = PURGEABLE_RUN_STATUSES.map((status) => `'${status}'`).join(', ');
+
+/** A run at the head of the queue, locked, with what the claim decides on. */
+export type ClaimCandidate = ExecutionRunRow & {
+  /** approval_gate's verdict: 'open', or why not. */
+  gate_verdict: string;
+  /** The timeout the run's (SLA class, action) gets from timeout_policies, when there is a row. */
+  policy_timeout_seconds: number | null;
+};
+
+const CANDIDATE_SELECT = `
+  SELECT r.*, g.verdict AS gate_verdict, t.timeout_seconds AS policy_timeout_seconds
+  FROM ${T} r
+  CROSS JOIN LATERAL approval_gate(r.id) g
+  LEFT JOIN LATERAL (SELECT p.timeout_seconds FROM ${TIMEOUT_POLICIES_TABLE.name} p
+                     WHERE p.sla_class = r.sla_class AND p.action_class IN (r.action, '*')
+                     ORDER BY (p.action_class = '*') LIMIT 1) t ON true`;
 
 /** What is left of a run retention deleted: enough to audit it. */
 export type PurgedRun = Pick<ExecutionRunRow, 'id' | 'project_id' | 'status' | 'updated_at'>;
@@ -144,23 +160,38 @@ export class ExecutionRunRepository {
   }
 
   /**
-   * The next claimable run, locked: RUN, due (a run named by id is taken whenever it is RUN:
-   * immediate mode's own), in the worker's projects, and through the approval
-   * gate (approval_gate: the rule stated once in PostgreSQL). SKIP LOCKED: workers never wait
-   * for each other.
+   * The head of the queue, locked: up to `limit` RUN runs that are due, in the worker's projects,
+   * in the order of the index execution_runs_queue, so the cost does not grow with the backlog.
+   * SKIP LOCKED: workers never wait for each other. Only then is the approval gate asked
+   * (approval_gate: the rule stated once in PostgreSQL), for the rows held; and each comes with
+   * the timeout its (SLA class, action) gets (the action's own row wins over the class's '*').
    */
-  async lockNextClaimable(input: { projectPattern: string; runId?: string }): Promise<ExecutionRunRow | null> {
-    const rows = await this.uow.query<ExecutionRunRow>(
-      `SELECT r.* FROM ${T} r
-       CROSS JOIN LATERAL approval_gate(r.id) g
-       WHERE r.status = 'RUN' AND r.project_id LIKE $1 AND ($2::uuid IS NULL AND r.available_at <= now() OR r.id = $2)
-         AND g.verdict = 'open'
-       ORDER BY r.available_at, r.created_at
-       LIMIT 1
-       FOR UPDATE OF r SKIP LOCKED`,
-      [input.projectPattern, input.runId ?? null],
+  lockQueueHead(input: { projectPattern: string; limit: number }): Promise<ClaimCandidate[]> {
+    return this.uow.query<ClaimCandidate>(
+      `${CANDIDATE_SELECT}
+       WHERE r.id IN (SELECT id FROM ${T} WHERE status = 'RUN' AND available_at <= now() AND project_id LIKE $1
+                      ORDER BY available_at, created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       ORDER BY r.available_at, r.created_at`,
+      [input.projectPattern, input.limit],
     );
-    return rows[0] ?? null;
+  }
+
+  /** One RUN run by id, locked, whenever it is due (immediate mode's own); nothing when another transaction holds it. */
+  lockRunById(id: string): Promise<ClaimCandidate[]> {
+    return this.uow.query<ClaimCandidate>(
+      `${CANDIDATE_SELECT}
+       WHERE r.id IN (SELECT id FROM ${T} WHERE id = $1 AND status = 'RUN' FOR UPDATE SKIP LOCKED)`,
+      [id],
+    );
+  }
+
+  /** Offered again only after `ms` (a run whose gate was closed when claimed: the sweeper will end it). */
+  async postpone(ids: readonly string[], ms: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.uow.query(
+      `UPDATE ${T} SET available_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = ANY($1) AND status = 'RUN'`,
+      [ids, ms],
+    );
   }
 
   /**

@@ -77,12 +77,11 @@ describe('times come from the database clock', () => {
     await app.get(ApprovalVoteService).vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver));
 
     skewClock(-HOUR_MS);
-    const claim = await app.get(RunQueueService).claim({ workerId: 'behind', leaseMs: 60_000, lockWaitMs: 10, projectPattern: project });
-    if (claim.kind !== 'claimed') throw new Error(`could not claim: ${claim.kind}`);
-    const started = await app
-      .get(RunLifecycleService)
-      .start(claim.run, { workerId: 'behind', timeoutCapSeconds: 120 }, { actor: SYSTEM_ACTOR, requestId: 'clock' });
-    expect(started.status).toBe('RUNNING');
+    const claim = await app
+      .get(RunQueueService)
+      .claim({ workerId: 'behind', leaseMs: 60_000, lockWaitMs: 10, projectPattern: project, limit: 1, timeoutCapSeconds: 120 });
+    const [started] = claim.claimed;
+    expect(started?.status).toBe('RUNNING');
 
     skewClock(+HOUR_MS);
     await app.get(ReaperService).reap({ limit: 50, graceMs: 0, backoffBaseMs: 10, reaperId: 'ahead' });
@@ -111,11 +110,13 @@ describe('times come from the database clock', () => {
         ctx(requester),
       );
     await app.get(ApprovalVoteService).vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver));
-    const claim = await app.get(RunQueueService).claim({ workerId: 'ahead', leaseMs: 60_000, lockWaitMs: 10, projectPattern: project });
-    if (claim.kind !== 'claimed') throw new Error(`could not claim: ${claim.kind}`);
+    const claim = await app
+      .get(RunQueueService)
+      .claim({ workerId: 'ahead', leaseMs: 60_000, lockWaitMs: 10, projectPattern: project, limit: 1 });
+    const [started] = claim.claimed;
+    if (!started) throw new Error('could not claim');
     const lifecycle = app.get(RunLifecycleService);
     const system = { actor: SYSTEM_ACTOR, requestId: 'clock' };
-    const started = await lifecycle.start(claim.run, { workerId: 'ahead' }, system);
     skewClock(+HOUR_MS);
     await lifecycle.end(
       started,

@@ -48,9 +48,9 @@ export class ExecutionStepService {
     return this.steps.finished(runId);
   }
 
+  /** A step starts; the caller holds the run's row lock in its transaction (the claim's, or the one that finished the step before). */
   start(run: ExecutionRunRow, input: { index: number; name: string; workerId: string }, ctx: CommandContext): Promise<string> {
     return this.uow.run(async () => {
-      await this.runs.findById(run.id, { lock: true });
       const stepId = await this.steps.insert({
         runId: run.id,
         index: input.index,
@@ -74,7 +74,7 @@ export class ExecutionStepService {
     run: ExecutionRunRow,
     input: { stepId: string; index: number; status: StepStatus; outcome: string | null; result: unknown; error: string | null },
     ctx: CommandContext,
-  ): Promise<{ cancelRequestedBy: string } | null> {
+  ): Promise<{ locked: ExecutionRunRow | null; cancelRequestedBy: string | null }> {
     return this.uow.run(async () => {
       const current = await this.runs.findById(run.id, { lock: true });
       await this.fsm.transition({
@@ -91,7 +91,7 @@ export class ExecutionStepService {
         audit: runEvent(AuditEventType.StepFinished, run, ctx, { step: input.index, status: input.status, outcome: input.outcome }),
       });
       // Read under the run's lock: a cancel committed before this step's result stops the run here.
-      return current?.cancel_requested_at ? { cancelRequestedBy: current.cancel_requested_by ?? 'system' } : null;
+      return { locked: current, cancelRequestedBy: current?.cancel_requested_at ? (current.cancel_requested_by ?? 'system') : null };
     });
   }
 

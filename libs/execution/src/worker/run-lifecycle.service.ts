@@ -6,7 +6,6 @@ import { ExecutionRunRow } from '../execution.tables';
 import { DeadLetterRepository } from '../repositories/dead-letter.repository';
 import { ExecutionRunRepository } from '../repositories/execution-run.repository';
 import { RunLockRepository } from '../repositories/run-lock.repository';
-import { TimeoutPolicyRepository } from '../repositories/timeout-policy.repository';
 import { backoffMs, capResult, mask } from '../run-result';
 import { BlockedReason, RUN_AXIS, RunStatus } from '../run-status';
 import { statusEvent } from './run-queue.service';
@@ -39,36 +38,7 @@ export class RunLifecycleService {
     private readonly locks: RunLockRepository,
     private readonly runs: ExecutionRunRepository,
     private readonly deadLetters: DeadLetterRepository,
-    private readonly timeouts: TimeoutPolicyRepository,
   ) {}
-
-  /** CLAIMED -> RUNNING with the attempt counted and the deadline set (the run's timeout, capped by `timeoutCapSeconds`). */
-  async start(
-    run: ExecutionRunRow,
-    input: { workerId: string; timeoutCapSeconds?: number },
-    ctx: CommandContext,
-  ): Promise<ExecutionRunRow> {
-    const policyTimeout = await this.timeouts.timeoutSecondsFor({ slaClass: run.sla_class, action: run.action });
-    const timeoutSeconds = Math.min(policyTimeout, input.timeoutCapSeconds ?? Number.MAX_SAFE_INTEGER);
-    return this.fsm.transition({
-      axis: RUN_AXIS,
-      id: run.id,
-      from: RunStatus.Claimed,
-      to: RunStatus.Running,
-      set: {
-        attempt: run.attempt + 1,
-        started_at: run.started_at ?? DbTime.now(),
-        timeout_seconds: timeoutSeconds,
-        deadline_at: DbTime.inMs(timeoutSeconds * 1000),
-      },
-      expect: { worker_id: input.workerId },
-      audit: statusEvent(run, RunStatus.Claimed, RunStatus.Running, ctx, {
-        attempt: run.attempt + 1,
-        worker_id: input.workerId,
-        timeout_seconds: timeoutSeconds,
-      }),
-    });
-  }
 
   /**
    * Ends the attempt (`workerId` null: the reaper ends it for a worker that stopped answering).
@@ -78,11 +48,18 @@ export class RunLifecycleService {
    */
   async end(
     run: ExecutionRunRow,
-    input: { workerId: string | null; from: RunStatus; ending: Ending; backoffBaseMs: number },
+    input: {
+      workerId: string | null;
+      from: RunStatus;
+      ending: Ending;
+      backoffBaseMs: number;
+      /** The run as the caller read it under its lock in this transaction, if it did. */
+      locked?: ExecutionRunRow | null;
+    },
     ctx: CommandContext,
   ): Promise<ExecutionRunRow> {
     return this.uow.run(async () => {
-      const current = await this.runs.findById(run.id, { lock: true });
+      const current = input.locked ?? (await this.runs.findById(run.id, { lock: true }));
       await this.locks.releaseAll(run.id);
       const { from } = input;
       const ending: Ending =

@@ -1,17 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
-import { DbTime, Refusal, UnitOfWork } from '@lib/database';
+import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditRecordInput, AuditService, runEvent } from '@lib/audit';
-import { ApiKeyService, Permission, PolicyService } from '@lib/governance';
+import { ApiKeyService, Permission, PolicyService, Principal } from '@lib/governance';
 import { StatusMachineService } from '@lib/state-machine';
 import { ExecutionRunRow } from '../execution.tables';
-import { ExecutionRunRepository } from '../repositories/execution-run.repository';
+import { ClaimCandidate, ExecutionRunRepository } from '../repositories/execution-run.repository';
 import { RunLockRepository } from '../repositories/run-lock.repository';
 import { RUN_AXIS, RunStatus } from '../run-status';
-
-/** A claim's answer; `waiting`: the next run waits for a target, and is offered again after `retryInMs`. */
-export type ClaimResult =
-  { kind: 'claimed'; run: ExecutionRunRow } | { kind: 'none' } | { kind: 'refused' } | { kind: 'waiting'; retryInMs: number };
 
 export interface ClaimInput {
   readonly workerId: string;
@@ -19,16 +15,36 @@ export interface ClaimInput {
   readonly lockWaitMs: number;
   /** A LIKE pattern: a worker may serve only some projects (and tests use it to stay apart). */
   readonly projectPattern: string;
+  /** At most this many runs (the worker's free slots). */
+  readonly limit: number;
   /** Claim this run only (immediate mode). */
   readonly runId?: string;
+  /** Bounds the run's timeout further (immediate mode). */
+  readonly timeoutCapSeconds?: number;
 }
 
+/** What a claim came to. */
+export interface ClaimedBatch {
+  /** Runs now RUNNING under the worker's lease: attempt counted, deadline set, targets held. */
+  readonly claimed: ExecutionRunRow[];
+  /** When a run that waits for a target is offered again (null: none waits). */
+  readonly retryInMs: number | null;
+  /** As many runs were found as asked for: the queue may hold more. */
+  readonly more: boolean;
+}
+
+/** When none is set: what a run may take before it is aborted. */
+const DEFAULT_TIMEOUT_SECONDS = 300;
+/** A run whose gate was closed when it came up (its approval ran out) is left to the sweeper this long. */
+const CLOSED_GATE_RETRY_MS = 1000;
+
 /**
- * The queue is the execution_runs table: a run is claimable when it is RUN, due, and through the
- * approval gate (checked in the claim itself). Claims use FOR UPDATE SKIP LOCKED, so workers
- * never wait for each other. The requester's key is checked again (worker-side RBAC), and a
- * claimed run takes a lease-bound lock on each of its targets in sorted order; if a live run
- * holds one, the claim is given back and the run waits.
+ * The queue is the execution_runs table. A claim locks a batch at the head of the queue
+ * (SKIP LOCKED: workers never wait for each other), asks the approval gate about the rows it
+ * holds, re-checks the requester's key (worker-side RBAC), takes a lease-bound lock on every
+ * target of every run at once (a run whose target a live run holds waits, and is offered again
+ * after lockWaitMs), and moves the rest from RUN to RUNNING: claimed and started in one
+ * transaction, which the caller may extend (the runner records each run's first step in it).
  */
 @Injectable()
 export class RunQueueService {
@@ -42,73 +58,140 @@ export class RunQueueService {
     private readonly locks: RunLockRepository,
   ) {}
 
-  async claim(input: ClaimInput): Promise<ClaimResult> {
-    const { workerId, leaseMs, lockWaitMs } = input;
-    const ctx: CommandContext = { actor: { id: `worker:${workerId}`, kind: 'system' }, requestId: `claim:${workerId}` };
-    return this.uow.run(async (): Promise<ClaimResult | Refusal> => {
-      const candidate = await this.runs.lockNextClaimable(input);
-      if (!candidate) return { kind: 'none' };
-      const violation = await this.rbacViolation(candidate);
-      if (!violation && !(await this.lockTargets(candidate, workerId, leaseMs))) {
+  async claim(input: ClaimInput): Promise<ClaimedBatch> {
+    const ctx: CommandContext = { actor: { id: `worker:${input.workerId}`, kind: 'system' }, requestId: `claim:${input.workerId}` };
+    return this.uow.run(async (): Promise<ClaimedBatch> => {
+      const candidates = input.runId ? await this.runs.lockRunById(input.runId) : await this.runs.lockQueueHead(input);
+      const open = candidates.filter((run) => run.gate_verdict === 'open');
+      await this.runs.postpone(
+        candidates.filter((run) => run.gate_verdict !== 'open').map((run) => run.id),
+        CLOSED_GATE_RETRY_MS,
+      );
+      const allowed = await this.refuseViolations(open, input.workerId, ctx);
+      const { holding, waiting } = await this.lockTargets(allowed, input);
+      for (const run of waiting) {
         // Its trail says once that it waits, and once that it got the target: not at every retry.
-        if (await this.runs.waitForTarget({ id: candidate.id, lockWaitMs })) {
-          await this.audit.record(runEvent(AuditEventType.RunTargetWaitStarted, candidate, ctx, { targets: candidate.targets }));
+        if (await this.runs.waitForTarget({ id: run.id, lockWaitMs: input.lockWaitMs })) {
+          await this.audit.record(runEvent(AuditEventType.RunTargetWaitStarted, run, ctx, { targets: run.targets }));
         }
-        return { kind: 'waiting', retryInMs: lockWaitMs };
       }
-      const claimed = await this.fsm.transition({
-        axis: RUN_AXIS,
-        id: candidate.id,
-        from: RunStatus.Run,
-        to: RunStatus.Claimed,
-        set: { worker_id: workerId, lease_expires_at: DbTime.inMs(leaseMs), target_wait_started_at: null },
-        audit: runEvent(AuditEventType.RunClaimed, candidate, ctx, { worker_id: workerId, attempt: candidate.attempt + 1 }),
-      });
-      if (candidate.target_wait_started_at) {
-        await this.audit.record(
-          runEvent(AuditEventType.RunTargetAcquired, candidate, ctx, {
-            targets: candidate.targets,
-            waiting_since: candidate.target_wait_started_at.toISOString(),
-          }),
-        );
-      }
-      if (violation) {
-        await this.audit.record(runEvent(AuditEventType.RunRbacViolation, claimed, ctx, { reason: violation }));
-        await this.fsm.transition({
-          axis: RUN_AXIS,
-          id: claimed.id,
-          from: RunStatus.Claimed,
-          to: RunStatus.Failed,
-          set: { worker_id: null, lease_expires_at: null, finished_at: DbTime.now(), last_error: `rbac_violation: ${violation}` },
-          expect: { worker_id: workerId },
-          audit: statusEvent(claimed, RunStatus.Claimed, RunStatus.Failed, ctx, { reason: 'rbac_violation' }),
-        });
-        return { kind: 'refused' };
-      }
-      return { kind: 'claimed', run: claimed };
+      const claimed: ExecutionRunRow[] = [];
+      for (const run of holding) claimed.push(await this.start(run, input, ctx));
+      return {
+        claimed,
+        retryInMs: waiting.length > 0 ? input.lockWaitMs : null,
+        more: !input.runId && candidates.length === input.limit,
+      };
     });
   }
 
-  /** Locks every target (sorted); all or nothing. Expired locks of dead holders are taken over. */
-  private async lockTargets(run: ExecutionRunRow, workerId: string, leaseMs: number): Promise<boolean> {
-    for (const target of [...run.targets].sort()) {
-      if (!(await this.locks.take({ target, runId: run.id, workerId, leaseMs }))) {
-        await this.locks.releaseAll(run.id);
-        return false;
-      }
+  /** RUN -> RUNNING: the attempt counted, the lease and the deadline set by the database clock. */
+  private async start(run: ClaimCandidate, input: ClaimInput, ctx: CommandContext): Promise<ExecutionRunRow> {
+    const timeoutSeconds = Math.min(run.policy_timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS, input.timeoutCapSeconds ?? Infinity);
+    const attempt = run.attempt + 1;
+    const started = await this.fsm.transition({
+      axis: RUN_AXIS,
+      id: run.id,
+      from: RunStatus.Run,
+      to: RunStatus.Running,
+      set: {
+        worker_id: input.workerId,
+        lease_expires_at: DbTime.inMs(input.leaseMs),
+        attempt,
+        started_at: run.started_at ?? DbTime.now(),
+        timeout_seconds: timeoutSeconds,
+        deadline_at: DbTime.inMs(timeoutSeconds * 1000),
+        target_wait_started_at: null,
+      },
+      audit: runEvent(AuditEventType.RunClaimed, run, ctx, {
+        from: RunStatus.Run,
+        to: RunStatus.Running,
+        worker_id: input.workerId,
+        attempt,
+        timeout_seconds: timeoutSeconds,
+      }),
+    });
+    if (run.target_wait_started_at) {
+      await this.audit.record(
+        runEvent(AuditEventType.RunTargetAcquired, run, ctx, {
+          targets: run.targets,
+          waiting_since: run.target_wait_started_at.toISOString(),
+        }),
+      );
     }
-    return true;
+    return started;
   }
 
-  /** Worker-side RBAC: the requester's key must still exist, be unrevoked and may still run this action here. */
-  private async rbacViolation(run: ExecutionRunRow): Promise<string | null> {
-    const key = await this.apiKeys.findById(run.requested_by);
+  /**
+   * Every target of every run at once, in one statement. Two runs of one batch never share a
+   * target: the later one waits, as it would for a run of another worker.
+   */
+  private async lockTargets(runs: ClaimCandidate[], input: ClaimInput): Promise<{ holding: ClaimCandidate[]; waiting: ClaimCandidate[] }> {
+    const wanted = new Set<string>();
+    const asking: ClaimCandidate[] = [];
+    const waiting: ClaimCandidate[] = [];
+    for (const run of runs) {
+      if (run.targets.some((target) => wanted.has(target))) waiting.push(run);
+      else {
+        for (const target of run.targets) wanted.add(target);
+        asking.push(run);
+      }
+    }
+    const taken = await this.locks.takeAll({
+      runs: asking.map((run) => ({ runId: run.id, targets: run.targets })),
+      workerId: input.workerId,
+      leaseMs: input.leaseMs,
+    });
+    return {
+      holding: asking.filter((run) => taken.has(run.id)),
+      waiting: [...waiting, ...asking.filter((run) => !taken.has(run.id))],
+    };
+  }
+
+  /**
+   * Worker-side RBAC: the requester's key must still exist, be unrevoked and may still run this
+   * action here. A run that fails it is claimed and failed at once (`run.rbac_violation`).
+   */
+  private async refuseViolations(runs: ClaimCandidate[], workerId: string, ctx: CommandContext): Promise<ClaimCandidate[]> {
+    if (runs.length === 0) return runs;
+    const keys = await this.apiKeys.findByIds(runs.map((run) => run.requested_by));
+    const allowed: ClaimCandidate[] = [];
+    for (const run of runs) {
+      const violation = this.violationOf(run, keys.get(run.requested_by));
+      if (violation) await this.failForViolation(run, violation, workerId, ctx);
+      else allowed.push(run);
+    }
+    return allowed;
+  }
+
+  private violationOf(run: ExecutionRunRow, key: { principal: Principal; revokedAt: Date | null } | undefined): string | null {
     if (!key) return 'the requesting key no longer exists';
     if (key.revokedAt) return 'the requesting key was revoked';
     if (!key.principal.can(Permission.RunCreate)) return 'the requesting key may no longer request runs';
     if (!key.principal.coversProject(run.project_id)) return 'the requesting key is no longer scoped to the project';
     if (!this.policy.find(run.action)) return 'the action is no longer in the policy';
     return null;
+  }
+
+  private async failForViolation(run: ExecutionRunRow, violation: string, workerId: string, ctx: CommandContext): Promise<void> {
+    const claimed = await this.fsm.transition({
+      axis: RUN_AXIS,
+      id: run.id,
+      from: RunStatus.Run,
+      to: RunStatus.Claimed,
+      set: { worker_id: workerId, lease_expires_at: DbTime.now() },
+      audit: runEvent(AuditEventType.RunClaimed, run, ctx, { worker_id: workerId, attempt: run.attempt + 1 }),
+    });
+    await this.audit.record(runEvent(AuditEventType.RunRbacViolation, claimed, ctx, { reason: violation }));
+    await this.fsm.transition({
+      axis: RUN_AXIS,
+      id: claimed.id,
+      from: RunStatus.Claimed,
+      to: RunStatus.Failed,
+      set: { worker_id: null, lease_expires_at: null, finished_at: DbTime.now(), last_error: `rbac_violation: ${violation}` },
+      expect: { worker_id: workerId },
+      audit: statusEvent(claimed, RunStatus.Claimed, RunStatus.Failed, ctx, { reason: 'rbac_violation' }),
+    });
   }
 }
 

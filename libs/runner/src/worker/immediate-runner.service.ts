@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig, WorkerSettings } from '@lib/config';
-import { ExecutionRunRow, ExecutionRunService, RunQueueService } from '@lib/execution';
+import { ExecutionRunRow, ExecutionRunService } from '@lib/execution';
 import { RunExecutorService } from './run-executor.service';
 
 /** Immediate mode's cap: the create request answers within about this long. */
@@ -17,7 +17,6 @@ export class ImmediateRunnerService {
 
   constructor(
     config: AppConfig,
-    private readonly queue: RunQueueService,
     private readonly executor: RunExecutorService,
     private readonly runs: ExecutionRunService,
   ) {
@@ -26,11 +25,9 @@ export class ImmediateRunnerService {
 
   /** Runs the approved run now and returns it as it ended, or as it is if it could not start. */
   async run(run: ExecutionRunRow): Promise<ExecutionRunRow> {
-    const claim = await this.queue.claim({ ...this.settings, runId: run.id });
-    if (claim.kind !== 'claimed') return this.runs.getRunOrFail(run.id);
-    return (
-      (await this.executor.execute(claim.run, this.settings, { timeoutCapSeconds: IMMEDIATE_CAP_SECONDS })) ??
-      this.runs.getRunOrFail(run.id)
-    );
+    const batch = await this.executor.claimAndStart(this.settings, { limit: 1, runId: run.id, timeoutCapSeconds: IMMEDIATE_CAP_SECONDS });
+    const [started] = batch.started;
+    if (!started) return this.runs.getRunOrFail(run.id);
+    return (await this.executor.carryOut(started, this.settings)) ?? this.runs.getRunOrFail(run.id);
   }
 }

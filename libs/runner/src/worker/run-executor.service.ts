@@ -1,59 +1,56 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CommandContext, SECRET_MASKER } from '@lib/common';
+import { CommandContext } from '@lib/common';
 import { WorkerSettings } from '@lib/config';
 import { UnitOfWork } from '@lib/database';
-import { AuditEventType, runEvent } from '@lib/audit';
 import { ActionType, PolicyService } from '@lib/governance';
 import {
-  AbortReason,
   ActionHandler,
   capResult,
-  Ending,
   ExecutionRunRow,
   ExecutionStepService,
   LeaseKeeper,
-  mask,
-  outcomeKind,
   PlannedStep,
   RunLifecycleService,
+  RunQueueService,
   RunStatus,
-  StepContext,
-  StepOutcome,
-  StepStatus,
 } from '@lib/execution';
 import { ApprovalClosureService, ApprovalGateService, ApprovalLaneService } from '@lib/approval';
 import { HandlerRegistry } from '../handlers/handler-registry';
-import { SecretResolverService } from '../secrets/secret-resolver.service';
+import { endingFor, Outcome, StepEnd, StepRunnerService } from './step-runner.service';
 
-/** How a run's attempt ends: an ending for the lifecycle, a pause before a level-3 step, or nothing (the lease was lost). */
-type Outcome = Ending | { kind: 'paused'; stepIndex: number } | null;
-
-/** What carrying out one run needs at hand. */
-interface RunInput {
+/** A run this worker claimed and started: the steps its handler planned, and the one started with the claim (or why none was). */
+export interface StartedRun {
   readonly run: ExecutionRunRow;
-  readonly actionType: ActionType;
-  readonly handler: ActionHandler;
-  readonly lease: LeaseKeeper;
-  readonly settings: WorkerSettings;
   readonly ctx: CommandContext;
+  readonly actionType: ActionType;
+  readonly handler: ActionHandler | null;
+  readonly planned: readonly PlannedStep[];
+  /** The results of the steps an earlier attempt finished, in order. */
+  readonly results: readonly unknown[];
+  readonly next: { kind: 'step'; index: number; stepId: string } | { kind: 'end'; outcome: Outcome };
 }
 
-/** What one step came to. */
-type StepEnd =
-  | { kind: 'done'; status: StepStatus.Succeeded | StepStatus.Skipped; outcome: StepOutcome }
-  | { kind: 'stop'; outcome: Outcome; status: StepStatus; error: string };
+export interface StartedBatch {
+  readonly started: StartedRun[];
+  /** When a run that waits for a target is offered again (null: none waits). */
+  readonly retryInMs: number | null;
+  readonly more: boolean;
+}
 
-class StepAborted extends Error {
-  constructor(readonly reason: AbortReason) {
-    super(`aborted: ${reason}`);
-  }
+/** A step's end as it is written. */
+interface StepFinish {
+  readonly stepId: string;
+  readonly index: number;
+  readonly end: StepEnd;
 }
 
 /**
- * Carries out a claimed run: RUNNING with its attempt counted and its deadline set, then each
- * step the handler planned, from the first one not yet succeeded (so a run resumed after a
- * crash never repeats a finished step). Before each step the approval gate is checked again.
- * A step is recorded as it starts and as it ends; the run ends SUCCEEDED, FAILED (FAIL:…),
+ * Carries out runs, each in as few transactions as its steps allow: the claim moves a batch of
+ * runs to RUNNING and records each one's first step (one transaction); a step's end is written
+ * together with the next step's start, after the cancel request, the lease and the approval gate
+ * are checked again; the last step's end is written together with the run's end and its
+ * approval's closing. A single-step run takes two transactions from queue to SUCCEEDED. Steps
+ * an earlier attempt finished are never run again. The run ends SUCCEEDED, FAILED (FAIL:…),
  * TIMED_OUT, CANCELLED, pauses for a level-3 step approval, or goes back to the queue / the
  * dead-letter table on a thrown error.
  */
@@ -65,48 +62,147 @@ export class RunExecutorService {
     private readonly uow: UnitOfWork,
     private readonly policy: PolicyService,
     private readonly registry: HandlerRegistry,
-    private readonly secrets: SecretResolverService,
+    private readonly queue: RunQueueService,
     private readonly gate: ApprovalGateService,
     private readonly lanes: ApprovalLaneService,
     private readonly closure: ApprovalClosureService,
     private readonly lifecycle: RunLifecycleService,
     private readonly steps: ExecutionStepService,
+    private readonly stepRunner: StepRunnerService,
   ) {}
 
-  /** `timeoutCapSeconds` bounds the run's timeout further (immediate mode). */
-  async execute(
-    claimed: ExecutionRunRow,
-    settings: WorkerSettings,
-    options: { timeoutCapSeconds?: number } = {},
-  ): Promise<ExecutionRunRow | null> {
-    const ctx: CommandContext = {
-      actor: { id: `worker:${settings.workerId}`, kind: 'system' },
-      requestId: `run:${claimed.id}:${claimed.attempt + 1}`,
-    };
-    const actionType = this.policy.getActionTypeOrFail(claimed.action);
-    const handler = this.registry.find(actionType.handler);
-    const run = await this.lifecycle.start(claimed, { workerId: settings.workerId, timeoutCapSeconds: options.timeoutCapSeconds }, ctx);
+  /** Claims up to `limit` runs (or the one named) and starts each one's first step, in one transaction. */
+  claimAndStart(settings: WorkerSettings, options: { limit: number; runId?: string; timeoutCapSeconds?: number }): Promise<StartedBatch> {
+    return this.uow.run(async () => {
+      const batch = await this.queue.claim({ ...settings, ...options });
+      const started: StartedRun[] = [];
+      for (const run of batch.claimed) started.push(await this.prepare(run, settings));
+      return { started, retryInMs: batch.retryInMs, more: batch.more };
+    });
+  }
+
+  /** Carries a started run out to its end (or its pause); null when the lease was lost and the reaper owns it. */
+  async carryOut(started: StartedRun, settings: WorkerSettings): Promise<ExecutionRunRow | null> {
+    const { run, ctx } = started;
     const lease = this.steps.keepLease(run, settings);
     lease.start();
     let outcome: Outcome;
+    let last: StepFinish | null = null;
     try {
-      outcome = handler
-        ? await this.runSteps({ run, actionType, handler, lease, settings, ctx })
-        : { kind: 'failed', error: `FAIL:no_handler_${actionType.handler}` };
+      ({ outcome, last } = await this.runSteps(started, lease, settings));
     } catch (error) {
       outcome = { kind: 'retry', error: error instanceof Error ? error.message : String(error) };
     } finally {
       await lease.stop();
     }
-    if (outcome === null) return null; // the lease was lost: the reaper owns the run now
-    if (outcome.kind === 'paused') return this.pause(run, outcome.stepIndex, settings.workerId, ctx);
-    // The run's approval ends with it, in the same transaction.
+    if (outcome === null || outcome.kind === 'paused') {
+      if (last) await this.recordStepEnd(run, last, ctx);
+      if (outcome === null) return null; // the lease was lost: the reaper owns the run now
+      return this.pause(run, outcome.stepIndex, settings.workerId, ctx);
+    }
+    const ending = outcome;
+    // The last step's end, the run's end and its approval's closing commit together.
     return this.uow.run(async () => {
-      const ending = { workerId: settings.workerId, from: RunStatus.Running, ending: outcome, backoffBaseMs: settings.backoffBaseMs };
-      const ended = await this.lifecycle.end(run, ending, ctx);
+      const locked = last ? (await this.steps.finish(run, finishOf(last), ctx)).locked : null;
+      const ended = await this.lifecycle.end(
+        run,
+        { workerId: settings.workerId, from: RunStatus.Running, ending, backoffBaseMs: settings.backoffBaseMs, locked },
+        ctx,
+      );
       await this.closure.closeForEndedRun(ended, ctx);
       return ended;
     });
+  }
+
+  /** In the claim's transaction: the run's plan, the steps already done, and its first step to do, started. */
+  private async prepare(run: ExecutionRunRow, settings: WorkerSettings): Promise<StartedRun> {
+    const ctx: CommandContext = {
+      actor: { id: `worker:${settings.workerId}`, kind: 'system' },
+      requestId: `run:${run.id}:${run.attempt}`,
+    };
+    const actionType = this.policy.getActionTypeOrFail(run.action);
+    const handler = this.registry.find(actionType.handler) ?? null;
+    const base = { run, ctx, actionType, handler, planned: [] as PlannedStep[], results: [] as unknown[] };
+    if (!handler) return { ...base, next: end({ kind: 'failed', error: `FAIL:no_handler_${actionType.handler}` }) };
+    const invalid = handler.validate(run.params, actionType);
+    if (invalid) return { ...base, next: end({ kind: 'failed', error: `FAIL:invalid_params: ${invalid}` }) };
+    let planned: PlannedStep[];
+    try {
+      planned = handler.plan({ params: run.params, targets: run.targets });
+    } catch (error) {
+      return { ...base, handler, next: end({ kind: 'retry', error: error instanceof Error ? error.message : String(error) }) };
+    }
+    // Only an attempt after the first can find steps done (a resumed run, a re-driven one, a level-3 step).
+    const finished = run.attempt > 1 ? await this.steps.finished(run.id) : new Map<number, unknown>();
+    let index = 0;
+    while (index < planned.length && finished.has(index)) index++;
+    const results = planned.slice(0, index).map((_, done) => finished.get(done) ?? null);
+    const prepared = { ...base, handler, planned, results };
+    if (index === planned.length) return { ...prepared, next: end({ kind: 'succeeded', result: { steps: results.length, results } }) };
+    // The claim checked the gate; level 3 also needs the lane to be this step's own.
+    if (run.approval_level === 3 && index > 0) {
+      const decision = await this.gate.check(run.id);
+      if (!decision.allowed) return { ...prepared, next: end({ kind: 'failed', error: `approval_required: ${decision.reason}` }) };
+      if (decision.approval.step_index !== index) return { ...prepared, next: end({ kind: 'paused', stepIndex: index }) };
+    }
+    const stepId = await this.steps.start(run, { index, name: planned[index].name, workerId: settings.workerId }, ctx);
+    return { ...prepared, next: { kind: 'step', index, stepId } };
+  }
+
+  /** The steps from the one started, each next one started in the transaction that ends the one before. */
+  private async runSteps(
+    started: StartedRun,
+    lease: LeaseKeeper,
+    settings: WorkerSettings,
+  ): Promise<{ outcome: Outcome; last: StepFinish | null }> {
+    const { run, ctx, actionType, handler, planned } = started;
+    if (started.next.kind === 'end' || !handler) return { outcome: started.next.kind === 'end' ? started.next.outcome : null, last: null };
+    let { index, stepId } = started.next;
+    const results = [...started.results];
+    for (;;) {
+      const end = await this.stepRunner.run({ run, actionType, handler, lease, settings, ctx, index, step: planned[index] });
+      const last: StepFinish = { stepId, index, end };
+      if (end.kind === 'stop') return { outcome: end.outcome, last };
+      results.push(end.outcome.result ?? null);
+      if (index + 1 === planned.length) return { outcome: { kind: 'succeeded', result: { steps: results.length, results } }, last };
+      const advanced = await this.advance(started, { last, lease, settings });
+      if (advanced.kind === 'end') return { outcome: advanced.outcome, last: null };
+      ({ index, stepId } = advanced);
+    }
+  }
+
+  /**
+   * One transaction: the step's end, then (unless a cancel was committed before it, the lease is
+   * gone, or the approval gate is closed) the next step's start. Level 3: a step after the first
+   * needs a lane of its own, else the run pauses.
+   */
+  private advance(
+    started: StartedRun,
+    input: { last: StepFinish; lease: LeaseKeeper; settings: WorkerSettings },
+  ): Promise<{ kind: 'step'; index: number; stepId: string } | { kind: 'end'; outcome: Outcome }> {
+    const { run, ctx, planned } = started;
+    const { last, lease } = input;
+    const index = last.index + 1;
+    return this.uow.run(async () => {
+      const { cancelRequestedBy } = await this.steps.finish(run, finishOf(last), ctx);
+      // A cancel committed before this step's result: no further step runs, and the run ends CANCELLED.
+      if (cancelRequestedBy) lease.cancelled(cancelRequestedBy);
+      if (lease.reason) return end(endingFor(lease.reason, run, lease));
+      const decision = await this.gate.check(run.id);
+      if (!decision.allowed) return end({ kind: 'failed', error: `approval_required: ${decision.reason}` });
+      if (run.approval_level === 3 && decision.approval.step_index !== index) return end({ kind: 'paused', stepIndex: index });
+      const stepId = await this.steps.start(run, { index, name: planned[index].name, workerId: input.settings.workerId }, ctx);
+      return { kind: 'step' as const, index, stepId };
+    });
+  }
+
+  /** A step's end alone (the run pauses, or its lease was lost): the reaper may already have closed it. */
+  private async recordStepEnd(run: ExecutionRunRow, last: StepFinish, ctx: CommandContext): Promise<void> {
+    try {
+      await this.steps.finish(run, finishOf(last), ctx);
+    } catch (error) {
+      this.logger.warn({ err: error, execution_id: run.id, step: last.index }, 'could not record the end of a step');
+    }
   }
 
   /** Level 3: the approval this step ran under is closed as executed, the run waits BLOCKED, and the next step's lane opens. */
@@ -125,128 +221,20 @@ export class RunExecutorService {
       return paused;
     });
   }
-
-  private async runSteps(input: RunInput): Promise<Outcome> {
-    const { run, actionType, handler, lease } = input;
-    const invalid = handler.validate(run.params, actionType);
-    if (invalid) return { kind: 'failed', error: `FAIL:invalid_params: ${invalid}` };
-    const planned = handler.plan({ params: run.params, targets: run.targets });
-    const finished = await this.steps.finished(run.id);
-    const results: unknown[] = [];
-    for (const [index, step] of planned.entries()) {
-      if (finished.has(index)) {
-        results.push(finished.get(index));
-        continue;
-      }
-      if (lease.reason) return this.endingFor(lease.reason, run, lease);
-      const decision = await this.gate.check(run.id);
-      if (!decision.allowed) return { kind: 'failed', error: `approval_required: ${decision.reason}` };
-      // Level 3: each step after the first needs an approval of its own.
-      if (run.approval_level === 3 && index > 0 && decision.approval.step_index !== index) return { kind: 'paused', stepIndex: index };
-      const end = await this.runStep({ ...input, index, step });
-      if (end.kind === 'stop') return end.outcome;
-      results.push(end.outcome.result ?? null);
-    }
-    return { kind: 'succeeded', result: { steps: results.length, results } };
-  }
-
-  private async runStep(input: RunInput & { index: number; step: PlannedStep }): Promise<StepEnd> {
-    const { run, actionType, handler, lease, settings, ctx, index, step } = input;
-    const stepId = await this.steps.start(run, { index, name: step.name, workerId: settings.workerId }, ctx);
-    const stepCtx: StepContext = {
-      run,
-      actionType,
-      attempt: run.attempt,
-      signal: lease.signal,
-      checkpoint: () => {
-        lease.countCheck();
-        if (lease.signal.aborted) throw new StepAborted(lease.signal.reason as AbortReason);
-      },
-      progress: (data) =>
-        this.steps.recordOnRun(run, runEvent(AuditEventType.StepProgress, run, ctx, { step: index, ...SECRET_MASKER.maskJson(data) })),
-      log: (message, data) => this.logger.log({ execution_id: run.id, step: index, ...data }, message),
-    };
-    let end: StepEnd;
-    try {
-      const resolved: PlannedStep = { name: step.name, input: await this.secrets.resolve(step.input) };
-      const outcome = await this.withAbandon(handler.execute(resolved, stepCtx), lease.signal, settings.abortGraceMs);
-      end = this.stepEndFor(outcome, lease, run);
-    } catch (error) {
-      end = this.stepEndForError(error, lease, run);
-    }
-    try {
-      const outcome = end.kind === 'done' ? end.outcome.outcome : null;
-      const result = end.kind === 'done' ? capResult(end.outcome.result ?? null) : null;
-      const cancel = await this.steps.finish(
-        run,
-        { stepId, index, status: end.status, outcome, result, error: end.kind === 'stop' ? end.error : null },
-        ctx,
-      );
-      // A cancel committed before this step's result: no further step runs, and the run ends CANCELLED.
-      if (cancel) lease.cancelled(cancel.cancelRequestedBy);
-    } catch (error) {
-      // The reaper may already have abandoned the step of a run whose lease this worker lost.
-      this.logger.warn({ err: error, execution_id: run.id, step: index }, 'could not record the end of a step');
-    }
-    return end;
-  }
-
-  private stepEndFor(outcome: StepOutcome | 'abandoned', lease: LeaseKeeper, run: ExecutionRunRow): StepEnd {
-    if (outcome === 'abandoned')
-      return this.abortedEnd(lease.reason ?? 'lease_lost', run, 'the step did not stop after its abort; abandoned', lease);
-    const kind = outcomeKind(outcome.outcome);
-    if (kind === 'ok') return { kind: 'done', status: StepStatus.Succeeded, outcome };
-    if (kind === 'skip') return { kind: 'done', status: StepStatus.Skipped, outcome };
-    return { kind: 'stop', status: StepStatus.Failed, outcome: { kind: 'failed', error: outcome.outcome }, error: outcome.outcome };
-  }
-
-  private stepEndForError(error: unknown, lease: LeaseKeeper, run: ExecutionRunRow): StepEnd {
-    if (error instanceof StepAborted || (lease.reason && isAbortError(error))) {
-      return this.abortedEnd(lease.reason ?? (error as StepAborted).reason, run, 'aborted', lease);
-    }
-    const message = mask(error instanceof Error ? error.message : String(error));
-    return { kind: 'stop', status: StepStatus.Failed, outcome: { kind: 'retry', error: message }, error: message };
-  }
-
-  private abortedEnd(reason: AbortReason, run: ExecutionRunRow, detail: string, lease: LeaseKeeper): StepEnd {
-    if (reason === 'timeout')
-      return { kind: 'stop', status: StepStatus.TimedOut, outcome: this.endingFor('timeout', run, lease), error: detail };
-    if (reason === 'cancelled')
-      return { kind: 'stop', status: StepStatus.Cancelled, outcome: this.endingFor('cancelled', run, lease), error: detail };
-    return { kind: 'stop', status: StepStatus.Abandoned, outcome: null, error: 'lease lost' };
-  }
-
-  private endingFor(reason: AbortReason, run: ExecutionRunRow, lease: LeaseKeeper): Ending | null {
-    if (reason === 'timeout') return { kind: 'timed_out', error: `timed out after ${run.timeout_seconds} s` };
-    if (reason === 'cancelled') return { kind: 'cancelled', by: lease.cancelRequestedBy ?? 'system' };
-    return null;
-  }
-
-  /** Waits for the handler; once aborted, gives it the grace period and then abandons it. */
-  private withAbandon<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T | 'abandoned'> {
-    return new Promise<T | 'abandoned'>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => {
-        timer = setTimeout(() => resolve('abandoned'), graceMs);
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-      work.then(
-        (value) => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
-    });
-  }
 }
 
-function isAbortError(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+function end(outcome: Outcome): { kind: 'end'; outcome: Outcome } {
+  return { kind: 'end', outcome };
+}
+
+function finishOf(last: StepFinish): Parameters<ExecutionStepService['finish']>[1] {
+  const { end: stepEnd } = last;
+  return {
+    stepId: last.stepId,
+    index: last.index,
+    status: stepEnd.status,
+    outcome: stepEnd.kind === 'done' ? stepEnd.outcome.outcome : null,
+    result: stepEnd.kind === 'done' ? capResult(stepEnd.outcome.result ?? null) : null,
+    error: stepEnd.kind === 'stop' ? stepEnd.error : null,
+  };
 }

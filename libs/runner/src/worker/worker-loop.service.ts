@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig, WorkerSettings } from '@lib/config';
 import { PgListener } from '@lib/database';
-import { ReaperService, RunQueueService } from '@lib/execution';
+import { ReaperService } from '@lib/execution';
 import { ApprovalClosureService } from '@lib/approval';
-import { RunExecutorService } from './run-executor.service';
+import { RunExecutorService, StartedRun } from './run-executor.service';
 
 /**
  * The worker: up to `concurrency` runs at once. It claims when woken by NOTIFY
@@ -25,7 +25,6 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     private readonly config: AppConfig,
-    private readonly queue: RunQueueService,
     private readonly executor: RunExecutorService,
     private readonly reaper: ReaperService,
     private readonly closure: ApprovalClosureService,
@@ -87,32 +86,33 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
     });
   }
 
+  /** Claims as many runs as there are free slots, in one transaction, while the queue has more. */
   private async fill(): Promise<void> {
     while (!this.stopped && this.active.size < this.settings.concurrency) {
-      let claim;
+      let batch;
       try {
-        claim = await this.queue.claim(this.settings);
+        batch = await this.executor.claimAndStart(this.settings, { limit: this.settings.concurrency - this.active.size });
       } catch (error) {
         this.logger.error({ err: error }, 'claiming failed');
         return;
       }
-      if (claim.kind === 'none') return;
-      if (claim.kind === 'waiting') {
-        // Offered again when its wait is over, not at the next poll.
-        setTimeout(() => this.wake(), claim.retryInMs).unref();
-        continue;
-      }
-      if (claim.kind === 'refused') continue;
-      const work = this.executor
-        .execute(claim.run, this.settings)
-        .catch((error: unknown) =>
-          this.logger.error({ err: error, execution_id: claim.run.id }, 'a run failed in the worker; the reaper will recover it'),
-        )
-        .finally(() => {
-          this.active.delete(work);
-          this.wake();
-        });
-      this.active.add(work);
+      for (const started of batch.started) this.carryOut(started);
+      // A run that waits for a target is offered again when its wait is over, not at the next poll.
+      if (batch.retryInMs !== null) setTimeout(() => this.wake(), batch.retryInMs).unref();
+      if (!batch.more) return;
     }
+  }
+
+  private carryOut(started: StartedRun): void {
+    const work = this.executor
+      .carryOut(started, this.settings)
+      .catch((error: unknown) =>
+        this.logger.error({ err: error, execution_id: started.run.id }, 'a run failed in the worker; the reaper will recover it'),
+      )
+      .finally(() => {
+        this.active.delete(work);
+        this.wake();
+      });
+    this.active.add(work);
   }
 }
