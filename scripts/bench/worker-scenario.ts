@@ -1,8 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { jsonHeaders } from './run-request';
 import { LatencyRecorder } from './latency-recorder';
+import { spawnWorker } from './worker-process';
 
 export interface WorkerScenarioResult {
   readonly runs: number;
@@ -89,22 +89,7 @@ async function createRuns(input: {
 }
 
 function startWorker(repoRoot: string, databaseUrl: string, id: string, projects: string): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['--max-old-space-size=128', '-r', resolve(repoRoot, 'scripts/register-paths.js'), resolve(repoRoot, 'dist/apps/worker/src/main.js')],
-    {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        WORKER_ID: id,
-        WORKER_PROJECTS: projects,
-        LOG_LEVEL: 'warn',
-        SWEEP_INTERVAL_MS: '3600000',
-      },
-      stdio: 'ignore',
-    },
-  );
+  return spawnWorker({ repoRoot, databaseUrl, id, projects });
 }
 
 /** Waits until every run of the project has ended; returns how many did not succeed. */
