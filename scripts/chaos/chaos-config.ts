@@ -35,7 +35,7 @@ export function readChaosConfig(env: NodeJS.ProcessEnv): ChaosConfig {
     totalS,
     seed: Math.floor(numberFrom(env, 'CHAOS_SEED', 424242)),
     postgresDownS: numberFrom(env, 'CHAOS_PG_DOWN_SECONDS', 5),
-    fuzzPerOperation: Math.floor(numberFrom(env, 'CHAOS_FUZZ_PER_OPERATION', 40)),
+    fuzzPerOperation: Math.floor(numberFrom(env, 'CHAOS_FUZZ_PER_OPERATION', 100)),
     loadActors: Math.floor(numberFrom(env, 'CHAOS_LOAD_ACTORS', 3)),
     loadPaceMs: numberFrom(env, 'CHAOS_LOAD_PACE_MS', 150),
     workers: 2,

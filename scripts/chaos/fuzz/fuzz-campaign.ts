@@ -56,9 +56,11 @@ export async function runFuzz(input: {
   deadline: number;
   recorder: HttpRecorder;
 }): Promise<FuzzResult> {
-  const requests = input.operations.flatMap((operation, index) =>
+  const perOperation = input.operations.map((operation, index) =>
     hostileRequests({ operation, schemas: input.schemas, fixtures: input.fixtures, seed: input.seed + index, count: input.perOperation }),
   );
+  // Round-robin over the operations: when time runs out, every operation has had its share.
+  const requests = Array.from({ length: input.perOperation }, (_, round) => perOperation.map((batch) => batch[round])).flat();
   progress(`fuzz: ${requests.length} hostile requests over ${input.operations.length} operations (seed ${input.seed})`);
   const tally = new FuzzTally(input.fixtures);
   let next = 0;
