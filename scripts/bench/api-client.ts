@@ -11,16 +11,16 @@ export async function mintRequesterKey(baseUrl: string, adminKey: string): Promi
   return { id: stringField(body, 'id'), key: stringField(body, 'key') };
 }
 
-/** Mints a key with the given roles for every project. */
+/** Mints a key with the given roles, for every project unless `projectIds` narrows it. */
 export async function mintKey(
   baseUrl: string,
   adminKey: string,
-  input: { name: string; roles: string[] },
+  input: { name: string; roles: string[]; projectIds?: string[] },
 ): Promise<{ id: string; key: string }> {
   const body = await postJson({
     url: `${baseUrl}/api/v1/api-keys`,
     key: adminKey,
-    body: JSON.stringify({ name: input.name, roles: input.roles, project_ids: ['*'] }),
+    body: JSON.stringify({ name: input.name, roles: input.roles, project_ids: input.projectIds ?? ['*'] }),
     expectStatus: 201,
   });
   return { id: stringField(body, 'id'), key: stringField(body, 'key') };

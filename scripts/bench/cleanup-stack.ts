@@ -5,13 +5,22 @@
  */
 export class CleanupStack {
   private readonly steps: { label: string; run: () => Promise<void> }[] = [];
+  private draining: Promise<void> | null = null;
 
   defer(label: string, run: () => Promise<void>): void {
     this.steps.push({ label, run });
   }
 
-  /** Safe to call twice (a signal can arrive during a normal teardown): each step runs once. */
-  async runAll(onError: (message: string) => void, stepTimeoutMs = 20_000): Promise<void> {
+  /**
+   * Safe to call twice (a signal can arrive during a normal teardown): each step runs once, and
+   * a second caller waits for the teardown under way instead of returning while it still runs.
+   */
+  runAll(onError: (message: string) => void, stepTimeoutMs = 20_000): Promise<void> {
+    this.draining ??= this.drain(onError, stepTimeoutMs).finally(() => (this.draining = null));
+    return this.draining;
+  }
+
+  private async drain(onError: (message: string) => void, stepTimeoutMs: number): Promise<void> {
     for (let step = this.steps.pop(); step; step = this.steps.pop()) {
       try {
         await withTimeout(step.run(), stepTimeoutMs, step.label);

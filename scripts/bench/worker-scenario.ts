@@ -1,9 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { writeTransactionMark, writeTransactionsSince } from './database-stats';
 import { jsonHeaders } from './run-request';
 import { LatencyRecorder } from './latency-recorder';
+import { spawnWorker } from './worker-process';
 
 export interface DrainResult {
   readonly runs: number;
@@ -131,22 +131,7 @@ async function createRuns(input: {
 }
 
 function startWorker(repoRoot: string, databaseUrl: string, id: string, projects: string): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['--max-old-space-size=128', '-r', resolve(repoRoot, 'scripts/register-paths.js'), resolve(repoRoot, 'dist/apps/worker/src/main.js')],
-    {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        WORKER_ID: id,
-        WORKER_PROJECTS: projects,
-        LOG_LEVEL: 'warn',
-        SWEEP_INTERVAL_MS: '3600000',
-      },
-      stdio: 'ignore',
-    },
-  );
+  return spawnWorker({ repoRoot, databaseUrl, id, projects });
 }
 
 function stopWorker(worker: ChildProcess): Promise<void> {

@@ -1,0 +1,102 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ensureDatabase, freePort, runMigrations, withDatabase } from '@lib/database';
+import { SCHEMA } from '@migrations';
+import { ApiServer, startApiServer } from '../bench/api-server';
+import { CleanupStack } from '../bench/cleanup-stack';
+import { CrashLog } from './crash-log';
+import { DatabaseSwitch } from './database-switch';
+import { progress } from './progress';
+import { RestartablePostgres } from './restartable-postgres';
+import { SupervisedProcess } from './supervised-process';
+import { launchWorker, WorkerChild } from './worker-launch';
+
+/** The stack under test: an embedded PostgreSQL the campaign owns, the API and the workers as child processes. */
+export interface ChaosStack {
+  readonly databaseUrl: string;
+  readonly baseUrl: string;
+  readonly adminKey: string;
+  readonly logDir: string;
+  readonly apiLogFile: string;
+  readonly postgres: RestartablePostgres;
+  readonly database: DatabaseSwitch;
+  readonly api: SupervisedProcess<ApiServer>;
+  readonly workers: SupervisedProcess<WorkerChild>[];
+  readonly crashes: CrashLog;
+}
+
+/**
+ * Starts everything, registering each teardown with `cleanup` as soon as the thing exists.
+ * The log directory is the caller's to keep or remove; the data directory is always removed.
+ */
+export async function startChaosStack(input: {
+  repoRoot: string;
+  cleanup: CleanupStack;
+  logDir: string;
+  workerCount: number;
+  interrupted: () => boolean;
+}): Promise<ChaosStack> {
+  const { repoRoot, cleanup, logDir } = input;
+  const dataRoot = mkdtempSync(join(tmpdir(), 'cp-chaos-data-'));
+  // As root the server runs as the postgres user, which must reach its data directory in here.
+  chmodSync(dataRoot, 0o755);
+  cleanup.defer('remove the PostgreSQL data directory', async () => rmSync(dataRoot, { recursive: true, force: true }));
+  progress('starting an embedded PostgreSQL (in a child process, so it can be stopped and started)');
+  const postgres = new RestartablePostgres({
+    repoRoot,
+    dataDir: join(dataRoot, 'pg'),
+    port: await freePort(),
+    logFile: join(logDir, 'postgres.log'),
+  });
+  cleanup.defer('stop the embedded PostgreSQL', () => postgres.exit());
+  const serverUrl = await postgres.start();
+  const realDataDir = postgres.dataDir;
+  if (realDataDir && !realDataDir.startsWith(dataRoot)) {
+    cleanup.defer('remove the relocated data directory', async () => rmSync(realDataDir, { recursive: true, force: true }));
+  }
+
+  const name = `cp_chaos_${randomBytes(4).toString('hex')}`;
+  await ensureDatabase(serverUrl, name);
+  const databaseUrl = withDatabase(serverUrl, name);
+  progress(`database ${name}: applying migrations`);
+  await runMigrations(databaseUrl, SCHEMA);
+
+  const crashes = new CrashLog();
+  const database = new DatabaseSwitch();
+  const databaseUp = () => database.whenUp();
+  const { interrupted } = input;
+  const apiLogFile = join(logDir, 'api.log');
+  const apiPort = await freePort();
+  const adminKey = `chaos-admin-${randomBytes(24).toString('hex')}`;
+  const api = new SupervisedProcess<ApiServer>({
+    name: 'api',
+    logFile: apiLogFile,
+    crashes,
+    databaseUp,
+    interrupted,
+    launch: () => startApiServer({ repoRoot, databaseUrl, port: apiPort, adminKey, logFile: apiLogFile }),
+  });
+  progress('starting the API');
+  cleanup.defer('stop the API', () => api.stop());
+  const server = await api.start();
+
+  const workers = Array.from({ length: input.workerCount }, (_, index) => {
+    const logFile = join(logDir, `worker-${index + 1}.log`);
+    return new SupervisedProcess<WorkerChild>({
+      name: `worker-${index + 1}`,
+      logFile,
+      crashes,
+      databaseUp,
+      interrupted,
+      // A replacement gets a new WORKER_ID, as a new pod would.
+      launch: (generation) =>
+        launchWorker({ repoRoot, databaseUrl, workerId: `chaos-w${index + 1}-g${generation}`, projects: '%', logFile }),
+    });
+  });
+  progress(`starting ${workers.length} worker processes`);
+  for (const worker of workers) cleanup.defer(`stop ${worker.name}`, () => worker.stop());
+  await Promise.all(workers.map((worker) => worker.start()));
+  return { databaseUrl, baseUrl: server.baseUrl, adminKey, logDir, apiLogFile, postgres, database, api, workers, crashes };
+}
