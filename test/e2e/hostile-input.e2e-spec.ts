@@ -47,6 +47,20 @@ describe('hostile input', () => {
     expect(response.body.error.code).toBe('invalid_cursor');
   });
 
+  it.each([
+    ['/api/v1/execution/run/%ED%A0%80', 400, 'malformed_path'],
+    ['/api/v1/grants/%ZZ', 400, 'malformed_path'],
+    ['/api/v1/execution/run/%C0%AF', 400, 'malformed_path'],
+    [`/api/v1/grants/${'a'.repeat(200)}`, 414, 'path_too_long'],
+  ])('a path Fastify refuses before routing (%s) gets the one error body and a request id', async (path, status, code) => {
+    // supertest would re-encode the path; a raw request sends it as it is.
+    const response = await fetch(`${await api.baseUrl()}${path}`, { headers: { authorization: `Bearer ${admin.key}` } });
+    const body = (await response.json()) as { error: { code: string; message: string }; request_id: string };
+    expect([response.status, body.error.code]).toEqual([status, code]);
+    expect(body.request_id).toEqual(response.headers.get('x-request-id'));
+    expect(body.error.message).not.toContain(path.slice(-20));
+  });
+
   it('a stream with a cursor in range opens and resumes after it', async () => {
     const id = await newRun();
     const controller = new AbortController();

@@ -1,4 +1,5 @@
 import { createServer, RequestListener } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -6,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppConfig, loadConfig } from '@lib/config';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
+import { toErrorResponse } from './http/error-response';
 import { installJsonBodyParser } from './http/json-body-parser';
 import { RequestValidationPipe } from './http/request-validation.pipe';
 import { buildOpenApiDocument } from './openapi';
@@ -36,6 +38,15 @@ export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFas
     requestIdHeader: false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Errors Fastify meets before a route is found (a path that is not valid percent-encoding, a
+    // path segment past the parameter limit) get the one error body and the request id too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const response = toErrorResponse(error, request.id);
+      void reply
+        .code(response.status)
+        .headers({ ...response.headers, 'x-request-id': request.id })
+        .send(response.body);
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ withWorker: options.withWorker, config }), adapter, {
     bufferLogs: true,

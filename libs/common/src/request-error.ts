@@ -21,6 +21,10 @@ export enum RequestErrorCode {
   InvalidCursor = 'invalid_cursor',
   /** A JSON body nested deeper than any request needs. */
   NestingTooDeep = 'nesting_too_deep',
+  /** A path that is not valid percent-encoded UTF-8. */
+  MalformedPath = 'malformed_path',
+  /** A path segment longer than any id or code the API has. */
+  PathTooLong = 'path_too_long',
 }
 
 export class RequestException extends DomainException<RequestErrorCode> {}

@@ -20,6 +20,14 @@ const FASTIFY_CODES: Readonly<Record<string, RequestErrorCode>> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: RequestErrorCode.EmptyBody,
   FST_ERR_CTP_INVALID_JSON_BODY: RequestErrorCode.MalformedJson,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: RequestErrorCode.BadRequest,
+  FST_ERR_BAD_URL: RequestErrorCode.MalformedPath,
+  FST_ERR_MAX_PARAM_LENGTH: RequestErrorCode.PathTooLong,
+};
+
+/** Messages of our own where Fastify's would quote the request (a path can be kilobytes of anything). */
+const FIXED_MESSAGES: Readonly<Partial<Record<RequestErrorCode, string>>> = {
+  [RequestErrorCode.MalformedPath]: 'the path is not valid percent-encoded UTF-8',
+  [RequestErrorCode.PathTooLong]: 'a path segment is longer than any id the API has (100 characters at most)',
 };
 
 const HTTP_STATUS_CODES: Readonly<Record<number, RequestErrorCode>> = {
@@ -48,7 +56,7 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   const fastifyCode = codeProperty(error);
   if (fastifyCode && FASTIFY_CODES[fastifyCode]) {
     const code = FASTIFY_CODES[fastifyCode];
-    return clientError(httpStatusOf(code), code, messageOf(error), requestId);
+    return clientError(httpStatusOf(code), code, FIXED_MESSAGES[code] ?? messageOf(error), requestId);
   }
   const clientStatus = clientStatusOf(error);
   if (clientStatus !== undefined) {

@@ -25,6 +25,7 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case RequestErrorCode.BadRequest:
     case RequestErrorCode.InvalidCursor:
     case RequestErrorCode.NestingTooDeep:
+    case RequestErrorCode.MalformedPath:
     case ExecutionErrorCode.InvalidExecutionId:
     case ExecutionErrorCode.IdempotencyKeyMismatch:
     case ExecutionErrorCode.IdempotencyKeyMissing:
@@ -69,6 +70,8 @@ export function httpStatusOf(code: KnownErrorCode): number {
       return 422;
     case RequestErrorCode.PayloadTooLarge:
       return 413;
+    case RequestErrorCode.PathTooLong:
+      return 414;
     case RequestErrorCode.UnsupportedMediaType:
       return 415;
     case DatabaseErrorCode.DatabaseUnavailable:
