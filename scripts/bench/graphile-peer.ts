@@ -70,7 +70,7 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** From the first job taken to the last one done (polled every 10 ms): the processes' boot is not part of the drain. */
+/** From the first job taken to the last one done (polled every 20 ms): the processes' boot is not part of the drain. */
 async function drainSeconds(pool: Pool, jobs: number): Promise<number> {
   const deadline = Date.now() + 600_000;
   let first: number | null = null;
@@ -82,6 +82,6 @@ async function drainSeconds(pool: Pool, jobs: number): Promise<number> {
     if (first === null && (left < jobs || locked > 0)) first = performance.now();
     if (left === 0) return (performance.now() - (first ?? performance.now())) / 1000;
     if (Date.now() > deadline) throw new Error('graphile-worker did not drain its jobs in 10 minutes');
-    await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+    await new Promise((resolveWait) => setTimeout(resolveWait, 20));
   }
 }
