@@ -7,6 +7,7 @@ import { ApprovalTerminalStates1795460000000 } from './1795460000000-approval-te
 import { RunCancelNotify1795470000000 } from './1795470000000-run-cancel-notify';
 import { RunRetention1795480000000 } from './1795480000000-run-retention';
 import { QueueSpeed1795490000000 } from './1795490000000-queue-speed';
+import { RunLockRelease1795495000000 } from './1795495000000-run-lock-release';
 import { approvalApprovalsGuard } from './routines/approval.approvals-guard';
 import { approvalCurrentLane } from './routines/approval.current-lane';
 import { approvalDecisionsGuard } from './routines/approval.decisions-guard';
@@ -18,6 +19,7 @@ import { executionRunStates } from './routines/execution.run-states';
 import { executionRunsGuard } from './routines/execution.runs-guard';
 import { executionRunsNotifyReady } from './routines/execution.runs-notify-ready';
 import { executionRunsNotifyCancel } from './routines/execution.runs-notify-cancel';
+import { executionRunsReleaseLocks } from './routines/execution.runs-release-locks';
 import { executionRunsRequireApproval } from './routines/execution.runs-require-approval';
 import { executionStepsGuard } from './routines/execution.steps-guard';
 import { grantsGrantsGuard } from './routines/grants.grants-guard';
@@ -38,6 +40,7 @@ export const SCHEMA: SchemaPlan = {
     { file: '1795470000000-run-cancel-notify.ts', migration: RunCancelNotify1795470000000 },
     { file: '1795480000000-run-retention.ts', migration: RunRetention1795480000000 },
     { file: '1795490000000-queue-speed.ts', migration: QueueSpeed1795490000000 },
+    { file: '1795495000000-run-lock-release.ts', migration: RunLockRelease1795495000000 },
   ],
   routines: [
     auditRefuseChange,
@@ -48,6 +51,7 @@ export const SCHEMA: SchemaPlan = {
     executionRunsRequireApproval,
     executionRunsNotifyReady,
     executionRunsNotifyCancel,
+    executionRunsReleaseLocks,
     executionStepsGuard,
     approvalCurrentLane,
     approvalGate,

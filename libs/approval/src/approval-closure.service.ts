@@ -3,9 +3,10 @@ import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType, runEvent } from '@lib/audit';
 import { ExecutionRunRow, ExecutionRunService, RunStatus } from '@lib/execution';
-import { StatusMachineService } from '@lib/state-machine';
+import { StateMachineErrorCode, StateMachineException, StatusMachineService } from '@lib/state-machine';
 import { ApprovalRepository } from './approval.repository';
 import { APPROVAL_AXIS, ApprovalStatus } from './approval-status';
+import { ApprovalRow } from './approval.tables';
 
 /** Run statuses after which the run's approval has nothing left to decide. */
 export const ENDED_RUN_STATUSES: readonly RunStatus[] = [RunStatus.Succeeded, RunStatus.Failed, RunStatus.TimedOut, RunStatus.Cancelled];
@@ -27,12 +28,34 @@ export class ApprovalClosureService {
     private readonly approvals: ApprovalRepository,
   ) {}
 
-  /** Closes the lane of a run that has ended; nothing for a run still waiting or running. The caller holds the run's lock. */
-  async closeForEndedRun(run: ExecutionRunRow, ctx: CommandContext): Promise<boolean> {
+  /**
+   * Closes the lane of a run that has ended; nothing for a run still waiting or running. The
+   * caller holds the run's lock. `approvedLaneId`: the lane the run was claimed under, approved
+   * then, closed without reading it first (when it changed meanwhile, it is read after all).
+   */
+  async closeForEndedRun(run: ExecutionRunRow, ctx: CommandContext, options: { approvedLaneId?: string | null } = {}): Promise<boolean> {
     const status = run.status as RunStatus;
     if (!ENDED_RUN_STATUSES.includes(status)) return false;
+    if (options.approvedLaneId) {
+      try {
+        await this.close(run, { id: options.approvedLaneId, status: ApprovalStatus.Approved }, ctx);
+        return true;
+      } catch (error) {
+        if (!(error instanceof StateMachineException && error.code === StateMachineErrorCode.TransitionConflict)) throw error;
+      }
+    }
     const lane = await this.approvals.unsettledLane(run.id);
     if (!lane) return false;
+    await this.close(run, lane, ctx);
+    return true;
+  }
+
+  private async close(
+    run: ExecutionRunRow,
+    lane: Pick<ApprovalRow, 'id' | 'status'> & { lane?: number },
+    ctx: CommandContext,
+  ): Promise<void> {
+    const status = run.status as RunStatus;
     const from = lane.status as ApprovalStatus;
     const to =
       from === ApprovalStatus.Approved && status === RunStatus.Succeeded
@@ -53,9 +76,13 @@ export class ApprovalClosureService {
       to,
       // A lane nobody decided is closed by the system; a decided one keeps who decided it.
       set: from === ApprovalStatus.Pending ? { decided_by: SYSTEM_ACTOR.id, decided_at: DbTime.now() } : {},
-      audit: runEvent(type, run, ctx, { approval_id: lane.id, lane: lane.lane, was: from, run_status: status }),
+      audit: runEvent(type, run, ctx, {
+        approval_id: lane.id,
+        ...(lane.lane === undefined ? {} : { lane: lane.lane }),
+        was: from,
+        run_status: status,
+      }),
     });
-    return true;
   }
 
   /** The sweeper's catch-up: lanes of runs that ended without theirs being closed. Returns how many it closed. */

@@ -8,7 +8,6 @@ import { ExecutionRunRow } from './execution.tables';
 import { ExecutionErrorCode, ExecutionException } from './execution.exception';
 import { notFound } from './execution-run.service';
 import { ExecutionRunRepository } from './repositories/execution-run.repository';
-import { RunLockRepository } from './repositories/run-lock.repository';
 import { RUN_AXIS, RunStatus, WAITING_RUN_STATUSES } from './run-status';
 
 /** Runs a worker holds: asked to stop; the worker's next check (or the reaper) ends them. */
@@ -42,7 +41,6 @@ export class RunCancelService {
     private readonly access: AccessService,
     private readonly fsm: StatusMachineService,
     private readonly runs: ExecutionRunRepository,
-    private readonly locks: RunLockRepository,
   ) {}
 
   async cancel(principal: Principal, input: { executionId: string; reason: string }, ctx: CommandContext): Promise<ExecutionRunRow> {
@@ -56,7 +54,6 @@ export class RunCancelService {
       }
       const status = run.status as RunStatus;
       if (WAITING_RUN_STATUSES.includes(status)) {
-        await this.locks.releaseAll(run.id);
         return this.fsm.transition({
           axis: RUN_AXIS,
           id: run.id,

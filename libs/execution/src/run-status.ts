@@ -89,8 +89,9 @@ export const RUN_AXIS = defineStatusAxis<RunStatus, ExecutionRunRow>({
     'cancelled_at',
     'target_wait_started_at',
   ],
-  // The lease holder; a waiting run's plan and reason (a plan change or deferral that raced another).
-  expectable: ['worker_id', 'plan_hash', 'blocked_reason'],
+  // The lease holder; a waiting run's plan and reason (a plan change or deferral that raced another);
+  // no cancel request (a worker's ending, which a cancel committed first must win over).
+  expectable: ['worker_id', 'plan_hash', 'blocked_reason', 'cancel_requested_at'],
 });
 
 export const STEP_AXIS = defineStatusAxis<StepStatus, ExecutionStepRow>({

@@ -13,6 +13,7 @@ import { SecretResolverService } from './secrets/secret-resolver.service';
 import { ImmediateRunnerService } from './worker/immediate-runner.service';
 import { RunExecutorService } from './worker/run-executor.service';
 import { StepRunnerService } from './worker/step-runner.service';
+import { RunEnderService } from './worker/run-ender.service';
 import { WorkerLoopService } from './worker/worker-loop.service';
 
 /**
@@ -31,6 +32,7 @@ import { WorkerLoopService } from './worker/worker-loop.service';
     { provide: SECRET_PROVIDER, useClass: ConfigSecretProvider },
     SecretResolverService,
     StepRunnerService,
+    RunEnderService,
     RunExecutorService,
     ImmediateRunnerService,
   ],

@@ -12,12 +12,14 @@ const PURGEABLE = PURGEABLE_RUN_STATUSES.map((status) => `'${status}'`).join(', 
 export type ClaimCandidate = ExecutionRunRow & {
   /** approval_gate's verdict: 'open', or why not. */
   gate_verdict: string;
+  /** The approval the gate looked at (the run's current lane). */
+  gate_approval_id: string | null;
   /** The timeout the run's (SLA class, action) gets from timeout_policies, when there is a row. */
   policy_timeout_seconds: number | null;
 };
 
 const CANDIDATE_SELECT = `
-  SELECT r.*, g.verdict AS gate_verdict, t.timeout_seconds AS policy_timeout_seconds
+  SELECT r.*, g.verdict AS gate_verdict, g.approval_id AS gate_approval_id, t.timeout_seconds AS policy_timeout_seconds
   FROM ${T} r
   CROSS JOIN LATERAL approval_gate(r.id) g
   LEFT JOIN LATERAL (SELECT p.timeout_seconds FROM ${TIMEOUT_POLICIES_TABLE.name} p

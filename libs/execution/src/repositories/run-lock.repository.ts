@@ -47,8 +47,4 @@ export class RunLockRepository {
       [input.runId, input.workerId, input.leaseMs],
     );
   }
-
-  async releaseAll(runId: string): Promise<void> {
-    await this.uow.query(`DELETE FROM ${T} WHERE execution_run_id = $1`, [runId]);
-  }
 }

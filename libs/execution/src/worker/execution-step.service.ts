@@ -70,13 +70,19 @@ export class ExecutionStepService {
     });
   }
 
+  /**
+   * A step's end. With `readCancel`, the run is read under its lock first (a step that another
+   * one follows: a cancel committed before this result stops the run here). Without it the
+   * caller ends the run in the same transaction, and the run's end sees any cancel request.
+   */
   finish(
     run: ExecutionRunRow,
     input: { stepId: string; index: number; status: StepStatus; outcome: string | null; result: unknown; error: string | null },
     ctx: CommandContext,
-  ): Promise<{ locked: ExecutionRunRow | null; cancelRequestedBy: string | null }> {
+    options: { readCancel: boolean },
+  ): Promise<{ cancelRequestedBy: string | null }> {
     return this.uow.run(async () => {
-      const current = await this.runs.findById(run.id, { lock: true });
+      const current = options.readCancel ? await this.runs.findById(run.id, { lock: true }) : null;
       await this.fsm.transition({
         axis: STEP_AXIS,
         id: input.stepId,
@@ -90,8 +96,7 @@ export class ExecutionStepService {
         },
         audit: runEvent(AuditEventType.StepFinished, run, ctx, { step: input.index, status: input.status, outcome: input.outcome }),
       });
-      // Read under the run's lock: a cancel committed before this step's result stops the run here.
-      return { locked: current, cancelRequestedBy: current?.cancel_requested_at ? (current.cancel_requested_by ?? 'system') : null };
+      return { cancelRequestedBy: current?.cancel_requested_at ? (current.cancel_requested_by ?? 'system') : null };
     });
   }
 

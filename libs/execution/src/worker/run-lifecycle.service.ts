@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
-import { StatusMachineService } from '@lib/state-machine';
+import { StateMachineErrorCode, StateMachineException, StatusMachineService } from '@lib/state-machine';
 import { ExecutionRunRow } from '../execution.tables';
 import { DeadLetterRepository } from '../repositories/dead-letter.repository';
 import { ExecutionRunRepository } from '../repositories/execution-run.repository';
-import { RunLockRepository } from '../repositories/run-lock.repository';
 import { backoffMs, capResult, mask } from '../run-result';
 import { BlockedReason, RUN_AXIS, RunStatus } from '../run-status';
 import { statusEvent } from './run-queue.service';
@@ -35,98 +34,116 @@ export class RunLifecycleService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly fsm: StatusMachineService,
-    private readonly locks: RunLockRepository,
     private readonly runs: ExecutionRunRepository,
     private readonly deadLetters: DeadLetterRepository,
   ) {}
 
   /**
    * Ends the attempt (`workerId` null: the reaper ends it for a worker that stopped answering).
-   * A cancel request committed before the ending wins over success, failure and retry (read under
-   * the run's lock, so a cancel is either seen here or comes after the end and is told it is too
-   * late); only a timeout, which happened first, keeps its own ending.
+   * A cancel request committed before the ending wins over success, failure and retry; only a
+   * timeout, which happened first, keeps its own ending. The worker's ending is a compare-and-set
+   * that also expects no cancel request, so the usual end reads nothing first; when it finds one
+   * (or the reaper ends the run), the run is read under its lock and ends CANCELLED. Either way a
+   * cancel is seen here, or comes after the end and is told it is too late. The run's target
+   * locks go with it (the database releases them when it leaves RUNNING).
    */
   async end(
     run: ExecutionRunRow,
-    input: {
-      workerId: string | null;
-      from: RunStatus;
-      ending: Ending;
-      backoffBaseMs: number;
-      /** The run as the caller read it under its lock in this transaction, if it did. */
-      locked?: ExecutionRunRow | null;
-    },
+    input: { workerId: string | null; from: RunStatus; ending: Ending; backoffBaseMs: number },
     ctx: CommandContext,
   ): Promise<ExecutionRunRow> {
     return this.uow.run(async () => {
-      const current = input.locked ?? (await this.runs.findById(run.id, { lock: true }));
-      await this.locks.releaseAll(run.id);
-      const { from } = input;
+      const cancellable = input.ending.kind !== 'cancelled' && input.ending.kind !== 'timed_out';
+      if (cancellable && input.workerId !== null) {
+        try {
+          return await this.apply(run, input, ctx, { noCancel: true });
+        } catch (error) {
+          if (!(error instanceof StateMachineException && error.code === StateMachineErrorCode.TransitionConflict)) throw error;
+        }
+      }
+      const current = await this.runs.findById(run.id, { lock: true });
       const ending: Ending =
-        current?.cancel_requested_at && input.ending.kind !== 'cancelled' && input.ending.kind !== 'timed_out'
-          ? { kind: 'cancelled', by: current.cancel_requested_by ?? 'system', instead: input.ending.kind }
+        current?.cancel_requested_at && cancellable
+          ? {
+              kind: 'cancelled',
+              by: current.cancel_requested_by ?? 'system',
+              instead: input.ending.kind as 'succeeded' | 'failed' | 'retry',
+            }
           : input.ending;
-      const expect = input.workerId === null ? undefined : { worker_id: input.workerId };
-      const released = { worker_id: null, lease_expires_at: null };
-      if (ending.kind === 'retry' && run.attempt < run.max_attempts) {
-        const delay = backoffMs(run.attempt, input.backoffBaseMs);
-        return this.fsm.transition({
-          axis: RUN_AXIS,
-          id: run.id,
-          from,
-          to: RunStatus.Run,
-          set: { ...released, available_at: DbTime.inMs(delay), last_error: mask(ending.error) },
-          expect,
-          audit: statusEvent(run, from, RunStatus.Run, ctx, {
-            reason: 'retry',
-            attempt: run.attempt,
-            retry_in_ms: delay,
-            error: mask(ending.error),
-          }),
-        });
-      }
-      if (ending.kind === 'retry') {
-        const moved = await this.fsm.transition({
-          axis: RUN_AXIS,
-          id: run.id,
-          from,
-          to: RunStatus.DeadLettered,
-          set: { ...released, finished_at: DbTime.now(), last_error: mask(ending.error) },
-          expect,
-          audit: statusEvent(run, from, RunStatus.DeadLettered, ctx, { attempts: run.attempt, error: mask(ending.error) }),
-        });
-        await this.deadLetters.insert({
-          runId: run.id,
-          projectId: run.project_id,
-          attempts: Math.max(1, run.attempt),
-          lastError: mask(ending.error),
-        });
-        return moved;
-      }
-      const to = FINAL[ending.kind];
-      const set: Record<string, unknown> = { ...released, finished_at: DbTime.now() };
-      if (ending.kind === 'succeeded') set.result = JSON.stringify(capResult(ending.result));
-      if (ending.kind === 'failed' || ending.kind === 'timed_out') set.last_error = mask(ending.error);
-      if (ending.kind === 'cancelled') Object.assign(set, { cancelled_by: ending.by, cancelled_at: DbTime.now() });
+      return this.apply(run, { ...input, ending }, ctx, { noCancel: false });
+    });
+  }
+
+  private async apply(
+    run: ExecutionRunRow,
+    input: { workerId: string | null; from: RunStatus; ending: Ending; backoffBaseMs: number },
+    ctx: CommandContext,
+    options: { noCancel: boolean },
+  ): Promise<ExecutionRunRow> {
+    const { from, ending } = input;
+    const expect = {
+      ...(input.workerId === null ? {} : { worker_id: input.workerId }),
+      ...(options.noCancel ? { cancel_requested_at: null } : {}),
+    };
+    const released = { worker_id: null, lease_expires_at: null };
+    if (ending.kind === 'retry' && run.attempt < run.max_attempts) {
+      const delay = backoffMs(run.attempt, input.backoffBaseMs);
       return this.fsm.transition({
         axis: RUN_AXIS,
         id: run.id,
         from,
-        to,
-        set,
+        to: RunStatus.Run,
+        set: { ...released, available_at: DbTime.inMs(delay), last_error: mask(ending.error) },
         expect,
-        audit: statusEvent(
-          run,
-          from,
-          to,
-          ctx,
-          ending.kind === 'succeeded'
-            ? {}
-            : ending.kind === 'cancelled' && ending.instead
-              ? { detail: 'cancelled', cancel_before: ending.instead }
-              : { detail: 'error' in ending ? mask(ending.error) : ending.kind },
-        ),
+        audit: statusEvent(run, from, RunStatus.Run, ctx, {
+          reason: 'retry',
+          attempt: run.attempt,
+          retry_in_ms: delay,
+          error: mask(ending.error),
+        }),
       });
+    }
+    if (ending.kind === 'retry') {
+      const moved = await this.fsm.transition({
+        axis: RUN_AXIS,
+        id: run.id,
+        from,
+        to: RunStatus.DeadLettered,
+        set: { ...released, finished_at: DbTime.now(), last_error: mask(ending.error) },
+        expect,
+        audit: statusEvent(run, from, RunStatus.DeadLettered, ctx, { attempts: run.attempt, error: mask(ending.error) }),
+      });
+      await this.deadLetters.insert({
+        runId: run.id,
+        projectId: run.project_id,
+        attempts: Math.max(1, run.attempt),
+        lastError: mask(ending.error),
+      });
+      return moved;
+    }
+    const to = FINAL[ending.kind];
+    const set: Record<string, unknown> = { ...released, finished_at: DbTime.now() };
+    if (ending.kind === 'succeeded') set.result = JSON.stringify(capResult(ending.result));
+    if (ending.kind === 'failed' || ending.kind === 'timed_out') set.last_error = mask(ending.error);
+    if (ending.kind === 'cancelled') Object.assign(set, { cancelled_by: ending.by, cancelled_at: DbTime.now() });
+    return this.fsm.transition({
+      axis: RUN_AXIS,
+      id: run.id,
+      from,
+      to,
+      set,
+      expect,
+      audit: statusEvent(
+        run,
+        from,
+        to,
+        ctx,
+        ending.kind === 'succeeded'
+          ? {}
+          : ending.kind === 'cancelled' && ending.instead
+            ? { detail: 'cancelled', cancel_before: ending.instead }
+            : { detail: 'error' in ending ? mask(ending.error) : ending.kind },
+      ),
     });
   }
 
@@ -147,7 +164,6 @@ export class RunLifecycleService {
         const ending: Ending = { kind: 'cancelled', by: current.cancel_requested_by ?? 'system' };
         return this.end(run, { workerId: input.workerId, from: RunStatus.Running, ending, backoffBaseMs: 0 }, ctx);
       }
-      await this.locks.releaseAll(run.id);
       return this.fsm.transition({
         axis: RUN_AXIS,
         id: run.id,

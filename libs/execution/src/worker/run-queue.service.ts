@@ -23,10 +23,12 @@ export interface ClaimInput {
   readonly timeoutCapSeconds?: number;
 }
 
+/** A run now RUNNING under the worker's lease (attempt counted, deadline set, targets held), with the approval it runs under. */
+export type ClaimedRun = ExecutionRunRow & { approval_id: string | null };
+
 /** What a claim came to. */
 export interface ClaimedBatch {
-  /** Runs now RUNNING under the worker's lease: attempt counted, deadline set, targets held. */
-  readonly claimed: ExecutionRunRow[];
+  readonly claimed: ClaimedRun[];
   /** When a run that waits for a target is offered again (null: none waits). */
   readonly retryInMs: number | null;
   /** As many runs were found as asked for: the queue may hold more. */
@@ -75,8 +77,8 @@ export class RunQueueService {
           await this.audit.record(runEvent(AuditEventType.RunTargetWaitStarted, run, ctx, { targets: run.targets }));
         }
       }
-      const claimed: ExecutionRunRow[] = [];
-      for (const run of holding) claimed.push(await this.start(run, input, ctx));
+      const claimed: ClaimedRun[] = [];
+      for (const run of holding) claimed.push({ ...(await this.start(run, input, ctx)), approval_id: run.gate_approval_id });
       return {
         claimed,
         retryInMs: waiting.length > 0 ? input.lockWaitMs : null,

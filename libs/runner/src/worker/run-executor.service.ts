@@ -6,6 +6,7 @@ import { ActionType, PolicyService } from '@lib/governance';
 import {
   ActionHandler,
   capResult,
+  ClaimedRun,
   ExecutionRunRow,
   ExecutionStepService,
   LeaseKeeper,
@@ -14,13 +15,15 @@ import {
   RunQueueService,
   RunStatus,
 } from '@lib/execution';
-import { ApprovalClosureService, ApprovalGateService, ApprovalLaneService } from '@lib/approval';
+import { ApprovalGateService, ApprovalLaneService } from '@lib/approval';
 import { HandlerRegistry } from '../handlers/handler-registry';
 import { endingFor, Outcome, StepEnd, StepRunnerService } from './step-runner.service';
+import { RunEnderService } from './run-ender.service';
 
 /** A run this worker claimed and started: the steps its handler planned, and the one started with the claim (or why none was). */
 export interface StartedRun {
-  readonly run: ExecutionRunRow;
+  /** As claimed: RUNNING, with the approval it runs under. */
+  readonly run: ClaimedRun;
   readonly ctx: CommandContext;
   readonly actionType: ActionType;
   readonly handler: ActionHandler | null;
@@ -65,10 +68,10 @@ export class RunExecutorService {
     private readonly queue: RunQueueService,
     private readonly gate: ApprovalGateService,
     private readonly lanes: ApprovalLaneService,
-    private readonly closure: ApprovalClosureService,
     private readonly lifecycle: RunLifecycleService,
     private readonly steps: ExecutionStepService,
     private readonly stepRunner: StepRunnerService,
+    private readonly ender: RunEnderService,
   ) {}
 
   /** Claims up to `limit` runs (or the one named) and starts each one's first step, in one transaction. */
@@ -100,22 +103,19 @@ export class RunExecutorService {
       if (outcome === null) return null; // the lease was lost: the reaper owns the run now
       return this.pause(run, outcome.stepIndex, settings.workerId, ctx);
     }
-    const ending = outcome;
     // The last step's end, the run's end and its approval's closing commit together.
-    return this.uow.run(async () => {
-      const locked = last ? (await this.steps.finish(run, finishOf(last), ctx)).locked : null;
-      const ended = await this.lifecycle.end(
-        run,
-        { workerId: settings.workerId, from: RunStatus.Running, ending, backoffBaseMs: settings.backoffBaseMs, locked },
-        ctx,
-      );
-      await this.closure.closeForEndedRun(ended, ctx);
-      return ended;
+    return this.ender.end({
+      run,
+      ctx,
+      step: last ? finishOf(last) : null,
+      ending: outcome,
+      workerId: settings.workerId,
+      backoffBaseMs: settings.backoffBaseMs,
     });
   }
 
   /** In the claim's transaction: the run's plan, the steps already done, and its first step to do, started. */
-  private async prepare(run: ExecutionRunRow, settings: WorkerSettings): Promise<StartedRun> {
+  private async prepare(run: ClaimedRun, settings: WorkerSettings): Promise<StartedRun> {
     const ctx: CommandContext = {
       actor: { id: `worker:${settings.workerId}`, kind: 'system' },
       requestId: `run:${run.id}:${run.attempt}`,
@@ -184,7 +184,7 @@ export class RunExecutorService {
     const { last, lease } = input;
     const index = last.index + 1;
     return this.uow.run(async () => {
-      const { cancelRequestedBy } = await this.steps.finish(run, finishOf(last), ctx);
+      const { cancelRequestedBy } = await this.steps.finish(run, finishOf(last), ctx, { readCancel: true });
       // A cancel committed before this step's result: no further step runs, and the run ends CANCELLED.
       if (cancelRequestedBy) lease.cancelled(cancelRequestedBy);
       if (lease.reason) return end(endingFor(lease.reason, run, lease));
@@ -199,7 +199,7 @@ export class RunExecutorService {
   /** A step's end alone (the run pauses, or its lease was lost): the reaper may already have closed it. */
   private async recordStepEnd(run: ExecutionRunRow, last: StepFinish, ctx: CommandContext): Promise<void> {
     try {
-      await this.steps.finish(run, finishOf(last), ctx);
+      await this.steps.finish(run, finishOf(last), ctx, { readCancel: true });
     } catch (error) {
       this.logger.warn({ err: error, execution_id: run.id, step: last.index }, 'could not record the end of a step');
     }
