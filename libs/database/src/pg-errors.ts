@@ -6,6 +6,7 @@ export const PgErrorCode = {
   SerializationFailure: '40001',
   DeadlockDetected: '40P01',
   RaiseException: 'P0001',
+  FeatureNotSupported: '0A000',
 } as const;
 
 /** The SQLSTATE of a driver error, looking through TypeORM's QueryFailedError wrapper. */

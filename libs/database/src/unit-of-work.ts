@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsService } from 'nestjs-cls';
-import { isRetryableTransactionError } from './pg-errors';
+import { isRetryableTransactionError, PgErrorCode, sqlStateOf } from './pg-errors';
 
 const MAX_ATTEMPTS = 4;
 const ATTEMPT = 'unit-of-work.attempt';
@@ -91,12 +92,32 @@ export class UnitOfWork {
     const manager = this.txHost.tx;
     const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
     try {
-      const result = await runner.query(sql, parameters, true);
+      // A named statement: each connection parses and plans it once, not at every call. (TypeORM
+      // hands the object to the driver as it is, and still wraps the driver's errors.)
+      const statement = { name: statementName(sql), text: sql, values: parameters };
+      const result = await runner.query(statement as unknown as string, undefined, true).catch((error: unknown) => {
+        // A table changed under a prepared `SELECT *` (a migration while this process ran): once more, unprepared.
+        if (sqlStateOf(error) === PgErrorCode.FeatureNotSupported && /cached plan/.test(String(error)))
+          return runner.query(sql, parameters, true);
+        throw error;
+      });
       return (result.records ?? []) as Row[];
     } finally {
       if (runner !== manager.queryRunner) await runner.release();
     }
   }
+}
+
+const STATEMENT_NAMES = new Map<string, string>();
+
+/** A stable name per SQL text (the driver keeps one prepared statement per name and connection). */
+function statementName(sql: string): string {
+  let name = STATEMENT_NAMES.get(sql);
+  if (!name) {
+    name = `s${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    if (STATEMENT_NAMES.size < 10_000) STATEMENT_NAMES.set(sql, name);
+  }
+  return name;
 }
 
 function pause(ms: number): Promise<void> {
