@@ -50,6 +50,33 @@ export class ApprovalClosureService {
     return true;
   }
 
+  /**
+   * The lanes several ended runs were claimed under, still approved, closed in one statement per
+   * outcome (executed, execution_failed, invalidated); a lane that changed meanwhile is read and
+   * closed on its own. The caller holds every run's lock.
+   */
+  async closeManyForEndedRuns(
+    ends: ReadonlyArray<{ run: ExecutionRunRow; approvedLaneId: string | null; ctx: CommandContext }>,
+  ): Promise<void> {
+    const known = ends.filter((end) => end.approvedLaneId && ENDED_RUN_STATUSES.includes(end.run.status as RunStatus));
+    const unknown = ends.filter((end) => !known.includes(end));
+    for (const to of [ApprovalStatus.Executed, ApprovalStatus.ExecutionFailed, ApprovalStatus.Invalidated]) {
+      const group = known.filter((end) => closingOf(ApprovalStatus.Approved, end.run.status as RunStatus) === to);
+      if (group.length === 0) continue;
+      const { missed } = await this.fsm.transitionMany({
+        axis: APPROVAL_AXIS,
+        from: ApprovalStatus.Approved,
+        to,
+        rows: group.map(({ run, approvedLaneId, ctx }) => ({
+          id: approvedLaneId as string,
+          audit: runEvent(eventOf(to), run, ctx, { approval_id: approvedLaneId, was: ApprovalStatus.Approved, run_status: run.status }),
+        })),
+      });
+      unknown.push(...group.filter((end) => missed.includes(end.approvedLaneId as string)));
+    }
+    for (const { run, ctx } of unknown) await this.closeForEndedRun(run, ctx);
+  }
+
   private async close(
     run: ExecutionRunRow,
     lane: Pick<ApprovalRow, 'id' | 'status'> & { lane?: number },
@@ -57,18 +84,7 @@ export class ApprovalClosureService {
   ): Promise<void> {
     const status = run.status as RunStatus;
     const from = lane.status as ApprovalStatus;
-    const to =
-      from === ApprovalStatus.Approved && status === RunStatus.Succeeded
-        ? ApprovalStatus.Executed
-        : from === ApprovalStatus.Approved && status !== RunStatus.Cancelled
-          ? ApprovalStatus.ExecutionFailed
-          : ApprovalStatus.Invalidated;
-    const type =
-      to === ApprovalStatus.Executed
-        ? AuditEventType.ApprovalExecuted
-        : to === ApprovalStatus.ExecutionFailed
-          ? AuditEventType.ApprovalExecutionFailed
-          : AuditEventType.ApprovalInvalidated;
+    const to = closingOf(from, status);
     await this.fsm.transition({
       axis: APPROVAL_AXIS,
       id: lane.id,
@@ -76,7 +92,7 @@ export class ApprovalClosureService {
       to,
       // A lane nobody decided is closed by the system; a decided one keeps who decided it.
       set: from === ApprovalStatus.Pending ? { decided_by: SYSTEM_ACTOR.id, decided_at: DbTime.now() } : {},
-      audit: runEvent(type, run, ctx, {
+      audit: runEvent(eventOf(to), run, ctx, {
         approval_id: lane.id,
         ...(lane.lane === undefined ? {} : { lane: lane.lane }),
         was: from,
@@ -95,4 +111,17 @@ export class ApprovalClosureService {
       return closed;
     });
   }
+}
+
+/** How a lane closes with its run: executed when it ran under it and succeeded, execution_failed when it ran and did not, invalidated otherwise. */
+function closingOf(from: ApprovalStatus, run: RunStatus): ApprovalStatus {
+  if (from === ApprovalStatus.Approved && run === RunStatus.Succeeded) return ApprovalStatus.Executed;
+  if (from === ApprovalStatus.Approved && run !== RunStatus.Cancelled) return ApprovalStatus.ExecutionFailed;
+  return ApprovalStatus.Invalidated;
+}
+
+function eventOf(to: ApprovalStatus): AuditEventType {
+  if (to === ApprovalStatus.Executed) return AuditEventType.ApprovalExecuted;
+  if (to === ApprovalStatus.ExecutionFailed) return AuditEventType.ApprovalExecutionFailed;
+  return AuditEventType.ApprovalInvalidated;
 }

@@ -9,13 +9,26 @@ const T = EXECUTION_STEPS_TABLE.name;
 export class ExecutionStepRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** A new running step; the database allows it only to the worker holding the run's lease. */
-  async insert(input: { runId: string; index: number; name: string; attempt: number; workerId: string }): Promise<string> {
-    const [row] = await this.uow.query<{ id: string }>(
-      `INSERT INTO ${T} (execution_run_id, step_index, name, attempt, worker_id) VALUES ($1, $2, $3, $4, $5) RETURNING id::text AS id`,
-      [input.runId, input.index, input.name, input.attempt, input.workerId],
+  /** New running steps, in order; the database allows each only to the worker holding its run's lease. */
+  async insertMany(
+    steps: ReadonlyArray<{ runId: string; index: number; name: string; attempt: number; workerId: string }>,
+  ): Promise<string[]> {
+    const rows = await this.uow.query<{ id: string; n: string }>(
+      `INSERT INTO ${T} (execution_run_id, step_index, name, attempt, worker_id)
+       SELECT s.run_id, s.step_index, s.name, s.attempt, s.worker_id
+       FROM unnest($1::uuid[], $2::int4[], $3::text[], $4::int4[], $5::text[]) WITH ORDINALITY AS s(run_id, step_index, name, attempt, worker_id, n)
+       ORDER BY s.n
+       RETURNING id::text AS id, execution_run_id::text || ':' || step_index AS n`,
+      [
+        steps.map((step) => step.runId),
+        steps.map((step) => step.index),
+        steps.map((step) => step.name),
+        steps.map((step) => step.attempt),
+        steps.map((step) => step.workerId),
+      ],
     );
-    return row.id;
+    const byStep = new Map(rows.map((row) => [row.n, row.id]));
+    return steps.map((step) => byStep.get(`${step.runId}:${step.index}`) as string);
   }
 
   /** Steps that succeeded or were skipped, by index, with their results: they never run again. */

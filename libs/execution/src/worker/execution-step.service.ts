@@ -49,24 +49,26 @@ export class ExecutionStepService {
   }
 
   /** A step starts; the caller holds the run's row lock in its transaction (the claim's, or the one that finished the step before). */
-  start(run: ExecutionRunRow, input: { index: number; name: string; workerId: string }, ctx: CommandContext): Promise<string> {
+  async start(run: ExecutionRunRow, input: { index: number; name: string; workerId: string }, ctx: CommandContext): Promise<string> {
+    const [stepId] = await this.startMany([{ run, ...input, ctx }]);
+    return stepId;
+  }
+
+  /** Steps of several runs start, in one statement (the claim's transaction holds every run's lock); their ids, in order. */
+  startMany(
+    starts: ReadonlyArray<{ run: ExecutionRunRow; index: number; name: string; workerId: string; ctx: CommandContext }>,
+  ): Promise<string[]> {
+    if (starts.length === 0) return Promise.resolve([]);
     return this.uow.run(async () => {
-      const stepId = await this.steps.insert({
-        runId: run.id,
-        index: input.index,
-        name: input.name,
-        attempt: run.attempt,
-        workerId: input.workerId,
-      });
-      await this.audit.record(
-        runEvent(AuditEventType.StepStarted, run, ctx, {
-          step: input.index,
-          name: input.name,
-          attempt: run.attempt,
-          worker_id: input.workerId,
-        }),
+      const ids = await this.steps.insertMany(
+        starts.map(({ run, index, name, workerId }) => ({ runId: run.id, index, name, attempt: run.attempt, workerId })),
       );
-      return stepId;
+      for (const { run, index, name, workerId, ctx } of starts) {
+        await this.audit.record(
+          runEvent(AuditEventType.StepStarted, run, ctx, { step: index, name, attempt: run.attempt, worker_id: workerId }),
+        );
+      }
+      return ids;
     });
   }
 
@@ -97,6 +99,40 @@ export class ExecutionStepService {
         audit: runEvent(AuditEventType.StepFinished, run, ctx, { step: input.index, status: input.status, outcome: input.outcome }),
       });
       return { cancelRequestedBy: current?.cancel_requested_at ? (current.cancel_requested_by ?? 'system') : null };
+    });
+  }
+
+  /**
+   * The last steps of several runs end, one statement per status; each run's end follows in the
+   * same transaction (and sees any cancel request). Throws when a step was no longer running.
+   */
+  finishMany(
+    finishes: ReadonlyArray<{
+      run: ExecutionRunRow;
+      step: { stepId: string; index: number; status: StepStatus; outcome: string | null; result: unknown; error: string | null };
+      ctx: CommandContext;
+    }>,
+  ): Promise<void> {
+    return this.uow.run(async () => {
+      for (const status of new Set(finishes.map((finish) => finish.step.status))) {
+        const group = finishes.filter((finish) => finish.step.status === status);
+        const { missed } = await this.fsm.transitionMany({
+          axis: STEP_AXIS,
+          from: StepStatus.Running,
+          to: status,
+          rows: group.map(({ run, step, ctx }) => ({
+            id: step.stepId,
+            set: {
+              outcome: step.outcome,
+              result: step.result === null ? null : JSON.stringify(step.result),
+              error: step.error?.slice(0, 2000) ?? null,
+              finished_at: DbTime.now(),
+            },
+            audit: runEvent(AuditEventType.StepFinished, run, ctx, { step: step.index, status: step.status, outcome: step.outcome }),
+          })),
+        });
+        if (missed.length > 0) throw new Error(`steps ${missed.join(', ')} were no longer running`);
+      }
     });
   }
 

@@ -74,6 +74,50 @@ export class RunLifecycleService {
     });
   }
 
+  /**
+   * Several runs this worker holds end SUCCEEDED, FAILED or TIMED_OUT, one statement per kind,
+   * each a compare-and-set that also expects no cancel request. Throws when one could not end so
+   * (a cancel request came first, the lease is gone): the caller ends them again one by one.
+   */
+  async endMany(
+    ends: ReadonlyArray<{
+      run: ExecutionRunRow;
+      ending: Extract<Ending, { kind: 'succeeded' | 'failed' | 'timed_out' }>;
+      ctx: CommandContext;
+    }>,
+    input: { workerId: string },
+  ): Promise<ExecutionRunRow[]> {
+    return this.uow.run(async () => {
+      const ended = new Map<string, ExecutionRunRow>();
+      for (const kind of ['succeeded', 'failed', 'timed_out'] as const) {
+        const group = ends.filter((end) => end.ending.kind === kind);
+        if (group.length === 0) continue;
+        const to = FINAL[kind];
+        const { moved, missed } = await this.fsm.transitionMany({
+          axis: RUN_AXIS,
+          from: RunStatus.Running,
+          to,
+          expect: { worker_id: input.workerId, cancel_requested_at: null },
+          rows: group.map(({ run, ending, ctx }) => ({
+            id: run.id,
+            set: {
+              worker_id: null,
+              lease_expires_at: null,
+              finished_at: DbTime.now(),
+              ...(ending.kind === 'succeeded' ? { result: JSON.stringify(capResult(ending.result)) } : { last_error: mask(ending.error) }),
+            },
+            audit: statusEvent(run, RunStatus.Running, to, ctx, ending.kind === 'succeeded' ? {} : { detail: mask(ending.error) }),
+          })),
+        });
+        if (missed.length > 0) {
+          throw new StateMachineException(StateMachineErrorCode.TransitionConflict, `runs ${missed.join(', ')} could not end as asked`);
+        }
+        for (const row of moved) ended.set(row.id, row);
+      }
+      return ends.map((end) => ended.get(end.run.id) as ExecutionRunRow);
+    });
+  }
+
   private async apply(
     run: ExecutionRunRow,
     input: { workerId: string | null; from: RunStatus; ending: Ending; backoffBaseMs: number },

@@ -77,8 +77,7 @@ export class RunQueueService {
           await this.audit.record(runEvent(AuditEventType.RunTargetWaitStarted, run, ctx, { targets: run.targets }));
         }
       }
-      const claimed: ClaimedRun[] = [];
-      for (const run of holding) claimed.push({ ...(await this.start(run, input, ctx)), approval_id: run.gate_approval_id });
+      const claimed = await this.start(holding, input, ctx);
       return {
         claimed,
         retryInMs: waiting.length > 0 ? input.lockWaitMs : null,
@@ -87,33 +86,36 @@ export class RunQueueService {
     });
   }
 
-  /** RUN -> RUNNING: the attempt counted, the lease and the deadline set by the database clock. */
-  private async start(run: ClaimCandidate, input: ClaimInput, ctx: CommandContext): Promise<ExecutionRunRow> {
-    const timeoutSeconds = Math.min(run.policy_timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS, input.timeoutCapSeconds ?? Infinity);
-    const attempt = run.attempt + 1;
-    const started = await this.fsm.transition({
+  /** RUN -> RUNNING, for the batch in one statement: each attempt counted, the lease and the deadline set by the database clock. */
+  private async start(runs: ClaimCandidate[], input: ClaimInput, ctx: CommandContext): Promise<ClaimedRun[]> {
+    const timeoutOf = (run: ClaimCandidate) =>
+      Math.min(run.policy_timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS, input.timeoutCapSeconds ?? Infinity);
+    const { moved } = await this.fsm.transitionMany({
       axis: RUN_AXIS,
-      id: run.id,
       from: RunStatus.Run,
       to: RunStatus.Running,
-      set: {
-        worker_id: input.workerId,
-        lease_expires_at: DbTime.inMs(input.leaseMs),
-        attempt,
-        started_at: run.started_at ?? DbTime.now(),
-        timeout_seconds: timeoutSeconds,
-        deadline_at: DbTime.inMs(timeoutSeconds * 1000),
-        target_wait_started_at: null,
-      },
-      audit: runEvent(AuditEventType.RunClaimed, run, ctx, {
-        from: RunStatus.Run,
-        to: RunStatus.Running,
-        worker_id: input.workerId,
-        attempt,
-        timeout_seconds: timeoutSeconds,
-      }),
+      rows: runs.map((run) => ({
+        id: run.id,
+        set: {
+          worker_id: input.workerId,
+          lease_expires_at: DbTime.inMs(input.leaseMs),
+          attempt: run.attempt + 1,
+          started_at: run.started_at ?? DbTime.now(),
+          timeout_seconds: timeoutOf(run),
+          deadline_at: DbTime.inMs(timeoutOf(run) * 1000),
+          target_wait_started_at: null,
+        },
+        audit: runEvent(AuditEventType.RunClaimed, run, ctx, {
+          from: RunStatus.Run,
+          to: RunStatus.Running,
+          worker_id: input.workerId,
+          attempt: run.attempt + 1,
+          timeout_seconds: timeoutOf(run),
+        }),
+      })),
     });
-    if (run.target_wait_started_at) {
+    for (const run of runs) {
+      if (!run.target_wait_started_at) continue;
       await this.audit.record(
         runEvent(AuditEventType.RunTargetAcquired, run, ctx, {
           targets: run.targets,
@@ -121,7 +123,9 @@ export class RunQueueService {
         }),
       );
     }
-    return started;
+    // Every row was locked by this claim, so every one moved.
+    const approvals = new Map(runs.map((run) => [run.id, run.gate_approval_id]));
+    return moved.map((run) => ({ ...run, approval_id: approvals.get(run.id) ?? null }));
   }
 
   /**

@@ -14,6 +14,9 @@ export interface RunEnd {
   readonly backoffBaseMs: number;
 }
 
+type UsualEnding = Extract<Ending, { kind: 'succeeded' | 'failed' | 'timed_out' }>;
+const USUAL: ReadonlySet<Ending['kind']> = new Set(['succeeded', 'failed', 'timed_out']);
+
 interface Waiting {
   readonly end: RunEnd;
   readonly resolve: (run: ExecutionRunRow) => void;
@@ -54,12 +57,8 @@ export class RunEnderService {
     this.scheduled = false;
     if (batch.length > 1) {
       try {
-        const ended = await this.uow.run(async () => {
-          const rows: ExecutionRunRow[] = [];
-          for (const { end } of batch) rows.push(await this.write(end));
-          return rows;
-        });
-        batch.forEach((waiting, index) => waiting.resolve(ended[index]));
+        const ended = await this.uow.run(() => this.writeMany(batch.map((waiting) => waiting.end)));
+        batch.forEach((waiting) => waiting.resolve(ended.get(waiting.end.run.id) as ExecutionRunRow));
         return;
       } catch {
         // Written again one by one below: the error that matters is the failing run's own.
@@ -72,6 +71,26 @@ export class RunEnderService {
         waiting.reject(error);
       }
     }
+  }
+
+  /**
+   * Several ends in the caller's transaction: the usual ones (succeeded, failed, timed out) one
+   * statement per table and kind, the others (a retry, a cancel) one by one.
+   */
+  private async writeMany(ends: readonly RunEnd[]): Promise<Map<string, ExecutionRunRow>> {
+    const ended = new Map<string, ExecutionRunRow>();
+    const usual = ends.filter((end): end is RunEnd & { ending: UsualEnding } => USUAL.has(end.ending.kind));
+    for (const workerId of new Set(usual.map((end) => end.workerId))) {
+      const group = usual.filter((end) => end.workerId === workerId);
+      await this.steps.finishMany(group.flatMap(({ run, step, ctx }) => (step ? [{ run, step, ctx }] : [])));
+      const rows = await this.lifecycle.endMany(group, { workerId });
+      await this.closure.closeManyForEndedRuns(
+        rows.map((run, index) => ({ run, approvedLaneId: group[index].run.approval_id, ctx: group[index].ctx })),
+      );
+      rows.forEach((run) => ended.set(run.id, run));
+    }
+    for (const end of ends) if (!USUAL.has(end.ending.kind)) ended.set(end.run.id, await this.write(end));
+    return ended;
   }
 
   private async write(end: RunEnd): Promise<ExecutionRunRow> {

@@ -40,6 +40,9 @@ export interface StartedBatch {
   readonly more: boolean;
 }
 
+/** A claimed run planned, before its first step is recorded. */
+type Prepared = Omit<StartedRun, 'next'> & { readonly next: StartedRun['next'] | { kind: 'start'; index: number } };
+
 /** A step's end as it is written. */
 interface StepFinish {
   readonly stepId: string;
@@ -78,8 +81,25 @@ export class RunExecutorService {
   claimAndStart(settings: WorkerSettings, options: { limit: number; runId?: string; timeoutCapSeconds?: number }): Promise<StartedBatch> {
     return this.uow.run(async () => {
       const batch = await this.queue.claim({ ...settings, ...options });
-      const started: StartedRun[] = [];
-      for (const run of batch.claimed) started.push(await this.prepare(run, settings));
+      const prepared: Prepared[] = [];
+      for (const run of batch.claimed) prepared.push(await this.prepare(run, settings));
+      // Every first step to do starts in one statement.
+      const starting = prepared.flatMap((item) => (item.next.kind === 'start' ? [{ item, index: item.next.index }] : []));
+      const stepIds = await this.steps.startMany(
+        starting.map(({ item, index }) => ({
+          run: item.run,
+          index,
+          name: item.planned[index].name,
+          workerId: settings.workerId,
+          ctx: item.ctx,
+        })),
+      );
+      const stepIdOf = new Map(starting.map(({ item }, position) => [item, stepIds[position]]));
+      const started = prepared.map((item): StartedRun =>
+        item.next.kind === 'start'
+          ? { ...item, next: { kind: 'step', index: item.next.index, stepId: stepIdOf.get(item) as string } }
+          : { ...item, next: item.next },
+      );
       return { started, retryInMs: batch.retryInMs, more: batch.more };
     });
   }
@@ -114,8 +134,8 @@ export class RunExecutorService {
     });
   }
 
-  /** In the claim's transaction: the run's plan, the steps already done, and its first step to do, started. */
-  private async prepare(run: ClaimedRun, settings: WorkerSettings): Promise<StartedRun> {
+  /** In the claim's transaction: the run's plan, the steps already done, and the first step to do (or why none). */
+  private async prepare(run: ClaimedRun, settings: WorkerSettings): Promise<Prepared> {
     const ctx: CommandContext = {
       actor: { id: `worker:${settings.workerId}`, kind: 'system' },
       requestId: `run:${run.id}:${run.attempt}`,
@@ -145,8 +165,7 @@ export class RunExecutorService {
       if (!decision.allowed) return { ...prepared, next: end({ kind: 'failed', error: `approval_required: ${decision.reason}` }) };
       if (decision.approval.step_index !== index) return { ...prepared, next: end({ kind: 'paused', stepIndex: index }) };
     }
-    const stepId = await this.steps.start(run, { index, name: planned[index].name, workerId: settings.workerId }, ctx);
-    return { ...prepared, next: { kind: 'step', index, stepId } };
+    return { ...prepared, next: { kind: 'start', index } };
   }
 
   /** The steps from the one started, each next one started in the transaction that ends the one before. */
