@@ -77,12 +77,16 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
       return;
     }
     this.filling = true;
-    void this.fill().finally(() => {
-      this.filling = false;
-      if (this.refill) {
-        this.refill = false;
-        this.wake();
-      }
+    // On the next turn of the event loop: runs that ended together have all freed their slots
+    // by then, and one claim fills them all.
+    setImmediate(() => {
+      void this.fill().finally(() => {
+        this.filling = false;
+        if (this.refill) {
+          this.refill = false;
+          this.wake();
+        }
+      });
     });
   }
 
