@@ -8,6 +8,7 @@ import { RunCancelNotify1795470000000 } from './1795470000000-run-cancel-notify'
 import { RunRetention1795480000000 } from './1795480000000-run-retention';
 import { QueueSpeed1795490000000 } from './1795490000000-queue-speed';
 import { RunLockRelease1795495000000 } from './1795495000000-run-lock-release';
+import { Principals1795500000000 } from './1795500000000-principals';
 import { approvalApprovalsGuard } from './routines/approval.approvals-guard';
 import { approvalCurrentLane } from './routines/approval.current-lane';
 import { approvalDecisionsGuard } from './routines/approval.decisions-guard';
@@ -41,6 +42,7 @@ export const SCHEMA: SchemaPlan = {
     { file: '1795480000000-run-retention.ts', migration: RunRetention1795480000000 },
     { file: '1795490000000-queue-speed.ts', migration: QueueSpeed1795490000000 },
     { file: '1795495000000-run-lock-release.ts', migration: RunLockRelease1795495000000 },
+    { file: '1795500000000-principals.ts', migration: Principals1795500000000 },
   ],
   routines: [
     auditRefuseChange,

@@ -43,8 +43,10 @@ export const auditAppend: RoutineEntry = {
         heads := heads || jsonb_build_object(chain, prev);
       END LOOP;
       -- One statement for them all, in order: ids are given in the order of the rows.
-      INSERT INTO audit_events (event_id, event_type, actor, request_id, project_id, execution_run_id, data, occurred_at, chain_key, prev_hash, hash)
-      SELECT (x.value ->> 'event_id')::uuid, x.value ->> 'event_type', x.value ->> 'actor', x.value ->> 'request_id', x.value ->> 'project_id',
+      INSERT INTO audit_events (event_id, event_type, actor, actor_credential, request_id, project_id, execution_run_id, data, occurred_at, chain_key,
+                                prev_hash, hash)
+      SELECT (x.value ->> 'event_id')::uuid, x.value ->> 'event_type', x.value ->> 'actor', x.value ->> 'actor_credential', x.value ->> 'request_id',
+             x.value ->> 'project_id',
              (x.value ->> 'execution_run_id')::uuid, x.value -> 'data', (x.value ->> 'occurred_at')::timestamptz, x.value ->> 'chain_key',
              l.prev_hash, l.hash
       FROM jsonb_array_elements(events) WITH ORDINALITY AS x(value, n)

@@ -1,7 +1,7 @@
 import { TableDefinition, MIGRATIONS_TABLE, SCHEMA_CHECKSUMS_TABLE } from '@lib/database';
 import { AUDIT_EVENTS_TABLE } from '@lib/audit';
 import { STATUS_TRANSITIONS_TABLE } from '@lib/state-machine';
-import { ACTION_TYPES_TABLE, API_KEYS_TABLE, POLICY_VERSIONS_TABLE } from '@lib/governance';
+import { ACTION_TYPES_TABLE, API_KEYS_TABLE, POLICY_VERSIONS_TABLE, PRINCIPALS_TABLE } from '@lib/governance';
 import {
   EXECUTION_DLQ_TABLE,
   EXECUTION_LOCKS_TABLE,
@@ -19,6 +19,7 @@ export const DECLARED_TABLES: readonly TableDefinition[] = [
   AUDIT_EVENTS_TABLE,
   STATUS_TRANSITIONS_TABLE,
   API_KEYS_TABLE,
+  PRINCIPALS_TABLE,
   POLICY_VERSIONS_TABLE,
   ACTION_TYPES_TABLE,
   EXECUTION_RUNS_TABLE,

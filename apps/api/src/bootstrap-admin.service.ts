@@ -18,7 +18,10 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
       this.logger.warn('BOOTSTRAP_ADMIN_KEY is not set: no admin key was provisioned at start');
       return;
     }
-    await this.apiKeys.ensureBootstrapAdmin(key);
+    if ((await this.apiKeys.ensureBootstrapAdmin(key)) === 'revoked') {
+      this.logger.error('BOOTSTRAP_ADMIN_KEY names a key that was revoked; it stays revoked (set another key to provision one)');
+      return;
+    }
     this.logger.log('bootstrap admin key provisioned');
   }
 }

@@ -3,6 +3,8 @@ import { ApprovalRow, VoteRow } from './approval.tables';
 
 export interface VoteSummary {
   readonly principalId: string;
+  /** The credential the voter used (`api_key:<id>`, `oidc:<token id>`); null for votes from before it was recorded. */
+  readonly credential: string | null;
   readonly decision: string;
   readonly reason: string | null;
   readonly at: Date;
@@ -43,7 +45,13 @@ export function summarizeLane(row: ApprovalRow, votes: readonly VoteRow[]): Appr
     planHash: row.plan_hash,
     policyHash: row.policy_hash,
     requiredApprovals: row.required_approvals,
-    votes: votes.map((vote) => ({ principalId: vote.principal_id, decision: vote.decision, reason: vote.reason, at: vote.created_at })),
+    votes: votes.map((vote) => ({
+      principalId: vote.principal_id,
+      credential: vote.credential ?? null,
+      decision: vote.decision,
+      reason: vote.reason,
+      at: vote.created_at,
+    })),
     expiresAt: row.expires_at,
     deferredUntil: row.deferred_until,
     stepIndex: row.step_index,

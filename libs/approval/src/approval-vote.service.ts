@@ -59,6 +59,7 @@ export class ApprovalVoteService {
         principalId: ctx.actor.id,
         decision: input.decision,
         reason: input.reason ?? null,
+        credential: ctx.actor.credential ?? null,
       });
       if (!counted) {
         return this.support.refuse(target, ctx, {

@@ -80,18 +80,20 @@ export class ApprovalRepository {
     principalId: string;
     decision: string;
     reason: string | null;
+    /** The credential the voter used (`api_key:<id>`, `oidc:<token id>`). */
+    credential: string | null;
   }): Promise<boolean> {
     const inserted = await this.uow.query(
-      `INSERT INTO ${VOTES} (approval_id, execution_run_id, principal_id, decision, reason)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (approval_id, principal_id) DO NOTHING RETURNING id`,
-      [input.approvalId, input.runId, input.principalId, input.decision, input.reason],
+      `INSERT INTO ${VOTES} (approval_id, execution_run_id, principal_id, decision, reason, credential)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (approval_id, principal_id) DO NOTHING RETURNING id`,
+      [input.approvalId, input.runId, input.principalId, input.decision, input.reason, input.credential],
     );
     return inserted.length === 1;
   }
 
   votes(approvalId: string): Promise<VoteRow[]> {
     return this.uow.query<VoteRow>(
-      `SELECT id::text AS id, approval_id, execution_run_id, principal_id, decision, reason, created_at FROM ${VOTES} WHERE approval_id = $1 ORDER BY id`,
+      `SELECT id::text AS id, approval_id, execution_run_id, principal_id, decision, reason, created_at, credential FROM ${VOTES} WHERE approval_id = $1 ORDER BY id`,
       [approvalId],
     );
   }

@@ -38,6 +38,7 @@ export const APPROVAL_DECISIONS_TABLE = defineTable('approval_decisions', 'appro
   decision: 'text',
   reason: 'text?',
   created_at: 'timestamptz',
+  credential: 'text?',
 });
 
 export type VoteRow = RowOf<typeof APPROVAL_DECISIONS_TABLE.columns>;

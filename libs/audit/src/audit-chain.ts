@@ -13,6 +13,8 @@ export interface ChainedEventFields {
   event_id: string;
   event_type: string;
   actor: string;
+  /** The credential the actor used (`api_key:<id>`, `oidc:<token id>`); absent for the system and for events from before it was recorded. */
+  actor_credential?: string | null;
   request_id: string | null;
   project_id: string | null;
   execution_run_id: string | null;
@@ -27,12 +29,17 @@ export function chainKeyOf(input: { executionRunId?: string | null; projectId?: 
   return 'global';
 }
 
-/** Exactly the hashed fields, whatever else the object carries (a stored row has more). */
+/**
+ * Exactly the hashed fields, whatever else the object carries (a stored row has more). The
+ * credential is hashed only when there is one, so events from before it was recorded verify
+ * as they were written.
+ */
 export function canonicalEvent(fields: ChainedEventFields): string {
   return canonicalJson({
     event_id: fields.event_id,
     event_type: fields.event_type,
     actor: fields.actor,
+    ...(fields.actor_credential ? { actor_credential: fields.actor_credential } : {}),
     request_id: fields.request_id,
     project_id: fields.project_id,
     execution_run_id: fields.execution_run_id,

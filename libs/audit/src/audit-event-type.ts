@@ -38,4 +38,9 @@ export enum AuditEventType {
   StepFinished = 'step.finished',
   StepProgress = 'step.progress',
   ApiKeyCreated = 'api_key.created',
+  ApiKeyRevoked = 'api_key.revoked',
+  PrincipalCreated = 'principal.created',
+  /** A person signed in through the identity provider for the first time. */
+  PrincipalFirstSeen = 'principal.first_seen',
+  AuthSignInFailed = 'auth.sign_in_failed',
 }

@@ -14,6 +14,7 @@ export const AUDIT_EVENTS_TABLE = defineTable('audit_events', 'audit', {
   chain_key: 'text?',
   prev_hash: 'text?',
   hash: 'text?',
+  actor_credential: 'text?',
 });
 
 export type AuditEventRow = RowOf<typeof AUDIT_EVENTS_TABLE.columns> & { data: Record<string, unknown> };

@@ -20,6 +20,7 @@ export interface PendingAuditEvent {
   readonly event_id: string;
   readonly event_type: string;
   readonly actor: string;
+  readonly actor_credential?: string | null;
   readonly request_id: string | null;
   readonly project_id: string | null;
   readonly execution_run_id: string | null;
@@ -31,7 +32,7 @@ export interface PendingAuditEvent {
 
 const T = AUDIT_EVENTS_TABLE.name;
 // `id` is read as text (bigint can pass 2^53); order by the column (`audit_events.id`), never by that text alias.
-const COLUMNS = `id::text AS id, event_id, event_type, actor, request_id, project_id, execution_run_id, data, occurred_at, chain_key, prev_hash, hash`;
+const COLUMNS = `id::text AS id, event_id, event_type, actor, actor_credential, request_id, project_id, execution_run_id, data, occurred_at, chain_key, prev_hash, hash`;
 
 /** The audit lib's SQL: the only code that reads or writes audit_events (appends go through audit_append). */
 @Injectable()
@@ -75,7 +76,7 @@ export class AuditRepository {
   /** One batch of chained events in (chain_key, id) order, after a cursor, with occurred_at exactly as it was hashed. */
   chainBatch(input: { chainKey?: string; after: { chainKey: string; id: string } | null; limit: number }): Promise<StoredChainEvent[]> {
     return this.uow.query<StoredChainEvent>(
-      `SELECT id::text AS id, event_id, event_type, actor, request_id, project_id, execution_run_id, data,
+      `SELECT id::text AS id, event_id, event_type, actor, actor_credential, request_id, project_id, execution_run_id, data,
               to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at, chain_key, prev_hash, hash
        FROM ${T}
        WHERE chain_key IS NOT NULL AND ($1::text IS NULL OR chain_key = $1)

@@ -38,6 +38,7 @@ export class AuditService {
       event_id: randomUUID(),
       event_type: input.type,
       actor: input.ctx.actor.id,
+      actor_credential: input.ctx.actor.credential ?? null,
       request_id: input.ctx.requestId,
       project_id: input.projectId ?? null,
       execution_run_id: input.executionRunId ?? null,

@@ -3,9 +3,11 @@
  * it writes can name the actor and the request without reaching into ambient state.
  */
 export interface Actor {
-  /** API key id, or `system` for the control plane itself. */
+  /** The principal's id, or `system` (or `worker:<id>`, `reaper:<id>`) for the control plane itself. */
   readonly id: string;
-  readonly kind: 'api_key' | 'system';
+  readonly kind: 'person' | 'service' | 'system';
+  /** The credential used: `api_key:<id>`, or `oidc:<token id>` for a token from the identity provider. */
+  readonly credential?: string;
 }
 
 export interface CommandContext {

@@ -22,6 +22,15 @@ export interface WorkerSettings {
   readonly projectPattern: string;
 }
 
+/** Sign-in with access tokens from the organisation's identity provider (OIDC); null when off. */
+export interface OidcSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  /** Null: read from the issuer's discovery document. */
+  readonly jwksUrl: string | null;
+  readonly rulesFile: string;
+}
+
 export interface EmbeddedDatabaseSettings {
   readonly dataDir: string;
   readonly port: number;
@@ -47,6 +56,7 @@ export class AppConfig {
       readonly sweepIntervalMs: number;
       readonly worker: WorkerSettings;
       readonly embedded: EmbeddedDatabaseSettings;
+      readonly oidc: OidcSettings | null;
       readonly secrets: ReadonlyMap<string, string>;
     },
   ) {}

@@ -40,6 +40,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
+const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
 const BOOLEAN = ['true', 'false'];
 
 /** Raw variables (text, as the environment holds them) and the rule each must follow. */
@@ -127,6 +128,27 @@ export class Environment {
   @Variable({ default: '`%`', meaning: 'which projects a worker serves (a SQL LIKE pattern)' })
   @TextVariable(255, 'must be a LIKE pattern of 1 to 255 characters')
   WORKER_PROJECTS?: string;
+
+  @Variable({
+    default: 'unset → SSO sign-in off',
+    meaning: 'the OIDC issuer whose access tokens are accepted (its `iss`), e.g. `https://login.example.com/realms/ops`',
+  })
+  @IsOptional()
+  @Matches(HTTP_URL, { message: 'must be an http:// or https:// URL' })
+  OIDC_ISSUER?: string;
+
+  @Variable({ default: 'unset', meaning: 'the audience (`aud`) an access token must name; required with `OIDC_ISSUER`' })
+  @TextVariable(512, 'must be 1 to 512 characters')
+  OIDC_AUDIENCE?: string;
+
+  @Variable({ default: "from the issuer's discovery document", meaning: 'where the issuer publishes its signing keys (JWKS)' })
+  @IsOptional()
+  @Matches(HTTP_URL, { message: 'must be an http:// or https:// URL' })
+  OIDC_JWKS_URL?: string;
+
+  @Variable({ default: '`policies/oidc-rules.json`', meaning: 'the rules that map token claims to roles and project scopes' })
+  @TextVariable(4096, 'must name a file')
+  OIDC_RULES_FILE?: string;
 
   @Variable({ default: '`.data/postgres`', meaning: 'data directory of the embedded server' })
   @TextVariable(4096, 'must name a directory')

@@ -42,6 +42,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
+  if (environment.OIDC_ISSUER && !environment.OIDC_AUDIENCE) {
+    throw new ConfigError('invalid configuration:\n  OIDC_AUDIENCE must be set when OIDC_ISSUER is; got nothing');
+  }
   const leaseMs = environment.WORKER_LEASE_MS ?? 15_000;
   return new AppConfig({
     databaseUrl: environment.DATABASE_URL,
@@ -66,6 +69,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       projectPattern: environment.WORKER_PROJECTS ?? '%',
     },
     embedded: { dataDir: environment.EMBEDDED_PG_DATA_DIR ?? '.data/postgres', port: environment.EMBEDDED_PG_PORT ?? 54329 },
+    oidc:
+      environment.OIDC_ISSUER && environment.OIDC_AUDIENCE
+        ? {
+            issuer: environment.OIDC_ISSUER,
+            audience: environment.OIDC_AUDIENCE,
+            jwksUrl: environment.OIDC_JWKS_URL ?? null,
+            rulesFile: environment.OIDC_RULES_FILE ?? 'policies/oidc-rules.json',
+          }
+        : null,
     secrets: secretsOf(env),
   });
 }

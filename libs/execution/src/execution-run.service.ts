@@ -8,7 +8,7 @@ import { ExecutionErrorCode, ExecutionException } from './execution.exception';
 import { ExecutionRunRepository, NewRun } from './repositories/execution-run.repository';
 
 /** A run to create: what the caller asked for (targets normalized), and the action type that governs it. */
-export type CreateRunInput = Omit<NewRun, 'approvalLevel' | 'requestedBy' | 'maxAttempts' | 'slaClass'> & {
+export type CreateRunInput = Omit<NewRun, 'approvalLevel' | 'requestedBy' | 'requestedVia' | 'maxAttempts' | 'slaClass'> & {
   readonly actionType: ActionType;
 };
 
@@ -34,6 +34,7 @@ export class ExecutionRunService {
         ...input,
         approvalLevel: input.actionType.approvalLevel,
         requestedBy: ctx.actor.id,
+        requestedVia: ctx.actor.credential ?? null,
         maxAttempts: input.actionType.maxAttempts,
         slaClass: input.actionType.slaClass,
       });

@@ -46,6 +46,7 @@ export const EXECUTION_RUNS_TABLE = defineTable('execution_runs', 'execution', {
   result: 'jsonb?',
   last_error: 'text?',
   target_wait_started_at: 'timestamptz?',
+  requested_via: 'text?',
 });
 
 export type ExecutionRunRow = RowOf<typeof EXECUTION_RUNS_TABLE.columns> & { params: Record<string, unknown>; targets: string[] };

@@ -1,4 +1,5 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
 import { CommandContext } from '@lib/common';
 import { Permission } from './permissions';
 import { Principal } from './principal';
@@ -11,6 +12,13 @@ export const RequirePermission = (permission: Permission) => SetMetadata(PERMISS
 
 /** Marks a route that needs no principal (health probes). Explicit, never a default. */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+/** The OpenAPI security schemes (see apps/api/src/openapi.ts): an API key, or an access token from the identity provider. */
+export const API_KEY_SCHEME = 'api_key';
+export const OIDC_SCHEME = 'oidc';
+
+/** Declares, in the OpenAPI document, that a route takes either credential. */
+export const ApiCredentials = () => applyDecorators(ApiSecurity(API_KEY_SCHEME), ApiSecurity(OIDC_SCHEME));
 
 export interface AuthenticatedRequest {
   id: string;

@@ -1,15 +1,17 @@
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { databaseUnavailable, isDatabaseUnavailable } from '@lib/database';
-import { ApiKeyService } from './api-key.service';
 import { AuthenticatedRequest, PERMISSION_KEY, PUBLIC_KEY } from './auth.decorators';
 import { GovernanceErrorCode, GovernanceException } from './governance.exception';
+import { IdentityService } from './identity/identity.service';
 import { Permission } from './permissions';
 
 /**
  * Global guard, deny by default: a route must declare a permission (or be explicitly public),
- * the request must carry a known bearer key, and the key must hold the permission. Any error
- * inside the guard denies the request.
+ * the request must carry a bearer credential (an API key, or an access token from the identity
+ * provider) that is accepted now, and its principal must hold the permission. Any error inside
+ * the guard denies the request; a credential that could not be checked (the database or the
+ * identity provider is down) is a 503, never a 401.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -17,7 +19,7 @@ export class AuthGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly apiKeys: ApiKeyService,
+    private readonly identity: IdentityService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -25,32 +27,38 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) === true) return true;
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
     const request = context.switchToHttp().getRequest<AuthenticatedRequest & { headers: Record<string, string | string[] | undefined> }>();
-    const token = bearerToken(request.headers.authorization);
-    if (!token) throw new GovernanceException(GovernanceErrorCode.Unauthenticated, 'an Authorization: Bearer <key> header is required');
+    const credential = bearerToken(request.headers.authorization);
+    if (!credential) {
+      throw new GovernanceException(
+        GovernanceErrorCode.Unauthenticated,
+        'an Authorization: Bearer <API key or access token> header is required',
+      );
+    }
     let principal;
     try {
-      principal = await this.apiKeys.authenticate(token);
+      principal = await this.identity.authenticate(credential, request.id);
     } catch (error) {
-      // Denied either way; but a key that could not be looked up is not an unknown key: a client
-      // that treats 401 as final must not give up because the database is restarting.
+      if (error instanceof GovernanceException) throw error;
+      // Denied either way; but a credential that could not be looked up is not an unknown one: a
+      // client that treats 401 as final must not give up because the database is restarting.
       if (isDatabaseUnavailable(error)) throw databaseUnavailable();
       this.logger.error({ err: error }, 'authentication failed with an error; denying');
       throw error;
     }
-    if (!principal) throw new GovernanceException(GovernanceErrorCode.Unauthenticated, 'unknown or revoked API key');
     if (!permission) {
       throw new GovernanceException(GovernanceErrorCode.Forbidden, 'this route declares no permission and is closed');
     }
     if (!principal.can(permission)) {
-      throw new GovernanceException(GovernanceErrorCode.Forbidden, `this key lacks the permission ${permission}`, { permission });
+      throw new GovernanceException(GovernanceErrorCode.Forbidden, `this principal lacks the permission ${permission}`, { permission });
     }
     request.principal = principal;
     return true;
   }
 }
 
+/** JWTs are longer than keys: 8 KiB is room for any access token an identity provider issues. */
 function bearerToken(header: string | string[] | undefined): string | null {
   if (typeof header !== 'string') return null;
-  const match = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
+  const match = /^Bearer\s+(\S{1,8192})\s*$/i.exec(header);
   return match ? match[1] : null;
 }

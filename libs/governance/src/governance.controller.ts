@@ -1,14 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '@lib/common';
-import { RequirePermission } from './auth.decorators';
+import { RequirePermission, ApiCredentials } from './auth.decorators';
 import { ActionTypeDto, ActionTypesResponseDto } from './dto/action-type-response.dto';
 import { GovernanceErrorCode } from './governance.exception';
 import { Permission } from './permissions';
 import { PolicyService } from './policy/policy.service';
 
 @ApiTags('governance')
-@ApiBearerAuth()
+@ApiCredentials()
 @Controller('api/v1/governance')
 export class GovernanceController {
   constructor(private readonly policy: PolicyService) {}

@@ -6,6 +6,21 @@ export enum GovernanceErrorCode {
   UnknownAction = 'unknown_action',
   ScopeNotAllowed = 'scope_not_allowed',
   AuditChainNotFound = 'audit_chain_not_found',
+  ApiKeyRevoked = 'api_key_revoked',
+  ApiKeyExpired = 'api_key_expired',
+  ApiKeyNotFound = 'api_key_not_found',
+  ApiKeyAlreadyRevoked = 'api_key_already_revoked',
+  PrincipalNotFound = 'principal_not_found',
+  /** A bearer token that is not a valid JWT of the issuer (malformed, bad signature, a claim out of bounds). */
+  TokenInvalid = 'token_invalid',
+  TokenExpired = 'token_expired',
+  TokenWrongAudience = 'token_wrong_audience',
+  TokenWrongIssuer = 'token_wrong_issuer',
+  /** Signed with a key the issuer does not publish (after fetching its key set again). */
+  TokenUnknownSigningKey = 'token_unknown_signing_key',
+  /** A token where sign-in with tokens is not configured. */
+  TokenNotAccepted = 'token_not_accepted',
+  IdentityProviderUnavailable = 'identity_provider_unavailable',
 }
 
 declare module '@lib/common' {

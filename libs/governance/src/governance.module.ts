@@ -1,21 +1,38 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@lib/audit';
 import { AccessService } from './access.service';
-import { ApiKeyRepository } from './api-key.repository';
-import { ApiKeyService } from './api-key.service';
-import { ApiKeysController } from './api-keys.controller';
 import { AuthGuard } from './auth.guard';
 import { GovernanceController } from './governance.controller';
+import { ApiKeyRepository } from './identity/api-key.repository';
+import { ApiKeyService } from './identity/api-key.service';
+import { ApiKeysController } from './identity/api-keys.controller';
+import { IdentityService } from './identity/identity.service';
+import { OidcVerifierService } from './identity/oidc/oidc-verifier.service';
+import { PrincipalRepository } from './identity/principal.repository';
 import { PolicyRepository } from './policy/policy.repository';
 import { PolicyService } from './policy/policy.service';
 import { AuditController } from './audit-trail/audit.controller';
 import { AuditTrailService } from './audit-trail/audit-trail.service';
 
-/** Identity (API keys, the guard, the access check), the action-type policy, and who may read the audit trail. */
+/**
+ * Identity (principals, their API keys, sign-in with the organisation's identity provider, the
+ * guard, the access check), the action-type policy, and who may read the audit trail.
+ */
 @Module({
   imports: [AuditModule],
   controllers: [ApiKeysController, GovernanceController, AuditController],
-  providers: [AccessService, ApiKeyRepository, ApiKeyService, AuthGuard, PolicyRepository, PolicyService, AuditTrailService],
-  exports: [AccessService, ApiKeyService, AuthGuard, PolicyService],
+  providers: [
+    AccessService,
+    ApiKeyRepository,
+    PrincipalRepository,
+    ApiKeyService,
+    OidcVerifierService,
+    IdentityService,
+    AuthGuard,
+    PolicyRepository,
+    PolicyService,
+    AuditTrailService,
+  ],
+  exports: [AccessService, ApiKeyService, IdentityService, AuthGuard, PolicyService],
 })
 export class GovernanceModule {}

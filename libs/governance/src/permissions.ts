@@ -24,12 +24,17 @@ export enum Permission {
   DlqRead = 'dlq:read',
   DlqRedrive = 'dlq:redrive',
   RunPurge = 'run:purge',
+  ApiKeyRead = 'api_key:read',
+  ApiKeyRevoke = 'api_key:revoke',
+  /** Everyone: who am I, and revoking one's own keys. */
+  SelfRead = 'self:read',
 }
 
 export const ALL_PROJECTS = '*';
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   [Role.Requester]: [
+    Permission.SelfRead,
     Permission.RunCreate,
     Permission.RunRead,
     Permission.RunCancel,
@@ -38,6 +43,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.GrantConsume,
   ],
   [Role.Approver]: [
+    Permission.SelfRead,
     Permission.ApprovalDecide,
     Permission.RunRead,
     Permission.RunCancel,

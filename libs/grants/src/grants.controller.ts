@@ -1,7 +1,15 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, CommandContext, KnownErrorCode, RequestErrorCode } from '@lib/common';
-import { CurrentContext, CurrentPrincipal, GovernanceErrorCode, Permission, Principal, RequirePermission } from '@lib/governance';
+import {
+  CurrentContext,
+  CurrentPrincipal,
+  GovernanceErrorCode,
+  Permission,
+  Principal,
+  RequirePermission,
+  ApiCredentials,
+} from '@lib/governance';
 import { ApprovalErrorCode, RequiresApprovedRun } from '@lib/approval';
 import { ParseAuthCodePipe } from './auth-code.pipe';
 import { GrantResponseDto } from './dto/grant-response.dto';
@@ -17,7 +25,7 @@ const AUTH = {
 } satisfies Record<number, readonly KnownErrorCode[]>;
 
 @ApiTags('grants')
-@ApiBearerAuth()
+@ApiCredentials()
 @Controller('api/v1/grants')
 export class GrantsController {
   constructor(private readonly grants: GrantService) {}

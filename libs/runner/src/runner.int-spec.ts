@@ -51,7 +51,7 @@ describe('the execution worker on PostgreSQL', () => {
     const key = await worker
       .get(ApiKeyService)
       .mint(admin, { name: 'worker-test', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
-    requester = new Principal(key.id, 'requester', [Role.Requester], ['*']);
+    requester = new Principal(key.row.principal_id, 'requester', [Role.Requester], ['*']);
   });
   afterAll(async () => {
     await pool?.end();
@@ -353,7 +353,7 @@ describe('the execution worker on PostgreSQL', () => {
     const key = await worker
       .get(ApiKeyService)
       .mint(admin, { name: 'soon-revoked', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
-    const departing = new Principal(key.id, 'departing', [Role.Requester], ['*']);
+    const departing = new Principal(key.row.principal_id, 'departing', [Role.Requester], ['*']);
     const { run } = await runs.request(
       departing,
       {
@@ -365,7 +365,7 @@ describe('the execution worker on PostgreSQL', () => {
       },
       ctx(departing),
     );
-    await pool.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [key.id]);
+    await pool.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [key.row.id]);
     await votes.vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver));
     const failed = await waitFor(run.id, ['FAILED']);
     expect(failed.last_error).toMatch(/rbac_violation: the requesting key was revoked/);

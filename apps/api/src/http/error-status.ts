@@ -34,6 +34,14 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case ApprovalErrorCode.PlanHashRequired:
       return 400;
     case GovernanceErrorCode.Unauthenticated:
+    case GovernanceErrorCode.ApiKeyRevoked:
+    case GovernanceErrorCode.ApiKeyExpired:
+    case GovernanceErrorCode.TokenInvalid:
+    case GovernanceErrorCode.TokenExpired:
+    case GovernanceErrorCode.TokenWrongAudience:
+    case GovernanceErrorCode.TokenWrongIssuer:
+    case GovernanceErrorCode.TokenUnknownSigningKey:
+    case GovernanceErrorCode.TokenNotAccepted:
       return 401;
     case GovernanceErrorCode.Forbidden:
     case ApprovalErrorCode.SelfApprovalForbidden:
@@ -44,6 +52,8 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case GrantErrorCode.GrantNotFound:
     case GovernanceErrorCode.AuditChainNotFound:
     case ExecutionErrorCode.DlqEntryNotFound:
+    case GovernanceErrorCode.ApiKeyNotFound:
+    case GovernanceErrorCode.PrincipalNotFound:
       return 404;
     case RequestErrorCode.MethodNotAllowed:
       return 405;
@@ -64,6 +74,7 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case GrantErrorCode.GrantAlreadyConsumed:
     case GrantErrorCode.GrantExpired:
     case GrantErrorCode.GrantRevoked:
+    case GovernanceErrorCode.ApiKeyAlreadyRevoked:
       return 409;
     case GovernanceErrorCode.UnknownAction:
     case GovernanceErrorCode.ScopeNotAllowed:
@@ -75,6 +86,7 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case RequestErrorCode.UnsupportedMediaType:
       return 415;
     case DatabaseErrorCode.DatabaseUnavailable:
+    case GovernanceErrorCode.IdentityProviderUnavailable:
       return 503;
     default:
       return assertUnreachable(code);

@@ -5,7 +5,9 @@ export class AuditEventDto {
   @ApiProperty({ description: 'Position in the global audit log' }) id!: string;
   @ApiProperty({ format: 'uuid' }) event_id!: string;
   @ApiProperty({ example: 'run.created' }) type!: string;
-  @ApiProperty({ description: 'API key id, or "system"' }) actor!: string;
+  @ApiProperty({ description: 'The principal who acted (its id), or "system" (or a worker) for the control plane itself' }) actor!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The credential the actor used: api_key:<id> or oidc:<token id>' })
+  actor_credential!: string | null;
   @ApiProperty({ nullable: true, type: String }) request_id!: string | null;
   @ApiProperty({ nullable: true, type: String }) project_id!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) execution_id!: string | null;
@@ -21,6 +23,7 @@ export class AuditEventDto {
       event_id: event.event_id,
       type: event.event_type,
       actor: event.actor,
+      actor_credential: event.actor_credential ?? null,
       request_id: event.request_id,
       project_id: event.project_id,
       execution_id: event.execution_run_id,

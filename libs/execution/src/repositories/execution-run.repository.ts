@@ -39,6 +39,8 @@ export interface NewRun {
   readonly approvalLevel: number;
   readonly policyHash: string;
   readonly requestedBy: string;
+  /** The credential the requester used (`api_key:<id>`, `oidc:<token id>`). */
+  readonly requestedVia: string | null;
   readonly maxAttempts: number;
   readonly slaClass: string;
 }
@@ -52,8 +54,8 @@ export class ExecutionRunRepository {
   async insertIfAbsent(run: NewRun): Promise<ExecutionRunRow | null> {
     const rows = await this.uow.query<ExecutionRunRow>(
       `INSERT INTO ${T} (project_id, idempotency_key, action, params, targets, fingerprint, plan_hash, approval_level, policy_hash,
-                          status, blocked_reason, requested_by, max_attempts, sla_class)
-       VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, 'BLOCKED', 'approval_pending', $9, $10, $11)
+                          status, blocked_reason, requested_by, max_attempts, sla_class, requested_via)
+       VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, 'BLOCKED', 'approval_pending', $9, $10, $11, $12)
        ON CONFLICT (project_id, idempotency_key) DO NOTHING
        RETURNING *`,
       [
@@ -68,6 +70,7 @@ export class ExecutionRunRepository {
         run.requestedBy,
         run.maxAttempts,
         run.slaClass,
+        run.requestedVia,
       ],
     );
     return rows[0] ?? null;

@@ -33,7 +33,7 @@ describe('times come from the database clock', () => {
     const key = await app
       .get(ApiKeyService)
       .mint(admin, { name: 'clock', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
-    requester = new Principal(key.id, 'clock', [Role.Requester], ['*']);
+    requester = new Principal(key.row.principal_id, 'clock', [Role.Requester], ['*']);
   });
   afterEach(() => {
     jest.useRealTimers();

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditRecordInput, AuditService, runEvent } from '@lib/audit';
-import { ApiKeyService, Permission, PolicyService, Principal } from '@lib/governance';
+import { ApiKeyService, Permission, PolicyService, RequesterStanding } from '@lib/governance';
 import { StatusMachineService } from '@lib/state-machine';
 import { ExecutionRunRow } from '../execution.tables';
 import { ClaimCandidate, ExecutionRunRepository } from '../repositories/execution-run.repository';
@@ -160,21 +160,21 @@ export class RunQueueService {
    */
   private async refuseViolations(runs: ClaimCandidate[], workerId: string, ctx: CommandContext): Promise<ClaimCandidate[]> {
     if (runs.length === 0) return runs;
-    const keys = await this.apiKeys.findByIds(runs.map((run) => run.requested_by));
+    const standing = await this.apiKeys.standing(runs.map((run) => ({ principalId: run.requested_by, credential: run.requested_via })));
     const allowed: ClaimCandidate[] = [];
     for (const run of runs) {
-      const violation = this.violationOf(run, keys.get(run.requested_by));
+      const violation = this.violationOf(run, standing.get(`${run.requested_by}|${run.requested_via ?? ''}`));
       if (violation) await this.failForViolation(run, violation, workerId, ctx);
       else allowed.push(run);
     }
     return allowed;
   }
 
-  private violationOf(run: ExecutionRunRow, key: { principal: Principal; revokedAt: Date | null } | undefined): string | null {
-    if (!key) return 'the requesting key no longer exists';
-    if (key.revokedAt) return 'the requesting key was revoked';
-    if (!key.principal.can(Permission.RunCreate)) return 'the requesting key may no longer request runs';
-    if (!key.principal.coversProject(run.project_id)) return 'the requesting key is no longer scoped to the project';
+  private violationOf(run: ExecutionRunRow, requester: RequesterStanding | undefined): string | null {
+    if (!requester) return 'the requester no longer exists';
+    if (requester.credentialProblem) return requester.credentialProblem;
+    if (!requester.principal.can(Permission.RunCreate)) return 'the requester may no longer request runs';
+    if (!requester.principal.coversProject(run.project_id)) return 'the requester is no longer scoped to the project';
     if (!this.policy.find(run.action)) return 'the action is no longer in the policy';
     return null;
   }

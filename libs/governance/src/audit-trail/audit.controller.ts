@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, RequestErrorCode } from '@lib/common';
 import { AuditEventDto } from '@lib/audit';
-import { CurrentPrincipal, RequirePermission } from '../auth.decorators';
+import { CurrentPrincipal, RequirePermission, ApiCredentials } from '../auth.decorators';
 import { GovernanceErrorCode } from '../governance.exception';
 import { Permission } from '../permissions';
 import { Principal } from '../principal';
@@ -12,7 +12,7 @@ import { AuditTrailService } from './audit-trail.service';
 const DEFAULT_PAGE = 100;
 
 @ApiTags('audit')
-@ApiBearerAuth()
+@ApiCredentials()
 @Controller('api/v1')
 export class AuditController {
   constructor(private readonly trail: AuditTrailService) {}

@@ -1,7 +1,15 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, CommandContext, KnownErrorCode } from '@lib/common';
-import { CurrentContext, CurrentPrincipal, GovernanceErrorCode, Permission, Principal, RequirePermission } from '@lib/governance';
+import {
+  CurrentContext,
+  CurrentPrincipal,
+  GovernanceErrorCode,
+  Permission,
+  Principal,
+  RequirePermission,
+  ApiCredentials,
+} from '@lib/governance';
 import { ApprovalDeferralService, ApprovalErrorCode } from '@lib/approval';
 import { RunDecisionService } from '../run-decision.service';
 import { ApproveDto, DeferDto, RejectDto, ReopenDto } from './dto/decision.dto';
@@ -23,7 +31,7 @@ const VOTE_CONFLICTS = [
 ];
 
 @ApiTags('approvals')
-@ApiBearerAuth()
+@ApiCredentials()
 @Controller('approvals')
 export class ApprovalsController {
   constructor(

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, CommandContext } from '@lib/common';
-import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
+import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission, ApiCredentials } from '@lib/governance';
 import { DlqService, ExecutionErrorCode, ExecutionException } from '@lib/execution';
 import { RunControlService } from '../run-control.service';
 import { DlqEntryDto, DlqListDto, DlqQueryDto, DlqRetryResponseDto } from './dto/dlq.dto';
@@ -13,7 +13,7 @@ const DLQ_ID = new ParseUUIDPipe({
 });
 
 @ApiTags('execution')
-@ApiBearerAuth()
+@ApiCredentials()
 @Controller('api/v1/execution/dlq')
 export class DlqController {
   constructor(

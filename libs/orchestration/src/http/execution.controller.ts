@@ -1,9 +1,17 @@
 import { Body, Controller, Get, Headers, HttpCode, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors, CommandContext, isCursor, RequestErrorCode, RequestException } from '@lib/common';
 import { AuditEventDto } from '@lib/audit';
-import { CurrentContext, CurrentPrincipal, GovernanceErrorCode, Permission, Principal, RequirePermission } from '@lib/governance';
+import {
+  CurrentContext,
+  CurrentPrincipal,
+  GovernanceErrorCode,
+  Permission,
+  Principal,
+  RequirePermission,
+  ApiCredentials,
+} from '@lib/governance';
 import { ExecutionErrorCode } from '@lib/execution';
 import { RunControlService } from '../run-control.service';
 import { RunQueryService } from '../run-query.service';
@@ -19,7 +27,7 @@ import { ParseExecutionIdPipe } from './execution-id.pipe';
 import { headerValues, resolveIdempotencyKey } from './idempotency-key';
 
 @ApiTags('execution')
-@ApiBearerAuth()
+@ApiCredentials()
 @Controller('api/v1/execution/run')
 export class ExecutionController {
   private readonly logger = new Logger(ExecutionController.name);

@@ -1,7 +1,15 @@
 import { Body, Controller, HttpCode, Param, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, CommandContext, RequestErrorCode } from '@lib/common';
-import { CurrentContext, CurrentPrincipal, GovernanceErrorCode, Permission, Principal, RequirePermission } from '@lib/governance';
+import {
+  CurrentContext,
+  CurrentPrincipal,
+  GovernanceErrorCode,
+  Permission,
+  Principal,
+  RequirePermission,
+  ApiCredentials,
+} from '@lib/governance';
 import { ApprovalErrorCode, PlanChangeService } from '@lib/approval';
 import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
 import { ReplacePlanDto } from './dto/replace-plan.dto';
@@ -9,7 +17,7 @@ import { BAD_BODY, BAD_RUN_ID, RUN_NOT_FOUND, UNAUTHENTICATED } from './error-li
 import { ParseExecutionIdPipe } from './execution-id.pipe';
 
 @ApiTags('execution')
-@ApiBearerAuth()
+@ApiCredentials()
 @Controller('api/v1/execution/run')
 export class PlanController {
   constructor(private readonly plans: PlanChangeService) {}

@@ -1,13 +1,13 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, CommandContext } from '@lib/common';
-import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
+import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission, ApiCredentials } from '@lib/governance';
 import { RunRetentionService } from '@lib/execution';
 import { PurgedRunDto, PurgeRunsDto, PurgeRunsResponseDto } from './dto/purge.dto';
 import { BAD_BODY, FORBIDDEN, UNAUTHENTICATED } from './error-lists';
 
 @ApiTags('execution')
-@ApiBearerAuth()
+@ApiCredentials()
 @Controller('api/v1/execution/retention')
 export class RetentionController {
   constructor(private readonly retention: RunRetentionService) {}

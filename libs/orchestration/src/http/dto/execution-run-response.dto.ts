@@ -4,7 +4,9 @@ import { ApprovalStatus, ApprovalSummary, RunView } from '@lib/approval';
 import { BlockedReason, ExecutionRunRow, RunStatus } from '@lib/execution';
 
 export class VoteDto {
-  @ApiProperty({ description: 'API key id of the voter' }) principal_id!: string;
+  @ApiProperty({ description: 'The principal who voted (a person or a service)' }) principal_id!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The credential it voted with: api_key:<id> or oidc:<token id>' })
+  credential!: string | null;
   @ApiProperty({ enum: ['approve', 'reject'] }) decision!: string;
   @ApiProperty({ nullable: true, type: String }) reason!: string | null;
   @ApiProperty({ format: 'date-time' }) at!: string;
@@ -43,6 +45,7 @@ export class ApprovalSummaryDto {
       approvals_needed: approval.status === ApprovalStatus.Pending ? Math.max(0, approval.requiredApprovals - received) : 0,
       votes: approval.votes.map((vote) => ({
         principal_id: vote.principalId,
+        credential: vote.credential,
         decision: vote.decision,
         reason: vote.reason,
         at: vote.at.toISOString(),
@@ -112,7 +115,9 @@ export class ExecutionRunResponseDto {
   @ApiPropertyOptional({ description: 'Present on create: true when an identical earlier request is returned' }) dedup_hit?: boolean;
   @ApiProperty({ type: ApprovalSummaryDto, nullable: true }) approval!: ApprovalSummaryDto | null;
   @ApiProperty({ type: RunExecutionDto, description: 'How the run is being (or was) carried out' }) execution!: RunExecutionDto;
-  @ApiProperty({ description: 'API key id of the requester' }) requested_by!: string;
+  @ApiProperty({ description: 'The principal who requested the run (a person or a service)' }) requested_by!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The credential it requested with: api_key:<id> or oidc:<token id>' })
+  requested_via!: string | null;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiProperty({ format: 'date-time' }) updated_at!: string;
 
@@ -135,6 +140,7 @@ export class ExecutionRunResponseDto {
       approval: approval ? ApprovalSummaryDto.from(approval) : null,
       execution: RunExecutionDto.from(run),
       requested_by: run.requested_by,
+      requested_via: run.requested_via,
       created_at: run.created_at.toISOString(),
       updated_at: run.updated_at.toISOString(),
     };

@@ -1,0 +1,143 @@
+import { Injectable } from '@nestjs/common';
+import { UnitOfWork } from '@lib/database';
+import { PRINCIPALS_TABLE, PrincipalRow } from './principal.table';
+import { API_KEYS_TABLE, ApiKeyRow } from './api-key.table';
+
+const T = API_KEYS_TABLE.name;
+const P = PRINCIPALS_TABLE.name;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A key as authentication reads it: the key, its principal, and (by the database clock) whether it has expired. */
+export type KeyWithPrincipal = ApiKeyRow & { principal: PrincipalRow; expired: boolean; use_is_stale: boolean };
+
+/** How often last_used_at is written at most: a key in constant use must not write on every request. */
+const LAST_USED_RESOLUTION_S = 60;
+
+/** The governance lib's SQL for api_keys. */
+@Injectable()
+export class ApiKeyRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  async insert(input: {
+    id: string;
+    principalId: string;
+    name: string;
+    keyHash: string;
+    keyPrefix: string;
+    roles: string[];
+    projectIds: string[];
+    createdBy: string;
+    expiresAt: Date | null;
+  }): Promise<ApiKeyRow> {
+    const [row] = await this.uow.query<ApiKeyRow>(
+      `INSERT INTO ${T} (id, principal_id, name, key_hash, key_prefix, roles, project_ids, created_by, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+      [
+        input.id,
+        input.principalId,
+        input.name,
+        input.keyHash,
+        input.keyPrefix,
+        input.roles,
+        input.projectIds,
+        input.createdBy,
+        input.expiresAt,
+      ],
+    );
+    return row;
+  }
+
+  /** The key with this hash and its principal, revoked or not (the caller says why it refuses one). Never cached: a revocation counts at once. */
+  async findForAuthentication(keyHash: string): Promise<KeyWithPrincipal | null> {
+    const rows = await this.uow.query<ApiKeyRow & { principal: PrincipalRow; expired: boolean; use_is_stale: boolean }>(
+      `SELECT k.*, to_jsonb(p) AS principal,
+              (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,
+              (k.last_used_at IS NULL OR k.last_used_at < now() - make_interval(secs => ${LAST_USED_RESOLUTION_S})) AS use_is_stale
+       FROM ${T} k JOIN ${P} p ON p.id = k.principal_id WHERE k.key_hash = $1`,
+      [keyHash],
+    );
+    return rows[0] ?? null;
+  }
+
+  async touch(id: string): Promise<void> {
+    await this.uow.query(
+      `UPDATE ${T} SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => ${LAST_USED_RESOLUTION_S}))`,
+      [id],
+    );
+  }
+
+  async findById(id: string, options: { lock?: boolean } = {}): Promise<ApiKeyRow | null> {
+    if (!UUID.test(id)) return null;
+    const rows = await this.uow.query<ApiKeyRow>(`SELECT * FROM ${T} WHERE id = $1${options.lock ? ' FOR UPDATE' : ''}`, [id]);
+    return rows[0] ?? null;
+  }
+
+  /** Several keys by id, revoked or not, with (by the database clock) whether each has expired; ids that are not keys are left out. */
+  findByIds(ids: readonly string[]): Promise<Array<ApiKeyRow & { expired: boolean }>> {
+    const uuids = ids.filter((id) => UUID.test(id));
+    if (uuids.length === 0) return Promise.resolve([]);
+    return this.uow.query<ApiKeyRow & { expired: boolean }>(
+      `SELECT *, (expires_at IS NOT NULL AND expires_at <= now()) AS expired FROM ${T} WHERE id = ANY($1::uuid[])`,
+      [uuids],
+    );
+  }
+
+  /**
+   * Principals and keys (by id, either may be absent) as they stand now, in one statement: the
+   * worker's re-check of the requesters of a batch of runs.
+   */
+  requesterStates(
+    pairs: ReadonlyArray<{ principalId: string; keyId: string | null }>,
+  ): Promise<
+    Array<{ principal_id: string; key_id: string | null; principal: PrincipalRow | null; key: (ApiKeyRow & { expired: boolean }) | null }>
+  > {
+    const valid = pairs.filter((pair) => UUID.test(pair.principalId));
+    if (valid.length === 0) return Promise.resolve([]);
+    return this.uow.query(
+      `SELECT x.principal_id::text AS principal_id, x.key_id::text AS key_id, to_jsonb(p) AS principal,
+              CASE WHEN k.id IS NULL THEN NULL
+                   ELSE to_jsonb(k) || jsonb_build_object('expired', k.expires_at IS NOT NULL AND k.expires_at <= now()) END AS key
+       FROM unnest($1::uuid[], $2::uuid[]) AS x(principal_id, key_id)
+       LEFT JOIN ${P} p ON p.id = x.principal_id
+       LEFT JOIN ${T} k ON k.id = x.key_id`,
+      [valid.map((pair) => pair.principalId), valid.map((pair) => (pair.keyId && UUID.test(pair.keyId) ? pair.keyId : null))],
+    );
+  }
+
+  /** Keys whose every project the caller's scope covers (null: any), newest first, optionally of one principal. */
+  list(input: {
+    scope: readonly string[] | null;
+    principalId?: string;
+    limit: number;
+  }): Promise<Array<ApiKeyRow & { principal_name: string }>> {
+    return this.uow.query<ApiKeyRow & { principal_name: string }>(
+      `SELECT k.*, p.name AS principal_name FROM ${T} k JOIN ${P} p ON p.id = k.principal_id
+       WHERE ($1::text[] IS NULL OR k.project_ids <@ $1::text[]) AND ($2::uuid IS NULL OR k.principal_id = $2)
+       ORDER BY k.created_at DESC, k.id LIMIT $3`,
+      [input.scope, input.principalId ?? null, input.limit],
+    );
+  }
+
+  /** Revokes a key not yet revoked; null when it already was. */
+  async revoke(input: { id: string; by: string; reason: string }): Promise<ApiKeyRow | null> {
+    const rows = await this.uow.query<ApiKeyRow>(
+      `UPDATE ${T} SET revoked_at = now(), revoked_by = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL RETURNING *`,
+      [input.id, input.by, input.reason],
+    );
+    return rows[0] ?? null;
+  }
+
+  findByHash(keyHash: string): Promise<ApiKeyRow[]> {
+    return this.uow.query<ApiKeyRow>(`SELECT * FROM ${T} WHERE key_hash = $1`, [keyHash]);
+  }
+
+  /** The bootstrap admin key (its principal must exist): admin of every project; a revoked one stays revoked. */
+  async upsertBootstrapAdmin(input: { id: string; keyHash: string }): Promise<void> {
+    await this.uow.query(
+      `INSERT INTO ${T} (id, principal_id, name, key_hash, key_prefix, roles, project_ids, created_by)
+       VALUES ($1, $1, 'bootstrap-admin', $2, 'bootstrap', ARRAY['admin'], ARRAY['*'], 'system')
+       ON CONFLICT (key_hash) DO UPDATE SET roles = ARRAY['admin'], project_ids = ARRAY['*']`,
+      [input.id, input.keyHash],
+    );
+  }
+}

@@ -1,0 +1,130 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IsOptional, IsUUID } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiErrors, BODY_ERRORS, CommandContext, PageLimitField, QUERY_ERRORS, RequestErrorCode } from '@lib/common';
+import { CurrentContext, CurrentPrincipal, RequirePermission, ApiCredentials } from '../auth.decorators';
+import { GovernanceErrorCode } from '../governance.exception';
+import { Permission } from '../permissions';
+import { Principal } from '../principal';
+import { ApiKeyService, keyNotFound } from './api-key.service';
+import { ApiKeyDto, ApiKeyListDto, ApiKeyResponseDto, PrincipalDto } from './dto/api-key-response.dto';
+import { CreateApiKeyDto, RevokeApiKeyDto } from './dto/create-api-key.dto';
+
+const KEY_ID = new ParseUUIDPipe({ exceptionFactory: () => keyNotFound() });
+
+export class ListApiKeysQueryDto {
+  @ApiPropertyOptional({ format: 'uuid', description: "Only this principal's keys" })
+  @IsOptional()
+  @IsUUID()
+  principal_id?: string;
+
+  @PageLimitField()
+  limit?: number;
+}
+
+const UNAUTHENTICATED = [
+  GovernanceErrorCode.Unauthenticated,
+  GovernanceErrorCode.ApiKeyRevoked,
+  GovernanceErrorCode.ApiKeyExpired,
+  GovernanceErrorCode.TokenInvalid,
+  GovernanceErrorCode.TokenExpired,
+  GovernanceErrorCode.TokenWrongAudience,
+  GovernanceErrorCode.TokenWrongIssuer,
+  GovernanceErrorCode.TokenUnknownSigningKey,
+  GovernanceErrorCode.TokenNotAccepted,
+];
+
+@ApiTags('identity')
+@ApiCredentials()
+@Controller('api/v1')
+export class ApiKeysController {
+  constructor(private readonly apiKeys: ApiKeyService) {}
+
+  @Post('api-keys')
+  @HttpCode(201)
+  @RequirePermission(Permission.ApiKeyCreate)
+  @ApiOperation({
+    summary: 'Mint an API key (admin). The key is returned once.',
+    description:
+      'Without principal_id a new service principal is made, holding this key. With principal_id the key is another key of that ' +
+      "principal (rotation), holding a subset of its roles and projects. Never wider than the minting key's project scope.",
+  })
+  @ApiErrors({
+    400: [...BODY_ERRORS, RequestErrorCode.InvalidValue],
+    401: UNAUTHENTICATED,
+    403: [GovernanceErrorCode.Forbidden],
+    404: [GovernanceErrorCode.PrincipalNotFound],
+  })
+  @ApiCreatedResponse({ type: ApiKeyResponseDto })
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Body() body: CreateApiKeyDto,
+  ): Promise<ApiKeyResponseDto> {
+    const minted = await this.apiKeys.mint(
+      principal,
+      {
+        name: body.name,
+        principalId: body.principal_id,
+        roles: body.roles,
+        projectIds: body.project_ids,
+        expiresAt: body.expires_at === undefined ? undefined : new Date(body.expires_at),
+      },
+      ctx,
+    );
+    return { ...ApiKeyDto.from(minted.row, minted.principalName), key: minted.key };
+  }
+
+  @Get('api-keys')
+  @RequirePermission(Permission.ApiKeyRead)
+  @ApiOperation({ summary: "API keys in the caller's scope (admin), newest first, never with their secret" })
+  @ApiOkResponse({ type: ApiKeyListDto })
+  @ApiErrors({ 400: [...QUERY_ERRORS], 401: UNAUTHENTICATED, 403: [GovernanceErrorCode.Forbidden] })
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: ListApiKeysQueryDto): Promise<ApiKeyListDto> {
+    const rows = await this.apiKeys.list(principal, { principalId: query.principal_id, limit: query.limit ?? 100 });
+    return { keys: rows.map((row) => ApiKeyDto.from(row, row.principal_name)) };
+  }
+
+  @Post('api-keys/:id/revoke')
+  @HttpCode(200)
+  @RequirePermission(Permission.SelfRead)
+  @ApiOperation({
+    summary: 'Revoke an API key, with a reason: refused at once by every instance and worker',
+    description:
+      'An admin revokes keys in its scope; anyone revokes the keys of its own principal. Runs requested with the key are refused by the workers.',
+  })
+  @ApiOkResponse({ type: ApiKeyDto })
+  @ApiErrors({
+    400: [...BODY_ERRORS],
+    401: UNAUTHENTICATED,
+    403: [GovernanceErrorCode.Forbidden],
+    404: [GovernanceErrorCode.ApiKeyNotFound],
+    409: [GovernanceErrorCode.ApiKeyAlreadyRevoked],
+  })
+  async revoke(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('id', KEY_ID) id: string,
+    @Body() body: RevokeApiKeyDto,
+  ): Promise<ApiKeyDto> {
+    const revoked = await this.apiKeys.revoke(principal, { keyId: id, reason: body.reason }, ctx);
+    return ApiKeyDto.from(revoked, revoked.principal_id === principal.id ? principal.name : revoked.name);
+  }
+
+  @Get('principals/me')
+  @RequirePermission(Permission.SelfRead)
+  @ApiOperation({ summary: 'Who the caller is: its principal, roles and scopes as this credential allows them' })
+  @ApiOkResponse({ type: PrincipalDto })
+  @ApiErrors({ 401: UNAUTHENTICATED, 403: [GovernanceErrorCode.Forbidden] })
+  me(@CurrentPrincipal() principal: Principal): PrincipalDto {
+    return {
+      id: principal.id,
+      kind: principal.kind,
+      name: principal.name,
+      roles: [...principal.roles],
+      project_ids: [...principal.projectIds],
+      credential: principal.credential,
+    };
+  }
+}
