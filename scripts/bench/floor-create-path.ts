@@ -15,8 +15,8 @@ import { BENCH_ACTION, BENCH_PARAMS, BENCH_PROJECT, BENCH_TARGETS } from './run-
  * floor-parity.ts reports a floor that no longer writes what the API writes.
  */
 const INSERT_RUN = `INSERT INTO execution_runs (project_id, idempotency_key, action, params, targets, fingerprint, plan_hash, approval_level, policy_hash,
-                                     status, blocked_reason, requested_by, max_attempts, sla_class)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, 'BLOCKED', 'approval_pending', $9, $10, $11)
+                                     status, blocked_reason, requested_by, max_attempts, sla_class, requested_via)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, 'BLOCKED', 'approval_pending', $9, $10, $11, 'api_key:' || $9)
          ON CONFLICT (project_id, idempotency_key) DO NOTHING
          RETURNING *`;
 const APPEND_AUDIT = `SELECT audit_append($1::jsonb)`;
@@ -133,6 +133,8 @@ function auditEvent(input: {
     event_id: randomUUID(),
     event_type: input.type,
     actor: input.actor,
+    // The API's requester is the key's principal, which shares the key's id.
+    actor_credential: `api_key:${input.actor}`,
     request_id: input.requestId,
     project_id: input.run.project_id,
     execution_run_id: input.run.id,
