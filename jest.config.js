@@ -8,6 +8,7 @@
 const paths = {
   '^@lib/(.*)$': '<rootDir>/libs/$1/src',
   '^@migrations$': '<rootDir>/migrations',
+  '^@control-plane/client$': '<rootDir>/clients/typescript/src',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] };
 const common = {

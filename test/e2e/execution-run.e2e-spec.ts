@@ -89,16 +89,14 @@ describe('POST /api/v1/execution/run (Phase-1 contract)', () => {
 
   it('accepts the Idempotency-Key header in place of the body field, and refuses the two when they differ', async () => {
     const project = uniqueProject();
-    const viaHeader = await api.createRun(requester, { project_id: project, action: 'deploy' }).set('Idempotency-Key', 'hk');
+    const withHeader = (body: Record<string, unknown>) =>
+      api.http.post('/api/v1/execution/run').set('Authorization', `Bearer ${requester}`).set('Idempotency-Key', 'hk').send(body);
+    const viaHeader = await withHeader({ project_id: project, action: 'deploy' });
     expect(viaHeader.status).toBe(201);
     expect(viaHeader.body.idempotency_key).toBe('hk');
-    const same = await api
-      .createRun(requester, { project_id: project, action: 'deploy', idempotency_key: 'hk' })
-      .set('Idempotency-Key', 'hk');
+    const same = await withHeader({ project_id: project, action: 'deploy', idempotency_key: 'hk' });
     expect(same.status).toBe(200);
-    const differ = await api
-      .createRun(requester, { project_id: project, action: 'deploy', idempotency_key: 'other' })
-      .set('Idempotency-Key', 'hk');
+    const differ = await withHeader({ project_id: project, action: 'deploy', idempotency_key: 'other' });
     expect(differ.status).toBe(400);
     expect(differ.body.error.code).toBe('idempotency_key_mismatch');
     const missing = await api.createRun(requester, { project_id: project, action: 'deploy' });

@@ -14,6 +14,7 @@ import { ApprovalVoteService } from './approval-vote.service';
 import { DecisionSupportService } from './decision-support.service';
 import { PlanChangeService } from './plan-change.service';
 import { RunViewService } from './run-view.service';
+import { ApprovalInboxService } from './approval-inbox.service';
 
 const SERVICES = [
   ApprovalLaneService,
@@ -26,6 +27,7 @@ const SERVICES = [
   ApprovalGateService,
   ApprovalGateGuard,
   RunViewService,
+  ApprovalInboxService,
 ];
 
 /** Approvals: lanes, votes, deferral, expiry, plan binding, the approval gate and a run's view with its approval. */

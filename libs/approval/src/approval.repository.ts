@@ -68,6 +68,28 @@ export class ApprovalRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * Runs waiting on a pending lane that has not run out (by the database clock), oldest first,
+   * in the given projects (null: any), after a cursor run: the approvers' inbox.
+   */
+  pendingRunIds(input: {
+    projectIds: readonly string[] | null;
+    projectId: string | null;
+    after: string | null;
+    limit: number;
+  }): Promise<string[]> {
+    return this.uow
+      .query<{ id: string }>(
+        `SELECT r.id FROM ${LANES} a JOIN execution_run_states r ON r.id = a.execution_run_id
+         WHERE a.status = 'pending' AND a.expires_at > now() AND r.status = 'BLOCKED'
+           AND ($1::text[] IS NULL OR r.project_id = ANY($1)) AND ($2::text IS NULL OR r.project_id = $2)
+           AND ($3::uuid IS NULL OR (r.created_at, r.id) > (SELECT c.created_at, c.id FROM execution_run_states c WHERE c.id = $3))
+         ORDER BY r.created_at, r.id LIMIT $4`,
+        [input.projectIds, input.projectId, input.after, input.limit],
+      )
+      .then((rows) => rows.map((row) => row.id));
+  }
+
   async approvedLane(runId: string): Promise<ApprovalRow | null> {
     const rows = await this.uow.query<ApprovalRow>(`SELECT * FROM ${LANES} WHERE execution_run_id = $1 AND status = 'approved'`, [runId]);
     return rows[0] ?? null;

@@ -12,4 +12,5 @@ export * from './approval-gate.service';
 export * from './approval-gate.guard';
 export * from './requires-approved-run.decorator';
 export * from './run-view.service';
+export * from './approval-inbox.service';
 export * from './approval.module';

@@ -1,17 +1,30 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+import { ApiResponse } from '@nestjs/swagger';
 import type { KnownErrorCode } from './index';
 
-export class ErrorDetailDto {
-  @ApiProperty({ example: 'idempotency_conflict' }) code!: string;
-  @ApiProperty() message!: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) details?: Record<string, unknown>;
-}
-
-/** The one error body: `{"error": {"code", "message", "details"?}, "request_id"}`. */
-export class ErrorResponseDto {
-  @ApiProperty({ type: ErrorDetailDto }) error!: ErrorDetailDto;
-  @ApiProperty({ description: 'Also sent as the X-Request-Id header' }) request_id!: string;
+/**
+ * The one error body, `{"error": {"code", "message", "details"?}, "request_id"}`, with the codes
+ * a response can carry as an enum, so a generated client can switch on them.
+ */
+export function errorResponseSchema(codes: readonly string[]): Record<string, unknown> {
+  return {
+    type: 'object',
+    required: ['error', 'request_id'],
+    additionalProperties: false,
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        additionalProperties: false,
+        properties: {
+          code: { type: 'string', enum: [...new Set(codes)].sort(), example: codes[0] },
+          message: { type: 'string', example: 'what went wrong, for a person to read' },
+          details: { type: 'object', additionalProperties: true, description: 'Facts about the refusal (the field, the status, the id)' },
+        },
+      },
+      request_id: { type: 'string', description: 'Also sent as the X-Request-Id header', example: '0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11' },
+    },
+  };
 }
 
 /**
@@ -21,7 +34,11 @@ export class ErrorResponseDto {
 export function ApiErrors(errors: Readonly<Partial<Record<number, readonly KnownErrorCode[]>>>): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...Object.entries(errors).map(([status, codes]) =>
-      ApiResponse({ status: Number(status), type: ErrorResponseDto, description: `error.code: ${(codes ?? []).join(' | ')}` }),
+      ApiResponse({
+        status: Number(status),
+        description: `error.code: ${(codes ?? []).join(' | ')}`,
+        schema: errorResponseSchema(codes ?? []),
+      }),
     ),
   );
 }

@@ -15,7 +15,11 @@ export class GovernanceController {
 
   @Get('action-types')
   @RequirePermission(Permission.PolicyRead)
-  @ApiOperation({ summary: 'The action types of the loaded policy' })
+  @ApiOperation({
+    summary: 'The action types of the loaded policy',
+    description:
+      'Every action a run may request, with its approval level, quorum, approver roles, approval lifetime and allowed scopes, and the hash of the policy they come from.',
+  })
   @ApiOkResponse({ type: ActionTypesResponseDto })
   @ApiErrors({ 401: [GovernanceErrorCode.Unauthenticated], 403: [GovernanceErrorCode.Forbidden] })
   listActionTypes(): ActionTypesResponseDto {

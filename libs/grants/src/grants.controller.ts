@@ -32,7 +32,10 @@ export class GrantsController {
 
   @Get(':auth_code')
   @RequirePermission(Permission.GrantRead)
-  @ApiOperation({ summary: 'Read a build authorization' })
+  @ApiOperation({
+    summary: 'Read a build authorization',
+    description: 'A grant of a project the caller does not cover answers 404 like an unknown one.',
+  })
   @ApiOkResponse({ type: GrantResponseDto })
   @ApiErrors({ 400: [GrantErrorCode.InvalidAuthCode], ...AUTH })
   async get(@CurrentPrincipal() principal: Principal, @Param('auth_code', ParseAuthCodePipe) authCode: string): Promise<GrantResponseDto> {
@@ -45,6 +48,8 @@ export class GrantsController {
   @RequiresApprovedRun(GrantRunLocator, { afterExecution: true })
   @ApiOperation({
     summary: "Use the grant, once. Guarded by the approval gate: the run's approval must still be approved, unexpired and for its plan.",
+    description:
+      'A compare-and-set from active to consumed: of two consumers racing, one wins and the other gets 409 grant_already_consumed. An expired or revoked grant is 409 with its own code.',
   })
   @ApiOkResponse({ type: GrantResponseDto })
   @ApiErrors({
@@ -68,7 +73,10 @@ export class GrantsController {
   @Post(':auth_code/revoke')
   @HttpCode(200)
   @RequirePermission(Permission.GrantRevoke)
-  @ApiOperation({ summary: 'Revoke an active grant, with a reason' })
+  @ApiOperation({
+    summary: 'Revoke an active grant, with a reason',
+    description: 'An approver or admin ends an active grant before its expiry; the reason is kept and audited.',
+  })
   @ApiOkResponse({ type: GrantResponseDto })
   @ApiErrors({
     400: [GrantErrorCode.InvalidAuthCode, RequestErrorCode.MissingField, RequestErrorCode.InvalidLength, RequestErrorCode.InvalidFormat],

@@ -10,6 +10,7 @@ import { DlqController } from './http/dlq.controller';
 import { ExecutionController } from './http/execution.controller';
 import { PlanController } from './http/plan.controller';
 import { RetentionController } from './http/retention.controller';
+import { InboxController } from './http/inbox.controller';
 import { RunControlService } from './run-control.service';
 import { RunDecisionService } from './run-decision.service';
 import { RunQueryService } from './run-query.service';
@@ -24,7 +25,7 @@ import { RunRequestService } from './run-request.service';
  */
 @Module({
   imports: [AuditModule, GovernanceModule, ExecutionModule, ApprovalModule, GrantsModule, RunnerModule],
-  controllers: [ExecutionController, PlanController, ApprovalsController, DlqController, RetentionController],
+  controllers: [ExecutionController, PlanController, ApprovalsController, InboxController, DlqController, RetentionController],
   providers: [RunRequestService, RunDecisionService, RunControlService, RunQueryService],
   exports: [RunRequestService, RunDecisionService, RunControlService, RunQueryService],
 })

@@ -33,7 +33,7 @@ export class VerifyQueryDto {
 export class BrokenLinkDto {
   @ApiProperty() chain_key!: string;
   @ApiProperty({ description: 'Position of the first bad event' }) id!: string;
-  @ApiProperty() event_id!: string;
+  @ApiProperty({ format: 'uuid' }) event_id!: string;
   @ApiProperty({ enum: ['prev_hash_mismatch', 'hash_mismatch'] }) problem!: string;
   @ApiProperty() expected!: string;
   @ApiProperty() found!: string;

@@ -19,10 +19,20 @@ export class AuditController {
 
   @Get('audit/events')
   @RequirePermission(Permission.AuditRead)
-  @ApiOperation({ summary: 'Audit events filtered by project, run, type, actor and time; keyset pages, oldest first' })
+  @ApiOperation({
+    summary: 'Audit events filtered by project, run, type, actor and time; keyset pages, oldest first',
+    description:
+      'A key scoped to some projects must filter by project_id or execution_id. Pass next_after back as after for the next page.',
+  })
   @ApiOkResponse({ type: AuditEventsPageDto })
   @ApiErrors({
-    400: [RequestErrorCode.InvalidType, RequestErrorCode.InvalidFormat, RequestErrorCode.InvalidValue, RequestErrorCode.UnknownField],
+    400: [
+      RequestErrorCode.InvalidType,
+      RequestErrorCode.InvalidFormat,
+      RequestErrorCode.InvalidValue,
+      RequestErrorCode.UnknownField,
+      RequestErrorCode.InvalidCursor,
+    ],
     401: [GovernanceErrorCode.Unauthenticated],
     403: [GovernanceErrorCode.Forbidden],
     404: [GovernanceErrorCode.AuditChainNotFound],
@@ -47,7 +57,11 @@ export class AuditController {
 
   @Get('audit/verify')
   @RequirePermission(Permission.AuditRead)
-  @ApiOperation({ summary: "Recompute a run's audit hash chain and report the first broken link" })
+  @ApiOperation({
+    summary: "Recompute a run's audit hash chain and report the first broken link",
+    description:
+      "Recomputes SHA-256(prev_hash || canonical JSON) for every event of the run's chain, which outlives the run; ok is false with the first broken link when an event was changed or removed.",
+  })
   @ApiOkResponse({ type: VerifyResponseDto })
   @ApiErrors({
     400: [RequestErrorCode.MissingField, RequestErrorCode.InvalidFormat],
@@ -70,6 +84,7 @@ export class AuditController {
   @RequirePermission(Permission.AuditRead)
   @ApiOperation({
     summary: 'Approval lifecycle counters (requested, approved, rejected, deferred, expired, invalidated), from the audit trail',
+    description: 'Counted over every project from the audit trail; needs a key scoped to every project.',
   })
   @ApiOkResponse({ type: LifecycleCountersDto })
   @ApiErrors({ 401: [GovernanceErrorCode.Unauthenticated], 403: [GovernanceErrorCode.Forbidden] })

@@ -78,7 +78,11 @@ export class ApiKeysController {
 
   @Get('api-keys')
   @RequirePermission(Permission.ApiKeyRead)
-  @ApiOperation({ summary: "API keys in the caller's scope (admin), newest first, never with their secret" })
+  @ApiOperation({
+    summary: "API keys in the caller's scope (admin), newest first, never with their secret",
+    description:
+      "Keys whose every project the caller's scope covers, optionally of one principal. Shows when each was last used (to the minute), its expiry and its revocation; never the key or its hash.",
+  })
   @ApiOkResponse({ type: ApiKeyListDto })
   @ApiErrors({ 400: [...QUERY_ERRORS], 401: UNAUTHENTICATED, 403: [GovernanceErrorCode.Forbidden] })
   async list(@CurrentPrincipal() principal: Principal, @Query() query: ListApiKeysQueryDto): Promise<ApiKeyListDto> {
@@ -114,7 +118,11 @@ export class ApiKeysController {
 
   @Get('principals/me')
   @RequirePermission(Permission.SelfRead)
-  @ApiOperation({ summary: 'Who the caller is: its principal, roles and scopes as this credential allows them' })
+  @ApiOperation({
+    summary: 'Who the caller is: its principal, roles and scopes as this credential allows them',
+    description:
+      "The principal behind the credential of this request (a service's key, or a person's SSO token), with the roles and project scopes the credential allows, and the credential itself (api_key:<id> or oidc:<token id>).",
+  })
   @ApiOkResponse({ type: PrincipalDto })
   @ApiErrors({ 401: UNAUTHENTICATED, 403: [GovernanceErrorCode.Forbidden] })
   me(@CurrentPrincipal() principal: Principal): PrincipalDto {

@@ -42,7 +42,11 @@ export class ApprovalsController {
   @Post(':execution_id/approve')
   @HttpCode(200)
   @RequirePermission(Permission.ApprovalDecide)
-  @ApiOperation({ summary: 'Vote to approve. At the quorum the approval becomes approved and the run moves to RUN.' })
+  @ApiOperation({
+    summary: 'Vote to approve. At the quorum the approval becomes approved and the run moves to RUN.',
+    description:
+      'The vote names the plan_hash the approver was shown (required at levels 2 and 3): 409 plan_changed when the plan changed since. The requester may not vote on its own run (403 self_approval_forbidden), whatever credential it uses.',
+  })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   @ApiErrors({ ...DECIDE_ERRORS, 409: VOTE_CONFLICTS })
   async approve(
@@ -59,7 +63,10 @@ export class ApprovalsController {
   @Post(':execution_id/reject')
   @HttpCode(200)
   @RequirePermission(Permission.ApprovalDecide)
-  @ApiOperation({ summary: 'Reject with a reason (a veto): the approval is rejected and the run moves to REJECTED' })
+  @ApiOperation({
+    summary: 'Reject with a reason (a veto): the approval is rejected and the run moves to REJECTED',
+    description: 'One rejection vetoes the approval. Names the plan_hash the approver was shown, as approve does.',
+  })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   @ApiErrors({ ...DECIDE_ERRORS, 409: VOTE_CONFLICTS })
   async reject(
@@ -76,7 +83,10 @@ export class ApprovalsController {
   @Post(':execution_id/defer')
   @HttpCode(200)
   @RequirePermission(Permission.ApprovalDecide)
-  @ApiOperation({ summary: 'Defer with a reason: the approval is deferred, the run stays BLOCKED / approval_deferred' })
+  @ApiOperation({
+    summary: 'Defer with a reason: the approval is deferred, the run stays BLOCKED / approval_deferred',
+    description: 'With until, the worker reopens a new lane by itself when it passes.',
+  })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   @ApiErrors({
     ...DECIDE_ERRORS,
@@ -97,7 +107,10 @@ export class ApprovalsController {
   @Post(':execution_id/reopen')
   @HttpCode(200)
   @RequirePermission(Permission.ApprovalDecide)
-  @ApiOperation({ summary: 'Reopen a deferred approval: a new pending lane, with a fresh expiry and no votes' })
+  @ApiOperation({
+    summary: 'Reopen a deferred approval: a new pending lane, with a fresh expiry and no votes',
+    description: 'Only a deferred approval can be reopened (409 approval_not_deferred otherwise).',
+  })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   @ApiErrors({ ...DECIDE_ERRORS, 400: [...BAD_RUN_ID, ...BAD_BODY], 409: [ApprovalErrorCode.ApprovalNotDeferred] })
   async reopen(

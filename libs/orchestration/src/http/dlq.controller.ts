@@ -23,7 +23,10 @@ export class DlqController {
 
   @Get()
   @RequirePermission(Permission.DlqRead)
-  @ApiOperation({ summary: 'Runs that spent max_attempts, with their last error' })
+  @ApiOperation({
+    summary: 'Runs that spent max_attempts, with their last error',
+    description: "Newest first, within the caller's project scope; re-driven entries only with include_redriven.",
+  })
   @ApiOkResponse({ type: DlqListDto })
   @ApiErrors({ 400: BAD_QUERY, 401: UNAUTHENTICATED, 403: FORBIDDEN })
   async list(@CurrentPrincipal() principal: Principal, @Query() query: DlqQueryDto): Promise<DlqListDto> {
@@ -34,7 +37,11 @@ export class DlqController {
   @Post(':id/retry')
   @HttpCode(200)
   @RequirePermission(Permission.DlqRedrive)
-  @ApiOperation({ summary: 'Re-drive a dead-lettered run (admin): back to the queue with a fresh budget of attempts' })
+  @ApiOperation({
+    summary: 'Re-drive a dead-lettered run (admin): back to the queue with a fresh budget of attempts',
+    description:
+      'Attempt numbers keep counting, so every step attempt stays distinct; the entry is kept, marked re-driven. A second re-drive of one entry is 409.',
+  })
   @ApiOkResponse({ type: DlqRetryResponseDto })
   @ApiErrors({
     401: UNAUTHENTICATED,

@@ -40,7 +40,11 @@ export class ExecutionController {
 
   @Post()
   @RequirePermission(Permission.RunCreate)
-  @ApiOperation({ summary: 'Create a run once per (project_id, idempotency_key). It starts BLOCKED / approval_pending.' })
+  @ApiOperation({
+    summary: 'Create a run once per (project_id, idempotency_key). It starts BLOCKED / approval_pending.',
+    description:
+      "201 with a new run, or 200 with the existing one (dedup_hit true) when the same key comes with the same payload (fingerprint: SHA-256 of the RFC 8785 canonical JSON of action, params and sorted targets); the same key with another payload is 409 idempotency_conflict. The key is the body's idempotency_key or the Idempotency-Key header. A level-0 action is approved at once; an immediate one runs inside this request.",
+  })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Accepted in place of the body field' })
   @ApiCreatedResponse({ type: ExecutionRunResponseDto, description: 'New run' })
   @ApiOkResponse({ type: ExecutionRunResponseDto, description: 'Same key and same payload: the existing run, dedup_hit true' })
@@ -78,7 +82,10 @@ export class ExecutionController {
 
   @Get('by_key')
   @RequirePermission(Permission.RunRead)
-  @ApiOperation({ summary: 'Find a run by its idempotency key' })
+  @ApiOperation({
+    summary: 'Find a run by its idempotency key',
+    description: 'A run of a project the caller does not cover answers 404 like an unknown one.',
+  })
   @ApiErrors({ 400: BAD_QUERY, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: RUN_NOT_FOUND })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   async getByKey(@CurrentPrincipal() principal: Principal, @Query() query: ByKeyQueryDto): Promise<ExecutionRunResponseDto> {
@@ -87,7 +94,10 @@ export class ExecutionController {
 
   @Get(':execution_id')
   @RequirePermission(Permission.RunRead)
-  @ApiOperation({ summary: 'Read a run and its approval' })
+  @ApiOperation({
+    summary: 'Read a run and its approval',
+    description: 'The run, its current approval lane with its votes, and how it is being carried out.',
+  })
   @ApiErrors({ 400: BAD_RUN_ID, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: RUN_NOT_FOUND })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   async getById(
@@ -99,8 +109,16 @@ export class ExecutionController {
 
   @Get(':execution_id/events')
   @RequirePermission(Permission.RunRead)
-  @ApiOperation({ summary: "The run's audit trail, oldest first; `after` and `wait` make it a long-poll (the fallback for the stream)" })
-  @ApiErrors({ 400: [...BAD_RUN_ID, ...BAD_QUERY], 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: RUN_NOT_FOUND })
+  @ApiOperation({
+    summary: "The run's audit trail, oldest first; `after` and `wait` make it a long-poll (the fallback for the stream)",
+    description: 'With wait (seconds, at most 30) the answer waits until an event after `after` is committed or the time is up.',
+  })
+  @ApiErrors({
+    400: [...BAD_RUN_ID, ...BAD_QUERY, RequestErrorCode.InvalidCursor],
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN,
+    404: RUN_NOT_FOUND,
+  })
   @ApiOkResponse({ type: ExecutionEventsResponseDto })
   async listEvents(
     @CurrentPrincipal() principal: Principal,
@@ -149,7 +167,11 @@ export class ExecutionController {
 
   @Get(':execution_id/stream')
   @RequirePermission(Permission.RunRead)
-  @ApiOperation({ summary: "Server-sent events of the run's audit trail as it is committed; resumes after Last-Event-ID" })
+  @ApiOperation({
+    summary: "Server-sent events of the run's audit trail as it is committed; resumes after Last-Event-ID",
+    description:
+      'Each event is sent as id (its position), event (its type) and data (the event as JSON); a comment `: connected` says the stream listens. Resume after the last id received with the Last-Event-ID header.',
+  })
   @ApiOkResponse({ description: 'text/event-stream: `id: <position>`, `event: <type>`, `data: <event JSON>`' })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this position (the id of the last event received)' })
   @ApiErrors({ 400: [...BAD_RUN_ID, RequestErrorCode.InvalidCursor], 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: RUN_NOT_FOUND })

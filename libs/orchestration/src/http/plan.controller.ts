@@ -28,6 +28,8 @@ export class PlanController {
   @ApiOperation({
     summary:
       "Replace a waiting run's params and targets (requester only). A different plan invalidates the current approval and opens a new one.",
+    description:
+      'Only while the run waits (BLOCKED or RUN). The invalidation is audited with both plan hashes; an approved run goes back to BLOCKED.',
   })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   @ApiErrors({

@@ -4,7 +4,7 @@ import { ApprovalStatus, ApprovalSummary, RunView } from '@lib/approval';
 import { BlockedReason, ExecutionRunRow, RunStatus } from '@lib/execution';
 
 export class VoteDto {
-  @ApiProperty({ description: 'The principal who voted (a person or a service)' }) principal_id!: string;
+  @ApiProperty({ format: 'uuid', description: 'The principal who voted (a person or a service)' }) principal_id!: string;
   @ApiProperty({ nullable: true, type: String, description: 'The credential it voted with: api_key:<id> or oidc:<token id>' })
   credential!: string | null;
   @ApiProperty({ enum: ['approve', 'reject'] }) decision!: string;

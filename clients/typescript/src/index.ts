@@ -1,0 +1,7 @@
+export * from './client';
+export * from './operations';
+export { createRun } from './create-run';
+/** createRun exactly as given: no Idempotency-Key added (the header or the body field must name one). */
+export { createRun as createRunAsGiven } from './operations';
+export { followRun, type RunEvent } from './events';
+export type { components, operations, paths } from './schema';

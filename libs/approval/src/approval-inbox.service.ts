@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { AccessService, ALL_PROJECTS, Permission, Principal } from '@lib/governance';
+import { ExecutionRunService } from '@lib/execution';
+import { ApprovalRepository } from './approval.repository';
+import { RunView } from './approval-summary';
+import { RunViewService } from './run-view.service';
+
+/** What waits for a decision: the approvers' inbox, within the caller's projects. */
+@Injectable()
+export class ApprovalInboxService {
+  constructor(
+    private readonly access: AccessService,
+    private readonly approvals: ApprovalRepository,
+    private readonly runs: ExecutionRunService,
+    private readonly views: RunViewService,
+  ) {}
+
+  /** Runs waiting on a pending approval that has not run out, oldest first; page with the last id as `after`. */
+  async pending(principal: Principal, input: { projectId?: string; after?: string; limit: number }): Promise<RunView[]> {
+    this.access.assertAllowed(principal, Permission.RunRead, input.projectId);
+    const ids = await this.approvals.pendingRunIds({
+      projectIds: principal.projectIds.includes(ALL_PROJECTS) ? null : principal.projectIds,
+      projectId: input.projectId ?? null,
+      after: input.after ?? null,
+      limit: input.limit,
+    });
+    const views: RunView[] = [];
+    for (const id of ids) views.push(await this.views.of(await this.runs.getRunOrFail(id)));
+    return views;
+  }
+}

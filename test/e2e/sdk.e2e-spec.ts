@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { approveRun, createControlPlaneClient, createRun, followRun, getRun, getRunByKey, RunEvent } from '@control-plane/client';
+import { runConsole } from '../../examples/console/pending-approvals';
+import { checkedFetch, uniqueProject, useTestApi } from '../support/api-client';
+
+/**
+ * The TypeScript SDK (clients/typescript, generated from openapi.json) as a client developer uses
+ * it: named functions, typed answers and error codes, an Idempotency-Key set on create, 503s
+ * tried again after Retry-After, a run's events followed; and the console example built on it.
+ */
+describe('the TypeScript SDK', () => {
+  const { api } = useTestApi();
+  let requester: { id: string; key: string };
+  let approver: { id: string; key: string };
+
+  beforeAll(async () => {
+    requester = await api.mintKey({ roles: ['requester'] });
+    approver = await api.mintKey({ roles: ['approver'] });
+  });
+
+  it('createRun sets an Idempotency-Key when the body names none, and answers with it; the error of a refused call is typed by its code', async () => {
+    const client = await api.client(requester.key);
+    const project = uniqueProject();
+    const created = await createRun(client, { body: { project_id: project, action: 'deploy', targets: ['web-1'] } });
+    expect(created.response.status).toBe(201);
+    const key = created.data?.idempotency_key as string;
+    expect(key).toMatch(/^[0-9a-f-]{36}$/);
+    const found = await getRunByKey(client, { params: { query: { project_id: project, idempotency_key: key } } });
+    expect(found.data?.execution_id).toBe(created.data?.execution_id);
+    const missing = await getRun(client, { params: { path: { execution_id: randomUUID() } } });
+    expect([missing.response.status, missing.error?.error.code]).toEqual([404, 'execution_not_found']);
+  });
+
+  it('a 503 is tried again after its Retry-After, with the same Idempotency-Key: one run, however often it is sent', async () => {
+    let sent = 0;
+    const keys: string[] = [];
+    // The first two attempts meet a database that is restarting; the third reaches the API.
+    const flaky = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const request = new Request(input, init);
+      keys.push(request.headers.get('idempotency-key') ?? '');
+      if (++sent <= 2) {
+        return new Response(JSON.stringify({ error: { code: 'database_unavailable', message: 'restarting' }, request_id: 'r' }), {
+          status: 503,
+          headers: { 'content-type': 'application/json', 'retry-after': '1' },
+        });
+      }
+      return checkedFetch(request);
+    };
+    const client = createControlPlaneClient({ baseUrl: await api.baseUrl(), credential: requester.key, fetch: flaky, maxRetryDelayMs: 20 });
+    const created = await createRun(client, { body: { project_id: uniqueProject(), action: 'deploy', targets: ['web-1'] } });
+    expect(created.response.status).toBe(201);
+    expect(sent).toBe(3);
+    expect(new Set(keys).size).toBe(1);
+    expect(keys[0]).toBe(created.data?.idempotency_key);
+  });
+
+  it('followRun yields a run’s events as they are committed, from where the caller stopped', async () => {
+    const client = await api.client(requester.key);
+    const created = await createRun(client, { body: { project_id: uniqueProject(), action: 'deploy', targets: ['web-1'] } });
+    const id = created.data?.execution_id as string;
+    const controller = new AbortController();
+    const seen: RunEvent[] = [];
+    const following = (async () => {
+      for await (const event of followRun(client, id, { signal: controller.signal })) {
+        seen.push(event);
+        if (event.type === 'run.status_changed') controller.abort();
+      }
+    })();
+    const approverClient = await api.client(approver.key);
+    const approved = await approveRun(approverClient, {
+      params: { path: { execution_id: id } },
+      body: { plan_hash: created.data?.plan_hash, reason: 'looks right' },
+    });
+    expect(approved.data?.status).toBe('RUN');
+    await following;
+    expect(seen.map((event) => event.type)).toEqual(expect.arrayContaining(['run.created', 'approval.requested', 'approval.approved']));
+    expect(seen.at(-1)?.event.data).toMatchObject({ from: 'BLOCKED', to: 'RUN' });
+    // Resuming after the second event gives the rest, none twice.
+    const resumed: string[] = [];
+    const again = new AbortController();
+    for await (const event of followRun(client, id, { lastEventId: seen[1].id, signal: again.signal })) {
+      resumed.push(event.id);
+      if (event.id === seen.at(-1)?.id) again.abort();
+    }
+    expect(resumed).toEqual(seen.slice(2).map((event) => event.id));
+  });
+
+  it('the console example lists what waits for a decision with its plan hash, and approves with a reason', async () => {
+    const project = uniqueProject();
+    const client = await api.client(requester.key);
+    const created = await createRun(client, { body: { project_id: project, action: 'service.restart', targets: ['svc-9'] } });
+    const id = created.data?.execution_id as string;
+    const lines: string[] = [];
+    const baseUrl = await api.baseUrl();
+    // An approver of this project only: its inbox holds this project's runs, whatever else waits.
+    const approverHere = await api.mintKey({ roles: ['approver'], projectIds: [project] });
+    expect(await runConsole({ baseUrl, credential: approverHere.key, args: [], print: (line) => lines.push(line) })).toBe(0);
+    const listed = lines.join('\n');
+    expect(listed).toContain(id);
+    expect(listed).toContain(created.data?.plan_hash as string);
+    lines.length = 0;
+    expect(
+      await runConsole({ baseUrl, credential: approver.key, args: ['approve', id, 'change CHG-7'], print: (line) => lines.push(line) }),
+    ).toBe(0);
+    expect(lines.at(-1)).toBe('approved: the run is RUN, approval approved');
+    // The requester may not approve its own run: the example says why.
+    const own = await createRun(client, { body: { project_id: project, action: 'service.restart', targets: ['svc-8'] } });
+    lines.length = 0;
+    expect(
+      await runConsole({
+        baseUrl,
+        credential: requester.key,
+        args: ['approve', own.data?.execution_id as string, 'mine'],
+        print: (line) => lines.push(line),
+      }),
+    ).toBe(1);
+    expect(lines.at(-1)).toMatch(/^not approved: forbidden/);
+  });
+});
