@@ -47,7 +47,10 @@ export class RunQueryService {
     try {
       const events = await this.audit.listForRun(run.id, options.after);
       if (events.length > 0) return { run, events };
-      await Promise.race([arrived, new Promise((resolve) => setTimeout(resolve, options.waitMs))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([arrived, new Promise((resolve) => (timer = setTimeout(resolve, options.waitMs)))]);
+      // An answer that came early must not leave its timer behind for the rest of the wait.
+      clearTimeout(timer);
       return { run, events: await this.audit.listForRun(run.id, options.after) };
     } finally {
       unsubscribe();
