@@ -9,6 +9,7 @@ import { RunRetention1795480000000 } from './1795480000000-run-retention';
 import { QueueSpeed1795490000000 } from './1795490000000-queue-speed';
 import { RunLockRelease1795495000000 } from './1795495000000-run-lock-release';
 import { Principals1795500000000 } from './1795500000000-principals';
+import { Operability1795510000000 } from './1795510000000-operability';
 import { approvalApprovalsGuard } from './routines/approval.approvals-guard';
 import { approvalCurrentLane } from './routines/approval.current-lane';
 import { approvalDecisionsGuard } from './routines/approval.decisions-guard';
@@ -24,6 +25,10 @@ import { executionRunsReleaseLocks } from './routines/execution.runs-release-loc
 import { executionRunsRequireApproval } from './routines/execution.runs-require-approval';
 import { executionStepsGuard } from './routines/execution.steps-guard';
 import { grantsGrantsGuard } from './routines/grants.grants-guard';
+import { governanceExecutionMode } from './routines/governance.execution-mode';
+import { executionRunsRefuseDisabled } from './routines/execution.runs-refuse-disabled';
+import { notificationsWebhookEventType } from './routines/notifications.webhook-event-type';
+import { notificationsOutboxFill } from './routines/notifications.outbox-fill';
 
 /**
  * The schema, forward only. Migrations (oldest first) are frozen once they land: the runner
@@ -43,6 +48,7 @@ export const SCHEMA: SchemaPlan = {
     { file: '1795490000000-queue-speed.ts', migration: QueueSpeed1795490000000 },
     { file: '1795495000000-run-lock-release.ts', migration: RunLockRelease1795495000000 },
     { file: '1795500000000-principals.ts', migration: Principals1795500000000 },
+    { file: '1795510000000-operability.ts', migration: Operability1795510000000 },
   ],
   routines: [
     auditRefuseChange,
@@ -60,5 +66,9 @@ export const SCHEMA: SchemaPlan = {
     approvalApprovalsGuard,
     approvalDecisionsGuard,
     grantsGrantsGuard,
+    governanceExecutionMode,
+    executionRunsRefuseDisabled,
+    notificationsWebhookEventType,
+    notificationsOutboxFill,
   ],
 };

@@ -16,6 +16,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   grants: ['common', 'database', 'audit', 'state-machine', 'governance', 'execution', 'approval'],
   runner: ['common', 'config', 'database', 'audit', 'governance', 'execution', 'approval', 'grants'],
   sweeper: ['common', 'config', 'approval', 'grants'],
+  notifications: ['common', 'config', 'database', 'audit', 'governance'],
   orchestration: ['common', 'config', 'database', 'audit', 'governance', 'execution', 'approval', 'grants', 'runner'],
 };
 

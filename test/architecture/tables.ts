@@ -1,7 +1,7 @@
 import { TableDefinition, MIGRATIONS_TABLE, SCHEMA_CHECKSUMS_TABLE } from '@lib/database';
 import { AUDIT_EVENTS_TABLE } from '@lib/audit';
 import { STATUS_TRANSITIONS_TABLE } from '@lib/state-machine';
-import { ACTION_TYPES_TABLE, API_KEYS_TABLE, POLICY_VERSIONS_TABLE, PRINCIPALS_TABLE } from '@lib/governance';
+import { ACTION_TYPES_TABLE, API_KEYS_TABLE, EXECUTION_MODES_TABLE, POLICY_VERSIONS_TABLE, PRINCIPALS_TABLE } from '@lib/governance';
 import {
   EXECUTION_DLQ_TABLE,
   EXECUTION_LOCKS_TABLE,
@@ -11,6 +11,7 @@ import {
 } from '@lib/execution';
 import { APPROVAL_DECISIONS_TABLE, APPROVALS_TABLE } from '@lib/approval';
 import { GRANTS_TABLE } from '@lib/grants';
+import { WEBHOOK_DELIVERIES_TABLE, WEBHOOK_SUBSCRIPTIONS_TABLE } from '@lib/notifications';
 
 /** Every table each lib declares it owns. */
 export const DECLARED_TABLES: readonly TableDefinition[] = [
@@ -30,4 +31,7 @@ export const DECLARED_TABLES: readonly TableDefinition[] = [
   APPROVALS_TABLE,
   APPROVAL_DECISIONS_TABLE,
   GRANTS_TABLE,
+  EXECUTION_MODES_TABLE,
+  WEBHOOK_SUBSCRIPTIONS_TABLE,
+  WEBHOOK_DELIVERIES_TABLE,
 ];

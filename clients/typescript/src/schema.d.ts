@@ -570,7 +570,7 @@ export interface components {
              *       "requester"
              *     ]
              */
-            roles?: ("requester" | "approver" | "admin")[];
+            roles?: ("requester" | "approver" | "admin" | "monitor")[];
             /**
              * @description Project ids the key may touch, or ["*"] for all; never wider than the minting key. Required for a new principal.
              * @example [
@@ -597,7 +597,7 @@ export interface components {
             principal_name: string;
             /** @description The first characters of the key, to recognise it */
             key_prefix: string;
-            roles: ("requester" | "approver" | "admin")[];
+            roles: ("requester" | "approver" | "admin" | "monitor")[];
             project_ids: string[];
             /** @description The principal that minted it */
             created_by: string;
@@ -630,7 +630,7 @@ export interface components {
             principal_name: string;
             /** @description The first characters of the key, to recognise it */
             key_prefix: string;
-            roles: ("requester" | "approver" | "admin")[];
+            roles: ("requester" | "approver" | "admin" | "monitor")[];
             project_ids: string[];
             /** @description The principal that minted it */
             created_by: string;
@@ -663,7 +663,7 @@ export interface components {
             kind: "person" | "service";
             name: string;
             /** @description As the credential used allows them */
-            roles: ("requester" | "approver" | "admin")[];
+            roles: ("requester" | "approver" | "admin" | "monitor")[];
             project_ids: string[];
             /** @description The credential of this request: api_key:<id> or oidc:<token id> */
             credential: string;
@@ -681,7 +681,7 @@ export interface components {
             approval_level: 0 | 1 | 2 | 3;
             /** @description Quorum: distinct approvers needed (the requester never counts) */
             required_approvals: number;
-            approver_roles: ("requester" | "approver" | "admin")[];
+            approver_roles: ("requester" | "approver" | "admin" | "monitor")[];
             approval_ttl_seconds: number;
             allowed_scopes: components["schemas"]["AllowedScopesDto"];
             /** @description Approval mints a single-use build authorization */

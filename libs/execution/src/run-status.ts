@@ -14,6 +14,8 @@ export enum RunStatus {
   TimedOut = 'TIMED_OUT',
   Cancelled = 'CANCELLED',
   DeadLettered = 'DEAD_LETTERED',
+  /** Approved and claimed while its action or level was record_only: audited, its handler not run. */
+  Recorded = 'RECORDED',
 }
 
 export enum StepStatus {
@@ -49,6 +51,8 @@ export const RUN_AXIS = defineStatusAxis<RunStatus, ExecutionRunRow>({
     // Claimed and started in one transaction (the claim); CLAIMED stays for a claim refused by RBAC.
     [RunStatus.Run, RunStatus.Running],
     [RunStatus.Run, RunStatus.Claimed],
+    // Record-only mode: claimed and ended in one step, the handler not run.
+    [RunStatus.Run, RunStatus.Recorded],
     [RunStatus.Claimed, RunStatus.Running],
     // Claimed but could not start (a target is locked) or its worker died: back to the queue.
     [RunStatus.Claimed, RunStatus.Run],
@@ -120,4 +124,5 @@ export const PURGEABLE_RUN_STATUSES: readonly RunStatus[] = [
   RunStatus.Cancelled,
   RunStatus.Rejected,
   RunStatus.Expired,
+  RunStatus.Recorded,
 ];

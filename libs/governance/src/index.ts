@@ -14,3 +14,4 @@ export * from './policy/policy-file';
 export * from './policy/scope';
 export * from './policy/policy.service';
 export * from './governance.module';
+export * from './execution-mode/execution-mode.table';

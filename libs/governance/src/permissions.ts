@@ -1,6 +1,7 @@
 /**
  * Glossary
- * - role: what a key holder is (requester, approver, admin); a key carries one or more.
+ * - role: what a key holder is (requester, approver, admin, monitor); a key carries one or more.
+ *   monitor reads metrics and nothing else (what a Prometheus scraper is given).
  * - permission: what a route or command needs; roles grant permissions through ROLE_PERMISSIONS.
  * - project scope: the projects a key may touch, or `*` for all of them.
  */
@@ -8,6 +9,7 @@ export enum Role {
   Requester = 'requester',
   Approver = 'approver',
   Admin = 'admin',
+  Monitor = 'monitor',
 }
 
 export enum Permission {
@@ -28,6 +30,11 @@ export enum Permission {
   ApiKeyRevoke = 'api_key:revoke',
   /** Everyone: who am I, and revoking one's own keys. */
   SelfRead = 'self:read',
+  MetricsRead = 'metrics:read',
+  ExecutionModeRead = 'execution_mode:read',
+  /** Switching an action or a level between enabled, record_only and disabled (every project: needs scope `*`). */
+  ExecutionModeManage = 'execution_mode:manage',
+  WebhookManage = 'webhook:manage',
 }
 
 export const ALL_PROJECTS = '*';
@@ -41,6 +48,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.PolicyRead,
     Permission.GrantRead,
     Permission.GrantConsume,
+    Permission.ExecutionModeRead,
   ],
   [Role.Approver]: [
     Permission.SelfRead,
@@ -52,6 +60,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.GrantRevoke,
     Permission.AuditRead,
     Permission.DlqRead,
+    Permission.ExecutionModeRead,
   ],
   [Role.Admin]: Object.values(Permission),
+  [Role.Monitor]: [Permission.SelfRead, Permission.MetricsRead],
 };

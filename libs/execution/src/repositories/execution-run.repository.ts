@@ -5,7 +5,7 @@ import { PURGEABLE_RUN_STATUSES } from '../run-status';
 
 const T = EXECUTION_RUNS_TABLE.name;
 
-/** Spelled out (not a parameter) so the planner can use the partial index execution_runs_ended_idx. */
+/** Spelled out (not a parameter) so the planner can use the partial index execution_runs_purgeable_idx. */
 const PURGEABLE = PURGEABLE_RUN_STATUSES.map((status) => `'${status}'`).join(', ');
 
 /** A run at the head of the queue, locked, with what the claim decides on. */
