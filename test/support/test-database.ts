@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SCHEMA } from '@migrations';
+import { writeTestPolicy } from './test-policy';
 import { dropDatabase, ensureDatabase, freePort, runMigrations, startEmbeddedPostgres, withDatabase } from '@lib/database';
 
 /**
@@ -17,6 +18,7 @@ interface RunState {
   dataDir?: string;
   database?: string;
   stopEmbedded?: () => Promise<void>;
+  policyDir?: string;
 }
 
 const STATE = Symbol.for('control-plane.test-database');
@@ -46,6 +48,11 @@ export async function setUpTestDatabase(): Promise<void> {
     await runMigrations(url, SCHEMA);
     process.env.DATABASE_URL = url;
   }
+  if (!process.env.POLICY_FILE) {
+    // A server named by API_URL must be started with the same file (POLICY_FILE) for the fixture actions.
+    state.policyDir = mkdtempSync(join(tmpdir(), 'control-plane-policy-'));
+    process.env.POLICY_FILE = writeTestPolicy(join(__dirname, '..', '..'), state.policyDir);
+  }
   process.env.BOOTSTRAP_ADMIN_KEY ??= `test-admin-${randomBytes(16).toString('hex')}`;
   process.env.LOG_LEVEL ??= 'silent';
 }
@@ -59,5 +66,6 @@ export async function tearDownTestDatabase(): Promise<void> {
   } finally {
     if (state.stopEmbedded) await state.stopEmbedded();
     if (state.dataDir) rmSync(state.dataDir, { recursive: true, force: true });
+    if (state.policyDir) rmSync(state.policyDir, { recursive: true, force: true });
   }
 }

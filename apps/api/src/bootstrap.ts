@@ -34,6 +34,8 @@ export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFas
     serverFactory: (handler: RequestListener) =>
       createServer({ requestTimeout: config.values.httpRequestTimeoutMs, connectionsCheckingInterval: 1000 }, handler),
     bodyLimit: BODY_LIMIT_BYTES,
+    // The longest path value is an action type code (128 characters); longer is a 414.
+    maxParamLength: 128,
     genReqId: generateRequestId,
     requestIdHeader: false,
     onProtoPoisoning: 'error',

@@ -93,6 +93,30 @@ export function getApprovalCounters(
   return client.GET('/api/v1/governance/metrics', init as never) as Promise<OperationResult<'/api/v1/governance/metrics', 'get'>>;
 }
 
+/** GET /api/v1/governance/execution-modes: Execution modes: the switches made, and the mode each action type runs in now */
+export function listExecutionModes(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/governance/execution-modes', 'get'>,
+): Promise<OperationResult<'/api/v1/governance/execution-modes', 'get'>> {
+  return client.GET('/api/v1/governance/execution-modes', init as never) as Promise<OperationResult<'/api/v1/governance/execution-modes', 'get'>>;
+}
+
+/** PUT /api/v1/governance/execution-modes/actions/{action}: Switch an action type's execution mode (admin scoped to all projects), audited */
+export function setActionExecutionMode(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/governance/execution-modes/actions/{action}', 'put'>,
+): Promise<OperationResult<'/api/v1/governance/execution-modes/actions/{action}', 'put'>> {
+  return client.PUT('/api/v1/governance/execution-modes/actions/{action}', init as never) as Promise<OperationResult<'/api/v1/governance/execution-modes/actions/{action}', 'put'>>;
+}
+
+/** PUT /api/v1/governance/execution-modes/levels/{level}: Switch an approval level's execution mode (admin scoped to all projects), audited */
+export function setLevelExecutionMode(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/governance/execution-modes/levels/{level}', 'put'>,
+): Promise<OperationResult<'/api/v1/governance/execution-modes/levels/{level}', 'put'>> {
+  return client.PUT('/api/v1/governance/execution-modes/levels/{level}', init as never) as Promise<OperationResult<'/api/v1/governance/execution-modes/levels/{level}', 'put'>>;
+}
+
 /** GET /api/v1/grants/{auth_code}: Read a build authorization */
 export function getGrant(
   client: ControlPlaneClient,

@@ -188,6 +188,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/governance/execution-modes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Execution modes: the switches made, and the mode each action type runs in now
+         * @description A run gets the most restrictive of its action type's mode and its approval level's mode; enabled when neither was switched.
+         */
+        get: operations["listExecutionModes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/governance/execution-modes/actions/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Switch an action type's execution mode (admin scoped to all projects), audited
+         * @description Takes effect at once on every API instance and worker: new runs of a disabled action are refused with 422 action_disabled; a record_only run ends RECORDED at its claim without its handler. An action not (yet) in the policy may be switched, so that it arrives record_only.
+         */
+        put: operations["setActionExecutionMode"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/governance/execution-modes/levels/{level}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Switch an approval level's execution mode (admin scoped to all projects), audited
+         * @description Gradual enablement: e.g. level 0 enabled, levels 1-3 record_only, then one level at a time.
+         */
+        put: operations["setLevelExecutionMode"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/grants/{auth_code}": {
         parameters: {
             query?: never;
@@ -760,6 +820,40 @@ export interface components {
             expired: number;
             invalidated: number;
         };
+        /** @enum {string} */
+        ExecutionModeScope: "action" | "level";
+        /** @enum {string} */
+        ExecutionMode: "enabled" | "record_only" | "disabled";
+        ExecutionModeDto: {
+            scope: components["schemas"]["ExecutionModeScope"];
+            /** @description The action type code, or the approval level (0-3) as text */
+            key: string;
+            mode: components["schemas"]["ExecutionMode"];
+            reason: string;
+            /** @description The principal that switched it */
+            changed_by: string;
+            /** Format: date-time */
+            changed_at: string;
+            /** @description How many times it was switched */
+            version: number;
+        };
+        ActionTypeModeDto: {
+            action: string;
+            approval_level: number;
+            /** @description The most restrictive of the action's and the level's mode */
+            effective_mode: components["schemas"]["ExecutionMode"];
+        };
+        ExecutionModesResponseDto: {
+            /** @description Every switch made (an action or level without one is enabled) */
+            modes: components["schemas"]["ExecutionModeDto"][];
+            action_types: components["schemas"]["ActionTypeModeDto"][];
+        };
+        SetExecutionModeDto: {
+            /** @description enabled: runs execute. record_only: runs are created, approved and audited; the handler is not run and the run ends RECORDED. disabled: new runs are refused (422 action_disabled); approved ones wait in the queue. */
+            mode: components["schemas"]["ExecutionMode"];
+            /** @description Why (kept in the audit trail) */
+            reason: string;
+        };
         GrantResponseDto: {
             /** @example GBA-6f1c… */
             auth_code: string;
@@ -913,7 +1007,7 @@ export interface components {
             /** @description De-duplicated and sorted */
             targets: string[];
             /** @enum {string} */
-            status: "BLOCKED" | "RUN" | "REJECTED" | "EXPIRED" | "CLAIMED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "CANCELLED" | "DEAD_LETTERED";
+            status: "BLOCKED" | "RUN" | "REJECTED" | "EXPIRED" | "CLAIMED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "CANCELLED" | "DEAD_LETTERED" | "RECORDED";
             /** @enum {string|null} */
             blocked_reason: "approval_pending" | "approval_deferred" | "step_approval_pending" | null;
             /** @description Of the create request; decides dedup vs idempotency_conflict */
@@ -2863,6 +2957,595 @@ export interface operations {
             };
         };
     };
+    listExecutionModes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionModesResponseDto"];
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    setActionExecutionMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Action type code */
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetExecutionModeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionModeDto"];
+                };
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    setLevelExecutionMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                level: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetExecutionModeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionModeDto"];
+                };
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
     getGrant: {
         parameters: {
             query?: never;
@@ -3886,7 +4569,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: unknown_action | scope_not_allowed */
+            /** @description error.code: unknown_action | scope_not_allowed | action_disabled */
             422: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -3900,7 +4583,7 @@ export interface operations {
                              * @example unknown_action
                              * @enum {string}
                              */
-                            code: "scope_not_allowed" | "unknown_action";
+                            code: "action_disabled" | "scope_not_allowed" | "unknown_action";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */

@@ -43,4 +43,5 @@ export enum AuditEventType {
   /** A person signed in through the identity provider for the first time. */
   PrincipalFirstSeen = 'principal.first_seen',
   AuthSignInFailed = 'auth.sign_in_failed',
+  ExecutionModeChanged = 'governance.execution_mode_changed',
 }

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, isISO8601, IsOptional, Max, Min, ValidationOptions, registerDecorator } from 'class-validator';
+import { IsInt, isISO8601, IsOptional, IsString, Length, Matches, Max, Min, ValidationOptions, registerDecorator } from 'class-validator';
 import { findUnstorableJson, isCursor, isStorableString } from './storable-json';
 
 /** Constraint names the HTTP edge maps to error codes. */
@@ -47,6 +47,17 @@ export function IsStorableText(options?: ValidationOptions): PropertyDecorator {
       options: { message: `$property must be text without NUL characters or lone surrogates`, ...options },
       validator: { validate: (value: unknown) => typeof value === 'string' && isStorableString(value) },
     });
+}
+
+/** A required reason (kept in the audit trail): 1..2000 characters, not only spaces, storable. */
+export function ReasonField(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ minLength: 1, maxLength: 2000, description }),
+    IsString(),
+    Length(1, 2000),
+    Matches(/\S/),
+    IsStorableText(),
+  );
 }
 
 /** A page size in a query string: 1..500, 100 when absent. */

@@ -18,6 +18,15 @@ export function sqlStateOf(error: unknown): string | undefined {
   return inner === undefined ? undefined : sqlStateOf(inner);
 }
 
+/** The constraint a driver error names (a CHECK, a unique index, or a trigger's RAISE ... CONSTRAINT), looking through TypeORM's wrapper. */
+export function constraintOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const direct = (error as { constraint?: unknown }).constraint;
+  if (typeof direct === 'string') return direct;
+  const inner = (error as { driverError?: unknown }).driverError;
+  return inner === undefined ? undefined : constraintOf(inner);
+}
+
 export function isRetryableTransactionError(error: unknown): boolean {
   const state = sqlStateOf(error);
   return state === PgErrorCode.SerializationFailure || state === PgErrorCode.DeadlockDetected;

@@ -21,6 +21,8 @@ export enum GovernanceErrorCode {
   /** A token where sign-in with tokens is not configured. */
   TokenNotAccepted = 'token_not_accepted',
   IdentityProviderUnavailable = 'identity_provider_unavailable',
+  /** The action type or its approval level is switched off (execution mode `disabled`). */
+  ActionDisabled = 'action_disabled',
 }
 
 declare module '@lib/common' {

@@ -13,14 +13,18 @@ import { PolicyRepository } from './policy/policy.repository';
 import { PolicyService } from './policy/policy.service';
 import { AuditController } from './audit-trail/audit.controller';
 import { AuditTrailService } from './audit-trail/audit-trail.service';
+import { ExecutionModeController } from './execution-mode/execution-mode.controller';
+import { ExecutionModeRepository } from './execution-mode/execution-mode.repository';
+import { ExecutionModeService } from './execution-mode/execution-mode.service';
 
 /**
  * Identity (principals, their API keys, sign-in with the organisation's identity provider, the
- * guard, the access check), the action-type policy, and who may read the audit trail.
+ * guard, the access check), the action-type policy, execution modes (enabled, record-only,
+ * disabled, per action type and approval level), and who may read the audit trail.
  */
 @Module({
   imports: [AuditModule],
-  controllers: [ApiKeysController, GovernanceController, AuditController],
+  controllers: [ApiKeysController, GovernanceController, AuditController, ExecutionModeController],
   providers: [
     AccessService,
     ApiKeyRepository,
@@ -32,6 +36,8 @@ import { AuditTrailService } from './audit-trail/audit-trail.service';
     PolicyRepository,
     PolicyService,
     AuditTrailService,
+    ExecutionModeRepository,
+    ExecutionModeService,
   ],
   exports: [AccessService, ApiKeyService, IdentityService, AuthGuard, PolicyService],
 })

@@ -15,3 +15,4 @@ export * from './policy/scope';
 export * from './policy/policy.service';
 export * from './governance.module';
 export * from './execution-mode/execution-mode.table';
+export * from './execution-mode/execution-mode.service';

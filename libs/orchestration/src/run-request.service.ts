@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
-import { AccessService, ActionType, GovernanceException, Permission, PolicyService, Principal } from '@lib/governance';
+import { AccessService, ActionType, GovernanceErrorCode, GovernanceException, Permission, PolicyService, Principal } from '@lib/governance';
 import {
   computeFingerprint,
   ExecutionErrorCode,
@@ -33,7 +33,8 @@ type Outcome = { kind: 'created' | 'dedup'; view: RunView } | { kind: 'conflict'
  * (and audited) when the policy does not allow it; otherwise created once per (project,
  * idempotency key) together with its first approval lane in one transaction (level 0 is approved
  * at once by the system); a repeat is a dedup hit, the same key with another payload a
- * conflict. An immediate action (read-only, level 0) is carried out inside the request.
+ * conflict. An immediate action (read-only, level 0) is carried out inside the request. A new
+ * run of an action or level whose execution mode is disabled is refused (and audited).
  */
 @Injectable()
 export class RunRequestService {
@@ -55,14 +56,22 @@ export class RunRequestService {
     const actionType = await this.actionTypeOrRefuse({ ...input, targets }, fingerprint, ctx);
     const policyHash = this.policy.hash;
 
-    const outcome = await this.uow.run(async (): Promise<Outcome> => {
-      const created = await this.runs.createOrFind({ ...input, targets, fingerprint, actionType, policyHash }, ctx);
-      if (created.kind === 'conflict') return { kind: 'conflict', runId: created.existing.id, fingerprint: created.existing.fingerprint };
-      if (created.kind === 'dedup') return { kind: 'dedup', view: await this.views.of(created.run) };
-      // An immediate run is this request's to carry out: the background workers leave it alone for the cap.
-      const holdMs = actionType.immediate ? IMMEDIATE_CAP_SECONDS * 1000 : 0;
-      return { kind: 'created', view: await this.lanes.open({ run: created.run, actionType, policyHash, holdMs }, ctx) };
-    });
+    const outcome = await this.uow
+      .run(async (): Promise<Outcome> => {
+        const created = await this.runs.createOrFind({ ...input, targets, fingerprint, actionType, policyHash }, ctx);
+        if (created.kind === 'conflict') return { kind: 'conflict', runId: created.existing.id, fingerprint: created.existing.fingerprint };
+        if (created.kind === 'dedup') return { kind: 'dedup', view: await this.views.of(created.run) };
+        // An immediate run is this request's to carry out: the background workers leave it alone for the cap.
+        const holdMs = actionType.immediate ? IMMEDIATE_CAP_SECONDS * 1000 : 0;
+        return { kind: 'created', view: await this.lanes.open({ run: created.run, actionType, policyHash, holdMs }, ctx) };
+      })
+      .catch(async (error: unknown) => {
+        // Switched off (execution mode disabled): the database refused the new run.
+        if (error instanceof GovernanceException && error.code === GovernanceErrorCode.ActionDisabled) {
+          await this.auditRefusal({ ...input, targets }, fingerprint, error, ctx);
+        }
+        throw error;
+      });
 
     if (outcome.kind === 'conflict') {
       throw new ExecutionException(
@@ -91,15 +100,19 @@ export class RunRequestService {
       return actionType;
     } catch (error) {
       if (!(error instanceof GovernanceException)) throw error;
-      await this.uow.run(() =>
-        this.audit.record({
-          type: AuditEventType.RunRefusedByPolicy,
-          ctx,
-          projectId: input.projectId,
-          data: { code: error.code, action: input.action, idempotency_key: input.idempotencyKey, fingerprint, ...error.details },
-        }),
-      );
+      await this.auditRefusal(input, fingerprint, error, ctx);
       throw error;
     }
+  }
+
+  private async auditRefusal(input: RequestRunInput, fingerprint: string, error: GovernanceException, ctx: CommandContext): Promise<void> {
+    await this.uow.run(() =>
+      this.audit.record({
+        type: AuditEventType.RunRefusedByPolicy,
+        ctx,
+        projectId: input.projectId,
+        data: { code: error.code, action: input.action, idempotency_key: input.idempotencyKey, fingerprint, ...error.details },
+      }),
+    );
   }
 }

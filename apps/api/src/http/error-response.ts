@@ -27,7 +27,7 @@ const FASTIFY_CODES: Readonly<Record<string, RequestErrorCode>> = {
 /** Messages of our own where Fastify's would quote the request (a path can be kilobytes of anything). */
 const FIXED_MESSAGES: Readonly<Partial<Record<RequestErrorCode, string>>> = {
   [RequestErrorCode.MalformedPath]: 'the path is not valid percent-encoded UTF-8',
-  [RequestErrorCode.PathTooLong]: 'a path segment is longer than any id the API has (100 characters at most)',
+  [RequestErrorCode.PathTooLong]: 'a path segment is longer than any id the API has (128 characters at most)',
 };
 
 const HTTP_STATUS_CODES: Readonly<Record<number, RequestErrorCode>> = {

@@ -78,6 +78,7 @@ export function httpStatusOf(code: KnownErrorCode): number {
       return 409;
     case GovernanceErrorCode.UnknownAction:
     case GovernanceErrorCode.ScopeNotAllowed:
+    case GovernanceErrorCode.ActionDisabled:
       return 422;
     case RequestErrorCode.PayloadTooLarge:
       return 413;

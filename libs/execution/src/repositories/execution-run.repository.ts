@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { UnitOfWork } from '@lib/database';
+import { constraintOf, UnitOfWork } from '@lib/database';
+import { GovernanceErrorCode, GovernanceException } from '@lib/governance';
 import { EXECUTION_RUNS_TABLE, ExecutionRunRow, TIMEOUT_POLICIES_TABLE } from '../execution.tables';
 import { PURGEABLE_RUN_STATUSES } from '../run-status';
 
@@ -16,10 +17,13 @@ export type ClaimCandidate = ExecutionRunRow & {
   gate_approval_id: string | null;
   /** The timeout the run's (SLA class, action) gets from timeout_policies, when there is a row. */
   policy_timeout_seconds: number | null;
+  /** execution_mode() of the run's action and level now: enabled, record_only or disabled. */
+  execution_mode: string;
 };
 
 const CANDIDATE_SELECT = `
-  SELECT r.*, g.verdict AS gate_verdict, g.approval_id AS gate_approval_id, t.timeout_seconds AS policy_timeout_seconds
+  SELECT r.*, g.verdict AS gate_verdict, g.approval_id AS gate_approval_id, t.timeout_seconds AS policy_timeout_seconds,
+         execution_mode(r.action, r.approval_level) AS execution_mode
   FROM ${T} r
   CROSS JOIN LATERAL approval_gate(r.id) g
   LEFT JOIN LATERAL (SELECT p.timeout_seconds FROM ${TIMEOUT_POLICIES_TABLE.name} p
@@ -50,29 +54,44 @@ export interface NewRun {
 export class ExecutionRunRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** The new run, or null when (project, key) is taken: ON CONFLICT waits for the other writer to commit. */
+  /**
+   * The new run, or null when (project, key) is taken: ON CONFLICT waits for the other writer to
+   * commit. A new run of a disabled action or level is refused by the database (action_disabled).
+   */
   async insertIfAbsent(run: NewRun): Promise<ExecutionRunRow | null> {
-    const rows = await this.uow.query<ExecutionRunRow>(
-      `INSERT INTO ${T} (project_id, idempotency_key, action, params, targets, fingerprint, plan_hash, approval_level, policy_hash,
+    const rows = await this.uow
+      .query<ExecutionRunRow>(
+        `INSERT INTO ${T} (project_id, idempotency_key, action, params, targets, fingerprint, plan_hash, approval_level, policy_hash,
                           status, blocked_reason, requested_by, max_attempts, sla_class, requested_via)
        VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, 'BLOCKED', 'approval_pending', $9, $10, $11, $12)
        ON CONFLICT (project_id, idempotency_key) DO NOTHING
        RETURNING *`,
-      [
-        run.projectId,
-        run.idempotencyKey,
-        run.action,
-        JSON.stringify(run.params),
-        JSON.stringify(run.targets),
-        run.fingerprint,
-        run.approvalLevel,
-        run.policyHash,
-        run.requestedBy,
-        run.maxAttempts,
-        run.slaClass,
-        run.requestedVia,
-      ],
-    );
+        [
+          run.projectId,
+          run.idempotencyKey,
+          run.action,
+          JSON.stringify(run.params),
+          JSON.stringify(run.targets),
+          run.fingerprint,
+          run.approvalLevel,
+          run.policyHash,
+          run.requestedBy,
+          run.maxAttempts,
+          run.slaClass,
+          run.requestedVia,
+        ],
+      )
+      .catch((error: unknown) => {
+        if (constraintOf(error) !== 'execution_runs_action_enabled') throw error;
+        throw new GovernanceException(
+          GovernanceErrorCode.ActionDisabled,
+          `new runs of ${run.action} at level ${run.approvalLevel} are disabled`,
+          {
+            action: run.action,
+            approval_level: run.approvalLevel,
+          },
+        );
+      });
     return rows[0] ?? null;
   }
 

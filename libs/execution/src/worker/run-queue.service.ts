@@ -39,6 +39,8 @@ export interface ClaimedBatch {
 const DEFAULT_TIMEOUT_SECONDS = 300;
 /** A run whose gate was closed when it came up (its approval ran out) is left to the sweeper this long. */
 const CLOSED_GATE_RETRY_MS = 1000;
+/** A run whose action or level is disabled waits in the queue; it is looked at again this often. */
+const DISABLED_RETRY_MS = 5000;
 
 /**
  * The queue is the execution_runs table. A claim locks a batch at the head of the queue
@@ -47,6 +49,8 @@ const CLOSED_GATE_RETRY_MS = 1000;
  * target of every run at once (a run whose target a live run holds waits, and is offered again
  * after lockWaitMs), and moves the rest from RUN to RUNNING: claimed and started in one
  * transaction, which the caller may extend (the runner records each run's first step in it).
+ * The execution mode is read at the claim: a run of a disabled action or level stays queued; a
+ * record-only one goes from RUN to RECORDED, its handler not run and its targets not taken.
  */
 @Injectable()
 export class RunQueueService {
@@ -69,8 +73,24 @@ export class RunQueueService {
         candidates.filter((run) => run.gate_verdict !== 'open').map((run) => run.id),
         CLOSED_GATE_RETRY_MS,
       );
-      const allowed = await this.refuseViolations(open, input.workerId, ctx);
-      const { holding, waiting } = await this.lockTargets(allowed, input);
+      const held = open.filter((run) => run.execution_mode === 'disabled');
+      await this.runs.postpone(
+        held.map((run) => run.id),
+        DISABLED_RETRY_MS,
+      );
+      const allowed = await this.refuseViolations(
+        open.filter((run) => !held.includes(run)),
+        input.workerId,
+        ctx,
+      );
+      await this.record(
+        allowed.filter((run) => run.execution_mode === 'record_only'),
+        ctx,
+      );
+      const { holding, waiting } = await this.lockTargets(
+        allowed.filter((run) => run.execution_mode !== 'record_only'),
+        input,
+      );
       for (const run of waiting) {
         // Its trail says once that it waits, and once that it got the target: not at every retry.
         if (await this.runs.waitForTarget({ id: run.id, lockWaitMs: input.lockWaitMs })) {
@@ -126,6 +146,23 @@ export class RunQueueService {
     // Every row was locked by this claim, so every one moved.
     const approvals = new Map(runs.map((run) => [run.id, run.gate_approval_id]));
     return moved.map((run) => ({ ...run, approval_id: approvals.get(run.id) ?? null }));
+  }
+
+  /** Record-only: RUN -> RECORDED for the batch in one statement; approved and audited, nothing run. */
+  private async record(runs: ClaimCandidate[], ctx: CommandContext): Promise<void> {
+    await this.fsm.transitionMany({
+      axis: RUN_AXIS,
+      from: RunStatus.Run,
+      to: RunStatus.Recorded,
+      rows: runs.map((run) => ({
+        id: run.id,
+        set: { finished_at: DbTime.now(), result: { record_only: true, handler_run: false } },
+        audit: statusEvent(run, RunStatus.Run, RunStatus.Recorded, ctx, {
+          execution_mode: 'record_only',
+          approval_id: run.gate_approval_id,
+        }),
+      })),
+    });
   }
 
   /**

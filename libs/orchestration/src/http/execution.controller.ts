@@ -59,7 +59,7 @@ export class ExecutionController {
     401: UNAUTHENTICATED,
     403: FORBIDDEN,
     409: [ExecutionErrorCode.IdempotencyConflict],
-    422: [GovernanceErrorCode.UnknownAction, GovernanceErrorCode.ScopeNotAllowed],
+    422: [GovernanceErrorCode.UnknownAction, GovernanceErrorCode.ScopeNotAllowed, GovernanceErrorCode.ActionDisabled],
     413: [RequestErrorCode.PayloadTooLarge],
     415: [RequestErrorCode.UnsupportedMediaType],
   })

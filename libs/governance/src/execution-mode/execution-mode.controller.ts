@@ -1,0 +1,90 @@
+import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, BODY_ERRORS, CommandContext, RequestErrorCode, RequestException } from '@lib/common';
+import { ApiCredentials, CurrentContext, CurrentPrincipal, RequirePermission } from '../auth.decorators';
+import { GovernanceErrorCode } from '../governance.exception';
+import { Permission } from '../permissions';
+import { Principal } from '../principal';
+import { ExecutionModeService } from './execution-mode.service';
+import { ExecutionModeScope } from './execution-mode.table';
+import { ExecutionModeDto, ExecutionModesResponseDto, SetExecutionModeDto } from './dto/execution-mode.dto';
+
+const ACTION_CODE = /^[A-Za-z0-9._:-]{1,128}$/;
+const LEVEL = /^[0-3]$/;
+
+@ApiTags('governance')
+@ApiCredentials()
+@Controller('api/v1/governance/execution-modes')
+export class ExecutionModeController {
+  constructor(private readonly modes: ExecutionModeService) {}
+
+  @Get()
+  @RequirePermission(Permission.ExecutionModeRead)
+  @ApiOperation({
+    summary: 'Execution modes: the switches made, and the mode each action type runs in now',
+    description:
+      "A run gets the most restrictive of its action type's mode and its approval level's mode; enabled when neither was switched.",
+  })
+  @ApiOkResponse({ type: ExecutionModesResponseDto })
+  @ApiErrors({ 401: [GovernanceErrorCode.Unauthenticated], 403: [GovernanceErrorCode.Forbidden] })
+  async list(@CurrentPrincipal() principal: Principal): Promise<ExecutionModesResponseDto> {
+    return ExecutionModesResponseDto.from(await this.modes.view(principal));
+  }
+
+  @Put('actions/:action')
+  @RequirePermission(Permission.ExecutionModeManage)
+  @ApiOperation({
+    summary: "Switch an action type's execution mode (admin scoped to all projects), audited",
+    description:
+      'Takes effect at once on every API instance and worker: new runs of a disabled action are refused with 422 action_disabled; a record_only run ends RECORDED at its claim without its handler. An action not (yet) in the policy may be switched, so that it arrives record_only.',
+  })
+  @ApiParam({ name: 'action', description: 'Action type code', schema: { type: 'string', pattern: ACTION_CODE.source } })
+  @ApiOkResponse({ type: ExecutionModeDto })
+  @ApiErrors({
+    400: [...BODY_ERRORS, RequestErrorCode.InvalidValue],
+    401: [GovernanceErrorCode.Unauthenticated],
+    403: [GovernanceErrorCode.Forbidden],
+  })
+  async setForAction(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('action') action: string,
+    @Body() body: SetExecutionModeDto,
+  ): Promise<ExecutionModeDto> {
+    if (!ACTION_CODE.test(action)) throw invalidKey('action', 'an action code is 1-128 of [A-Za-z0-9._:-]');
+    const row = await this.modes.set(
+      principal,
+      { scope: ExecutionModeScope.Action, key: action, mode: body.mode, reason: body.reason },
+      ctx,
+    );
+    return ExecutionModeDto.from(row);
+  }
+
+  @Put('levels/:level')
+  @RequirePermission(Permission.ExecutionModeManage)
+  @ApiOperation({
+    summary: "Switch an approval level's execution mode (admin scoped to all projects), audited",
+    description: 'Gradual enablement: e.g. level 0 enabled, levels 1-3 record_only, then one level at a time.',
+  })
+  @ApiParam({ name: 'level', schema: { type: 'integer', minimum: 0, maximum: 3 } })
+  @ApiOkResponse({ type: ExecutionModeDto })
+  @ApiErrors({
+    400: [...BODY_ERRORS, RequestErrorCode.InvalidValue],
+    401: [GovernanceErrorCode.Unauthenticated],
+    403: [GovernanceErrorCode.Forbidden],
+  })
+  async setForLevel(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('level') level: string,
+    @Body() body: SetExecutionModeDto,
+  ): Promise<ExecutionModeDto> {
+    if (!LEVEL.test(level)) throw invalidKey('level', 'an approval level is 0, 1, 2 or 3');
+    const row = await this.modes.set(principal, { scope: ExecutionModeScope.Level, key: level, mode: body.mode, reason: body.reason }, ctx);
+    return ExecutionModeDto.from(row);
+  }
+}
+
+function invalidKey(field: string, message: string): RequestException {
+  return new RequestException(RequestErrorCode.InvalidValue, message, { field });
+}
