@@ -51,7 +51,7 @@ export async function setUpTestDatabase(): Promise<void> {
   if (!process.env.POLICY_FILE) {
     // A server named by API_URL must be started with the same file (POLICY_FILE) for the fixture actions.
     state.policyDir = mkdtempSync(join(tmpdir(), 'control-plane-policy-'));
-    process.env.POLICY_FILE = writeTestPolicy(join(__dirname, '..', '..'), state.policyDir);
+    process.env.POLICY_FILE = writeTestPolicy(state.policyDir);
   }
   process.env.BOOTSTRAP_ADMIN_KEY ??= `test-admin-${randomBytes(16).toString('hex')}`;
   process.env.LOG_LEVEL ??= 'silent';
