@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { LogLevel } from './environment';
+import { UrlPrefix } from './url-prefix';
 
 /** How a worker process behaves. */
 export interface WorkerSettings {
@@ -31,6 +32,17 @@ export interface OidcSettings {
   readonly rulesFile: string;
 }
 
+/** Sending webhooks (the outbox's deliveries). */
+export interface WebhookSettings {
+  /** Where a subscription may point; empty: nowhere (fail closed). */
+  readonly allowedUrls: readonly UrlPrefix[];
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+  readonly backoffBaseMs: number;
+  /** Deliveries one process sends at once. */
+  readonly concurrency: number;
+}
+
 export interface EmbeddedDatabaseSettings {
   readonly dataDir: string;
   readonly port: number;
@@ -57,6 +69,7 @@ export class AppConfig {
       readonly worker: WorkerSettings;
       readonly embedded: EmbeddedDatabaseSettings;
       readonly oidc: OidcSettings | null;
+      readonly webhooks: WebhookSettings;
       readonly secrets: ReadonlyMap<string, string>;
     },
   ) {}

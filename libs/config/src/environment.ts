@@ -150,6 +150,30 @@ export class Environment {
   @TextVariable(4096, 'must name a file')
   OIDC_RULES_FILE?: string;
 
+  @Variable({
+    default: 'unset → no webhook URL is allowed',
+    meaning:
+      'where webhooks may be sent: comma-separated URL prefixes, e.g. `https://hooks.example.com/,http://10.0.0.5:8080/hooks/` (scheme, host and port must match; `:*` allows any port; the path must start with the prefix\'s)',
+  })
+  @TextVariable(4096, 'must be a comma-separated list of http:// or https:// URL prefixes')
+  WEBHOOK_ALLOWED_URLS?: string;
+
+  @Variable({ default: '`5000`', meaning: 'a webhook receiver must answer within this long, or the attempt failed' })
+  @IntegerVariable(100, 60_000, 'milliseconds')
+  WEBHOOK_TIMEOUT_MS?: number;
+
+  @Variable({ default: '`10`', meaning: 'attempts of a webhook delivery before it is dead (re-drivable by an admin)' })
+  @IntegerVariable(1, 50)
+  WEBHOOK_MAX_ATTEMPTS?: number;
+
+  @Variable({ default: '`1000`', meaning: 'first webhook retry delay, doubled per attempt (at most an hour), with jitter' })
+  @IntegerVariable(1, 3_600_000, 'milliseconds')
+  WEBHOOK_BACKOFF_BASE_MS?: number;
+
+  @Variable({ default: '`8`', meaning: 'webhook deliveries one worker process sends at once' })
+  @IntegerVariable(1, 64)
+  WEBHOOK_CONCURRENCY?: number;
+
   @Variable({ default: '`.data/postgres`', meaning: 'data directory of the embedded server' })
   @TextVariable(4096, 'must name a directory')
   EMBEDDED_PG_DATA_DIR?: string;

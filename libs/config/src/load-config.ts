@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AppConfig, defaultWorkerId } from './app-config';
+import { UrlPrefix } from './url-prefix';
 import { Environment, SECRET_PREFIX, variableNotes } from './environment';
 
 /** A variable that breaks its rule; the message names each one, its rule and the value given. */
@@ -19,6 +20,10 @@ const INTEGER_VARIABLES = new Set([
   'WORKER_ABORT_GRACE_MS',
   'WORKER_LOCK_WAIT_MS',
   'EMBEDDED_PG_PORT',
+  'WEBHOOK_TIMEOUT_MS',
+  'WEBHOOK_MAX_ATTEMPTS',
+  'WEBHOOK_BACKOFF_BASE_MS',
+  'WEBHOOK_CONCURRENCY',
 ]);
 
 /**
@@ -46,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     throw new ConfigError('invalid configuration:\n  OIDC_AUDIENCE must be set when OIDC_ISSUER is; got nothing');
   }
   const leaseMs = environment.WORKER_LEASE_MS ?? 15_000;
+  const webhookAllowlist = parseAllowlist(environment.WEBHOOK_ALLOWED_URLS);
   return new AppConfig({
     databaseUrl: environment.DATABASE_URL,
     port: environment.PORT ?? 3000,
@@ -78,7 +84,32 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
             rulesFile: environment.OIDC_RULES_FILE ?? 'policies/oidc-rules.json',
           }
         : null,
+    webhooks: {
+      allowedUrls: webhookAllowlist,
+      timeoutMs: environment.WEBHOOK_TIMEOUT_MS ?? 5000,
+      maxAttempts: environment.WEBHOOK_MAX_ATTEMPTS ?? 10,
+      backoffBaseMs: environment.WEBHOOK_BACKOFF_BASE_MS ?? 1000,
+      concurrency: environment.WEBHOOK_CONCURRENCY ?? 8,
+    },
     secrets: secretsOf(env),
+  });
+}
+
+/** WEBHOOK_ALLOWED_URLS: each entry must parse (a bad one stops the process, naming it). */
+function parseAllowlist(value: string | undefined): UrlPrefix[] {
+  if (!value) return [];
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  return entries.map((entry) => {
+    const prefix = UrlPrefix.parse(entry);
+    if (!prefix) {
+      throw new ConfigError(
+        `invalid configuration:\n  WEBHOOK_ALLOWED_URLS must be http:// or https:// URL prefixes without credentials, query or fragment (a port may be *); got ${JSON.stringify(entry)}`,
+      );
+    }
+    return prefix;
   });
 }
 
