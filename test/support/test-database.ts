@@ -55,6 +55,8 @@ export async function setUpTestDatabase(): Promise<void> {
   }
   process.env.BOOTSTRAP_ADMIN_KEY ??= `test-admin-${randomBytes(16).toString('hex')}`;
   process.env.LOG_LEVEL ??= 'silent';
+  // The suite's webhook receivers listen on loopback, on ports the system picks.
+  process.env.WEBHOOK_ALLOWED_URLS ??= 'http://127.0.0.1:*/';
 }
 
 export async function tearDownTestDatabase(): Promise<void> {

@@ -6,6 +6,7 @@ import { AppConfig, ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
 import { AuthGuard, GovernanceModule } from '@lib/governance';
 import { GrantsModule } from '@lib/grants';
+import { NotificationsModule, WebhookSenderModule } from '@lib/notifications';
 import { OrchestrationModule } from '@lib/orchestration';
 import { SweeperModule } from '@lib/sweeper';
 import { WorkerLoopModule } from '@lib/runner';
@@ -34,7 +35,8 @@ export class AppModule {
         GovernanceModule,
         GrantsModule,
         OrchestrationModule,
-        ...(options.withWorker ? [SweeperModule, WorkerLoopModule] : []),
+        NotificationsModule,
+        ...(options.withWorker ? [SweeperModule, WorkerLoopModule, WebhookSenderModule] : []),
       ],
       controllers: [HealthController],
       providers: [BootstrapAdminService, { provide: APP_GUARD, useExisting: AuthGuard }],

@@ -51,6 +51,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('grants', 'Single-use build authorizations')
     .addTag('identity', 'Principals and their API keys')
     .addTag('audit', 'The tamper-evident audit trail')
+    .addTag('webhooks', "Subscriptions to a project's events, and their signed deliveries")
     .addTag('health', 'Liveness and readiness probes')
     .addBearerAuth(
       {
@@ -118,6 +119,13 @@ const OPERATION_IDS: Readonly<Record<string, string>> = {
   'DlqController.list': 'listDeadLetters',
   'DlqController.retry': 'redriveDeadLetter',
   'RetentionController.purge': 'purgeRuns',
+  'WebhookController.create': 'createWebhook',
+  'WebhookController.list': 'listWebhooks',
+  'WebhookController.get': 'getWebhook',
+  'WebhookController.update': 'updateWebhook',
+  'WebhookController.rotateSecret': 'rotateWebhookSecret',
+  'WebhookController.deliveriesOf': 'listWebhookDeliveries',
+  'WebhookController.redrive': 'redriveWebhookDelivery',
 };
 
 /**

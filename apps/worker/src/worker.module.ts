@@ -3,10 +3,11 @@ import { LoggerModule } from 'nestjs-pino';
 import { SECRET_MASKER } from '@lib/common';
 import { AppConfig, ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
+import { WebhookSenderModule } from '@lib/notifications';
 import { SweeperModule } from '@lib/sweeper';
 import { WorkerLoopModule } from '@lib/runner';
 
-/** A worker process: the sweeper and the execution loop, no HTTP. */
+/** A worker process: the sweeper, the execution loop and the webhook sender, no HTTP. */
 @Module({})
 export class WorkerModule {
   static register(config: AppConfig): DynamicModule {
@@ -25,6 +26,7 @@ export class WorkerModule {
         DatabaseModule.forRoot(),
         SweeperModule,
         WorkerLoopModule,
+        WebhookSenderModule,
       ],
     };
   }

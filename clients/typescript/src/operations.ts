@@ -260,3 +260,59 @@ export function purgeRuns(
 ): Promise<OperationResult<'/api/v1/execution/retention/purge', 'post'>> {
   return client.POST('/api/v1/execution/retention/purge', init as never) as Promise<OperationResult<'/api/v1/execution/retention/purge', 'post'>>;
 }
+
+/** GET /api/v1/projects/{project_id}/webhooks: The project's webhook subscriptions (admin of the project), never with their secret */
+export function listWebhooks(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/projects/{project_id}/webhooks', 'get'>,
+): Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks', 'get'>> {
+  return client.GET('/api/v1/projects/{project_id}/webhooks', init as never) as Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks', 'get'>>;
+}
+
+/** POST /api/v1/projects/{project_id}/webhooks: Subscribe a URL to a project's events (admin of the project); the signing secret is returned once */
+export function createWebhook(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/projects/{project_id}/webhooks', 'post'>,
+): Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks', 'post'>> {
+  return client.POST('/api/v1/projects/{project_id}/webhooks', init as never) as Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks', 'post'>>;
+}
+
+/** GET /api/v1/projects/{project_id}/webhooks/{webhook_id}: One webhook subscription, without its secret */
+export function getWebhook(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/projects/{project_id}/webhooks/{webhook_id}', 'get'>,
+): Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}', 'get'>> {
+  return client.GET('/api/v1/projects/{project_id}/webhooks/{webhook_id}', init as never) as Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}', 'get'>>;
+}
+
+/** PATCH /api/v1/projects/{project_id}/webhooks/{webhook_id}: Change the URL, the event types, the description, or disable / enable (audited) */
+export function updateWebhook(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/projects/{project_id}/webhooks/{webhook_id}', 'patch'>,
+): Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}', 'patch'>> {
+  return client.PATCH('/api/v1/projects/{project_id}/webhooks/{webhook_id}', init as never) as Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}', 'patch'>>;
+}
+
+/** POST /api/v1/projects/{project_id}/webhooks/{webhook_id}/rotate-secret: A new signing secret, returned once; the previous one keeps signing beside it for grace_seconds */
+export function rotateWebhookSecret(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/projects/{project_id}/webhooks/{webhook_id}/rotate-secret', 'post'>,
+): Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}/rotate-secret', 'post'>> {
+  return client.POST('/api/v1/projects/{project_id}/webhooks/{webhook_id}/rotate-secret', init as never) as Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}/rotate-secret', 'post'>>;
+}
+
+/** GET /api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries: A subscription's deliveries, newest first: status, attempts, the last answer */
+export function listWebhookDeliveries(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries', 'get'>,
+): Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries', 'get'>> {
+  return client.GET('/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries', init as never) as Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries', 'get'>>;
+}
+
+/** POST /api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redrive: Send a dead delivery again (audited), with its attempts counted afresh and the same delivery id */
+export function redriveWebhookDelivery(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redrive', 'post'>,
+): Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redrive', 'post'>> {
+  return client.POST('/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redrive', init as never) as Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redrive', 'post'>>;
+}

@@ -608,6 +608,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's webhook subscriptions (admin of the project), never with their secret
+         * @description Active and disabled ones, oldest first.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to a project's events (admin of the project); the signing secret is returned once
+         * @description Each event of a chosen type that commits in the project is delivered at least once, signed, in order per run, retried with backoff and dead after WEBHOOK_MAX_ATTEMPTS. The URL must be under a prefix of WEBHOOK_ALLOWED_URLS.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook subscription, without its secret
+         * @description A subscription of another project answers 404, as one that does not exist.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the URL, the event types, the description, or disable / enable (audited)
+         * @description Disabled: new events are not queued for it; what was queued waits, and goes out in order once it is active again.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret, returned once; the previous one keeps signing beside it for grace_seconds
+         * @description During the grace period X-Webhook-Signature carries two v1= signatures, so receivers can switch secrets without a gap.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subscription's deliveries, newest first: status, attempts, the last answer
+         * @description pending (due at next_attempt_at), delivering, delivered, or dead (re-drivable). Pages by `before`.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a dead delivery again (audited), with its attempts counted afresh and the same delivery id
+         * @description Only a dead delivery: 409 webhook_delivery_not_dead otherwise. The senders are woken at once.
+         */
+        post: operations["redriveWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -820,15 +928,13 @@ export interface components {
             expired: number;
             invalidated: number;
         };
-        /** @enum {string} */
-        ExecutionModeScope: "action" | "level";
-        /** @enum {string} */
-        ExecutionMode: "enabled" | "record_only" | "disabled";
         ExecutionModeDto: {
-            scope: components["schemas"]["ExecutionModeScope"];
+            /** @enum {string} */
+            scope: "action" | "level";
             /** @description The action type code, or the approval level (0-3) as text */
             key: string;
-            mode: components["schemas"]["ExecutionMode"];
+            /** @enum {string} */
+            mode: "enabled" | "record_only" | "disabled";
             reason: string;
             /** @description The principal that switched it */
             changed_by: string;
@@ -840,8 +946,11 @@ export interface components {
         ActionTypeModeDto: {
             action: string;
             approval_level: number;
-            /** @description The most restrictive of the action's and the level's mode */
-            effective_mode: components["schemas"]["ExecutionMode"];
+            /**
+             * @description The most restrictive of the action's and the level's mode
+             * @enum {string}
+             */
+            effective_mode: "enabled" | "record_only" | "disabled";
         };
         ExecutionModesResponseDto: {
             /** @description Every switch made (an action or level without one is enabled) */
@@ -849,8 +958,11 @@ export interface components {
             action_types: components["schemas"]["ActionTypeModeDto"][];
         };
         SetExecutionModeDto: {
-            /** @description enabled: runs execute. record_only: runs are created, approved and audited; the handler is not run and the run ends RECORDED. disabled: new runs are refused (422 action_disabled); approved ones wait in the queue. */
-            mode: components["schemas"]["ExecutionMode"];
+            /**
+             * @description enabled: runs execute. record_only: runs are created, approved and audited; the handler is not run and the run ends RECORDED. disabled: new runs are refused (422 action_disabled); approved ones wait in the queue.
+             * @enum {string}
+             */
+            mode: "enabled" | "record_only" | "disabled";
             /** @description Why (kept in the audit trail) */
             reason: string;
         };
@@ -1145,6 +1257,146 @@ export interface components {
             runs: components["schemas"]["PurgedRunDto"][];
             /** @description True when the limit was reached: more runs may be due, call again */
             more: boolean;
+        };
+        CreateWebhookDto: {
+            /**
+             * @description Where deliveries are POSTed; must be under a prefix of WEBHOOK_ALLOWED_URLS (else 422 webhook_url_not_allowed)
+             * @example https://hooks.example.com/control-plane
+             */
+            url: string;
+            /**
+             * @example [
+             *       "approval.requested",
+             *       "run.failed"
+             *     ]
+             */
+            event_types: ("approval.requested" | "approval.decided" | "approval.expired" | "approval.invalidated" | "run.started" | "run.succeeded" | "run.failed" | "run.dead_lettered" | "run.cancelled" | "run.recorded" | "grant.minted" | "grant.consumed" | "grant.revoked")[];
+            description?: Record<string, never> | null;
+        };
+        WebhookWithSecretDto: {
+            /** Format: uuid */
+            id: string;
+            project_id: string;
+            url: string;
+            event_types: ("approval.requested" | "approval.decided" | "approval.expired" | "approval.invalidated" | "run.started" | "run.succeeded" | "run.failed" | "run.dead_lettered" | "run.cancelled" | "run.recorded" | "grant.minted" | "grant.consumed" | "grant.revoked")[];
+            description: string | null;
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /**
+             * Format: date-time
+             * @description Until when the rotated-out secret still signs beside the current one
+             */
+            previous_secret_valid_until: string | null;
+            /** @description The principal that made it */
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+            /**
+             * @description The signing secret: shown now and never again. Deliveries carry X-Webhook-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>
+             * @example whsec_Jq3…
+             */
+            secret: string;
+        };
+        WebhookDto: {
+            /** Format: uuid */
+            id: string;
+            project_id: string;
+            url: string;
+            event_types: ("approval.requested" | "approval.decided" | "approval.expired" | "approval.invalidated" | "run.started" | "run.succeeded" | "run.failed" | "run.dead_lettered" | "run.cancelled" | "run.recorded" | "grant.minted" | "grant.consumed" | "grant.revoked")[];
+            description: string | null;
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /**
+             * Format: date-time
+             * @description Until when the rotated-out secret still signs beside the current one
+             */
+            previous_secret_valid_until: string | null;
+            /** @description The principal that made it */
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+        };
+        WebhookListDto: {
+            webhooks: components["schemas"]["WebhookDto"][];
+        };
+        UpdateWebhookDto: {
+            /**
+             * @description Where deliveries are POSTed; must be under a prefix of WEBHOOK_ALLOWED_URLS (else 422 webhook_url_not_allowed)
+             * @example https://hooks.example.com/control-plane
+             */
+            url?: string;
+            /**
+             * @example [
+             *       "approval.requested",
+             *       "run.failed"
+             *     ]
+             */
+            event_types?: ("approval.requested" | "approval.decided" | "approval.expired" | "approval.invalidated" | "run.started" | "run.succeeded" | "run.failed" | "run.dead_lettered" | "run.cancelled" | "run.recorded" | "grant.minted" | "grant.consumed" | "grant.revoked")[];
+            description?: Record<string, never> | null;
+            /**
+             * @description disabled: nothing is queued for it, and what was queued waits until it is active again
+             * @enum {string}
+             */
+            status?: "active" | "disabled";
+        };
+        RotateWebhookSecretDto: {
+            /**
+             * @description How long the previous secret keeps signing beside the new one (0: it stops at once)
+             * @default 86400
+             */
+            grace_seconds: number;
+        };
+        WebhookDeliveryDto: {
+            /**
+             * Format: uuid
+             * @description The X-Webhook-Id header and the body's "id": the same on every attempt
+             */
+            id: string;
+            /**
+             * @description Keyset position, for `before`
+             * @example 1042
+             */
+            position: string;
+            /** @enum {string} */
+            event_type: "approval.requested" | "approval.decided" | "approval.expired" | "approval.invalidated" | "run.started" | "run.succeeded" | "run.failed" | "run.dead_lettered" | "run.cancelled" | "run.recorded" | "grant.minted" | "grant.consumed" | "grant.revoked";
+            /**
+             * @description The audit event it announces
+             * @example 5512
+             */
+            audit_event_id: string;
+            /** Format: uuid */
+            run_id: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivering" | "delivered" | "dead";
+            /** @description Attempts made (counted afresh by a re-drive) */
+            attempts: number;
+            /** @description The last attempt's HTTP status (null: no answer) */
+            last_status_code: number | null;
+            last_error: string | null;
+            /** Format: date-time */
+            last_attempt_at: string | null;
+            /**
+             * Format: date-time
+             * @description When a pending delivery is due
+             */
+            next_attempt_at: string | null;
+            /** Format: date-time */
+            delivered_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        WebhookDeliveryListDto: {
+            deliveries: components["schemas"]["WebhookDeliveryDto"][];
+        };
+        RedriveWebhookDeliveryDto: {
+            /** @description Why it is sent again (kept in the audit trail) */
+            reason: string;
         };
     };
     responses: never;
@@ -8096,6 +8348,1771 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookListDto"];
+                };
+            };
+            /** @description error.code: invalid_value | malformed_path */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example invalid_value
+                             * @enum {string}
+                             */
+                            code: "invalid_value" | "malformed_path";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecretDto"];
+                };
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: webhook_url_not_allowed */
+            422: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example webhook_url_not_allowed
+                             * @enum {string}
+                             */
+                            code: "webhook_url_not_allowed";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+            /** @description error.code: invalid_value | malformed_path */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example invalid_value
+                             * @enum {string}
+                             */
+                            code: "invalid_value" | "malformed_path";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: webhook_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example webhook_not_found
+                             * @enum {string}
+                             */
+                            code: "webhook_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: webhook_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example webhook_not_found
+                             * @enum {string}
+                             */
+                            code: "webhook_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: webhook_url_not_allowed */
+            422: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example webhook_url_not_allowed
+                             * @enum {string}
+                             */
+                            code: "webhook_url_not_allowed";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateWebhookSecretDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecretDto"];
+                };
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: webhook_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example webhook_not_found
+                             * @enum {string}
+                             */
+                            code: "webhook_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                status?: "pending" | "delivering" | "delivered" | "dead";
+                /** @description Only deliveries before this position (the `position` of the last one of a page) */
+                before?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                project_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryListDto"];
+                };
+            };
+            /** @description error.code: invalid_cursor | invalid_format | invalid_length | invalid_type | invalid_value | malformed_path | missing_field | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example invalid_cursor
+                             * @enum {string}
+                             */
+                            code: "invalid_cursor" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_path" | "missing_field" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: webhook_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example webhook_not_found
+                             * @enum {string}
+                             */
+                            code: "webhook_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    redriveWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                webhook_id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedriveWebhookDeliveryDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDto"];
+                };
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: webhook_not_found | webhook_delivery_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example webhook_not_found
+                             * @enum {string}
+                             */
+                            code: "webhook_delivery_not_found" | "webhook_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: webhook_delivery_not_dead */
+            409: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example webhook_delivery_not_dead
+                             * @enum {string}
+                             */
+                            code: "webhook_delivery_not_dead";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
             };
             /** @description A fault of ours: the body names only the request id */
             500: {

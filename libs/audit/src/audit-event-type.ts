@@ -44,4 +44,8 @@ export enum AuditEventType {
   PrincipalFirstSeen = 'principal.first_seen',
   AuthSignInFailed = 'auth.sign_in_failed',
   ExecutionModeChanged = 'governance.execution_mode_changed',
+  WebhookSubscriptionCreated = 'webhook.subscription_created',
+  WebhookSubscriptionUpdated = 'webhook.subscription_updated',
+  WebhookSecretRotated = 'webhook.secret_rotated',
+  WebhookDeliveryRedriven = 'webhook.delivery_redriven',
 }

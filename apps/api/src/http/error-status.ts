@@ -5,6 +5,7 @@ import { GovernanceErrorCode } from '@lib/governance';
 import { GrantErrorCode } from '@lib/grants';
 import { StateMachineErrorCode } from '@lib/state-machine';
 import { DatabaseErrorCode } from '@lib/database';
+import { NotificationsErrorCode } from '@lib/notifications';
 
 /**
  * Every error code's HTTP status. KnownErrorCode is the union of every lib's enum (each lib adds
@@ -54,6 +55,8 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case ExecutionErrorCode.DlqEntryNotFound:
     case GovernanceErrorCode.ApiKeyNotFound:
     case GovernanceErrorCode.PrincipalNotFound:
+    case NotificationsErrorCode.WebhookNotFound:
+    case NotificationsErrorCode.WebhookDeliveryNotFound:
       return 404;
     case RequestErrorCode.MethodNotAllowed:
       return 405;
@@ -75,9 +78,11 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case GrantErrorCode.GrantExpired:
     case GrantErrorCode.GrantRevoked:
     case GovernanceErrorCode.ApiKeyAlreadyRevoked:
+    case NotificationsErrorCode.WebhookDeliveryNotDead:
       return 409;
     case GovernanceErrorCode.UnknownAction:
     case GovernanceErrorCode.ScopeNotAllowed:
+    case NotificationsErrorCode.WebhookUrlNotAllowed:
     case GovernanceErrorCode.ActionDisabled:
       return 422;
     case RequestErrorCode.PayloadTooLarge:

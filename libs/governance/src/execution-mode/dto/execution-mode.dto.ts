@@ -7,7 +7,6 @@ import { ExecutionModesView } from '../execution-mode.service';
 export class SetExecutionModeDto {
   @ApiProperty({
     enum: ExecutionMode,
-    enumName: 'ExecutionMode',
     description:
       'enabled: runs execute. record_only: runs are created, approved and audited; the handler is not run and the run ends RECORDED. disabled: new runs are refused (422 action_disabled); approved ones wait in the queue.',
   })
@@ -19,9 +18,9 @@ export class SetExecutionModeDto {
 }
 
 export class ExecutionModeDto {
-  @ApiProperty({ enum: ExecutionModeScope, enumName: 'ExecutionModeScope' }) scope!: ExecutionModeScope;
+  @ApiProperty({ enum: ExecutionModeScope }) scope!: ExecutionModeScope;
   @ApiProperty({ description: 'The action type code, or the approval level (0-3) as text' }) key!: string;
-  @ApiProperty({ enum: ExecutionMode, enumName: 'ExecutionMode' }) mode!: ExecutionMode;
+  @ApiProperty({ enum: ExecutionMode }) mode!: ExecutionMode;
   @ApiProperty() reason!: string;
   @ApiProperty({ description: 'The principal that switched it' }) changed_by!: string;
   @ApiProperty({ format: 'date-time' }) changed_at!: string;
@@ -43,7 +42,7 @@ export class ExecutionModeDto {
 export class ActionTypeModeDto {
   @ApiProperty() action!: string;
   @ApiProperty({ type: 'integer', minimum: 0, maximum: 3 }) approval_level!: number;
-  @ApiProperty({ enum: ExecutionMode, enumName: 'ExecutionMode', description: "The most restrictive of the action's and the level's mode" })
+  @ApiProperty({ enum: ExecutionMode, description: "The most restrictive of the action's and the level's mode" })
   effective_mode!: ExecutionMode;
 }
 

@@ -1,0 +1,217 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsCursor, IsStorableText, PageLimitField, ReasonField } from '@lib/common';
+import {
+  WebhookDeliveryRow,
+  WebhookDeliveryStatus,
+  WebhookEventType,
+  WebhookSubscriptionRow,
+  WebhookSubscriptionStatus,
+} from '../webhook.tables';
+
+const URL_PATTERN = /^https?:\/\/\S+$/;
+
+function UrlField(required: boolean): PropertyDecorator {
+  const decorators = [
+    (required ? ApiProperty : ApiPropertyOptional)({
+      minLength: 1,
+      maxLength: 2000,
+      pattern: URL_PATTERN.source,
+      example: 'https://hooks.example.com/control-plane',
+      description: 'Where deliveries are POSTed; must be under a prefix of WEBHOOK_ALLOWED_URLS (else 422 webhook_url_not_allowed)',
+    }),
+    IsString(),
+    Length(1, 2000),
+    Matches(URL_PATTERN),
+    IsStorableText(),
+  ];
+  return (target, property) => {
+    if (!required) IsOptional()(target, property);
+    for (const decorator of decorators) decorator(target, property);
+  };
+}
+
+function EventTypesField(required: boolean): PropertyDecorator {
+  const decorators = [
+    (required ? ApiProperty : ApiPropertyOptional)({
+      enum: WebhookEventType,
+      isArray: true,
+      minItems: 1,
+      maxItems: 13,
+      example: [WebhookEventType.ApprovalRequested, WebhookEventType.RunFailed],
+    }),
+    IsArray(),
+    ArrayMinSize(1),
+    ArrayMaxSize(13),
+    IsEnum(WebhookEventType, { each: true }),
+  ];
+  return (target, property) => {
+    if (!required) IsOptional()(target, property);
+    for (const decorator of decorators) decorator(target, property);
+  };
+}
+
+export class CreateWebhookDto {
+  @UrlField(true)
+  url!: string;
+
+  @EventTypesField(true)
+  event_types!: WebhookEventType[];
+
+  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @IsOptional()
+  @IsString()
+  @Length(0, 500)
+  @IsStorableText()
+  description?: string | null;
+}
+
+export class UpdateWebhookDto {
+  @UrlField(false)
+  url?: string;
+
+  @EventTypesField(false)
+  event_types?: WebhookEventType[];
+
+  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @IsOptional()
+  @IsString()
+  @Length(0, 500)
+  @IsStorableText()
+  description?: string | null;
+
+  @ApiPropertyOptional({
+    enum: WebhookSubscriptionStatus,
+    description: 'disabled: nothing is queued for it, and what was queued waits until it is active again',
+  })
+  @IsOptional()
+  @IsEnum(WebhookSubscriptionStatus)
+  status?: WebhookSubscriptionStatus;
+}
+
+export class RotateWebhookSecretDto {
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 604800,
+    default: 86400,
+    description: 'How long the previous secret keeps signing beside the new one (0: it stops at once)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(604_800)
+  grace_seconds?: number;
+}
+
+export class RedriveWebhookDeliveryDto {
+  @ReasonField('Why it is sent again (kept in the audit trail)')
+  reason!: string;
+}
+
+export class ListWebhookDeliveriesQueryDto {
+  @ApiPropertyOptional({ enum: WebhookDeliveryStatus })
+  @IsOptional()
+  @IsEnum(WebhookDeliveryStatus)
+  status?: WebhookDeliveryStatus;
+
+  @ApiPropertyOptional({ description: 'Only deliveries before this position (the `position` of the last one of a page)', example: '1042' })
+  @IsOptional()
+  @IsCursor()
+  before?: string;
+
+  @PageLimitField()
+  limit?: number;
+}
+
+export class WebhookDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() project_id!: string;
+  @ApiProperty() url!: string;
+  @ApiProperty({ enum: WebhookEventType, isArray: true }) event_types!: WebhookEventType[];
+  @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty({ enum: WebhookSubscriptionStatus }) status!: WebhookSubscriptionStatus;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Until when the rotated-out secret still signs beside the current one',
+  })
+  previous_secret_valid_until!: string | null;
+  @ApiProperty({ description: 'The principal that made it' }) created_by!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
+  @ApiProperty({ type: 'integer' }) version!: number;
+
+  static from(row: WebhookSubscriptionRow): WebhookDto {
+    const graceActive = row.previous_secret_until !== null && row.previous_secret_until.getTime() > Date.now();
+    return {
+      id: row.id,
+      project_id: row.project_id,
+      url: row.url,
+      event_types: row.event_types as WebhookEventType[],
+      description: row.description,
+      status: row.status as WebhookSubscriptionStatus,
+      previous_secret_valid_until: graceActive ? (row.previous_secret_until as Date).toISOString() : null,
+      created_by: row.created_by,
+      created_at: row.created_at.toISOString(),
+      updated_at: row.updated_at.toISOString(),
+      version: row.version,
+    };
+  }
+}
+
+export class WebhookWithSecretDto extends WebhookDto {
+  @ApiProperty({
+    description:
+      'The signing secret: shown now and never again. Deliveries carry X-Webhook-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>',
+    example: 'whsec_Jq3…',
+  })
+  secret!: string;
+}
+
+export class WebhookListDto {
+  @ApiProperty({ type: [WebhookDto] }) webhooks!: WebhookDto[];
+}
+
+export class WebhookDeliveryDto {
+  @ApiProperty({ format: 'uuid', description: 'The X-Webhook-Id header and the body\'s "id": the same on every attempt' }) id!: string;
+  @ApiProperty({ description: 'Keyset position, for `before`', example: '1042' }) position!: string;
+  @ApiProperty({ enum: WebhookEventType }) event_type!: WebhookEventType;
+  @ApiProperty({ description: 'The audit event it announces', example: '5512' }) audit_event_id!: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) run_id!: string | null;
+  @ApiProperty({ enum: WebhookDeliveryStatus }) status!: WebhookDeliveryStatus;
+  @ApiProperty({ type: 'integer', description: 'Attempts made (counted afresh by a re-drive)' }) attempts!: number;
+  @ApiProperty({ type: 'integer', nullable: true, description: "The last attempt's HTTP status (null: no answer)" })
+  last_status_code!: number | null;
+  @ApiProperty({ type: String, nullable: true }) last_error!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_attempt_at!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When a pending delivery is due' })
+  next_attempt_at!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) delivered_at!: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+
+  static from(row: WebhookDeliveryRow): WebhookDeliveryDto {
+    const payload = row.payload as { run_id?: string | null };
+    return {
+      id: row.delivery_id,
+      position: String(row.id),
+      event_type: row.event_type as WebhookEventType,
+      audit_event_id: String(row.audit_event_id),
+      run_id: payload.run_id ?? null,
+      status: row.status as WebhookDeliveryStatus,
+      attempts: row.attempts,
+      last_status_code: row.last_status_code,
+      last_error: row.last_error,
+      last_attempt_at: row.last_attempt_at?.toISOString() ?? null,
+      next_attempt_at: row.status === WebhookDeliveryStatus.Pending ? row.available_at.toISOString() : null,
+      delivered_at: row.delivered_at?.toISOString() ?? null,
+      created_at: row.created_at.toISOString(),
+    };
+  }
+}
+
+export class WebhookDeliveryListDto {
+  @ApiProperty({ type: [WebhookDeliveryDto] }) deliveries!: WebhookDeliveryDto[];
+}

@@ -1,0 +1,26 @@
+import { DomainException } from '@lib/common';
+
+export enum NotificationsErrorCode {
+  WebhookNotFound = 'webhook_not_found',
+  /** The URL is not under any prefix of WEBHOOK_ALLOWED_URLS (or nothing is allowed). */
+  WebhookUrlNotAllowed = 'webhook_url_not_allowed',
+  WebhookDeliveryNotFound = 'webhook_delivery_not_found',
+  /** Only a dead delivery can be re-driven. */
+  WebhookDeliveryNotDead = 'webhook_delivery_not_dead',
+}
+
+declare module '@lib/common' {
+  interface ErrorCodeRegistry {
+    notifications: NotificationsErrorCode;
+  }
+}
+
+export class NotificationsException extends DomainException<NotificationsErrorCode> {}
+
+export function webhookNotFound(): NotificationsException {
+  return new NotificationsException(NotificationsErrorCode.WebhookNotFound, 'no such webhook subscription in this project');
+}
+
+export function deliveryNotFound(): NotificationsException {
+  return new NotificationsException(NotificationsErrorCode.WebhookDeliveryNotFound, 'no such delivery of this webhook subscription');
+}

@@ -1,0 +1,126 @@
+import { Injectable } from '@nestjs/common';
+import { UnitOfWork } from '@lib/database';
+import { WEBHOOK_DELIVERIES_TABLE, WEBHOOK_SUBSCRIPTIONS_TABLE, WebhookDeliveryRow, WebhookDeliveryStatus } from '../webhook.tables';
+
+const D = WEBHOOK_DELIVERIES_TABLE.name;
+const S = WEBHOOK_SUBSCRIPTIONS_TABLE.name;
+
+/** A delivery a sender holds: what to send, where, and the secrets to sign it with. */
+export interface ClaimedDelivery {
+  readonly id: string;
+  readonly delivery_id: string;
+  readonly attempts: number;
+  readonly event_type: string;
+  readonly payload: Record<string, unknown>;
+  readonly url: string;
+  readonly secret: string;
+  /** The rotated-out secret while it is still honoured. */
+  readonly previous_secret: string | null;
+}
+
+export type AttemptOutcome =
+  | { readonly kind: 'delivered'; readonly statusCode: number }
+  | { readonly kind: 'failed'; readonly statusCode: number | null; readonly error: string; readonly retryInMs: number | null };
+
+/**
+ * The notifications lib's SQL for webhook_deliveries (the outbox, filled by a trigger on
+ * audit_events). All times are the database's.
+ */
+@Injectable()
+export class WebhookDeliveryRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /**
+   * Takes up to `limit` deliveries that are due, each the oldest unfinished one of its order
+   * key (so a run's deliveries go out one after another), of active subscriptions of the
+   * projects this worker serves. A taken delivery is leased: if its sender dies, it is due again
+   * when the lease ends and is sent again with the same delivery id (at least once).
+   */
+  claim(input: { workerId: string; limit: number; leaseMs: number; projectPattern: string }): Promise<ClaimedDelivery[]> {
+    return this.uow.query<ClaimedDelivery>(
+      `WITH picked AS (
+         SELECT d.id
+           FROM ${D} d
+           JOIN ${S} s ON s.id = d.subscription_id
+          WHERE d.status IN ('pending', 'delivering') AND d.available_at <= now()
+            AND s.status = 'active' AND s.project_id LIKE $4
+            AND NOT EXISTS (
+              SELECT 1 FROM ${D} e
+               WHERE e.subscription_id = d.subscription_id AND e.order_key = d.order_key
+                 AND e.status IN ('pending', 'delivering') AND e.id < d.id)
+          ORDER BY d.available_at, d.id
+          LIMIT $2
+          FOR UPDATE OF d SKIP LOCKED)
+       UPDATE ${D} d
+          SET status = 'delivering', worker_id = $1, attempts = d.attempts + 1, last_attempt_at = now(),
+              lease_expires_at = now() + make_interval(secs => $3::int / 1000.0),
+              available_at = now() + make_interval(secs => $3::int / 1000.0)
+         FROM picked, ${S} s
+        WHERE d.id = picked.id AND s.id = d.subscription_id
+       RETURNING d.id, d.delivery_id, d.attempts, d.event_type, d.payload, s.url, s.secret,
+                 CASE WHEN s.previous_secret_until > now() THEN s.previous_secret END AS previous_secret`,
+      [input.workerId, input.limit, input.leaseMs, input.projectPattern],
+    );
+  }
+
+  /**
+   * Records an attempt's outcome if this sender still holds the delivery (same worker, same
+   * attempt): delivered, retried after `retryInMs`, or dead when that is null. False: the lease
+   * had ended and another sender took it over.
+   */
+  async complete(input: { id: string; workerId: string; attempts: number; outcome: AttemptOutcome }): Promise<boolean> {
+    const { outcome } = input;
+    const rows = await this.uow.query(
+      `UPDATE ${D}
+          SET status = $4, worker_id = NULL, lease_expires_at = NULL, last_status_code = $5,
+              last_error = left($6, 1000),
+              delivered_at = CASE WHEN $4 = 'delivered' THEN now() END,
+              available_at = CASE WHEN $4 = 'pending' THEN now() + make_interval(secs => $7::bigint / 1000.0) ELSE available_at END
+        WHERE id = $1 AND worker_id = $2 AND attempts = $3 AND status = 'delivering'
+       RETURNING id`,
+      [
+        input.id,
+        input.workerId,
+        input.attempts,
+        outcome.kind === 'delivered'
+          ? WebhookDeliveryStatus.Delivered
+          : outcome.retryInMs === null
+            ? WebhookDeliveryStatus.Dead
+            : WebhookDeliveryStatus.Pending,
+        outcome.statusCode,
+        outcome.kind === 'failed' ? outcome.error : null,
+        outcome.kind === 'failed' ? (outcome.retryInMs ?? 0) : 0,
+      ],
+    );
+    return rows.length === 1;
+  }
+
+  /** A subscription's deliveries, newest first, optionally of one status, before a position (keyset). */
+  list(input: { subscriptionId: string; status?: WebhookDeliveryStatus; before?: string; limit: number }): Promise<WebhookDeliveryRow[]> {
+    return this.uow.query<WebhookDeliveryRow>(
+      `SELECT * FROM ${D}
+        WHERE subscription_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR id < $3)
+        ORDER BY id DESC LIMIT $4`,
+      [input.subscriptionId, input.status ?? null, input.before ?? null, input.limit],
+    );
+  }
+
+  async find(subscriptionId: string, deliveryId: string, lock = false): Promise<WebhookDeliveryRow | null> {
+    const [row] = await this.uow.query<WebhookDeliveryRow>(
+      `SELECT * FROM ${D} WHERE subscription_id = $1 AND delivery_id = $2${lock ? ' FOR UPDATE' : ''}`,
+      [subscriptionId, deliveryId],
+    );
+    return row ?? null;
+  }
+
+  /** A dead delivery, due again now with its attempts counted afresh; the senders are woken. */
+  async redrive(id: string): Promise<WebhookDeliveryRow> {
+    const [row] = await this.uow.query<WebhookDeliveryRow>(
+      `UPDATE ${D} SET status = 'pending', attempts = 0, available_at = now(), last_error = NULL
+        WHERE id = $1 AND status = 'dead' RETURNING *`,
+      [id],
+    );
+    await this.uow.query(`SELECT pg_notify('webhook_deliveries', '')`);
+    return row;
+  }
+}

@@ -1,0 +1,188 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig, urlAllowed, WebhookSettings } from '@lib/config';
+import { PgListener } from '@lib/database';
+import { AttemptOutcome, ClaimedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature';
+
+/** How long past the receiver's timeout a sender's lease on a delivery lasts. */
+const LEASE_MARGIN_MS = 10_000;
+const MAX_BACKOFF_MS = 3_600_000;
+
+/** Observes each attempt's outcome (metrics); never throws into the sender. */
+export type DeliveryObserver = (outcome: 'delivered' | 'retry' | 'dead') => void;
+
+/**
+ * Sends the outbox's deliveries: up to `concurrency` at once, woken by NOTIFY (sent by the
+ * statement that queued them) or by the fallback poll. It runs in worker processes, apart from
+ * the API and from the run executor's slots, so a receiver that is down, slow or failing costs
+ * only this loop's own slots, each for at most the timeout. Every error is caught here: a
+ * delivery whose attempt failed in an unexpected way is left to its lease and sent again.
+ */
+@Injectable()
+export class WebhookSenderService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookSenderService.name);
+  private readonly settings: WebhookSettings;
+  private readonly workerId: string;
+  private listener: PgListener | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private readonly active = new Set<Promise<void>>();
+  private readonly aborter = new AbortController();
+  private filling = false;
+  private refill = false;
+  private stopped = false;
+  private observer: DeliveryObserver = () => undefined;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly deliveries: WebhookDeliveryRepository,
+  ) {
+    this.settings = config.values.webhooks;
+    this.workerId = `webhooks:${config.worker.workerId}`;
+  }
+
+  /** Called once per attempt with its outcome. */
+  observe(observer: DeliveryObserver): void {
+    this.observer = observer;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.listener = new PgListener({
+      url: this.config.databaseUrl as string,
+      channel: 'webhook_deliveries',
+      name: 'control-plane-webhooks-listen',
+      onNotification: () => this.wake(),
+      onReconnect: () => this.wake(),
+    });
+    // Without the connection now, the poll sends until the listener is back (it retries by itself).
+    await this.listener.ready().catch((error: unknown) => this.logger.warn({ err: error }, 'webhook listener not connected yet'));
+    this.poller = setInterval(() => this.wake(), this.config.worker.pollMs);
+    this.wake();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.poller);
+    this.aborter.abort();
+    await this.listener?.stop();
+    await Promise.allSettled([...this.active]);
+  }
+
+  private wake(): void {
+    if (this.stopped) return;
+    if (this.filling) {
+      this.refill = true;
+      return;
+    }
+    this.filling = true;
+    setImmediate(() => {
+      void this.fill()
+        .catch((error: unknown) => this.logger.error({ err: error }, 'claiming webhook deliveries failed'))
+        .finally(() => {
+          this.filling = false;
+          if (this.refill) {
+            this.refill = false;
+            this.wake();
+          }
+        });
+    });
+  }
+
+  private async fill(): Promise<void> {
+    while (!this.stopped && this.active.size < this.settings.concurrency) {
+      const limit = this.settings.concurrency - this.active.size;
+      const claimed = await this.deliveries.claim({
+        workerId: this.workerId,
+        limit,
+        leaseMs: this.settings.timeoutMs + LEASE_MARGIN_MS,
+        projectPattern: this.config.worker.projectPattern,
+      });
+      for (const delivery of claimed) this.start(delivery);
+      if (claimed.length < limit) return;
+    }
+  }
+
+  private start(delivery: ClaimedDelivery): void {
+    const work = this.attempt(delivery)
+      .then((outcome) => this.deliveries.complete({ id: delivery.id, workerId: this.workerId, attempts: delivery.attempts, outcome }))
+      .then((recorded) => {
+        if (!recorded) this.logger.warn({ delivery_id: delivery.delivery_id }, 'a webhook delivery was taken over after its lease ended');
+      })
+      .catch((error: unknown) =>
+        this.logger.error(
+          { err: error, delivery_id: delivery.delivery_id },
+          'a webhook delivery failed unexpectedly; sent again after its lease',
+        ),
+      )
+      .finally(() => {
+        this.active.delete(work);
+        this.wake();
+      });
+    this.active.add(work);
+  }
+
+  /** One HTTP attempt; never throws. */
+  private async attempt(delivery: ClaimedDelivery): Promise<AttemptOutcome> {
+    if (!urlAllowed(this.settings.allowedUrls, delivery.url)) {
+      this.report('dead');
+      return { kind: 'failed', statusCode: null, error: 'url_not_allowed: the URL is not in WEBHOOK_ALLOWED_URLS', retryInMs: null };
+    }
+    const body = JSON.stringify({ id: delivery.delivery_id, ...delivery.payload });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const secrets = delivery.previous_secret ? [delivery.secret, delivery.previous_secret] : [delivery.secret];
+    let statusCode: number | null = null;
+    let error: string;
+    try {
+      const response = await fetch(delivery.url, {
+        method: 'POST',
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.any([AbortSignal.timeout(this.settings.timeoutMs), this.aborter.signal]),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'control-plane-webhooks/1',
+          [WEBHOOK_HEADERS.id]: delivery.delivery_id,
+          [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+          [WEBHOOK_HEADERS.signature]: signWebhook(secrets, timestamp, body),
+        },
+      });
+      statusCode = response.status;
+      await response.body?.cancel().catch(() => undefined);
+      if (response.status >= 200 && response.status < 300) {
+        this.report('delivered');
+        return { kind: 'delivered', statusCode };
+      }
+      error = `the receiver answered ${response.status}`;
+    } catch (caught) {
+      error = describe(caught, this.settings.timeoutMs);
+    }
+    const retryInMs = delivery.attempts >= this.settings.maxAttempts ? null : backoff(this.settings.backoffBaseMs, delivery.attempts);
+    this.report(retryInMs === null ? 'dead' : 'retry');
+    return { kind: 'failed', statusCode, error, retryInMs };
+  }
+
+  private report(outcome: 'delivered' | 'retry' | 'dead'): void {
+    try {
+      this.observer(outcome);
+    } catch (error) {
+      this.logger.error({ err: error }, 'a webhook observer failed');
+    }
+  }
+}
+
+/** base × 2^(attempt-1), at most an hour, with ±25 % jitter. */
+export function backoff(baseMs: number, attempt: number): number {
+  const delay = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(delay * (0.75 + Math.random() * 0.5));
+}
+
+/** Why an attempt failed, without the URL (it may carry a token) or anything the receiver sent. */
+function describe(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+    if (error.name === 'AbortError') return 'the sender stopped';
+    const cause = (error as Error & { cause?: { code?: unknown } }).cause;
+    if (cause && typeof cause.code === 'string') return `could not reach the receiver (${cause.code})`;
+    return `could not reach the receiver (${error.name})`;
+  }
+  return 'could not reach the receiver';
+}

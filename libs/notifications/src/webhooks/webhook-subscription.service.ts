@@ -1,0 +1,131 @@
+import { Injectable } from '@nestjs/common';
+import { CommandContext } from '@lib/common';
+import { AppConfig, urlAllowed } from '@lib/config';
+import { UnitOfWork } from '@lib/database';
+import { AuditEventType, AuditService } from '@lib/audit';
+import { AccessService, Permission, Principal } from '@lib/governance';
+import { NotificationsErrorCode, NotificationsException, webhookNotFound } from '../webhook.exception';
+import { WebhookEventType, WebhookSubscriptionRow } from '../webhook.tables';
+import { newWebhookSecret } from './webhook-signature';
+import { SubscriptionPatch, WebhookSubscriptionRepository } from './webhook-subscription.repository';
+
+/**
+ * Webhook subscriptions of a project, managed by an admin of that project. The secret is shown
+ * when a subscription is made and when it is rotated, never again; audit events name the URL and
+ * the event types, never the secret. A subscription of another project answers exactly as one
+ * that does not exist.
+ */
+@Injectable()
+export class WebhookSubscriptionService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditService,
+    private readonly access: AccessService,
+    private readonly config: AppConfig,
+    private readonly subscriptions: WebhookSubscriptionRepository,
+  ) {}
+
+  async create(
+    principal: Principal,
+    input: { projectId: string; url: string; eventTypes: readonly WebhookEventType[]; description: string | null },
+    ctx: CommandContext,
+  ): Promise<{ row: WebhookSubscriptionRow; secret: string }> {
+    this.access.assertAllowed(principal, Permission.WebhookManage, input.projectId);
+    this.assertUrlAllowed(input.url);
+    const secret = newWebhookSecret();
+    const row = await this.uow.run(async () => {
+      const created = await this.subscriptions.insert({ ...input, eventTypes: unique(input.eventTypes), secret, createdBy: ctx.actor.id });
+      await this.audit.record({
+        type: AuditEventType.WebhookSubscriptionCreated,
+        ctx,
+        projectId: input.projectId,
+        data: { subscription_id: created.id, url: created.url, event_types: created.event_types },
+      });
+      return created;
+    });
+    return { row, secret };
+  }
+
+  async list(principal: Principal, projectId: string): Promise<WebhookSubscriptionRow[]> {
+    this.access.assertAllowed(principal, Permission.WebhookManage, projectId);
+    return this.subscriptions.list(projectId);
+  }
+
+  /** The subscription, visible to the caller (else 404 as for an id that does not exist). */
+  async get(principal: Principal, projectId: string, id: string): Promise<WebhookSubscriptionRow> {
+    this.access.assertVisible(principal, Permission.WebhookManage, projectId, webhookNotFound);
+    const row = await this.subscriptions.find(projectId, id);
+    if (!row) throw webhookNotFound();
+    return row;
+  }
+
+  async update(
+    principal: Principal,
+    projectId: string,
+    id: string,
+    patch: SubscriptionPatch,
+    ctx: CommandContext,
+  ): Promise<WebhookSubscriptionRow> {
+    this.access.assertVisible(principal, Permission.WebhookManage, projectId, webhookNotFound);
+    if (patch.url !== undefined) this.assertUrlAllowed(patch.url);
+    return this.uow.run(async () => {
+      const before = await this.subscriptions.find(projectId, id, true);
+      if (!before) throw webhookNotFound();
+      const after = await this.subscriptions.update(id, { ...patch, eventTypes: patch.eventTypes && unique(patch.eventTypes) });
+      await this.audit.record({
+        type: AuditEventType.WebhookSubscriptionUpdated,
+        ctx,
+        projectId,
+        data: { subscription_id: id, changes: changes(before, after), version: after.version },
+      });
+      return after;
+    });
+  }
+
+  async rotateSecret(
+    principal: Principal,
+    projectId: string,
+    id: string,
+    graceSeconds: number,
+    ctx: CommandContext,
+  ): Promise<{ row: WebhookSubscriptionRow; secret: string }> {
+    this.access.assertVisible(principal, Permission.WebhookManage, projectId, webhookNotFound);
+    const secret = newWebhookSecret();
+    const row = await this.uow.run(async () => {
+      if (!(await this.subscriptions.find(projectId, id, true))) throw webhookNotFound();
+      const rotated = await this.subscriptions.rotateSecret(id, secret, graceSeconds);
+      await this.audit.record({
+        type: AuditEventType.WebhookSecretRotated,
+        ctx,
+        projectId,
+        data: { subscription_id: id, previous_secret_valid_until: rotated.previous_secret_until?.toISOString() ?? null },
+      });
+      return rotated;
+    });
+    return { row, secret };
+  }
+
+  private assertUrlAllowed(url: string): void {
+    if (!urlAllowed(this.config.values.webhooks.allowedUrls, url)) {
+      throw new NotificationsException(
+        NotificationsErrorCode.WebhookUrlNotAllowed,
+        'the URL is not under any prefix this service may send to (WEBHOOK_ALLOWED_URLS)',
+        { field: 'url' },
+      );
+    }
+  }
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+/** What an update changed, by field (never the secret). */
+function changes(before: WebhookSubscriptionRow, after: WebhookSubscriptionRow): Record<string, { from: unknown; to: unknown }> {
+  const fields = ['url', 'event_types', 'description', 'status'] as const;
+  const result: Record<string, { from: unknown; to: unknown }> = {};
+  for (const field of fields) {
+    if (JSON.stringify(before[field]) !== JSON.stringify(after[field])) result[field] = { from: before[field], to: after[field] };
+  }
+  return result;
+}
