@@ -1,0 +1,340 @@
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import {
+  createWebhook,
+  getWebhook,
+  listWebhookDeliveries,
+  listWebhooks,
+  redriveWebhookDelivery,
+  rotateWebhookSecret,
+  updateWebhook,
+} from '@control-plane/client';
+import { useTestApi } from '../support/api-client';
+import { waitForRun } from '../support/run-events';
+import { WebhookReceiver, ReceivedWebhook } from '../support/webhook-receiver';
+import { WorkerProcess } from '../support/worker-process';
+
+type Key = { id: string; key: string };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read any field of any body
+type Result = { data?: any; error?: any; response: Response };
+const answer = (result: Result) => ({ status: result.response.status, body: result.data ?? result.error });
+
+/** What the README tells a receiver to do: recompute the signature over "<timestamp>.<body>", compare in constant time. */
+function verifies(secret: string, received: ReceivedWebhook): boolean {
+  const timestamp = String(received.headers['x-webhook-timestamp']);
+  const expected = Buffer.from(createHmac('sha256', secret).update(`${timestamp}.${received.body}`).digest('hex'));
+  return String(received.headers['x-webhook-signature'])
+    .split(' ')
+    .some((part) => {
+      const given = Buffer.from(part.replace(/^v1=/, ''));
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
+}
+
+/**
+ * Webhooks end to end: the API manages subscriptions, a real worker process sends the outbox's
+ * deliveries to real HTTP receivers started here. The worker serves only this spec's projects.
+ */
+describe('webhooks', () => {
+  const { api, pool } = useTestApi();
+  const prefix = `hooks${randomBytes(3).toString('hex')}`;
+  let requester: Key;
+  let approver: Key;
+  let worker: WorkerProcess;
+  const receivers: WebhookReceiver[] = [];
+
+  beforeAll(async () => {
+    requester = await api.mintKey({ roles: ['requester'] });
+    approver = await api.mintKey({ roles: ['approver'] });
+    worker = new WorkerProcess({
+      id: `${prefix}-w`,
+      projects: `${prefix}-%`,
+      env: { WEBHOOK_TIMEOUT_MS: '400', WEBHOOK_BACKOFF_BASE_MS: '200', WEBHOOK_MAX_ATTEMPTS: '6' },
+    });
+    await worker.ready();
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await Promise.all(receivers.map((receiver) => receiver.stop()));
+  });
+
+  const project = () => `${prefix}-${randomUUID().slice(0, 8)}`;
+  const receiver = async () => {
+    const started = await new WebhookReceiver().start();
+    receivers.push(started);
+    return started;
+  };
+  const admin = () => api.client(api.adminKey);
+  const subscribe = async (projectId: string, url: string, eventTypes: string[]) => {
+    const created = answer(
+      await createWebhook(await admin(), { params: { path: { project_id: projectId } }, body: { url, event_types: eventTypes as never } }),
+    );
+    expect(created.status).toBe(201);
+    return created.body as { id: string; secret: string };
+  };
+  const create = async (projectId: string, action: string, params: Record<string, unknown> = {}, key = randomUUID()) => {
+    const created = await api.createRun(requester.key, { project_id: projectId, idempotency_key: key, action, params, targets: ['t-1'] });
+    expect([200, 201]).toContain(created.status);
+    return created.body.execution_id as string;
+  };
+  const statusIs = (id: string, status: string) =>
+    waitForRun({
+      runId: id,
+      probe: async () => (await pool.query(`SELECT status FROM execution_runs WHERE id = $1`, [id])).rows[0]?.status === status,
+      what: `run ${id} to be ${status}`,
+    });
+  const deliveriesOf = async (subscriptionId: string) =>
+    (
+      await pool.query(
+        `SELECT delivery_id, event_type, status, attempts, last_status_code, payload FROM webhook_deliveries WHERE subscription_id = $1 ORDER BY id`,
+        [subscriptionId],
+      )
+    ).rows;
+
+  it('an admin of the project subscribes; the secret is shown once, never listed, never audited; hostile and foreign requests change nothing', async () => {
+    const p = project();
+    const hook = await receiver();
+    const created = await subscribe(p, hook.url(), ['approval.requested', 'run.succeeded']);
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+
+    const client = await admin();
+    const listed = answer(await listWebhooks(client, { params: { path: { project_id: p } } }));
+    expect(listed.status).toBe(200);
+    expect(listed.body.webhooks.map((w: { id: string }) => w.id)).toEqual([created.id]);
+    expect(JSON.stringify(listed.body)).not.toContain(created.secret);
+    const one = answer(await getWebhook(client, { params: { path: { project_id: p, webhook_id: created.id } } }));
+    expect(one.body).toMatchObject({
+      id: created.id,
+      url: hook.url(),
+      event_types: ['approval.requested', 'run.succeeded'],
+      status: 'active',
+    });
+    expect(one.body.secret).toBeUndefined();
+    const audited = await pool.query(`SELECT event_type, data::text AS data FROM audit_events WHERE project_id = $1`, [p]);
+    expect(audited.rows.map((row) => row.event_type)).toEqual(['webhook.subscription_created']);
+    expect(audited.rows[0].data).not.toContain(created.secret);
+
+    // Another project's id answers as a missing one; a key of another project, or without the right, is refused.
+    const other = project();
+    expect(answer(await getWebhook(client, { params: { path: { project_id: other, webhook_id: created.id } } })).status).toBe(404);
+    const scopedElsewhere = await api.mintKey({ roles: ['admin'], projectIds: [other] });
+    const foreign = await api.client(scopedElsewhere.key);
+    expect(answer(await getWebhook(foreign, { params: { path: { project_id: p, webhook_id: created.id } } })).status).toBe(404);
+    expect(answer(await listWebhooks(foreign, { params: { path: { project_id: p } } })).status).toBe(403);
+    const requesterClient = await api.client(requester.key);
+    expect(answer(await listWebhooks(requesterClient, { params: { path: { project_id: p } } })).status).toBe(403);
+
+    const refused = async (projectId: string, body: unknown, status: number, code: string) => {
+      const result = answer(await createWebhook(client, { params: { path: { project_id: projectId } }, body: body as never }));
+      expect([result.status, result.body.error.code]).toEqual([status, code]);
+    };
+    await refused(p, { url: 'http://169.254.169.254/latest/meta-data/', event_types: ['run.failed'] }, 422, 'webhook_url_not_allowed');
+    await refused(p, { url: 'http://127.0.0.1.nip.io:80/x', event_types: ['run.failed'] }, 422, 'webhook_url_not_allowed');
+    await refused(p, { url: 'http://user:pw@127.0.0.1:80/x', event_types: ['run.failed'] }, 422, 'webhook_url_not_allowed');
+    await refused(p, { url: 'file:///etc/passwd', event_types: ['run.failed'] }, 400, 'invalid_format');
+    await refused(p, { url: hook.url(), event_types: ['run.exploded'] }, 400, 'invalid_value');
+    await refused(p, { url: hook.url(), event_types: [] }, 400, 'invalid_length');
+    await refused(p, { url: hook.url(), event_types: ['run.failed'], description: 'a\u0000b' }, 400, 'invalid_value');
+    await refused(p, { url: hook.url(), event_types: ['run.failed'], description: '\ud800' }, 400, 'invalid_value');
+    await refused(p, { url: hook.url(), event_types: ['run.failed'], secret: 'mine' }, 400, 'unknown_field');
+    await refused('bad project!', { url: hook.url(), event_types: ['run.failed'] }, 400, 'invalid_value');
+    const notAUuid = answer(await getWebhook(client, { params: { path: { project_id: p, webhook_id: 'nope' } } }));
+    expect(notAUuid.status).toBe(404);
+    const count = await pool.query(`SELECT count(*)::int AS n FROM webhook_subscriptions WHERE project_id = $1`, [p]);
+    expect(count.rows[0].n).toBe(1);
+  });
+
+  it('a run announces itself in order, each delivery signed, with an id the same on every attempt and no secret in it', async () => {
+    const p = project();
+    const hook = await receiver();
+    const { id: subscriptionId, secret } = await subscribe(p, hook.url(), [
+      'approval.requested',
+      'approval.decided',
+      'run.started',
+      'run.succeeded',
+    ]);
+    // The first attempt of every delivery is cut off mid-request (a receiver killed while reading): each is sent again.
+    const seen = new Set<string>();
+    hook.behaviour = (received) => {
+      const id = String(received.headers['x-webhook-id']);
+      if (seen.has(id)) return { status: 200 };
+      seen.add(id);
+      return 'drop';
+    };
+    const runId = await create(p, 'ops.sleep', { ms: 1 });
+    expect((await api.decide(approver.key, runId, 'approve')).status).toBe(200);
+    await statusIs(runId, 'SUCCEEDED');
+    await hook.waitFor((received) => received.filter((r) => r.json?.type === 'run.succeeded').length >= 2, 'run.succeeded twice');
+
+    const answered = hook.received.filter(
+      (r, index, all) => all.findIndex((x) => x.headers['x-webhook-id'] === r.headers['x-webhook-id']) !== index,
+    );
+    expect(answered.map((r) => r.json.type)).toEqual(['approval.requested', 'approval.decided', 'run.started', 'run.succeeded']);
+    // Each was received exactly twice (at least once delivered, the same id each time), and in order: no delivery before the previous was answered.
+    expect(hook.received.map((r) => r.json.type)).toEqual([
+      'approval.requested',
+      'approval.requested',
+      'approval.decided',
+      'approval.decided',
+      'run.started',
+      'run.started',
+      'run.succeeded',
+      'run.succeeded',
+    ]);
+    for (const received of hook.received) {
+      expect(verifies(secret, received)).toBe(true);
+      expect(received.json.id).toBe(received.headers['x-webhook-id']);
+      expect(received.json).toMatchObject({ project_id: p, run_id: runId });
+      expect(received.body).not.toContain(secret);
+      expect(Math.abs(Number(received.headers['x-webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
+    }
+    expect(verifies(`whsec_${'x'.repeat(43)}`, hook.received[0])).toBe(false);
+    const rows = await deliveriesOf(subscriptionId);
+    expect(rows.map((row) => [row.event_type, row.status, row.attempts, row.last_status_code])).toEqual([
+      ['approval.requested', 'delivered', 2, 200],
+      ['approval.decided', 'delivered', 2, 200],
+      ['run.started', 'delivered', 2, 200],
+      ['run.succeeded', 'delivered', 2, 200],
+    ]);
+    const listed = answer(
+      await listWebhookDeliveries(await admin(), { params: { path: { project_id: p, webhook_id: subscriptionId }, query: { limit: 2 } } }),
+    );
+    expect(listed.body.deliveries.map((d: { event_type: string; attempts: number }) => [d.event_type, d.attempts])).toEqual([
+      ['run.succeeded', 2],
+      ['run.started', 2],
+    ]);
+  });
+
+  it('exactly the committed changes: a change rolled back queues nothing; racing creates of one key announce one approval request', async () => {
+    const p = project();
+    const hook = await receiver();
+    const { id: subscriptionId } = await subscribe(p, hook.url(), ['approval.requested']);
+
+    // An announced event appended inside a transaction that is rolled back: its delivery existed only inside it.
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const event = {
+        event_id: randomUUID(),
+        event_type: 'approval.requested',
+        actor: 'spec',
+        project_id: p,
+        data: { required_approvals: 1 },
+        occurred_at: new Date().toISOString(),
+        chain_key: `project:${p}`,
+        canonical: '{}',
+      };
+      await client.query(`SELECT audit_append($1::jsonb)`, [JSON.stringify([event])]);
+      const inside = await client.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1`, [subscriptionId]);
+      expect(inside.rows[0].n).toBe(1);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+
+    // Ten racing creates of one idempotency key: one run, one approval requested, one delivery.
+    const key = randomUUID();
+    const ids = await Promise.all(Array.from({ length: 10 }, () => create(p, 'ops.sleep', { ms: 1 }, key)));
+    expect(new Set(ids).size).toBe(1);
+    await hook.waitFor((received) => received.length >= 1, 'the approval request');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(hook.received.map((r) => [r.json.type, r.json.run_id])).toEqual([['approval.requested', ids[0]]]);
+    const rows = await deliveriesOf(subscriptionId);
+    expect(rows.map((row) => [row.event_type, row.status])).toEqual([['approval.requested', 'delivered']]);
+  });
+
+  it('a receiver that answers 500 gets its attempts, then the delivery is dead; an admin re-drives it and it arrives', async () => {
+    const p = project();
+    const hook = await receiver();
+    hook.behaviour = () => ({ status: 500 });
+    const { id: subscriptionId } = await subscribe(p, hook.url(), ['run.succeeded']);
+    const runId = await create(p, 'ops.noop');
+    await statusIs(runId, 'SUCCEEDED');
+    const deadline = Date.now() + 30_000;
+    while ((await deliveriesOf(subscriptionId))[0]?.status !== 'dead' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const [dead] = await deliveriesOf(subscriptionId);
+    expect([dead.status, dead.attempts, dead.last_status_code]).toEqual(['dead', 6, 500]);
+    expect(hook.received).toHaveLength(6);
+
+    const client = await admin();
+    const path = { project_id: p, webhook_id: subscriptionId, delivery_id: dead.delivery_id };
+    const withoutReason = answer(await redriveWebhookDelivery(client, { params: { path }, body: {} as never }));
+    expect(withoutReason.status).toBe(400);
+    hook.behaviour = () => ({ status: 200 });
+    const redriven = answer(await redriveWebhookDelivery(client, { params: { path }, body: { reason: 'receiver fixed' } }));
+    expect(redriven.status).toBe(200);
+    expect(redriven.body).toMatchObject({ id: dead.delivery_id, status: 'pending', attempts: 0 });
+    await hook.waitFor((received) => received.length === 7, 'the re-driven delivery');
+    expect(hook.received[6].headers['x-webhook-id']).toBe(dead.delivery_id);
+    const delivered = Date.now() + 10_000;
+    while ((await deliveriesOf(subscriptionId))[0].status !== 'delivered' && Date.now() < delivered)
+      await new Promise((r) => setTimeout(r, 50));
+    const again = answer(await redriveWebhookDelivery(client, { params: { path }, body: { reason: 'twice' } }));
+    expect([again.status, again.body.error.code]).toEqual([409, 'webhook_delivery_not_dead']);
+    const missing = answer(
+      await redriveWebhookDelivery(client, { params: { path: { ...path, delivery_id: randomUUID() } }, body: { reason: 'x' } }),
+    );
+    expect([missing.status, missing.body.error.code]).toEqual([404, 'webhook_delivery_not_found']);
+    const audited = await pool.query(`SELECT data FROM audit_events WHERE project_id = $1 AND event_type = 'webhook.delivery_redriven'`, [
+      p,
+    ]);
+    expect(audited.rows.map((row) => row.data.reason)).toEqual(['receiver fixed']);
+  });
+
+  it('a receiver that never answers, or is down, does not hold up the runs; what waited is sent once it is back', async () => {
+    const p = project();
+    const hanging = await receiver();
+    hanging.behaviour = () => 'hang';
+    const down = await receiver();
+    const downUrl = down.url();
+    await down.stop();
+    await subscribe(p, hanging.url(), ['run.started', 'run.succeeded']);
+    await subscribe(p, downUrl, ['run.succeeded']);
+    const runIds = await Promise.all(Array.from({ length: 5 }, () => create(p, 'ops.noop')));
+    for (const id of runIds) await statusIs(id, 'SUCCEEDED');
+    // The down receiver comes back on its port: every run's success reaches it.
+    await down.start();
+    await down.waitFor(
+      (received) => new Set(received.map((r) => r.json.run_id)).size === 5,
+      'five run.succeeded after the receiver came back',
+    );
+    expect(new Set(down.received.map((r) => r.json.type))).toEqual(new Set(['run.succeeded']));
+  });
+
+  it('rotating the secret: both secrets sign during the grace period; disabling stops new deliveries', async () => {
+    const p = project();
+    const hook = await receiver();
+    const { id, secret: first } = await subscribe(p, hook.url(), ['run.succeeded']);
+    const client = await admin();
+    const rotated = answer(
+      await rotateWebhookSecret(client, { params: { path: { project_id: p, webhook_id: id } }, body: { grace_seconds: 600 } }),
+    );
+    expect(rotated.status).toBe(200);
+    const second: string = rotated.body.secret;
+    expect(second).not.toBe(first);
+    expect(rotated.body.previous_secret_valid_until).not.toBeNull();
+    const runId = await create(p, 'ops.noop');
+    await hook.waitFor((received) => received.some((r) => r.json.run_id === runId), 'the delivery after rotation');
+    const [received] = hook.received;
+    expect(String(received.headers['x-webhook-signature']).split(' ')).toHaveLength(2);
+    expect([verifies(first, received), verifies(second, received)]).toEqual([true, true]);
+
+    const disabled = answer(
+      await updateWebhook(client, { params: { path: { project_id: p, webhook_id: id } }, body: { status: 'disabled' } }),
+    );
+    expect(disabled.body).toMatchObject({ status: 'disabled', version: 3 });
+    const quietRun = await create(p, 'ops.noop');
+    await statusIs(quietRun, 'SUCCEEDED');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(hook.received).toHaveLength(1);
+    const audited = await pool.query(
+      `SELECT event_type, data::text AS data FROM audit_events WHERE project_id = $1 AND event_type LIKE 'webhook.%' ORDER BY id`,
+      [p],
+    );
+    expect(audited.rows.map((row) => row.event_type)).toEqual([
+      'webhook.subscription_created',
+      'webhook.secret_rotated',
+      'webhook.subscription_updated',
+    ]);
+    for (const row of audited.rows) expect([row.data.includes(first), row.data.includes(second)]).toEqual([false, false]);
+  });
+});
