@@ -26,6 +26,23 @@ export async function mintKey(
   return { id: stringField(body, 'id'), key: stringField(body, 'key') };
 }
 
+/** Subscribes a URL to every event type of a project's webhooks; returns the subscription id. */
+export async function subscribeWebhook(input: {
+  baseUrl: string;
+  adminKey: string;
+  projectId: string;
+  url: string;
+  eventTypes: string[];
+}): Promise<string> {
+  const body = await postJson({
+    url: `${input.baseUrl}/api/v1/projects/${input.projectId}/webhooks`,
+    key: input.adminKey,
+    body: JSON.stringify({ url: input.url, event_types: input.eventTypes }),
+    expectStatus: 201,
+  });
+  return stringField(body, 'id');
+}
+
 /** Creates a run and returns its id. */
 export async function createRun(input: { baseUrl: string; key: string; idempotencyKey: string }): Promise<string> {
   const body = await postJson({

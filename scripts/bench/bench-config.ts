@@ -1,7 +1,7 @@
 /** What one bench run uses, read once from the command line and the environment. */
 export interface BenchConfig {
-  /** `all` (the default), or `worker`: the queue drains and the graphile-worker peer alone. */
-  readonly scenario: 'all' | 'worker';
+  /** `all` (the default); `worker`: the queue drains and the graphile-worker peer alone; `webhooks`: create with receivers down vs none. */
+  readonly scenario: 'all' | 'worker' | 'webhooks';
   readonly connections: number;
   /** Seconds per API scenario and for the floor. */
   readonly durationS: number;
@@ -16,7 +16,7 @@ export interface BenchConfig {
 
 const CONNECTIONS = 32;
 const DEFAULT_DURATION_S = 10;
-const SCENARIOS = ['all', 'worker'] as const;
+const SCENARIOS = ['all', 'worker', 'webhooks'] as const;
 
 export function readBenchConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): BenchConfig {
   const durationS = positiveNumber(env.BENCH_DURATION_S, DEFAULT_DURATION_S, 'BENCH_DURATION_S');

@@ -15,9 +15,10 @@ import { measureFloor } from './floor';
 import { makeFloorPlan } from './floor-create-path';
 import { compareFloorWithApi } from './floor-parity';
 import { runScenario, ScenarioResult } from './load-scenario';
-import { BenchReport, hasProblems, renderJson, renderReport } from './report';
+import { BenchReport, hasProblems, renderJson, renderReport, renderWebhooks, webhooksJson } from './report';
 import { RssSampler } from './rss-sampler';
 import { createScenario, dedupScenario, getScenario } from './scenarios';
+import { BENCH_WEBHOOK_ALLOWLIST, runWebhookScenario, WebhookScenarioResult } from './webhook-scenario';
 
 /**
  * `npm run bench`: the API (a child process, on a fresh database) under three loads — create,
@@ -38,6 +39,12 @@ async function main(): Promise<number> {
   const cleanup = new CleanupStack();
   onInterrupt(cleanup);
   try {
+    if (config.scenario === 'webhooks') {
+      const result = await measureWebhooksOnly(config, cleanup);
+      process.stdout.write(renderWebhooks(result).join('\n'));
+      process.stdout.write(`${JSON.stringify({ webhooks: webhooksJson(result) })}\n`);
+      return [result.noneBefore, result.dead, result.noneAfter].some((r) => r.unexpectedStatus + r.errors > 0) ? 1 : 0;
+    }
     const report = await measure(config, cleanup);
     process.stdout.write(renderReport(report));
     process.stdout.write(renderJson(report));
@@ -52,7 +59,11 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
   progress(process.env.DATABASE_URL ? 'creating a database on DATABASE_URL' : 'starting an embedded PostgreSQL');
   const database = await openBenchDatabase(process.env, cleanup);
   progress('starting the API');
-  const api = await startApiServer({ repoRoot: REPO_ROOT, databaseUrl: database.url });
+  const api = await startApiServer({
+    repoRoot: REPO_ROOT,
+    databaseUrl: database.url,
+    env: { WEBHOOK_ALLOWED_URLS: BENCH_WEBHOOK_ALLOWLIST },
+  });
   cleanup.defer('stop the API', () => api.stop());
   progress(`API pid ${api.pid} at ${api.baseUrl}, log in ${api.logFile}`);
   const rss = new RssSampler(api.pid);
@@ -61,6 +72,7 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
   const tag = `bench-${randomBytes(4).toString('hex')}`;
   const requester = await mintRequesterKey(api.baseUrl, api.adminKey);
   const apiParts = config.scenario === 'all' ? await measureApi({ api, config, database, requester, tag }) : null;
+  const webhooks = config.scenario === 'all' ? await measureWebhooks({ api, config, database, requester, tag }) : null;
   rss.stop();
   const worker = await runWorkerScenario({
     repoRoot: REPO_ROOT,
@@ -79,6 +91,7 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
   const graphileBatched = await measureGraphile({ repoRoot: REPO_ROOT, databaseUrl: database.url, jobs: config.workerRuns, batched: true });
   return {
     api: apiParts,
+    webhooks,
     worker,
     graphile,
     graphileBatched,
@@ -129,6 +142,39 @@ async function measureApi(input: {
   });
   const floorDrift = await compareFloorWithApi({ url: database.url, apiKeyPrefix: `${tag}-create-`, floorKeyPrefix: `${tag}-floor-` });
   return { scenarios, approval, stream, floor, floorDrift };
+}
+
+/** `--scenario webhooks`: the API on a fresh database, and the webhook comparison alone. */
+async function measureWebhooksOnly(config: BenchConfig, cleanup: CleanupStack): Promise<WebhookScenarioResult> {
+  const database = await openBenchDatabase(process.env, cleanup);
+  const api = await startApiServer({
+    repoRoot: REPO_ROOT,
+    databaseUrl: database.url,
+    env: { WEBHOOK_ALLOWED_URLS: BENCH_WEBHOOK_ALLOWLIST },
+  });
+  cleanup.defer('stop the API', () => api.stop());
+  const requester = await mintRequesterKey(api.baseUrl, api.adminKey);
+  return measureWebhooks({ api, config, database, requester, tag: `bench-${randomBytes(4).toString('hex')}` });
+}
+
+function measureWebhooks(input: {
+  api: ApiServer;
+  config: BenchConfig;
+  database: { url: string };
+  requester: { id: string; key: string };
+  tag: string;
+}): Promise<WebhookScenarioResult> {
+  const { api, config } = input;
+  return runWebhookScenario({
+    repoRoot: REPO_ROOT,
+    baseUrl: api.baseUrl,
+    adminKey: api.adminKey,
+    requesterKey: input.requester.key,
+    databaseUrl: input.database.url,
+    tag: input.tag,
+    load: { baseUrl: api.baseUrl, connections: config.connections, durationS: config.durationS, warmupS: config.warmupS, apiPid: api.pid },
+    progress,
+  });
 }
 
 async function runApiScenarios(input: { api: ApiServer; config: BenchConfig; key: string; tag: string }): Promise<ScenarioResult[]> {

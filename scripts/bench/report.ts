@@ -4,6 +4,7 @@ import { GraphileResult } from './graphile-peer';
 import { StreamScenarioResult } from './stream-scenario';
 import { FloorResult } from './floor';
 import { ScenarioResult } from './load-scenario';
+import { WebhookScenarioResult } from './webhook-scenario';
 
 export interface BenchReport {
   /** The API's own figures; null with `--scenario worker`. */
@@ -17,6 +18,8 @@ export interface BenchReport {
     /** Where the floor's writes differ from the API's create path; empty when they match. */
     readonly floorDrift: readonly string[];
   } | null;
+  /** Create throughput with webhook receivers down vs none; null with `--scenario worker`. */
+  readonly webhooks: WebhookScenarioResult | null;
   /** Approved noop runs drained by two worker processes. */
   readonly worker: WorkerScenarioResult;
   /** graphile-worker 0.17.3 on the same PostgreSQL, unbatched and batched. */
@@ -38,6 +41,7 @@ const TARGET_PEAK_RSS_MB = 200;
 export function renderReport(report: BenchReport): string {
   const lines = [
     ...(report.api ? renderApi(report.api, report) : []),
+    ...(report.webhooks ? renderWebhooks(report.webhooks) : []),
     ...renderWorker(report),
     ...renderProblems(report),
     'targets',
@@ -120,6 +124,7 @@ export function renderJson(report: BenchReport): string {
           create_vs_floor: round2(createVsFloor(report)),
           peak_rss_mb: round2(report.peakRssMb),
           stream: { p50_ms: round2(api.stream.latency[50]), p99_ms: round2(api.stream.latency[99]) },
+          ...(report.webhooks ? { webhooks: webhooksJson(report.webhooks) } : {}),
           approval: {
             flows_per_s: round2(api.approval.flowsPerS),
             create_p99_ms: round2(api.approval.create[99]),
@@ -132,12 +137,43 @@ export function renderJson(report: BenchReport): string {
   })}\n`;
 }
 
+export function webhooksJson(result: WebhookScenarioResult): Record<string, number> {
+  return {
+    create_rps_none: round2((result.noneBefore.rps + result.noneAfter.rps) / 2),
+    create_rps_dead_receivers: round2(result.dead.rps),
+    dead_vs_none: round2(result.deadVsNone),
+    create_p99_none_ms: round2(Math.max(result.noneBefore.p99Ms, result.noneAfter.p99Ms)),
+    create_p99_dead_receivers_ms: round2(result.dead.p99Ms),
+    subscriptions: result.subscriptions,
+    deliveries_queued: result.deliveriesQueued,
+    delivery_attempts: result.attempts,
+  };
+}
+
+/** The webhook comparison's lines of the report. */
+export function renderWebhooks(result: WebhookScenarioResult): string[] {
+  const row = (name: string, scenario: ScenarioResult) =>
+    `  ${name.padEnd(34)} ${scenario.rps.toFixed(1).padStart(8)} req/s  p99 ${scenario.p99Ms.toFixed(1).padStart(7)} ms  unexpected ${scenario.unexpectedStatus + scenario.errors}`;
+  return [
+    'Webhooks: create with receivers down vs none (same run)',
+    row('no subscription', result.noneBefore),
+    row(`${result.subscriptions} subscriptions, receivers down`, result.dead),
+    row('no subscription, again', result.noneAfter),
+    `  dead/none ${result.deadVsNone.toFixed(2)}; ${result.deliveriesQueued} deliveries queued, ${result.attempts} attempts made meanwhile`,
+    '',
+  ];
+}
+
 /** True when some response or transaction was not the expected one: the numbers then measure something else. */
 export function hasProblems(report: BenchReport): boolean {
   const { api, worker } = report;
   const drainFailed = [worker.small, worker.main, worker.large].some((result) => (result?.failed ?? 0) > 0);
+  const webhookProblems =
+    report.webhooks !== null &&
+    [report.webhooks.noneBefore, report.webhooks.dead, report.webhooks.noneAfter].some((result) => problemsOf(result).length > 0);
   return (
     drainFailed ||
+    webhookProblems ||
     (api !== null &&
       (api.floor.failed > 0 ||
         api.floorDrift.length > 0 ||
