@@ -5,8 +5,9 @@ import { AppConfig, ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
 import { SweeperModule } from '@lib/sweeper';
 import { WorkerLoopModule } from '@lib/runner';
+import { WorkerMetricsServer } from './worker-metrics.server';
 
-/** A worker process: the sweeper and the execution loop, no HTTP. */
+/** A worker process: the sweeper and the execution loop; no HTTP but its metrics endpoint (WORKER_METRICS_PORT). */
 @Module({})
 export class WorkerModule {
   static register(config: AppConfig): DynamicModule {
@@ -26,6 +27,7 @@ export class WorkerModule {
         SweeperModule,
         WorkerLoopModule,
       ],
+      providers: [WorkerMetricsServer],
     };
   }
 }

@@ -125,6 +125,14 @@ export class Environment {
   @IntegerVariable(1, 600_000, 'milliseconds')
   WORKER_LOCK_WAIT_MS?: number;
 
+  @Variable({
+    default: 'unset → off',
+    meaning:
+      "port of a worker process's Prometheus endpoint (`GET /metrics`, no credential: bind it to a private network); `0` takes a free port",
+  })
+  @IntegerVariable(0, 65535)
+  WORKER_METRICS_PORT?: number;
+
   @Variable({ default: '`%`', meaning: 'which projects a worker serves (a SQL LIKE pattern)' })
   @TextVariable(255, 'must be a LIKE pattern of 1 to 255 characters')
   WORKER_PROJECTS?: string;

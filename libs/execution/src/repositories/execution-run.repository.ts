@@ -19,11 +19,20 @@ export type ClaimCandidate = ExecutionRunRow & {
   policy_timeout_seconds: number | null;
   /** execution_mode() of the run's action and level now: enabled, record_only or disabled. */
   execution_mode: string;
+  /** How long the run has been claimable (since available_at), by the database clock at the claim. */
+  claimable_seconds: number;
 };
+
+/** The queue as a scrape sees it: claimable runs, and how long the oldest has waited. */
+export interface QueueSnapshot {
+  readonly depth: number;
+  readonly oldestSeconds: number;
+}
 
 const CANDIDATE_SELECT = `
   SELECT r.*, g.verdict AS gate_verdict, g.approval_id AS gate_approval_id, t.timeout_seconds AS policy_timeout_seconds,
-         execution_mode(r.action, r.approval_level) AS execution_mode
+         execution_mode(r.action, r.approval_level) AS execution_mode,
+         greatest(0, extract(epoch FROM now() - r.available_at))::float8 AS claimable_seconds
   FROM ${T} r
   CROSS JOIN LATERAL approval_gate(r.id) g
   LEFT JOIN LATERAL (SELECT p.timeout_seconds FROM ${TIMEOUT_POLICIES_TABLE.name} p
@@ -198,6 +207,24 @@ export class ExecutionRunRepository {
        ORDER BY r.available_at, r.created_at`,
       [input.projectPattern, input.limit],
     );
+  }
+
+  /** Runs by status, every project (a scrape: one statement). */
+  async countByStatus(): Promise<Map<string, number>> {
+    const rows = await this.uow.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM ${T} GROUP BY status`);
+    return new Map(rows.map((row) => [row.status, Number(row.n)]));
+  }
+
+  /**
+   * The claimable runs (the claim's predicate without its project filter: RUN and due), counted
+   * on the index execution_runs_queue, and the age of the oldest by the database clock.
+   */
+  async queueSnapshot(): Promise<QueueSnapshot> {
+    const [row] = await this.uow.query<{ depth: string; oldest_seconds: number | null }>(
+      `SELECT count(*) AS depth, extract(epoch FROM now() - min(available_at))::float8 AS oldest_seconds
+       FROM ${T} WHERE status = 'RUN' AND available_at <= now()`,
+    );
+    return { depth: Number(row.depth), oldestSeconds: Math.max(0, row.oldest_seconds ?? 0) };
   }
 
   /** One RUN run by id, locked, whenever it is due (immediate mode's own); nothing when another transaction holds it. */
