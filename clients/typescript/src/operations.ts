@@ -260,3 +260,11 @@ export function purgeRuns(
 ): Promise<OperationResult<'/api/v1/execution/retention/purge', 'post'>> {
   return client.POST('/api/v1/execution/retention/purge', init as never) as Promise<OperationResult<'/api/v1/execution/retention/purge', 'post'>>;
 }
+
+/** GET /metrics: Prometheus metrics of this API process, and the gauges read from PostgreSQL */
+export function getMetrics(
+  client: ControlPlaneClient,
+  init: OperationInit<'/metrics', 'get'>,
+): Promise<OperationResult<'/metrics', 'get'>> {
+  return client.GET('/metrics', init as never) as Promise<OperationResult<'/metrics', 'get'>>;
+}
