@@ -19,7 +19,10 @@ export type ClaimCandidate = ExecutionRunRow & {
   policy_timeout_seconds: number | null;
   /** execution_mode() of the run's action and level now: enabled, record_only or disabled. */
   execution_mode: string;
-  /** How long the run has been claimable (since available_at), by the database clock at the claim. */
+  /**
+   * How long the run has been claimable, by the database clock at the claim: since it moved to
+   * RUN (updated_at: the approval's commit, a retry, a re-drive) or its backoff ended (available_at).
+   */
   claimable_seconds: number;
 };
 
@@ -32,7 +35,7 @@ export interface QueueSnapshot {
 const CANDIDATE_SELECT = `
   SELECT r.*, g.verdict AS gate_verdict, g.approval_id AS gate_approval_id, t.timeout_seconds AS policy_timeout_seconds,
          execution_mode(r.action, r.approval_level) AS execution_mode,
-         greatest(0, extract(epoch FROM now() - r.available_at))::float8 AS claimable_seconds
+         greatest(0, extract(epoch FROM now() - greatest(r.available_at, r.updated_at)))::float8 AS claimable_seconds
   FROM ${T} r
   CROSS JOIN LATERAL approval_gate(r.id) g
   LEFT JOIN LATERAL (SELECT p.timeout_seconds FROM ${TIMEOUT_POLICIES_TABLE.name} p
@@ -216,12 +219,13 @@ export class ExecutionRunRepository {
   }
 
   /**
-   * The claimable runs (the claim's predicate without its project filter: RUN and due), counted
-   * on the index execution_runs_queue, and the age of the oldest by the database clock.
+   * The claimable runs (the claim's predicate without its project filter: RUN and due, on the
+   * index execution_runs_queue), and how long the oldest has been claimable (as the claim
+   * latency counts it: since it moved to RUN or its backoff ended), by the database clock.
    */
   async queueSnapshot(): Promise<QueueSnapshot> {
     const [row] = await this.uow.query<{ depth: string; oldest_seconds: number | null }>(
-      `SELECT count(*) AS depth, extract(epoch FROM now() - min(available_at))::float8 AS oldest_seconds
+      `SELECT count(*) AS depth, extract(epoch FROM now() - min(greatest(available_at, updated_at)))::float8 AS oldest_seconds
        FROM ${T} WHERE status = 'RUN' AND available_at <= now()`,
     );
     return { depth: Number(row.depth), oldestSeconds: Math.max(0, row.oldest_seconds ?? 0) };
