@@ -5,23 +5,28 @@ import { ownerOf, sourceFiles } from './source-files';
  * apps import libs and never each other. The README's architecture section shows the same map.
  */
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  telemetry: [],
   common: [],
   config: [],
-  database: ['common', 'config'],
+  database: ['common', 'config', 'telemetry'],
   audit: ['common', 'config', 'database'],
   'state-machine': ['common', 'database', 'audit'],
   governance: ['common', 'config', 'database', 'audit'],
-  execution: ['common', 'config', 'database', 'audit', 'state-machine', 'governance'],
-  approval: ['common', 'database', 'audit', 'state-machine', 'governance', 'execution'],
+  execution: ['common', 'config', 'database', 'audit', 'state-machine', 'governance', 'telemetry'],
+  approval: ['common', 'database', 'audit', 'state-machine', 'governance', 'execution', 'telemetry'],
   grants: ['common', 'database', 'audit', 'state-machine', 'governance', 'execution', 'approval'],
-  runner: ['common', 'config', 'database', 'audit', 'governance', 'execution', 'approval', 'grants'],
-  sweeper: ['common', 'config', 'approval', 'grants'],
-  notifications: ['common', 'config', 'database', 'audit', 'governance'],
-  orchestration: ['common', 'config', 'database', 'audit', 'governance', 'execution', 'approval', 'grants', 'runner'],
+  runner: ['common', 'config', 'database', 'audit', 'governance', 'execution', 'approval', 'grants', 'telemetry'],
+  sweeper: ['common', 'config', 'approval', 'grants', 'telemetry'],
+  notifications: ['common', 'config', 'database', 'audit', 'governance', 'telemetry'],
+  orchestration: ['common', 'config', 'database', 'audit', 'governance', 'execution', 'approval', 'grants', 'runner', 'telemetry'],
 };
 
 /** Infrastructure only: everything else is imported where it is used. */
-const GLOBAL_MODULES = new Set(['libs/config/src/config.module.ts', 'libs/database/src/database.module.ts']);
+const GLOBAL_MODULES = new Set([
+  'libs/config/src/config.module.ts',
+  'libs/database/src/database.module.ts',
+  'libs/telemetry/src/telemetry.module.ts',
+]);
 
 const files = [...sourceFiles('libs'), ...sourceFiles('apps')];
 
@@ -50,7 +55,7 @@ describe('the module graph', () => {
     expect(violations).toEqual([]);
   });
 
-  it('no @Global() module but the infrastructure (configuration, database)', () => {
+  it('no @Global() module but the infrastructure (configuration, database, telemetry)', () => {
     const globals = files.filter((file) => /@Global\(\)/.test(file.text)).map((file) => file.path);
     expect(globals.sort()).toEqual([...GLOBAL_MODULES].sort());
   });

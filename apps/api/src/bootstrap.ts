@@ -5,6 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, loadConfig } from '@lib/config';
+import { MetricsService } from '@lib/telemetry';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { toErrorResponse } from './http/error-response';
@@ -66,6 +67,19 @@ export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFas
     reply.header('x-request-id', request.id);
   });
   installJsonBodyParser(fastify);
+  if (!options.preview) {
+    // Every answer timed by its route template (never the raw URL: ids would make a series each).
+    const metrics = app.get(MetricsService);
+    fastify.addHook('onResponse', (request, reply, done) => {
+      metrics.observeHttpRequest({
+        method: request.method,
+        route: request.routeOptions.url,
+        status: reply.statusCode,
+        seconds: reply.elapsedTime / 1000,
+      });
+      done();
+    });
+  }
 
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/openapi.json', yamlDocumentUrl: 'api/openapi.yaml' });

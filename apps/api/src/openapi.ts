@@ -48,6 +48,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('execution', 'Runs: create once, read, follow, cancel, re-drive, purge')
     .addTag('approvals', 'Votes on a run: approve, reject, defer, reopen')
     .addTag('governance', 'The action-type policy and the approval counters')
+    .addTag('metrics', 'Prometheus metrics')
     .addTag('grants', 'Single-use build authorizations')
     .addTag('identity', 'Principals and their API keys')
     .addTag('audit', 'The tamper-evident audit trail')
@@ -126,6 +127,7 @@ const OPERATION_IDS: Readonly<Record<string, string>> = {
   'WebhookController.rotateSecret': 'rotateWebhookSecret',
   'WebhookController.deliveriesOf': 'listWebhookDeliveries',
   'WebhookController.redrive': 'redriveWebhookDelivery',
+  'MetricsController.scrape': 'getMetrics',
 };
 
 /**

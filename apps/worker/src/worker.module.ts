@@ -6,8 +6,9 @@ import { DatabaseModule } from '@lib/database';
 import { WebhookSenderModule } from '@lib/notifications';
 import { SweeperModule } from '@lib/sweeper';
 import { WorkerLoopModule } from '@lib/runner';
+import { WorkerMetricsServer } from './worker-metrics.server';
 
-/** A worker process: the sweeper, the execution loop and the webhook sender, no HTTP. */
+/** A worker process: the sweeper, the execution loop and the webhook sender; no HTTP but its metrics endpoint (WORKER_METRICS_PORT). */
 @Module({})
 export class WorkerModule {
   static register(config: AppConfig): DynamicModule {
@@ -28,6 +29,7 @@ export class WorkerModule {
         WorkerLoopModule,
         WebhookSenderModule,
       ],
+      providers: [WorkerMetricsServer],
     };
   }
 }

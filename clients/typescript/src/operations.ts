@@ -261,6 +261,14 @@ export function purgeRuns(
   return client.POST('/api/v1/execution/retention/purge', init as never) as Promise<OperationResult<'/api/v1/execution/retention/purge', 'post'>>;
 }
 
+/** GET /metrics: Prometheus metrics of this API process, and the gauges read from PostgreSQL */
+export function getMetrics(
+  client: ControlPlaneClient,
+  init: OperationInit<'/metrics', 'get'>,
+): Promise<OperationResult<'/metrics', 'get'>> {
+  return client.GET('/metrics', init as never) as Promise<OperationResult<'/metrics', 'get'>>;
+}
+
 /** GET /api/v1/projects/{project_id}/webhooks: The project's webhook subscriptions (admin of the project), never with their secret */
 export function listWebhooks(
   client: ControlPlaneClient,

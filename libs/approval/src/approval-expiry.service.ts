@@ -4,6 +4,7 @@ import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType, runEvent } from '@lib/audit';
 import { ExecutionRunRow, ExecutionRunService, RUN_AXIS, RunStatus, WAITING_RUN_STATUSES } from '@lib/execution';
 import { StatusMachineService } from '@lib/state-machine';
+import { MetricsService } from '@lib/telemetry';
 import { ApprovalRepository } from './approval.repository';
 import { APPROVAL_AXIS, ApprovalStatus } from './approval-status';
 
@@ -21,15 +22,18 @@ export class ApprovalExpiryService {
     private readonly fsm: StatusMachineService,
     private readonly runs: ExecutionRunService,
     private readonly approvals: ApprovalRepository,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** The lazy guard. True when it expired the run's current lane. */
   async expireIfOverdue(executionRunId: string, requestId = 'lazy-expiry'): Promise<boolean> {
     if (!(await this.approvals.overdueOpenLane(executionRunId, WAITING_RUN_STATUSES))) return false;
-    return this.uow.run(async () => {
+    const expired = await this.uow.run(async () => {
       const run = await this.runs.getRunOrFail(executionRunId, { lock: true });
       return this.expireLocked(run, { actor: SYSTEM_ACTOR, requestId });
     });
+    if (expired) this.metrics.recordExpiries('lazy', 1);
+    return expired;
   }
 
   /** The sweeper's batch: up to `limit` runs with an overdue open lane. Returns how many expired. */

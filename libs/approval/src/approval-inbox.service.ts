@@ -28,4 +28,9 @@ export class ApprovalInboxService {
     for (const id of ids) views.push(await this.views.of(await this.runs.getRunOrFail(id)));
     return views;
   }
+
+  /** Pending lanes by approval level ("0" to "3"), every project, for metrics. No access check here: the caller makes it. */
+  pendingByLevel(): Promise<Map<string, number>> {
+    return this.approvals.countPendingByLevel();
+  }
 }

@@ -26,6 +26,8 @@ export interface VoteResult {
   readonly view: RunView;
   /** Set when this vote reached the quorum: what the caller may act on after the commit. */
   readonly approved?: DecisionTarget & { lane: ApprovalRow };
+  /** Set when this vote decided the lane (approved or rejected): the lane as closed, with its level. */
+  readonly decided?: { readonly lane: ApprovalRow; readonly approvalLevel: number };
 }
 
 /**
@@ -87,10 +89,13 @@ export class ApprovalVoteService {
         required: lane.required_approvals,
       }),
     );
-    if (input.decision === 'reject') return { view: (await this.close(target, 'reject', input.reason ?? null, ctx)).view };
+    if (input.decision === 'reject') {
+      const { view, closed } = await this.close(target, 'reject', input.reason ?? null, ctx);
+      return { view, decided: { lane: closed, approvalLevel: run.approval_level } };
+    }
     if (approvals < lane.required_approvals) return { view: { run, approval: summarizeLane(lane, votes) } };
     const { view, closed } = await this.close(target, 'approve', input.reason ?? null, ctx);
-    return { view, approved: { ...target, run: view.run, lane: closed } };
+    return { view, approved: { ...target, run: view.run, lane: closed }, decided: { lane: closed, approvalLevel: run.approval_level } };
   }
 
   private async close(

@@ -90,6 +90,19 @@ export class ApprovalRepository {
       .then((rows) => rows.map((row) => row.id));
   }
 
+  /**
+   * Pending lanes by their run's approval level, every project (a scrape): one statement over
+   * the partial index approvals_one_pending_per_run; the level is read through execution_run_states.
+   */
+  async countPendingByLevel(): Promise<Map<string, number>> {
+    const rows = await this.uow.query<{ level: number; n: string }>(
+      `SELECT r.approval_level AS level, count(*) AS n
+       FROM ${LANES} a JOIN execution_run_states r ON r.id = a.execution_run_id
+       WHERE a.status = 'pending' GROUP BY r.approval_level`,
+    );
+    return new Map(rows.map((row) => [String(row.level), Number(row.n)]));
+  }
+
   async approvedLane(runId: string): Promise<ApprovalRow | null> {
     const rows = await this.uow.query<ApprovalRow>(`SELECT * FROM ${LANES} WHERE execution_run_id = $1 AND status = 'approved'`, [runId]);
     return rows[0] ?? null;

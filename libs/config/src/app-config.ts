@@ -21,6 +21,8 @@ export interface WorkerSettings {
   readonly lockWaitMs: number;
   /** Projects this worker serves, as a LIKE pattern (`%`: all). */
   readonly projectPattern: string;
+  /** Port of the worker's Prometheus endpoint (0: a free one); null: none. */
+  readonly metricsPort: number | null;
 }
 
 /** Sign-in with access tokens from the organisation's identity provider (OIDC); null when off. */

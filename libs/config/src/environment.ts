@@ -125,6 +125,14 @@ export class Environment {
   @IntegerVariable(1, 600_000, 'milliseconds')
   WORKER_LOCK_WAIT_MS?: number;
 
+  @Variable({
+    default: 'unset → off',
+    meaning:
+      "port of a worker process's Prometheus endpoint (`GET /metrics`, no credential: bind it to a private network); `0` takes a free port",
+  })
+  @IntegerVariable(0, 65535)
+  WORKER_METRICS_PORT?: number;
+
   @Variable({ default: '`%`', meaning: 'which projects a worker serves (a SQL LIKE pattern)' })
   @TextVariable(255, 'must be a LIKE pattern of 1 to 255 characters')
   WORKER_PROJECTS?: string;
@@ -153,7 +161,7 @@ export class Environment {
   @Variable({
     default: 'unset → no webhook URL is allowed',
     meaning:
-      'where webhooks may be sent: comma-separated URL prefixes, e.g. `https://hooks.example.com/,http://10.0.0.5:8080/hooks/` (scheme, host and port must match; `:*` allows any port; the path must start with the prefix\'s)',
+      "where webhooks may be sent: comma-separated URL prefixes, e.g. `https://hooks.example.com/,http://10.0.0.5:8080/hooks/` (scheme, host and port must match; `:*` allows any port; the path must start with the prefix's)",
   })
   @TextVariable(4096, 'must be a comma-separated list of http:// or https:// URL prefixes')
   WEBHOOK_ALLOWED_URLS?: string;

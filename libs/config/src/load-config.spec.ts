@@ -52,6 +52,13 @@ describe('loadConfig', () => {
     expect(config.secret('missing')).toBeNull();
   });
 
+  it("the worker's metrics endpoint is off unless WORKER_METRICS_PORT is set; 0 takes a free port", () => {
+    expect(loadConfig({}).worker.metricsPort).toBeNull();
+    expect(loadConfig({ WORKER_METRICS_PORT: '0' }).worker.metricsPort).toBe(0);
+    expect(loadConfig({ WORKER_METRICS_PORT: '9464' }).worker.metricsPort).toBe(9464);
+    expect(() => loadConfig({ WORKER_METRICS_PORT: '70000' })).toThrow(/WORKER_METRICS_PORT must be an integer from 0 to 65535/);
+  });
+
   it("the README's configuration table is the one made from the schema", () => {
     const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
     const start = readme.indexOf('<!-- config-table -->');

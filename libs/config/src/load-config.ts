@@ -19,6 +19,7 @@ const INTEGER_VARIABLES = new Set([
   'WORKER_BACKOFF_BASE_MS',
   'WORKER_ABORT_GRACE_MS',
   'WORKER_LOCK_WAIT_MS',
+  'WORKER_METRICS_PORT',
   'EMBEDDED_PG_PORT',
   'WEBHOOK_TIMEOUT_MS',
   'WEBHOOK_MAX_ATTEMPTS',
@@ -73,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       abortGraceMs: environment.WORKER_ABORT_GRACE_MS ?? 2000,
       lockWaitMs: environment.WORKER_LOCK_WAIT_MS ?? 250,
       projectPattern: environment.WORKER_PROJECTS ?? '%',
+      metricsPort: environment.WORKER_METRICS_PORT ?? null,
     },
     embedded: { dataDir: environment.EMBEDDED_PG_DATA_DIR ?? '.data/postgres', port: environment.EMBEDDED_PG_PORT ?? 54329 },
     oidc:

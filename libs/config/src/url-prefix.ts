@@ -30,13 +30,7 @@ export class UrlPrefix {
     }
     if (port !== undefined && port !== '*' && (Number(port) < 1 || Number(port) > 65535)) return null;
     const protocol = `${scheme}:`;
-    return new UrlPrefix(
-      entry,
-      protocol,
-      normalised.hostname,
-      port === '*' ? null : (port ?? DEFAULT_PORT[protocol]),
-      normalised.pathname,
-    );
+    return new UrlPrefix(entry, protocol, normalised.hostname, port === '*' ? null : (port ?? DEFAULT_PORT[protocol]), normalised.pathname);
   }
 
   allows(url: string): boolean {

@@ -4,12 +4,15 @@ import { ClsModule } from 'nestjs-cls';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { AppConfig, ConfigError } from '@lib/config';
+import { TelemetryModule } from '@lib/telemetry';
 import { buildDataSourceOptions } from './data-source';
+import { PoolMetrics } from './pool-metrics';
 import { UnitOfWork } from './unit-of-work';
 
 /**
  * Infrastructure, so global: the DataSource, the CLS context and the transactional plugin.
  * Imported once by each application (beside ConfigModule); every lib then injects UnitOfWork.
+ * It brings the (global) TelemetryModule along, and measures its pool there.
  */
 @Global()
 @Module({})
@@ -18,6 +21,7 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [
+        TelemetryModule,
         TypeOrmModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => {
@@ -36,7 +40,7 @@ export class DatabaseModule {
           ],
         }),
       ],
-      providers: [UnitOfWork],
+      providers: [UnitOfWork, PoolMetrics],
       exports: [UnitOfWork],
     };
   }

@@ -11,3 +11,4 @@ export * from './local-database';
 export * from './free-port';
 export * from './pg-listener';
 export * from './database.exception';
+export * from './pool-metrics';

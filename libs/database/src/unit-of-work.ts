@@ -52,6 +52,18 @@ export class UnitOfWork {
   }
 
   /**
+   * A read that must stay cheap (a metrics scrape): its own transaction, with every statement in
+   * it cancelled after `timeoutMs` (SET LOCAL statement_timeout), so a slow scrape never holds a
+   * connection for long.
+   */
+  readBounded<T>(timeoutMs: number, work: () => Promise<T>): Promise<T> {
+    return this.run(async () => {
+      await this.query(`SELECT set_config('statement_timeout', $1, true)`, [String(Math.max(1, Math.floor(timeoutMs)))]);
+      return work();
+    });
+  }
+
+  /**
    * State that lives for the current transaction attempt: created on first use, and `flush`
    * (if given) runs once, in the transaction, right before it commits. A retried attempt starts
    * empty. Used to write a command's audit events in one statement.

@@ -4,6 +4,7 @@ import { GovernanceModule } from '@lib/governance';
 import { StateMachineModule } from '@lib/state-machine';
 import { DlqService } from './dlq.service';
 import { ExecutionRunService } from './execution-run.service';
+import { ExecutionStatisticsService } from './execution-statistics.service';
 import { DeadLetterRepository } from './repositories/dead-letter.repository';
 import { ExecutionRunRepository } from './repositories/execution-run.repository';
 import { ExecutionStepRepository } from './repositories/execution-step.repository';
@@ -18,6 +19,7 @@ import { RunQueueService } from './worker/run-queue.service';
 
 const SERVICES = [
   ExecutionRunService,
+  ExecutionStatisticsService,
   RunCancelService,
   RunRetentionService,
   DlqService,

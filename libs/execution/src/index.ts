@@ -6,6 +6,7 @@ export * from './fingerprint';
 export * from './handler-outcome';
 export * from './action-handler';
 export * from './execution-run.service';
+export * from './execution-statistics.service';
 export * from './run-cancel.service';
 export * from './run-retention.service';
 export type { PurgedRun } from './repositories/execution-run.repository';

@@ -11,6 +11,8 @@ import { ExecutionController } from './http/execution.controller';
 import { PlanController } from './http/plan.controller';
 import { RetentionController } from './http/retention.controller';
 import { InboxController } from './http/inbox.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsScrapeService } from './metrics/metrics-scrape.service';
 import { RunControlService } from './run-control.service';
 import { RunDecisionService } from './run-decision.service';
 import { RunQueryService } from './run-query.service';
@@ -22,11 +24,21 @@ import { RunRequestService } from './run-request.service';
  *   request a run (policy, run, first approval lane, immediate execution), decide (vote, then
  *   the grant handler after commit), cancel, re-drive. The domain libs below never call each
  *   other upward; this layer composes them, and holds the run routes.
+ * - scrape: GET /metrics; the gauges read from PostgreSQL are wired here, each read through the
+ *   service of the lib that owns its table.
  */
 @Module({
   imports: [AuditModule, GovernanceModule, ExecutionModule, ApprovalModule, GrantsModule, RunnerModule],
-  controllers: [ExecutionController, PlanController, ApprovalsController, InboxController, DlqController, RetentionController],
-  providers: [RunRequestService, RunDecisionService, RunControlService, RunQueryService],
+  controllers: [
+    ExecutionController,
+    PlanController,
+    ApprovalsController,
+    InboxController,
+    DlqController,
+    RetentionController,
+    MetricsController,
+  ],
+  providers: [RunRequestService, RunDecisionService, RunControlService, RunQueryService, MetricsScrapeService],
   exports: [RunRequestService, RunDecisionService, RunControlService, RunQueryService],
 })
 export class OrchestrationModule {}

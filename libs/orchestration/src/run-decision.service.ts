@@ -3,6 +3,7 @@ import { CommandContext } from '@lib/common';
 import { Principal } from '@lib/governance';
 import { ApprovalVoteService, RunView, VoteInput } from '@lib/approval';
 import { AuthorizeBuildStepHandler } from '@lib/grants';
+import { MetricsService } from '@lib/telemetry';
 
 /**
  * A vote, and what an approval sets off once it has committed: for an action that mints
@@ -16,10 +17,19 @@ export class RunDecisionService {
   constructor(
     private readonly votes: ApprovalVoteService,
     private readonly grants: AuthorizeBuildStepHandler,
+    private readonly metrics: MetricsService,
   ) {}
 
   async vote(principal: Principal, input: VoteInput, ctx: CommandContext): Promise<RunView> {
-    const { view, approved } = await this.votes.vote(principal, input, ctx);
+    const { view, approved, decided } = await this.votes.vote(principal, input, ctx);
+    if (decided?.lane.decided_at) {
+      // Both times are the database's: the lane's opening and its decision.
+      this.metrics.observeApprovalDecision({
+        level: decided.approvalLevel,
+        decision: decided.lane.status === 'approved' ? 'approved' : 'rejected',
+        seconds: (decided.lane.decided_at.getTime() - decided.lane.created_at.getTime()) / 1000,
+      });
+    }
     if (approved?.actionType.mintsGrant) {
       try {
         await this.grants.handle({ run: approved.run, approval: approved.lane, actionType: approved.actionType }, ctx.requestId);

@@ -3,6 +3,7 @@ import { SYSTEM_ACTOR } from '@lib/common';
 import { AppConfig } from '@lib/config';
 import { ApprovalClosureService, ApprovalDeferralService, ApprovalExpiryService } from '@lib/approval';
 import { GrantReconcilerService, GrantService } from '@lib/grants';
+import { MetricsService } from '@lib/telemetry';
 
 const BATCH = 200;
 
@@ -25,6 +26,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     private readonly closure: ApprovalClosureService,
     private readonly grants: GrantService,
     private readonly reconciler: GrantReconcilerService,
+    private readonly metrics: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -53,6 +55,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     for (let batch = BATCH; batch === BATCH && !this.stopped;) {
       batch = await this.expiry.sweep(BATCH);
       approvalsExpired += batch;
+      this.metrics.recordExpiries('sweeper', batch);
     }
     const report: SweepReport = {
       approvalsExpired,

@@ -26,6 +26,12 @@ export class DeadLetterRepository {
     );
   }
 
+  /** Entries not re-driven, every project (a scrape). */
+  async countOpen(): Promise<number> {
+    const [row] = await this.uow.query<{ n: string }>(`SELECT count(*) AS n FROM ${T} WHERE redriven_at IS NULL`);
+    return Number(row.n);
+  }
+
   async findById(id: string): Promise<DlqEntryRow | null> {
     const rows = await this.uow.query<DlqEntryRow>(`SELECT * FROM ${T} WHERE id = $1`, [id]);
     return rows[0] ?? null;

@@ -19,11 +19,23 @@ export type ClaimCandidate = ExecutionRunRow & {
   policy_timeout_seconds: number | null;
   /** execution_mode() of the run's action and level now: enabled, record_only or disabled. */
   execution_mode: string;
+  /**
+   * How long the run has been claimable, by the database clock at the claim: since it moved to
+   * RUN (updated_at: the approval's commit, a retry, a re-drive) or its backoff ended (available_at).
+   */
+  claimable_seconds: number;
 };
+
+/** The queue as a scrape sees it: claimable runs, and how long the oldest has waited. */
+export interface QueueSnapshot {
+  readonly depth: number;
+  readonly oldestSeconds: number;
+}
 
 const CANDIDATE_SELECT = `
   SELECT r.*, g.verdict AS gate_verdict, g.approval_id AS gate_approval_id, t.timeout_seconds AS policy_timeout_seconds,
-         execution_mode(r.action, r.approval_level) AS execution_mode
+         execution_mode(r.action, r.approval_level) AS execution_mode,
+         greatest(0, extract(epoch FROM now() - greatest(r.available_at, r.updated_at)))::float8 AS claimable_seconds
   FROM ${T} r
   CROSS JOIN LATERAL approval_gate(r.id) g
   LEFT JOIN LATERAL (SELECT p.timeout_seconds FROM ${TIMEOUT_POLICIES_TABLE.name} p
@@ -198,6 +210,25 @@ export class ExecutionRunRepository {
        ORDER BY r.available_at, r.created_at`,
       [input.projectPattern, input.limit],
     );
+  }
+
+  /** Runs by status, every project (a scrape: one statement). */
+  async countByStatus(): Promise<Map<string, number>> {
+    const rows = await this.uow.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM ${T} GROUP BY status`);
+    return new Map(rows.map((row) => [row.status, Number(row.n)]));
+  }
+
+  /**
+   * The claimable runs (the claim's predicate without its project filter: RUN and due, on the
+   * index execution_runs_queue), and how long the oldest has been claimable (as the claim
+   * latency counts it: since it moved to RUN or its backoff ended), by the database clock.
+   */
+  async queueSnapshot(): Promise<QueueSnapshot> {
+    const [row] = await this.uow.query<{ depth: string; oldest_seconds: number | null }>(
+      `SELECT count(*) AS depth, extract(epoch FROM now() - min(greatest(available_at, updated_at)))::float8 AS oldest_seconds
+       FROM ${T} WHERE status = 'RUN' AND available_at <= now()`,
+    );
+    return { depth: Number(row.depth), oldestSeconds: Math.max(0, row.oldest_seconds ?? 0) };
   }
 
   /** One RUN run by id, locked, whenever it is due (immediate mode's own); nothing when another transaction holds it. */

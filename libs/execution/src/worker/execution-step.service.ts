@@ -3,6 +3,7 @@ import { CommandContext } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditRecordInput, AuditService, runEvent } from '@lib/audit';
 import { StatusMachineService } from '@lib/state-machine';
+import { MetricsService } from '@lib/telemetry';
 import { ExecutionRunRow } from '../execution.tables';
 import { ExecutionRunRepository } from '../repositories/execution-run.repository';
 import { ExecutionStepRepository } from '../repositories/execution-step.repository';
@@ -25,6 +26,7 @@ export class ExecutionStepService {
     private readonly steps: ExecutionStepRepository,
     private readonly locks: RunLockRepository,
     private readonly cancelWatch: CancelWatchService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -32,13 +34,18 @@ export class ExecutionStepService {
    * reaches it at its commit (CancelWatchService), and one already on the row aborts it at once.
    */
   keepLease(run: ExecutionRunRow, input: { workerId: string; leaseMs: number; heartbeatMs: number }): LeaseKeeper {
-    const lease = new LeaseKeeper(this.runs, this.locks, {
-      runId: run.id,
-      workerId: input.workerId,
-      leaseMs: input.leaseMs,
-      heartbeatMs: input.heartbeatMs,
-      timeoutMs: run.timeout_seconds === null ? null : run.timeout_seconds * 1000,
-    });
+    const lease = new LeaseKeeper(
+      this.runs,
+      this.locks,
+      {
+        runId: run.id,
+        workerId: input.workerId,
+        leaseMs: input.leaseMs,
+        heartbeatMs: input.heartbeatMs,
+        timeoutMs: run.timeout_seconds === null ? null : run.timeout_seconds * 1000,
+      },
+      () => this.metrics.recordLeaseRenewal(),
+    );
     lease.whenStopped(this.cancelWatch.watch(run.id, lease));
     if (run.cancel_requested_at) lease.cancelled(run.cancel_requested_by);
     return lease;

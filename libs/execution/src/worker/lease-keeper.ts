@@ -28,6 +28,8 @@ export class LeaseKeeper {
     private readonly runs: ExecutionRunRepository,
     private readonly locks: RunLockRepository,
     private readonly input: { runId: string; workerId: string; leaseMs: number; heartbeatMs: number; timeoutMs: number | null },
+    /** Told of every renewal that committed (the lease-renewal counter). */
+    private readonly onRenewed: () => void = () => undefined,
   ) {}
 
   get signal(): AbortSignal {
@@ -90,7 +92,10 @@ export class LeaseKeeper {
         this.abort('lease_lost');
         return;
       }
-      if (options.renew) await this.locks.renew({ runId, workerId, leaseMs });
+      if (options.renew) {
+        this.onRenewed();
+        await this.locks.renew({ runId, workerId, leaseMs });
+      }
       if (held.cancel_requested_at) this.cancelled(held.cancel_requested_by);
     } catch (error) {
       // A missed heartbeat is not fatal: the lease outlives a few of them.

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
+import { MetricsService } from '@lib/telemetry';
 import { ExecutionRunRow } from '../execution.tables';
 import { ExecutionRunRepository } from '../repositories/execution-run.repository';
 import { RunStatus, StepStatus } from '../run-status';
@@ -22,6 +23,7 @@ export class ReaperService {
     private readonly runs: ExecutionRunRepository,
     private readonly steps: ExecutionStepService,
     private readonly lifecycle: RunLifecycleService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** `onEnded` runs in the same transaction for each run the reaper ended (its approval ends with it). */
@@ -30,7 +32,7 @@ export class ReaperService {
     onEnded: (run: ExecutionRunRow, ctx: CommandContext) => Promise<unknown> = () => Promise.resolve(),
   ): Promise<number> {
     const ctx: CommandContext = { actor: { id: `reaper:${input.reaperId}`, kind: 'system' }, requestId: 'reaper' };
-    return this.uow.run(async () => {
+    const reaped = await this.uow.run(async () => {
       const runs = await this.runs.lockUnanswered({ limit: input.limit, graceMs: input.graceMs });
       for (const { past_deadline: pastDeadline, ...run } of runs) {
         const from = run.status as RunStatus;
@@ -48,7 +50,12 @@ export class ReaperService {
             : { kind: 'retry', error: `worker ${run.worker_id} lost its lease` };
         await onEnded(await this.lifecycle.end(run, { workerId: null, from, ending, backoffBaseMs: input.backoffBaseMs }, ctx), ctx);
       }
-      return runs.length;
+      return runs;
     });
+    // Counted once the transaction committed (a retried attempt is not counted twice).
+    const pastDeadline = reaped.filter((run) => run.past_deadline).length;
+    this.metrics.recordReaps('deadline', pastDeadline);
+    this.metrics.recordReaps('lease_expired', reaped.length - pastDeadline);
+    return reaped.length;
   }
 }

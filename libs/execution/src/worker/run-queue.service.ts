@@ -23,8 +23,11 @@ export interface ClaimInput {
   readonly timeoutCapSeconds?: number;
 }
 
-/** A run now RUNNING under the worker's lease (attempt counted, deadline set, targets held), with the approval it runs under. */
-export type ClaimedRun = ExecutionRunRow & { approval_id: string | null };
+/**
+ * A run now RUNNING under the worker's lease (attempt counted, deadline set, targets held), with
+ * the approval it runs under and how long it had been claimable (database clock).
+ */
+export type ClaimedRun = ExecutionRunRow & { approval_id: string | null; claimable_seconds: number };
 
 /** What a claim came to. */
 export interface ClaimedBatch {
@@ -144,8 +147,12 @@ export class RunQueueService {
       );
     }
     // Every row was locked by this claim, so every one moved.
-    const approvals = new Map(runs.map((run) => [run.id, run.gate_approval_id]));
-    return moved.map((run) => ({ ...run, approval_id: approvals.get(run.id) ?? null }));
+    const candidates = new Map(runs.map((run) => [run.id, run]));
+    return moved.map((run) => ({
+      ...run,
+      approval_id: candidates.get(run.id)?.gate_approval_id ?? null,
+      claimable_seconds: candidates.get(run.id)?.claimable_seconds ?? 0,
+    }));
   }
 
   /** Record-only: RUN -> RECORDED for the batch in one statement; approved and audited, nothing run. */

@@ -1,15 +1,13 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig, urlAllowed, WebhookSettings } from '@lib/config';
 import { PgListener } from '@lib/database';
+import { MetricsService } from '@lib/telemetry';
 import { AttemptOutcome, ClaimedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature';
 
 /** How long past the receiver's timeout a sender's lease on a delivery lasts. */
 const LEASE_MARGIN_MS = 10_000;
 const MAX_BACKOFF_MS = 3_600_000;
-
-/** Observes each attempt's outcome (metrics); never throws into the sender. */
-export type DeliveryObserver = (outcome: 'delivered' | 'retry' | 'dead') => void;
 
 /**
  * Sends the outbox's deliveries: up to `concurrency` at once, woken by NOTIFY (sent by the
@@ -30,19 +28,14 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
   private filling = false;
   private refill = false;
   private stopped = false;
-  private observer: DeliveryObserver = () => undefined;
 
   constructor(
     private readonly config: AppConfig,
     private readonly deliveries: WebhookDeliveryRepository,
+    private readonly metrics: MetricsService,
   ) {
     this.settings = config.values.webhooks;
     this.workerId = `webhooks:${config.worker.workerId}`;
-  }
-
-  /** Called once per attempt with its outcome. */
-  observe(observer: DeliveryObserver): void {
-    this.observer = observer;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -160,12 +153,9 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
     return { kind: 'failed', statusCode, error, retryInMs };
   }
 
+  /** Counted in control_plane_webhook_deliveries_total{outcome}. */
   private report(outcome: 'delivered' | 'retry' | 'dead'): void {
-    try {
-      this.observer(outcome);
-    } catch (error) {
-      this.logger.error({ err: error }, 'a webhook observer failed');
-    }
+    this.metrics.recordWebhookDelivery(outcome);
   }
 }
 

@@ -16,6 +16,7 @@ import {
   RunStatus,
 } from '@lib/execution';
 import { ApprovalGateService, ApprovalLaneService } from '@lib/approval';
+import { MetricsService } from '@lib/telemetry';
 import { HandlerRegistry } from '../handlers/handler-registry';
 import { endingFor, Outcome, StepEnd, StepRunnerService } from './step-runner.service';
 import { RunEnderService } from './run-ender.service';
@@ -75,10 +76,24 @@ export class RunExecutorService {
     private readonly steps: ExecutionStepService,
     private readonly stepRunner: StepRunnerService,
     private readonly ender: RunEnderService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Claims up to `limit` runs (or the one named) and starts each one's first step, in one transaction. */
-  claimAndStart(settings: WorkerSettings, options: { limit: number; runId?: string; timeoutCapSeconds?: number }): Promise<StartedBatch> {
+  async claimAndStart(
+    settings: WorkerSettings,
+    options: { limit: number; runId?: string; timeoutCapSeconds?: number },
+  ): Promise<StartedBatch> {
+    const batch = await this.claimAndStartInTransaction(settings, options);
+    // Claim latency: from the run becoming claimable to its step starting (the claim's commit).
+    for (const started of batch.started) if (started.next.kind === 'step') this.metrics.observeClaimLatency(started.run.claimable_seconds);
+    return batch;
+  }
+
+  private claimAndStartInTransaction(
+    settings: WorkerSettings,
+    options: { limit: number; runId?: string; timeoutCapSeconds?: number },
+  ): Promise<StartedBatch> {
     return this.uow.run(async () => {
       const batch = await this.queue.claim({ ...settings, ...options });
       const prepared: Prepared[] = [];
