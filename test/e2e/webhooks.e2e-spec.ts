@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { AddressInfo, createServer } from 'node:net';
 import {
   createWebhook,
   getWebhook,
@@ -141,6 +142,75 @@ describe('webhooks', () => {
     expect(notAUuid.status).toBe(404);
     const count = await pool.query(`SELECT count(*)::int AS n FROM webhook_subscriptions WHERE project_id = $1`, [p]);
     expect(count.rows[0].n).toBe(1);
+  });
+
+  it("PATCH, rotate and the deliveries of a subscription refuse nulls, over-long text, and another project's ids, and change nothing", async () => {
+    const p = project();
+    const other = project();
+    const hook = await receiver();
+    const { id } = await subscribe(p, hook.url(), ['run.succeeded']);
+    const client = await admin();
+    const patch = async (projectId: string, body: unknown) =>
+      answer(await updateWebhook(client, { params: { path: { project_id: projectId, webhook_id: id } }, body: body as never }));
+    for (const [body, code] of [
+      [{ url: null }, 'invalid_type'],
+      [{ event_types: null }, 'invalid_type'],
+      [{ status: null }, 'invalid_value'],
+      [{ status: 'paused' }, 'invalid_value'],
+      // 500 characters to a validator that counts a variation selector with its letter, 1000 to PostgreSQL.
+      [{ description: 'a\ufe0f'.repeat(500) }, 'invalid_length'],
+      [{ url: `${hook.url()}/${'a\ufe0f'.repeat(1000)}` }, 'invalid_length'],
+    ] as const) {
+      const refused = await patch(p, body);
+      expect([refused.status, refused.body.error.code]).toEqual([400, expect.stringMatching(/^invalid_/)]);
+      expect(refused.body.error.code).toBe(code);
+    }
+    const unchanged = await patch(p, {});
+    expect([unchanged.status, unchanged.body.version]).toEqual([200, 1]);
+    expect((await patch(other, { description: 'x' })).status).toBe(404);
+    const rotate = answer(await rotateWebhookSecret(client, { params: { path: { project_id: other, webhook_id: id } }, body: {} }));
+    expect(rotate.status).toBe(404);
+    const tooLong = answer(
+      await rotateWebhookSecret(client, { params: { path: { project_id: p, webhook_id: id } }, body: { grace_seconds: 604_801 } }),
+    );
+    expect([tooLong.status, tooLong.body.error.code]).toEqual([400, 'invalid_value']);
+    const foreignDeliveries = answer(await listWebhookDeliveries(client, { params: { path: { project_id: other, webhook_id: id } } }));
+    expect(foreignDeliveries.status).toBe(404);
+    const badCursor = answer(
+      await listWebhookDeliveries(client, {
+        params: { path: { project_id: p, webhook_id: id }, query: { before: '99999999999999999999' } },
+      }),
+    );
+    expect(badCursor.status).toBe(400);
+    const row = (await pool.query(`SELECT version, description, secret FROM webhook_subscriptions WHERE id = $1`, [id])).rows[0];
+    expect([row.version, row.description]).toEqual([1, null]);
+    const audited = await pool.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE project_id = $1 AND event_type <> 'webhook.subscription_created'`,
+      [p],
+    );
+    expect(audited.rows[0].n).toBe(0);
+  });
+
+  it("a receiver answering a status outside HTTP's range is a failed attempt, not a stuck delivery", async () => {
+    const p = project();
+    const server = createServer((socket) => {
+      socket.once('data', () => socket.end('HTTP/1.1 999 Odd\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const { id } = await subscribe(p, `http://127.0.0.1:${(server.address() as AddressInfo).port}/odd`, ['run.succeeded']);
+      const runId = await create(p, 'ops.noop');
+      await statusIs(runId, 'SUCCEEDED');
+      const deadline = Date.now() + 10_000;
+      while (!((await deliveriesOf(id))[0]?.attempts >= 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const [row] = await deliveriesOf(id);
+      expect(row.status).toMatch(/^(pending|delivering|dead)$/);
+      expect(row.attempts).toBeGreaterThanOrEqual(2);
+      expect(row.last_status_code).toBeNull();
+    } finally {
+      server.close();
+    }
   });
 
   it('a run announces itself in order, each delivery signed, with an id the same on every attempt and no secret in it', async () => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import { SECRET_MASKER } from '@lib/common';
+import { SECRET_MASKER, serializeError } from '@lib/common';
 import { AppConfig } from '@lib/config';
 
 /**
@@ -18,6 +18,8 @@ export function loggerOptions(config: AppConfig): Params {
       serializers: {
         req: (request: { id: string; method: string; url: string }) => ({ method: request.method, url: request.url }),
         res: (response: { statusCode: number }) => ({ status: response.statusCode }),
+        // A database error's statement, parameters and failing row never reach the log.
+        err: serializeError,
       },
       autoLogging: { ignore: (request: IncomingMessage) => (request.url ?? '').startsWith('/health') },
       // The sink itself redacts every secret value resolved in this process.

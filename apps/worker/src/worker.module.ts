@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { SECRET_MASKER } from '@lib/common';
+import { SECRET_MASKER, serializeError } from '@lib/common';
 import { AppConfig, ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
 import { WebhookSenderModule } from '@lib/notifications';
@@ -21,6 +21,7 @@ export class WorkerModule {
           pinoHttp: {
             level: config.values.logLevel,
             autoLogging: false,
+            serializers: { err: serializeError },
             hooks: { streamWrite: (line: string) => SECRET_MASKER.mask(line) },
           },
         }),

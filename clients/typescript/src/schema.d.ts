@@ -1366,11 +1366,8 @@ export interface components {
             status?: "active" | "disabled";
         };
         RotateWebhookSecretDto: {
-            /**
-             * @description How long the previous secret keeps signing beside the new one (0: it stops at once)
-             * @default 86400
-             */
-            grace_seconds: number;
+            /** @description How long the previous secret keeps signing beside the new one: 86400 (a day) when left out, 0 stops it at once */
+            grace_seconds?: number;
         };
         WebhookDeliveryDto: {
             /**

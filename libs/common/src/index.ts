@@ -19,3 +19,4 @@ export * from './storable-json';
 export * from './validators';
 export * from './api-errors.decorator';
 export * from './secret-masker';
+export * from './error-serializer';

@@ -108,7 +108,7 @@ function parseAllowlist(value: string | undefined): UrlPrefix[] {
     const prefix = UrlPrefix.parse(entry);
     if (!prefix) {
       throw new ConfigError(
-        `invalid configuration:\n  WEBHOOK_ALLOWED_URLS must be http:// or https:// URL prefixes without credentials, query or fragment (a port may be *); got ${JSON.stringify(entry)}`,
+        `invalid configuration:\n  WEBHOOK_ALLOWED_URLS must be http:// or https:// URL prefixes without credentials, query or fragment (a port may be *); entry ${entries.indexOf(entry) + 1} is not (its text is not shown: it may hold a credential)`,
       );
     }
     return prefix;

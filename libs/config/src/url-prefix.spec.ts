@@ -18,6 +18,18 @@ describe('UrlPrefix (the webhook allowlist)', () => {
     expect(prefix.allows('https://user:pw@hooks.example.com/ops/a')).toBe(false);
   });
 
+  it('matches the path segment by segment, and refuses encoded separators, dots and `;`', () => {
+    const prefix = parse('https://h.example/hooks');
+    expect(prefix.allows('https://h.example/hooks')).toBe(true);
+    expect(prefix.allows('https://h.example/hooks/a')).toBe(true);
+    expect(prefix.allows('https://h.example/hooks-admin')).toBe(false);
+    expect(prefix.allows('https://h.example/hooksevil')).toBe(false);
+    expect(prefix.allows('https://h.example/hooks/..%2Fadmin')).toBe(false);
+    expect(prefix.allows('https://h.example/hooks/%2e%2e/admin')).toBe(false);
+    expect(prefix.allows('https://h.example/hooks/..;/admin')).toBe(false);
+    expect(prefix.allows('https://h.example/hooks/../admin')).toBe(false);
+  });
+
   it('compares hosts as the URL parser normalises them, and `:*` allows any port', () => {
     const loopback = parse('http://127.0.0.1:*/');
     expect(loopback.allows('http://127.0.0.1:41234/hook')).toBe(true);

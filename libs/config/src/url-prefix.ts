@@ -6,7 +6,10 @@ const DEFAULT_PORT: Readonly<Record<string, string>> = { 'http:': '80', 'https:'
  * One entry of an allowlist of URLs (WEBHOOK_ALLOWED_URLS): a scheme, a host, a port (or any
  * port) and a path prefix. A URL is allowed when its scheme, host and port are those of the entry
  * (compared after the URL parser's normalisation, so `http://0x7f.1/` is 127.0.0.1) and its path
- * starts with the entry's. A URL carrying credentials is never allowed.
+ * is the entry's or below it, segment by segment (`/hooks` allows `/hooks/a`, not `/hooks-admin`).
+ * A URL carrying credentials, or a path with an encoded separator or dot, or a `;` (which some
+ * servers resolve to another path), is never allowed. The allowlist names hosts: a name's DNS
+ * answer is the operator's to keep (name IP addresses to pin them).
  */
 export class UrlPrefix {
   private constructor(
@@ -44,7 +47,10 @@ export class UrlPrefix {
     if (candidate.protocol !== this.protocol || candidate.hostname !== this.hostname) return false;
     const port = candidate.port || DEFAULT_PORT[candidate.protocol];
     if (this.port !== null && port !== this.port) return false;
-    return candidate.pathname.startsWith(this.path);
+    const path = candidate.pathname;
+    if (/%2f|%5c|%2e|;/i.test(path)) return false;
+    if (this.path.endsWith('/')) return path.startsWith(this.path);
+    return path === this.path || path.startsWith(`${this.path}/`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { IsCursor, IsStorableText, PageLimitField, ReasonField } from '@lib/common';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IsCursor, IsStorableText, PageLimitField, ReasonField, TextLength } from '@lib/common';
 import {
   WebhookDeliveryRow,
   WebhookDeliveryStatus,
@@ -11,6 +11,11 @@ import {
 } from '../webhook.tables';
 
 const URL_PATTERN = /^https?:\/\/\S+$/;
+
+/** May be left out, but not sent as null (unlike IsOptional, which lets null through unchecked). */
+function Absent(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
 
 function UrlField(required: boolean): PropertyDecorator {
   const decorators = [
@@ -22,12 +27,12 @@ function UrlField(required: boolean): PropertyDecorator {
       description: 'Where deliveries are POSTed; must be under a prefix of WEBHOOK_ALLOWED_URLS (else 422 webhook_url_not_allowed)',
     }),
     IsString(),
-    Length(1, 2000),
+    TextLength(1, 2000),
     Matches(URL_PATTERN),
     IsStorableText(),
   ];
   return (target, property) => {
-    if (!required) IsOptional()(target, property);
+    if (!required) Absent()(target, property);
     for (const decorator of decorators) decorator(target, property);
   };
 }
@@ -47,7 +52,7 @@ function EventTypesField(required: boolean): PropertyDecorator {
     IsEnum(WebhookEventType, { each: true }),
   ];
   return (target, property) => {
-    if (!required) IsOptional()(target, property);
+    if (!required) Absent()(target, property);
     for (const decorator of decorators) decorator(target, property);
   };
 }
@@ -62,7 +67,7 @@ export class CreateWebhookDto {
   @ApiPropertyOptional({ maxLength: 500, nullable: true })
   @IsOptional()
   @IsString()
-  @Length(0, 500)
+  @TextLength(0, 500)
   @IsStorableText()
   description?: string | null;
 }
@@ -77,7 +82,7 @@ export class UpdateWebhookDto {
   @ApiPropertyOptional({ maxLength: 500, nullable: true })
   @IsOptional()
   @IsString()
-  @Length(0, 500)
+  @TextLength(0, 500)
   @IsStorableText()
   description?: string | null;
 
@@ -85,7 +90,7 @@ export class UpdateWebhookDto {
     enum: WebhookSubscriptionStatus,
     description: 'disabled: nothing is queued for it, and what was queued waits until it is active again',
   })
-  @IsOptional()
+  @Absent()
   @IsEnum(WebhookSubscriptionStatus)
   status?: WebhookSubscriptionStatus;
 }
@@ -95,10 +100,9 @@ export class RotateWebhookSecretDto {
     type: 'integer',
     minimum: 0,
     maximum: 604800,
-    default: 86400,
-    description: 'How long the previous secret keeps signing beside the new one (0: it stops at once)',
+    description: 'How long the previous secret keeps signing beside the new one: 86400 (a day) when left out, 0 stops it at once',
   })
-  @IsOptional()
+  @Absent()
   @IsInt()
   @Min(0)
   @Max(604_800)

@@ -8,6 +8,7 @@ const S = WEBHOOK_SUBSCRIPTIONS_TABLE.name;
 /** A delivery a sender holds: what to send, where, and the secrets to sign it with. */
 export interface ClaimedDelivery {
   readonly id: string;
+  readonly subscription_id: string;
   readonly delivery_id: string;
   readonly attempts: number;
   readonly event_type: string;
@@ -34,32 +35,53 @@ export class WebhookDeliveryRepository {
    * Takes up to `limit` deliveries that are due, each the oldest unfinished one of its order
    * key (so a run's deliveries go out one after another), of active subscriptions of the
    * projects this worker serves. A taken delivery is leased: if its sender dies, it is due again
-   * when the lease ends and is sent again with the same delivery id (at least once).
+   * when the lease ends and is sent again with the same delivery id (at least once). Fair
+   * between receivers: at most `perSubscription` of one subscription per claim, none of the
+   * subscriptions in `exclude` (those this sender already has enough of in flight), so one
+   * receiver that hangs cannot take every slot.
    */
-  claim(input: { workerId: string; limit: number; leaseMs: number; projectPattern: string }): Promise<ClaimedDelivery[]> {
+  claim(input: {
+    workerId: string;
+    limit: number;
+    candidates: number;
+    perSubscription: number;
+    exclude: readonly string[];
+    leaseMs: number;
+    projectPattern: string;
+  }): Promise<ClaimedDelivery[]> {
     return this.uow.query<ClaimedDelivery>(
-      `WITH picked AS (
-         SELECT d.id
+      `WITH candidates AS (
+         SELECT d.id, d.subscription_id, d.available_at
            FROM ${D} d
            JOIN ${S} s ON s.id = d.subscription_id
           WHERE d.status IN ('pending', 'delivering') AND d.available_at <= now()
-            AND s.status = 'active' AND s.project_id LIKE $4
+            AND s.status = 'active' AND s.project_id LIKE $4 AND s.id <> ALL ($6::uuid[])
             AND NOT EXISTS (
               SELECT 1 FROM ${D} e
                WHERE e.subscription_id = d.subscription_id AND e.order_key = d.order_key
                  AND e.status IN ('pending', 'delivering') AND e.id < d.id)
           ORDER BY d.available_at, d.id
-          LIMIT $2
-          FOR UPDATE OF d SKIP LOCKED)
+          LIMIT $5),
+       capped AS (
+         SELECT c.id FROM (
+           SELECT id, available_at, row_number() OVER (PARTITION BY subscription_id ORDER BY available_at, id) AS n FROM candidates) c
+          WHERE c.n <= $7
+          ORDER BY c.available_at, c.id
+          LIMIT $2),
+       picked AS (
+         -- Locked here; a row another sender claimed since this statement's snapshot fails the re-check.
+         SELECT d.id FROM ${D} d
+          WHERE d.id IN (SELECT id FROM capped) AND d.status IN ('pending', 'delivering') AND d.available_at <= now()
+          FOR UPDATE SKIP LOCKED)
        UPDATE ${D} d
           SET status = 'delivering', worker_id = $1, attempts = d.attempts + 1, last_attempt_at = now(),
               lease_expires_at = now() + make_interval(secs => $3::int / 1000.0),
               available_at = now() + make_interval(secs => $3::int / 1000.0)
          FROM picked, ${S} s
         WHERE d.id = picked.id AND s.id = d.subscription_id
-       RETURNING d.id, d.delivery_id, d.attempts, d.event_type, d.payload, s.url, s.secret,
+       RETURNING d.id, d.subscription_id, d.delivery_id, d.attempts, d.event_type, d.payload, s.url, s.secret,
                  CASE WHEN s.previous_secret_until > now() THEN s.previous_secret END AS previous_secret`,
-      [input.workerId, input.limit, input.leaseMs, input.projectPattern],
+      [input.workerId, input.limit, input.leaseMs, input.projectPattern, input.candidates, input.exclude, input.perSubscription],
     );
   }
 

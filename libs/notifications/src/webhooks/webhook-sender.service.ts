@@ -7,6 +7,8 @@ import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature';
 
 /** How long past the receiver's timeout a sender's lease on a delivery lasts. */
 const LEASE_MARGIN_MS = 10_000;
+/** Candidates read per free slot, so that capping each subscription still fills the slots. */
+const CANDIDATES_PER_SLOT = 4;
 const MAX_BACKOFF_MS = 3_600_000;
 
 /**
@@ -24,7 +26,9 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
   private listener: PgListener | undefined;
   private poller: NodeJS.Timeout | undefined;
   private readonly active = new Set<Promise<void>>();
-  private readonly aborter = new AbortController();
+  /** Attempts in flight per subscription: one receiver that hangs holds at most `perSubscription` slots. */
+  private readonly inFlight = new Map<string, number>();
+  private readonly perSubscription: number;
   private filling = false;
   private refill = false;
   private stopped = false;
@@ -36,9 +40,13 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
   ) {
     this.settings = config.values.webhooks;
     this.workerId = `webhooks:${config.worker.workerId}`;
+    this.perSubscription = Math.max(1, Math.floor(this.settings.concurrency / 4));
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    if (this.settings.allowedUrls.length === 0) {
+      this.logger.warn('WEBHOOK_ALLOWED_URLS is unset: every webhook delivery this worker takes is dead at once (url_not_allowed)');
+    }
     this.listener = new PgListener({
       url: this.config.databaseUrl as string,
       channel: 'webhook_deliveries',
@@ -52,10 +60,10 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
     this.wake();
   }
 
+  /** Stops claiming and lets the attempts in flight finish (each within the timeout), so a restart costs no attempt. */
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.poller);
-    this.aborter.abort();
     await this.listener?.stop();
     await Promise.allSettled([...this.active]);
   }
@@ -83,9 +91,13 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
   private async fill(): Promise<void> {
     while (!this.stopped && this.active.size < this.settings.concurrency) {
       const limit = this.settings.concurrency - this.active.size;
+      const saturated = [...this.inFlight].filter(([, count]) => count >= this.perSubscription).map(([id]) => id);
       const claimed = await this.deliveries.claim({
         workerId: this.workerId,
         limit,
+        candidates: limit * CANDIDATES_PER_SLOT,
+        perSubscription: this.perSubscription,
+        exclude: saturated,
         leaseMs: this.settings.timeoutMs + LEASE_MARGIN_MS,
         projectPattern: this.config.worker.projectPattern,
       });
@@ -95,6 +107,7 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
   }
 
   private start(delivery: ClaimedDelivery): void {
+    this.inFlight.set(delivery.subscription_id, (this.inFlight.get(delivery.subscription_id) ?? 0) + 1);
     const work = this.attempt(delivery)
       .then((outcome) => this.deliveries.complete({ id: delivery.id, workerId: this.workerId, attempts: delivery.attempts, outcome }))
       .then((recorded) => {
@@ -107,6 +120,9 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
         ),
       )
       .finally(() => {
+        const left = (this.inFlight.get(delivery.subscription_id) ?? 1) - 1;
+        if (left > 0) this.inFlight.set(delivery.subscription_id, left);
+        else this.inFlight.delete(delivery.subscription_id);
         this.active.delete(work);
         this.wake();
       });
@@ -129,7 +145,7 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
         method: 'POST',
         body,
         redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(this.settings.timeoutMs), this.aborter.signal]),
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
         headers: {
           'content-type': 'application/json',
           'user-agent': 'control-plane-webhooks/1',
@@ -138,11 +154,12 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
           [WEBHOOK_HEADERS.signature]: signWebhook(secrets, timestamp, body),
         },
       });
-      statusCode = response.status;
+      // A status outside HTTP's range (a broken receiver may send 999) is an answer, not a status.
+      statusCode = response.status >= 100 && response.status <= 599 ? response.status : null;
       await response.body?.cancel().catch(() => undefined);
       if (response.status >= 200 && response.status < 300) {
         this.report('delivered');
-        return { kind: 'delivered', statusCode };
+        return { kind: 'delivered', statusCode: response.status };
       }
       error = `the receiver answered ${response.status}`;
     } catch (caught) {
@@ -169,7 +186,6 @@ export function backoff(baseMs: number, attempt: number): number {
 function describe(error: unknown, timeoutMs: number): string {
   if (error instanceof Error) {
     if (error.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
-    if (error.name === 'AbortError') return 'the sender stopped';
     const cause = (error as Error & { cause?: { code?: unknown } }).cause;
     if (cause && typeof cause.code === 'string') return `could not reach the receiver (${cause.code})`;
     return `could not reach the receiver (${error.name})`;

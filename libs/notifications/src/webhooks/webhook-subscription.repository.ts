@@ -32,10 +32,13 @@ export class WebhookSubscriptionRepository {
     return row;
   }
 
-  /** The subscription, locked for the caller's transaction when `lock`; null when it is not in that project. */
+  /**
+   * The subscription, locked for the caller's transaction when `lock` (FOR NO KEY UPDATE: the
+   * outbox's inserts, which only reference it, do not wait); null when it is not in that project.
+   */
   async find(projectId: string, id: string, lock = false): Promise<WebhookSubscriptionRow | null> {
     const [row] = await this.uow.query<WebhookSubscriptionRow>(
-      `SELECT * FROM ${T} WHERE id = $1 AND project_id = $2${lock ? ' FOR UPDATE' : ''}`,
+      `SELECT * FROM ${T} WHERE id = $1 AND project_id = $2${lock ? ' FOR NO KEY UPDATE' : ''}`,
       [id, projectId],
     );
     return row ?? null;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { AppConfig, urlAllowed } from '@lib/config';
@@ -39,7 +40,7 @@ export class WebhookSubscriptionService {
         type: AuditEventType.WebhookSubscriptionCreated,
         ctx,
         projectId: input.projectId,
-        data: { subscription_id: created.id, url: created.url, event_types: created.event_types },
+        data: { subscription_id: created.id, url: auditedUrl(created.url), event_types: created.event_types },
       });
       return created;
     });
@@ -71,6 +72,8 @@ export class WebhookSubscriptionService {
     return this.uow.run(async () => {
       const before = await this.subscriptions.find(projectId, id, true);
       if (!before) throw webhookNotFound();
+      // Nothing to change: no write, no new version, no audit event.
+      if (!changesAnything(before, patch)) return before;
       const after = await this.subscriptions.update(id, { ...patch, eventTypes: patch.eventTypes && unique(patch.eventTypes) });
       await this.audit.record({
         type: AuditEventType.WebhookSubscriptionUpdated,
@@ -116,16 +119,41 @@ export class WebhookSubscriptionService {
   }
 }
 
+function changesAnything(before: WebhookSubscriptionRow, patch: SubscriptionPatch): boolean {
+  return (
+    (patch.url !== undefined && patch.url !== before.url) ||
+    (patch.eventTypes !== undefined && JSON.stringify(unique(patch.eventTypes)) !== JSON.stringify(before.event_types)) ||
+    (patch.description !== undefined && patch.description !== before.description) ||
+    (patch.status !== undefined && patch.status !== before.status)
+  );
+}
+
 function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
 }
 
-/** What an update changed, by field (never the secret). */
+/**
+ * A URL as the audit trail keeps it: its origin and a SHA-256 of the whole, never its path or
+ * query (receivers often carry a token there, and an audit row can never be scrubbed).
+ */
+export function auditedUrl(url: string): { origin: string; sha256: string } {
+  let origin = 'unparsable';
+  try {
+    origin = new URL(url).origin;
+  } catch {
+    // Kept as unparsable: the URL was checked at the edge, this is for the record only.
+  }
+  return { origin, sha256: createHash('sha256').update(url).digest('hex') };
+}
+
+/** What an update changed, by field (never the secret; URLs as auditedUrl keeps them). */
 function changes(before: WebhookSubscriptionRow, after: WebhookSubscriptionRow): Record<string, { from: unknown; to: unknown }> {
   const fields = ['url', 'event_types', 'description', 'status'] as const;
   const result: Record<string, { from: unknown; to: unknown }> = {};
   for (const field of fields) {
-    if (JSON.stringify(before[field]) !== JSON.stringify(after[field])) result[field] = { from: before[field], to: after[field] };
+    if (JSON.stringify(before[field]) === JSON.stringify(after[field])) continue;
+    result[field] =
+      field === 'url' ? { from: auditedUrl(before.url), to: auditedUrl(after.url) } : { from: before[field], to: after[field] };
   }
   return result;
 }

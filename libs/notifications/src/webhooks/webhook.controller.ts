@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, PipeTransform, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, PipeTransform, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, BODY_ERRORS, CommandContext, QUERY_ERRORS, RequestErrorCode, RequestException } from '@lib/common';
 import { ApiCredentials, CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
@@ -47,6 +47,7 @@ export class WebhookController {
 
   @Post()
   @HttpCode(201)
+  @Header('Cache-Control', 'no-store')
   @RequirePermission(Permission.WebhookManage)
   @ApiOperation({
     summary: "Subscribe a URL to a project's events (admin of the project); the signing secret is returned once",
@@ -130,6 +131,7 @@ export class WebhookController {
 
   @Post(':webhook_id/rotate-secret')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   @RequirePermission(Permission.WebhookManage)
   @ApiOperation({
     summary: 'A new signing secret, returned once; the previous one keeps signing beside it for grace_seconds',

@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { IsStorableText, IsTimestamp } from '@lib/common';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { IsStorableText, IsTimestamp, TextLength } from '@lib/common';
 import { Role } from '../../permissions';
 
 export class CreateApiKeyDto {
   @ApiProperty({ minLength: 1, maxLength: 128, example: 'deploy-bot' })
   @IsString()
-  @Length(1, 128)
+  @TextLength(1, 128)
   @IsStorableText()
   name!: string;
 
@@ -54,7 +54,7 @@ export class CreateApiKeyDto {
 export class RevokeApiKeyDto {
   @ApiProperty({ minLength: 1, maxLength: 2000, description: 'Required: why the key is revoked (kept in the audit trail)' })
   @IsString()
-  @Length(1, 2000)
+  @TextLength(1, 2000)
   @Matches(/\S/)
   @IsStorableText()
   reason!: string;

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { IsJsonObject, IsStorableJson, IsStorableText } from '@lib/common';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches } from 'class-validator';
+import { IsJsonObject, IsStorableJson, IsStorableText, TextLength } from '@lib/common';
 
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Printable: any character but a control character. */
@@ -35,7 +35,7 @@ export function TargetsField(): PropertyDecorator {
     IsArray(),
     ArrayMaxSize(256),
     IsString({ each: true }),
-    Length(1, 255, { each: true }),
+    TextLength(1, 255, { each: true }),
     IsStorableText({ each: true }),
     Matches(/^[^\p{Cc}]+$/u, { each: true }),
   );
@@ -44,7 +44,7 @@ export function TargetsField(): PropertyDecorator {
 export class CreateExecutionRunDto {
   @ApiProperty({ pattern: PROJECT_ID_PATTERN.source, minLength: 1, maxLength: 128, example: 'payments' })
   @IsString()
-  @Length(1, 128)
+  @TextLength(1, 128)
   @Matches(PROJECT_ID_PATTERN)
   project_id!: string;
 
@@ -56,14 +56,14 @@ export class CreateExecutionRunDto {
   })
   @IsOptional()
   @IsString()
-  @Length(1, 255)
+  @TextLength(1, 255)
   @Matches(IDEMPOTENCY_KEY_PATTERN)
   @IsStorableText()
   idempotency_key?: string;
 
   @ApiProperty({ pattern: ACTION_PATTERN.source, example: 'deploy' })
   @IsString()
-  @Length(1, 128)
+  @TextLength(1, 128)
   @Matches(ACTION_PATTERN)
   action!: string;
 

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { IsStorableText, IsTimestamp } from '@lib/common';
+import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
+import { IsStorableText, IsTimestamp, TextLength } from '@lib/common';
 
 const NOT_BLANK = /\S/;
 
@@ -24,7 +24,7 @@ function OptionalReasonField(): PropertyDecorator {
     ApiPropertyOptional({ minLength: 1, maxLength: 2000 }),
     IsOptional(),
     IsString(),
-    Length(1, 2000),
+    TextLength(1, 2000),
     Matches(NOT_BLANK),
     IsStorableText(),
   );
@@ -42,7 +42,7 @@ export class ReasonDto {
   @ApiProperty({ minLength: 1, maxLength: 2000, description: 'Required' })
   @IsString()
   @IsNotEmpty()
-  @Length(1, 2000)
+  @TextLength(1, 2000)
   @Matches(NOT_BLANK)
   @IsStorableText()
   reason!: string;

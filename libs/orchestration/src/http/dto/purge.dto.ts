@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { IsStorableText } from '@lib/common';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsStorableText, TextLength } from '@lib/common';
 import { PurgedRun } from '@lib/execution';
 
 /** A hundred years: long enough for any retention period, small enough for an interval. */
@@ -20,7 +20,7 @@ export class PurgeRunsDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 255, description: 'Only this project; every project the key covers when absent' })
   @IsOptional()
   @IsString()
-  @Length(1, 255)
+  @TextLength(1, 255)
   @IsStorableText()
   project_id?: string;
 
@@ -33,7 +33,7 @@ export class PurgeRunsDto {
 
   @ApiProperty({ minLength: 1, maxLength: 2000, description: 'Required: why, for the audit trail (e.g. the retention policy)' })
   @IsString()
-  @Length(1, 2000)
+  @TextLength(1, 2000)
   @Matches(/\S/)
   @IsStorableText()
   reason!: string;
