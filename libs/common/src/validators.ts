@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, isISO8601, IsOptional, IsString, Length, Matches, Max, Min, ValidationOptions, registerDecorator } from 'class-validator';
+import { IsInt, isISO8601, IsOptional, IsString, Matches, Max, Min, ValidationOptions, registerDecorator } from 'class-validator';
 import { findUnstorableJson, isCursor, isStorableString } from './storable-json';
 
 /** Constraint names the HTTP edge maps to error codes. */
