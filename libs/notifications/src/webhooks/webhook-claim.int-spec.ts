@@ -145,6 +145,47 @@ describe('webhook delivery claims on PostgreSQL', () => {
     expect(dead).toEqual({ status: 'dead', last_status_code: null, last_error: 'no answer' });
   });
 
+  it('the outbox queues only the head of a run as due; finishing it makes the next one due', async () => {
+    const sub = (
+      await pool.query(
+        `INSERT INTO webhook_subscriptions (project_id, url, event_types, secret, created_by)
+         VALUES ($1, 'http://127.0.0.1:9/hook', '{approval.requested}', repeat('s', 40), 'spec') RETURNING id`,
+        [project],
+      )
+    ).rows[0].id;
+    const event = () => ({
+      event_id: randomUUID(),
+      event_type: 'approval.requested',
+      actor: 'spec',
+      project_id: project,
+      data: { required_approvals: 1 },
+      occurred_at: new Date().toISOString(),
+      chain_key: `project:${project}`,
+      canonical: '{}',
+    });
+    const append = (count: number) => pool.query(`SELECT audit_append($1::jsonb)`, [JSON.stringify(Array.from({ length: count }, event))]);
+    await append(2);
+    await append(1);
+    const due = async () =>
+      (
+        await pool.query(`SELECT available_at = 'infinity' AS parked FROM webhook_deliveries WHERE subscription_id = $1 ORDER BY id`, [sub])
+      ).rows.map((row) => row.parked);
+    expect(await due()).toEqual([false, true, true]);
+    const [first] = await claim();
+    expect(await claim()).toEqual([]);
+    await delivered(first);
+    expect(await due()).toEqual([false, false, true]);
+    const [second] = await claim();
+    await deliveries.complete({
+      id: second.id,
+      workerId: 'w-1',
+      attempts: 1,
+      outcome: { kind: 'failed', statusCode: 500, error: 'x', retryInMs: null },
+    });
+    expect(await due()).toEqual([false, false, false]);
+    expect(await claim()).toHaveLength(1);
+  });
+
   it('a disabled subscription is not sent, and its deliveries wait', async () => {
     const sub = await subscription();
     await queue(sub, 'run-a', 1);

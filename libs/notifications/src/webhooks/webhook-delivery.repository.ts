@@ -92,18 +92,47 @@ export class WebhookDeliveryRepository {
    */
   async complete(input: { id: string; workerId: string; attempts: number; outcome: AttemptOutcome }): Promise<boolean> {
     const { outcome } = input;
-    const rows = await this.uow.query(
+    return this.uow.run(async () => {
+      const finished = await this.record(input.id, input.workerId, input.attempts, outcome);
+      if (finished === null) return false;
+      if (finished.status !== WebhookDeliveryStatus.Pending) await this.promoteNext(finished);
+      return true;
+    });
+  }
+
+  /**
+   * The next delivery of a finished one's run (and subscription), due now: it waited at
+   * 'infinity' while the finished one was unfinished (see webhook_outbox_fill).
+   */
+  private async promoteNext(finished: { subscription_id: string; order_key: string; id: string }): Promise<void> {
+    await this.uow.query(
+      `UPDATE ${D} SET available_at = now()
+        WHERE id = (SELECT id FROM ${D}
+                     WHERE subscription_id = $1 AND order_key = $2 AND status = 'pending' AND id > $3
+                     ORDER BY id LIMIT 1)
+          AND available_at > now()`,
+      [finished.subscription_id, finished.order_key, finished.id],
+    );
+  }
+
+  private async record(
+    id: string,
+    workerId: string,
+    attempts: number,
+    outcome: AttemptOutcome,
+  ): Promise<{ id: string; subscription_id: string; order_key: string; status: WebhookDeliveryStatus } | null> {
+    const rows = await this.uow.query<{ id: string; subscription_id: string; order_key: string; status: WebhookDeliveryStatus }>(
       `UPDATE ${D}
           SET status = $4, worker_id = NULL, lease_expires_at = NULL, last_status_code = $5,
               last_error = left($6, 1000),
               delivered_at = CASE WHEN $4 = 'delivered' THEN now() END,
               available_at = CASE WHEN $4 = 'pending' THEN now() + make_interval(secs => $7::bigint / 1000.0) ELSE available_at END
         WHERE id = $1 AND worker_id = $2 AND attempts = $3 AND status = 'delivering'
-       RETURNING id`,
+       RETURNING id, subscription_id, order_key, status`,
       [
-        input.id,
-        input.workerId,
-        input.attempts,
+        id,
+        workerId,
+        attempts,
         outcome.kind === 'delivered'
           ? WebhookDeliveryStatus.Delivered
           : outcome.retryInMs === null
@@ -114,7 +143,7 @@ export class WebhookDeliveryRepository {
         outcome.kind === 'failed' ? (outcome.retryInMs ?? 0) : 0,
       ],
     );
-    return rows.length === 1;
+    return rows[0] ?? null;
   }
 
   /** A subscription's deliveries, newest first, optionally of one status, before a position (keyset). */
