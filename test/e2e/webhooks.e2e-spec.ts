@@ -144,6 +144,26 @@ describe('webhooks', () => {
     expect(count.rows[0].n).toBe(1);
   });
 
+  it('a project has at most 20 subscriptions, however many are requested at once', async () => {
+    const p = project();
+    const hook = await receiver();
+    const client = await admin();
+    const results = await Promise.all(
+      Array.from({ length: 24 }, async (_, n) =>
+        answer(
+          await createWebhook(client, {
+            params: { path: { project_id: p } },
+            body: { url: hook.url(`/h${n}`), event_types: ['run.failed'] },
+          }),
+        ),
+      ),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(20);
+    expect(results.filter((r) => r.status === 409).map((r) => r.body.error.code)).toEqual(Array(4).fill('webhook_limit_reached'));
+    const count = await pool.query(`SELECT count(*)::int AS n FROM webhook_subscriptions WHERE project_id = $1`, [p]);
+    expect(count.rows[0].n).toBe(20);
+  });
+
   it("PATCH, rotate and the deliveries of a subscription refuse nulls, over-long text, and another project's ids, and change nothing", async () => {
     const p = project();
     const other = project();

@@ -643,7 +643,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe a URL to a project's events (admin of the project); the signing secret is returned once
-         * @description Each event of a chosen type that commits in the project is delivered at least once, signed, in order per run, retried with backoff and dead after WEBHOOK_MAX_ATTEMPTS. The URL must be under a prefix of WEBHOOK_ALLOWED_URLS.
+         * @description Each event of a chosen type that commits in the project is delivered at least once, signed, in order per run, retried with backoff and dead after WEBHOOK_MAX_ATTEMPTS. The URL must be under a prefix of WEBHOOK_ALLOWED_URLS. At most 20 subscriptions per project (409 webhook_limit_reached).
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -8920,6 +8920,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description error.code: webhook_limit_reached */
+            409: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example webhook_limit_reached
+                             * @enum {string}
+                             */
+                            code: "webhook_limit_reached";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
             };
             /** @description error.code: path_too_long */
             414: {

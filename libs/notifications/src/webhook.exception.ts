@@ -5,6 +5,8 @@ export enum NotificationsErrorCode {
   /** The URL is not under any prefix of WEBHOOK_ALLOWED_URLS (or nothing is allowed). */
   WebhookUrlNotAllowed = 'webhook_url_not_allowed',
   WebhookDeliveryNotFound = 'webhook_delivery_not_found',
+  /** A project has as many subscriptions as it may (MAX_SUBSCRIPTIONS_PER_PROJECT, active or not). */
+  WebhookLimitReached = 'webhook_limit_reached',
   /** Only a dead delivery can be re-driven. */
   WebhookDeliveryNotDead = 'webhook_delivery_not_dead',
 }

@@ -79,6 +79,7 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case GrantErrorCode.GrantRevoked:
     case GovernanceErrorCode.ApiKeyAlreadyRevoked:
     case NotificationsErrorCode.WebhookDeliveryNotDead:
+    case NotificationsErrorCode.WebhookLimitReached:
       return 409;
     case GovernanceErrorCode.UnknownAction:
     case GovernanceErrorCode.ScopeNotAllowed:

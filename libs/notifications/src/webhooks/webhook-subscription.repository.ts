@@ -44,6 +44,13 @@ export class WebhookSubscriptionRepository {
     return row ?? null;
   }
 
+  /** How many subscriptions the project has, counted under a lock per project (concurrent creates wait for each other). */
+  async countLocked(projectId: string): Promise<number> {
+    await this.uow.query(`SELECT pg_advisory_xact_lock(hashtextextended('webhook_subscriptions:' || $1, 0))`, [projectId]);
+    const [row] = await this.uow.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${T} WHERE project_id = $1`, [projectId]);
+    return row.n;
+  }
+
   list(projectId: string): Promise<WebhookSubscriptionRow[]> {
     return this.uow.query<WebhookSubscriptionRow>(`SELECT * FROM ${T} WHERE project_id = $1 ORDER BY created_at, id`, [projectId]);
   }

@@ -10,6 +10,9 @@ import { WebhookEventType, WebhookSubscriptionRow } from '../webhook.tables';
 import { newWebhookSecret } from './webhook-signature';
 import { SubscriptionPatch, WebhookSubscriptionRepository } from './webhook-subscription.repository';
 
+/** Each is a copy of every announced event, written in the transaction of the change: bounded. */
+export const MAX_SUBSCRIPTIONS_PER_PROJECT = 20;
+
 /**
  * Webhook subscriptions of a project, managed by an admin of that project. The secret is shown
  * when a subscription is made and when it is rotated, never again; audit events name the URL and
@@ -35,6 +38,13 @@ export class WebhookSubscriptionService {
     this.assertUrlAllowed(input.url);
     const secret = newWebhookSecret();
     const row = await this.uow.run(async () => {
+      if ((await this.subscriptions.countLocked(input.projectId)) >= MAX_SUBSCRIPTIONS_PER_PROJECT) {
+        throw new NotificationsException(
+          NotificationsErrorCode.WebhookLimitReached,
+          `a project has at most ${MAX_SUBSCRIPTIONS_PER_PROJECT} webhook subscriptions (disabled ones count); change one instead`,
+          { limit: MAX_SUBSCRIPTIONS_PER_PROJECT },
+        );
+      }
       const created = await this.subscriptions.insert({ ...input, eventTypes: unique(input.eventTypes), secret, createdBy: ctx.actor.id });
       await this.audit.record({
         type: AuditEventType.WebhookSubscriptionCreated,

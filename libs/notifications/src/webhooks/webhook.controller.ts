@@ -52,10 +52,14 @@ export class WebhookController {
   @ApiOperation({
     summary: "Subscribe a URL to a project's events (admin of the project); the signing secret is returned once",
     description:
-      'Each event of a chosen type that commits in the project is delivered at least once, signed, in order per run, retried with backoff and dead after WEBHOOK_MAX_ATTEMPTS. The URL must be under a prefix of WEBHOOK_ALLOWED_URLS.',
+      'Each event of a chosen type that commits in the project is delivered at least once, signed, in order per run, retried with backoff and dead after WEBHOOK_MAX_ATTEMPTS. The URL must be under a prefix of WEBHOOK_ALLOWED_URLS. At most 20 subscriptions per project (409 webhook_limit_reached).',
   })
   @ApiCreatedResponse({ type: WebhookWithSecretDto })
-  @ApiErrors({ 400: [...BODY_ERRORS, ...PATH_ERRORS], 422: [NotificationsErrorCode.WebhookUrlNotAllowed] })
+  @ApiErrors({
+    400: [...BODY_ERRORS, ...PATH_ERRORS],
+    409: [NotificationsErrorCode.WebhookLimitReached],
+    422: [NotificationsErrorCode.WebhookUrlNotAllowed],
+  })
   async create(
     @CurrentPrincipal() principal: Principal,
     @CurrentContext() ctx: CommandContext,
