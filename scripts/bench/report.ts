@@ -90,6 +90,9 @@ function renderWorker(report: BenchReport): string[] {
     `  unbatched ${fmt(graphile.jobsPerS)} jobs/s (${fmt(graphile.commitsPerJob)} commits/job); batched ${fmt(graphileBatched.jobsPerS)} jobs/s` +
       ` (${fmt(graphileBatched.commitsPerJob)} commits/job)`,
     `  worker_vs_graphile ${fmt(worker.main.runsPerS / graphile.jobsPerS)}`,
+    ...(worker.largeBacklogClaimPlan
+      ? [`the claim (4 runs) with the large backlog queued, EXPLAIN (ANALYZE, BUFFERS), rolled back:`, worker.largeBacklogClaimPlan.text]
+      : []),
     '',
   ];
 }
@@ -115,6 +118,7 @@ export function renderJson(report: BenchReport): string {
     claim_p50_ms: round2(worker.idleClaim[50]),
     claim_p99_ms: round2(worker.idleClaim[99]),
     backlog_claim_p50_ms: round2(worker.backlogClaim[50]),
+    claim_explain_50k_ms: worker.largeBacklogClaimPlan ? round2(worker.largeBacklogClaimPlan.executionMs) : null,
     ...(api
       ? {
           create: scenario('create'),

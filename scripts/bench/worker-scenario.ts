@@ -1,5 +1,6 @@
 import { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
+import { QUEUE_HEAD_CLAIM } from '@lib/execution';
 import { writeTransactionMark, writeTransactionsSince } from './database-stats';
 import { jsonHeaders } from './run-request';
 import { LatencyRecorder } from './latency-recorder';
@@ -24,6 +25,8 @@ export interface WorkerScenarioResult {
   readonly backlogClaim: Record<50 | 99, number>;
   /** Idle workers: approval commit to step start, one run at a time (the NOTIFY wake-up path). */
   readonly idleClaim: Record<50 | 99, number>;
+  /** EXPLAIN (ANALYZE, BUFFERS) of one claim of 4 with the large backlog queued (rolled back); null without it. */
+  readonly largeBacklogClaimPlan: { readonly text: string; readonly executionMs: number } | null;
 }
 
 interface ScenarioInput {
@@ -48,9 +51,17 @@ interface ScenarioInput {
 export async function runWorkerScenario(input: ScenarioInput): Promise<WorkerScenarioResult> {
   const pool = new Pool({ connectionString: input.databaseUrl, max: 2 });
   try {
+    let largeBacklogClaimPlan: WorkerScenarioResult['largeBacklogClaimPlan'] = null;
     const drain = async (name: string, runs: number) => {
       input.progress(`worker: queueing ${runs} approved noop runs, then draining them with 2 worker processes`);
-      const result = await drainBacklog({ ...input, pool, project: `${input.tag}-${name}`, runs });
+      const project = `${input.tag}-${name}`;
+      const result = await drainBacklog({
+        ...input,
+        pool,
+        project,
+        runs,
+        beforeDrain: name === 'large' ? async () => void (largeBacklogClaimPlan = await explainClaim(pool, `${project}%`)) : undefined,
+      });
       input.progress(`worker: ${runs} runs drained in ${result.drainS.toFixed(1)} s = ${result.runsPerS.toFixed(1)} runs/s`);
       return result;
     };
@@ -60,14 +71,35 @@ export async function runWorkerScenario(input: ScenarioInput): Promise<WorkerSce
     const large = input.largeBacklog > 0 ? await drain('large', input.largeBacklog) : null;
     input.progress('worker: idle claim latency, 200 runs one at a time');
     const idleClaim = await idleLatency({ ...input, pool, project: `${input.tag}-idle` });
-    return { main, small, large, backlogClaim, idleClaim };
+    return { main, small, large, backlogClaim, idleClaim, largeBacklogClaimPlan };
   } finally {
     await pool.end();
   }
 }
 
-async function drainBacklog(input: ScenarioInput & { pool: Pool; project: string; runs: number }): Promise<DrainResult> {
+/** The worker's claim statement at the current backlog: its plan and time, in a transaction rolled back (it locks rows). */
+async function explainClaim(pool: Pool, projectPattern: string): Promise<{ text: string; executionMs: number }> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${QUEUE_HEAD_CLAIM}`, [projectPattern, 4]);
+    await client.query('ROLLBACK');
+    const text = result.rows.map((row) => row['QUERY PLAN']).join('\n');
+    const executionMs = Number(/Execution Time: ([0-9.]+) ms/.exec(text)?.[1] ?? NaN);
+    return { text, executionMs };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function drainBacklog(
+  input: ScenarioInput & { pool: Pool; project: string; runs: number; beforeDrain?: () => Promise<void> },
+): Promise<DrainResult> {
   await createRuns({ ...input, count: input.runs, concurrency: 32 });
+  if (input.beforeDrain) await input.beforeDrain();
   const commitsBefore = await writeTransactionMark(input.pool);
   const workers = ['a', 'b'].map((name) => startWorker(input.repoRoot, input.databaseUrl, `${input.project}-${name}`, `${input.project}%`));
   try {

@@ -10,6 +10,7 @@ export * from './execution-statistics.service';
 export * from './run-cancel.service';
 export * from './run-retention.service';
 export type { PurgedRun } from './repositories/execution-run.repository';
+export { QUEUE_HEAD_CLAIM } from './repositories/execution-run.repository';
 export * from './dlq.service';
 export * from './worker/run-queue.service';
 export * from './worker/run-lifecycle.service';

@@ -42,6 +42,15 @@ const CANDIDATE_SELECT = `
                      WHERE p.sla_class = r.sla_class AND p.action_class IN (r.action, '*')
                      ORDER BY (p.action_class = '*') LIMIT 1) t ON true`;
 
+/**
+ * The claim's statement ($1: the worker's project pattern, $2: how many). Exported only so the
+ * benchmark can show its plan at a deep backlog (EXPLAIN ANALYZE, rolled back).
+ */
+export const QUEUE_HEAD_CLAIM = `${CANDIDATE_SELECT}
+       WHERE r.id IN (SELECT id FROM ${T} WHERE status = 'RUN' AND available_at <= now() AND project_id LIKE $1
+                      ORDER BY available_at, created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       ORDER BY r.available_at, r.created_at`;
+
 /** What is left of a run retention deleted: enough to audit it. */
 export type PurgedRun = Pick<ExecutionRunRow, 'id' | 'project_id' | 'status' | 'updated_at'>;
 
@@ -203,13 +212,7 @@ export class ExecutionRunRepository {
    * the timeout its (SLA class, action) gets (the action's own row wins over the class's '*').
    */
   lockQueueHead(input: { projectPattern: string; limit: number }): Promise<ClaimCandidate[]> {
-    return this.uow.query<ClaimCandidate>(
-      `${CANDIDATE_SELECT}
-       WHERE r.id IN (SELECT id FROM ${T} WHERE status = 'RUN' AND available_at <= now() AND project_id LIKE $1
-                      ORDER BY available_at, created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-       ORDER BY r.available_at, r.created_at`,
-      [input.projectPattern, input.limit],
-    );
+    return this.uow.query<ClaimCandidate>(QUEUE_HEAD_CLAIM, [input.projectPattern, input.limit]);
   }
 
   /** Runs by status, every project (a scrape: one statement). */
