@@ -76,6 +76,8 @@ export class Operability1795510000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         version int4 NOT NULL DEFAULT 1,
+        consecutive_failures int4 NOT NULL DEFAULT 0 CHECK (consecutive_failures >= 0),
+        paused_until timestamptz,
         CONSTRAINT webhook_subscriptions_previous_pair CHECK ((previous_secret IS NULL) = (previous_secret_until IS NULL))
       )`);
     await q(`CREATE INDEX webhook_subscriptions_project_idx ON webhook_subscriptions (project_id) WHERE status = 'active'`);

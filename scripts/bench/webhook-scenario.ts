@@ -13,12 +13,16 @@ import { spawnWorker } from './worker-process';
 export const BENCH_WEBHOOK_ALLOWLIST = 'http://127.0.0.1:*/';
 
 export interface WebhookScenarioResult {
-  /** Create with no subscription, before and after the dead receivers' phase. */
+  /** Create with no subscription, before and after the phases with subscriptions. */
   readonly noneBefore: ScenarioResult;
+  /** 4 subscriptions to a receiver that answers 204 at once: the outbox's own cost. */
+  readonly healthy: ScenarioResult;
   readonly dead: ScenarioResult;
   readonly noneAfter: ScenarioResult;
   /** dead rps over the mean of the two phases without subscriptions. */
   readonly deadVsNone: number;
+  /** dead rps over healthy rps: what a receiver being down costs, the outbox aside. */
+  readonly deadVsHealthy: number;
   readonly subscriptions: number;
   /** Deliveries queued by the creates of the dead phase, and attempts made at them meanwhile. */
   readonly deliveriesQueued: number;
@@ -26,11 +30,12 @@ export interface WebhookScenarioResult {
 }
 
 /**
- * Does a receiver that is down slow the API? The create scenario three times, the same run:
- * without subscriptions; with 4 subscriptions of the bench project to receivers that are down (2
- * on a port nobody listens on, 2 that accept and never answer), each wanting every event type,
- * while a worker process sends (and retries) their deliveries; then without again (after
- * disabling them). Every create of the middle phase queues 4 deliveries in its transaction.
+ * Does a receiver that is down slow the API? The create scenario four times, the same run:
+ * without subscriptions; with 4 subscriptions of the bench project (every event type) to a
+ * receiver that answers at once; with 4 to receivers that are down (2 on a port nobody listens
+ * on, 2 that accept and never answer), while a worker process sends (and retries) their
+ * deliveries; then without again. Every create of the middle phases queues 4 deliveries in its
+ * transaction, so healthy vs none is the outbox's cost and dead vs healthy the receivers'.
  */
 export async function runWebhookScenario(input: {
   repoRoot: string;
@@ -42,7 +47,8 @@ export async function runWebhookScenario(input: {
   load: LoadOptions;
   progress: (message: string) => void;
 }): Promise<WebhookScenarioResult> {
-  const hanging = await startHangingReceiver();
+  const hanging = await startReceiver(false);
+  const healthyReceiver = await startReceiver(true);
   const refusedPort = await freePort();
   const worker: ChildProcess = spawnWorker({
     repoRoot: input.repoRoot,
@@ -56,33 +62,48 @@ export async function runWebhookScenario(input: {
   try {
     input.progress('webhooks: create without subscriptions');
     const noneBefore = await runScenario(createScenario({ key: input.requesterKey, keyPrefix: `${input.tag}-wh-none1` }), input.load);
-    const urls = [`http://127.0.0.1:${refusedPort}/a`, `http://127.0.0.1:${refusedPort}/b`, `${hanging.url}/a`, `${hanging.url}/b`];
-    const ids: string[] = [];
-    for (const url of urls) {
-      ids.push(
-        await subscribeWebhook({
-          baseUrl: input.baseUrl,
-          adminKey: input.adminKey,
-          projectId: BENCH_PROJECT,
-          url,
-          eventTypes: ALL_EVENT_TYPES,
-        }),
-      );
-    }
+    const subscribeAll = async (urls: string[]) => {
+      const ids: string[] = [];
+      for (const url of urls) {
+        ids.push(
+          await subscribeWebhook({
+            baseUrl: input.baseUrl,
+            adminKey: input.adminKey,
+            projectId: BENCH_PROJECT,
+            url,
+            eventTypes: ALL_EVENT_TYPES,
+          }),
+        );
+      }
+      return ids;
+    };
+    const disable = (ids: string[]) => db.query(`UPDATE webhook_subscriptions SET status = 'disabled' WHERE id = ANY ($1::uuid[])`, [ids]);
+    const healthyIds = await subscribeAll(['a', 'b', 'c', 'd'].map((path) => `${healthyReceiver.url}/${path}`));
+    input.progress('webhooks: create with 4 subscriptions to a receiver that answers at once');
+    const healthy = await runScenario(createScenario({ key: input.requesterKey, keyPrefix: `${input.tag}-wh-healthy` }), input.load);
+    await disable(healthyIds);
+    const ids = await subscribeAll([
+      `http://127.0.0.1:${refusedPort}/a`,
+      `http://127.0.0.1:${refusedPort}/b`,
+      `${hanging.url}/a`,
+      `${hanging.url}/b`,
+    ]);
     input.progress('webhooks: create with 4 subscriptions to receivers that are down (refused, hanging)');
     const dead = await runScenario(createScenario({ key: input.requesterKey, keyPrefix: `${input.tag}-wh-dead` }), input.load);
     const counts = await db.query<{ queued: number; attempts: number }>(
       `SELECT count(*)::int AS queued, coalesce(sum(attempts), 0)::int AS attempts FROM webhook_deliveries WHERE subscription_id = ANY ($1::uuid[])`,
       [ids],
     );
-    await db.query(`UPDATE webhook_subscriptions SET status = 'disabled' WHERE id = ANY ($1::uuid[])`, [ids]);
+    await disable(ids);
     input.progress('webhooks: create without subscriptions, again');
     const noneAfter = await runScenario(createScenario({ key: input.requesterKey, keyPrefix: `${input.tag}-wh-none2` }), input.load);
     return {
       noneBefore,
+      healthy,
       dead,
       noneAfter,
       deadVsNone: dead.rps / ((noneBefore.rps + noneAfter.rps) / 2),
+      deadVsHealthy: dead.rps / healthy.rps,
       subscriptions: ids.length,
       deliveriesQueued: counts.rows[0].queued,
       attempts: counts.rows[0].attempts,
@@ -90,8 +111,10 @@ export async function runWebhookScenario(input: {
   } finally {
     await db.end().catch(() => undefined);
     worker.kill('SIGTERM');
-    await new Promise((resolve) => hanging.server.close(() => resolve(undefined)));
-    hanging.server.closeAllConnections();
+    for (const receiver of [hanging, healthyReceiver]) {
+      receiver.server.closeAllConnections();
+      await new Promise((resolve) => receiver.server.close(() => resolve(undefined)));
+    }
   }
 }
 
@@ -111,9 +134,13 @@ const ALL_EVENT_TYPES = [
   'grant.revoked',
 ];
 
-/** Accepts every request and never answers (the sender's timeout ends each attempt). */
-async function startHangingReceiver(): Promise<{ server: Server; url: string }> {
-  const server = createServer(() => undefined);
+/** Answers 204 at once, or (not `answers`) accepts every request and never answers (the sender's timeout ends each attempt). */
+async function startReceiver(answers: boolean): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    if (!answers) return;
+    request.resume();
+    request.on('end', () => response.writeHead(204).end());
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

@@ -1307,6 +1307,13 @@ export interface components {
              * @description Until when the rotated-out secret still signs beside the current one
              */
             previous_secret_valid_until: string | null;
+            /** @description Failed attempts in a row (0 after a delivered one) */
+            consecutive_failures: number;
+            /**
+             * Format: date-time
+             * @description Not sent to until then: a receiver that failed twice in a row is paused, doubling per failure (at most an hour)
+             */
+            paused_until: string | null;
             /** @description The principal that made it */
             created_by: string;
             /** Format: date-time */
@@ -1334,6 +1341,13 @@ export interface components {
              * @description Until when the rotated-out secret still signs beside the current one
              */
             previous_secret_valid_until: string | null;
+            /** @description Failed attempts in a row (0 after a delivered one) */
+            consecutive_failures: number;
+            /**
+             * Format: date-time
+             * @description Not sent to until then: a receiver that failed twice in a row is paused, doubling per failure (at most an hour)
+             */
+            paused_until: string | null;
             /** @description The principal that made it */
             created_by: string;
             /** Format: date-time */

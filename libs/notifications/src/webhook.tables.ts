@@ -8,6 +8,9 @@ import { defineTable, RowOf } from '@lib/database';
  * - order key: the run (or, for events without one, the audit chain) a delivery belongs to; a
  *   delivery is sent only when no earlier one with its key is still pending or in flight.
  * - dead: a delivery that used up its attempts; an admin may re-drive it.
+ * - paused: a subscription whose receiver failed is not sent to until paused_until (backoff by
+ *   its consecutive failures), so a receiver that is down is probed, not hammered by every
+ *   delivery queued for it.
  */
 export const WEBHOOK_SUBSCRIPTIONS_TABLE = defineTable('webhook_subscriptions', 'notifications', {
   id: 'uuid',
@@ -23,6 +26,8 @@ export const WEBHOOK_SUBSCRIPTIONS_TABLE = defineTable('webhook_subscriptions', 
   created_at: 'timestamptz',
   updated_at: 'timestamptz',
   version: 'int4',
+  consecutive_failures: 'int4',
+  paused_until: 'timestamptz?',
 });
 
 export type WebhookSubscriptionRow = RowOf<typeof WEBHOOK_SUBSCRIPTIONS_TABLE.columns>;

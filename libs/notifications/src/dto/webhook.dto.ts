@@ -143,6 +143,14 @@ export class WebhookDto {
     description: 'Until when the rotated-out secret still signs beside the current one',
   })
   previous_secret_valid_until!: string | null;
+  @ApiProperty({ type: 'integer', description: 'Failed attempts in a row (0 after a delivered one)' }) consecutive_failures!: number;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Not sent to until then: a receiver that failed twice in a row is paused, doubling per failure (at most an hour)',
+  })
+  paused_until!: string | null;
   @ApiProperty({ description: 'The principal that made it' }) created_by!: string;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiProperty({ format: 'date-time' }) updated_at!: string;
@@ -158,6 +166,8 @@ export class WebhookDto {
       description: row.description,
       status: row.status as WebhookSubscriptionStatus,
       previous_secret_valid_until: graceActive ? (row.previous_secret_until as Date).toISOString() : null,
+      consecutive_failures: row.consecutive_failures,
+      paused_until: row.paused_until && row.paused_until.getTime() > Date.now() ? row.paused_until.toISOString() : null,
       created_by: row.created_by,
       created_at: row.created_at.toISOString(),
       updated_at: row.updated_at.toISOString(),

@@ -138,6 +138,8 @@ describe('webhook delivery claims on PostgreSQL', () => {
       attempts: 2,
       outcome: { kind: 'failed', statusCode: null, error: 'no answer', retryInMs: null },
     });
+    // Two failures in a row paused the receiver (the next spec); over that, the run's next delivery is due.
+    await pool.query(`UPDATE webhook_subscriptions SET paused_until = now() WHERE id = $1`, [sub]);
     const [next] = await claim();
     expect(BigInt(next.id)).toBeGreaterThan(BigInt(first.id));
     const dead = (await pool.query(`SELECT status, last_status_code, last_error FROM webhook_deliveries WHERE id = $1`, [first.id]))
@@ -184,6 +186,36 @@ describe('webhook delivery claims on PostgreSQL', () => {
     });
     expect(await due()).toEqual([false, false, false]);
     expect(await claim()).toHaveLength(1);
+  });
+
+  it('a receiver that failed twice in a row is paused for the subscription, not per delivery; a delivered attempt clears it', async () => {
+    const sub = await subscription();
+    for (const run of ['a', 'b', 'c', 'd']) await queue(sub, run, 1);
+    const fail = (delivery: ClaimedDelivery) =>
+      deliveries.complete({
+        id: delivery.id,
+        workerId: 'w-1',
+        attempts: delivery.attempts,
+        outcome: { kind: 'failed', statusCode: 503, error: 'x', retryInMs: 0 },
+        pauseAfterFailure: { baseMs: 60_000, maxMs: 3_600_000 },
+      });
+    const [first] = await claim({ limit: 1 });
+    await fail(first);
+    const [second] = await claim({ limit: 1 });
+    expect(second).toBeDefined();
+    await fail(second);
+    const health = async () =>
+      (await pool.query(`SELECT consecutive_failures, paused_until > now() AS paused FROM webhook_subscriptions WHERE id = $1`, [sub]))
+        .rows[0];
+    expect(await health()).toEqual({ consecutive_failures: 2, paused: true });
+    // Four deliveries are due, none is taken while the receiver is paused.
+    expect(await claim()).toEqual([]);
+    await pool.query(`UPDATE webhook_subscriptions SET paused_until = now() WHERE id = $1`, [sub]);
+    const probes = await claim({ limit: 1 });
+    expect(probes).toHaveLength(1);
+    await delivered(probes[0]);
+    expect(await health()).toEqual({ consecutive_failures: 0, paused: null });
+    expect(await claim()).toHaveLength(3);
   });
 
   it('a disabled subscription is not sent, and its deliveries wait', async () => {

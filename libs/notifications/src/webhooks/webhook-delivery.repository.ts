@@ -56,6 +56,7 @@ export class WebhookDeliveryRepository {
            JOIN ${S} s ON s.id = d.subscription_id
           WHERE d.status IN ('pending', 'delivering') AND d.available_at <= now()
             AND s.status = 'active' AND s.project_id LIKE $4 AND s.id <> ALL ($6::uuid[])
+            AND (s.paused_until IS NULL OR s.paused_until <= now())
             AND NOT EXISTS (
               SELECT 1 FROM ${D} e
                WHERE e.subscription_id = d.subscription_id AND e.order_key = d.order_key
@@ -90,14 +91,50 @@ export class WebhookDeliveryRepository {
    * attempt): delivered, retried after `retryInMs`, or dead when that is null. False: the lease
    * had ended and another sender took it over.
    */
-  async complete(input: { id: string; workerId: string; attempts: number; outcome: AttemptOutcome }): Promise<boolean> {
+  async complete(input: {
+    id: string;
+    workerId: string;
+    attempts: number;
+    outcome: AttemptOutcome;
+    /** The receiver's pause after its n-th failure in a row (ms); the first failure pauses nothing. */
+    pauseAfterFailure?: { baseMs: number; maxMs: number };
+  }): Promise<boolean> {
     const { outcome } = input;
     return this.uow.run(async () => {
       const finished = await this.record(input.id, input.workerId, input.attempts, outcome);
       if (finished === null) return false;
       if (finished.status !== WebhookDeliveryStatus.Pending) await this.promoteNext(finished);
+      await this.recordHealth(
+        finished.subscription_id,
+        outcome.kind === 'delivered',
+        input.pauseAfterFailure ?? { baseMs: 1000, maxMs: 3_600_000 },
+      );
       return true;
     });
+  }
+
+  /**
+   * The receiver's health, per subscription: a delivered attempt clears it; a failed one counts,
+   * and from the second failure in a row pauses the subscription for base × 2^(n-2) (at most
+   * max), so while a receiver is down one delivery probes it now and then and the rest wait.
+   */
+  private async recordHealth(subscriptionId: string, delivered: boolean, pause: { baseMs: number; maxMs: number }): Promise<void> {
+    if (delivered) {
+      await this.uow.query(
+        `UPDATE ${S} SET consecutive_failures = 0, paused_until = NULL WHERE id = $1 AND (consecutive_failures > 0 OR paused_until IS NOT NULL)`,
+        [subscriptionId],
+      );
+      return;
+    }
+    await this.uow.query(
+      `UPDATE ${S}
+          SET consecutive_failures = consecutive_failures + 1,
+              paused_until = CASE WHEN consecutive_failures = 0 THEN paused_until
+                                  ELSE now() + make_interval(secs => least($3::float8, $2::float8 * power(2, least(consecutive_failures - 1, 30))) / 1000.0)
+                             END
+        WHERE id = $1`,
+      [subscriptionId, pause.baseMs, pause.maxMs],
+    );
   }
 
   /**

@@ -44,6 +44,7 @@ export class WebhookDeliveryService {
         });
       }
       const redriven = await this.deliveries.redrive(delivery.id);
+      await this.subscriptions.clearPause(input.subscriptionId);
       await this.audit.record({
         type: AuditEventType.WebhookDeliveryRedriven,
         ctx,

@@ -109,7 +109,15 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
   private start(delivery: ClaimedDelivery): void {
     this.inFlight.set(delivery.subscription_id, (this.inFlight.get(delivery.subscription_id) ?? 0) + 1);
     const work = this.attempt(delivery)
-      .then((outcome) => this.deliveries.complete({ id: delivery.id, workerId: this.workerId, attempts: delivery.attempts, outcome }))
+      .then((outcome) =>
+        this.deliveries.complete({
+          id: delivery.id,
+          workerId: this.workerId,
+          attempts: delivery.attempts,
+          outcome,
+          pauseAfterFailure: { baseMs: this.settings.backoffBaseMs, maxMs: MAX_BACKOFF_MS },
+        }),
+      )
       .then((recorded) => {
         if (!recorded) this.logger.warn({ delivery_id: delivery.delivery_id }, 'a webhook delivery was taken over after its lease ended');
       })

@@ -62,12 +62,23 @@ export class WebhookSubscriptionRepository {
               event_types = coalesce($3::text[], event_types),
               description = CASE WHEN $4::boolean THEN $5 ELSE description END,
               status = coalesce($6, status),
+              -- A new URL, or enabling it again, starts the receiver's health afresh.
+              consecutive_failures = CASE WHEN $2 IS NOT NULL OR $6 = 'active' THEN 0 ELSE consecutive_failures END,
+              paused_until = CASE WHEN $2 IS NOT NULL OR $6 = 'active' THEN NULL ELSE paused_until END,
               updated_at = now(),
               version = version + 1
         WHERE id = $1 RETURNING *`,
       [id, patch.url ?? null, patch.eventTypes ?? null, patch.description !== undefined, patch.description ?? null, patch.status ?? null],
     );
     return row;
+  }
+
+  /** The receiver was fixed (an admin re-drove a delivery): no pause, failures counted afresh. */
+  async clearPause(id: string): Promise<void> {
+    await this.uow.query(
+      `UPDATE ${T} SET consecutive_failures = 0, paused_until = NULL WHERE id = $1 AND (consecutive_failures > 0 OR paused_until IS NOT NULL)`,
+      [id],
+    );
   }
 
   /** A new secret; the one it replaces keeps signing beside it for `graceSeconds` (0: not at all). */
