@@ -85,7 +85,7 @@ export class Operability1795510000000 implements MigrationInterface {
       CREATE TABLE webhook_deliveries (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         delivery_id uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
-        subscription_id uuid NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+        subscription_id uuid NOT NULL,
         audit_event_id bigint NOT NULL,
         event_type text NOT NULL,
         order_key text NOT NULL,
@@ -109,6 +109,24 @@ export class Operability1795510000000 implements MigrationInterface {
       `CREATE INDEX webhook_deliveries_order ON webhook_deliveries (subscription_id, order_key, id) WHERE status IN ('pending', 'delivering')`,
     );
     await q(`CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id, id)`);
+    // No foreign key to webhook_subscriptions (see routine notifications.references-guard): a
+    // subscription is never deleted, and a delivery names one that exists.
+    await q(`
+      CREATE OR REPLACE FUNCTION webhook_subscriptions_refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'refused' USING ERRCODE = 'insufficient_privilege';
+      END $$`);
+    await q(`CREATE TRIGGER webhook_subscriptions_refuse_delete BEFORE DELETE ON webhook_subscriptions
+             FOR EACH ROW EXECUTE FUNCTION webhook_subscriptions_refuse_delete()`);
+    await q(`CREATE TRIGGER webhook_subscriptions_refuse_truncate BEFORE TRUNCATE ON webhook_subscriptions
+             FOR EACH STATEMENT EXECUTE FUNCTION webhook_subscriptions_refuse_delete()`);
+    await q(`
+      CREATE OR REPLACE FUNCTION webhook_deliveries_require_subscription() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RETURN NEW;
+      END $$`);
+    await q(`CREATE TRIGGER webhook_deliveries_require_subscription BEFORE INSERT OR UPDATE OF subscription_id ON webhook_deliveries
+             FOR EACH ROW EXECUTE FUNCTION webhook_deliveries_require_subscription()`);
     await q(`
       CREATE OR REPLACE FUNCTION webhook_outbox_fill() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

@@ -29,6 +29,7 @@ import { governanceExecutionMode } from './routines/governance.execution-mode';
 import { executionRunsRefuseDisabled } from './routines/execution.runs-refuse-disabled';
 import { notificationsWebhookEventType } from './routines/notifications.webhook-event-type';
 import { notificationsOutboxFill } from './routines/notifications.outbox-fill';
+import { notificationsReferencesGuard } from './routines/notifications.references-guard';
 
 /**
  * The schema, forward only. Migrations (oldest first) are frozen once they land: the runner
@@ -70,5 +71,6 @@ export const SCHEMA: SchemaPlan = {
     executionRunsRefuseDisabled,
     notificationsWebhookEventType,
     notificationsOutboxFill,
+    notificationsReferencesGuard,
   ],
 };

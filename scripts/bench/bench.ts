@@ -43,7 +43,11 @@ async function main(): Promise<number> {
       const result = await measureWebhooksOnly(config, cleanup);
       process.stdout.write(renderWebhooks(result).join('\n'));
       process.stdout.write(`${JSON.stringify({ webhooks: webhooksJson(result) })}\n`);
-      return [result.noneBefore, result.healthy, result.dead, result.noneAfter].some((r) => r.unexpectedStatus + r.errors > 0) ? 1 : 0;
+      return [result.noneBefore, result.healthy, result.dead, result.deadAgain, result.noneAfter].some(
+        (r) => r.unexpectedStatus + r.errors > 0,
+      )
+        ? 1
+        : 0;
     }
     const report = await measure(config, cleanup);
     process.stdout.write(renderReport(report));

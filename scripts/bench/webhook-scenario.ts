@@ -18,8 +18,9 @@ export interface WebhookScenarioResult {
   /** 4 subscriptions to a receiver that answers 204 at once: the outbox's own cost. */
   readonly healthy: ScenarioResult;
   readonly dead: ScenarioResult;
+  readonly deadAgain: ScenarioResult;
   readonly noneAfter: ScenarioResult;
-  /** dead rps over the mean of the two phases without subscriptions. */
+  /** Mean rps of the two dead phases over the mean of the two phases without subscriptions. */
   readonly deadVsNone: number;
   /** dead rps over healthy rps: what a receiver being down costs, the outbox aside. */
   readonly deadVsHealthy: number;
@@ -30,12 +31,12 @@ export interface WebhookScenarioResult {
 }
 
 /**
- * Does a receiver that is down slow the API? The create scenario four times, the same run:
- * without subscriptions; with 4 subscriptions of the bench project (every event type) to a
- * receiver that answers at once; with 4 to receivers that are down (2 on a port nobody listens
- * on, 2 that accept and never answer), while a worker process sends (and retries) their
- * deliveries; then without again. Every create of the middle phases queues 4 deliveries in its
- * transaction, so healthy vs none is the outbox's cost and dead vs healthy the receivers'.
+ * Does a receiver that is down slow the API? The create scenario five times, the same run:
+ * without subscriptions and with 4 subscriptions of the bench project (every event type) to
+ * receivers that are down (2 on a port nobody listens on, 2 that accept and never answer),
+ * alternated twice, while a worker process sends (and retries) their deliveries; then with 4 to
+ * a receiver that answers at once. Every create with subscriptions queues 4 deliveries in its
+ * transaction: dead vs healthy is what the receivers being down costs, the outbox aside.
  */
 export async function runWebhookScenario(input: {
   repoRoot: string;
@@ -60,8 +61,6 @@ export async function runWebhookScenario(input: {
   const db = new Client({ connectionString: input.databaseUrl });
   await db.connect();
   try {
-    input.progress('webhooks: create without subscriptions');
-    const noneBefore = await runScenario(createScenario({ key: input.requesterKey, keyPrefix: `${input.tag}-wh-none1` }), input.load);
     const subscribeAll = async (urls: string[]) => {
       const ids: string[] = [];
       for (const url of urls) {
@@ -77,34 +76,44 @@ export async function runWebhookScenario(input: {
       }
       return ids;
     };
-    const disable = (ids: string[]) => db.query(`UPDATE webhook_subscriptions SET status = 'disabled' WHERE id = ANY ($1::uuid[])`, [ids]);
-    const healthyIds = await subscribeAll(['a', 'b', 'c', 'd'].map((path) => `${healthyReceiver.url}/${path}`));
-    input.progress('webhooks: create with 4 subscriptions to a receiver that answers at once');
-    const healthy = await runScenario(createScenario({ key: input.requesterKey, keyPrefix: `${input.tag}-wh-healthy` }), input.load);
-    await disable(healthyIds);
-    const ids = await subscribeAll([
+    const setStatus = (ids: string[], status: 'active' | 'disabled') =>
+      db.query(`UPDATE webhook_subscriptions SET status = $2 WHERE id = ANY ($1::uuid[])`, [ids, status]);
+    let phase = 0;
+    const create = (what: string) => {
+      input.progress(`webhooks: create ${what}`);
+      return runScenario(createScenario({ key: input.requesterKey, keyPrefix: `${input.tag}-wh-${phase++}` }), input.load);
+    };
+    // Alternated (none, dead, none, dead), so the drift of a long run (tables growing, vacuum) falls on both.
+    const noneBefore = await create('without subscriptions');
+    const deadIds = await subscribeAll([
       `http://127.0.0.1:${refusedPort}/a`,
       `http://127.0.0.1:${refusedPort}/b`,
       `${hanging.url}/a`,
       `${hanging.url}/b`,
     ]);
-    input.progress('webhooks: create with 4 subscriptions to receivers that are down (refused, hanging)');
-    const dead = await runScenario(createScenario({ key: input.requesterKey, keyPrefix: `${input.tag}-wh-dead` }), input.load);
+    const dead = await create('with 4 subscriptions to receivers that are down (refused, hanging)');
+    await setStatus(deadIds, 'disabled');
+    const noneAfter = await create('without subscriptions, again');
+    await setStatus(deadIds, 'active');
+    const deadAgain = await create('with the 4 dead receivers, again');
     const counts = await db.query<{ queued: number; attempts: number }>(
       `SELECT count(*)::int AS queued, coalesce(sum(attempts), 0)::int AS attempts FROM webhook_deliveries WHERE subscription_id = ANY ($1::uuid[])`,
-      [ids],
+      [deadIds],
     );
-    await disable(ids);
-    input.progress('webhooks: create without subscriptions, again');
-    const noneAfter = await runScenario(createScenario({ key: input.requesterKey, keyPrefix: `${input.tag}-wh-none2` }), input.load);
+    await setStatus(deadIds, 'disabled');
+    const healthyIds = await subscribeAll(['a', 'b', 'c', 'd'].map((path) => `${healthyReceiver.url}/${path}`));
+    const healthy = await create('with 4 subscriptions to a receiver that answers at once');
+    await setStatus(healthyIds, 'disabled');
+    const deadRps = (dead.rps + deadAgain.rps) / 2;
     return {
       noneBefore,
       healthy,
       dead,
+      deadAgain,
       noneAfter,
-      deadVsNone: dead.rps / ((noneBefore.rps + noneAfter.rps) / 2),
-      deadVsHealthy: dead.rps / healthy.rps,
-      subscriptions: ids.length,
+      deadVsNone: deadRps / ((noneBefore.rps + noneAfter.rps) / 2),
+      deadVsHealthy: deadRps / healthy.rps,
+      subscriptions: deadIds.length,
       deliveriesQueued: counts.rows[0].queued,
       attempts: counts.rows[0].attempts,
     };

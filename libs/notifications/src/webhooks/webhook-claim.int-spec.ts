@@ -218,6 +218,22 @@ describe('webhook delivery claims on PostgreSQL', () => {
     expect(await claim()).toHaveLength(3);
   });
 
+  it('a subscription is never deleted, and a delivery can name only one that exists', async () => {
+    const sub = await subscription();
+    await expect(pool.query(`DELETE FROM webhook_subscriptions WHERE id = $1`, [sub])).rejects.toThrow(/never deleted/);
+    await expect(pool.query(`TRUNCATE webhook_subscriptions CASCADE`)).rejects.toThrow(/never deleted/);
+    await expect(
+      pool.query(
+        `INSERT INTO webhook_deliveries (subscription_id, audit_event_id, event_type, order_key, payload) VALUES ($1, 1, 'x', 'k', '{}')`,
+        [randomUUID()],
+      ),
+    ).rejects.toThrow(/does not exist/);
+    await queue(sub, 'run-a', 1);
+    await expect(
+      pool.query(`UPDATE webhook_deliveries SET subscription_id = $1 WHERE subscription_id = $2`, [randomUUID(), sub]),
+    ).rejects.toThrow(/does not exist/);
+  });
+
   it('a disabled subscription is not sent, and its deliveries wait', async () => {
     const sub = await subscription();
     await queue(sub, 'run-a', 1);
