@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
+import { isDatabaseUnavailable } from '@lib/database';
 import { AuditEventRow, AuditFeedService, AuditService, chainKeyOf } from '@lib/audit';
 import { AccessService, Permission, Principal } from '@lib/governance';
 import { ExecutionRunRow, ExecutionRunService, notFound } from '@lib/execution';
 import { RunView, RunViewService } from '@lib/approval';
+
+const FIRST_READ_RETRY_MS = 100;
+const MAX_READ_RETRY_MS = 5_000;
 
 /** Emitted once by a followed run's stream, when it listens: from then on no event is missed. */
 export const LISTENING = 'listening';
@@ -62,7 +66,8 @@ export class RunQueryService {
    * each new one. Access is checked before the stream exists (errors keep their JSON body). The
    * subscription is made before the first read, so nothing committed in between is missed; every
    * read starts at the last event sent, so a notification lost while the database was away costs
-   * nothing. An error ends this one stream, never the process.
+   * nothing. While PostgreSQL is away a read is tried again (backoff, from the last event sent);
+   * any other error ends this one stream, never the process.
    */
   async follow(principal: Principal, executionId: string, after?: string): Promise<Observable<AuditEventRow | typeof LISTENING>> {
     const { run } = await this.getById(principal, executionId);
@@ -71,6 +76,8 @@ export class RunQueryService {
       let closed = false;
       let draining: Promise<void> = Promise.resolve();
       let unsubscribe: () => void = () => undefined;
+      let retryMs = FIRST_READ_RETRY_MS;
+      let retry: NodeJS.Timeout | undefined;
       const drain = () => {
         draining = draining
           .then(async () => {
@@ -80,8 +87,16 @@ export class RunQueryService {
               subscriber.next(event);
               last = event.id;
             }
+            retryMs = FIRST_READ_RETRY_MS;
           })
-          .catch((error: unknown) => subscriber.error(error));
+          .catch((error: unknown) => {
+            // PostgreSQL is away (restarting, a connection cut): read again shortly, from the
+            // last event sent; anything else ends this stream.
+            if (!isDatabaseUnavailable(error)) return subscriber.error(error);
+            clearTimeout(retry);
+            retry = setTimeout(drain, retryMs);
+            retryMs = Math.min(retryMs * 2, MAX_READ_RETRY_MS);
+          });
       };
       this.feed.subscribe(chainKeyOf({ executionRunId: run.id }), drain).then(
         (off) => {
@@ -94,6 +109,7 @@ export class RunQueryService {
       );
       return () => {
         closed = true;
+        clearTimeout(retry);
         unsubscribe();
       };
     });
