@@ -104,7 +104,9 @@ export class Operability1795510000000 implements MigrationInterface {
         CONSTRAINT webhook_deliveries_lease CHECK ((status = 'delivering') = (worker_id IS NOT NULL AND lease_expires_at IS NOT NULL)),
         CONSTRAINT webhook_deliveries_delivered_at CHECK ((status = 'delivered') = (delivered_at IS NOT NULL))
       )`);
-    await q(`CREATE INDEX webhook_deliveries_due ON webhook_deliveries (available_at, id) WHERE status IN ('pending', 'delivering')`);
+    await q(
+      `CREATE INDEX webhook_deliveries_due ON webhook_deliveries (subscription_id, available_at, id) WHERE status IN ('pending', 'delivering')`,
+    );
     await q(
       `CREATE INDEX webhook_deliveries_order ON webhook_deliveries (subscription_id, order_key, id) WHERE status IN ('pending', 'delivering')`,
     );

@@ -51,28 +51,29 @@ export class WebhookDeliveryRepository {
   }): Promise<ClaimedDelivery[]> {
     return this.uow.query<ClaimedDelivery>(
       `WITH candidates AS (
-         SELECT d.id, d.subscription_id, d.available_at
-           FROM ${D} d
-           JOIN ${S} s ON s.id = d.subscription_id
-          WHERE d.status IN ('pending', 'delivering') AND d.available_at <= now()
-            AND s.status = 'active' AND s.project_id LIKE $4 AND s.id <> ALL ($6::uuid[])
+         -- Per active subscription (not paused, not excluded, in this worker's projects), its
+         -- oldest due deliveries, at most perSubscription: the cost follows the subscriptions,
+         -- not what is parked or queued for disabled ones.
+         SELECT d.id, d.available_at
+           FROM ${S} s
+           CROSS JOIN LATERAL (
+             SELECT d.id, d.available_at FROM ${D} d
+              WHERE d.subscription_id = s.id AND d.status IN ('pending', 'delivering') AND d.available_at <= now()
+                AND NOT EXISTS (
+                  SELECT 1 FROM ${D} e
+                   WHERE e.subscription_id = d.subscription_id AND e.order_key = d.order_key
+                     AND e.status IN ('pending', 'delivering') AND e.id < d.id)
+              ORDER BY d.available_at, d.id
+              LIMIT $7) d
+          WHERE s.status = 'active' AND s.project_id LIKE $4 AND s.id <> ALL ($6::uuid[])
             AND (s.paused_until IS NULL OR s.paused_until <= now())
-            AND NOT EXISTS (
-              SELECT 1 FROM ${D} e
-               WHERE e.subscription_id = d.subscription_id AND e.order_key = d.order_key
-                 AND e.status IN ('pending', 'delivering') AND e.id < d.id)
           ORDER BY d.available_at, d.id
           LIMIT $5),
-       capped AS (
-         SELECT c.id FROM (
-           SELECT id, available_at, row_number() OVER (PARTITION BY subscription_id ORDER BY available_at, id) AS n FROM candidates) c
-          WHERE c.n <= $7
-          ORDER BY c.available_at, c.id
-          LIMIT $2),
        picked AS (
          -- Locked here; a row another sender claimed since this statement's snapshot fails the re-check.
          SELECT d.id FROM ${D} d
-          WHERE d.id IN (SELECT id FROM capped) AND d.status IN ('pending', 'delivering') AND d.available_at <= now()
+          WHERE d.id IN (SELECT id FROM candidates ORDER BY available_at, id LIMIT $2)
+            AND d.status IN ('pending', 'delivering') AND d.available_at <= now()
           FOR UPDATE SKIP LOCKED)
        UPDATE ${D} d
           SET status = 'delivering', worker_id = $1, attempts = d.attempts + 1, last_attempt_at = now(),
