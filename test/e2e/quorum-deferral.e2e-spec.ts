@@ -157,4 +157,18 @@ describe('quorum, separation of duties, deferral', () => {
       { lane: 2, status: 'approved' },
     ]);
   });
+
+  it('a run deferred until a time can be cancelled: the deferred lane is closed invalidated (found by the fault campaign: it was a 500)', async () => {
+    const id = await productionRun();
+    const until = new Date(Date.now() + 7 * 86400_000).toISOString();
+    expect((await api.decide(approvers[0].key, id, 'defer', { reason: 'not this week', until })).status).toBe(200);
+    const cancelled = await api.http
+      .post(`/api/v1/execution/run/${id}/cancel`)
+      .set('Authorization', `Bearer ${requester.key}`)
+      .send({ reason: 'no longer needed' });
+    expect([cancelled.status, cancelled.body.status]).toEqual([200, 'CANCELLED']);
+    const lanes = await pool.query(`SELECT lane, status, deferred_until FROM approvals WHERE execution_run_id = $1 ORDER BY lane`, [id]);
+    expect(lanes.rows).toEqual([{ lane: 1, status: 'invalidated', deferred_until: null }]);
+    expect(await countEvents(id, 'approval.invalidated')).toBe(1);
+  });
 });

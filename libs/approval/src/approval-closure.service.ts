@@ -90,8 +90,14 @@ export class ApprovalClosureService {
       id: lane.id,
       from,
       to,
-      // A lane nobody decided is closed by the system; a decided one keeps who decided it.
-      set: from === ApprovalStatus.Pending ? { decided_by: SYSTEM_ACTOR.id, decided_at: DbTime.now() } : {},
+      // A lane nobody decided is closed by the system; a decided one keeps who decided it. A
+      // deferral's `until` means nothing once the lane is closed (the approval.deferred event keeps it).
+      set:
+        from === ApprovalStatus.Pending
+          ? { decided_by: SYSTEM_ACTOR.id, decided_at: DbTime.now() }
+          : from === ApprovalStatus.Deferred
+            ? { deferred_until: null }
+            : {},
       audit: runEvent(eventOf(to), run, ctx, {
         approval_id: lane.id,
         ...(lane.lane === undefined ? {} : { lane: lane.lane }),
