@@ -7,7 +7,7 @@
  */
 const paths = {
   '^@lib/(.*)$': '<rootDir>/libs/$1/src',
-  '^@migrations$': '<rootDir>/migrations',
+  '^@migrations$': '<rootDir>/migrations/schema',
   '^@control-plane/client$': '<rootDir>/clients/typescript/src',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] };

@@ -6,10 +6,6 @@ import { RunTargetWait1795450000000 } from './1795450000000-run-target-wait';
 import { ApprovalTerminalStates1795460000000 } from './1795460000000-approval-terminal-states';
 import { RunCancelNotify1795470000000 } from './1795470000000-run-cancel-notify';
 import { RunRetention1795480000000 } from './1795480000000-run-retention';
-import { QueueSpeed1795490000000 } from './1795490000000-queue-speed';
-import { RunLockRelease1795495000000 } from './1795495000000-run-lock-release';
-import { Principals1795500000000 } from './1795500000000-principals';
-import { Operability1795510000000 } from './1795510000000-operability';
 import { approvalApprovalsGuard } from './routines/approval.approvals-guard';
 import { approvalCurrentLane } from './routines/approval.current-lane';
 import { approvalDecisionsGuard } from './routines/approval.decisions-guard';
@@ -21,15 +17,9 @@ import { executionRunStates } from './routines/execution.run-states';
 import { executionRunsGuard } from './routines/execution.runs-guard';
 import { executionRunsNotifyReady } from './routines/execution.runs-notify-ready';
 import { executionRunsNotifyCancel } from './routines/execution.runs-notify-cancel';
-import { executionRunsReleaseLocks } from './routines/execution.runs-release-locks';
 import { executionRunsRequireApproval } from './routines/execution.runs-require-approval';
 import { executionStepsGuard } from './routines/execution.steps-guard';
 import { grantsGrantsGuard } from './routines/grants.grants-guard';
-import { governanceExecutionMode } from './routines/governance.execution-mode';
-import { executionRunsRefuseDisabled } from './routines/execution.runs-refuse-disabled';
-import { notificationsWebhookEventType } from './routines/notifications.webhook-event-type';
-import { notificationsOutboxFill } from './routines/notifications.outbox-fill';
-import { notificationsReferencesGuard } from './routines/notifications.references-guard';
 
 /**
  * The schema, forward only. Migrations (oldest first) are frozen once they land: the runner
@@ -46,10 +36,6 @@ export const SCHEMA: SchemaPlan = {
     { file: '1795460000000-approval-terminal-states.ts', migration: ApprovalTerminalStates1795460000000 },
     { file: '1795470000000-run-cancel-notify.ts', migration: RunCancelNotify1795470000000 },
     { file: '1795480000000-run-retention.ts', migration: RunRetention1795480000000 },
-    { file: '1795490000000-queue-speed.ts', migration: QueueSpeed1795490000000 },
-    { file: '1795495000000-run-lock-release.ts', migration: RunLockRelease1795495000000 },
-    { file: '1795500000000-principals.ts', migration: Principals1795500000000 },
-    { file: '1795510000000-operability.ts', migration: Operability1795510000000 },
   ],
   routines: [
     auditRefuseChange,
@@ -60,17 +46,11 @@ export const SCHEMA: SchemaPlan = {
     executionRunsRequireApproval,
     executionRunsNotifyReady,
     executionRunsNotifyCancel,
-    executionRunsReleaseLocks,
     executionStepsGuard,
     approvalCurrentLane,
     approvalGate,
     approvalApprovalsGuard,
     approvalDecisionsGuard,
     grantsGrantsGuard,
-    governanceExecutionMode,
-    executionRunsRefuseDisabled,
-    notificationsWebhookEventType,
-    notificationsOutboxFill,
-    notificationsReferencesGuard,
   ],
 };

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrationChecksum } from '@lib/database';
 import { SCHEMA } from '@migrations';
+import { SCHEMA as LANDED } from '../../migrations/index';
 import { ROOT } from './source-files';
 
 /** The schema plan is the files, all of them, in order; each migration is plain SQL the runner can checksum. */
@@ -18,6 +19,22 @@ describe('the schema plan', () => {
     for (const routine of SCHEMA.routines) {
       expect(routine.file.split('.')[0]).toBe(routine.owner);
       expect(routine.sql.trim()).toMatch(/^CREATE OR REPLACE (FUNCTION|VIEW) /);
+    }
+  });
+
+  it('the landed plan is a prefix of the plan, and a routine that supersedes a landed one is listed after it', () => {
+    expect(SCHEMA.migrations.slice(0, LANDED.migrations.length)).toEqual(LANDED.migrations);
+    expect(SCHEMA.routines.slice(0, LANDED.routines.length)).toEqual(LANDED.routines);
+    const definedBy = new Map<string, string[]>();
+    for (const routine of SCHEMA.routines) {
+      for (const [, name] of routine.sql.matchAll(/CREATE OR REPLACE (?:FUNCTION|VIEW) ([a-z_]+)/g)) {
+        definedBy.set(name, [...(definedBy.get(name) ?? []), routine.file]);
+      }
+    }
+    const landed = new Set(LANDED.routines.map((routine) => routine.file));
+    for (const [name, files] of definedBy) {
+      // Only the last definition stands on a fresh database: it must be one that came after the landed plan.
+      if (files.length > 1) expect([name, landed.has(files[files.length - 1])]).toEqual([name, false]);
     }
   });
 

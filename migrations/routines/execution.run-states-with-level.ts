@@ -1,0 +1,16 @@
+import { RoutineEntry } from '@lib/database';
+
+/**
+ * Supersedes execution.run-states.ts (landed, never edited; listed before this one): the same
+ * view with each run's approval level. What the execution lib publishes of its runs for other libs' queries (read only): another
+ * lib's SQL reads this view, never the execution_runs table; locks and writes go through the
+ * execution lib's repositories.
+ */
+export const executionRunStatesWithLevel: RoutineEntry = {
+  file: 'execution.run-states-with-level.ts',
+  owner: 'execution',
+  sql: `
+    CREATE OR REPLACE VIEW execution_run_states AS
+    SELECT id, project_id, action, status, blocked_reason, plan_hash, requested_by, created_at, updated_at, approval_level
+    FROM execution_runs`,
+};
