@@ -71,12 +71,17 @@ export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFas
     // Every answer timed by its route template (never the raw URL: ids would make a series each).
     const metrics = app.get(MetricsService);
     fastify.addHook('onResponse', (request, reply, done) => {
-      metrics.observeHttpRequest({
-        method: request.method,
-        route: request.routeOptions.url,
-        status: reply.statusCode,
-        seconds: reply.elapsedTime / 1000,
-      });
+      try {
+        metrics.observeHttpRequest({
+          method: request.method,
+          route: request.routeOptions.url,
+          status: reply.statusCode,
+          seconds: reply.elapsedTime / 1000,
+        });
+      } catch (error) {
+        // A metric lost, never a request: the answer has been sent already.
+        request.log.error({ err: error }, 'recording the request duration failed');
+      }
       done();
     });
   }

@@ -20,3 +20,4 @@ export * from './validators';
 export * from './api-errors.decorator';
 export * from './secret-masker';
 export * from './error-serializer';
+export * from './serial-trigger';

@@ -4,6 +4,11 @@ import { Type } from 'class-transformer';
 import { IsInt, isISO8601, IsOptional, IsString, Matches, Max, Min, ValidationOptions, registerDecorator } from 'class-validator';
 import { findUnstorableJson, isCursor, isStorableString } from './storable-json';
 
+/** A code: a project id, an action type, a name in a path (1-128 of A-Z a-z 0-9 . _ : -). */
+export const CODE_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A project scope: a project id, or `*` for every project. */
+export const PROJECT_SCOPE_PATTERN = /^(\*|[A-Za-z0-9._:-]{1,128})$/;
+
 /** Constraint names the HTTP edge maps to error codes. */
 export const JSON_OBJECT_CONSTRAINT = 'isJsonObject';
 export const STORABLE_JSON_CONSTRAINT = 'isStorableJson';

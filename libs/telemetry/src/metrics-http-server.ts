@@ -21,7 +21,12 @@ export class MetricsHttpServer {
 
   /** Listens on `port` (0: a free one); resolves with the port it got, or null when it could not listen. */
   listen(input: { port: number; host?: string }): Promise<number | null> {
-    const server = createServer((request, response) => void this.answer(request, response));
+    const server = createServer((request, response) => {
+      this.answer(request, response).catch((error: unknown) => {
+        this.events.onError(error);
+        response.destroy();
+      });
+    });
     this.server = server;
     server.on('clientError', (error, socket) => {
       this.events.onError(error);

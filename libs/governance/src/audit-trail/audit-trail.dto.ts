@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsCursor, IsStorableText, IsTimestamp, PageLimitField } from '@lib/common';
+import { IsCursor, IsStorableText, IsTimestamp, PageLimitField, CODE_PATTERN } from '@lib/common';
 import { AuditEventDto } from '@lib/audit';
 import { IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 
 export class AuditEventsQueryDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Matches(/^[A-Za-z0-9._:-]{1,128}$/) project_id?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Matches(CODE_PATTERN) project_id?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() execution_id?: string;
   @ApiPropertyOptional({ example: 'approval.approved' }) @IsOptional() @IsString() @Matches(/^[a-z_]+(\.[a-z_]+)+$/) type?: string;
   @ApiPropertyOptional({ description: 'API key id, or "system"' })

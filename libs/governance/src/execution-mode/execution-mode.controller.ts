@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, BODY_ERRORS, CommandContext, RequestErrorCode, RequestException } from '@lib/common';
+import { ApiErrors, BODY_ERRORS, CommandContext, RequestErrorCode, RequestException, CODE_PATTERN } from '@lib/common';
 import { ApiCredentials, CurrentContext, CurrentPrincipal, RequirePermission } from '../auth.decorators';
 import { GovernanceErrorCode } from '../governance.exception';
 import { Permission } from '../permissions';
@@ -9,7 +9,7 @@ import { ExecutionModeService } from './execution-mode.service';
 import { ExecutionModeScope } from './execution-mode.table';
 import { ExecutionModeDto, ExecutionModesResponseDto, SetExecutionModeDto } from './dto/execution-mode.dto';
 
-const ACTION_CODE = /^[A-Za-z0-9._:-]{1,128}$/;
+const ACTION_CODE = CODE_PATTERN;
 const LEVEL = /^[0-3]$/;
 
 @ApiTags('governance')

@@ -23,17 +23,8 @@ export class ListApiKeysQueryDto {
   limit?: number;
 }
 
-const UNAUTHENTICATED = [
-  GovernanceErrorCode.Unauthenticated,
-  GovernanceErrorCode.ApiKeyRevoked,
-  GovernanceErrorCode.ApiKeyExpired,
-  GovernanceErrorCode.TokenInvalid,
-  GovernanceErrorCode.TokenExpired,
-  GovernanceErrorCode.TokenWrongAudience,
-  GovernanceErrorCode.TokenWrongIssuer,
-  GovernanceErrorCode.TokenUnknownSigningKey,
-  GovernanceErrorCode.TokenNotAccepted,
-];
+/** The document builder adds every other credential refusal to each secured operation. */
+const UNAUTHENTICATED = [GovernanceErrorCode.Unauthenticated];
 
 @ApiTags('identity')
 @ApiCredentials()

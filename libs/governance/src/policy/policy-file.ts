@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { canonicalHash } from '@lib/common';
+import { canonicalHash, CODE_PATTERN } from '@lib/common';
 import { Role } from '../permissions';
 import { ActionType, Policy } from './action-type';
 
 /** A policy file that cannot be used; the message names the file and the bad field. */
 export class PolicyFileError extends Error {}
 
-const CODE = /^[A-Za-z0-9._:-]{1,128}$/;
+const CODE = CODE_PATTERN;
 const PATTERN = /^[^\p{Cc}]{1,255}$/u;
 const MAX_TTL_SECONDS = 30 * 86400;
 const ACTION_FIELDS = new Set([

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SerialTrigger } from '@lib/common';
 import { AppConfig, urlAllowed, WebhookSettings } from '@lib/config';
 import { PgListener } from '@lib/database';
 import { MetricsService } from '@lib/telemetry';
@@ -29,9 +30,11 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
   /** Attempts in flight per subscription: one receiver that hangs holds at most `perSubscription` slots. */
   private readonly inFlight = new Map<string, number>();
   private readonly perSubscription: number;
-  private filling = false;
-  private refill = false;
   private stopped = false;
+  private readonly trigger = new SerialTrigger(
+    () => this.fill(),
+    (error: unknown) => this.logger.error({ err: error }, 'claiming webhook deliveries failed'),
+  );
 
   constructor(
     private readonly config: AppConfig,
@@ -63,29 +66,14 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
   /** Stops claiming and lets the attempts in flight finish (each within the timeout), so a restart costs no attempt. */
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.trigger.stop();
     clearInterval(this.poller);
     await this.listener?.stop();
     await Promise.allSettled([...this.active]);
   }
 
   private wake(): void {
-    if (this.stopped) return;
-    if (this.filling) {
-      this.refill = true;
-      return;
-    }
-    this.filling = true;
-    setImmediate(() => {
-      void this.fill()
-        .catch((error: unknown) => this.logger.error({ err: error }, 'claiming webhook deliveries failed'))
-        .finally(() => {
-          this.filling = false;
-          if (this.refill) {
-            this.refill = false;
-            this.wake();
-          }
-        });
-    });
+    this.trigger.fire();
   }
 
   private async fill(): Promise<void> {

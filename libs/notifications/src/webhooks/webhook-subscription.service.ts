@@ -83,7 +83,7 @@ export class WebhookSubscriptionService {
       const before = await this.subscriptions.find(projectId, id, true);
       if (!before) throw webhookNotFound();
       // Nothing to change: no write, no new version, no audit event.
-      if (!changesAnything(before, patch)) return before;
+      if (Object.keys(changes(before, applied(before, patch))).length === 0) return before;
       const after = await this.subscriptions.update(id, { ...patch, eventTypes: patch.eventTypes && unique(patch.eventTypes) });
       await this.audit.record({
         type: AuditEventType.WebhookSubscriptionUpdated,
@@ -129,13 +129,15 @@ export class WebhookSubscriptionService {
   }
 }
 
-function changesAnything(before: WebhookSubscriptionRow, patch: SubscriptionPatch): boolean {
-  return (
-    (patch.url !== undefined && patch.url !== before.url) ||
-    (patch.eventTypes !== undefined && JSON.stringify(unique(patch.eventTypes)) !== JSON.stringify(before.event_types)) ||
-    (patch.description !== undefined && patch.description !== before.description) ||
-    (patch.status !== undefined && patch.status !== before.status)
-  );
+/** The row as the patch would leave it (for comparing; the database writes the real one). */
+function applied(before: WebhookSubscriptionRow, patch: SubscriptionPatch): WebhookSubscriptionRow {
+  return {
+    ...before,
+    url: patch.url ?? before.url,
+    event_types: patch.eventTypes ? unique(patch.eventTypes) : before.event_types,
+    description: patch.description !== undefined ? patch.description : before.description,
+    status: patch.status ?? before.status,
+  };
 }
 
 function unique<T>(values: readonly T[]): T[] {

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, PipeTransform, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, BODY_ERRORS, CommandContext, QUERY_ERRORS, RequestErrorCode, RequestException } from '@lib/common';
+import { ApiErrors, BODY_ERRORS, CommandContext, QUERY_ERRORS, RequestErrorCode, RequestException, CODE_PATTERN } from '@lib/common';
 import { ApiCredentials, CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
 import { deliveryNotFound, NotificationsErrorCode, webhookNotFound } from '../webhook.exception';
 import {
@@ -18,7 +18,7 @@ import {
 import { WebhookDeliveryService } from './webhook-delivery.service';
 import { WebhookSubscriptionService } from './webhook-subscription.service';
 
-const PROJECT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const PROJECT_ID = CODE_PATTERN;
 const DEFAULT_GRACE_SECONDS = 86_400;
 
 /** A project id in the path: the pattern of every project id, else 400 invalid_value. */

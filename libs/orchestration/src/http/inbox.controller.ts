@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches } from 'class-validator';
-import { ApiErrors, PageLimitField } from '@lib/common';
+import { ApiErrors, PageLimitField, CODE_PATTERN } from '@lib/common';
 import { ApiCredentials, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
 import { ApprovalInboxService } from '@lib/approval';
 import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
@@ -11,7 +11,7 @@ export class PendingApprovalsQueryDto {
   @ApiPropertyOptional({ description: 'Only this project (it must be in the caller\u2019s scope)' })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9._:-]{1,128}$/)
+  @Matches(CODE_PATTERN)
   project_id?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Keyset cursor: the next_after of the previous page' })

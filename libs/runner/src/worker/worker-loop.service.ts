@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SerialTrigger } from '@lib/common';
 import { AppConfig, WorkerSettings } from '@lib/config';
 import { PgListener } from '@lib/database';
 import { ReaperService } from '@lib/execution';
@@ -19,9 +20,11 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
   private listener: PgListener | undefined;
   private poller: NodeJS.Timeout | undefined;
   private active = new Set<Promise<unknown>>();
-  private filling = false;
-  private refill = false;
   private stopped = false;
+  private readonly trigger = new SerialTrigger(
+    () => this.fill(),
+    (error: unknown) => this.logger.error({ err: error }, 'claiming failed'),
+  );
 
   constructor(
     private readonly config: AppConfig,
@@ -49,6 +52,7 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.trigger.stop();
     clearInterval(this.poller);
     await this.listener?.stop();
     await Promise.allSettled([...this.active]);
@@ -69,25 +73,12 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
     this.wake();
   }
 
-  /** Claims until the slots are full or nothing is claimable. */
+  /**
+   * Claims until the slots are full or nothing is claimable; on the next turn of the event loop,
+   * so runs that ended together have all freed their slots and one claim fills them all.
+   */
   private wake(): void {
-    if (this.stopped) return;
-    if (this.filling) {
-      this.refill = true;
-      return;
-    }
-    this.filling = true;
-    // On the next turn of the event loop: runs that ended together have all freed their slots
-    // by then, and one claim fills them all.
-    setImmediate(() => {
-      void this.fill().finally(() => {
-        this.filling = false;
-        if (this.refill) {
-          this.refill = false;
-          this.wake();
-        }
-      });
-    });
+    this.trigger.fire();
   }
 
   /** Claims as many runs as there are free slots, in one transaction, while the queue has more. */

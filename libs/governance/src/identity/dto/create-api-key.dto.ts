@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
-import { IsStorableText, IsTimestamp, TextLength } from '@lib/common';
+import { IsStorableText, IsTimestamp, TextLength, PROJECT_SCOPE_PATTERN } from '@lib/common';
 import { Role } from '../../permissions';
 
 export class CreateApiKeyDto {
@@ -42,7 +42,7 @@ export class CreateApiKeyDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
   @IsString({ each: true })
-  @Matches(/^(\*|[A-Za-z0-9._:-]{1,128})$/, { each: true })
+  @Matches(PROJECT_SCOPE_PATTERN, { each: true })
   project_ids?: string[];
 
   @ApiPropertyOptional({ format: 'date-time', description: 'When the key stops working (refused with 401 api_key_expired after)' })

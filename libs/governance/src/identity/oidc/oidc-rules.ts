@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { PROJECT_SCOPE_PATTERN } from '@lib/common';
 import { ALL_PROJECTS, Role } from '../../permissions';
 
 /** A rules file that cannot be used; the message names the file and the bad field. */
@@ -22,7 +23,7 @@ export interface OidcRules {
   readonly rules: readonly OidcRule[];
 }
 
-const PROJECT = /^(\*|[A-Za-z0-9._:-]{1,128})$/;
+const PROJECT = PROJECT_SCOPE_PATTERN;
 const CLAIM = /^[A-Za-z0-9_.:-]{1,128}$/;
 const ROLES = new Set<string>(Object.values(Role));
 

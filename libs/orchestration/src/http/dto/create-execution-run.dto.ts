@@ -1,12 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches } from 'class-validator';
-import { IsJsonObject, IsStorableJson, IsStorableText, TextLength } from '@lib/common';
+import { IsJsonObject, IsStorableJson, IsStorableText, TextLength, CODE_PATTERN } from '@lib/common';
 
-export const PROJECT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const PROJECT_ID_PATTERN = CODE_PATTERN;
 /** Printable: any character but a control character. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[^\p{Cc}]{1,255}$/u;
-export const ACTION_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const ACTION_PATTERN = CODE_PATTERN;
 
 /** A plan's params: an optional JSON object that PostgreSQL can store. */
 export function ParamsField(): PropertyDecorator {
