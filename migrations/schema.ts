@@ -4,6 +4,7 @@ import { QueueSpeed1795490000000 } from './1795490000000-queue-speed';
 import { RunLockRelease1795495000000 } from './1795495000000-run-lock-release';
 import { Principals1795500000000 } from './1795500000000-principals';
 import { Operability1795510000000 } from './1795510000000-operability';
+import { PrincipalGrants1795520000000 } from './1795520000000-principal-grants';
 import { auditAppendOnce } from './routines/audit.append-once';
 import { executionRunStatesWithLevel } from './routines/execution.run-states-with-level';
 import { executionRunsReleaseLocks } from './routines/execution.runs-release-locks';
@@ -12,6 +13,8 @@ import { executionRunsRefuseDisabled } from './routines/execution.runs-refuse-di
 import { notificationsWebhookEventType } from './routines/notifications.webhook-event-type';
 import { notificationsOutboxFill } from './routines/notifications.outbox-fill';
 import { notificationsReferencesGuard } from './routines/notifications.references-guard';
+import { governanceDecisionRefusal } from './routines/governance.decision-refusal';
+import { approvalDecisionsEligible } from './routines/approval.decisions-eligible';
 
 /**
  * The schema plan (`@migrations`): the plan as it landed (index.ts, never edited again, like
@@ -27,6 +30,7 @@ export const SCHEMA: SchemaPlan = {
     { file: '1795495000000-run-lock-release.ts', migration: RunLockRelease1795495000000 },
     { file: '1795500000000-principals.ts', migration: Principals1795500000000 },
     { file: '1795510000000-operability.ts', migration: Operability1795510000000 },
+    { file: '1795520000000-principal-grants.ts', migration: PrincipalGrants1795520000000 },
   ],
   routines: [
     ...LANDED_1795480000000.routines,
@@ -38,5 +42,7 @@ export const SCHEMA: SchemaPlan = {
     notificationsWebhookEventType,
     notificationsOutboxFill,
     notificationsReferencesGuard,
+    governanceDecisionRefusal,
+    approvalDecisionsEligible,
   ],
 };

@@ -12,6 +12,7 @@ export async function mintRequesterKey(baseUrl: string, adminKey: string): Promi
 }
 
 /** Mints a key with the given roles, for every project unless `projectIds` narrows it. */
+/** Mints a key of a new service principal with the bootstrap admin's key; an approver is marked a service approver, so its votes count. */
 export async function mintKey(
   baseUrl: string,
   adminKey: string,
@@ -20,7 +21,12 @@ export async function mintKey(
   const body = await postJson({
     url: `${baseUrl}/api/v1/api-keys`,
     key: adminKey,
-    body: JSON.stringify({ name: input.name, roles: input.roles, project_ids: input.projectIds ?? ['*'] }),
+    body: JSON.stringify({
+      name: input.name,
+      roles: input.roles,
+      project_ids: input.projectIds ?? ['*'],
+      ...(input.roles.includes('approver') ? { service_approver: true } : {}),
+    }),
     expectStatus: 201,
   });
   return { id: stringField(body, 'id'), key: stringField(body, 'key') };

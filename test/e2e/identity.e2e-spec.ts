@@ -44,7 +44,7 @@ describe('principals and their API keys', () => {
   beforeAll(async () => {
     admin = await minted(api.adminKey, { roles: ['admin'], project_ids: ['*'] });
     requester = await minted(api.adminKey, { roles: ['requester'], project_ids: ['*'] });
-    approver = await minted(api.adminKey, { roles: ['approver'], project_ids: ['*'] });
+    approver = await minted(api.adminKey, { roles: ['approver'], project_ids: ['*'], service_approver: true });
   });
 
   it("an admin's second key is the admin: it cannot approve the run the admin requested with the first", async () => {
@@ -90,7 +90,10 @@ describe('principals and their API keys', () => {
     const seen = (await api.get(scoped.key, '/api/v1/api-keys?limit=500')).body.keys.map((key: { id: string }) => key.id);
     expect(seen).toContain(own.id);
     expect(seen).not.toContain(requester.id);
-    expect((await api.get(requester.key, '/api/v1/api-keys')).status).toBe(403);
+    // Anyone else lists its own keys, and no one else's.
+    const mine = (await api.get(requester.key, '/api/v1/api-keys')).body.keys.map((key: { principal_id: string }) => key.principal_id);
+    expect(new Set(mine)).toEqual(new Set([requester.principal_id]));
+    expect((await api.get(requester.key, `/api/v1/api-keys?principal_id=${admin.principal_id}`)).status).toBe(403);
   });
 
   it('a revoked key is refused at the very next request, on another API instance too; the revocation is audited with its reason, never the key', async () => {
@@ -155,6 +158,7 @@ describe('principals and their API keys', () => {
       id: requester.principal_id,
       kind: 'service',
       name: expect.any(String),
+      role_grants: [{ role: 'requester', project_id: '*' }],
       roles: ['requester'],
       project_ids: ['*'],
       credential: `api_key:${requester.id}`,

@@ -62,6 +62,7 @@ describe('Prometheus metrics', () => {
       name: `m-${randomBytes(3).toString('hex')}`,
       roles,
       project_ids: projectIds,
+      ...(roles.includes('approver') ? { service_approver: true } : {}),
     });
     expect(response.status).toBe(201);
     return response.body.key as string;

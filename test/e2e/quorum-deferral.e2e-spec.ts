@@ -99,7 +99,7 @@ describe('quorum, separation of duties, deferral', () => {
         created.body.execution_id,
         both.id,
       ]),
-    ).rejects.toThrow(/requester of a run may not vote/);
+    ).rejects.toThrow(/may not decide this run \(self\)/);
   });
 
   it('the database refuses to approve a lane below its quorum, and votes are append-only', async () => {

@@ -112,7 +112,7 @@ describe('sign-in with access tokens from the identity provider', () => {
       `SELECT actor, data FROM audit_events WHERE event_type = 'principal.first_seen' AND data->>'subject' = $1`,
       [subject],
     );
-    expect(rows).toEqual([{ actor: me.body.id, data: expect.objectContaining({ issuer, subject, roles: ['approver'] }) }]);
+    expect(rows).toEqual([{ actor: me.body.id, data: expect.objectContaining({ issuer, subject, role_grants: ['approver@*'] }) }]);
   });
 
   it.each([

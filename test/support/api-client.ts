@@ -64,13 +64,21 @@ export class TestApi {
     return createControlPlaneClient({ baseUrl: await this.baseUrl(), credential, retries: 0, fetch: checkedFetch });
   }
 
-  /** Mints a key through the SDK with the admin key. */
-  async mintKey(input: { roles: string[]; projectIds?: string[]; name?: string }): Promise<{ id: string; key: string }> {
+  /**
+   * Mints a key of a new service principal through the SDK with the admin key (an admin of every
+   * project). One with the approver role is marked a service approver, so that its votes count
+   * (votes count only from people and marked services), unless `serviceApprover: false`.
+   */
+  async mintKey(input: { roles: string[]; projectIds?: string[]; name?: string; serviceApprover?: boolean }): Promise<{
+    id: string;
+    key: string;
+  }> {
     const { data, response } = await mintApiKey(await this.client(this.adminKey), {
       body: {
         name: input.name ?? `test-${randomUUID().slice(0, 8)}`,
         roles: input.roles as Role[],
         project_ids: input.projectIds ?? ['*'],
+        ...((input.serviceApprover ?? input.roles.includes('approver')) ? { service_approver: true } : {}),
       },
     });
     if (!data) throw new Error(`minting a key failed: ${response.status}`);

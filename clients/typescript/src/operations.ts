@@ -29,7 +29,7 @@ export function getReadiness(
   return client.GET('/health/ready', init as never) as Promise<OperationResult<'/health/ready', 'get'>>;
 }
 
-/** GET /api/v1/api-keys: API keys in the caller's scope (admin), newest first, never with their secret */
+/** GET /api/v1/api-keys: API keys in the caller's scope (an admin's), or the caller's own; newest first, never with their secret */
 export function listApiKeys(
   client: ControlPlaneClient,
   init: OperationInit<'/api/v1/api-keys', 'get'>,
@@ -37,7 +37,7 @@ export function listApiKeys(
   return client.GET('/api/v1/api-keys', init as never) as Promise<OperationResult<'/api/v1/api-keys', 'get'>>;
 }
 
-/** POST /api/v1/api-keys: Mint an API key (admin). The key is returned once. */
+/** POST /api/v1/api-keys: Mint an API key. The key is returned once. */
 export function mintApiKey(
   client: ControlPlaneClient,
   init: OperationInit<'/api/v1/api-keys', 'post'>,
@@ -59,6 +59,38 @@ export function getCurrentPrincipal(
   init: OperationInit<'/api/v1/principals/me', 'get'>,
 ): Promise<OperationResult<'/api/v1/principals/me', 'get'>> {
   return client.GET('/api/v1/principals/me', init as never) as Promise<OperationResult<'/api/v1/principals/me', 'get'>>;
+}
+
+/** GET /api/v1/principals/{id}: A principal: its role grants, whether its votes count, whether it is disabled */
+export function getPrincipal(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/principals/{id}', 'get'>,
+): Promise<OperationResult<'/api/v1/principals/{id}', 'get'>> {
+  return client.GET('/api/v1/principals/{id}', init as never) as Promise<OperationResult<'/api/v1/principals/{id}', 'get'>>;
+}
+
+/** POST /api/v1/principals/{id}/disable: Disable a principal, with a reason: every credential of it is refused at the next request, on every instance */
+export function disablePrincipal(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/principals/{id}/disable', 'post'>,
+): Promise<OperationResult<'/api/v1/principals/{id}/disable', 'post'>> {
+  return client.POST('/api/v1/principals/{id}/disable', init as never) as Promise<OperationResult<'/api/v1/principals/{id}/disable', 'post'>>;
+}
+
+/** POST /api/v1/principals/{id}/enable: Enable a disabled principal again, with a reason */
+export function enablePrincipal(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/principals/{id}/enable', 'post'>,
+): Promise<OperationResult<'/api/v1/principals/{id}/enable', 'post'>> {
+  return client.POST('/api/v1/principals/{id}/enable', init as never) as Promise<OperationResult<'/api/v1/principals/{id}/enable', 'post'>>;
+}
+
+/** PUT /api/v1/principals/{id}/service-approver: Mark a service principal as an approver whose votes count, or unmark it (an admin of every project), with a reason */
+export function setServiceApprover(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/principals/{id}/service-approver', 'put'>,
+): Promise<OperationResult<'/api/v1/principals/{id}/service-approver', 'put'>> {
+  return client.PUT('/api/v1/principals/{id}/service-approver', init as never) as Promise<OperationResult<'/api/v1/principals/{id}/service-approver', 'put'>>;
 }
 
 /** GET /api/v1/governance/action-types: The action types of the loaded policy */

@@ -52,14 +52,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * API keys in the caller's scope (admin), newest first, never with their secret
-         * @description Keys whose every project the caller's scope covers, optionally of one principal. Shows when each was last used (to the minute), its expiry and its revocation; never the key or its hash.
+         * API keys in the caller's scope (an admin's), or the caller's own; newest first, never with their secret
+         * @description For an admin, keys each of whose role grants is on a project it administers, optionally of one principal; for anyone else, its own keys. Shows when each was last used (to the minute), its expiry and its revocation; never the key or its hash.
          */
         get: operations["listApiKeys"];
         put?: never;
         /**
-         * Mint an API key (admin). The key is returned once.
-         * @description Without principal_id a new service principal is made, holding this key. With principal_id the key is another key of that principal (rotation), holding a subset of its roles and projects. Never wider than the minting key's project scope.
+         * Mint an API key. The key is returned once.
+         * @description Without principal_id an admin makes a new service principal holding this key, with role grants only on projects it administers. With principal_id the key is another key of that principal, holding a subset of its role grants: minted by the principal itself (never wider, nor longer-lived, than the minting key) or by an admin whose grants cover all of the principal's. A person's keys, a service approver's and those of a principal with a role on every project are minted only by itself or by an admin of every project. Never a key that acts as a principal wider than its minter.
          */
         post: operations["mintApiKey"];
         delete?: never;
@@ -97,10 +97,90 @@ export interface paths {
         };
         /**
          * Who the caller is: its principal, roles and scopes as this credential allows them
-         * @description The principal behind the credential of this request (a service's key, or a person's SSO token), with the roles and project scopes the credential allows, and the credential itself (api_key:<id> or oidc:<token id>).
+         * @description The principal behind the credential of this request (a service's key, or a person's SSO token), with the role grants the credential allows (each role on its project), and the credential itself (api_key:<id> or oidc:<token id>).
          */
         get: operations["getCurrentPrincipal"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/principals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A principal: its role grants, whether its votes count, whether it is disabled
+         * @description One's own principal, or (an admin) one in its scope; others answer 404 like an id that does not exist.
+         */
+        get: operations["getPrincipal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/principals/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a principal, with a reason: every credential of it is refused at the next request, on every instance
+         * @description An admin whose grants cover all of the principal's (a person's, a service approver's, or one with a role on every project: an admin of every project). Runs it requested are refused by the workers. Never oneself.
+         */
+        post: operations["disablePrincipal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/principals/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a disabled principal again, with a reason
+         * @description The same admins as for disabling. Its keys that were not revoked work again.
+         */
+        post: operations["enablePrincipal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/principals/{id}/service-approver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mark a service principal as an approver whose votes count, or unmark it (an admin of every project), with a reason
+         * @description Approvals are decisions of people: a vote counts only from a person, unless the voter is a service principal marked here. Audited as principal.service_approver_changed.
+         */
+        put: operations["setServiceApprover"];
         post?: never;
         delete?: never;
         options?: never;
@@ -744,12 +824,21 @@ export interface components {
             /** @enum {string} */
             status: "ok";
         };
+        RoleGrantInputDto: {
+            /** @enum {string} */
+            role: "requester" | "approver" | "admin" | "monitor";
+            /**
+             * @description A project id, or * for every project
+             * @example payments
+             */
+            project_id: string;
+        };
         CreateApiKeyDto: {
             /** @example deploy-bot */
             name: string;
             /**
              * Format: uuid
-             * @description A key for this existing principal (a second key, for rotation). Without it, a new service principal is made with this key.
+             * @description A key for this existing principal: one's own (a second key, for rotation), or one whose every role grant the minter administers (a person's, a service approver's, or a principal with a role on every project: an admin of every project). Without it, a new service principal is made with this key.
              */
             principal_id?: string;
             /**
@@ -766,11 +855,24 @@ export interface components {
              *     ]
              */
             project_ids?: string[];
+            /** @description What the key holds, each role on its project (instead of roles × project_ids, which grants each role on each project). For an existing principal, a subset of what it holds. */
+            role_grants?: components["schemas"]["RoleGrantInputDto"][];
+            /** @description For a new service principal: its votes count as an approver's. Only an admin of every project may set it; every other vote must come from a person. */
+            service_approver?: boolean;
             /**
              * Format: date-time
-             * @description When the key stops working (refused with 401 api_key_expired after)
+             * @description When the key stops working (refused with 401 api_key_expired after). A key minted for oneself lives no longer than the key that mints it.
              */
             expires_at?: string;
+        };
+        RoleGrantDto: {
+            /** @enum {string} */
+            role: "requester" | "approver" | "admin" | "monitor";
+            /**
+             * @description A project id, or * for every project
+             * @example payments
+             */
+            project_id: string;
         };
         ApiKeyResponseDto: {
             /** Format: uuid */
@@ -785,7 +887,11 @@ export interface components {
             principal_name: string;
             /** @description The first characters of the key, to recognise it */
             key_prefix: string;
+            /** @description What it holds: each role on its project. A role on one project never lends it to another. */
+            role_grants: components["schemas"]["RoleGrantDto"][];
+            /** @description The roles it holds on some project (a summary of role_grants) */
             roles: ("requester" | "approver" | "admin" | "monitor")[];
+            /** @description The projects it holds some role on, or ["*"] (a summary of role_grants) */
             project_ids: string[];
             /** @description The principal that minted it */
             created_by: string;
@@ -818,7 +924,11 @@ export interface components {
             principal_name: string;
             /** @description The first characters of the key, to recognise it */
             key_prefix: string;
+            /** @description What it holds: each role on its project. A role on one project never lends it to another. */
+            role_grants: components["schemas"]["RoleGrantDto"][];
+            /** @description The roles it holds on some project (a summary of role_grants) */
             roles: ("requester" | "approver" | "admin" | "monitor")[];
+            /** @description The projects it holds some role on, or ["*"] (a summary of role_grants) */
             project_ids: string[];
             /** @description The principal that minted it */
             created_by: string;
@@ -850,11 +960,55 @@ export interface components {
             /** @enum {string} */
             kind: "person" | "service";
             name: string;
-            /** @description As the credential used allows them */
+            /** @description What the credential used allows: each role on its project */
+            role_grants: components["schemas"]["RoleGrantDto"][];
+            /** @description The roles it holds on some project (a summary of role_grants) */
             roles: ("requester" | "approver" | "admin" | "monitor")[];
+            /** @description The projects it holds some role on, or ["*"] (a summary of role_grants) */
             project_ids: string[];
             /** @description The credential of this request: api_key:<id> or oidc:<token id> */
             credential: string;
+        };
+        PrincipalDetailDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "person" | "service";
+            name: string;
+            /** @description What it holds: each role on its project. A role on one project never lends it to another. */
+            role_grants: components["schemas"]["RoleGrantDto"][];
+            /** @description The roles it holds on some project (a summary of role_grants) */
+            roles: ("requester" | "approver" | "admin" | "monitor")[];
+            /** @description The projects it holds some role on, or ["*"] (a summary of role_grants) */
+            project_ids: string[];
+            /** @description A service whose votes count as an approver's (marked by an admin of every project); every other vote must be a person's */
+            service_approver: boolean;
+            /** @description Who made it: a principal id, 'identity-provider' for a person, 'system' for the bootstrap admin */
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description A person's last sign-in (to the minute)
+             */
+            last_seen_at: string | null;
+            /**
+             * Format: date-time
+             * @description Set while every credential of it is refused
+             */
+            disabled_at: string | null;
+            disabled_by: string | null;
+            disabled_reason: string | null;
+        };
+        PrincipalChangeDto: {
+            /** @description Required: why (kept in the audit trail) */
+            reason: string;
+        };
+        ServiceApproverDto: {
+            /** @description Required: why (kept in the audit trail) */
+            reason: string;
+            /** @description true: this service principal's votes count as an approver's; false: they no longer do */
+            service_approver: boolean;
         };
         AllowedScopesDto: {
             /** @description Glob patterns (`*`) every target must match */
@@ -2003,6 +2157,36 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description error.code: principal_inactive */
+            409: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example principal_inactive
+                             * @enum {string}
+                             */
+                            code: "principal_inactive";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
             /** @description A fault of ours: the body names only the request id */
             500: {
                 headers: {
@@ -2432,6 +2616,1084 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    getPrincipal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrincipalDetailDto"];
+                };
+            };
+            /** @description error.code: malformed_path */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example malformed_path
+                             * @enum {string}
+                             */
+                            code: "malformed_path";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: principal_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example principal_not_found
+                             * @enum {string}
+                             */
+                            code: "principal_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    disablePrincipal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrincipalChangeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrincipalDetailDto"];
+                };
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: principal_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example principal_not_found
+                             * @enum {string}
+                             */
+                            code: "principal_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: principal_already_disabled */
+            409: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example principal_already_disabled
+                             * @enum {string}
+                             */
+                            code: "principal_already_disabled";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    enablePrincipal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrincipalChangeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrincipalDetailDto"];
+                };
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: principal_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example principal_not_found
+                             * @enum {string}
+                             */
+                            code: "principal_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: principal_not_disabled */
+            409: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example principal_not_disabled
+                             * @enum {string}
+                             */
+                            code: "principal_not_disabled";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    setServiceApprover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceApproverDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrincipalDetailDto"];
+                };
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: principal_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example principal_not_found
+                             * @enum {string}
+                             */
+                            code: "principal_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: principal_inactive */
+            409: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example principal_inactive
+                             * @enum {string}
+                             */
+                            code: "principal_inactive";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
             };
             /** @description A fault of ours: the body names only the request id */
             500: {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AccessService, ALL_PROJECTS, Permission, Principal } from '@lib/governance';
+import { AccessService, Permission, Principal } from '@lib/governance';
 import { ExecutionRunService } from '@lib/execution';
 import { ApprovalRepository } from './approval.repository';
 import { RunView } from './approval-summary';
@@ -19,7 +19,7 @@ export class ApprovalInboxService {
   async pending(principal: Principal, input: { projectId?: string; after?: string; limit: number }): Promise<RunView[]> {
     this.access.assertAllowed(principal, Permission.RunRead, input.projectId);
     const ids = await this.approvals.pendingRunIds({
-      projectIds: principal.projectIds.includes(ALL_PROJECTS) ? null : principal.projectIds,
+      projectIds: principal.projectsWith(Permission.RunRead),
       projectId: input.projectId ?? null,
       after: input.after ?? null,
       limit: input.limit,

@@ -6,6 +6,7 @@ import { RunRequestService } from '@lib/orchestration';
 import { Principal, Role } from '@lib/governance';
 import { openAppContext } from '../../../test/support/app-context';
 import { openTestPool } from '../../../test/support/db';
+import { servicePrincipal } from '../../../test/support/principals';
 import { ApprovalVoteService } from './approval-vote.service';
 
 describe('ApprovalVoteService on PostgreSQL', () => {
@@ -13,8 +14,8 @@ describe('ApprovalVoteService on PostgreSQL', () => {
   let pool: Pool;
   let runs: RunRequestService;
   let decisions: ApprovalVoteService;
-  const requester = new Principal(randomUUID(), 'requester', [Role.Requester], ['*']);
-  const approver = new Principal(randomUUID(), 'approver', [Role.Approver], ['*']);
+  const requester = Principal.of(randomUUID(), 'requester', [Role.Requester], ['*']);
+  let approver: Principal;
   const ctx = (principal: Principal): CommandContext => principal.context(`req-${randomUUID()}`);
 
   beforeAll(async () => {
@@ -22,6 +23,7 @@ describe('ApprovalVoteService on PostgreSQL', () => {
     pool = openTestPool();
     runs = app.get(RunRequestService);
     decisions = app.get(ApprovalVoteService);
+    approver = await servicePrincipal(app, 'approver', [Role.Approver]);
   });
   afterAll(async () => {
     await pool?.end();
@@ -93,7 +95,7 @@ describe('ApprovalVoteService on PostgreSQL', () => {
 
   it('many concurrent approvals of one run: exactly one transition, the rest conflict', async () => {
     const { run } = await newRun();
-    const approvers = Array.from({ length: 8 }, (_, index) => new Principal(randomUUID(), `a${index}`, [Role.Approver], ['*']));
+    const approvers = await Promise.all(Array.from({ length: 8 }, (_, index) => servicePrincipal(app, `a${index}`, [Role.Approver])));
     const results = await Promise.allSettled(
       approvers.map((principal) =>
         decisions.vote(principal, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(principal)),

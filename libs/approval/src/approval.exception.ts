@@ -6,6 +6,8 @@ export enum ApprovalErrorCode {
   ApprovalNotDeferred = 'approval_not_deferred',
   AlreadyVoted = 'already_voted',
   SelfApprovalForbidden = 'self_approval_forbidden',
+  /** The decider may not decide this run: not a person (nor a marked service approver), disabled, or tied to the requester (made it, or was made by it). */
+  DeciderIneligible = 'decider_ineligible',
   NotRequester = 'not_requester',
   PlanLocked = 'plan_locked',
   ApprovalMissing = 'approval_missing',

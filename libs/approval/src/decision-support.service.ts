@@ -2,7 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { Refusal } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
-import { AccessService, ActionType, GovernanceErrorCode, GovernanceException, Permission, PolicyService, Principal } from '@lib/governance';
+import {
+  AccessService,
+  ActionType,
+  DecisionRefusal,
+  GovernanceErrorCode,
+  GovernanceException,
+  Permission,
+  PolicyService,
+  Principal,
+  PrincipalService,
+} from '@lib/governance';
 import { ExecutionRunRow, ExecutionRunService, notFound } from '@lib/execution';
 import { ApprovalStatus } from './approval-status';
 import { ApprovalRow } from './approval.tables';
@@ -10,6 +20,16 @@ import { ApprovalErrorCode, ApprovalException } from './approval.exception';
 import { ApprovalClosureService } from './approval-closure.service';
 import { ApprovalExpiryService } from './approval-expiry.service';
 import { ApprovalLaneService } from './approval-lane.service';
+
+/** Why a decider that is not the requester may still not decide (principal_decision_refusal). */
+const INELIGIBLE: Readonly<Record<Exclude<DecisionRefusal, 'self'>, string>> = {
+  unknown_principal: 'the decider is not a known principal',
+  disabled: 'the decider is disabled',
+  not_a_person:
+    'approvals are decisions of people: this is a service principal, and no admin of every project marked it as a service approver',
+  made_the_requester: "the decider made the requester's principal, so it would be deciding its own request",
+  made_by_the_requester: "the requester made the decider's principal, so it would be deciding its own request",
+};
 
 export interface DecisionTarget {
   readonly run: ExecutionRunRow;
@@ -21,7 +41,8 @@ export interface DecisionTarget {
  * What every decision on a run (vote, defer, reopen) does first, inside its transaction: lock
  * the run (so decisions on one run serialize, and its audit chain with them), check the decider
  * may decide for this action and project, expire a lane that has run out, load the current lane,
- * and refuse self-decisions.
+ * and refuse deciders that may not decide this run: the requester itself, a service that is not
+ * a marked service approver, and principals tied to the requester (made it, or made by it).
  */
 @Injectable()
 export class DecisionSupportService {
@@ -33,16 +54,17 @@ export class DecisionSupportService {
     private readonly lanes: ApprovalLaneService,
     private readonly expiry: ApprovalExpiryService,
     private readonly closure: ApprovalClosureService,
+    private readonly principals: PrincipalService,
   ) {}
 
   async loadLocked(principal: Principal, executionId: string, ctx: CommandContext, attempted: string): Promise<DecisionTarget | Refusal> {
     const run = await this.runs.getRunOrFail(executionId, { lock: true });
     this.access.assertVisible(principal, Permission.ApprovalDecide, run.project_id, notFound);
     const actionType = this.policy.getActionTypeOrFail(run.action);
-    if (!principal.hasAnyRole(actionType.approverRoles)) {
+    if (!principal.hasRoleOn(actionType.approverRoles, run.project_id)) {
       throw new GovernanceException(
         GovernanceErrorCode.Forbidden,
-        `deciding ${actionType.code} needs one of the roles ${actionType.approverRoles.join(', ')}`,
+        `deciding ${actionType.code} needs one of the roles ${actionType.approverRoles.join(', ')} on project ${run.project_id}`,
         {
           approver_roles: actionType.approverRoles,
         },
@@ -55,10 +77,18 @@ export class DecisionSupportService {
     await this.closure.closeForEndedRun(run, { actor: SYSTEM_ACTOR, requestId: ctx.requestId });
     const lane = await this.lanes.currentRow(run.id);
     if (!lane) throw new ApprovalException(ApprovalErrorCode.ApprovalMissing, 'this run has no approval');
-    if (run.requested_by === ctx.actor.id) {
+    const refusal = await this.principals.decisionRefusal(ctx.actor.id, run.requested_by);
+    if (refusal === 'self') {
       return this.refuse({ run, lane }, ctx, {
         type: AuditEventType.ApprovalSelfApprovalDenied,
         error: new ApprovalException(ApprovalErrorCode.SelfApprovalForbidden, 'the requester of a run may not decide its approval'),
+        attempted,
+      });
+    }
+    if (refusal) {
+      return this.refuse({ run, lane }, ctx, {
+        type: AuditEventType.ApprovalDeciderIneligible,
+        error: new ApprovalException(ApprovalErrorCode.DeciderIneligible, INELIGIBLE[refusal], { reason: refusal }),
         attempted,
       });
     }
@@ -118,6 +148,7 @@ export class DecisionSupportService {
         approval_status: target.lane.status,
         attempted: refusal.attempted,
         code: refusal.error.code,
+        ...(typeof refusal.error.details?.reason === 'string' ? { reason: refusal.error.details.reason } : {}),
       },
     });
     return new Refusal(refusal.error);

@@ -43,6 +43,12 @@ export enum AuditEventType {
   /** A person signed in through the identity provider for the first time. */
   PrincipalFirstSeen = 'principal.first_seen',
   AuthSignInFailed = 'auth.sign_in_failed',
+  PrincipalDisabled = 'principal.disabled',
+  PrincipalEnabled = 'principal.enabled',
+  /** An admin of every project marked a service principal as an approver whose votes count, or unmarked it. */
+  PrincipalServiceApproverChanged = 'principal.service_approver_changed',
+  /** A decision refused because the decider may not decide this run (not a person, or tied to the requester). */
+  ApprovalDeciderIneligible = 'approval.decider_ineligible',
   ExecutionModeChanged = 'governance.execution_mode_changed',
   WebhookSubscriptionCreated = 'webhook.subscription_created',
   WebhookSubscriptionUpdated = 'webhook.subscription_updated',

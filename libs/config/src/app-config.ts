@@ -32,6 +32,14 @@ export interface OidcSettings {
   /** Null: read from the issuer's discovery document. */
   readonly jwksUrl: string | null;
   readonly rulesFile: string;
+  /** A token whose `exp` − `iat` (or `exp` − now) is longer is refused. */
+  readonly maxTokenLifetimeSeconds: number;
+}
+
+/** Principals and their credentials. */
+export interface IdentitySettings {
+  /** A person's keys are suspended once the person has not signed in for this long. */
+  readonly personKeyIdleSeconds: number;
 }
 
 /** Sending webhooks (the outbox's deliveries). */
@@ -71,6 +79,7 @@ export class AppConfig {
       readonly worker: WorkerSettings;
       readonly embedded: EmbeddedDatabaseSettings;
       readonly oidc: OidcSettings | null;
+      readonly identity: IdentitySettings;
       readonly webhooks: WebhookSettings;
       readonly secrets: ReadonlyMap<string, string>;
     },

@@ -159,6 +159,22 @@ export class Environment {
   OIDC_RULES_FILE?: string;
 
   @Variable({
+    default: '`86400`',
+    meaning:
+      'the longest lifetime (`exp` − `iat`) an access token may have; a token that claims a longer one, or is issued more than 60 s in the future, is refused',
+  })
+  @IntegerVariable(60, 2_592_000, 'seconds')
+  OIDC_MAX_TOKEN_LIFETIME_S?: number;
+
+  @Variable({
+    default: '`30`',
+    meaning:
+      "a person's API keys are suspended (401 `api_key_suspended`) when the person has not signed in through the identity provider for this many days; signing in again lifts it",
+  })
+  @IntegerVariable(1, 3650, 'days')
+  PERSON_KEY_IDLE_DAYS?: number;
+
+  @Variable({
     default: 'unset → no webhook URL is allowed',
     meaning:
       "where webhooks may be sent: comma-separated URL prefixes, e.g. `https://hooks.example.com/,http://10.0.0.5:8080/hooks/` (scheme, host and port must match; `:*` allows any port; the path must start with the prefix's)",

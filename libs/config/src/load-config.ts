@@ -84,8 +84,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
             audience: environment.OIDC_AUDIENCE,
             jwksUrl: environment.OIDC_JWKS_URL ?? null,
             rulesFile: environment.OIDC_RULES_FILE ?? 'policies/oidc-rules.json',
+            maxTokenLifetimeSeconds: environment.OIDC_MAX_TOKEN_LIFETIME_S ?? 86_400,
           }
         : null,
+    identity: { personKeyIdleSeconds: (environment.PERSON_KEY_IDLE_DAYS ?? 30) * 86_400 },
     webhooks: {
       allowedUrls: webhookAllowlist,
       timeoutMs: environment.WEBHOOK_TIMEOUT_MS ?? 5000,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType } from '@lib/audit';
-import { AccessService, ALL_PROJECTS, Permission, PolicyService, Principal } from '@lib/governance';
+import { AccessService, Permission, PolicyService, Principal } from '@lib/governance';
 import { StatusMachineService } from '@lib/state-machine';
 import { DlqEntryRow, ExecutionRunRow } from './execution.tables';
 import { ExecutionErrorCode, ExecutionException } from './execution.exception';
@@ -25,7 +25,7 @@ export class DlqService {
 
   list(principal: Principal, input: { includeRedriven: boolean; limit: number }): Promise<DlqEntryRow[]> {
     this.access.assertAllowed(principal, Permission.DlqRead);
-    const projectIds = principal.projectIds.includes(ALL_PROJECTS) ? null : principal.projectIds;
+    const projectIds = principal.projectsWith(Permission.DlqRead);
     return this.deadLetters.list({ includeRedriven: input.includeRedriven, projectIds, limit: input.limit });
   }
 

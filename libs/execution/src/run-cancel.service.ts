@@ -49,7 +49,7 @@ export class RunCancelService {
       const run = await this.runs.findById(input.executionId, { lock: true });
       if (!run) throw notFound();
       this.access.assertVisible(principal, Permission.RunCancel, run.project_id, notFound);
-      if (!principal.hasAnyRole([Role.Approver, Role.Admin]) && run.requested_by !== ctx.actor.id) {
+      if (!principal.hasRoleOn([Role.Approver, Role.Admin], run.project_id) && run.requested_by !== ctx.actor.id) {
         throw new GovernanceException(GovernanceErrorCode.Forbidden, 'a requester may cancel only its own runs');
       }
       const status = run.status as RunStatus;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService, runEvent } from '@lib/audit';
-import { AccessService, ALL_PROJECTS, Permission, Principal } from '@lib/governance';
+import { AccessService, Permission, Principal } from '@lib/governance';
 import { ExecutionRunRepository, PurgedRun } from './repositories/execution-run.repository';
 
 export interface PurgeInput {
@@ -32,7 +32,7 @@ export class RunRetentionService {
 
   purge(principal: Principal, input: PurgeInput, ctx: CommandContext): Promise<PurgedRun[]> {
     this.access.assertAllowed(principal, Permission.RunPurge, input.projectId);
-    const projectIds = principal.projectIds.includes(ALL_PROJECTS) ? null : principal.projectIds;
+    const projectIds = principal.projectsWith(Permission.RunPurge);
     return this.uow.run(async () => {
       const purged = await this.runs.deleteEnded({
         olderThanSeconds: input.olderThanSeconds,

@@ -11,6 +11,16 @@ export enum GovernanceErrorCode {
   ApiKeyNotFound = 'api_key_not_found',
   ApiKeyAlreadyRevoked = 'api_key_already_revoked',
   PrincipalNotFound = 'principal_not_found',
+  /** Every credential of a disabled principal is refused. */
+  PrincipalDisabled = 'principal_disabled',
+  /** A disabled principal gets no new key and no new designation: enable it first. */
+  PrincipalInactive = 'principal_inactive',
+  PrincipalAlreadyDisabled = 'principal_already_disabled',
+  PrincipalNotDisabled = 'principal_not_disabled',
+  /** The key of a person who has not signed in through the identity provider for longer than allowed. */
+  ApiKeySuspended = 'api_key_suspended',
+  /** A claim of a signed token that cannot name a principal (sub, jti) or is out of bounds (iat, lifetime). */
+  TokenClaimInvalid = 'token_claim_invalid',
   /** A bearer token that is not a valid JWT of the issuer (malformed, bad signature, a claim out of bounds). */
   TokenInvalid = 'token_invalid',
   TokenExpired = 'token_expired',

@@ -9,6 +9,8 @@ import { ApiKeysController } from './identity/api-keys.controller';
 import { IdentityService } from './identity/identity.service';
 import { OidcVerifierService } from './identity/oidc/oidc-verifier.service';
 import { PrincipalRepository } from './identity/principal.repository';
+import { PrincipalService } from './identity/principal.service';
+import { PrincipalsController } from './identity/principals.controller';
 import { PolicyRepository } from './policy/policy.repository';
 import { PolicyService } from './policy/policy.service';
 import { AuditController } from './audit-trail/audit.controller';
@@ -24,12 +26,13 @@ import { ExecutionModeService } from './execution-mode/execution-mode.service';
  */
 @Module({
   imports: [AuditModule],
-  controllers: [ApiKeysController, GovernanceController, AuditController, ExecutionModeController],
+  controllers: [ApiKeysController, PrincipalsController, GovernanceController, AuditController, ExecutionModeController],
   providers: [
     AccessService,
     ApiKeyRepository,
     PrincipalRepository,
     ApiKeyService,
+    PrincipalService,
     OidcVerifierService,
     IdentityService,
     AuthGuard,
@@ -39,6 +42,6 @@ import { ExecutionModeService } from './execution-mode/execution-mode.service';
     ExecutionModeRepository,
     ExecutionModeService,
   ],
-  exports: [AccessService, ApiKeyService, IdentityService, AuthGuard, PolicyService],
+  exports: [AccessService, ApiKeyService, PrincipalService, IdentityService, AuthGuard, PolicyService],
 })
 export class GovernanceModule {}

@@ -6,6 +6,7 @@ export * from './identity/api-key.table';
 export * from './identity/principal.table';
 export * from './identity/api-key.service';
 export * from './identity/identity.service';
+export * from './identity/principal.service';
 export * from './auth.decorators';
 export * from './auth.guard';
 export * from './policy/action-type';

@@ -35,6 +35,8 @@ export enum Permission {
   /** Switching an action or a level between enabled, record_only and disabled (every project: needs scope `*`). */
   ExecutionModeManage = 'execution_mode:manage',
   WebhookManage = 'webhook:manage',
+  /** Disabling and enabling principals; marking service approvers (every project: needs scope `*`). */
+  PrincipalManage = 'principal:manage',
 }
 
 export const ALL_PROJECTS = '*';

@@ -2,15 +2,16 @@ import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
-import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
+import { CommandContext } from '@lib/common';
 import { ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
 import { ExecutionRunRow, RunQueueService } from '@lib/execution';
-import { ApiKeyService, GovernanceModule, Principal, Role } from '@lib/governance';
+import { GovernanceModule, Principal, Role } from '@lib/governance';
 import { ApprovalGateService, ApprovalVoteService } from '@lib/approval';
 import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
 import { openTestPool } from '../../../test/support/db';
 import { waitForRun } from '../../../test/support/run-events';
+import { servicePrincipal } from '../../../test/support/principals';
 import { WorkerLoopModule } from './runner.module';
 
 @Module({ imports: [ConfigModule.forRoot(), DatabaseModule.forRoot(), GovernanceModule, OrchestrationModule, WorkerLoopModule] })
@@ -39,7 +40,7 @@ describe('the execution worker on PostgreSQL', () => {
   let runs: RunRequestService;
   let votes: ApprovalVoteService;
   let requester: Principal;
-  const approver = new Principal(randomUUID(), 'approver', [Role.Approver], ['*']);
+  let approver: Principal;
   const ctx = (principal: Principal): CommandContext => principal.context(`req-${randomUUID()}`);
 
   beforeAll(async () => {
@@ -47,11 +48,8 @@ describe('the execution worker on PostgreSQL', () => {
     pool = openTestPool();
     runs = worker.get(RunRequestService);
     votes = worker.get(ApprovalVoteService);
-    const admin = new Principal(randomUUID(), 'admin', [Role.Admin], ['*']);
-    const key = await worker
-      .get(ApiKeyService)
-      .mint(admin, { name: 'worker-test', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
-    requester = new Principal(key.row.principal_id, 'requester', [Role.Requester], ['*']);
+    requester = await servicePrincipal(worker, 'requester', [Role.Requester]);
+    approver = await servicePrincipal(worker, 'approver', [Role.Approver]);
   });
   afterAll(async () => {
     await pool?.end();
@@ -311,7 +309,7 @@ describe('the execution worker on PostgreSQL', () => {
   });
 
   it('level 3 runs step by step: each step after the first waits, BLOCKED, for its own quorum', async () => {
-    const second = new Principal(randomUUID(), 'approver-2', [Role.Approver], ['*']);
+    const second = await servicePrincipal(worker, 'approver-2', [Role.Approver]);
     const { run } = await runs.request(
       requester,
       {
@@ -349,11 +347,7 @@ describe('the execution worker on PostgreSQL', () => {
   });
 
   it('worker-side RBAC: a run whose requester lost its key fails with an rbac_violation event', async () => {
-    const admin = new Principal(randomUUID(), 'admin', [Role.Admin], ['*']);
-    const key = await worker
-      .get(ApiKeyService)
-      .mint(admin, { name: 'soon-revoked', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
-    const departing = new Principal(key.row.principal_id, 'departing', [Role.Requester], ['*']);
+    const departing = await servicePrincipal(worker, 'departing', [Role.Requester]);
     const { run } = await runs.request(
       departing,
       {
@@ -365,7 +359,7 @@ describe('the execution worker on PostgreSQL', () => {
       },
       ctx(departing),
     );
-    await pool.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [key.row.id]);
+    await pool.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [departing.credential.slice('api_key:'.length)]);
     await votes.vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver));
     const failed = await waitFor(run.id, ['FAILED']);
     expect(failed.last_error).toMatch(/rbac_violation: the requesting key was revoked/);

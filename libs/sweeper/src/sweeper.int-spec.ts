@@ -11,6 +11,7 @@ import { ApprovalDeferralService, ApprovalModule, ApprovalVoteService } from '@l
 import { AuthorizeBuildStepHandler, GrantReconcilerService } from '@lib/grants';
 import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
 import { asOwnerWithoutTriggers, expireLaneNow, openTestPool } from '../../../test/support/db';
+import { servicePrincipal } from '../../../test/support/principals';
 import { SweeperModule } from './sweeper.module';
 import { SweeperService } from './sweeper.service';
 
@@ -26,8 +27,8 @@ describe('the worker sweeper on PostgreSQL', () => {
   let runs: RunRequestService;
   let votes: ApprovalVoteService;
   let sweeper: SweeperService;
-  const requester = new Principal(randomUUID(), 'requester', [Role.Requester], ['*']);
-  const approver = new Principal(randomUUID(), 'approver', [Role.Approver], ['*']);
+  const requester = Principal.of(randomUUID(), 'requester', [Role.Requester], ['*']);
+  let approver: Principal;
   const ctx = (principal: Principal): CommandContext => principal.context(`req-${randomUUID()}`);
 
   beforeAll(async () => {
@@ -37,6 +38,7 @@ describe('the worker sweeper on PostgreSQL', () => {
     runs = app.get(RunRequestService);
     votes = app.get(ApprovalVoteService);
     sweeper = app.get(SweeperService);
+    approver = await servicePrincipal(app, 'approver', [Role.Approver]);
   });
   afterAll(async () => {
     await pool?.end();
@@ -150,7 +152,7 @@ describe('the worker sweeper on PostgreSQL', () => {
     // A process that approves without the grants lib loaded stands in for one that crashed
     // between the commit and the handler: the approval commits, no handler outcome is recorded.
     const crashed = await NestFactory.createApplicationContext(ApprovalOnlyModule, { logger: false });
-    const second = new Principal(randomUUID(), 'approver-2', [Role.Approver], ['*']);
+    const second = await servicePrincipal(app, 'approver-2', [Role.Approver]);
     const run = await newRun('governance.authorize_build_step', ['DOT_C1_VOCAB_BUILD'], {
       namespace: 'DRYRUN-NS',
       rollback_plan_ref: 'R',

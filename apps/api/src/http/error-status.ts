@@ -43,10 +43,14 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case GovernanceErrorCode.TokenWrongIssuer:
     case GovernanceErrorCode.TokenUnknownSigningKey:
     case GovernanceErrorCode.TokenNotAccepted:
+    case GovernanceErrorCode.TokenClaimInvalid:
+    case GovernanceErrorCode.PrincipalDisabled:
+    case GovernanceErrorCode.ApiKeySuspended:
       return 401;
     case GovernanceErrorCode.Forbidden:
     case ApprovalErrorCode.SelfApprovalForbidden:
     case ApprovalErrorCode.NotRequester:
+    case ApprovalErrorCode.DeciderIneligible:
       return 403;
     case RequestErrorCode.RouteNotFound:
     case ExecutionErrorCode.ExecutionNotFound:
@@ -78,6 +82,9 @@ export function httpStatusOf(code: KnownErrorCode): number {
     case GrantErrorCode.GrantExpired:
     case GrantErrorCode.GrantRevoked:
     case GovernanceErrorCode.ApiKeyAlreadyRevoked:
+    case GovernanceErrorCode.PrincipalInactive:
+    case GovernanceErrorCode.PrincipalAlreadyDisabled:
+    case GovernanceErrorCode.PrincipalNotDisabled:
     case NotificationsErrorCode.WebhookDeliveryNotDead:
     case NotificationsErrorCode.WebhookLimitReached:
       return 409;

@@ -2,11 +2,12 @@ import { INestApplicationContext } from '@nestjs/common';
 import { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
-import { ApiKeyService, Principal, Role } from '@lib/governance';
+import { Principal, Role } from '@lib/governance';
 import { ApprovalVoteService } from '@lib/approval';
 import { RunRequestService } from '@lib/orchestration';
 import { openAppContext } from '../../../../test/support/app-context';
 import { openTestPool } from '../../../../test/support/db';
+import { servicePrincipal } from '../../../../test/support/principals';
 import { ReaperService } from './reaper.service';
 import { RunLifecycleService } from './run-lifecycle.service';
 import { RunQueueService } from './run-queue.service';
@@ -22,18 +23,15 @@ describe('times come from the database clock', () => {
   let app: INestApplicationContext;
   let pool: Pool;
   let requester: Principal;
-  const approver = new Principal(randomUUID(), 'approver', [Role.Approver], ['*']);
+  let approver: Principal;
   const ctx = (principal: Principal): CommandContext => principal.context(`req-${randomUUID()}`);
   const project = `clock-${randomUUID()}`;
 
   beforeAll(async () => {
     app = await openAppContext();
     pool = openTestPool();
-    const admin = new Principal(randomUUID(), 'admin', [Role.Admin], ['*']);
-    const key = await app
-      .get(ApiKeyService)
-      .mint(admin, { name: 'clock', roles: [Role.Requester], projectIds: ['*'] }, { actor: SYSTEM_ACTOR, requestId: 'test' });
-    requester = new Principal(key.row.principal_id, 'clock', [Role.Requester], ['*']);
+    requester = await servicePrincipal(app, 'clock', [Role.Requester]);
+    approver = await servicePrincipal(app, 'approver', [Role.Approver]);
   });
   afterEach(() => {
     jest.useRealTimers();

@@ -217,8 +217,7 @@ export class RunQueueService {
   private violationOf(run: ExecutionRunRow, requester: RequesterStanding | undefined): string | null {
     if (!requester) return 'the requester no longer exists';
     if (requester.credentialProblem) return requester.credentialProblem;
-    if (!requester.principal.can(Permission.RunCreate)) return 'the requester may no longer request runs';
-    if (!requester.principal.coversProject(run.project_id)) return 'the requester is no longer scoped to the project';
+    if (!requester.principal.can(Permission.RunCreate, run.project_id)) return 'the requester may no longer request runs in the project';
     if (!this.policy.find(run.action)) return 'the action is no longer in the policy';
     return null;
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditEventFilter, AuditEventRow, AuditQueryService, chainKeyOf, VerifyReport } from '@lib/audit';
 import { AccessService } from '../access.service';
 import { GovernanceErrorCode, GovernanceException } from '../governance.exception';
-import { ALL_PROJECTS, Permission } from '../permissions';
+import { Permission } from '../permissions';
 import { Principal } from '../principal';
 
 /**
@@ -21,12 +21,7 @@ export class AuditTrailService {
     if (filter.projectId !== undefined) this.access.assertAllowed(principal, Permission.AuditRead, filter.projectId);
     else if (filter.executionRunId !== undefined)
       this.access.assertVisible(principal, Permission.AuditRead, await this.projectOfRun(filter.executionRunId), chainNotFound);
-    else if (!principal.projectIds.includes(ALL_PROJECTS)) {
-      throw new GovernanceException(
-        GovernanceErrorCode.Forbidden,
-        'a key scoped to some projects must filter by project_id or execution_id',
-      );
-    }
+    else this.access.assertEverywhere(principal, Permission.AuditRead, 'a key scoped to some projects must filter by project_id or execution_id');
     return this.query.list(filter);
   }
 
@@ -37,10 +32,7 @@ export class AuditTrailService {
   }
 
   async counters(principal: Principal): Promise<Record<string, number>> {
-    this.access.assertAllowed(principal, Permission.AuditRead);
-    if (!principal.projectIds.includes(ALL_PROJECTS)) {
-      throw new GovernanceException(GovernanceErrorCode.Forbidden, 'the counters span every project; they need a key scoped to *');
-    }
+    this.access.assertEverywhere(principal, Permission.AuditRead, 'the counters span every project; they need a key scoped to *');
     return this.query.lifecycleCounters();
   }
 

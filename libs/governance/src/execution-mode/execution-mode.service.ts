@@ -55,16 +55,11 @@ export class ExecutionModeService {
     input: { scope: ExecutionModeScope; key: string; mode: ExecutionMode; reason: string },
     ctx: CommandContext,
   ): Promise<ExecutionModeRow> {
-    this.access.assertAllowed(principal, Permission.ExecutionModeManage);
-    if (!principal.projectIds.includes(ALL_PROJECTS)) {
-      throw new GovernanceException(
-        GovernanceErrorCode.Forbidden,
-        'an execution mode applies to every project: it needs a principal scoped to all (*)',
-        {
-          permission: Permission.ExecutionModeManage,
-        },
-      );
-    }
+    this.access.assertEverywhere(
+      principal,
+      Permission.ExecutionModeManage,
+      'an execution mode applies to every project: it needs a principal scoped to all (*)',
+    );
     return this.uow.run(async () => {
       const { before, after } = await this.modes.set({ ...input, changedBy: ctx.actor.id });
       await this.audit.record({

@@ -7,8 +7,11 @@ const T = API_KEYS_TABLE.name;
 const P = PRINCIPALS_TABLE.name;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A key as authentication reads it: the key, its principal, and (by the database clock) whether it has expired. */
-export type KeyWithPrincipal = ApiKeyRow & { principal: PrincipalRow; expired: boolean; use_is_stale: boolean };
+/**
+ * A key as authentication reads it: the key, its principal, and (by the database clock) whether
+ * it has expired, and whether its principal is a person not seen for longer than allowed.
+ */
+export type KeyWithPrincipal = ApiKeyRow & { principal: PrincipalRow; expired: boolean; use_is_stale: boolean; person_idle: boolean };
 
 /** How often last_used_at is written at most: a key in constant use must not write on every request. */
 const LAST_USED_RESOLUTION_S = 60;
@@ -24,37 +27,30 @@ export class ApiKeyRepository {
     name: string;
     keyHash: string;
     keyPrefix: string;
-    roles: string[];
-    projectIds: string[];
+    roleGrants: string[];
     createdBy: string;
     expiresAt: Date | null;
   }): Promise<ApiKeyRow> {
     const [row] = await this.uow.query<ApiKeyRow>(
-      `INSERT INTO ${T} (id, principal_id, name, key_hash, key_prefix, roles, project_ids, created_by, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-      [
-        input.id,
-        input.principalId,
-        input.name,
-        input.keyHash,
-        input.keyPrefix,
-        input.roles,
-        input.projectIds,
-        input.createdBy,
-        input.expiresAt,
-      ],
+      `INSERT INTO ${T} (id, principal_id, name, key_hash, key_prefix, role_grants, created_by, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+      [input.id, input.principalId, input.name, input.keyHash, input.keyPrefix, input.roleGrants, input.createdBy, input.expiresAt],
     );
     return row;
   }
 
-  /** The key with this hash and its principal, revoked or not (the caller says why it refuses one). Never cached: a revocation counts at once. */
-  async findForAuthentication(keyHash: string): Promise<KeyWithPrincipal | null> {
-    const rows = await this.uow.query<ApiKeyRow & { principal: PrincipalRow; expired: boolean; use_is_stale: boolean }>(
+  /**
+   * The key with this hash and its principal, revoked or not (the caller says why it refuses
+   * one). Never cached: a revocation, or a principal disabled, counts at once.
+   */
+  async findForAuthentication(keyHash: string, personIdleSeconds: number): Promise<KeyWithPrincipal | null> {
+    const rows = await this.uow.query<KeyWithPrincipal>(
       `SELECT k.*, to_jsonb(p) AS principal,
               (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,
-              (k.last_used_at IS NULL OR k.last_used_at < now() - make_interval(secs => ${LAST_USED_RESOLUTION_S})) AS use_is_stale
+              (k.last_used_at IS NULL OR k.last_used_at < now() - make_interval(secs => ${LAST_USED_RESOLUTION_S})) AS use_is_stale,
+              (p.kind = 'person' AND (p.last_seen_at IS NULL OR p.last_seen_at < now() - make_interval(secs => $2::int))) AS person_idle
        FROM ${T} k JOIN ${P} p ON p.id = k.principal_id WHERE k.key_hash = $1`,
-      [keyHash],
+      [keyHash, personIdleSeconds],
     );
     return rows[0] ?? null;
   }
@@ -104,7 +100,7 @@ export class ApiKeyRepository {
     );
   }
 
-  /** Keys whose every project the caller's scope covers (null: any), newest first, optionally of one principal. */
+  /** Keys each of whose grants is on a project of the caller's scope (null: any), newest first, optionally of one principal. */
   list(input: {
     scope: readonly string[] | null;
     principalId?: string;
@@ -112,7 +108,8 @@ export class ApiKeyRepository {
   }): Promise<Array<ApiKeyRow & { principal_name: string }>> {
     return this.uow.query<ApiKeyRow & { principal_name: string }>(
       `SELECT k.*, p.name AS principal_name FROM ${T} k JOIN ${P} p ON p.id = k.principal_id
-       WHERE ($1::text[] IS NULL OR k.project_ids <@ $1::text[]) AND ($2::uuid IS NULL OR k.principal_id = $2)
+       WHERE ($1::text[] IS NULL OR NOT EXISTS (SELECT 1 FROM unnest(k.role_grants) g WHERE split_part(g, '@', 2) <> ALL ($1::text[])))
+         AND ($2::uuid IS NULL OR k.principal_id = $2)
        ORDER BY k.created_at DESC, k.id LIMIT $3`,
       [input.scope, input.principalId ?? null, input.limit],
     );
@@ -134,9 +131,9 @@ export class ApiKeyRepository {
   /** The bootstrap admin key (its principal must exist): admin of every project; a revoked one stays revoked. */
   async upsertBootstrapAdmin(input: { id: string; keyHash: string }): Promise<void> {
     await this.uow.query(
-      `INSERT INTO ${T} (id, principal_id, name, key_hash, key_prefix, roles, project_ids, created_by)
-       VALUES ($1, $1, 'bootstrap-admin', $2, 'bootstrap', ARRAY['admin'], ARRAY['*'], 'system')
-       ON CONFLICT (key_hash) DO UPDATE SET roles = ARRAY['admin'], project_ids = ARRAY['*']`,
+      `INSERT INTO ${T} (id, principal_id, name, key_hash, key_prefix, role_grants, created_by)
+       VALUES ($1, $1, 'bootstrap-admin', $2, 'bootstrap', ARRAY['admin@*'], 'system')
+       ON CONFLICT (key_hash) DO UPDATE SET role_grants = ARRAY['admin@*']`,
       [input.id, input.keyHash],
     );
   }

@@ -5,8 +5,20 @@ import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { AccessService } from '../access.service';
 import { GovernanceErrorCode, GovernanceException } from '../governance.exception';
+import { AppConfig } from '@lib/config';
 import { ALL_PROJECTS, Permission, Role } from '../permissions';
-import { narrow, Principal, PrincipalKind } from '../principal';
+import {
+  grantsFromText,
+  grantsToText,
+  grantsWithin,
+  narrow,
+  normalizeGrants,
+  Principal,
+  PrincipalKind,
+  product,
+  RoleGrant,
+} from '../principal';
+import { authorityOver } from './principal-authority';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeyRow } from './api-key.table';
 import { PrincipalRepository } from './principal.repository';
@@ -14,12 +26,19 @@ import { PrincipalRow } from './principal.table';
 
 export interface MintApiKeyInput {
   readonly name: string;
-  /** A key of an existing principal (rotation); absent: a new service principal with this key. */
+  /** A key of an existing principal (its own, or one the minter's admin grants cover); absent: a new service principal with this key. */
   readonly principalId?: string;
-  /** Required for a new principal; for an existing one, a subset of its roles (all of them when absent). */
+  /**
+   * What the key holds: explicit role grants, or each of `roles` on each of `projectIds`.
+   * Required for a new principal; for an existing one, a subset of what it holds (all of it when
+   * absent; `roles` or `projectIds` alone narrow it to those).
+   */
+  readonly grants?: RoleGrant[];
   readonly roles?: Role[];
   readonly projectIds?: string[];
   readonly expiresAt?: Date;
+  /** For a new service principal: its votes count as an approver's (an admin of every project only). */
+  readonly serviceApprover?: boolean;
 }
 
 export interface MintedApiKey {
@@ -35,19 +54,22 @@ export interface RequesterStanding {
 }
 
 /** Why a key was not accepted. */
-export type KeyRefusal = 'unknown' | 'revoked' | 'expired';
+export type KeyRefusal = 'unknown' | 'revoked' | 'expired' | 'disabled' | 'suspended';
 
 const KEY_PREFIX = 'cpk_';
 
 /**
  * API keys: the credentials of services (and of people who want one beside their sign-in). A key
- * belongs to a principal and may be narrower than it; it is minted never wider than the scope of
- * the key that mints it, listed without its secret, and revoked with a reason. Nothing is cached:
- * a key revoked on one instance is refused by every instance at the next request.
+ * belongs to a principal and may be narrower than it. It is minted by the principal itself
+ * (never wider, nor longer-lived, than the credential that mints it), or by an admin whose grants
+ * cover all of the principal's (see principal-authority.ts); listed without its secret; revoked
+ * with a reason. Nothing is cached: a key revoked, or a principal disabled, on one instance is
+ * refused by every instance at the next request.
  */
 @Injectable()
 export class ApiKeyService {
   private readonly logger = new Logger(ApiKeyService.name);
+  private readonly personKeyIdleSeconds: number;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -55,38 +77,52 @@ export class ApiKeyService {
     private readonly principals: PrincipalRepository,
     private readonly audit: AuditService,
     private readonly access: AccessService,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.personKeyIdleSeconds = config.values.identity.personKeyIdleSeconds;
+  }
 
   async mint(minter: Principal, input: MintApiKeyInput, ctx: CommandContext): Promise<MintedApiKey> {
-    this.access.assertAllowed(minter, Permission.ApiKeyCreate);
+    this.access.assertAllowed(minter, Permission.SelfRead);
+    if (input.grants !== undefined && (input.roles !== undefined || input.projectIds !== undefined)) {
+      throw new RequestException(RequestErrorCode.InvalidValue, 'name role_grants, or roles and project_ids, not both', {
+        field: 'role_grants',
+      });
+    }
+    if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+      throw new RequestException(RequestErrorCode.InvalidValue, 'expires_at must be in the future', { field: 'expires_at' });
+    }
     return this.uow.run(async () => {
-      const target = input.principalId ? await this.principalOrFail(minter, input.principalId) : null;
-      const roles = uniqueSorted(input.roles ?? (target?.roles as Role[] | undefined) ?? []);
-      const projectIds = uniqueSorted(input.projectIds ?? target?.project_ids ?? []);
-      if (!target && (input.roles === undefined || input.projectIds === undefined)) {
-        throw new RequestException(RequestErrorCode.MissingField, 'roles and project_ids are required for a key of a new principal', {
-          fields: ['roles', 'project_ids'],
+      const target = input.principalId ? await this.principalForKeyOrFail(minter, input.principalId) : null;
+      const grants = target ? this.keyGrantsOfExisting(minter, target, input) : this.keyGrantsOfNew(minter, input);
+      if (grants.length === 0) {
+        throw new GovernanceException(GovernanceErrorCode.Forbidden, 'the key would hold no role on any project', {
+          role_grants: [],
         });
       }
-      if (roles.length === 0 || projectIds.length === 0) {
-        throw new GovernanceException(GovernanceErrorCode.Forbidden, 'the key would hold no role or no project', {
-          roles,
-          project_ids: projectIds,
-        });
-      }
-      this.assertWithin(minter, projectIds);
-      if (target) this.assertNarrower(target, { roles, projectIds });
-      if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
-        throw new RequestException(RequestErrorCode.InvalidValue, 'expires_at must be in the future', { field: 'expires_at' });
-      }
+      const expiresAt = this.expiryOf(minter, target, input.expiresAt);
       const id = randomUUID();
+      const roleGrants = grantsToText(grants);
       const principal =
-        target ?? (await this.principals.insertService({ id, name: input.name, roles, projectIds, createdBy: ctx.actor.id }));
+        target ??
+        (await this.principals.insertService({
+          id,
+          name: input.name,
+          roleGrants,
+          serviceApprover: input.serviceApprover === true,
+          createdBy: ctx.actor.id,
+        }));
       if (!target) {
         await this.audit.record({
           type: AuditEventType.PrincipalCreated,
           ctx,
-          data: { principal_id: principal.id, kind: principal.kind, name: principal.name, roles, project_ids: projectIds },
+          data: {
+            principal_id: principal.id,
+            kind: principal.kind,
+            name: principal.name,
+            role_grants: roleGrants,
+            service_approver: principal.service_approver,
+          },
         });
       }
       const key = KEY_PREFIX + randomBytes(32).toString('base64url');
@@ -96,10 +132,9 @@ export class ApiKeyService {
         name: input.name,
         keyHash: sha256Hex(key),
         keyPrefix: key.slice(0, 12),
-        roles,
-        projectIds,
+        roleGrants,
         createdBy: ctx.actor.id,
-        expiresAt: input.expiresAt ?? null,
+        expiresAt,
       });
       await this.audit.record({
         type: AuditEventType.ApiKeyCreated,
@@ -108,8 +143,9 @@ export class ApiKeyService {
           api_key_id: row.id,
           principal_id: principal.id,
           name: input.name,
-          roles,
-          project_ids: projectIds,
+          role_grants: roleGrants,
+          minted_by: ctx.actor.id,
+          minted_as: target === null ? 'new_principal' : target.id === minter.id ? 'self' : 'admin',
           expires_at: row.expires_at?.toISOString() ?? null,
         },
       });
@@ -117,16 +153,23 @@ export class ApiKeyService {
     });
   }
 
-  /** Keys the caller's scope covers (every project of the key), newest first; never a secret. */
+  /**
+   * Keys in the caller's scope (each grant on a project where it may read keys), newest first;
+   * without that permission, its own keys. Never a secret.
+   */
   list(caller: Principal, input: { principalId?: string; limit: number }): Promise<Array<ApiKeyRow & { principal_name: string }>> {
-    this.access.assertAllowed(caller, Permission.ApiKeyRead);
-    const scope = caller.projectIds.includes(ALL_PROJECTS) ? null : caller.projectIds;
-    return this.keys.list({ scope, principalId: input.principalId, limit: input.limit });
+    this.access.assertAllowed(caller, Permission.SelfRead);
+    if (!caller.can(Permission.ApiKeyRead)) {
+      if (input.principalId !== undefined && input.principalId !== caller.id) this.access.assertAllowed(caller, Permission.ApiKeyRead);
+      return this.keys.list({ scope: null, principalId: caller.id, limit: input.limit });
+    }
+    return this.keys.list({ scope: caller.projectsWith(Permission.ApiKeyRead), principalId: input.principalId, limit: input.limit });
   }
 
   /**
    * Revokes a key, with a reason, at once for every instance and worker (nothing caches a key).
-   * An admin revokes keys in its scope; anyone revokes the keys of its own principal.
+   * An admin revokes keys whose every grant is on a project it may revoke keys in; anyone
+   * revokes the keys of its own principal.
    */
   async revoke(caller: Principal, input: { keyId: string; reason: string }, ctx: CommandContext): Promise<ApiKeyRow> {
     return this.uow.run(async () => {
@@ -135,7 +178,7 @@ export class ApiKeyService {
       const mayRevoke =
         key !== null &&
         (key.principal_id === caller.id ||
-          (caller.can(Permission.ApiKeyRevoke) && key.project_ids.every((project) => caller.coversProject(project))));
+          grantsFromText(key.role_grants).every((grant) => caller.can(Permission.ApiKeyRevoke, grant.project)));
       if (!key || !mayRevoke) throw keyNotFound();
       const revoked = await this.keys.revoke({ id: key.id, by: ctx.actor.id, reason: input.reason });
       if (!revoked) {
@@ -154,10 +197,18 @@ export class ApiKeyService {
 
   /** The principal a bearer key stands for, as the key narrows it; or why the key is refused. */
   async authenticate(key: string): Promise<{ principal: Principal } | { refused: KeyRefusal; keyId?: string; principalId?: string }> {
-    const found = await this.keys.findForAuthentication(sha256Hex(key));
+    const found = await this.keys.findForAuthentication(sha256Hex(key), this.personKeyIdleSeconds);
     if (!found) return { refused: 'unknown' };
-    if (found.revoked_at) return { refused: 'revoked', keyId: found.id, principalId: found.principal_id };
-    if (found.expired) return { refused: 'expired', keyId: found.id, principalId: found.principal_id };
+    const refusal: KeyRefusal | null = found.revoked_at
+      ? 'revoked'
+      : found.expired
+        ? 'expired'
+        : found.principal.disabled_at
+          ? 'disabled'
+          : found.person_idle
+            ? 'suspended'
+            : null;
+    if (refusal) return { refused: refusal, keyId: found.id, principalId: found.principal_id };
     if (found.use_is_stale) {
       // When it was last used is worth a write once a minute, not on every request; it never holds a request up.
       this.keys.touch(found.id).catch((error: unknown) => this.logger.warn({ err: error }, 'could not record when a key was used'));
@@ -184,7 +235,9 @@ export class ApiKeyService {
       if (!state?.principal) continue;
       const key = state.key ? { ...state.key, revoked_at: state.key.revoked_at ? new Date(state.key.revoked_at) : null } : null;
       const byKey = keyId !== null;
-      const problem = !byKey
+      const problem = state.principal.disabled_at
+        ? 'the requester was disabled'
+        : !byKey
         ? null
         : key === null || key.principal_id !== request.principalId
           ? 'the requesting key no longer exists'
@@ -217,47 +270,104 @@ export class ApiKeyService {
     });
   }
 
-  private async principalOrFail(minter: Principal, principalId: string): Promise<PrincipalRow> {
-    const principal = (await this.principals.findByIds(uuids([principalId])))[0];
-    // A principal the minter's scope does not cover answers as if it did not exist.
-    if (!principal || !principal.project_ids.every((project) => minter.coversProject(project) || project === ALL_PROJECTS)) {
-      throw new GovernanceException(GovernanceErrorCode.PrincipalNotFound, 'no such principal');
+  /** The principal a key is asked for: one the minter may mint for, and not disabled. */
+  private async principalForKeyOrFail(minter: Principal, principalId: string): Promise<PrincipalRow> {
+    const principal = await this.principals.findById(principalId);
+    const authority = principal ? authorityOver(minter, principal, Permission.ApiKeyCreate) : 'hidden';
+    if (!principal || authority === 'hidden') throw new GovernanceException(GovernanceErrorCode.PrincipalNotFound, 'no such principal');
+    if (authority === 'forbidden') {
+      throw new GovernanceException(
+        GovernanceErrorCode.Forbidden,
+        principal.kind === 'person' || principal.service_approver || principal.role_grants.some((grant) => grant.endsWith(`@${ALL_PROJECTS}`))
+          ? "a key of this principal is minted only by the principal itself or by an admin of every project"
+          : "a key of this principal is minted only by the principal itself or by an admin of every project it holds a role on",
+        { principal_id: principal.id },
+      );
+    }
+    if (principal.disabled_at) {
+      throw new GovernanceException(GovernanceErrorCode.PrincipalInactive, 'this principal is disabled: enable it before minting it a key', {
+        principal_id: principal.id,
+      });
     }
     return principal;
   }
 
-  /** A key can be given no scope wider than the scope of the key that mints it. */
-  private assertWithin(minter: Principal, projectIds: readonly string[]): void {
-    for (const projectId of projectIds) {
-      const covered = projectId === ALL_PROJECTS ? minter.projectIds.includes(ALL_PROJECTS) : minter.coversProject(projectId);
-      if (!covered) {
-        throw new GovernanceException(GovernanceErrorCode.Forbidden, `cannot grant project scope ${projectId} beyond this key's own`, {
-          project_id: projectId,
+  /** A new service principal holds what the minter may give: its admin grants' projects, and a service approver only from an admin of every project. */
+  private keyGrantsOfNew(minter: Principal, input: MintApiKeyInput): RoleGrant[] {
+    this.access.assertAllowed(minter, Permission.ApiKeyCreate);
+    if (input.grants === undefined && (input.roles === undefined || input.projectIds === undefined)) {
+      throw new RequestException(RequestErrorCode.MissingField, 'role_grants, or roles and project_ids, are required for a key of a new principal', {
+        fields: ['roles', 'project_ids'],
+      });
+    }
+    const grants = normalizeGrants(input.grants ?? product(input.roles ?? [], input.projectIds ?? []));
+    for (const grant of grants) {
+      if (!minter.can(Permission.ApiKeyCreate, grant.project)) {
+        throw new GovernanceException(GovernanceErrorCode.Forbidden, `cannot grant a role on project ${grant.project} beyond this key's own`, {
+          project_id: grant.project,
         });
       }
     }
+    if (input.serviceApprover === true) {
+      this.access.assertEverywhere(minter, Permission.PrincipalManage, 'only an admin of every project marks a service principal as an approver');
+      if (!grants.some((grant) => grant.role === Role.Approver || grant.role === Role.Admin)) {
+        throw new RequestException(RequestErrorCode.InvalidValue, 'a service approver needs the approver (or admin) role', {
+          field: 'service_approver',
+        });
+      }
+    }
+    return grants;
   }
 
-  /** A key of a principal holds no role and no project its principal lacks. */
-  private assertNarrower(principal: PrincipalRow, key: { roles: readonly string[]; projectIds: readonly string[] }): void {
-    const narrowed = narrow({ roles: principal.roles, projectIds: principal.project_ids }, key);
-    if (narrowed.roles.length !== key.roles.length || !key.projectIds.every((project) => narrowed.projectIds.includes(project))) {
-      throw new GovernanceException(GovernanceErrorCode.Forbidden, 'a key cannot hold a role or a project its principal does not have', {
-        principal_roles: principal.roles,
-        principal_project_ids: principal.project_ids,
+  /**
+   * Another key of an existing principal holds a subset of what it holds, and a key a principal
+   * mints for itself holds a subset of what the minting credential holds.
+   */
+  private keyGrantsOfExisting(minter: Principal, target: PrincipalRow, input: MintApiKeyInput): RoleGrant[] {
+    if (input.serviceApprover !== undefined) {
+      throw new RequestException(RequestErrorCode.InvalidValue, 'service_approver is set only on a new principal; mark an existing one through its principal', {
+        field: 'service_approver',
       });
     }
+    const held = target.id === minter.id ? minter.grants : grantsFromText(target.role_grants);
+    if (input.grants !== undefined) {
+      if (!grantsWithin(input.grants, held)) throw beyondPrincipal(held);
+      return normalizeGrants(input.grants);
+    }
+    const roles = input.roles ?? Object.values(Role);
+    const grants = narrow(held, product(roles, input.projectIds ?? [ALL_PROJECTS]));
+    const roleMissing = input.roles?.some((role) => !grants.some((grant) => grant.role === role));
+    const projectMissing = input.projectIds?.some((project) => !grants.some((grant) => grant.project === project));
+    if (roleMissing || projectMissing) throw beyondPrincipal(held);
+    return grants;
+  }
+
+  /** A key a credential mints for its own principal lives no longer than that credential. */
+  private expiryOf(minter: Principal, target: PrincipalRow | null, asked: Date | undefined): Date | null {
+    const bound = target?.id === minter.id ? minter.credentialExpiresAt : null;
+    if (!bound) return asked ?? null;
+    if (asked && asked.getTime() > bound.getTime()) {
+      throw new RequestException(RequestErrorCode.InvalidValue, 'a key minted for oneself cannot outlive the key that mints it', {
+        field: 'expires_at',
+      });
+    }
+    return asked ?? bound;
   }
 }
 
+function beyondPrincipal(held: readonly RoleGrant[]): GovernanceException {
+  return new GovernanceException(GovernanceErrorCode.Forbidden, 'a key cannot hold a role on a project its principal (or the minting key) does not', {
+    principal_role_grants: grantsToText(held),
+  });
+}
+
 /** A principal as a key (when given) narrows it. */
-export function principalOf(row: PrincipalRow, key?: Pick<ApiKeyRow, 'id' | 'roles' | 'project_ids'>): Principal {
-  const scope = key
-    ? narrow({ roles: row.roles, projectIds: row.project_ids }, { roles: key.roles, projectIds: key.project_ids })
-    : { roles: row.roles as Role[], projectIds: row.project_ids };
-  return new Principal(row.id, row.name, scope.roles, scope.projectIds, {
+export function principalOf(row: PrincipalRow, key?: Pick<ApiKeyRow, 'id' | 'role_grants' | 'expires_at'>): Principal {
+  const held = grantsFromText(row.role_grants);
+  return new Principal(row.id, row.name, key ? narrow(held, grantsFromText(key.role_grants)) : held, {
     kind: row.kind as PrincipalKind,
     credential: key ? `api_key:${key.id}` : `principal:${row.id}`,
+    credentialExpiresAt: key?.expires_at ? new Date(key.expires_at) : null,
   });
 }
 
@@ -269,12 +379,3 @@ function keyIdOf(credential: string | null): string | null {
   return credential?.startsWith('api_key:') ? credential.slice('api_key:'.length) : null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function uuids(ids: readonly string[]): string[] {
-  return [...new Set(ids.filter((id) => UUID.test(id)))];
-}
-
-function uniqueSorted<T extends string>(values: readonly T[]): T[] {
-  return [...new Set(values)].sort();
-}

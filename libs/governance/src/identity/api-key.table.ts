@@ -2,7 +2,7 @@ import { defineTable, RowOf } from '@lib/database';
 
 /**
  * An API key of a principal. Only the SHA-256 of the key is stored; the key itself is shown
- * once, at minting. A key may be narrower than its principal (its roles and projects are a
+ * once, at minting. A key may be narrower than its principal (its role grants are a
  * subset); what it may do is what both allow.
  */
 export const API_KEYS_TABLE = defineTable('api_keys', 'governance', {
@@ -10,8 +10,6 @@ export const API_KEYS_TABLE = defineTable('api_keys', 'governance', {
   name: 'text',
   key_hash: 'text',
   key_prefix: 'text',
-  roles: '_text',
-  project_ids: '_text',
   created_by: 'text',
   created_at: 'timestamptz',
   revoked_at: 'timestamptz?',
@@ -20,6 +18,7 @@ export const API_KEYS_TABLE = defineTable('api_keys', 'governance', {
   last_used_at: 'timestamptz?',
   revoked_by: 'text?',
   revoked_reason: 'text?',
+  role_grants: '_text',
 });
 
 export type ApiKeyRow = RowOf<typeof API_KEYS_TABLE.columns>;

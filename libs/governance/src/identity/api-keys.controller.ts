@@ -34,18 +34,20 @@ export class ApiKeysController {
 
   @Post('api-keys')
   @HttpCode(201)
-  @RequirePermission(Permission.ApiKeyCreate)
+  @RequirePermission(Permission.SelfRead)
   @ApiOperation({
-    summary: 'Mint an API key (admin). The key is returned once.',
+    summary: 'Mint an API key. The key is returned once.',
     description:
-      'Without principal_id a new service principal is made, holding this key. With principal_id the key is another key of that ' +
-      "principal (rotation), holding a subset of its roles and projects. Never wider than the minting key's project scope.",
+      'Without principal_id an admin makes a new service principal holding this key, with role grants only on projects it administers. ' +
+      "With principal_id the key is another key of that principal, holding a subset of its role grants: minted by the principal itself (never wider, nor longer-lived, than the minting key) or by an admin whose grants cover all of the principal's. " +
+      "A person's keys, a service approver's and those of a principal with a role on every project are minted only by itself or by an admin of every project. Never a key that acts as a principal wider than its minter.",
   })
   @ApiErrors({
     400: [...BODY_ERRORS, RequestErrorCode.InvalidValue],
     401: UNAUTHENTICATED,
     403: [GovernanceErrorCode.Forbidden],
     404: [GovernanceErrorCode.PrincipalNotFound],
+    409: [GovernanceErrorCode.PrincipalInactive],
   })
   @ApiCreatedResponse({ type: ApiKeyResponseDto })
   async create(
@@ -58,8 +60,10 @@ export class ApiKeysController {
       {
         name: body.name,
         principalId: body.principal_id,
+        grants: body.role_grants?.map((grant) => ({ role: grant.role, project: grant.project_id })),
         roles: body.roles,
         projectIds: body.project_ids,
+        serviceApprover: body.service_approver,
         expiresAt: body.expires_at === undefined ? undefined : new Date(body.expires_at),
       },
       ctx,
@@ -68,11 +72,11 @@ export class ApiKeysController {
   }
 
   @Get('api-keys')
-  @RequirePermission(Permission.ApiKeyRead)
+  @RequirePermission(Permission.SelfRead)
   @ApiOperation({
-    summary: "API keys in the caller's scope (admin), newest first, never with their secret",
+    summary: "API keys in the caller's scope (an admin's), or the caller's own; newest first, never with their secret",
     description:
-      "Keys whose every project the caller's scope covers, optionally of one principal. Shows when each was last used (to the minute), its expiry and its revocation; never the key or its hash.",
+      "For an admin, keys each of whose role grants is on a project it administers, optionally of one principal; for anyone else, its own keys. Shows when each was last used (to the minute), its expiry and its revocation; never the key or its hash.",
   })
   @ApiOkResponse({ type: ApiKeyListDto })
   @ApiErrors({ 400: [...QUERY_ERRORS], 401: UNAUTHENTICATED, 403: [GovernanceErrorCode.Forbidden] })
@@ -112,18 +116,11 @@ export class ApiKeysController {
   @ApiOperation({
     summary: 'Who the caller is: its principal, roles and scopes as this credential allows them',
     description:
-      "The principal behind the credential of this request (a service's key, or a person's SSO token), with the roles and project scopes the credential allows, and the credential itself (api_key:<id> or oidc:<token id>).",
+      "The principal behind the credential of this request (a service's key, or a person's SSO token), with the role grants the credential allows (each role on its project), and the credential itself (api_key:<id> or oidc:<token id>).",
   })
   @ApiOkResponse({ type: PrincipalDto })
   @ApiErrors({ 401: UNAUTHENTICATED, 403: [GovernanceErrorCode.Forbidden] })
   me(@CurrentPrincipal() principal: Principal): PrincipalDto {
-    return {
-      id: principal.id,
-      kind: principal.kind,
-      name: principal.name,
-      roles: [...principal.roles],
-      project_ids: [...principal.projectIds],
-      credential: principal.credential,
-    };
+    return PrincipalDto.of(principal);
   }
 }

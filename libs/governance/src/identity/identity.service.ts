@@ -3,7 +3,7 @@ import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { GovernanceErrorCode, GovernanceException } from '../governance.exception';
-import { Principal } from '../principal';
+import { grantsToText, Principal } from '../principal';
 import { ApiKeyService, KeyRefusal } from './api-key.service';
 import { grantsOf, nameOf } from './oidc/oidc-rules';
 import { OidcVerifierService, VerifiedToken } from './oidc/oidc-verifier.service';
@@ -17,6 +17,11 @@ const KEY_REFUSALS: Readonly<Record<KeyRefusal, { code: GovernanceErrorCode; mes
   unknown: { code: GovernanceErrorCode.Unauthenticated, message: 'unknown API key' },
   revoked: { code: GovernanceErrorCode.ApiKeyRevoked, message: 'this API key was revoked' },
   expired: { code: GovernanceErrorCode.ApiKeyExpired, message: 'this API key has expired' },
+  disabled: { code: GovernanceErrorCode.PrincipalDisabled, message: 'the principal of this API key is disabled' },
+  suspended: {
+    code: GovernanceErrorCode.ApiKeySuspended,
+    message: 'this API key is suspended: its person has not signed in for too long; signing in through the identity provider lifts it',
+  },
 };
 
 /**
@@ -64,14 +69,16 @@ export class IdentityService {
     const rules = this.oidc.rules;
     if (!rules) throw new GovernanceException(GovernanceErrorCode.TokenNotAccepted, 'sign-in with access tokens is not configured');
     const grants = grantsOf(rules, verified.claims);
+    const roleGrants = grantsToText(grants);
     const name = nameOf(rules, verified.claims, verified.subject);
     const principal = await this.uow.run(async () => {
       const known = await this.principals.findByIdentity(verified.issuer, verified.subject);
       if (known) {
-        await this.principals.updateGrants({ id: known.id, name, roles: grants.roles, projectIds: grants.projectIds });
+        // A disabled person stays who they are; their grants are refreshed when they are enabled and sign in.
+        if (!known.disabled_at) await this.principals.updateSignedIn({ id: known.id, name, roleGrants });
         return known;
       }
-      const made = await this.principals.insertSignedIn({ issuer: verified.issuer, subject: verified.subject, name, ...grants });
+      const made = await this.principals.insertSignedIn({ issuer: verified.issuer, subject: verified.subject, name, roleGrants });
       if (!made) return this.principals.findByIdentity(verified.issuer, verified.subject);
       await this.audit.record({
         type: AuditEventType.PrincipalFirstSeen,
@@ -81,14 +88,17 @@ export class IdentityService {
           issuer: verified.issuer,
           subject: verified.subject,
           name,
-          roles: grants.roles,
-          project_ids: grants.projectIds,
+          role_grants: roleGrants,
         },
       });
       return made;
     });
     if (!principal) throw new GovernanceException(GovernanceErrorCode.TokenInvalid, 'the token names no principal');
-    return new Principal(principal.id, name, grants.roles, grants.projectIds, { kind: 'person', credential: credentialOf(verified) });
+    if (principal.disabled_at) {
+      await this.auditFailure(requestId, { method: 'oidc', reason: GovernanceErrorCode.PrincipalDisabled }, principal.id);
+      throw new GovernanceException(GovernanceErrorCode.PrincipalDisabled, 'this person is disabled');
+    }
+    return new Principal(principal.id, name, grants, { kind: 'person', credential: credentialOf(verified) });
   }
 
   /** A failed sign-in, audited (by reason, never with the credential), within a per-second budget. */

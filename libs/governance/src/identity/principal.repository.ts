@@ -3,6 +3,10 @@ import { UnitOfWork } from '@lib/database';
 import { PRINCIPALS_TABLE, PrincipalRow } from './principal.table';
 
 const T = PRINCIPALS_TABLE.name;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** How often a person's last sign-in is written at most: a person signing in all day must not write on every request. */
+const LAST_SEEN_RESOLUTION_S = 60;
 
 /** The governance lib's SQL for principals. */
 @Injectable()
@@ -13,25 +17,21 @@ export class PrincipalRepository {
   async insertService(input: {
     id: string;
     name: string;
-    roles: string[];
-    projectIds: string[];
+    roleGrants: string[];
+    serviceApprover: boolean;
     createdBy: string;
   }): Promise<PrincipalRow> {
     const [row] = await this.uow.query<PrincipalRow>(
-      `INSERT INTO ${T} (id, kind, name, roles, project_ids, created_by) VALUES ($1, 'service', $2, $3, $4, $5) RETURNING *`,
-      [input.id, input.name, input.roles, input.projectIds, input.createdBy],
+      `INSERT INTO ${T} (id, kind, name, role_grants, service_approver, created_by) VALUES ($1, 'service', $2, $3, $4, $5) RETURNING *`,
+      [input.id, input.name, input.roleGrants, input.serviceApprover, input.createdBy],
     );
     return row;
   }
 
   async findById(id: string, options: { lock?: boolean } = {}): Promise<PrincipalRow | null> {
+    if (!UUID.test(id)) return null;
     const rows = await this.uow.query<PrincipalRow>(`SELECT * FROM ${T} WHERE id = $1${options.lock ? ' FOR UPDATE' : ''}`, [id]);
     return rows[0] ?? null;
-  }
-
-  findByIds(ids: readonly string[]): Promise<PrincipalRow[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.uow.query<PrincipalRow>(`SELECT * FROM ${T} WHERE id = ANY($1::uuid[])`, [ids]);
   }
 
   async findByIdentity(issuer: string, subject: string): Promise<PrincipalRow | null> {
@@ -40,36 +40,70 @@ export class PrincipalRepository {
   }
 
   /** A person seen for the first time; null when another request made it first. */
-  async insertSignedIn(input: {
-    issuer: string;
-    subject: string;
-    name: string;
-    roles: string[];
-    projectIds: string[];
-  }): Promise<PrincipalRow | null> {
+  async insertSignedIn(input: { issuer: string; subject: string; name: string; roleGrants: string[] }): Promise<PrincipalRow | null> {
     const rows = await this.uow.query<PrincipalRow>(
-      `INSERT INTO ${T} (kind, name, roles, project_ids, issuer, subject, created_by)
-       VALUES ('person', $1, $2, $3, $4, $5, 'identity-provider')
+      `INSERT INTO ${T} (kind, name, role_grants, issuer, subject, created_by, last_seen_at)
+       VALUES ('person', $1, $2, $3, $4, 'identity-provider', now())
        ON CONFLICT (issuer, subject) WHERE issuer IS NOT NULL DO NOTHING RETURNING *`,
-      [input.name, input.roles, input.projectIds, input.issuer, input.subject],
+      [input.name, input.roleGrants, input.issuer, input.subject],
     );
     return rows[0] ?? null;
   }
 
-  /** What the identity provider's claims give a person now (written only when it changed). */
-  async updateGrants(input: { id: string; name: string; roles: string[]; projectIds: string[] }): Promise<void> {
+  /**
+   * What the identity provider's claims give a person now, and that it was seen (written only
+   * when something changed, or the last sign-in is older than the resolution).
+   */
+  async updateSignedIn(input: { id: string; name: string; roleGrants: string[] }): Promise<void> {
     await this.uow.query(
-      `UPDATE ${T} SET name = $2, roles = $3, project_ids = $4
-       WHERE id = $1 AND (name, roles, project_ids) IS DISTINCT FROM ($2, $3::text[], $4::text[])`,
-      [input.id, input.name, input.roles, input.projectIds],
+      `UPDATE ${T} SET name = $2, role_grants = $3, last_seen_at = now()
+       WHERE id = $1 AND ((name, role_grants) IS DISTINCT FROM ($2, $3::text[])
+                          OR last_seen_at IS NULL OR last_seen_at < now() - make_interval(secs => ${LAST_SEEN_RESOLUTION_S}))`,
+      [input.id, input.name, input.roleGrants],
     );
   }
 
-  /** The bootstrap admin's principal, made or restored to admin of every project. */
+  /** Disables an enabled principal (null when it already was disabled). */
+  async disable(input: { id: string; by: string; reason: string }): Promise<PrincipalRow | null> {
+    const rows = await this.uow.query<PrincipalRow>(
+      `UPDATE ${T} SET disabled_at = now(), disabled_by = $2, disabled_reason = $3 WHERE id = $1 AND disabled_at IS NULL RETURNING *`,
+      [input.id, input.by, input.reason],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Enables a disabled principal (null when it was not disabled). */
+  async enable(id: string): Promise<PrincipalRow | null> {
+    const rows = await this.uow.query<PrincipalRow>(
+      `UPDATE ${T} SET disabled_at = NULL, disabled_by = NULL, disabled_reason = NULL WHERE id = $1 AND disabled_at IS NOT NULL RETURNING *`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Marks a service principal as an approver whose votes count, or unmarks it (null when nothing changed). */
+  async setServiceApprover(id: string, serviceApprover: boolean): Promise<PrincipalRow | null> {
+    const rows = await this.uow.query<PrincipalRow>(
+      `UPDATE ${T} SET service_approver = $2 WHERE id = $1 AND kind = 'service' AND service_approver <> $2 RETURNING *`,
+      [id, serviceApprover],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Why the principal may not decide a run of the requester (principal_decision_refusal), or null. */
+  async decisionRefusal(voter: string, requester: string): Promise<string | null> {
+    const [row] = await this.uow.query<{ refusal: string | null }>(`SELECT principal_decision_refusal($1, $2) AS refusal`, [
+      voter,
+      requester,
+    ]);
+    return row?.refusal ?? null;
+  }
+
+  /** The bootstrap admin's principal, made or restored to admin of every project (a disabled one stays disabled). */
   async upsertBootstrapAdmin(id: string): Promise<void> {
     await this.uow.query(
-      `INSERT INTO ${T} (id, kind, name, roles, project_ids, created_by) VALUES ($1, 'service', 'bootstrap-admin', ARRAY['admin'], ARRAY['*'], 'system')
-       ON CONFLICT (id) DO UPDATE SET roles = ARRAY['admin'], project_ids = ARRAY['*']`,
+      `INSERT INTO ${T} (id, kind, name, role_grants, created_by) VALUES ($1, 'service', 'bootstrap-admin', ARRAY['admin@*'], 'system')
+       ON CONFLICT (id) DO UPDATE SET role_grants = ARRAY['admin@*']`,
       [id],
     );
   }

@@ -34,10 +34,7 @@ export class MetricsScrapeService implements OnModuleInit {
 
   /** The exposition text; the figures span every project, so the key must be scoped to `*`. */
   async render(principal: Principal): Promise<string> {
-    this.access.assertAllowed(principal, Permission.MetricsRead);
-    if (!principal.projectIds.includes(ALL_PROJECTS)) {
-      throw new GovernanceException(GovernanceErrorCode.Forbidden, 'the metrics span every project; they need a key scoped to *');
-    }
+    this.access.assertEverywhere(principal, Permission.MetricsRead, 'the metrics span every project; they need a key scoped to *');
     return this.metrics.render();
   }
 

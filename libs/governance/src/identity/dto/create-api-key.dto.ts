@@ -1,7 +1,30 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsEnum,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  ValidateNested,
+} from 'class-validator';
 import { IsStorableText, IsTimestamp, TextLength, PROJECT_SCOPE_PATTERN } from '@lib/common';
 import { Role } from '../../permissions';
+
+export class RoleGrantInputDto {
+  @ApiProperty({ enum: Role })
+  @IsEnum(Role)
+  role!: Role;
+
+  @ApiProperty({ description: 'A project id, or * for every project', example: 'payments' })
+  @IsString()
+  @Matches(PROJECT_SCOPE_PATTERN)
+  project_id!: string;
+}
 
 export class CreateApiKeyDto {
   @ApiProperty({ minLength: 1, maxLength: 128, example: 'deploy-bot' })
@@ -13,7 +36,7 @@ export class CreateApiKeyDto {
   @ApiPropertyOptional({
     format: 'uuid',
     description:
-      'A key for this existing principal (a second key, for rotation). Without it, a new service principal is made with this key.',
+      "A key for this existing principal: one's own (a second key, for rotation), or one whose every role grant the minter administers (a person's, a service approver's, or a principal with a role on every project: an admin of every project). Without it, a new service principal is made with this key.",
   })
   @IsOptional()
   @IsUUID()
@@ -45,7 +68,32 @@ export class CreateApiKeyDto {
   @Matches(PROJECT_SCOPE_PATTERN, { each: true })
   project_ids?: string[];
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'When the key stops working (refused with 401 api_key_expired after)' })
+  @ApiPropertyOptional({
+    type: [RoleGrantInputDto],
+    description:
+      'What the key holds, each role on its project (instead of roles × project_ids, which grants each role on each project). For an existing principal, a subset of what it holds.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => RoleGrantInputDto)
+  role_grants?: RoleGrantInputDto[];
+
+  @ApiPropertyOptional({
+    description:
+      "For a new service principal: its votes count as an approver's. Only an admin of every project may set it; every other vote must come from a person.",
+  })
+  @IsOptional()
+  @IsBoolean()
+  service_approver?: boolean;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'When the key stops working (refused with 401 api_key_expired after). A key minted for oneself lives no longer than the key that mints it.',
+  })
   @IsOptional()
   @IsTimestamp()
   expires_at?: string;
@@ -58,4 +106,19 @@ export class RevokeApiKeyDto {
   @Matches(/\S/)
   @IsStorableText()
   reason!: string;
+}
+
+export class PrincipalChangeDto {
+  @ApiProperty({ minLength: 1, maxLength: 2000, description: 'Required: why (kept in the audit trail)' })
+  @IsString()
+  @TextLength(1, 2000)
+  @Matches(/\S/)
+  @IsStorableText()
+  reason!: string;
+}
+
+export class ServiceApproverDto extends PrincipalChangeDto {
+  @ApiProperty({ description: "true: this service principal's votes count as an approver's; false: they no longer do" })
+  @IsBoolean()
+  service_approver!: boolean;
 }

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { PROJECT_SCOPE_PATTERN } from '@lib/common';
-import { ALL_PROJECTS, Role } from '../../permissions';
+import { Role } from '../../permissions';
+import { normalizeGrants, product, RoleGrant } from '../../principal';
 
 /** A rules file that cannot be used; the message names the file and the bad field. */
 export class OidcRulesError extends Error {}
 
 /**
  * A rule: when the token's claim `claim` equals `value` (or, for a list claim, contains it), the
- * person gets these roles and project scopes. A person's roles and scopes are the union of the
- * rules that match (one set of each, as for a key); no rule, no role.
+ * person gets each of these roles on each of these projects. A person's grants are those of the
+ * rules that match, each on its own projects; no rule, no role.
  */
 export interface OidcRule {
   readonly claim: string;
@@ -72,28 +73,45 @@ export function parseOidcRules(raw: unknown, source = 'OIDC rules'): OidcRules {
   return { nameClaims: nameClaims as string[], rules };
 }
 
-/** What the rules give a token's claims: the union of the roles and scopes of every rule that matches. */
-export function grantsOf(rules: OidcRules, claims: Record<string, unknown>): { roles: Role[]; projectIds: string[] } {
-  const roles = new Set<Role>();
-  const projects = new Set<string>();
+/**
+ * What the rules give a token's claims: each matching rule grants its roles on its projects, and
+ * only there (requester on one project and approver on another is not approver on both).
+ */
+export function grantsOf(rules: OidcRules, claims: Record<string, unknown>): RoleGrant[] {
+  const grants: RoleGrant[] = [];
   for (const rule of rules.rules) {
     const value = claims[rule.claim];
     const matches = Array.isArray(value) ? value.includes(rule.value) : value === rule.value;
-    if (!matches) continue;
-    rule.roles.forEach((role) => roles.add(role));
-    rule.projectIds.forEach((project) => projects.add(project));
+    if (matches) grants.push(...product(rule.roles, rule.projectIds));
   }
-  const projectIds = projects.has(ALL_PROJECTS) ? [ALL_PROJECTS] : [...projects].sort();
-  return { roles: [...roles].sort(), projectIds };
+  return normalizeGrants(grants);
 }
 
-/** The person's display name from the first name claim present (text only), else the subject. */
+const NAME_MAX = 200;
+
+/**
+ * The person's display name from the first name claim present (text only), else the subject:
+ * what a person typed at their identity provider, made storable (no control characters, a lone
+ * surrogate replaced, at most 200 code points) rather than refused, so that editing one's name
+ * never locks one out.
+ */
 export function nameOf(rules: OidcRules, claims: Record<string, unknown>, subject: string): string {
   for (const claim of rules.nameClaims) {
     const value = claims[claim];
-    if (typeof value === 'string' && value.trim() !== '') return value.trim().slice(0, 200);
+    if (typeof value !== 'string') continue;
+    const name = storableName(value);
+    if (name !== '') return name;
   }
-  return subject.slice(0, 200);
+  return storableName(subject) || 'unnamed';
+}
+
+function storableName(value: string): string {
+  const cleaned = value
+    .toWellFormed()
+    // eslint-disable-next-line no-control-regex -- control characters are what is taken out
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .trim();
+  return [...cleaned].slice(0, NAME_MAX).join('').trim();
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -19,6 +19,11 @@ const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
 const JWKS_COOLDOWN_MS = 1000;
 const JWKS_TIMEOUT_MS = 5000;
 const CLOCK_TOLERANCE_S = 30;
+/** How far in the future `iat` may be (clock skew), in seconds. */
+const ISSUED_AHEAD_S = 60;
+/** In code points; the subject is a principal's identity, the token id its recorded credential. */
+const SUBJECT_MAX = 255;
+const TOKEN_ID_MAX = 200;
 
 /**
  * Verifies access tokens (JWT) from the one issuer the configuration names: signed by a key the
@@ -65,9 +70,9 @@ export class OidcVerifierService {
       });
       return {
         issuer: settings.issuer,
-        subject: payload.sub as string,
-        tokenId: typeof payload.jti === 'string' ? payload.jti.slice(0, 200) : null,
-        claims: payload,
+        subject: claimText(payload.sub, 'sub', SUBJECT_MAX),
+        tokenId: payload.jti === undefined ? null : claimText(payload.jti, 'jti', TOKEN_ID_MAX),
+        claims: boundedLifetime(payload, settings.maxTokenLifetimeSeconds),
       };
     } catch (error) {
       throw refusalOf(error);
@@ -98,6 +103,37 @@ export class OidcVerifierService {
   }
 }
 
+/**
+ * A claim that names something stored (the subject of a principal, the token id of a recorded
+ * credential) must be text that can be stored as it is: a string of 1 to `max` code points,
+ * without control characters or a lone surrogate. Anything else is the issuer's error and is
+ * refused (401 token_claim_invalid), never truncated into another identity.
+ */
+function claimText(value: unknown, claim: string, max: number): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  const storable = typeof value === 'string' && value.isWellFormed() && !/[\u0000-\u001f\u007f]/.test(value);
+  const length = typeof value === 'string' ? [...value].length : 0;
+  if (!storable || length === 0 || length > max) {
+    throw refused(GovernanceErrorCode.TokenClaimInvalid, `the token's ${claim} claim must be text of 1 to ${max} characters`, { claim });
+  }
+  return value;
+}
+
+/** A token issued in the future (beyond the skew), or that claims to live longer than allowed, is refused. */
+function boundedLifetime(payload: JWTPayload, maxLifetimeSeconds: number): JWTPayload {
+  const now = Math.floor(Date.now() / 1000);
+  const exp = payload.exp as number;
+  if (payload.iat !== undefined && payload.iat > now + ISSUED_AHEAD_S) {
+    throw refused(GovernanceErrorCode.TokenClaimInvalid, 'the token was issued in the future (iat)', { claim: 'iat' });
+  }
+  if (exp - Math.min(payload.iat ?? now, now) > maxLifetimeSeconds) {
+    throw refused(GovernanceErrorCode.TokenClaimInvalid, `the token claims a lifetime longer than ${maxLifetimeSeconds} s`, {
+      claim: 'exp',
+    });
+  }
+  return payload;
+}
+
 function refusalOf(error: unknown): GovernanceException {
   if (error instanceof GovernanceException) return error;
   if (error instanceof errors.JWTExpired) return refused(GovernanceErrorCode.TokenExpired, 'the token has expired');
@@ -112,8 +148,8 @@ function refusalOf(error: unknown): GovernanceException {
   return refused(GovernanceErrorCode.TokenInvalid, 'the token is not valid');
 }
 
-function refused(code: GovernanceErrorCode, message: string): GovernanceException {
-  return new GovernanceException(code, message);
+function refused(code: GovernanceErrorCode, message: string, details?: Record<string, unknown>): GovernanceException {
+  return new GovernanceException(code, message, details);
 }
 
 function unavailable(cause: unknown): GovernanceException {
@@ -131,5 +167,6 @@ function isFetchFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR.*)$/.test(code)) return true;
-  return /Expected 200 OK|fetch failed/i.test(error.message);
+  // An issuer that answers with something other than a key set (not JSON, an error page) is broken, not the token.
+  return /Expected 200 OK|fetch failed|JSON Web Key Set/i.test(error.message);
 }

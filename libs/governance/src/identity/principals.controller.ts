@@ -1,0 +1,108 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, BODY_ERRORS, CommandContext } from '@lib/common';
+import { ApiCredentials, CurrentContext, CurrentPrincipal, RequirePermission } from '../auth.decorators';
+import { GovernanceErrorCode } from '../governance.exception';
+import { Permission } from '../permissions';
+import { Principal } from '../principal';
+import { PrincipalDetailDto } from './dto/api-key-response.dto';
+import { PrincipalChangeDto, ServiceApproverDto } from './dto/create-api-key.dto';
+import { principalNotFound, PrincipalService } from './principal.service';
+
+const PRINCIPAL_ID = new ParseUUIDPipe({ exceptionFactory: () => principalNotFound() });
+const UNAUTHENTICATED = [GovernanceErrorCode.Unauthenticated];
+
+@ApiTags('identity')
+@ApiCredentials()
+@Controller('api/v1/principals')
+export class PrincipalsController {
+  constructor(private readonly principals: PrincipalService) {}
+
+  @Get(':id')
+  @RequirePermission(Permission.SelfRead)
+  @ApiOperation({
+    summary: 'A principal: its role grants, whether its votes count, whether it is disabled',
+    description: "One's own principal, or (an admin) one in its scope; others answer 404 like an id that does not exist.",
+  })
+  @ApiOkResponse({ type: PrincipalDetailDto })
+  @ApiErrors({ 401: UNAUTHENTICATED, 403: [GovernanceErrorCode.Forbidden], 404: [GovernanceErrorCode.PrincipalNotFound] })
+  async get(@CurrentPrincipal() caller: Principal, @Param('id', PRINCIPAL_ID) id: string): Promise<PrincipalDetailDto> {
+    return PrincipalDetailDto.from(await this.principals.get(caller, id));
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  @RequirePermission(Permission.PrincipalManage)
+  @ApiOperation({
+    summary: 'Disable a principal, with a reason: every credential of it is refused at the next request, on every instance',
+    description:
+      "An admin whose grants cover all of the principal's (a person's, a service approver's, or one with a role on every project: an admin of every project). Runs it requested are refused by the workers. Never oneself.",
+  })
+  @ApiOkResponse({ type: PrincipalDetailDto })
+  @ApiErrors({
+    400: [...BODY_ERRORS],
+    401: UNAUTHENTICATED,
+    403: [GovernanceErrorCode.Forbidden],
+    404: [GovernanceErrorCode.PrincipalNotFound],
+    409: [GovernanceErrorCode.PrincipalAlreadyDisabled],
+  })
+  async disable(
+    @CurrentPrincipal() caller: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('id', PRINCIPAL_ID) id: string,
+    @Body() body: PrincipalChangeDto,
+  ): Promise<PrincipalDetailDto> {
+    return PrincipalDetailDto.from(await this.principals.disable(caller, { id, reason: body.reason }, ctx));
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @RequirePermission(Permission.PrincipalManage)
+  @ApiOperation({
+    summary: 'Enable a disabled principal again, with a reason',
+    description: 'The same admins as for disabling. Its keys that were not revoked work again.',
+  })
+  @ApiOkResponse({ type: PrincipalDetailDto })
+  @ApiErrors({
+    400: [...BODY_ERRORS],
+    401: UNAUTHENTICATED,
+    403: [GovernanceErrorCode.Forbidden],
+    404: [GovernanceErrorCode.PrincipalNotFound],
+    409: [GovernanceErrorCode.PrincipalNotDisabled],
+  })
+  async enable(
+    @CurrentPrincipal() caller: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('id', PRINCIPAL_ID) id: string,
+    @Body() body: PrincipalChangeDto,
+  ): Promise<PrincipalDetailDto> {
+    return PrincipalDetailDto.from(await this.principals.enable(caller, { id, reason: body.reason }, ctx));
+  }
+
+  @Put(':id/service-approver')
+  @HttpCode(200)
+  @RequirePermission(Permission.PrincipalManage)
+  @ApiOperation({
+    summary: "Mark a service principal as an approver whose votes count, or unmark it (an admin of every project), with a reason",
+    description:
+      "Approvals are decisions of people: a vote counts only from a person, unless the voter is a service principal marked here. Audited as principal.service_approver_changed.",
+  })
+  @ApiOkResponse({ type: PrincipalDetailDto })
+  @ApiErrors({
+    400: [...BODY_ERRORS],
+    401: UNAUTHENTICATED,
+    403: [GovernanceErrorCode.Forbidden],
+    404: [GovernanceErrorCode.PrincipalNotFound],
+    409: [GovernanceErrorCode.PrincipalInactive],
+  })
+  async setServiceApprover(
+    @CurrentPrincipal() caller: Principal,
+    @CurrentContext() ctx: CommandContext,
+    @Param('id', PRINCIPAL_ID) id: string,
+    @Body() body: ServiceApproverDto,
+  ): Promise<PrincipalDetailDto> {
+    return PrincipalDetailDto.from(
+      await this.principals.setServiceApprover(caller, { id, serviceApprover: body.service_approver, reason: body.reason }, ctx),
+    );
+  }
+}
