@@ -49,7 +49,9 @@ export class PrincipalGrants1795520000000 implements MigrationInterface {
                DROP COLUMN roles,
                DROP COLUMN project_ids`);
 
-    await q(`CREATE FUNCTION principal_decision_refusal(voter text, requester text) RETURNS text LANGUAGE sql STABLE AS $$ SELECT NULL::text $$`);
+    await q(
+      `CREATE FUNCTION principal_decision_refusal(voter text, requester text) RETURNS text LANGUAGE sql STABLE AS $$ SELECT NULL::text $$`,
+    );
     await q(`CREATE FUNCTION approval_decisions_eligible() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`);
     await q(`CREATE TRIGGER approval_decisions_eligible BEFORE INSERT ON approval_decisions
              FOR EACH ROW EXECUTE FUNCTION approval_decisions_eligible()`);

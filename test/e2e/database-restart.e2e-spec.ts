@@ -64,7 +64,14 @@ describe('a database restart under load', () => {
     ).body.key as string;
     // The run is requested by a principal of its own: the admin that made the approver may not ask it to approve.
     const requester = {
-      Authorization: `Bearer ${(await http.post('/api/v1/api-keys').set(auth).send({ name: 'requester', roles: ['requester'], project_ids: ['*'] })).body.key as string}`,
+      Authorization: `Bearer ${
+        (
+          await http
+            .post('/api/v1/api-keys')
+            .set(auth)
+            .send({ name: 'requester', roles: ['requester'], project_ids: ['*'] })
+        ).body.key as string
+      }`,
     };
     const created = (await http.post('/api/v1/execution/run').set(requester).send(body('followed'))).body as {
       execution_id: string;

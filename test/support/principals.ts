@@ -10,10 +10,12 @@ import { ApiKeyService, Principal, Role } from '@lib/governance';
  */
 export async function servicePrincipal(app: INestApplicationContext, name: string, roles: Role[]): Promise<Principal> {
   const admin = Principal.of(randomUUID(), 'fixture-admin', [Role.Admin], ['*']);
-  const minted = await app.get(ApiKeyService).mint(
-    admin,
-    { name, roles, projectIds: ['*'], serviceApprover: roles.includes(Role.Approver) || undefined },
-    { actor: SYSTEM_ACTOR, requestId: `fixture-${randomUUID()}` },
-  );
+  const minted = await app
+    .get(ApiKeyService)
+    .mint(
+      admin,
+      { name, roles, projectIds: ['*'], serviceApprover: roles.includes(Role.Approver) || undefined },
+      { actor: SYSTEM_ACTOR, requestId: `fixture-${randomUUID()}` },
+    );
   return Principal.of(minted.row.principal_id, name, roles, ['*'], { credential: `api_key:${minted.row.id}` });
 }

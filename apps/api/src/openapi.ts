@@ -25,6 +25,9 @@ const AUTHENTICATION_ERRORS = [
   GovernanceErrorCode.TokenWrongIssuer,
   GovernanceErrorCode.TokenUnknownSigningKey,
   GovernanceErrorCode.TokenNotAccepted,
+  GovernanceErrorCode.TokenClaimInvalid,
+  GovernanceErrorCode.PrincipalDisabled,
+  GovernanceErrorCode.ApiKeySuspended,
 ];
 const UNAVAILABLE = [DatabaseErrorCode.DatabaseUnavailable, GovernanceErrorCode.IdentityProviderUnavailable];
 const BODY = [...BODY_ERRORS, RequestErrorCode.NestingTooDeep, RequestErrorCode.BadRequest];

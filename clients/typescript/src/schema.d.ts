@@ -1872,7 +1872,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -1886,7 +1886,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -2058,7 +2058,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -2072,7 +2072,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -2306,7 +2306,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -2320,7 +2320,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -2548,7 +2548,7 @@ export interface operations {
                     "application/json": components["schemas"]["PrincipalDto"];
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -2562,7 +2562,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -2732,7 +2732,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -2746,7 +2746,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -2980,7 +2980,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -2994,7 +2994,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -3258,7 +3258,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -3272,7 +3272,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -3536,7 +3536,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -3550,7 +3550,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -3778,7 +3778,7 @@ export interface operations {
                     "application/json": components["schemas"]["ActionTypesResponseDto"];
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -3792,7 +3792,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -3973,7 +3973,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -3987,7 +3987,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -4187,7 +4187,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -4201,7 +4201,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -4369,7 +4369,7 @@ export interface operations {
                     "application/json": components["schemas"]["LifecycleCountersDto"];
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -4383,7 +4383,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -4521,7 +4521,7 @@ export interface operations {
                     "application/json": components["schemas"]["ExecutionModesResponseDto"];
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -4535,7 +4535,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -4710,7 +4710,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -4724,7 +4724,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -4928,7 +4928,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -4942,7 +4942,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -5142,7 +5142,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -5156,7 +5156,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -5386,7 +5386,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -5400,7 +5400,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -5664,7 +5664,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -5678,7 +5678,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -5955,7 +5955,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -5969,7 +5969,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -6260,7 +6260,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -6274,7 +6274,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -6474,7 +6474,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -6488,7 +6488,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -6723,7 +6723,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -6737,7 +6737,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -6983,7 +6983,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -6997,7 +6997,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -7259,7 +7259,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -7273,7 +7273,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -7507,7 +7507,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -7521,7 +7521,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -7815,7 +7815,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -7829,7 +7829,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -7845,7 +7845,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: forbidden | self_approval_forbidden */
+            /** @description error.code: decider_ineligible | forbidden | self_approval_forbidden */
             403: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -7856,10 +7856,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example forbidden
+                             * @example decider_ineligible
                              * @enum {string}
                              */
-                            code: "forbidden" | "self_approval_forbidden";
+                            code: "decider_ineligible" | "forbidden" | "self_approval_forbidden";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -8093,7 +8093,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -8107,7 +8107,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -8123,7 +8123,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: forbidden | self_approval_forbidden */
+            /** @description error.code: decider_ineligible | forbidden | self_approval_forbidden */
             403: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -8134,10 +8134,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example forbidden
+                             * @example decider_ineligible
                              * @enum {string}
                              */
-                            code: "forbidden" | "self_approval_forbidden";
+                            code: "decider_ineligible" | "forbidden" | "self_approval_forbidden";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -8371,7 +8371,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -8385,7 +8385,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -8401,7 +8401,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: forbidden | self_approval_forbidden */
+            /** @description error.code: decider_ineligible | forbidden | self_approval_forbidden */
             403: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -8412,10 +8412,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example forbidden
+                             * @example decider_ineligible
                              * @enum {string}
                              */
-                            code: "forbidden" | "self_approval_forbidden";
+                            code: "decider_ineligible" | "forbidden" | "self_approval_forbidden";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -8649,7 +8649,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -8663,7 +8663,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -8679,7 +8679,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: forbidden | self_approval_forbidden */
+            /** @description error.code: decider_ineligible | forbidden | self_approval_forbidden */
             403: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -8690,10 +8690,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example forbidden
+                             * @example decider_ineligible
                              * @enum {string}
                              */
-                            code: "forbidden" | "self_approval_forbidden";
+                            code: "decider_ineligible" | "forbidden" | "self_approval_forbidden";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -8927,7 +8927,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -8941,7 +8941,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -9113,7 +9113,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -9127,7 +9127,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -9297,7 +9297,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -9311,7 +9311,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -9573,7 +9573,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -9587,7 +9587,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -9726,7 +9726,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -9740,7 +9740,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -9910,7 +9910,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -9924,7 +9924,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -10128,7 +10128,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -10142,7 +10142,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -10403,7 +10403,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -10417,7 +10417,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -10652,7 +10652,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -10666,7 +10666,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -10931,7 +10931,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -10945,7 +10945,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -11181,7 +11181,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -11195,7 +11195,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -11431,7 +11431,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: api_key_expired | api_key_revoked | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
             401: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -11445,7 +11445,7 @@ export interface operations {
                              * @example api_key_expired
                              * @enum {string}
                              */
-                            code: "api_key_expired" | "api_key_revoked" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */

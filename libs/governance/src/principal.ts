@@ -51,13 +51,7 @@ export class Principal {
   }
 
   /** A principal holding each of these roles on each of these projects (tests, and keys minted as a product). */
-  static of(
-    id: string,
-    name: string,
-    roles: readonly Role[],
-    projectIds: readonly string[],
-    options: PrincipalOptions = {},
-  ): Principal {
+  static of(id: string, name: string, roles: readonly Role[], projectIds: readonly string[], options: PrincipalOptions = {}): Principal {
     return new Principal(id, name, product(roles, projectIds), options);
   }
 

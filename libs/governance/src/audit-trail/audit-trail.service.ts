@@ -21,7 +21,12 @@ export class AuditTrailService {
     if (filter.projectId !== undefined) this.access.assertAllowed(principal, Permission.AuditRead, filter.projectId);
     else if (filter.executionRunId !== undefined)
       this.access.assertVisible(principal, Permission.AuditRead, await this.projectOfRun(filter.executionRunId), chainNotFound);
-    else this.access.assertEverywhere(principal, Permission.AuditRead, 'a key scoped to some projects must filter by project_id or execution_id');
+    else
+      this.access.assertEverywhere(
+        principal,
+        Permission.AuditRead,
+        'a key scoped to some projects must filter by project_id or execution_id',
+      );
     return this.query.list(filter);
   }
 

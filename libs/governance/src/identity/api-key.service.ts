@@ -238,14 +238,14 @@ export class ApiKeyService {
       const problem = state.principal.disabled_at
         ? 'the requester was disabled'
         : !byKey
-        ? null
-        : key === null || key.principal_id !== request.principalId
-          ? 'the requesting key no longer exists'
-          : key.revoked_at
-            ? 'the requesting key was revoked'
-            : key.expired
-              ? 'the requesting key has expired'
-              : null;
+          ? null
+          : key === null || key.principal_id !== request.principalId
+            ? 'the requesting key no longer exists'
+            : key.revoked_at
+              ? 'the requesting key was revoked'
+              : key.expired
+                ? 'the requesting key has expired'
+                : null;
       standing.set(`${request.principalId}|${request.credential ?? ''}`, {
         principal: principalOf(state.principal, byKey && key ? key : undefined),
         credentialProblem: problem,
@@ -278,16 +278,22 @@ export class ApiKeyService {
     if (authority === 'forbidden') {
       throw new GovernanceException(
         GovernanceErrorCode.Forbidden,
-        principal.kind === 'person' || principal.service_approver || principal.role_grants.some((grant) => grant.endsWith(`@${ALL_PROJECTS}`))
-          ? "a key of this principal is minted only by the principal itself or by an admin of every project"
-          : "a key of this principal is minted only by the principal itself or by an admin of every project it holds a role on",
+        principal.kind === 'person' ||
+          principal.service_approver ||
+          principal.role_grants.some((grant) => grant.endsWith(`@${ALL_PROJECTS}`))
+          ? 'a key of this principal is minted only by the principal itself or by an admin of every project'
+          : 'a key of this principal is minted only by the principal itself or by an admin of every project it holds a role on',
         { principal_id: principal.id },
       );
     }
     if (principal.disabled_at) {
-      throw new GovernanceException(GovernanceErrorCode.PrincipalInactive, 'this principal is disabled: enable it before minting it a key', {
-        principal_id: principal.id,
-      });
+      throw new GovernanceException(
+        GovernanceErrorCode.PrincipalInactive,
+        'this principal is disabled: enable it before minting it a key',
+        {
+          principal_id: principal.id,
+        },
+      );
     }
     return principal;
   }
@@ -296,20 +302,32 @@ export class ApiKeyService {
   private keyGrantsOfNew(minter: Principal, input: MintApiKeyInput): RoleGrant[] {
     this.access.assertAllowed(minter, Permission.ApiKeyCreate);
     if (input.grants === undefined && (input.roles === undefined || input.projectIds === undefined)) {
-      throw new RequestException(RequestErrorCode.MissingField, 'role_grants, or roles and project_ids, are required for a key of a new principal', {
-        fields: ['roles', 'project_ids'],
-      });
+      throw new RequestException(
+        RequestErrorCode.MissingField,
+        'role_grants, or roles and project_ids, are required for a key of a new principal',
+        {
+          fields: ['roles', 'project_ids'],
+        },
+      );
     }
     const grants = normalizeGrants(input.grants ?? product(input.roles ?? [], input.projectIds ?? []));
     for (const grant of grants) {
       if (!minter.can(Permission.ApiKeyCreate, grant.project)) {
-        throw new GovernanceException(GovernanceErrorCode.Forbidden, `cannot grant a role on project ${grant.project} beyond this key's own`, {
-          project_id: grant.project,
-        });
+        throw new GovernanceException(
+          GovernanceErrorCode.Forbidden,
+          `cannot grant a role on project ${grant.project} beyond this key's own`,
+          {
+            project_id: grant.project,
+          },
+        );
       }
     }
     if (input.serviceApprover === true) {
-      this.access.assertEverywhere(minter, Permission.PrincipalManage, 'only an admin of every project marks a service principal as an approver');
+      this.access.assertEverywhere(
+        minter,
+        Permission.PrincipalManage,
+        'only an admin of every project marks a service principal as an approver',
+      );
       if (!grants.some((grant) => grant.role === Role.Approver || grant.role === Role.Admin)) {
         throw new RequestException(RequestErrorCode.InvalidValue, 'a service approver needs the approver (or admin) role', {
           field: 'service_approver',
@@ -325,9 +343,13 @@ export class ApiKeyService {
    */
   private keyGrantsOfExisting(minter: Principal, target: PrincipalRow, input: MintApiKeyInput): RoleGrant[] {
     if (input.serviceApprover !== undefined) {
-      throw new RequestException(RequestErrorCode.InvalidValue, 'service_approver is set only on a new principal; mark an existing one through its principal', {
-        field: 'service_approver',
-      });
+      throw new RequestException(
+        RequestErrorCode.InvalidValue,
+        'service_approver is set only on a new principal; mark an existing one through its principal',
+        {
+          field: 'service_approver',
+        },
+      );
     }
     const held = target.id === minter.id ? minter.grants : grantsFromText(target.role_grants);
     if (input.grants !== undefined) {
@@ -356,9 +378,13 @@ export class ApiKeyService {
 }
 
 function beyondPrincipal(held: readonly RoleGrant[]): GovernanceException {
-  return new GovernanceException(GovernanceErrorCode.Forbidden, 'a key cannot hold a role on a project its principal (or the minting key) does not', {
-    principal_role_grants: grantsToText(held),
-  });
+  return new GovernanceException(
+    GovernanceErrorCode.Forbidden,
+    'a key cannot hold a role on a project its principal (or the minting key) does not',
+    {
+      principal_role_grants: grantsToText(held),
+    },
+  );
 }
 
 /** A principal as a key (when given) narrows it. */
@@ -378,4 +404,3 @@ export function keyNotFound(): GovernanceException {
 function keyIdOf(credential: string | null): string | null {
   return credential?.startsWith('api_key:') ? credential.slice('api_key:'.length) : null;
 }
-

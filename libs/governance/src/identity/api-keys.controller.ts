@@ -76,7 +76,7 @@ export class ApiKeysController {
   @ApiOperation({
     summary: "API keys in the caller's scope (an admin's), or the caller's own; newest first, never with their secret",
     description:
-      "For an admin, keys each of whose role grants is on a project it administers, optionally of one principal; for anyone else, its own keys. Shows when each was last used (to the minute), its expiry and its revocation; never the key or its hash.",
+      'For an admin, keys each of whose role grants is on a project it administers, optionally of one principal; for anyone else, its own keys. Shows when each was last used (to the minute), its expiry and its revocation; never the key or its hash.',
   })
   @ApiOkResponse({ type: ApiKeyListDto })
   @ApiErrors({ 400: [...QUERY_ERRORS], 401: UNAUTHENTICATED, 403: [GovernanceErrorCode.Forbidden] })

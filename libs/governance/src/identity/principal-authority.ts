@@ -18,11 +18,11 @@ export type Authority = 'self' | 'admin' | 'forbidden' | 'hidden';
 export function authorityOver(caller: Principal, target: PrincipalRow, permission: Permission): Authority {
   if (caller.id === target.id) return 'self';
   const grants = grantsFromText(target.role_grants);
-  const everywhereOnly = target.kind === 'person' || target.service_approver || grants.length === 0 || grants.some((grant) => grant.project === ALL_PROJECTS);
-  const covered = everywhereOnly
-    ? caller.can(permission, ALL_PROJECTS)
-    : grants.every((grant) => caller.can(permission, grant.project));
+  const everywhereOnly =
+    target.kind === 'person' || target.service_approver || grants.length === 0 || grants.some((grant) => grant.project === ALL_PROJECTS);
+  const covered = everywhereOnly ? caller.can(permission, ALL_PROJECTS) : grants.every((grant) => caller.can(permission, grant.project));
   if (covered) return 'admin';
-  const touches = caller.can(permission, ALL_PROJECTS) || grants.some((grant) => grant.project !== ALL_PROJECTS && caller.can(permission, grant.project));
+  const touches =
+    caller.can(permission, ALL_PROJECTS) || grants.some((grant) => grant.project !== ALL_PROJECTS && caller.can(permission, grant.project));
   return touches ? 'forbidden' : 'hidden';
 }

@@ -81,7 +81,11 @@ export class PrincipalService {
     input: { id: string; serviceApprover: boolean; reason: string },
     ctx: CommandContext,
   ): Promise<PrincipalRow> {
-    this.access.assertEverywhere(caller, Permission.PrincipalManage, 'only an admin of every project marks a service principal as an approver');
+    this.access.assertEverywhere(
+      caller,
+      Permission.PrincipalManage,
+      'only an admin of every project marks a service principal as an approver',
+    );
     return this.uow.run(async () => {
       const principal = await this.principals.findById(input.id, { lock: true });
       if (!principal) throw principalNotFound();

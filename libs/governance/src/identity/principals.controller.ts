@@ -83,9 +83,9 @@ export class PrincipalsController {
   @HttpCode(200)
   @RequirePermission(Permission.PrincipalManage)
   @ApiOperation({
-    summary: "Mark a service principal as an approver whose votes count, or unmark it (an admin of every project), with a reason",
+    summary: 'Mark a service principal as an approver whose votes count, or unmark it (an admin of every project), with a reason',
     description:
-      "Approvals are decisions of people: a vote counts only from a person, unless the voter is a service principal marked here. Audited as principal.service_approver_changed.",
+      'Approvals are decisions of people: a vote counts only from a person, unless the voter is a service principal marked here. Audited as principal.service_approver_changed.',
   })
   @ApiOkResponse({ type: PrincipalDetailDto })
   @ApiErrors({

@@ -20,7 +20,7 @@ import { ParseExecutionIdPipe } from './execution-id.pipe';
 const DECIDE_ERRORS = {
   400: [...BAD_RUN_ID, ...BAD_BODY, ApprovalErrorCode.PlanHashRequired],
   401: UNAUTHENTICATED,
-  403: [GovernanceErrorCode.Forbidden, ApprovalErrorCode.SelfApprovalForbidden],
+  403: [GovernanceErrorCode.Forbidden, ApprovalErrorCode.SelfApprovalForbidden, ApprovalErrorCode.DeciderIneligible],
   404: RUN_NOT_FOUND,
 } satisfies Record<number, readonly KnownErrorCode[]>;
 const VOTE_CONFLICTS = [

@@ -110,7 +110,7 @@ export class OidcVerifierService {
  * refused (401 token_claim_invalid), never truncated into another identity.
  */
 function claimText(value: unknown, claim: string, max: number): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+   
   const storable = typeof value === 'string' && value.isWellFormed() && !/[\u0000-\u001f\u007f]/.test(value);
   const length = typeof value === 'string' ? [...value].length : 0;
   if (!storable || length === 0 || length > max) {

@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { uniqueProject, useTestApi } from '../support/api-client';
+import { OidcIssuer } from '../support/oidc-issuer';
+
+type Minted = { id: string; key: string; principal_id: string };
+
+/**
+ * Separation of duties as a hostile project admin would try it: a key acts only as the
+ * principal it was minted for, and only that principal or an admin covering all of it mints one;
+ * votes count only from people (or services an admin of every project marked), never from the
+ * requester, its maker or what it made; a role on one project is not a role on another.
+ * People sign in through a real issuer the test starts.
+ */
+describe('separation of duties inside one project', () => {
+  const { api, pool } = useTestApi();
+  let issuer: OidcIssuer;
+  let oidc: { app: NestFastifyApplication; close: () => Promise<void> };
+  const projectA = uniqueProject('oi-a');
+  const projectB = uniqueProject('oi-b');
+  let bootstrapId: string;
+  let projectAdmin: Minted;
+
+  const as = (credential: string) => ({ Authorization: `Bearer ${credential}` });
+  const mint = (credential: string, body: Record<string, unknown>) =>
+    api.http
+      .post('/api/v1/api-keys')
+      .set(as(credential))
+      .send({ name: `k-${randomUUID().slice(0, 6)}`, ...body });
+  const minted = async (credential: string, body: Record<string, unknown>): Promise<Minted> => {
+    const response = await mint(credential, body);
+    expect(response.status).toBe(201);
+    return response.body as Minted;
+  };
+  /** Through the API that accepts the issuer's tokens (keys work there too). */
+  const viaOidc = () => request(oidc.app.getHttpServer());
+  const signIn = async (claims: Record<string, unknown>) => {
+    const token = await issuer.token(claims);
+    const me = await viaOidc().get('/api/v1/principals/me').set(as(token));
+    expect(me.status).toBe(200);
+    return { token, id: me.body.id as string, me: me.body };
+  };
+  const createRun = async (credential: string, project: string, action = 'deploy.production', targets = ['prod-db-1']) => {
+    const response = await viaOidc()
+      .post('/api/v1/execution/run')
+      .set(as(credential))
+      .send({ project_id: project, idempotency_key: randomUUID(), action, targets });
+    return response;
+  };
+  const approve = (credential: string, run: { execution_id: string; plan_hash: string }) =>
+    viaOidc().post(`/approvals/${run.execution_id}/approve`).set(as(credential)).send({ plan_hash: run.plan_hash, reason: 'looks right' });
+  const runStatus = async (id: string) =>
+    (await pool.query(`SELECT status FROM execution_runs WHERE id = $1`, [id])).rows[0].status as string;
+  const votesOn = async (id: string) =>
+    (await pool.query(`SELECT count(*)::int AS n FROM approval_decisions WHERE execution_run_id = $1`, [id])).rows[0].n as number;
+
+  beforeAll(async () => {
+    issuer = await OidcIssuer.start();
+    oidc = await issuer.api([
+      { claim: 'groups', value: 'sod-admins', roles: ['admin'], project_ids: ['*'] },
+      { claim: 'groups', value: 'sod-approvers', roles: ['approver'], project_ids: ['*'] },
+      { claim: 'groups', value: 'oi-team', roles: ['requester'], project_ids: [projectA] },
+      { claim: 'groups', value: 'oi-b-approvers', roles: ['approver'], project_ids: [projectB] },
+    ]);
+    bootstrapId = (await api.get(api.adminKey, '/api/v1/principals/me')).body.id as string;
+    projectAdmin = await minted(api.adminKey, { roles: ['admin'], project_ids: [projectA] });
+  });
+  afterAll(async () => {
+    await oidc?.close();
+    await issuer?.close();
+  });
+
+  describe('1. a key acts only as the principal it was minted for', () => {
+    it('a project admin cannot mint a key of the bootstrap admin, nor of a person scoped to every project: answered as if they did not exist', async () => {
+      const carol = await signIn({ sub: `carol-${randomUUID()}`, name: 'Carol', groups: ['sod-approvers'] });
+      for (const principalId of [bootstrapId, carol.id]) {
+        const response = await mint(projectAdmin.key, { principal_id: principalId });
+        expect([response.status, response.body.error?.code]).toEqual([404, 'principal_not_found']);
+      }
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM api_keys WHERE principal_id = ANY($1::uuid[])`, [[carol.id]]);
+      expect(rows[0].n).toBe(0);
+    });
+
+    it("the attack as reported: the project admin's level-3 run cannot be approved by keys it minted for approver people", async () => {
+      const people = await Promise.all(
+        ['dave', 'erin'].map((name) => signIn({ sub: `${name}-${randomUUID()}`, name, groups: ['sod-approvers', 'oi-team'] })),
+      );
+      const run = (await createRun(projectAdmin.key, projectA)).body as { execution_id: string; plan_hash: string };
+      for (const person of people) {
+        const response = await mint(projectAdmin.key, { principal_id: person.id });
+        // The person holds a role in the admin's project (so it is visible) but also on every project: only an admin of every project covers it.
+        expect([response.status, response.body.error?.code]).toEqual([403, 'forbidden']);
+      }
+      expect(await votesOn(run.execution_id)).toBe(0);
+      expect(await runStatus(run.execution_id)).toBe('BLOCKED');
+    });
+
+    it('an admin whose grants cover the principal mints it a key; a person of one project still needs an admin of every project', async () => {
+      const service = await minted(projectAdmin.key, { roles: ['requester'], project_ids: [projectA] });
+      const second = await minted(projectAdmin.key, { principal_id: service.principal_id });
+      expect(second.principal_id).toBe(service.principal_id);
+      const frank = await signIn({ sub: `frank-${randomUUID()}`, name: 'Frank', groups: ['oi-team'] });
+      const refused = await mint(projectAdmin.key, { principal_id: frank.id });
+      expect([refused.status, refused.body.error?.code]).toEqual([403, 'forbidden']);
+      expect((await mint(api.adminKey, { principal_id: frank.id })).status).toBe(201);
+    });
+
+    it('a principal mints its own keys: never wider, nor longer-lived, than the key that mints them; each records who minted it, audited', async () => {
+      const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+      const own = await minted(api.adminKey, { roles: ['requester', 'approver'], project_ids: [projectA], expires_at: expiresAt });
+      const narrower = await mint(own.key, { principal_id: own.principal_id, roles: ['requester'] });
+      expect(narrower.status).toBe(201);
+      expect(narrower.body).toMatchObject({
+        principal_id: own.principal_id,
+        role_grants: [{ role: 'requester', project_id: projectA }],
+        created_by: own.principal_id,
+        expires_at: expiresAt,
+      });
+      const wider = await mint(narrower.body.key, { principal_id: own.principal_id, roles: ['approver'] });
+      expect([wider.status, wider.body.error?.code]).toEqual([403, 'forbidden']);
+      const longer = await mint(own.key, { principal_id: own.principal_id, expires_at: new Date(Date.now() + 7_200_000).toISOString() });
+      expect([longer.status, longer.body.error?.code]).toEqual([400, 'invalid_value']);
+      const requesterOnly = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });
+      const newPrincipal = await mint(requesterOnly.key, { roles: ['requester'], project_ids: [projectA] });
+      expect([newPrincipal.status, newPrincipal.body.error?.code]).toEqual([403, 'forbidden']);
+      const { rows } = await pool.query(
+        `SELECT actor, data FROM audit_events WHERE event_type = 'api_key.created' AND data->>'api_key_id' = $1`,
+        [narrower.body.id],
+      );
+      expect(rows).toEqual([
+        {
+          actor: own.principal_id,
+          data: expect.objectContaining({ minted_by: own.principal_id, minted_as: 'self', role_grants: [`requester@${projectA}`] }),
+        },
+      ]);
+    });
+  });
+
+  describe('2. approvals are decisions of people', () => {
+    it('a requester cannot assemble its own quorum from service principals it mints', async () => {
+      const run = (await createRun(projectAdmin.key, projectA)).body as { execution_id: string; plan_hash: string };
+      const bots = await Promise.all([0, 1].map(() => minted(projectAdmin.key, { roles: ['approver'], project_ids: [projectA] })));
+      for (const bot of bots) {
+        const vote = await approve(bot.key, run);
+        expect([vote.status, vote.body.error?.code, vote.body.error?.details]).toEqual([
+          403,
+          'decider_ineligible',
+          { reason: 'not_a_person' },
+        ]);
+      }
+      // Marking them is an admin of every project's call, not the project admin's.
+      const mark = await api.http
+        .put(`/api/v1/principals/${bots[0].principal_id}/service-approver`)
+        .set(as(projectAdmin.key))
+        .send({ service_approver: true, reason: 'my bots' });
+      expect([mark.status, mark.body.error?.code]).toEqual([403, 'forbidden']);
+      expect(await votesOn(run.execution_id)).toBe(0);
+      expect(await runStatus(run.execution_id)).toBe('BLOCKED');
+      const { rows } = await pool.query(
+        `SELECT data->>'reason' AS reason FROM audit_events WHERE event_type = 'approval.decider_ineligible' AND execution_run_id = $1`,
+        [run.execution_id],
+      );
+      expect(rows).toEqual([{ reason: 'not_a_person' }, { reason: 'not_a_person' }]);
+    });
+
+    it('the database refuses such a vote too, whatever the code does', async () => {
+      const run = (await createRun(projectAdmin.key, projectA)).body as { execution_id: string; approval: { id: string } };
+      const bot = await minted(projectAdmin.key, { roles: ['approver'], project_ids: [projectA] });
+      await expect(
+        pool.query(
+          `INSERT INTO approval_decisions (approval_id, execution_run_id, principal_id, decision) VALUES ($1, $2, $3, 'approve')`,
+          [run.approval.id, run.execution_id, bot.principal_id],
+        ),
+      ).rejects.toThrow(/may not decide this run \(not_a_person\)/);
+    });
+
+    it('a service approver counts once an admin of every project marks it (audited), but never on a run of the admin that made it', async () => {
+      const made = await minted(projectAdmin.key, { roles: ['approver'], project_ids: [projectA] });
+      const marked = await api.http
+        .put(`/api/v1/principals/${made.principal_id}/service-approver`)
+        .set(as(api.adminKey))
+        .send({ service_approver: true, reason: 'the release bot approves canaries' });
+      expect([marked.status, marked.body.service_approver]).toEqual([200, true]);
+      const ownRun = (await createRun(projectAdmin.key, projectA)).body;
+      const vote = await approve(made.key, ownRun);
+      expect([vote.status, vote.body.error?.details]).toEqual([403, { reason: 'made_by_the_requester' }]);
+      const requester = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });
+      const otherRun = (await createRun(requester.key, projectA)).body;
+      expect((await approve(made.key, otherRun)).status).toBe(200);
+      const { rows } = await pool.query(
+        `SELECT data FROM audit_events WHERE event_type = 'principal.service_approver_changed' AND data->>'principal_id' = $1`,
+        [made.principal_id],
+      );
+      expect(rows).toEqual([
+        { data: { principal_id: made.principal_id, service_approver: true, reason: 'the release bot approves canaries' } },
+      ]);
+    });
+
+    it("a person who made the requester's principal does not decide its runs", async () => {
+      const admin = await signIn({ sub: `grace-${randomUUID()}`, name: 'Grace', groups: ['sod-admins'] });
+      const bot = (
+        await viaOidc()
+          .post('/api/v1/api-keys')
+          .set(as(admin.token))
+          .send({ name: 'grace-bot', roles: ['requester'], project_ids: [projectA] })
+      ).body as Minted;
+      const run = (await createRun(bot.key, projectA, 'deploy', ['web-1'])).body;
+      const vote = await approve(admin.token, run);
+      expect([vote.status, vote.body.error?.details]).toEqual([403, { reason: 'made_the_requester' }]);
+    });
+  });
+
+  describe('3. a role on one project is not a role on another', () => {
+    it('a person in oi-team (requester on oi-a) and oi-b-approvers (approver on oi-b) holds exactly those two pairs', async () => {
+      const heidi = await signIn({ sub: `heidi-${randomUUID()}`, name: 'Heidi', groups: ['oi-team', 'oi-b-approvers'] });
+      expect(heidi.me.role_grants).toEqual([
+        { role: 'approver', project_id: projectB },
+        { role: 'requester', project_id: projectA },
+      ]);
+      const requester = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA, projectB] });
+      const runA = (await createRun(requester.key, projectA)).body;
+      const runB = (await createRun(requester.key, projectB)).body;
+      const onA = await approve(heidi.token, runA);
+      expect([onA.status, onA.body.error?.code]).toEqual([403, 'forbidden']);
+      expect((await createRun(heidi.token, projectB)).status).toBe(403);
+      expect((await createRun(heidi.token, projectA)).status).toBe(201);
+      expect((await approve(heidi.token, runB)).status).toBe(200);
+      expect(await votesOn(runA.execution_id)).toBe(0);
+    });
+
+    it('the same model serves API keys: a key of grants on two projects is each role only on its own', async () => {
+      const key = await minted(api.adminKey, {
+        role_grants: [
+          { role: 'requester', project_id: projectA },
+          { role: 'approver', project_id: projectB },
+        ],
+      });
+      expect((await api.get(key.key, '/api/v1/principals/me')).body.role_grants).toEqual([
+        { role: 'approver', project_id: projectB },
+        { role: 'requester', project_id: projectA },
+      ]);
+      expect((await createRun(key.key, projectB)).status).toBe(403);
+      expect((await createRun(key.key, projectA)).status).toBe(201);
+      const both = await mint(api.adminKey, { role_grants: [{ role: 'requester', project_id: projectA }], roles: ['requester'] });
+      expect([both.status, both.body.error?.code]).toEqual([400, 'invalid_value']);
+    });
+  });
+
+  describe('8. lifecycle', () => {
+    it('a disabled principal is refused at the very next request, on another instance too; enabled again, its keys work; both audited', async () => {
+      const victim = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });
+      const viaOther = () => viaOidc().get('/api/v1/principals/me').set(as(victim.key));
+      expect((await viaOther()).status).toBe(200);
+      const disabled = await api.http
+        .post(`/api/v1/principals/${victim.principal_id}/disable`)
+        .set(as(projectAdmin.key))
+        .send({ reason: 'credential leaked' });
+      expect(disabled.status).toBe(200);
+      expect(disabled.body).toMatchObject({
+        id: victim.principal_id,
+        disabled_by: projectAdmin.principal_id,
+        disabled_reason: 'credential leaked',
+      });
+      const refused = await viaOther();
+      expect([refused.status, refused.body.error.code]).toEqual([401, 'principal_disabled']);
+      const again = await api.http
+        .post(`/api/v1/principals/${victim.principal_id}/disable`)
+        .set(as(projectAdmin.key))
+        .send({ reason: 'x' });
+      expect([again.status, again.body.error.code]).toEqual([409, 'principal_already_disabled']);
+      const noKey = await mint(projectAdmin.key, { principal_id: victim.principal_id });
+      expect([noKey.status, noKey.body.error.code]).toEqual([409, 'principal_inactive']);
+      const enabled = await api.http
+        .post(`/api/v1/principals/${victim.principal_id}/enable`)
+        .set(as(projectAdmin.key))
+        .send({ reason: 'rotated' });
+      expect([enabled.status, enabled.body.disabled_at]).toEqual([200, null]);
+      expect((await viaOther()).status).toBe(200);
+      const { rows } = await pool.query(
+        `SELECT event_type, data->>'reason' AS reason FROM audit_events WHERE event_type IN ('principal.disabled', 'principal.enabled') AND data->>'principal_id' = $1 ORDER BY id`,
+        [victim.principal_id],
+      );
+      expect(rows).toEqual([
+        { event_type: 'principal.disabled', reason: 'credential leaked' },
+        { event_type: 'principal.enabled', reason: 'rotated' },
+      ]);
+    });
+
+    it('a project admin cannot disable the bootstrap admin (404), nor itself (403); a body without a reason is 400', async () => {
+      const bootstrap = await api.http.post(`/api/v1/principals/${bootstrapId}/disable`).set(as(projectAdmin.key)).send({ reason: 'coup' });
+      expect([bootstrap.status, bootstrap.body.error.code]).toEqual([404, 'principal_not_found']);
+      const self = await api.http
+        .post(`/api/v1/principals/${projectAdmin.principal_id}/disable`)
+        .set(as(projectAdmin.key))
+        .send({ reason: 'x' });
+      expect([self.status, self.body.error.code]).toEqual([403, 'forbidden']);
+      const reasonless = await api.http.post(`/api/v1/principals/${projectAdmin.principal_id}/disable`).set(as(api.adminKey)).send({});
+      expect(reasonless.status).toBe(400);
+      expect((await api.http.post(`/api/v1/principals/not-a-uuid/disable`).set(as(api.adminKey)).send({ reason: 'x' })).status).toBe(404);
+      expect((await api.get(projectAdmin.key, `/api/v1/principals/${bootstrapId}`)).status).toBe(404);
+      expect((await api.get(projectAdmin.key, `/api/v1/principals/${projectAdmin.principal_id}`)).body.role_grants).toEqual([
+        { role: 'admin', project_id: projectA },
+      ]);
+    });
+
+    it("a person's key carries at most the roles the identity provider last granted, and is suspended once the person has not signed in for too long", async () => {
+      const subject = `ivan-${randomUUID()}`;
+      const ivan = await signIn({ sub: subject, name: 'Ivan', groups: ['oi-team', 'oi-b-approvers'] });
+      const key = (await viaOidc().post('/api/v1/api-keys').set(as(ivan.token)).send({ name: 'ivan-cli', principal_id: ivan.id }))
+        .body as Minted;
+      expect((await api.get(key.key, '/api/v1/principals/me')).body.role_grants).toHaveLength(2);
+      // The identity provider drops a group: the key loses it at the next sign-in.
+      await signIn({ sub: subject, name: 'Ivan', groups: ['oi-team'] });
+      expect((await api.get(key.key, '/api/v1/principals/me')).body.role_grants).toEqual([{ role: 'requester', project_id: projectA }]);
+      await pool.query(`UPDATE principals SET last_seen_at = now() - interval '31 days' WHERE id = $1`, [ivan.id]);
+      const suspended = await api.get(key.key, '/api/v1/principals/me');
+      expect([suspended.status, suspended.body.error.code]).toEqual([401, 'api_key_suspended']);
+      await signIn({ sub: subject, name: 'Ivan', groups: ['oi-team'] });
+      expect((await api.get(key.key, '/api/v1/principals/me')).status).toBe(200);
+    });
+  });
+});
