@@ -370,6 +370,45 @@ describe('webhooks', () => {
     expect(audited.rows.map((row) => row.data.reason)).toEqual(['receiver fixed']);
   });
 
+  it("while a receiver fails, the listing shows a run's later deliveries waiting behind its head, not a 500", async () => {
+    const p = project();
+    const hook = await receiver();
+    hook.behaviour = () => ({ status: 500 });
+    const { id: subscriptionId } = await subscribe(p, hook.url(), [
+      'approval.requested',
+      'approval.decided',
+      'run.started',
+      'run.succeeded',
+    ]);
+    const runId = await create(p, 'ops.sleep', { ms: 1 });
+    expect((await api.decide(approver.key, runId, 'approve')).status).toBe(200);
+    await statusIs(runId, 'SUCCEEDED');
+    await hook.waitFor((received) => received.length >= 1, 'the first attempt of the head');
+    const parked = await pool.query(
+      `SELECT count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 AND available_at = 'infinity'`,
+      [subscriptionId],
+    );
+    expect(parked.rows[0].n).toBe(3);
+
+    const client = await admin();
+    for (const query of [{}, { status: 'pending' as const }]) {
+      const listed = answer(
+        await listWebhookDeliveries(client, { params: { path: { project_id: p, webhook_id: subscriptionId }, query } }),
+      );
+      expect(listed.status).toBe(200);
+      const behind = listed.body.deliveries.filter((d: { event_type: string }) => d.event_type !== 'approval.requested');
+      expect(behind.map((d: { event_type: string }) => d.event_type)).toEqual(['run.succeeded', 'run.started', 'approval.decided']);
+      for (const delivery of behind) {
+        expect(delivery).toMatchObject({ run_id: runId, status: 'pending', attempts: 0, waiting_for_earlier: true, next_attempt_at: null });
+      }
+    }
+    const all = answer(await listWebhookDeliveries(client, { params: { path: { project_id: p, webhook_id: subscriptionId } } }));
+    const head = all.body.deliveries.find((d: { event_type: string }) => d.event_type === 'approval.requested');
+    expect(head).toMatchObject({ run_id: runId, waiting_for_earlier: false });
+    expect(head.status).toMatch(/^(pending|delivering)$/);
+    if (head.status === 'pending') expect(new Date(head.next_attempt_at).toISOString()).toBe(head.next_attempt_at);
+  });
+
   it('a receiver that never answers, or is down, does not hold up the runs; what waited is sent once it is back', async () => {
     const p = project();
     const hanging = await receiver();

@@ -705,7 +705,7 @@ export interface paths {
         };
         /**
          * A subscription's deliveries, newest first: status, attempts, the last answer
-         * @description pending (due at next_attempt_at), delivering, delivered, or dead (re-drivable). Pages by `before`.
+         * @description pending (due at next_attempt_at, or waiting_for_earlier: behind an unfinished earlier delivery of its run), delivering, delivered, or dead (re-drivable). Pages by `before`.
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -1414,9 +1414,11 @@ export interface components {
             last_attempt_at: string | null;
             /**
              * Format: date-time
-             * @description When a pending delivery is due
+             * @description When a pending delivery is due; null when it is not pending, or waits behind an earlier one (waiting_for_earlier)
              */
             next_attempt_at: string | null;
+            /** @description Pending, and not sent before the earlier unfinished delivery of its run (or, for events without a run, of its audit chain) is delivered or dead: deliveries of a run go out in order, so while the head fails, the ones behind it wait */
+            waiting_for_earlier: boolean;
             /** Format: date-time */
             delivered_at: string | null;
             /** Format: date-time */

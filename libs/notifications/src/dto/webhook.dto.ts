@@ -2,13 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { IsCursor, IsStorableText, PageLimitField, ReasonField, TextLength } from '@lib/common';
-import {
-  WebhookDeliveryRow,
-  WebhookDeliveryStatus,
-  WebhookEventType,
-  WebhookSubscriptionRow,
-  WebhookSubscriptionStatus,
-} from '../webhook.tables';
+import { WebhookDeliveryView } from '../webhooks/webhook-delivery.repository';
+import { WebhookDeliveryStatus, WebhookEventType, WebhookSubscriptionRow, WebhookSubscriptionStatus } from '../webhook.tables';
 
 const URL_PATTERN = /^https?:\/\/\S+$/;
 
@@ -201,12 +196,22 @@ export class WebhookDeliveryDto {
   last_status_code!: number | null;
   @ApiProperty({ type: String, nullable: true }) last_error!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_attempt_at!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When a pending delivery is due' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When a pending delivery is due; null when it is not pending, or waits behind an earlier one (waiting_for_earlier)',
+  })
   next_attempt_at!: string | null;
+  @ApiProperty({
+    description:
+      'Pending, and not sent before the earlier unfinished delivery of its run (or, for events without a run, of its audit chain) is delivered or dead: deliveries of a run go out in order, so while the head fails, the ones behind it wait',
+  })
+  waiting_for_earlier!: boolean;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) delivered_at!: string | null;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
 
-  static from(row: WebhookDeliveryRow): WebhookDeliveryDto {
+  static from(row: WebhookDeliveryView): WebhookDeliveryDto {
     const payload = row.payload as { run_id?: string | null };
     return {
       id: row.delivery_id,
@@ -219,7 +224,9 @@ export class WebhookDeliveryDto {
       last_status_code: row.last_status_code,
       last_error: row.last_error,
       last_attempt_at: row.last_attempt_at?.toISOString() ?? null,
-      next_attempt_at: row.status === WebhookDeliveryStatus.Pending ? row.available_at.toISOString() : null,
+      next_attempt_at:
+        row.status === WebhookDeliveryStatus.Pending && !row.waiting_for_earlier ? (row.available_at?.toISOString() ?? null) : null,
+      waiting_for_earlier: row.waiting_for_earlier,
       delivered_at: row.delivered_at?.toISOString() ?? null,
       created_at: row.created_at.toISOString(),
     };

@@ -165,7 +165,8 @@ export class WebhookController {
   @RequirePermission(Permission.WebhookManage)
   @ApiOperation({
     summary: "A subscription's deliveries, newest first: status, attempts, the last answer",
-    description: 'pending (due at next_attempt_at), delivering, delivered, or dead (re-drivable). Pages by `before`.',
+    description:
+      'pending (due at next_attempt_at, or waiting_for_earlier: behind an unfinished earlier delivery of its run), delivering, delivered, or dead (re-drivable). Pages by `before`.',
   })
   @ApiParam({ name: 'webhook_id', format: 'uuid' })
   @ApiOkResponse({ type: WebhookDeliveryListDto })
