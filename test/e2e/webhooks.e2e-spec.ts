@@ -433,6 +433,99 @@ describe('webhooks', () => {
     expect(new Set(down.received.map((r) => r.json.type))).toEqual(new Set(['run.succeeded']));
   });
 
+  const rotate = async (projectId: string, webhookId: string, body: Record<string, unknown>) =>
+    answer(await rotateWebhookSecret(await admin(), { params: { path: { project_id: projectId, webhook_id: webhookId } }, body }));
+  /** The delivery of a new run's success: what the receiver got. */
+  const nextDelivery = async (projectId: string, hook: WebhookReceiver): Promise<ReceivedWebhook> => {
+    const runId = await create(projectId, 'ops.noop');
+    await hook.waitFor((received) => received.some((r) => r.json?.run_id === runId), `the delivery of run ${runId}`);
+    return hook.received.find((r) => r.json.run_id === runId) as ReceivedWebhook;
+  };
+  const signatures = (received: ReceivedWebhook) => String(received.headers['x-webhook-signature']).split(' ');
+
+  it('every rotated-out secret signs until its own grace ends, however many rotations came after (at most five)', async () => {
+    const p = project();
+    const hook = await receiver();
+    const { id, secret: first } = await subscribe(p, hook.url(), ['run.succeeded']);
+    const secrets = [first];
+    for (let n = 0; n < 2; n++) {
+      const rotated = await rotate(p, id, { grace_seconds: 3600 });
+      expect(rotated.status).toBe(200);
+      secrets.push(rotated.body.secret);
+      expect(rotated.body.previous_secrets_valid_until).toHaveLength(n + 1);
+      expect(rotated.body.previous_secret_valid_until).toBe(rotated.body.previous_secrets_valid_until[0]);
+    }
+    expect(new Set(secrets).size).toBe(3);
+    const afterTwo = await nextDelivery(p, hook);
+    expect(signatures(afterTwo)).toHaveLength(3);
+    expect(secrets.map((secret) => verifies(secret, afterTwo))).toEqual([true, true, true]);
+
+    // Four more: seven secrets, of which the current one and the five retired last sign; the first, whose grace ends first, is dropped.
+    for (let n = 0; n < 4; n++) secrets.push((await rotate(p, id, { grace_seconds: 3600 })).body.secret);
+    const one = answer(await getWebhook(await admin(), { params: { path: { project_id: p, webhook_id: id } } }));
+    expect(one.body.previous_secrets_valid_until).toHaveLength(5);
+    const afterSix = await nextDelivery(p, hook);
+    expect(signatures(afterSix)).toHaveLength(6);
+    expect(secrets.map((secret) => verifies(secret, afterSix))).toEqual([false, true, true, true, true, true, true]);
+
+    const audited = await pool.query(
+      `SELECT data FROM audit_events WHERE project_id = $1 AND event_type = 'webhook.secret_rotated' ORDER BY id`,
+      [p],
+    );
+    expect(audited.rows.map((row) => row.data.cut_short_secret_valid_until !== null)).toEqual([false, false, false, false, false, true]);
+    const leaked = [JSON.stringify(audited.rows), worker.output.join(''), JSON.stringify(one.body)];
+    for (const text of leaked) for (const secret of secrets) expect(text).not.toContain(secret);
+  });
+
+  it('a grace of 0, or one that has elapsed, stops that secret from signing; the others keep theirs', async () => {
+    const p = project();
+    const hook = await receiver();
+    const { id, secret: first } = await subscribe(p, hook.url(), ['run.succeeded']);
+    const second = (await rotate(p, id, { grace_seconds: 3600 })).body.secret;
+    const cut = await rotate(p, id, { grace_seconds: 0 });
+    expect(cut.status).toBe(200);
+    expect(cut.body.previous_secrets_valid_until).toHaveLength(1);
+    const third = cut.body.secret;
+    const afterCut = await nextDelivery(p, hook);
+    expect(signatures(afterCut)).toHaveLength(2);
+    expect([first, second, third].map((secret) => verifies(secret, afterCut))).toEqual([true, false, true]);
+
+    const fourth = (await rotate(p, id, { grace_seconds: 1 })).body.secret;
+    const deadline = Date.now() + 10_000;
+    let shown: string[] = [];
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      shown = answer(await getWebhook(await admin(), { params: { path: { project_id: p, webhook_id: id } } })).body
+        .previous_secrets_valid_until;
+    } while (shown.length > 1 && Date.now() < deadline);
+    expect(shown).toHaveLength(1);
+    const afterElapsed = await nextDelivery(p, hook);
+    expect(signatures(afterElapsed)).toHaveLength(2);
+    expect([first, second, third, fourth].map((secret) => verifies(secret, afterElapsed))).toEqual([true, false, false, true]);
+  });
+
+  it('racing rotations each keep the grace of the secret they retire; out-of-range graces are refused and change nothing', async () => {
+    const p = project();
+    const hook = await receiver();
+    const { id, secret: first } = await subscribe(p, hook.url(), ['run.succeeded']);
+    for (const grace of [-1, 604_801, 1.5, null, '60', 2 ** 31]) {
+      const refused = await rotate(p, id, { grace_seconds: grace });
+      expect([grace, refused.status, refused.body.error.code]).toEqual([grace, 400, expect.stringMatching(/^invalid_/)]);
+    }
+    const unchanged = answer(await getWebhook(await admin(), { params: { path: { project_id: p, webhook_id: id } } }));
+    expect([unchanged.body.version, unchanged.body.previous_secrets_valid_until]).toEqual([1, []]);
+
+    const raced = await Promise.all(Array.from({ length: 4 }, () => rotate(p, id, { grace_seconds: 3600 })));
+    expect(raced.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const secrets = [first, ...raced.map((r) => r.body.secret as string)];
+    expect(new Set(secrets).size).toBe(5);
+    const after = answer(await getWebhook(await admin(), { params: { path: { project_id: p, webhook_id: id } } }));
+    expect([after.body.version, after.body.previous_secrets_valid_until.length]).toEqual([5, 4]);
+    const received = await nextDelivery(p, hook);
+    expect(signatures(received)).toHaveLength(5);
+    expect(secrets.map((secret) => verifies(secret, received))).toEqual([true, true, true, true, true]);
+  });
+
   it('rotating the secret: both secrets sign during the grace period; disabling stops new deliveries', async () => {
     const p = project();
     const hook = await receiver();

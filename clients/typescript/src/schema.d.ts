@@ -686,8 +686,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * A new signing secret, returned once; the previous one keeps signing beside it for grace_seconds
-         * @description During the grace period X-Webhook-Signature carries two v1= signatures, so receivers can switch secrets without a gap.
+         * A new signing secret, returned once; the one it replaces keeps signing beside it for grace_seconds
+         * @description Each rotated-out secret signs until its own grace ends, whatever rotations come after (at most 5 at once: beyond that the one whose grace ends first stops). X-Webhook-Signature carries one v1= per signing secret, so receivers can switch secrets without a gap.
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
@@ -1304,9 +1304,11 @@ export interface components {
             status: "active" | "disabled";
             /**
              * Format: date-time
-             * @description Until when the rotated-out secret still signs beside the current one
+             * @description Until when a rotated-out secret still signs beside the current one: the latest of previous_secrets_valid_until
              */
             previous_secret_valid_until: string | null;
+            /** @description One per rotated-out secret that still signs beside the current one (X-Webhook-Signature carries one v1= per signing secret), when its own grace ends, the latest first */
+            previous_secrets_valid_until: string[];
             /** @description Failed attempts in a row (0 after a delivered one) */
             consecutive_failures: number;
             /**
@@ -1338,9 +1340,11 @@ export interface components {
             status: "active" | "disabled";
             /**
              * Format: date-time
-             * @description Until when the rotated-out secret still signs beside the current one
+             * @description Until when a rotated-out secret still signs beside the current one: the latest of previous_secrets_valid_until
              */
             previous_secret_valid_until: string | null;
+            /** @description One per rotated-out secret that still signs beside the current one (X-Webhook-Signature carries one v1= per signing secret), when its own grace ends, the latest first */
+            previous_secrets_valid_until: string[];
             /** @description Failed attempts in a row (0 after a delivered one) */
             consecutive_failures: number;
             /**
@@ -1380,7 +1384,7 @@ export interface components {
             status?: "active" | "disabled";
         };
         RotateWebhookSecretDto: {
-            /** @description How long the previous secret keeps signing beside the new one: 86400 (a day) when left out, 0 stops it at once */
+            /** @description How long the secret being replaced keeps signing beside the new one: 86400 (a day) when left out, 0 stops it at once. Secrets retired before keep their own grace; at most 5 retired secrets sign at once, so a rotation beyond that stops the one whose grace ends first (audited as cut_short_secret_valid_until) rather than being refused: rotating is how a leaked secret is replaced */
             grace_seconds?: number;
         };
         WebhookDeliveryDto: {

@@ -3,7 +3,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { IsCursor, IsStorableText, PageLimitField, ReasonField, TextLength } from '@lib/common';
 import { WebhookDeliveryView } from '../webhooks/webhook-delivery.repository';
-import { WebhookDeliveryStatus, WebhookEventType, WebhookSubscriptionRow, WebhookSubscriptionStatus } from '../webhook.tables';
+import { WebhookSubscriptionView } from '../webhooks/webhook-subscription.repository';
+import { MAX_RETIRED_SECRETS, WebhookDeliveryStatus, WebhookEventType, WebhookSubscriptionStatus } from '../webhook.tables';
 
 const URL_PATTERN = /^https?:\/\/\S+$/;
 
@@ -95,7 +96,7 @@ export class RotateWebhookSecretDto {
     type: 'integer',
     minimum: 0,
     maximum: 604800,
-    description: 'How long the previous secret keeps signing beside the new one: 86400 (a day) when left out, 0 stops it at once',
+    description: `How long the secret being replaced keeps signing beside the new one: 86400 (a day) when left out, 0 stops it at once. Secrets retired before keep their own grace; at most ${MAX_RETIRED_SECRETS} retired secrets sign at once, so a rotation beyond that stops the one whose grace ends first (audited as cut_short_secret_valid_until) rather than being refused: rotating is how a leaked secret is replaced`,
   })
   @Absent()
   @IsInt()
@@ -135,9 +136,18 @@ export class WebhookDto {
     type: String,
     format: 'date-time',
     nullable: true,
-    description: 'Until when the rotated-out secret still signs beside the current one',
+    description: 'Until when a rotated-out secret still signs beside the current one: the latest of previous_secrets_valid_until',
   })
   previous_secret_valid_until!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    isArray: true,
+    maxItems: MAX_RETIRED_SECRETS,
+    description:
+      'One per rotated-out secret that still signs beside the current one (X-Webhook-Signature carries one v1= per signing secret), when its own grace ends, the latest first',
+  })
+  previous_secrets_valid_until!: string[];
   @ApiProperty({ type: 'integer', description: 'Failed attempts in a row (0 after a delivered one)' }) consecutive_failures!: number;
   @ApiProperty({
     type: String,
@@ -151,8 +161,8 @@ export class WebhookDto {
   @ApiProperty({ format: 'date-time' }) updated_at!: string;
   @ApiProperty({ type: 'integer' }) version!: number;
 
-  static from(row: WebhookSubscriptionRow): WebhookDto {
-    const graceActive = row.previous_secret_until !== null && row.previous_secret_until.getTime() > Date.now();
+  static from(row: WebhookSubscriptionView): WebhookDto {
+    const retiredUntil = row.previous_secrets_valid_until.map((until) => until.toISOString());
     return {
       id: row.id,
       project_id: row.project_id,
@@ -160,7 +170,8 @@ export class WebhookDto {
       event_types: row.event_types as WebhookEventType[],
       description: row.description,
       status: row.status as WebhookSubscriptionStatus,
-      previous_secret_valid_until: graceActive ? (row.previous_secret_until as Date).toISOString() : null,
+      previous_secret_valid_until: retiredUntil[0] ?? null,
+      previous_secrets_valid_until: retiredUntil,
       consecutive_failures: row.consecutive_failures,
       paused_until: row.paused_until && row.paused_until.getTime() > Date.now() ? row.paused_until.toISOString() : null,
       created_by: row.created_by,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@lib/database';
 import { WEBHOOK_DELIVERIES_TABLE, WEBHOOK_SUBSCRIPTIONS_TABLE, WebhookDeliveryRow, WebhookDeliveryStatus } from '../webhook.tables';
+import { signingRetiredSecrets } from './webhook-subscription.repository';
 
 const D = WEBHOOK_DELIVERIES_TABLE.name;
 const S = WEBHOOK_SUBSCRIPTIONS_TABLE.name;
@@ -43,8 +44,8 @@ export interface ClaimedDelivery {
   readonly payload: Record<string, unknown>;
   readonly url: string;
   readonly secret: string;
-  /** The rotated-out secret while it is still honoured. */
-  readonly previous_secret: string | null;
+  /** The rotated-out secrets still inside their grace, the latest-ending first. */
+  readonly previous_secrets: string[];
 }
 
 export type AttemptOutcome =
@@ -107,7 +108,7 @@ export class WebhookDeliveryRepository {
          FROM picked, ${S} s
         WHERE d.id = picked.id AND s.id = d.subscription_id
        RETURNING d.id, d.subscription_id, d.delivery_id, d.attempts, d.event_type, d.payload, s.url, s.secret,
-                 CASE WHEN s.previous_secret_until > now() THEN s.previous_secret END AS previous_secret`,
+                 ${signingRetiredSecrets('s', 'secret')} AS previous_secrets`,
       [input.workerId, input.limit, input.leaseMs, input.projectPattern, input.candidates, input.exclude, input.perSubscription],
     );
   }
