@@ -5,6 +5,7 @@ import { RunLockRelease1795495000000 } from './1795495000000-run-lock-release';
 import { Principals1795500000000 } from './1795500000000-principals';
 import { Operability1795510000000 } from './1795510000000-operability';
 import { PrincipalGrants1795520000000 } from './1795520000000-principal-grants';
+import { WebhookSecretGrace1795530000000 } from './1795530000000-webhook-secret-grace';
 import { auditAppendOnce } from './routines/audit.append-once';
 import { executionRunStatesWithLevel } from './routines/execution.run-states-with-level';
 import { executionRunsReleaseLocks } from './routines/execution.runs-release-locks';
@@ -31,6 +32,7 @@ export const SCHEMA: SchemaPlan = {
     { file: '1795500000000-principals.ts', migration: Principals1795500000000 },
     { file: '1795510000000-operability.ts', migration: Operability1795510000000 },
     { file: '1795520000000-principal-grants.ts', migration: PrincipalGrants1795520000000 },
+    { file: '1795530000000-webhook-secret-grace.ts', migration: WebhookSecretGrace1795530000000 },
   ],
   routines: [
     ...LANDED_1795480000000.routines,

@@ -11,7 +11,7 @@ import {
 } from '@lib/execution';
 import { APPROVAL_DECISIONS_TABLE, APPROVALS_TABLE } from '@lib/approval';
 import { GRANTS_TABLE } from '@lib/grants';
-import { WEBHOOK_DELIVERIES_TABLE, WEBHOOK_SUBSCRIPTIONS_TABLE } from '@lib/notifications';
+import { WEBHOOK_DELIVERIES_TABLE, WEBHOOK_RETIRED_SECRETS_TABLE, WEBHOOK_SUBSCRIPTIONS_TABLE } from '@lib/notifications';
 
 /** Every table each lib declares it owns. */
 export const DECLARED_TABLES: readonly TableDefinition[] = [
@@ -34,4 +34,5 @@ export const DECLARED_TABLES: readonly TableDefinition[] = [
   EXECUTION_MODES_TABLE,
   WEBHOOK_SUBSCRIPTIONS_TABLE,
   WEBHOOK_DELIVERIES_TABLE,
+  WEBHOOK_RETIRED_SECRETS_TABLE,
 ];

@@ -278,6 +278,10 @@ describe('webhooks', () => {
       expect(Math.abs(Number(received.headers['x-webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
     }
     expect(verifies(`whsec_${'x'.repeat(43)}`, hook.received[0])).toBe(false);
+    // The receiver has answered the last one; the sender records that a moment later.
+    const recorded = Date.now() + 10_000;
+    while ((await deliveriesOf(subscriptionId)).some((row) => row.status !== 'delivered') && Date.now() < recorded)
+      await new Promise((r) => setTimeout(r, 50));
     const rows = await deliveriesOf(subscriptionId);
     expect(rows.map((row) => [row.event_type, row.status, row.attempts, row.last_status_code])).toEqual([
       ['approval.requested', 'delivered', 2, 200],
@@ -370,6 +374,45 @@ describe('webhooks', () => {
     expect(audited.rows.map((row) => row.data.reason)).toEqual(['receiver fixed']);
   });
 
+  it("while a receiver fails, the listing shows a run's later deliveries waiting behind its head, not a 500", async () => {
+    const p = project();
+    const hook = await receiver();
+    hook.behaviour = () => ({ status: 500 });
+    const { id: subscriptionId } = await subscribe(p, hook.url(), [
+      'approval.requested',
+      'approval.decided',
+      'run.started',
+      'run.succeeded',
+    ]);
+    const runId = await create(p, 'ops.sleep', { ms: 1 });
+    expect((await api.decide(approver.key, runId, 'approve')).status).toBe(200);
+    await statusIs(runId, 'SUCCEEDED');
+    await hook.waitFor((received) => received.length >= 1, 'the first attempt of the head');
+    const parked = await pool.query(
+      `SELECT count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 AND available_at = 'infinity'`,
+      [subscriptionId],
+    );
+    expect(parked.rows[0].n).toBe(3);
+
+    const client = await admin();
+    for (const query of [{}, { status: 'pending' as const }]) {
+      const listed = answer(
+        await listWebhookDeliveries(client, { params: { path: { project_id: p, webhook_id: subscriptionId }, query } }),
+      );
+      expect(listed.status).toBe(200);
+      const behind = listed.body.deliveries.filter((d: { event_type: string }) => d.event_type !== 'approval.requested');
+      expect(behind.map((d: { event_type: string }) => d.event_type)).toEqual(['run.succeeded', 'run.started', 'approval.decided']);
+      for (const delivery of behind) {
+        expect(delivery).toMatchObject({ run_id: runId, status: 'pending', attempts: 0, waiting_for_earlier: true, next_attempt_at: null });
+      }
+    }
+    const all = answer(await listWebhookDeliveries(client, { params: { path: { project_id: p, webhook_id: subscriptionId } } }));
+    const head = all.body.deliveries.find((d: { event_type: string }) => d.event_type === 'approval.requested');
+    expect(head).toMatchObject({ run_id: runId, waiting_for_earlier: false });
+    expect(head.status).toMatch(/^(pending|delivering)$/);
+    if (head.status === 'pending') expect(new Date(head.next_attempt_at).toISOString()).toBe(head.next_attempt_at);
+  });
+
   it('a receiver that never answers, or is down, does not hold up the runs; what waited is sent once it is back', async () => {
     const p = project();
     const hanging = await receiver();
@@ -388,6 +431,99 @@ describe('webhooks', () => {
       'five run.succeeded after the receiver came back',
     );
     expect(new Set(down.received.map((r) => r.json.type))).toEqual(new Set(['run.succeeded']));
+  });
+
+  const rotate = async (projectId: string, webhookId: string, body: Record<string, unknown>) =>
+    answer(await rotateWebhookSecret(await admin(), { params: { path: { project_id: projectId, webhook_id: webhookId } }, body }));
+  /** The delivery of a new run's success: what the receiver got. */
+  const nextDelivery = async (projectId: string, hook: WebhookReceiver): Promise<ReceivedWebhook> => {
+    const runId = await create(projectId, 'ops.noop');
+    await hook.waitFor((received) => received.some((r) => r.json?.run_id === runId), `the delivery of run ${runId}`);
+    return hook.received.find((r) => r.json.run_id === runId) as ReceivedWebhook;
+  };
+  const signatures = (received: ReceivedWebhook) => String(received.headers['x-webhook-signature']).split(' ');
+
+  it('every rotated-out secret signs until its own grace ends, however many rotations came after (at most five)', async () => {
+    const p = project();
+    const hook = await receiver();
+    const { id, secret: first } = await subscribe(p, hook.url(), ['run.succeeded']);
+    const secrets = [first];
+    for (let n = 0; n < 2; n++) {
+      const rotated = await rotate(p, id, { grace_seconds: 3600 });
+      expect(rotated.status).toBe(200);
+      secrets.push(rotated.body.secret);
+      expect(rotated.body.previous_secrets_valid_until).toHaveLength(n + 1);
+      expect(rotated.body.previous_secret_valid_until).toBe(rotated.body.previous_secrets_valid_until[0]);
+    }
+    expect(new Set(secrets).size).toBe(3);
+    const afterTwo = await nextDelivery(p, hook);
+    expect(signatures(afterTwo)).toHaveLength(3);
+    expect(secrets.map((secret) => verifies(secret, afterTwo))).toEqual([true, true, true]);
+
+    // Four more: seven secrets, of which the current one and the five retired last sign; the first, whose grace ends first, is dropped.
+    for (let n = 0; n < 4; n++) secrets.push((await rotate(p, id, { grace_seconds: 3600 })).body.secret);
+    const one = answer(await getWebhook(await admin(), { params: { path: { project_id: p, webhook_id: id } } }));
+    expect(one.body.previous_secrets_valid_until).toHaveLength(5);
+    const afterSix = await nextDelivery(p, hook);
+    expect(signatures(afterSix)).toHaveLength(6);
+    expect(secrets.map((secret) => verifies(secret, afterSix))).toEqual([false, true, true, true, true, true, true]);
+
+    const audited = await pool.query(
+      `SELECT data FROM audit_events WHERE project_id = $1 AND event_type = 'webhook.secret_rotated' ORDER BY id`,
+      [p],
+    );
+    expect(audited.rows.map((row) => row.data.cut_short_secret_valid_until !== null)).toEqual([false, false, false, false, false, true]);
+    const leaked = [JSON.stringify(audited.rows), worker.output.join(''), JSON.stringify(one.body)];
+    for (const text of leaked) for (const secret of secrets) expect(text).not.toContain(secret);
+  });
+
+  it('a grace of 0, or one that has elapsed, stops that secret from signing; the others keep theirs', async () => {
+    const p = project();
+    const hook = await receiver();
+    const { id, secret: first } = await subscribe(p, hook.url(), ['run.succeeded']);
+    const second = (await rotate(p, id, { grace_seconds: 3600 })).body.secret;
+    const cut = await rotate(p, id, { grace_seconds: 0 });
+    expect(cut.status).toBe(200);
+    expect(cut.body.previous_secrets_valid_until).toHaveLength(1);
+    const third = cut.body.secret;
+    const afterCut = await nextDelivery(p, hook);
+    expect(signatures(afterCut)).toHaveLength(2);
+    expect([first, second, third].map((secret) => verifies(secret, afterCut))).toEqual([true, false, true]);
+
+    const fourth = (await rotate(p, id, { grace_seconds: 1 })).body.secret;
+    const deadline = Date.now() + 10_000;
+    let shown: string[] = [];
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      shown = answer(await getWebhook(await admin(), { params: { path: { project_id: p, webhook_id: id } } })).body
+        .previous_secrets_valid_until;
+    } while (shown.length > 1 && Date.now() < deadline);
+    expect(shown).toHaveLength(1);
+    const afterElapsed = await nextDelivery(p, hook);
+    expect(signatures(afterElapsed)).toHaveLength(2);
+    expect([first, second, third, fourth].map((secret) => verifies(secret, afterElapsed))).toEqual([true, false, false, true]);
+  });
+
+  it('racing rotations each keep the grace of the secret they retire; out-of-range graces are refused and change nothing', async () => {
+    const p = project();
+    const hook = await receiver();
+    const { id, secret: first } = await subscribe(p, hook.url(), ['run.succeeded']);
+    for (const grace of [-1, 604_801, 1.5, null, '60', 2 ** 31]) {
+      const refused = await rotate(p, id, { grace_seconds: grace });
+      expect([grace, refused.status, refused.body.error.code]).toEqual([grace, 400, expect.stringMatching(/^invalid_/)]);
+    }
+    const unchanged = answer(await getWebhook(await admin(), { params: { path: { project_id: p, webhook_id: id } } }));
+    expect([unchanged.body.version, unchanged.body.previous_secrets_valid_until]).toEqual([1, []]);
+
+    const raced = await Promise.all(Array.from({ length: 4 }, () => rotate(p, id, { grace_seconds: 3600 })));
+    expect(raced.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const secrets = [first, ...raced.map((r) => r.body.secret as string)];
+    expect(new Set(secrets).size).toBe(5);
+    const after = answer(await getWebhook(await admin(), { params: { path: { project_id: p, webhook_id: id } } }));
+    expect([after.body.version, after.body.previous_secrets_valid_until.length]).toEqual([5, 4]);
+    const received = await nextDelivery(p, hook);
+    expect(signatures(received)).toHaveLength(5);
+    expect(secrets.map((secret) => verifies(secret, received))).toEqual([true, true, true, true, true]);
   });
 
   it('rotating the secret: both secrets sign during the grace period; disabling stops new deliveries', async () => {

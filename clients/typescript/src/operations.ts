@@ -333,7 +333,7 @@ export function updateWebhook(
   return client.PATCH('/api/v1/projects/{project_id}/webhooks/{webhook_id}', init as never) as Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}', 'patch'>>;
 }
 
-/** POST /api/v1/projects/{project_id}/webhooks/{webhook_id}/rotate-secret: A new signing secret, returned once; the previous one keeps signing beside it for grace_seconds */
+/** POST /api/v1/projects/{project_id}/webhooks/{webhook_id}/rotate-secret: A new signing secret, returned once; the one it replaces keeps signing beside it for grace_seconds */
 export function rotateWebhookSecret(
   client: ControlPlaneClient,
   init: OperationInit<'/api/v1/projects/{project_id}/webhooks/{webhook_id}/rotate-secret', 'post'>,

@@ -766,8 +766,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * A new signing secret, returned once; the previous one keeps signing beside it for grace_seconds
-         * @description During the grace period X-Webhook-Signature carries two v1= signatures, so receivers can switch secrets without a gap.
+         * A new signing secret, returned once; the one it replaces keeps signing beside it for grace_seconds
+         * @description Each rotated-out secret signs until its own grace ends, whatever rotations come after (at most 5 at once: beyond that the one whose grace ends first stops). X-Webhook-Signature carries one v1= per signing secret, so receivers can switch secrets without a gap.
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
@@ -785,7 +785,7 @@ export interface paths {
         };
         /**
          * A subscription's deliveries, newest first: status, attempts, the last answer
-         * @description pending (due at next_attempt_at), delivering, delivered, or dead (re-drivable). Pages by `before`.
+         * @description pending (due at next_attempt_at, or waiting_for_earlier: behind an unfinished earlier delivery of its run), delivering, delivered, or dead (re-drivable). Pages by `before`.
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -1458,9 +1458,11 @@ export interface components {
             status: "active" | "disabled";
             /**
              * Format: date-time
-             * @description Until when the rotated-out secret still signs beside the current one
+             * @description Until when a rotated-out secret still signs beside the current one: the latest of previous_secrets_valid_until
              */
             previous_secret_valid_until: string | null;
+            /** @description One per rotated-out secret that still signs beside the current one (X-Webhook-Signature carries one v1= per signing secret), when its own grace ends, the latest first */
+            previous_secrets_valid_until: string[];
             /** @description Failed attempts in a row (0 after a delivered one) */
             consecutive_failures: number;
             /**
@@ -1492,9 +1494,11 @@ export interface components {
             status: "active" | "disabled";
             /**
              * Format: date-time
-             * @description Until when the rotated-out secret still signs beside the current one
+             * @description Until when a rotated-out secret still signs beside the current one: the latest of previous_secrets_valid_until
              */
             previous_secret_valid_until: string | null;
+            /** @description One per rotated-out secret that still signs beside the current one (X-Webhook-Signature carries one v1= per signing secret), when its own grace ends, the latest first */
+            previous_secrets_valid_until: string[];
             /** @description Failed attempts in a row (0 after a delivered one) */
             consecutive_failures: number;
             /**
@@ -1534,7 +1538,7 @@ export interface components {
             status?: "active" | "disabled";
         };
         RotateWebhookSecretDto: {
-            /** @description How long the previous secret keeps signing beside the new one: 86400 (a day) when left out, 0 stops it at once */
+            /** @description How long the secret being replaced keeps signing beside the new one: 86400 (a day) when left out, 0 stops it at once. Secrets retired before keep their own grace; at most 5 retired secrets sign at once, so a rotation beyond that stops the one whose grace ends first (audited as cut_short_secret_valid_until) rather than being refused: rotating is how a leaked secret is replaced */
             grace_seconds?: number;
         };
         WebhookDeliveryDto: {
@@ -1568,9 +1572,11 @@ export interface components {
             last_attempt_at: string | null;
             /**
              * Format: date-time
-             * @description When a pending delivery is due
+             * @description When a pending delivery is due; null when it is not pending, or waits behind an earlier one (waiting_for_earlier)
              */
             next_attempt_at: string | null;
+            /** @description Pending, and not sent before the earlier unfinished delivery of its run (or, for events without a run, of its audit chain) is delivered or dead: deliveries of a run go out in order, so while the head fails, the ones behind it wait */
+            waiting_for_earlier: boolean;
             /** Format: date-time */
             delivered_at: string | null;
             /** Format: date-time */

@@ -3,6 +3,8 @@ import { defineTable, RowOf } from '@lib/database';
 /**
  * Glossary
  * - subscription: a project's webhook: a URL, the event types it wants, a signing secret.
+ * - retired secret: one a rotation replaced, still signing beside the current one until its own
+ *   valid_until (its grace); at most MAX_RETIRED_SECRETS per subscription, one per slot.
  * - delivery: one event for one subscription (webhook_deliveries), written by the transaction
  *   that wrote the audit event it announces (the outbox), sent at least once, in order per run.
  * - order key: the run (or, for events without one, the audit chain) a delivery belongs to; a
@@ -19,8 +21,6 @@ export const WEBHOOK_SUBSCRIPTIONS_TABLE = defineTable('webhook_subscriptions', 
   event_types: '_text',
   description: 'text?',
   secret: 'text',
-  previous_secret: 'text?',
-  previous_secret_until: 'timestamptz?',
   status: 'text',
   created_by: 'text',
   created_at: 'timestamptz',
@@ -31,6 +31,16 @@ export const WEBHOOK_SUBSCRIPTIONS_TABLE = defineTable('webhook_subscriptions', 
 });
 
 export type WebhookSubscriptionRow = RowOf<typeof WEBHOOK_SUBSCRIPTIONS_TABLE.columns>;
+
+/** The slots of webhook_retired_secrets (its CHECK says the same). */
+export const MAX_RETIRED_SECRETS = 5;
+
+export const WEBHOOK_RETIRED_SECRETS_TABLE = defineTable('webhook_retired_secrets', 'notifications', {
+  subscription_id: 'uuid',
+  slot: 'int2',
+  secret: 'text',
+  valid_until: 'timestamptz',
+});
 
 export const WEBHOOK_DELIVERIES_TABLE = defineTable('webhook_deliveries', 'notifications', {
   id: 'int8',

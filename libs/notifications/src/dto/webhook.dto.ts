@@ -2,13 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { IsCursor, IsStorableText, PageLimitField, ReasonField, TextLength } from '@lib/common';
-import {
-  WebhookDeliveryRow,
-  WebhookDeliveryStatus,
-  WebhookEventType,
-  WebhookSubscriptionRow,
-  WebhookSubscriptionStatus,
-} from '../webhook.tables';
+import { WebhookDeliveryView } from '../webhooks/webhook-delivery.repository';
+import { WebhookSubscriptionView } from '../webhooks/webhook-subscription.repository';
+import { MAX_RETIRED_SECRETS, WebhookDeliveryStatus, WebhookEventType, WebhookSubscriptionStatus } from '../webhook.tables';
 
 const URL_PATTERN = /^https?:\/\/\S+$/;
 
@@ -100,7 +96,7 @@ export class RotateWebhookSecretDto {
     type: 'integer',
     minimum: 0,
     maximum: 604800,
-    description: 'How long the previous secret keeps signing beside the new one: 86400 (a day) when left out, 0 stops it at once',
+    description: `How long the secret being replaced keeps signing beside the new one: 86400 (a day) when left out, 0 stops it at once. Secrets retired before keep their own grace; at most ${MAX_RETIRED_SECRETS} retired secrets sign at once, so a rotation beyond that stops the one whose grace ends first (audited as cut_short_secret_valid_until) rather than being refused: rotating is how a leaked secret is replaced`,
   })
   @Absent()
   @IsInt()
@@ -140,9 +136,18 @@ export class WebhookDto {
     type: String,
     format: 'date-time',
     nullable: true,
-    description: 'Until when the rotated-out secret still signs beside the current one',
+    description: 'Until when a rotated-out secret still signs beside the current one: the latest of previous_secrets_valid_until',
   })
   previous_secret_valid_until!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    isArray: true,
+    maxItems: MAX_RETIRED_SECRETS,
+    description:
+      'One per rotated-out secret that still signs beside the current one (X-Webhook-Signature carries one v1= per signing secret), when its own grace ends, the latest first',
+  })
+  previous_secrets_valid_until!: string[];
   @ApiProperty({ type: 'integer', description: 'Failed attempts in a row (0 after a delivered one)' }) consecutive_failures!: number;
   @ApiProperty({
     type: String,
@@ -156,8 +161,8 @@ export class WebhookDto {
   @ApiProperty({ format: 'date-time' }) updated_at!: string;
   @ApiProperty({ type: 'integer' }) version!: number;
 
-  static from(row: WebhookSubscriptionRow): WebhookDto {
-    const graceActive = row.previous_secret_until !== null && row.previous_secret_until.getTime() > Date.now();
+  static from(row: WebhookSubscriptionView): WebhookDto {
+    const retiredUntil = row.previous_secrets_valid_until.map((until) => until.toISOString());
     return {
       id: row.id,
       project_id: row.project_id,
@@ -165,7 +170,8 @@ export class WebhookDto {
       event_types: row.event_types as WebhookEventType[],
       description: row.description,
       status: row.status as WebhookSubscriptionStatus,
-      previous_secret_valid_until: graceActive ? (row.previous_secret_until as Date).toISOString() : null,
+      previous_secret_valid_until: retiredUntil[0] ?? null,
+      previous_secrets_valid_until: retiredUntil,
       consecutive_failures: row.consecutive_failures,
       paused_until: row.paused_until && row.paused_until.getTime() > Date.now() ? row.paused_until.toISOString() : null,
       created_by: row.created_by,
@@ -201,12 +207,22 @@ export class WebhookDeliveryDto {
   last_status_code!: number | null;
   @ApiProperty({ type: String, nullable: true }) last_error!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_attempt_at!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When a pending delivery is due' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When a pending delivery is due; null when it is not pending, or waits behind an earlier one (waiting_for_earlier)',
+  })
   next_attempt_at!: string | null;
+  @ApiProperty({
+    description:
+      'Pending, and not sent before the earlier unfinished delivery of its run (or, for events without a run, of its audit chain) is delivered or dead: deliveries of a run go out in order, so while the head fails, the ones behind it wait',
+  })
+  waiting_for_earlier!: boolean;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) delivered_at!: string | null;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
 
-  static from(row: WebhookDeliveryRow): WebhookDeliveryDto {
+  static from(row: WebhookDeliveryView): WebhookDeliveryDto {
     const payload = row.payload as { run_id?: string | null };
     return {
       id: row.delivery_id,
@@ -219,7 +235,9 @@ export class WebhookDeliveryDto {
       last_status_code: row.last_status_code,
       last_error: row.last_error,
       last_attempt_at: row.last_attempt_at?.toISOString() ?? null,
-      next_attempt_at: row.status === WebhookDeliveryStatus.Pending ? row.available_at.toISOString() : null,
+      next_attempt_at:
+        row.status === WebhookDeliveryStatus.Pending && !row.waiting_for_earlier ? (row.available_at?.toISOString() ?? null) : null,
+      waiting_for_earlier: row.waiting_for_earlier,
       delivered_at: row.delivered_at?.toISOString() ?? null,
       created_at: row.created_at.toISOString(),
     };

@@ -1,9 +1,38 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@lib/database';
 import { WEBHOOK_DELIVERIES_TABLE, WEBHOOK_SUBSCRIPTIONS_TABLE, WebhookDeliveryRow, WebhookDeliveryStatus } from '../webhook.tables';
+import { signingRetiredSecrets } from './webhook-subscription.repository';
 
 const D = WEBHOOK_DELIVERIES_TABLE.name;
 const S = WEBHOOK_SUBSCRIPTIONS_TABLE.name;
+
+/**
+ * The order rule, said once: an unfinished delivery of the same subscription and order key
+ * before delivery `d` (so `d` is not sent yet).
+ */
+const EARLIER_UNFINISHED = (d: string) =>
+  `EXISTS (SELECT 1 FROM ${D} e
+            WHERE e.subscription_id = ${d}.subscription_id AND e.order_key = ${d}.order_key
+              AND e.status IN ('pending', 'delivering') AND e.id < ${d}.id)`;
+
+/**
+ * A delivery as it is read back: its columns, but `available_at` null while it is parked
+ * ('infinity', which node-postgres reads as the number Infinity, not a Date), and whether it
+ * waits for an earlier one of its run.
+ */
+const VIEW = (d: string) =>
+  [
+    ...Object.keys(WEBHOOK_DELIVERIES_TABLE.columns).map((column) =>
+      column === 'available_at' ? `nullif(${d}.available_at, 'infinity') AS available_at` : `${d}.${column}`,
+    ),
+    `(${d}.status = 'pending' AND ${EARLIER_UNFINISHED(d)}) AS waiting_for_earlier`,
+  ].join(', ');
+
+export type WebhookDeliveryView = Omit<WebhookDeliveryRow, 'available_at'> & {
+  /** Null while the delivery is parked behind an earlier one of its run. */
+  available_at: Date | null;
+  waiting_for_earlier: boolean;
+};
 
 /** A delivery a sender holds: what to send, where, and the secrets to sign it with. */
 export interface ClaimedDelivery {
@@ -15,8 +44,8 @@ export interface ClaimedDelivery {
   readonly payload: Record<string, unknown>;
   readonly url: string;
   readonly secret: string;
-  /** The rotated-out secret while it is still honoured. */
-  readonly previous_secret: string | null;
+  /** The rotated-out secrets still inside their grace, the latest-ending first. */
+  readonly previous_secrets: string[];
 }
 
 export type AttemptOutcome =
@@ -59,10 +88,7 @@ export class WebhookDeliveryRepository {
            CROSS JOIN LATERAL (
              SELECT d.id, d.available_at FROM ${D} d
               WHERE d.subscription_id = s.id AND d.status IN ('pending', 'delivering') AND d.available_at <= now()
-                AND NOT EXISTS (
-                  SELECT 1 FROM ${D} e
-                   WHERE e.subscription_id = d.subscription_id AND e.order_key = d.order_key
-                     AND e.status IN ('pending', 'delivering') AND e.id < d.id)
+                AND NOT ${EARLIER_UNFINISHED('d')}
               ORDER BY d.available_at, d.id
               LIMIT $7) d
           WHERE s.status = 'active' AND s.project_id LIKE $4 AND s.id <> ALL ($6::uuid[])
@@ -82,7 +108,7 @@ export class WebhookDeliveryRepository {
          FROM picked, ${S} s
         WHERE d.id = picked.id AND s.id = d.subscription_id
        RETURNING d.id, d.subscription_id, d.delivery_id, d.attempts, d.event_type, d.payload, s.url, s.secret,
-                 CASE WHEN s.previous_secret_until > now() THEN s.previous_secret END AS previous_secret`,
+                 ${signingRetiredSecrets('s', 'secret')} AS previous_secrets`,
       [input.workerId, input.limit, input.leaseMs, input.projectPattern, input.candidates, input.exclude, input.perSubscription],
     );
   }
@@ -185,28 +211,28 @@ export class WebhookDeliveryRepository {
   }
 
   /** A subscription's deliveries, newest first, optionally of one status, before a position (keyset). */
-  list(input: { subscriptionId: string; status?: WebhookDeliveryStatus; before?: string; limit: number }): Promise<WebhookDeliveryRow[]> {
-    return this.uow.query<WebhookDeliveryRow>(
-      `SELECT * FROM ${D}
-        WHERE subscription_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR id < $3)
-        ORDER BY id DESC LIMIT $4`,
+  list(input: { subscriptionId: string; status?: WebhookDeliveryStatus; before?: string; limit: number }): Promise<WebhookDeliveryView[]> {
+    return this.uow.query<WebhookDeliveryView>(
+      `SELECT ${VIEW('d')} FROM ${D} d
+        WHERE d.subscription_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::bigint IS NULL OR d.id < $3)
+        ORDER BY d.id DESC LIMIT $4`,
       [input.subscriptionId, input.status ?? null, input.before ?? null, input.limit],
     );
   }
 
-  async find(subscriptionId: string, deliveryId: string, lock = false): Promise<WebhookDeliveryRow | null> {
-    const [row] = await this.uow.query<WebhookDeliveryRow>(
-      `SELECT * FROM ${D} WHERE subscription_id = $1 AND delivery_id = $2${lock ? ' FOR UPDATE' : ''}`,
+  async find(subscriptionId: string, deliveryId: string, lock = false): Promise<WebhookDeliveryView | null> {
+    const [row] = await this.uow.query<WebhookDeliveryView>(
+      `SELECT ${VIEW('d')} FROM ${D} d WHERE d.subscription_id = $1 AND d.delivery_id = $2${lock ? ' FOR UPDATE' : ''}`,
       [subscriptionId, deliveryId],
     );
     return row ?? null;
   }
 
   /** A dead delivery, due again now with its attempts counted afresh; the senders are woken. */
-  async redrive(id: string): Promise<WebhookDeliveryRow> {
-    const [row] = await this.uow.query<WebhookDeliveryRow>(
-      `UPDATE ${D} SET status = 'pending', attempts = 0, available_at = now(), last_error = NULL
-        WHERE id = $1 AND status = 'dead' RETURNING *`,
+  async redrive(id: string): Promise<WebhookDeliveryView> {
+    const [row] = await this.uow.query<WebhookDeliveryView>(
+      `UPDATE ${D} d SET status = 'pending', attempts = 0, available_at = now(), last_error = NULL
+        WHERE d.id = $1 AND d.status = 'dead' RETURNING ${VIEW('d')}`,
       [id],
     );
     await this.uow.query(`SELECT pg_notify('webhook_deliveries', '')`);

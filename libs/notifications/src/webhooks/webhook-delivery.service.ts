@@ -4,8 +4,8 @@ import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { AccessService, Permission, Principal } from '@lib/governance';
 import { deliveryNotFound, NotificationsErrorCode, NotificationsException, webhookNotFound } from '../webhook.exception';
-import { WebhookDeliveryRow, WebhookDeliveryStatus } from '../webhook.tables';
-import { WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { WebhookDeliveryStatus } from '../webhook.tables';
+import { WebhookDeliveryRepository, WebhookDeliveryView } from './webhook-delivery.repository';
 import { WebhookSubscriptionRepository } from './webhook-subscription.repository';
 
 /** What an admin sees of a subscription's deliveries, and re-driving a dead one. */
@@ -22,7 +22,7 @@ export class WebhookDeliveryService {
   async list(
     principal: Principal,
     input: { projectId: string; subscriptionId: string; status?: WebhookDeliveryStatus; before?: string; limit: number },
-  ): Promise<WebhookDeliveryRow[]> {
+  ): Promise<WebhookDeliveryView[]> {
     this.access.assertVisible(principal, Permission.WebhookManage, input.projectId, webhookNotFound);
     if (!(await this.subscriptions.find(input.projectId, input.subscriptionId))) throw webhookNotFound();
     return this.deliveries.list(input);
@@ -32,7 +32,7 @@ export class WebhookDeliveryService {
     principal: Principal,
     input: { projectId: string; subscriptionId: string; deliveryId: string; reason: string },
     ctx: CommandContext,
-  ): Promise<WebhookDeliveryRow> {
+  ): Promise<WebhookDeliveryView> {
     this.access.assertVisible(principal, Permission.WebhookManage, input.projectId, webhookNotFound);
     return this.uow.run(async () => {
       if (!(await this.subscriptions.find(input.projectId, input.subscriptionId))) throw webhookNotFound();

@@ -133,7 +133,7 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
     }
     const body = JSON.stringify({ id: delivery.delivery_id, ...delivery.payload });
     const timestamp = Math.floor(Date.now() / 1000);
-    const secrets = delivery.previous_secret ? [delivery.secret, delivery.previous_secret] : [delivery.secret];
+    const secrets = [delivery.secret, ...delivery.previous_secrets];
     let statusCode: number | null = null;
     let error: string;
     try {

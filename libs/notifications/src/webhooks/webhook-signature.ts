@@ -8,8 +8,9 @@ import { createHmac, randomBytes } from 'node:crypto';
  *   X-Webhook-Timestamp: seconds since the epoch when this attempt was signed
  *   X-Webhook-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
  *
- * While a rotated-out secret is still honoured, the signature header carries one `v1=` per
- * secret, separated by a space; a receiver accepts the delivery when any one matches the secret
+ * While rotated-out secrets are still honoured (each until its own grace ends, at most five),
+ * the signature header carries one `v1=` per secret, the current one first, separated by a
+ * space; a receiver accepts the delivery when any one matches the secret
  * it holds (compared in constant time), and refuses a timestamp more than 5 minutes away from
  * its clock (a replay).
  */

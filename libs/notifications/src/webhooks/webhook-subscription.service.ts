@@ -8,7 +8,7 @@ import { AccessService, Permission, Principal } from '@lib/governance';
 import { NotificationsErrorCode, NotificationsException, webhookNotFound } from '../webhook.exception';
 import { WebhookEventType, WebhookSubscriptionRow } from '../webhook.tables';
 import { newWebhookSecret } from './webhook-signature';
-import { SubscriptionPatch, WebhookSubscriptionRepository } from './webhook-subscription.repository';
+import { SubscriptionPatch, WebhookSubscriptionRepository, WebhookSubscriptionView } from './webhook-subscription.repository';
 
 /** Each is a copy of every announced event, written in the transaction of the change: bounded. */
 export const MAX_SUBSCRIPTIONS_PER_PROJECT = 20;
@@ -33,7 +33,7 @@ export class WebhookSubscriptionService {
     principal: Principal,
     input: { projectId: string; url: string; eventTypes: readonly WebhookEventType[]; description: string | null },
     ctx: CommandContext,
-  ): Promise<{ row: WebhookSubscriptionRow; secret: string }> {
+  ): Promise<{ row: WebhookSubscriptionView; secret: string }> {
     this.access.assertAllowed(principal, Permission.WebhookManage, input.projectId);
     this.assertUrlAllowed(input.url);
     const secret = newWebhookSecret();
@@ -57,13 +57,13 @@ export class WebhookSubscriptionService {
     return { row, secret };
   }
 
-  async list(principal: Principal, projectId: string): Promise<WebhookSubscriptionRow[]> {
+  async list(principal: Principal, projectId: string): Promise<WebhookSubscriptionView[]> {
     this.access.assertAllowed(principal, Permission.WebhookManage, projectId);
     return this.subscriptions.list(projectId);
   }
 
   /** The subscription, visible to the caller (else 404 as for an id that does not exist). */
-  async get(principal: Principal, projectId: string, id: string): Promise<WebhookSubscriptionRow> {
+  async get(principal: Principal, projectId: string, id: string): Promise<WebhookSubscriptionView> {
     this.access.assertVisible(principal, Permission.WebhookManage, projectId, webhookNotFound);
     const row = await this.subscriptions.find(projectId, id);
     if (!row) throw webhookNotFound();
@@ -76,7 +76,7 @@ export class WebhookSubscriptionService {
     id: string,
     patch: SubscriptionPatch,
     ctx: CommandContext,
-  ): Promise<WebhookSubscriptionRow> {
+  ): Promise<WebhookSubscriptionView> {
     this.access.assertVisible(principal, Permission.WebhookManage, projectId, webhookNotFound);
     if (patch.url !== undefined) this.assertUrlAllowed(patch.url);
     return this.uow.run(async () => {
@@ -101,19 +101,23 @@ export class WebhookSubscriptionService {
     id: string,
     graceSeconds: number,
     ctx: CommandContext,
-  ): Promise<{ row: WebhookSubscriptionRow; secret: string }> {
+  ): Promise<{ row: WebhookSubscriptionView; secret: string }> {
     this.access.assertVisible(principal, Permission.WebhookManage, projectId, webhookNotFound);
     const secret = newWebhookSecret();
     const row = await this.uow.run(async () => {
       if (!(await this.subscriptions.find(projectId, id, true))) throw webhookNotFound();
-      const rotated = await this.subscriptions.rotateSecret(id, secret, graceSeconds);
+      const rotated = await this.subscriptions.rotateSecret({ id, secret, graceSeconds });
       await this.audit.record({
         type: AuditEventType.WebhookSecretRotated,
         ctx,
         projectId,
-        data: { subscription_id: id, previous_secret_valid_until: rotated.previous_secret_until?.toISOString() ?? null },
+        data: {
+          subscription_id: id,
+          previous_secret_valid_until: rotated.retiredUntil?.toISOString() ?? null,
+          cut_short_secret_valid_until: rotated.cutShortUntil?.toISOString() ?? null,
+        },
       });
-      return rotated;
+      return rotated.row;
     });
     return { row, secret };
   }

@@ -138,8 +138,9 @@ export class WebhookController {
   @Header('Cache-Control', 'no-store')
   @RequirePermission(Permission.WebhookManage)
   @ApiOperation({
-    summary: 'A new signing secret, returned once; the previous one keeps signing beside it for grace_seconds',
-    description: 'During the grace period X-Webhook-Signature carries two v1= signatures, so receivers can switch secrets without a gap.',
+    summary: 'A new signing secret, returned once; the one it replaces keeps signing beside it for grace_seconds',
+    description:
+      'Each rotated-out secret signs until its own grace ends, whatever rotations come after (at most 5 at once: beyond that the one whose grace ends first stops). X-Webhook-Signature carries one v1= per signing secret, so receivers can switch secrets without a gap.',
   })
   @ApiParam({ name: 'webhook_id', format: 'uuid' })
   @ApiOkResponse({ type: WebhookWithSecretDto })
@@ -165,7 +166,8 @@ export class WebhookController {
   @RequirePermission(Permission.WebhookManage)
   @ApiOperation({
     summary: "A subscription's deliveries, newest first: status, attempts, the last answer",
-    description: 'pending (due at next_attempt_at), delivering, delivered, or dead (re-drivable). Pages by `before`.',
+    description:
+      'pending (due at next_attempt_at, or waiting_for_earlier: behind an unfinished earlier delivery of its run), delivering, delivered, or dead (re-drivable). Pages by `before`.',
   })
   @ApiParam({ name: 'webhook_id', format: 'uuid' })
   @ApiOkResponse({ type: WebhookDeliveryListDto })

@@ -108,7 +108,7 @@ export function nameOf(rules: OidcRules, claims: Record<string, unknown>, subjec
 function storableName(value: string): string {
   const cleaned = value
     .toWellFormed()
-     
+
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
     .trim();
   return [...cleaned].slice(0, NAME_MAX).join('').trim();

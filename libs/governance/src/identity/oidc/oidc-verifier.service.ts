@@ -110,7 +110,6 @@ export class OidcVerifierService {
  * refused (401 token_claim_invalid), never truncated into another identity.
  */
 function claimText(value: unknown, claim: string, max: number): string {
-   
   const storable = typeof value === 'string' && value.isWellFormed() && !/[\u0000-\u001f\u007f]/.test(value);
   const length = typeof value === 'string' ? [...value].length : 0;
   if (!storable || length === 0 || length > max) {
