@@ -369,4 +369,27 @@ describe('the execution worker on PostgreSQL', () => {
     ]);
     expect(events.rows).toEqual([{ data: { reason: 'the requesting key was revoked' } }]);
   });
+
+  it('worker-side RBAC: a run whose requester was disabled after the approval fails with an rbac_violation event', async () => {
+    const disabled = await servicePrincipal(worker, 'disabled', [Role.Requester]);
+    const { run } = await runs.request(
+      disabled,
+      {
+        projectId: `${PREFIX}-${randomUUID().slice(0, 8)}`,
+        idempotencyKey: 'k',
+        action: 'ops.sleep',
+        params: { ms: 10 },
+        targets: ['t-off'],
+      },
+      ctx(disabled),
+    );
+    await pool.query(
+      `UPDATE principals SET disabled_at = now(), disabled_by = 'test', disabled_reason = 'left' WHERE id = $1 AND disabled_at IS NULL`,
+      [disabled.id],
+    );
+    await votes.vote(approver, { executionId: run.id, decision: 'approve', planHash: run.plan_hash }, ctx(approver));
+    const failed = await waitFor(run.id, ['FAILED']);
+    expect(failed.last_error).toMatch(/rbac_violation: the requester was disabled/);
+    expect(await steps(run.id)).toEqual([]);
+  });
 });
