@@ -16,6 +16,7 @@ import { notificationsOutboxFill } from './routines/notifications.outbox-fill';
 import { notificationsReferencesGuard } from './routines/notifications.references-guard';
 import { governanceDecisionRefusal } from './routines/governance.decision-refusal';
 import { approvalDecisionsEligible } from './routines/approval.decisions-eligible';
+import { approvalCountedApprovals } from './routines/approval.counted-approvals';
 
 /**
  * The schema plan (`@migrations`): the plan as it landed (index.ts, never edited again, like
@@ -46,5 +47,6 @@ export const SCHEMA: SchemaPlan = {
     notificationsReferencesGuard,
     governanceDecisionRefusal,
     approvalDecisionsEligible,
+    approvalCountedApprovals,
   ],
 };

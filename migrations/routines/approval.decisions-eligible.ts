@@ -9,7 +9,7 @@ export const approvalDecisionsEligible: RoutineEntry = {
     DECLARE
       refusal text;
     BEGIN
-      SELECT principal_decision_refusal(NEW.principal_id, r.requested_by) INTO refusal
+      SELECT principal_decision_refusal(NEW.principal_id, NEW.credential, r.requested_by, r.requested_via) INTO refusal
       FROM execution_runs r WHERE r.id = NEW.execution_run_id;
       IF refusal IS NOT NULL THEN
         RAISE EXCEPTION 'principal % may not decide this run (%)', NEW.principal_id, refusal USING ERRCODE = 'check_violation';

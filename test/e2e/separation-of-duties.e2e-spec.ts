@@ -59,6 +59,7 @@ describe('separation of duties inside one project', () => {
     issuer = await OidcIssuer.start();
     oidc = await issuer.api([
       { claim: 'groups', value: 'sod-admins', roles: ['admin'], project_ids: ['*'] },
+      { claim: 'groups', value: 'oi-a-admins', roles: ['admin'], project_ids: [projectA] },
       { claim: 'groups', value: 'sod-approvers', roles: ['approver'], project_ids: ['*'] },
       { claim: 'groups', value: 'oi-team', roles: ['requester'], project_ids: [projectA] },
       { claim: 'groups', value: 'oi-b-approvers', roles: ['approver'], project_ids: [projectB] },
@@ -137,6 +138,35 @@ describe('separation of duties inside one project', () => {
     });
   });
 
+  describe('1. (hostile review) lifetimes and shapes', () => {
+    it('a key lives no longer than the key that mints it, whoever it is for', async () => {
+      const soon = new Date(Date.now() + 3_600_000).toISOString();
+      const admin = await minted(api.adminKey, { roles: ['admin'], project_ids: [projectA], expires_at: soon });
+      const child = await minted(admin.key, { roles: ['admin'], project_ids: [projectA] });
+      expect(child).toMatchObject({ expires_at: soon });
+      const longer = await mint(admin.key, { roles: ['requester'], project_ids: [projectA], expires_at: '2031-01-01T00:00:00Z' });
+      expect([longer.status, longer.body.error?.code]).toEqual([400, 'invalid_value']);
+    });
+
+    it('role_grants items must be objects, principal_id may not be null: 400, nothing written', async () => {
+      for (const body of [
+        { role_grants: [[]] },
+        { role_grants: [{ role: 'requester', project_id: projectA }, []] },
+        { principal_id: null },
+      ]) {
+        const response = await mint(projectAdmin.key, body);
+        expect(response.status).toBe(400);
+      }
+    });
+
+    it("an admin of one project revokes no key of the bootstrap admin's, even one narrowed to its project (404)", async () => {
+      const narrowed = await minted(api.adminKey, { principal_id: bootstrapId, roles: ['admin'], project_ids: [projectA] });
+      const response = await api.http.post(`/api/v1/api-keys/${narrowed.id}/revoke`).set(as(projectAdmin.key)).send({ reason: 'coup' });
+      expect([response.status, response.body.error?.code]).toEqual([404, 'api_key_not_found']);
+      expect((await api.get(narrowed.key, '/api/v1/principals/me')).status).toBe(200);
+    });
+  });
+
   describe('2. approvals are decisions of people', () => {
     it('a requester cannot assemble its own quorum from service principals it mints', async () => {
       const run = (await createRun(projectAdmin.key, projectA)).body as { execution_id: string; plan_hash: string };
@@ -182,12 +212,16 @@ describe('separation of duties inside one project', () => {
         .set(as(api.adminKey))
         .send({ service_approver: true, reason: 'the release bot approves canaries' });
       expect([marked.status, marked.body.service_approver]).toEqual([200, true]);
-      const ownRun = (await createRun(projectAdmin.key, projectA)).body;
-      const vote = await approve(made.key, ownRun);
-      expect([vote.status, vote.body.error?.details]).toEqual([403, { reason: 'made_by_the_requester' }]);
       const requester = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });
       const otherRun = (await createRun(requester.key, projectA)).body;
-      expect((await approve(made.key, otherRun)).status).toBe(200);
+      // The key the project admin minted at creation is the project admin's: it does not vote as the approver.
+      const held = await approve(made.key, otherRun);
+      expect([held.status, held.body.error?.details]).toEqual([403, { reason: 'key_not_pinned' }]);
+      const pinned = await minted(api.adminKey, { principal_id: made.principal_id });
+      const ownRun = (await createRun(projectAdmin.key, projectA)).body;
+      const vote = await approve(pinned.key, ownRun);
+      expect([vote.status, vote.body.error?.details]).toEqual([403, { reason: 'made_by_the_requester' }]);
+      expect((await approve(pinned.key, otherRun)).status).toBe(200);
       const { rows } = await pool.query(
         `SELECT data FROM audit_events WHERE event_type = 'principal.service_approver_changed' AND data->>'principal_id' = $1`,
         [made.principal_id],
@@ -195,6 +229,64 @@ describe('separation of duties inside one project', () => {
       expect(rows).toEqual([
         { data: { principal_id: made.principal_id, service_approver: true, reason: 'the release bot approves canaries' } },
       ]);
+    });
+
+    it('a project-admin person cannot approve a run it requested through a key it minted for a service it covers', async () => {
+      const pat = await signIn({ sub: `pat-${randomUUID()}`, name: 'Pat', groups: ['oi-a-admins'] });
+      const service = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });
+      const borrowed = (
+        await viaOidc().post('/api/v1/api-keys').set(as(pat.token)).send({ name: 'borrowed', principal_id: service.principal_id })
+      ).body as Minted;
+      expect(borrowed.principal_id).toBe(service.principal_id);
+      const run = (await createRun(borrowed.key, projectA, 'deploy', ['web-1'])).body;
+      expect(run.requested_by).toBe(service.principal_id);
+      // Whoever minted the requesting key holds the request.
+      const vote = await approve(pat.token, run);
+      expect([vote.status, vote.body.error?.details]).toEqual([403, { reason: 'made_the_requester' }]);
+      expect(await runStatus(run.execution_id)).toBe('BLOCKED');
+    });
+
+    it('ties are walked up: a principal made by one the decider made is the decider’s; two services a project admin made approve nothing of each other’s', async () => {
+      const grandparent = await signIn({ sub: `gp-${randomUUID()}`, name: 'Gwen', groups: ['sod-admins'] });
+      const child = (
+        await viaOidc()
+          .post('/api/v1/api-keys')
+          .set(as(grandparent.token))
+          .send({ name: 'child', roles: ['admin'], project_ids: [projectA] })
+      ).body as Minted;
+      const grandchild = await minted(child.key, { roles: ['requester'], project_ids: [projectA] });
+      const run = (await createRun(grandchild.key, projectA, 'deploy', ['web-1'])).body;
+      const vote = await approve(grandparent.token, run);
+      expect([vote.status, vote.body.error?.details]).toEqual([403, { reason: 'made_the_requester' }]);
+      // Siblings: the project admin made both the requester and (pinned by the root afterwards) the approver.
+      const sibling = await minted(projectAdmin.key, { roles: ['approver'], project_ids: [projectA] });
+      await api.http
+        .put(`/api/v1/principals/${sibling.principal_id}/service-approver`)
+        .set(as(api.adminKey))
+        .send({ service_approver: true, reason: 'x' });
+      const pinned = await minted(api.adminKey, { principal_id: sibling.principal_id });
+      const requester = await minted(projectAdmin.key, { roles: ['requester'], project_ids: [projectA] });
+      const siblingRun = (await createRun(requester.key, projectA, 'deploy', ['web-1'])).body;
+      const siblingVote = await approve(pinned.key, siblingRun);
+      expect([siblingVote.status, siblingVote.body.error?.details]).toEqual([403, { reason: 'same_maker' }]);
+      expect(await votesOn(siblingRun.execution_id)).toBe(0);
+    });
+
+    it('a vote of a principal disabled since it voted no longer counts toward the quorum', async () => {
+      const requester = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });
+      const run = (await createRun(requester.key, projectA)).body;
+      const [first, second] = await Promise.all(
+        ['q1', 'q2'].map((name) => signIn({ sub: `${name}-${randomUUID()}`, name, groups: ['sod-approvers'] })),
+      );
+      expect((await approve(first.token, run)).status).toBe(200);
+      expect((await api.http.post(`/api/v1/principals/${first.id}/disable`).set(as(api.adminKey)).send({ reason: 'left' })).status).toBe(
+        200,
+      );
+      const afterSecond = await approve(second.token, run);
+      expect([afterSecond.status, afterSecond.body.status]).toEqual([200, 'BLOCKED']);
+      expect(await runStatus(run.execution_id)).toBe('BLOCKED');
+      const third = await signIn({ sub: `q3-${randomUUID()}`, name: 'q3', groups: ['sod-approvers'] });
+      expect((await approve(third.token, run)).body.status).toBe('RUN');
     });
 
     it("a person who made the requester's principal does not decide its runs", async () => {

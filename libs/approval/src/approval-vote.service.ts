@@ -78,7 +78,8 @@ export class ApprovalVoteService {
   private async tally(target: DecisionTarget, input: VoteInput, ctx: CommandContext): Promise<VoteResult> {
     const { run, lane } = target;
     const votes = await this.approvals.votes(lane.id);
-    const approvals = votes.filter((vote) => vote.decision === 'approve').length;
+    // Only votes whose voter may still decide count (one disabled since its vote does not).
+    const approvals = await this.approvals.countedApprovals(lane.id);
     await this.audit.record(
       runEvent(AuditEventType.ApprovalVoteCast, run, ctx, {
         approval_id: lane.id,

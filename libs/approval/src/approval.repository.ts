@@ -126,6 +126,12 @@ export class ApprovalRepository {
     return inserted.length === 1;
   }
 
+  /** The approving votes of a lane that count now (approval_counted_approvals: voters that may still decide). */
+  async countedApprovals(approvalId: string): Promise<number> {
+    const [row] = await this.uow.query<{ n: number }>(`SELECT approval_counted_approvals($1) AS n`, [approvalId]);
+    return row.n;
+  }
+
   votes(approvalId: string): Promise<VoteRow[]> {
     return this.uow.query<VoteRow>(
       `SELECT id::text AS id, approval_id, execution_run_id, principal_id, decision, reason, created_at, credential FROM ${VOTES} WHERE approval_id = $1 ORDER BY id`,

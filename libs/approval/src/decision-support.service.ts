@@ -27,8 +27,14 @@ const INELIGIBLE: Readonly<Record<Exclude<DecisionRefusal, 'self'>, string>> = {
   disabled: 'the decider is disabled',
   not_a_person:
     'approvals are decisions of people: this is a service principal, and no admin of every project marked it as a service approver',
-  made_the_requester: "the decider made the requester's principal, so it would be deciding its own request",
-  made_by_the_requester: "the requester made the decider's principal, so it would be deciding its own request",
+  key_not_pinned:
+    'a service approver decides with a key minted by itself or by an admin of every project; this key was minted by someone else, who holds it',
+  made_the_requester:
+    "the decider made the requester's principal or minted its key (or made whoever did), so it would be deciding its own request",
+  made_by_the_requester:
+    "the requester made the decider's principal or minted its key (or made whoever did), so it would be deciding its own request",
+  same_maker:
+    'the decider and the requester were made, or their keys minted, by the same principal (not an admin of every project), who holds both',
 };
 
 export interface DecisionTarget {
@@ -77,7 +83,12 @@ export class DecisionSupportService {
     await this.closure.closeForEndedRun(run, { actor: SYSTEM_ACTOR, requestId: ctx.requestId });
     const lane = await this.lanes.currentRow(run.id);
     if (!lane) throw new ApprovalException(ApprovalErrorCode.ApprovalMissing, 'this run has no approval');
-    const refusal = await this.principals.decisionRefusal(ctx.actor.id, run.requested_by);
+    const refusal = await this.principals.decisionRefusal({
+      voter: ctx.actor.id,
+      voterCredential: ctx.actor.credential ?? null,
+      requester: run.requested_by,
+      requesterCredential: run.requested_via,
+    });
     if (refusal === 'self') {
       return this.refuse({ run, lane }, ctx, {
         type: AuditEventType.ApprovalSelfApprovalDenied,

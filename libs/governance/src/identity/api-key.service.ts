@@ -100,7 +100,7 @@ export class ApiKeyService {
           role_grants: [],
         });
       }
-      const expiresAt = this.expiryOf(minter, target, input.expiresAt);
+      const expiresAt = this.expiryOf(minter, input.expiresAt);
       const id = randomUUID();
       const roleGrants = grantsToText(grants);
       const principal =
@@ -168,18 +168,23 @@ export class ApiKeyService {
 
   /**
    * Revokes a key, with a reason, at once for every instance and worker (nothing caches a key).
-   * An admin revokes keys whose every grant is on a project it may revoke keys in; anyone
-   * revokes the keys of its own principal.
+   * Anyone revokes the keys of its own principal; an admin those of a principal it covers as
+   * for minting (a person's, a service approver's, or an all-projects principal's: an admin of
+   * every project).
    */
   async revoke(caller: Principal, input: { keyId: string; reason: string }, ctx: CommandContext): Promise<ApiKeyRow> {
     return this.uow.run(async () => {
       const key = await this.keys.findById(input.keyId, { lock: true });
-      // A key the caller may not revoke answers as if it did not exist: ids reveal nothing.
-      const mayRevoke =
-        key !== null &&
-        (key.principal_id === caller.id ||
-          grantsFromText(key.role_grants).every((grant) => caller.can(Permission.ApiKeyRevoke, grant.project)));
-      if (!key || !mayRevoke) throw keyNotFound();
+      const owner = key ? await this.principals.findById(key.principal_id) : null;
+      // The keys of its own principal, or of one it has authority over as for minting; any other key
+      // answers as if it did not exist: ids reveal nothing.
+      const mayRevoke = key !== null && owner !== null && authorityOver(caller, owner, Permission.ApiKeyRevoke) !== 'hidden';
+      if (!key || !owner || !mayRevoke) throw keyNotFound();
+      if (authorityOver(caller, owner, Permission.ApiKeyRevoke) === 'forbidden') {
+        throw new GovernanceException(GovernanceErrorCode.Forbidden, "this key's principal holds roles beyond this key's admin grants", {
+          principal_id: owner.id,
+        });
+      }
       const revoked = await this.keys.revoke({ id: key.id, by: ctx.actor.id, reason: input.reason });
       if (!revoked) {
         throw new GovernanceException(GovernanceErrorCode.ApiKeyAlreadyRevoked, 'this key was already revoked', {
@@ -272,7 +277,8 @@ export class ApiKeyService {
 
   /** The principal a key is asked for: one the minter may mint for, and not disabled. */
   private async principalForKeyOrFail(minter: Principal, principalId: string): Promise<PrincipalRow> {
-    const principal = await this.principals.findById(principalId);
+    // Locked: a principal marked a service approver at this moment is either marked before (and refused here) or after this key.
+    const principal = await this.principals.findById(principalId, { lock: true });
     const authority = principal ? authorityOver(minter, principal, Permission.ApiKeyCreate) : 'hidden';
     if (!principal || authority === 'hidden') throw new GovernanceException(GovernanceErrorCode.PrincipalNotFound, 'no such principal');
     if (authority === 'forbidden') {
@@ -364,13 +370,19 @@ export class ApiKeyService {
     return grants;
   }
 
-  /** A key a credential mints for its own principal lives no longer than that credential. */
-  private expiryOf(minter: Principal, target: PrincipalRow | null, asked: Date | undefined): Date | null {
-    const bound = target?.id === minter.id ? minter.credentialExpiresAt : null;
+  /**
+   * A key lives no longer than the key that mints it (whoever it is for: else a key about to
+   * expire could mint a principal whose key never does, and that one a key for the first).
+   * A person signed in with a token mints keys without that bound: their keys are bounded by
+   * their identity provider's grants and the suspension of idle people.
+   */
+  private expiryOf(minter: Principal, asked: Date | undefined): Date | null {
+    const bound = minter.credentialExpiresAt;
     if (!bound) return asked ?? null;
     if (asked && asked.getTime() > bound.getTime()) {
-      throw new RequestException(RequestErrorCode.InvalidValue, 'a key minted for oneself cannot outlive the key that mints it', {
+      throw new RequestException(RequestErrorCode.InvalidValue, 'a key cannot outlive the key that mints it', {
         field: 'expires_at',
+        minting_key_expires_at: bound.toISOString(),
       });
     }
     return asked ?? bound;

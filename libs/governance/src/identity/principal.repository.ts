@@ -90,11 +90,18 @@ export class PrincipalRepository {
     return rows[0] ?? null;
   }
 
-  /** Why the principal may not decide a run of the requester (principal_decision_refusal), or null. */
-  async decisionRefusal(voter: string, requester: string): Promise<string | null> {
-    const [row] = await this.uow.query<{ refusal: string | null }>(`SELECT principal_decision_refusal($1, $2) AS refusal`, [
-      voter,
-      requester,
+  /** Why the decider may not decide a run of the requester (principal_decision_refusal), or null. */
+  async decisionRefusal(input: {
+    voter: string;
+    voterCredential: string | null;
+    requester: string;
+    requesterCredential: string | null;
+  }): Promise<string | null> {
+    const [row] = await this.uow.query<{ refusal: string | null }>(`SELECT principal_decision_refusal($1, $2, $3, $4) AS refusal`, [
+      input.voter,
+      input.voterCredential,
+      input.requester,
+      input.requesterCredential,
     ]);
     return row?.refusal ?? null;
   }

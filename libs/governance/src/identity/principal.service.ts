@@ -11,7 +11,15 @@ import { PrincipalRepository } from './principal.repository';
 import { PrincipalRow } from './principal.table';
 
 /** Why a principal may not decide a run (principal_decision_refusal in PostgreSQL). */
-export type DecisionRefusal = 'self' | 'unknown_principal' | 'disabled' | 'not_a_person' | 'made_the_requester' | 'made_by_the_requester';
+export type DecisionRefusal =
+  | 'self'
+  | 'unknown_principal'
+  | 'disabled'
+  | 'not_a_person'
+  | 'key_not_pinned'
+  | 'made_the_requester'
+  | 'made_by_the_requester'
+  | 'same_maker';
 
 /**
  * Principals' lifecycle: read one, disable it (every credential refused at the next request, on
@@ -108,9 +116,14 @@ export class PrincipalService {
     });
   }
 
-  /** Why the principal may not decide a run requested by `requesterId`, or null (the rule is PostgreSQL's). */
-  async decisionRefusal(voterId: string, requesterId: string): Promise<DecisionRefusal | null> {
-    return (await this.principals.decisionRefusal(voterId, requesterId)) as DecisionRefusal | null;
+  /** Why the decider (with this credential) may not decide a run requested by the requester (with its credential), or null: the rule is PostgreSQL's. */
+  async decisionRefusal(input: {
+    voter: string;
+    voterCredential: string | null;
+    requester: string;
+    requesterCredential: string | null;
+  }): Promise<DecisionRefusal | null> {
+    return (await this.principals.decisionRefusal(input)) as DecisionRefusal | null;
   }
 
   private async manageableOrFail(caller: Principal, id: string): Promise<PrincipalRow> {

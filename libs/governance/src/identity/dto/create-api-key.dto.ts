@@ -6,10 +6,12 @@ import {
   IsArray,
   IsBoolean,
   IsEnum,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
   Matches,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { IsStorableText, IsTimestamp, TextLength, PROJECT_SCOPE_PATTERN } from '@lib/common';
@@ -38,7 +40,7 @@ export class CreateApiKeyDto {
     description:
       "A key for this existing principal: one's own (a second key, for rotation), or one whose every role grant the minter administers (a person's, a service approver's, or a principal with a role on every project: an admin of every project). Without it, a new service principal is made with this key.",
   })
-  @IsOptional()
+  @ValidateIf((_, value) => value !== undefined)
   @IsUUID()
   principal_id?: string;
 
@@ -77,6 +79,7 @@ export class CreateApiKeyDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => RoleGrantInputDto)
   role_grants?: RoleGrantInputDto[];
