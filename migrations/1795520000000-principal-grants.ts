@@ -10,8 +10,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   last sign-in is kept (their keys are suspended when they have not been seen for a while).
  * - Service approvers: a vote counts only from a person, unless an admin of every project marks
  *   a service principal as an approver (service_approver).
- * - A vote from a principal that may not decide is refused by the database too (the trigger
- *   names principal_decision_refusal, the rule stated once in its routine).
+ * - A vote from a principal that may not decide is refused by the database too (the votes'
+ *   guard asks principal_decision_refusal, the rule stated once in its routine; created here
+ *   as a stub so that the routines may name it).
  */
 export class PrincipalGrants1795520000000 implements MigrationInterface {
   name = 'PrincipalGrants1795520000000';
@@ -52,9 +53,6 @@ export class PrincipalGrants1795520000000 implements MigrationInterface {
     await q(
       `CREATE FUNCTION principal_decision_refusal(voter text, requester text) RETURNS text LANGUAGE sql STABLE AS $$ SELECT NULL::text $$`,
     );
-    await q(`CREATE FUNCTION approval_decisions_eligible() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`);
-    await q(`CREATE TRIGGER approval_decisions_eligible BEFORE INSERT ON approval_decisions
-             FOR EACH ROW EXECUTE FUNCTION approval_decisions_eligible()`);
   }
 
   async down(): Promise<void> {

@@ -2,7 +2,7 @@ import { RoutineEntry } from '@lib/database';
 
 /**
  * An approval starts pending; its run, lane, plan, quorum and expiry never change; its status
- * moves only along status_transitions; and it is approved only with its quorum of votes.
+ * moves only along status_transitions; and it is approved only with its quorum of votes that count.
  */
 export const approvalApprovalsGuard: RoutineEntry = {
   file: 'approval.approvals-guard.ts',
@@ -25,9 +25,9 @@ export const approvalApprovalsGuard: RoutineEntry = {
                        WHERE axis = 'approval' AND from_status = OLD.status AND to_status = NEW.status) THEN
           RAISE EXCEPTION 'illegal approval transition % -> %', OLD.status, NEW.status USING ERRCODE = 'check_violation';
         END IF;
-        -- Quorum, in the database: approved only with enough distinct approving votes.
-        IF NEW.status = 'approved' AND (SELECT count(*) FROM approval_decisions
-             WHERE approval_id = NEW.id AND decision = 'approve') < NEW.required_approvals THEN
+        -- Quorum, in the database: approved only with enough distinct approving votes that count
+        -- now (approval_counted_approvals: a vote of a principal disabled since does not).
+        IF NEW.status = 'approved' AND approval_counted_approvals(NEW.id) < NEW.required_approvals THEN
           RAISE EXCEPTION 'approval % has not reached its quorum of %', NEW.id, NEW.required_approvals USING ERRCODE = 'check_violation';
         END IF;
       END IF;

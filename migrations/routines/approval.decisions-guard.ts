@@ -1,6 +1,6 @@
 import { RoutineEntry } from '@lib/database';
 
-/** Votes are append-only (deleted only with their run), name their approval's run, land only on a pending lane, and never come from the run's requester. */
+/** Votes are append-only (deleted only with their run), name their approval's run, land only on a pending lane, and come only from a principal that may decide the run. */
 export const approvalDecisionsGuard: RoutineEntry = {
   file: 'approval.decisions-guard.ts',
   owner: 'approval',
@@ -8,6 +8,7 @@ export const approvalDecisionsGuard: RoutineEntry = {
     CREATE OR REPLACE FUNCTION approval_decisions_guard() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
       lane approvals%ROWTYPE;
+      refusal text;
     BEGIN
       IF TG_OP = 'DELETE' AND NOT EXISTS (SELECT 1 FROM execution_runs WHERE id = OLD.execution_run_id) THEN
         RETURN OLD;
@@ -22,8 +23,12 @@ export const approvalDecisionsGuard: RoutineEntry = {
       IF lane.status <> 'pending' THEN
         RAISE EXCEPTION 'approval % is % and takes no votes', lane.id, lane.status USING ERRCODE = 'check_violation';
       END IF;
-      IF EXISTS (SELECT 1 FROM execution_runs WHERE id = NEW.execution_run_id AND requested_by = NEW.principal_id) THEN
-        RAISE EXCEPTION 'the requester of a run may not vote on it' USING ERRCODE = 'check_violation';
+      -- Only from a principal that may decide the run: never its requester, a service that is not a
+      -- marked approver, nor anyone tied to the requester (principal_decision_refusal).
+      SELECT principal_decision_refusal(NEW.principal_id, NEW.credential, r.requested_by, r.requested_via) INTO refusal
+      FROM execution_runs r WHERE r.id = NEW.execution_run_id;
+      IF refusal IS NOT NULL THEN
+        RAISE EXCEPTION 'principal % may not decide this run (%)', NEW.principal_id, refusal USING ERRCODE = 'check_violation';
       END IF;
       RETURN NEW;
     END $$`,

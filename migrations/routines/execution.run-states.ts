@@ -1,7 +1,7 @@
 import { RoutineEntry } from '@lib/database';
 
 /**
- * What the execution lib publishes of its runs for other libs' queries (read only): another
+ * Each run with its approval level: what the execution lib publishes of its runs for other libs' queries (read only): another
  * lib's SQL reads this view, never the execution_runs table; locks and writes go through the
  * execution lib's repositories.
  */
@@ -10,6 +10,6 @@ export const executionRunStates: RoutineEntry = {
   owner: 'execution',
   sql: `
     CREATE OR REPLACE VIEW execution_run_states AS
-    SELECT id, project_id, action, status, blocked_reason, plan_hash, requested_by, created_at, updated_at
+    SELECT id, project_id, action, status, blocked_reason, plan_hash, requested_by, created_at, updated_at, approval_level
     FROM execution_runs`,
 };

@@ -1,6 +1,5 @@
 import { TableDefinition, MIGRATIONS_TABLE, SCHEMA_CHECKSUMS_TABLE } from '@lib/database';
 import { AUDIT_EVENTS_TABLE } from '@lib/audit';
-import { STATUS_TRANSITIONS_TABLE } from '@lib/state-machine';
 import { ACTION_TYPES_TABLE, API_KEYS_TABLE, EXECUTION_MODES_TABLE, POLICY_VERSIONS_TABLE, PRINCIPALS_TABLE } from '@lib/governance';
 import {
   EXECUTION_DLQ_TABLE,
@@ -18,7 +17,6 @@ export const DECLARED_TABLES: readonly TableDefinition[] = [
   MIGRATIONS_TABLE,
   SCHEMA_CHECKSUMS_TABLE,
   AUDIT_EVENTS_TABLE,
-  STATUS_TRANSITIONS_TABLE,
   API_KEYS_TABLE,
   PRINCIPALS_TABLE,
   POLICY_VERSIONS_TABLE,

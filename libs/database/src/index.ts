@@ -12,3 +12,4 @@ export * from './free-port';
 export * from './pg-listener';
 export * from './database.exception';
 export * from './pool-metrics';
+export * from './schema-snapshot';

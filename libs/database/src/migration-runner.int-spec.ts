@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { randomBytes } from 'node:crypto';
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { SCHEMA } from '@migrations';
-import { dropDatabase, ensureDatabase, MigrationChangedError, runMigrations, withDatabase } from './migration-runner';
+import { dropDatabase, ensureDatabase, MigrationChangedError, MigrationOrderError, runMigrations, withDatabase } from './migration-runner';
 import { SchemaPlan } from './schema-plan';
 
 /** Each case on a database of its own, on the test server. */
@@ -96,5 +96,48 @@ describe('the migration runner on PostgreSQL', () => {
     await expect(
       runMigrations(url, { migrations: [{ file: '1795999999999-not-sql.ts', migration: NotSql }], routines: [] }),
     ).rejects.toThrow(/1795999999999-not-sql\.ts uses queryRunner\.createDatabase/);
+  });
+
+  it('refuses a new migration named before one already applied, naming both (a fresh database would run it in another order)', async () => {
+    class Late implements MigrationInterface {
+      name = 'Late1795000000001';
+      async up(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query('SELECT 1');
+      }
+      async down(): Promise<void> {}
+    }
+    const url = await freshDatabase();
+    await runMigrations(url, SCHEMA);
+    const late: SchemaPlan = { ...SCHEMA, migrations: [{ file: '1795000000001-late.ts', migration: Late }, ...SCHEMA.migrations] };
+    const newest = SCHEMA.migrations[SCHEMA.migrations.length - 1].file;
+    await expect(runMigrations(url, late)).rejects.toThrow(MigrationOrderError);
+    await expect(runMigrations(url, late)).rejects.toThrow(
+      `migrations/1795000000001-late.ts is not applied here, yet is named before migrations/${newest}`,
+    );
+    expect(await scalar<number>(url, `SELECT count(*)::int AS value FROM schema_migrations WHERE name = 'Late1795000000001'`)).toBe(0);
+  });
+
+  it('a routine file folded into another leaves no record, and its definition is the one that now stands', async () => {
+    const url = await freshDatabase();
+    const target = SCHEMA.routines.find((routine) => routine.file === 'audit.chain-has-event.ts');
+    if (!target) throw new Error('the routine under test is gone');
+    // Before: the definition lived in a file of its own, superseded by a later one.
+    const before: SchemaPlan = {
+      ...SCHEMA,
+      routines: [
+        ...SCHEMA.routines,
+        { ...target, file: 'audit.chain-has-event-superseding.ts', sql: target.sql.replace('SELECT EXISTS', 'SELECT /* later */ EXISTS') },
+      ],
+    };
+    await runMigrations(url, before);
+    const folded = { ...target, sql: target.sql.replace('SELECT EXISTS', 'SELECT /* folded */ EXISTS') };
+    const after: SchemaPlan = { ...SCHEMA, routines: SCHEMA.routines.map((routine) => (routine === target ? folded : routine)) };
+    expect((await runMigrations(url, after)).routines).toEqual([target.file]);
+    expect(
+      await scalar<number>(url, `SELECT count(*)::int AS value FROM schema_checksums WHERE name = 'audit.chain-has-event-superseding.ts'`),
+    ).toBe(0);
+    expect(await scalar<string>(url, `SELECT prosrc AS value FROM pg_proc WHERE proname = 'audit_chain_has_event'`)).toContain(
+      '/* folded */',
+    );
   });
 });

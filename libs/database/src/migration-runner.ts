@@ -24,15 +24,27 @@ export class MigrationChangedError extends Error {
   }
 }
 
+/** A new migration named before one already applied: on this database it would run after it, on a fresh one before. */
+export class MigrationOrderError extends Error {
+  constructor(file: string, newest: string) {
+    super(
+      `migration migrations/${file} is not applied here, yet is named before migrations/${newest}, which is: ` +
+        'a new migration must be named after every applied one (rename it with a later timestamp).',
+    );
+  }
+}
+
 /**
  * Brings the schema forward, holding a session advisory lock so that several API or worker
  * processes may start at once against one database:
  * 1. every applied migration is checked against its recorded checksum (one applied before
  *    checksums existed is recorded now);
  * 2. pending migrations run, each in its own transaction, which also records its checksum;
- * 3. routines whose text changed are re-applied, in order, in one transaction; unless the
- *    database holds migrations this code does not know (an older release must not put back
- *    older routines).
+ * 3. routines whose text changed are re-applied, in order, in one transaction (and the record
+ *    of a routine file that no longer exists is dropped); unless the database holds migrations
+ *    this code does not know (an older release must not put back older routines).
+ * A pending migration named before an applied one is refused (MigrationOrderError): the plan is
+ * the files in name order, so a fresh database and an upgraded one must apply them alike.
  */
 export async function runMigrations(url: string, plan: SchemaPlan): Promise<MigrationReport> {
   const lock = new Client({ connectionString: url, application_name: 'control-plane-migrate' });
@@ -51,6 +63,7 @@ export async function runMigrations(url: string, plan: SchemaPlan): Promise<Migr
     for (const entry of plan.migrations) checksums.set(entry.file, await migrationChecksum(entry));
     const appliedNames = await appliedMigrations(lock);
     await verifyApplied(lock, plan, checksums, appliedNames);
+    assertPendingAfterApplied(plan, appliedNames);
     const applied = await applyPending(url, plan, checksums);
     const known = new Set(plan.migrations.map(migrationName));
     const newer = [...appliedNames].filter((name) => !known.has(name));
@@ -60,6 +73,13 @@ export async function runMigrations(url: string, plan: SchemaPlan): Promise<Migr
     await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await lock.end();
   }
+}
+
+function assertPendingAfterApplied(plan: SchemaPlan, applied: Set<string>): void {
+  const newest = plan.migrations.filter((entry) => applied.has(migrationName(entry))).at(-1);
+  if (!newest) return;
+  const early = plan.migrations.find((entry) => !applied.has(migrationName(entry)) && entry.file < newest.file);
+  if (early) throw new MigrationOrderError(early.file, newest.file);
 }
 
 async function appliedMigrations(client: Client): Promise<Set<string>> {
@@ -130,9 +150,13 @@ async function applyRoutines(client: Client, plan: SchemaPlan): Promise<string[]
   );
   const recorded = new Map(rows.map((row) => [row.name, row.checksum]));
   const changed = plan.routines.filter((routine) => recorded.get(routine.file) !== routineChecksum(routine));
-  if (changed.length === 0) return [];
+  const files = plan.routines.map((routine) => routine.file);
+  const gone = [...recorded.keys()].filter((name) => !files.includes(name));
+  if (changed.length === 0 && gone.length === 0) return [];
   await client.query('BEGIN');
   try {
+    // A routine file folded into another (its definition now lives there) leaves no record behind.
+    await client.query(`DELETE FROM ${SCHEMA_CHECKSUMS_TABLE.name} WHERE kind = 'routine' AND name = ANY($1::text[])`, [gone]);
     for (const routine of changed) {
       try {
         await client.query(routine.sql);

@@ -1,5 +1,4 @@
 export * from './status-axis';
-export * from './status-transitions.table';
 export * from './state-machine.exception';
 export * from './status-machine.service';
 export * from './state-machine.module';
