@@ -3,14 +3,14 @@ import { join, relative } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 
-/** The production sources under a folder (no tests), with their text, paths relative to the repository. */
-export function sourceFiles(folder: string): Array<{ path: string; text: string }> {
+/** The production sources under a folder (and, when asked, its tests), with their text, paths relative to the repository. */
+export function sourceFiles(folder: string, options: { withTests?: boolean } = {}): Array<{ path: string; text: string }> {
   const files: Array<{ path: string; text: string }> = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.ts') && !/\.(spec|int-spec|e2e-spec)\.ts$/.test(entry.name)) {
+      else if (entry.name.endsWith('.ts') && (options.withTests || !/\.(spec|int-spec|e2e-spec)\.ts$/.test(entry.name))) {
         files.push({ path: relative(ROOT, full), text: readFileSync(full, 'utf8') });
       }
     }

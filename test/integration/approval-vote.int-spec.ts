@@ -4,10 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { CommandContext } from '@lib/common';
 import { RunRequestService } from '@lib/orchestration';
 import { Principal, Role } from '@lib/governance';
-import { openAppContext } from '../../../test/support/app-context';
-import { openTestPool } from '../../../test/support/db';
-import { servicePrincipal } from '../../../test/support/principals';
-import { ApprovalVoteService } from './approval-vote.service';
+import { ApprovalVoteService } from '@lib/approval';
+import { openAppContext } from '../support/app-context';
+import { openTestPool } from '../support/db';
+import { servicePrincipal } from '../support/principals';
 
 describe('ApprovalVoteService on PostgreSQL', () => {
   let app: INestApplicationContext;

@@ -10,10 +10,9 @@ import { PolicyService, Principal, Role } from '@lib/governance';
 import { ApprovalDeferralService, ApprovalModule, ApprovalVoteService } from '@lib/approval';
 import { AuthorizeBuildStepHandler, GrantReconcilerService } from '@lib/grants';
 import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
-import { asOwnerWithoutTriggers, expireLaneNow, openTestPool } from '../../../test/support/db';
-import { servicePrincipal } from '../../../test/support/principals';
-import { SweeperModule } from './sweeper.module';
-import { SweeperService } from './sweeper.service';
+import { SweeperModule, SweeperService } from '@lib/sweeper';
+import { asOwnerWithoutTriggers, expireLaneNow, openTestPool } from '../support/db';
+import { servicePrincipal } from '../support/principals';
 
 @Module({ imports: [ConfigModule.forRoot(), DatabaseModule.forRoot(), OrchestrationModule, SweeperModule] })
 class SweeperTestModule {}

@@ -4,13 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { Principal, Role } from '@lib/governance';
 import { ApprovalVoteService } from '@lib/approval';
+import { ReaperService, RunLifecycleService, RunQueueService } from '@lib/execution';
 import { RunRequestService } from '@lib/orchestration';
-import { openAppContext } from '../../../../test/support/app-context';
-import { openTestPool } from '../../../../test/support/db';
-import { servicePrincipal } from '../../../../test/support/principals';
-import { ReaperService } from './reaper.service';
-import { RunLifecycleService } from './run-lifecycle.service';
-import { RunQueueService } from './run-queue.service';
+import { openAppContext } from '../support/app-context';
+import { openTestPool } from '../support/db';
+import { servicePrincipal } from '../support/principals';
 
 const HOUR_MS = 3_600_000;
 

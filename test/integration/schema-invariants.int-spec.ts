@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { RUN_AXIS, STEP_AXIS } from '@lib/execution';
 import { APPROVAL_AXIS } from '@lib/approval';
 import { GRANT_AXIS } from '@lib/grants';
-import { openAppContext } from '../../../test/support/app-context';
-import { openTestPool } from '../../../test/support/db';
+import { openAppContext } from '../support/app-context';
+import { openTestPool } from '../support/db';
 
 /** The rules PostgreSQL enforces by itself, even against a writer that skips the application. */
 describe('schema invariants', () => {

@@ -9,10 +9,10 @@ import { ExecutionRunRow, RunQueueService } from '@lib/execution';
 import { GovernanceModule, Principal, Role } from '@lib/governance';
 import { ApprovalGateService, ApprovalVoteService } from '@lib/approval';
 import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
-import { openTestPool } from '../../../test/support/db';
-import { waitForRun } from '../../../test/support/run-events';
-import { servicePrincipal } from '../../../test/support/principals';
-import { WorkerLoopModule } from './runner.module';
+import { WorkerLoopModule } from '@lib/runner';
+import { openTestPool } from '../support/db';
+import { waitForRun } from '../support/run-events';
+import { servicePrincipal } from '../support/principals';
 
 @Module({ imports: [ConfigModule.forRoot(), DatabaseModule.forRoot(), GovernanceModule, OrchestrationModule, WorkerLoopModule] })
 class WorkerTestModule {}
