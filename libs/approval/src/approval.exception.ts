@@ -19,6 +19,25 @@ export enum ApprovalErrorCode {
   PlanHashRequired = 'plan_hash_required',
 }
 
+/**
+ * The HTTP status each code is answered with, beside the codes: a new code without one fails to
+ * compile. The API's error filter reads every lib's table.
+ */
+export const APPROVAL_ERROR_STATUS: Readonly<Record<ApprovalErrorCode, number>> = {
+  [ApprovalErrorCode.ApprovalAlreadyDecided]: 409,
+  [ApprovalErrorCode.ApprovalExpired]: 409,
+  [ApprovalErrorCode.ApprovalNotDeferred]: 409,
+  [ApprovalErrorCode.AlreadyVoted]: 409,
+  [ApprovalErrorCode.SelfApprovalForbidden]: 403,
+  [ApprovalErrorCode.DeciderIneligible]: 403,
+  [ApprovalErrorCode.NotRequester]: 403,
+  [ApprovalErrorCode.PlanLocked]: 409,
+  [ApprovalErrorCode.ApprovalMissing]: 409,
+  [ApprovalErrorCode.ApprovalRequired]: 409,
+  [ApprovalErrorCode.PlanChanged]: 409,
+  [ApprovalErrorCode.PlanHashRequired]: 400,
+};
+
 declare module '@lib/common' {
   interface ErrorCodeRegistry {
     approval: ApprovalErrorCode;

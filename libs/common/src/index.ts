@@ -21,3 +21,4 @@ export * from './api-errors.decorator';
 export * from './secret-masker';
 export * from './error-serializer';
 export * from './serial-trigger';
+export * from './api-prefix';

@@ -27,6 +27,32 @@ export enum RequestErrorCode {
   PathTooLong = 'path_too_long',
 }
 
+/**
+ * The HTTP status each code is answered with, beside the codes: a new code without one fails to
+ * compile. The API's error filter reads every lib's table.
+ */
+export const REQUEST_ERROR_STATUS: Readonly<Record<RequestErrorCode, number>> = {
+  [RequestErrorCode.MalformedJson]: 400,
+  [RequestErrorCode.EmptyBody]: 400,
+  [RequestErrorCode.BodyNotObject]: 400,
+  [RequestErrorCode.PayloadTooLarge]: 413,
+  [RequestErrorCode.UnsupportedMediaType]: 415,
+  [RequestErrorCode.UnknownField]: 400,
+  [RequestErrorCode.MissingField]: 400,
+  [RequestErrorCode.InvalidType]: 400,
+  [RequestErrorCode.InvalidLength]: 400,
+  [RequestErrorCode.InvalidFormat]: 400,
+  [RequestErrorCode.InvalidValue]: 400,
+  [RequestErrorCode.ParamsNotObject]: 400,
+  [RequestErrorCode.RouteNotFound]: 404,
+  [RequestErrorCode.MethodNotAllowed]: 405,
+  [RequestErrorCode.BadRequest]: 400,
+  [RequestErrorCode.InvalidCursor]: 400,
+  [RequestErrorCode.NestingTooDeep]: 400,
+  [RequestErrorCode.MalformedPath]: 400,
+  [RequestErrorCode.PathTooLong]: 414,
+};
+
 export class RequestException extends DomainException<RequestErrorCode> {}
 
 /** The 400 codes a validated query string can earn. */

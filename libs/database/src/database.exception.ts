@@ -5,6 +5,14 @@ export enum DatabaseErrorCode {
   DatabaseUnavailable = 'database_unavailable',
 }
 
+/**
+ * The HTTP status each code is answered with, beside the codes: a new code without one fails to
+ * compile. The API's error filter reads every lib's table.
+ */
+export const DATABASE_ERROR_STATUS: Readonly<Record<DatabaseErrorCode, number>> = {
+  [DatabaseErrorCode.DatabaseUnavailable]: 503,
+};
+
 declare module '@lib/common' {
   interface ErrorCodeRegistry {
     database: DatabaseErrorCode;

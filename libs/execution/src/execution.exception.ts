@@ -13,6 +13,23 @@ export enum ExecutionErrorCode {
   DlqAlreadyRedriven = 'dlq_already_redriven',
 }
 
+/**
+ * The HTTP status each code is answered with, beside the codes: a new code without one fails to
+ * compile. The API's error filter reads every lib's table.
+ */
+export const EXECUTION_ERROR_STATUS: Readonly<Record<ExecutionErrorCode, number>> = {
+  [ExecutionErrorCode.ExecutionNotFound]: 404,
+  [ExecutionErrorCode.InvalidExecutionId]: 400,
+  [ExecutionErrorCode.IdempotencyConflict]: 409,
+  [ExecutionErrorCode.IdempotencyKeyMismatch]: 400,
+  [ExecutionErrorCode.IdempotencyKeyMissing]: 400,
+  [ExecutionErrorCode.InvalidIdempotencyKey]: 400,
+  [ExecutionErrorCode.RunNotCancellable]: 409,
+  [ExecutionErrorCode.CancelTooLate]: 409,
+  [ExecutionErrorCode.DlqEntryNotFound]: 404,
+  [ExecutionErrorCode.DlqAlreadyRedriven]: 409,
+};
+
 declare module '@lib/common' {
   interface ErrorCodeRegistry {
     execution: ExecutionErrorCode;

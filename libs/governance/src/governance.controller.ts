@@ -1,20 +1,19 @@
-import { Controller, Get } from '@nestjs/common';
+import { Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '@lib/common';
-import { RequirePermission, ApiCredentials } from './auth.decorators';
+import { ApiErrors, ApiV1Controller } from '@lib/common';
+import { Authenticated } from './auth.decorators';
 import { ActionTypeDto, ActionTypesResponseDto } from './dto/action-type-response.dto';
 import { GovernanceErrorCode } from './governance.exception';
 import { Permission } from './permissions';
 import { PolicyService } from './policy/policy.service';
 
 @ApiTags('governance')
-@ApiCredentials()
-@Controller('api/v1/governance')
+@ApiV1Controller('governance')
 export class GovernanceController {
   constructor(private readonly policy: PolicyService) {}
 
   @Get('action-types')
-  @RequirePermission(Permission.PolicyRead)
+  @Authenticated(Permission.PolicyRead)
   @ApiOperation({
     summary: 'The action types of the loaded policy',
     description:

@@ -7,6 +7,8 @@ export interface PrincipalOptions {
   readonly kind?: PrincipalKind;
   readonly credential?: string;
   readonly credentialExpiresAt?: Date | null;
+  /** The HTTP request it is calling in (see ctx). */
+  readonly requestId?: string;
 }
 
 /**
@@ -48,6 +50,20 @@ export class Principal {
     this.kind = options.kind ?? 'service';
     this.credential = options.credential ?? `api_key:${id}`;
     this.credentialExpiresAt = options.credentialExpiresAt ?? null;
+    this.options = options;
+  }
+
+  private readonly options: PrincipalOptions;
+
+  /** The same principal, calling in this request: what a route's one caller parameter is. */
+  inRequest(requestId: string): Principal {
+    return new Principal(this.id, this.name, this.grants, { ...this.options, requestId });
+  }
+
+  /** The actor and request id of the command this caller runs (a principal of a request only). */
+  get ctx(): CommandContext {
+    if (this.options.requestId === undefined) throw new Error('a principal outside a request has no command context');
+    return this.context(this.options.requestId);
   }
 
   /** A principal holding each of these roles on each of these projects (tests, and keys minted as a product). */

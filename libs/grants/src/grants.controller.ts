@@ -1,15 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, CommandContext, KnownErrorCode, RequestErrorCode } from '@lib/common';
-import {
-  CurrentContext,
-  CurrentPrincipal,
-  GovernanceErrorCode,
-  Permission,
-  Principal,
-  RequirePermission,
-  ApiCredentials,
-} from '@lib/governance';
+import { ApiErrors, KnownErrorCode, RequestErrorCode, ApiV1Controller } from '@lib/common';
+import { CurrentPrincipal, GovernanceErrorCode, Permission, Principal, Authenticated } from '@lib/governance';
 import { ApprovalErrorCode, RequiresApprovedRun } from '@lib/approval';
 import { ParseAuthCodePipe } from './auth-code.pipe';
 import { GrantResponseDto } from './dto/grant-response.dto';
@@ -25,13 +17,12 @@ const AUTH = {
 } satisfies Record<number, readonly KnownErrorCode[]>;
 
 @ApiTags('grants')
-@ApiCredentials()
-@Controller('api/v1/grants')
+@ApiV1Controller('grants')
 export class GrantsController {
   constructor(private readonly grants: GrantService) {}
 
   @Get(':auth_code')
-  @RequirePermission(Permission.GrantRead)
+  @Authenticated(Permission.GrantRead)
   @ApiOperation({
     summary: 'Read a build authorization',
     description: 'A grant of a project the caller does not cover answers 404 like an unknown one.',
@@ -44,7 +35,7 @@ export class GrantsController {
 
   @Post(':auth_code/consume')
   @HttpCode(200)
-  @RequirePermission(Permission.GrantConsume)
+  @Authenticated(Permission.GrantConsume)
   @RequiresApprovedRun(GrantRunLocator, { afterExecution: true })
   @ApiOperation({
     summary: "Use the grant, once. Guarded by the approval gate: the run's approval must still be approved, unexpired and for its plan.",
@@ -64,15 +55,14 @@ export class GrantsController {
   })
   async consume(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('auth_code', ParseAuthCodePipe) authCode: string,
   ): Promise<GrantResponseDto> {
-    return GrantResponseDto.from(await this.grants.consume(principal, authCode, ctx));
+    return GrantResponseDto.from(await this.grants.consume(principal, authCode, principal.ctx));
   }
 
   @Post(':auth_code/revoke')
   @HttpCode(200)
-  @RequirePermission(Permission.GrantRevoke)
+  @Authenticated(Permission.GrantRevoke)
   @ApiOperation({
     summary: 'Revoke an active grant, with a reason',
     description: 'An approver or admin ends an active grant before its expiry; the reason is kept and audited.',
@@ -85,10 +75,9 @@ export class GrantsController {
   })
   async revoke(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('auth_code', ParseAuthCodePipe) authCode: string,
     @Body() body: RevokeGrantDto,
   ): Promise<GrantResponseDto> {
-    return GrantResponseDto.from(await this.grants.revoke(principal, { authCode, reason: body.reason }, ctx));
+    return GrantResponseDto.from(await this.grants.revoke(principal, { authCode, reason: body.reason }, principal.ctx));
   }
 }

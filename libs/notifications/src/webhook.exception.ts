@@ -11,6 +11,18 @@ export enum NotificationsErrorCode {
   WebhookDeliveryNotDead = 'webhook_delivery_not_dead',
 }
 
+/**
+ * The HTTP status each code is answered with, beside the codes: a new code without one fails to
+ * compile. The API's error filter reads every lib's table.
+ */
+export const NOTIFICATIONS_ERROR_STATUS: Readonly<Record<NotificationsErrorCode, number>> = {
+  [NotificationsErrorCode.WebhookNotFound]: 404,
+  [NotificationsErrorCode.WebhookUrlNotAllowed]: 422,
+  [NotificationsErrorCode.WebhookDeliveryNotFound]: 404,
+  [NotificationsErrorCode.WebhookLimitReached]: 409,
+  [NotificationsErrorCode.WebhookDeliveryNotDead]: 409,
+};
+
 declare module '@lib/common' {
   interface ErrorCodeRegistry {
     notifications: NotificationsErrorCode;

@@ -7,6 +7,15 @@ export enum StateMachineErrorCode {
   IllegalTransition = 'illegal_transition',
 }
 
+/**
+ * The HTTP status each code is answered with, beside the codes: a new code without one fails to
+ * compile. The API's error filter reads every lib's table.
+ */
+export const STATE_MACHINE_ERROR_STATUS: Readonly<Record<StateMachineErrorCode, number>> = {
+  [StateMachineErrorCode.TransitionConflict]: 409,
+  [StateMachineErrorCode.IllegalTransition]: 409,
+};
+
 declare module '@lib/common' {
   interface ErrorCodeRegistry {
     stateMachine: StateMachineErrorCode;

@@ -1,8 +1,8 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, RequestErrorCode } from '@lib/common';
+import { ApiErrors, RequestErrorCode, ApiV1Controller } from '@lib/common';
 import { AuditEventDto } from '@lib/audit';
-import { CurrentPrincipal, RequirePermission, ApiCredentials } from '../auth.decorators';
+import { CurrentPrincipal, Authenticated } from '../auth.decorators';
 import { GovernanceErrorCode } from '../governance.exception';
 import { Permission } from '../permissions';
 import { Principal } from '../principal';
@@ -12,13 +12,12 @@ import { AuditTrailService } from './audit-trail.service';
 const DEFAULT_PAGE = 100;
 
 @ApiTags('audit')
-@ApiCredentials()
-@Controller('api/v1')
+@ApiV1Controller()
 export class AuditController {
   constructor(private readonly trail: AuditTrailService) {}
 
   @Get('audit/events')
-  @RequirePermission(Permission.AuditRead)
+  @Authenticated(Permission.AuditRead)
   @ApiOperation({
     summary: 'Audit events filtered by project, run, type, actor and time; keyset pages, oldest first',
     description:
@@ -56,7 +55,7 @@ export class AuditController {
   }
 
   @Get('audit/verify')
-  @RequirePermission(Permission.AuditRead)
+  @Authenticated(Permission.AuditRead)
   @ApiOperation({
     summary: "Recompute a run's audit hash chain and report the first broken link",
     description:
@@ -81,7 +80,7 @@ export class AuditController {
   }
 
   @Get('governance/metrics')
-  @RequirePermission(Permission.AuditRead)
+  @Authenticated(Permission.AuditRead)
   @ApiOperation({
     summary: 'Approval lifecycle counters (requested, approved, rejected, deferred, expired, invalidated), from the audit trail',
     description: 'Counted over every project from the audit trail; needs a key scoped to every project.',

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { Body, Get, Param, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, BODY_ERRORS, CommandContext, RequestErrorCode, RequestException, CODE_PATTERN } from '@lib/common';
-import { ApiCredentials, CurrentContext, CurrentPrincipal, RequirePermission } from '../auth.decorators';
+import { ApiErrors, BODY_ERRORS, RequestErrorCode, RequestException, CODE_PATTERN, ApiV1Controller } from '@lib/common';
+import { CurrentPrincipal, Authenticated } from '../auth.decorators';
 import { GovernanceErrorCode } from '../governance.exception';
 import { Permission } from '../permissions';
 import { Principal } from '../principal';
@@ -13,13 +13,12 @@ const ACTION_CODE = CODE_PATTERN;
 const LEVEL = /^[0-3]$/;
 
 @ApiTags('governance')
-@ApiCredentials()
-@Controller('api/v1/governance/execution-modes')
+@ApiV1Controller('governance/execution-modes')
 export class ExecutionModeController {
   constructor(private readonly modes: ExecutionModeService) {}
 
   @Get()
-  @RequirePermission(Permission.ExecutionModeRead)
+  @Authenticated(Permission.ExecutionModeRead)
   @ApiOperation({
     summary: 'Execution modes: the switches made, and the mode each action type runs in now',
     description:
@@ -32,7 +31,7 @@ export class ExecutionModeController {
   }
 
   @Put('actions/:action')
-  @RequirePermission(Permission.ExecutionModeManage)
+  @Authenticated(Permission.ExecutionModeManage)
   @ApiOperation({
     summary: "Switch an action type's execution mode (admin scoped to all projects), audited",
     description:
@@ -47,7 +46,6 @@ export class ExecutionModeController {
   })
   async setForAction(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('action') action: string,
     @Body() body: SetExecutionModeDto,
   ): Promise<ExecutionModeDto> {
@@ -55,13 +53,13 @@ export class ExecutionModeController {
     const row = await this.modes.set(
       principal,
       { scope: ExecutionModeScope.Action, key: action, mode: body.mode, reason: body.reason },
-      ctx,
+      principal.ctx,
     );
     return ExecutionModeDto.from(row);
   }
 
   @Put('levels/:level')
-  @RequirePermission(Permission.ExecutionModeManage)
+  @Authenticated(Permission.ExecutionModeManage)
   @ApiOperation({
     summary: "Switch an approval level's execution mode (admin scoped to all projects), audited",
     description: 'Gradual enablement: e.g. level 0 enabled, levels 1-3 record_only, then one level at a time.',
@@ -75,12 +73,15 @@ export class ExecutionModeController {
   })
   async setForLevel(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('level') level: string,
     @Body() body: SetExecutionModeDto,
   ): Promise<ExecutionModeDto> {
     if (!LEVEL.test(level)) throw invalidKey('level', 'an approval level is 0, 1, 2 or 3');
-    const row = await this.modes.set(principal, { scope: ExecutionModeScope.Level, key: level, mode: body.mode, reason: body.reason }, ctx);
+    const row = await this.modes.set(
+      principal,
+      { scope: ExecutionModeScope.Level, key: level, mode: body.mode, reason: body.reason },
+      principal.ctx,
+    );
     return ExecutionModeDto.from(row);
   }
 }

@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsUUID } from 'class-validator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ApiErrors, BODY_ERRORS, CommandContext, PageLimitField, QUERY_ERRORS, RequestErrorCode } from '@lib/common';
-import { CurrentContext, CurrentPrincipal, RequirePermission, ApiCredentials } from '../auth.decorators';
+import { ApiErrors, BODY_ERRORS, PageLimitField, QUERY_ERRORS, RequestErrorCode, ApiV1Controller } from '@lib/common';
+import { CurrentPrincipal, Authenticated } from '../auth.decorators';
 import { GovernanceErrorCode } from '../governance.exception';
 import { Permission } from '../permissions';
 import { Principal } from '../principal';
@@ -27,14 +27,13 @@ export class ListApiKeysQueryDto {
 const UNAUTHENTICATED = [GovernanceErrorCode.Unauthenticated];
 
 @ApiTags('identity')
-@ApiCredentials()
-@Controller('api/v1')
+@ApiV1Controller()
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeyService) {}
 
   @Post('api-keys')
   @HttpCode(201)
-  @RequirePermission(Permission.SelfRead)
+  @Authenticated(Permission.SelfRead)
   @ApiOperation({
     summary: 'Mint an API key. The key is returned once.',
     description:
@@ -50,11 +49,7 @@ export class ApiKeysController {
     409: [GovernanceErrorCode.PrincipalInactive],
   })
   @ApiCreatedResponse({ type: ApiKeyResponseDto })
-  async create(
-    @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
-    @Body() body: CreateApiKeyDto,
-  ): Promise<ApiKeyResponseDto> {
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateApiKeyDto): Promise<ApiKeyResponseDto> {
     const minted = await this.apiKeys.mint(
       principal,
       {
@@ -66,13 +61,13 @@ export class ApiKeysController {
         serviceApprover: body.service_approver,
         expiresAt: body.expires_at === undefined ? undefined : new Date(body.expires_at),
       },
-      ctx,
+      principal.ctx,
     );
     return { ...ApiKeyDto.from(minted.row, minted.principalName), key: minted.key };
   }
 
   @Get('api-keys')
-  @RequirePermission(Permission.SelfRead)
+  @Authenticated(Permission.SelfRead)
   @ApiOperation({
     summary: "API keys in the caller's scope (an admin's), or the caller's own; newest first, never with their secret",
     description:
@@ -87,7 +82,7 @@ export class ApiKeysController {
 
   @Post('api-keys/:id/revoke')
   @HttpCode(200)
-  @RequirePermission(Permission.SelfRead)
+  @Authenticated(Permission.SelfRead)
   @ApiOperation({
     summary: 'Revoke an API key, with a reason: refused at once by every instance and worker',
     description:
@@ -103,16 +98,15 @@ export class ApiKeysController {
   })
   async revoke(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('id', KEY_ID) id: string,
     @Body() body: RevokeApiKeyDto,
   ): Promise<ApiKeyDto> {
-    const revoked = await this.apiKeys.revoke(principal, { keyId: id, reason: body.reason }, ctx);
+    const revoked = await this.apiKeys.revoke(principal, { keyId: id, reason: body.reason }, principal.ctx);
     return ApiKeyDto.from(revoked, revoked.principal_id === principal.id ? principal.name : revoked.name);
   }
 
   @Get('principals/me')
-  @RequirePermission(Permission.SelfRead)
+  @Authenticated(Permission.SelfRead)
   @ApiOperation({
     summary: 'Who the caller is: its principal, roles and scopes as this credential allows them',
     description:

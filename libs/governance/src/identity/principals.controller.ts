@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { Body, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, BODY_ERRORS, CommandContext } from '@lib/common';
-import { ApiCredentials, CurrentContext, CurrentPrincipal, RequirePermission } from '../auth.decorators';
+import { ApiErrors, BODY_ERRORS, ApiV1Controller } from '@lib/common';
+import { CurrentPrincipal, Authenticated } from '../auth.decorators';
 import { GovernanceErrorCode } from '../governance.exception';
 import { Permission } from '../permissions';
 import { Principal } from '../principal';
@@ -13,13 +13,12 @@ const PRINCIPAL_ID = new ParseUUIDPipe({ exceptionFactory: () => principalNotFou
 const UNAUTHENTICATED = [GovernanceErrorCode.Unauthenticated];
 
 @ApiTags('identity')
-@ApiCredentials()
-@Controller('api/v1/principals')
+@ApiV1Controller('principals')
 export class PrincipalsController {
   constructor(private readonly principals: PrincipalService) {}
 
   @Get(':id')
-  @RequirePermission(Permission.SelfRead)
+  @Authenticated(Permission.SelfRead)
   @ApiOperation({
     summary: 'A principal: its role grants, whether its votes count, whether it is disabled',
     description: "One's own principal, or (an admin) one in its scope; others answer 404 like an id that does not exist.",
@@ -32,7 +31,7 @@ export class PrincipalsController {
 
   @Post(':id/disable')
   @HttpCode(200)
-  @RequirePermission(Permission.PrincipalManage)
+  @Authenticated(Permission.PrincipalManage)
   @ApiOperation({
     summary: 'Disable a principal, with a reason: every credential of it is refused at the next request, on every instance',
     description:
@@ -48,16 +47,15 @@ export class PrincipalsController {
   })
   async disable(
     @CurrentPrincipal() caller: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('id', PRINCIPAL_ID) id: string,
     @Body() body: PrincipalChangeDto,
   ): Promise<PrincipalDetailDto> {
-    return PrincipalDetailDto.from(await this.principals.disable(caller, { id, reason: body.reason }, ctx));
+    return PrincipalDetailDto.from(await this.principals.disable(caller, { id, reason: body.reason }, caller.ctx));
   }
 
   @Post(':id/enable')
   @HttpCode(200)
-  @RequirePermission(Permission.PrincipalManage)
+  @Authenticated(Permission.PrincipalManage)
   @ApiOperation({
     summary: 'Enable a disabled principal again, with a reason',
     description: 'The same admins as for disabling. Its keys that were not revoked work again.',
@@ -72,16 +70,15 @@ export class PrincipalsController {
   })
   async enable(
     @CurrentPrincipal() caller: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('id', PRINCIPAL_ID) id: string,
     @Body() body: PrincipalChangeDto,
   ): Promise<PrincipalDetailDto> {
-    return PrincipalDetailDto.from(await this.principals.enable(caller, { id, reason: body.reason }, ctx));
+    return PrincipalDetailDto.from(await this.principals.enable(caller, { id, reason: body.reason }, caller.ctx));
   }
 
   @Put(':id/service-approver')
   @HttpCode(200)
-  @RequirePermission(Permission.PrincipalManage)
+  @Authenticated(Permission.PrincipalManage)
   @ApiOperation({
     summary: 'Mark a service principal as an approver whose votes count, or unmark it (an admin of every project), with a reason',
     description:
@@ -97,12 +94,11 @@ export class PrincipalsController {
   })
   async setServiceApprover(
     @CurrentPrincipal() caller: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('id', PRINCIPAL_ID) id: string,
     @Body() body: ServiceApproverDto,
   ): Promise<PrincipalDetailDto> {
     return PrincipalDetailDto.from(
-      await this.principals.setServiceApprover(caller, { id, serviceApprover: body.service_approver, reason: body.reason }, ctx),
+      await this.principals.setServiceApprover(caller, { id, serviceApprover: body.service_approver, reason: body.reason }, caller.ctx),
     );
   }
 }

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, PipeTransform, Post, Query } from '@nestjs/common';
+import { Body, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, PipeTransform, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, BODY_ERRORS, CommandContext, QUERY_ERRORS, RequestErrorCode, RequestException, CODE_PATTERN } from '@lib/common';
-import { ApiCredentials, CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
+import { ApiErrors, BODY_ERRORS, QUERY_ERRORS, RequestErrorCode, RequestException, CODE_PATTERN, ApiV1Controller } from '@lib/common';
+import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/governance';
 import { deliveryNotFound, NotificationsErrorCode, webhookNotFound } from '../webhook.exception';
 import {
   CreateWebhookDto,
@@ -36,9 +36,8 @@ const DELIVERY_ID = new ParseUUIDPipe({ exceptionFactory: () => deliveryNotFound
 const PATH_ERRORS = [RequestErrorCode.InvalidValue];
 
 @ApiTags('webhooks')
-@ApiCredentials()
 @ApiParam({ name: 'project_id', schema: { type: 'string', pattern: PROJECT_ID.source } })
-@Controller('api/v1/projects/:project_id/webhooks')
+@ApiV1Controller('projects/:project_id/webhooks')
 export class WebhookController {
   constructor(
     private readonly subscriptions: WebhookSubscriptionService,
@@ -48,7 +47,7 @@ export class WebhookController {
   @Post()
   @HttpCode(201)
   @Header('Cache-Control', 'no-store')
-  @RequirePermission(Permission.WebhookManage)
+  @Authenticated(Permission.WebhookManage)
   @ApiOperation({
     summary: "Subscribe a URL to a project's events (admin of the project); the signing secret is returned once",
     description:
@@ -62,20 +61,19 @@ export class WebhookController {
   })
   async create(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('project_id', ProjectIdPipe) projectId: string,
     @Body() body: CreateWebhookDto,
   ): Promise<WebhookWithSecretDto> {
     const { row, secret } = await this.subscriptions.create(
       principal,
       { projectId, url: body.url, eventTypes: body.event_types, description: body.description ?? null },
-      ctx,
+      principal.ctx,
     );
     return { ...WebhookDto.from(row), secret };
   }
 
   @Get()
-  @RequirePermission(Permission.WebhookManage)
+  @Authenticated(Permission.WebhookManage)
   @ApiOperation({
     summary: "The project's webhook subscriptions (admin of the project), never with their secret",
     description: 'Active and disabled ones, oldest first.',
@@ -87,7 +85,7 @@ export class WebhookController {
   }
 
   @Get(':webhook_id')
-  @RequirePermission(Permission.WebhookManage)
+  @Authenticated(Permission.WebhookManage)
   @ApiOperation({
     summary: 'One webhook subscription, without its secret',
     description: 'A subscription of another project answers 404, as one that does not exist.',
@@ -104,7 +102,7 @@ export class WebhookController {
   }
 
   @Patch(':webhook_id')
-  @RequirePermission(Permission.WebhookManage)
+  @Authenticated(Permission.WebhookManage)
   @ApiOperation({
     summary: 'Change the URL, the event types, the description, or disable / enable (audited)',
     description: 'Disabled: new events are not queued for it; what was queued waits, and goes out in order once it is active again.',
@@ -118,7 +116,6 @@ export class WebhookController {
   })
   async update(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('project_id', ProjectIdPipe) projectId: string,
     @Param('webhook_id', WEBHOOK_ID) id: string,
     @Body() body: UpdateWebhookDto,
@@ -128,7 +125,7 @@ export class WebhookController {
       projectId,
       id,
       { url: body.url, eventTypes: body.event_types, description: body.description, status: body.status },
-      ctx,
+      principal.ctx,
     );
     return WebhookDto.from(row);
   }
@@ -136,7 +133,7 @@ export class WebhookController {
   @Post(':webhook_id/rotate-secret')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  @RequirePermission(Permission.WebhookManage)
+  @Authenticated(Permission.WebhookManage)
   @ApiOperation({
     summary: 'A new signing secret, returned once; the one it replaces keeps signing beside it for grace_seconds',
     description:
@@ -147,7 +144,6 @@ export class WebhookController {
   @ApiErrors({ 400: [...BODY_ERRORS, ...PATH_ERRORS], 404: [NotificationsErrorCode.WebhookNotFound] })
   async rotateSecret(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('project_id', ProjectIdPipe) projectId: string,
     @Param('webhook_id', WEBHOOK_ID) id: string,
     @Body() body: RotateWebhookSecretDto,
@@ -157,13 +153,13 @@ export class WebhookController {
       projectId,
       id,
       body.grace_seconds ?? DEFAULT_GRACE_SECONDS,
-      ctx,
+      principal.ctx,
     );
     return { ...WebhookDto.from(row), secret };
   }
 
   @Get(':webhook_id/deliveries')
-  @RequirePermission(Permission.WebhookManage)
+  @Authenticated(Permission.WebhookManage)
   @ApiOperation({
     summary: "A subscription's deliveries, newest first: status, attempts, the last answer",
     description:
@@ -190,7 +186,7 @@ export class WebhookController {
 
   @Post(':webhook_id/deliveries/:delivery_id/redrive')
   @HttpCode(200)
-  @RequirePermission(Permission.WebhookManage)
+  @Authenticated(Permission.WebhookManage)
   @ApiOperation({
     summary: 'Send a dead delivery again (audited), with its attempts counted afresh and the same delivery id',
     description: 'Only a dead delivery: 409 webhook_delivery_not_dead otherwise. The senders are woken at once.',
@@ -205,14 +201,13 @@ export class WebhookController {
   })
   async redrive(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('project_id', ProjectIdPipe) projectId: string,
     @Param('webhook_id', WEBHOOK_ID) subscriptionId: string,
     @Param('delivery_id', DELIVERY_ID) deliveryId: string,
     @Body() body: RedriveWebhookDeliveryDto,
   ): Promise<WebhookDeliveryDto> {
     return WebhookDeliveryDto.from(
-      await this.deliveries.redrive(principal, { projectId, subscriptionId, deliveryId, reason: body.reason }, ctx),
+      await this.deliveries.redrive(principal, { projectId, subscriptionId, deliveryId, reason: body.reason }, principal.ctx),
     );
   }
 }

@@ -1,15 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, CommandContext, KnownErrorCode } from '@lib/common';
-import {
-  CurrentContext,
-  CurrentPrincipal,
-  GovernanceErrorCode,
-  Permission,
-  Principal,
-  RequirePermission,
-  ApiCredentials,
-} from '@lib/governance';
+import { ApiErrors, KnownErrorCode } from '@lib/common';
+import { CurrentPrincipal, GovernanceErrorCode, Permission, Principal, Authenticated } from '@lib/governance';
 import { ApprovalDeferralService, ApprovalErrorCode } from '@lib/approval';
 import { RunDecisionService } from '../run-decision.service';
 import { ApproveDto, DeferDto, RejectDto, ReopenDto } from './dto/decision.dto';
@@ -31,7 +23,6 @@ const VOTE_CONFLICTS = [
 ];
 
 @ApiTags('approvals')
-@ApiCredentials()
 @Controller('approvals')
 export class ApprovalsController {
   constructor(
@@ -41,7 +32,7 @@ export class ApprovalsController {
 
   @Post(':execution_id/approve')
   @HttpCode(200)
-  @RequirePermission(Permission.ApprovalDecide)
+  @Authenticated(Permission.ApprovalDecide)
   @ApiOperation({
     summary: 'Vote to approve. At the quorum the approval becomes approved and the run moves to RUN.',
     description:
@@ -51,18 +42,21 @@ export class ApprovalsController {
   @ApiErrors({ ...DECIDE_ERRORS, 409: VOTE_CONFLICTS })
   async approve(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('execution_id', ParseExecutionIdPipe) executionId: string,
     @Body() body: ApproveDto,
   ): Promise<ExecutionRunResponseDto> {
     return ExecutionRunResponseDto.from(
-      await this.decisions.vote(principal, { executionId, decision: 'approve', reason: body.reason, planHash: body.plan_hash }, ctx),
+      await this.decisions.vote(
+        principal,
+        { executionId, decision: 'approve', reason: body.reason, planHash: body.plan_hash },
+        principal.ctx,
+      ),
     );
   }
 
   @Post(':execution_id/reject')
   @HttpCode(200)
-  @RequirePermission(Permission.ApprovalDecide)
+  @Authenticated(Permission.ApprovalDecide)
   @ApiOperation({
     summary: 'Reject with a reason (a veto): the approval is rejected and the run moves to REJECTED',
     description: 'One rejection vetoes the approval. Names the plan_hash the approver was shown, as approve does.',
@@ -71,18 +65,21 @@ export class ApprovalsController {
   @ApiErrors({ ...DECIDE_ERRORS, 409: VOTE_CONFLICTS })
   async reject(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('execution_id', ParseExecutionIdPipe) executionId: string,
     @Body() body: RejectDto,
   ): Promise<ExecutionRunResponseDto> {
     return ExecutionRunResponseDto.from(
-      await this.decisions.vote(principal, { executionId, decision: 'reject', reason: body.reason, planHash: body.plan_hash }, ctx),
+      await this.decisions.vote(
+        principal,
+        { executionId, decision: 'reject', reason: body.reason, planHash: body.plan_hash },
+        principal.ctx,
+      ),
     );
   }
 
   @Post(':execution_id/defer')
   @HttpCode(200)
-  @RequirePermission(Permission.ApprovalDecide)
+  @Authenticated(Permission.ApprovalDecide)
   @ApiOperation({
     summary: 'Defer with a reason: the approval is deferred, the run stays BLOCKED / approval_deferred',
     description: 'With until, the worker reopens a new lane by itself when it passes.',
@@ -94,19 +91,18 @@ export class ApprovalsController {
   })
   async defer(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('execution_id', ParseExecutionIdPipe) executionId: string,
     @Body() body: DeferDto,
   ): Promise<ExecutionRunResponseDto> {
     const until = body.until === undefined ? undefined : new Date(body.until);
     return ExecutionRunResponseDto.from(
-      await this.deferrals.defer(principal, { executionId, reason: body.reason, until, planHash: body.plan_hash }, ctx),
+      await this.deferrals.defer(principal, { executionId, reason: body.reason, until, planHash: body.plan_hash }, principal.ctx),
     );
   }
 
   @Post(':execution_id/reopen')
   @HttpCode(200)
-  @RequirePermission(Permission.ApprovalDecide)
+  @Authenticated(Permission.ApprovalDecide)
   @ApiOperation({
     summary: 'Reopen a deferred approval: a new pending lane, with a fresh expiry and no votes',
     description: 'Only a deferred approval can be reopened (409 approval_not_deferred otherwise).',
@@ -115,10 +111,9 @@ export class ApprovalsController {
   @ApiErrors({ ...DECIDE_ERRORS, 400: [...BAD_RUN_ID, ...BAD_BODY], 409: [ApprovalErrorCode.ApprovalNotDeferred] })
   async reopen(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('execution_id', ParseExecutionIdPipe) executionId: string,
     @Body() body: ReopenDto,
   ): Promise<ExecutionRunResponseDto> {
-    return ExecutionRunResponseDto.from(await this.deferrals.reopen(principal, { executionId, reason: body.reason }, ctx));
+    return ExecutionRunResponseDto.from(await this.deferrals.reopen(principal, { executionId, reason: body.reason }, principal.ctx));
   }
 }

@@ -1,7 +1,7 @@
-import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, CommandContext } from '@lib/common';
-import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission, ApiCredentials } from '@lib/governance';
+import { ApiErrors, ApiV1Controller } from '@lib/common';
+import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/governance';
 import { DlqService, ExecutionErrorCode, ExecutionException } from '@lib/execution';
 import { RunControlService } from '../run-control.service';
 import { DlqEntryDto, DlqListDto, DlqQueryDto, DlqRetryResponseDto } from './dto/dlq.dto';
@@ -13,8 +13,7 @@ const DLQ_ID = new ParseUUIDPipe({
 });
 
 @ApiTags('execution')
-@ApiCredentials()
-@Controller('api/v1/execution/dlq')
+@ApiV1Controller('execution/dlq')
 export class DlqController {
   constructor(
     private readonly dlq: DlqService,
@@ -22,7 +21,7 @@ export class DlqController {
   ) {}
 
   @Get()
-  @RequirePermission(Permission.DlqRead)
+  @Authenticated(Permission.DlqRead)
   @ApiOperation({
     summary: 'Runs that spent max_attempts, with their last error',
     description: "Newest first, within the caller's project scope; re-driven entries only with include_redriven.",
@@ -36,7 +35,7 @@ export class DlqController {
 
   @Post(':id/retry')
   @HttpCode(200)
-  @RequirePermission(Permission.DlqRedrive)
+  @Authenticated(Permission.DlqRedrive)
   @ApiOperation({
     summary: 'Re-drive a dead-lettered run (admin): back to the queue with a fresh budget of attempts',
     description:
@@ -49,12 +48,8 @@ export class DlqController {
     404: [ExecutionErrorCode.DlqEntryNotFound],
     409: [ExecutionErrorCode.DlqAlreadyRedriven],
   })
-  async retry(
-    @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
-    @Param('id', DLQ_ID) id: string,
-  ): Promise<DlqRetryResponseDto> {
-    const { entry, view } = await this.control.redrive(principal, id, ctx);
+  async retry(@CurrentPrincipal() principal: Principal, @Param('id', DLQ_ID) id: string): Promise<DlqRetryResponseDto> {
+    const { entry, view } = await this.control.redrive(principal, id, principal.ctx);
     return { entry: DlqEntryDto.from(entry), run: ExecutionRunResponseDto.from(view) };
   }
 }

@@ -1,17 +1,9 @@
-import { Body, Controller, Get, Headers, HttpCode, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Get, Headers, HttpCode, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiErrors, CommandContext, isCursor, RequestErrorCode, RequestException } from '@lib/common';
+import { ApiErrors, isCursor, RequestErrorCode, RequestException, ApiV1Controller } from '@lib/common';
 import { AuditEventDto } from '@lib/audit';
-import {
-  CurrentContext,
-  CurrentPrincipal,
-  GovernanceErrorCode,
-  Permission,
-  Principal,
-  RequirePermission,
-  ApiCredentials,
-} from '@lib/governance';
+import { CurrentPrincipal, GovernanceErrorCode, Permission, Principal, Authenticated } from '@lib/governance';
 import { ExecutionErrorCode } from '@lib/execution';
 import { RunControlService } from '../run-control.service';
 import { RunQueryService } from '../run-query.service';
@@ -27,8 +19,7 @@ import { ParseExecutionIdPipe } from './execution-id.pipe';
 import { headerValues, resolveIdempotencyKey } from './idempotency-key';
 
 @ApiTags('execution')
-@ApiCredentials()
-@Controller('api/v1/execution/run')
+@ApiV1Controller('execution/run')
 export class ExecutionController {
   private readonly logger = new Logger(ExecutionController.name);
 
@@ -39,7 +30,7 @@ export class ExecutionController {
   ) {}
 
   @Post()
-  @RequirePermission(Permission.RunCreate)
+  @Authenticated(Permission.RunCreate)
   @ApiOperation({
     summary: 'Create a run once per (project_id, idempotency_key). It starts BLOCKED / approval_pending.',
     description:
@@ -65,7 +56,6 @@ export class ExecutionController {
   })
   async create(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Body() body: CreateExecutionRunDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -74,14 +64,14 @@ export class ExecutionController {
     const result = await this.requests.request(
       principal,
       { projectId: body.project_id, idempotencyKey, action: body.action, params: body.params ?? {}, targets: body.targets ?? [] },
-      ctx,
+      principal.ctx,
     );
     reply.status(result.dedupHit ? 200 : 201);
     return ExecutionRunResponseDto.from(result, result.dedupHit);
   }
 
   @Get('by_key')
-  @RequirePermission(Permission.RunRead)
+  @Authenticated(Permission.RunRead)
   @ApiOperation({
     summary: 'Find a run by its idempotency key',
     description: 'A run of a project the caller does not cover answers 404 like an unknown one.',
@@ -93,7 +83,7 @@ export class ExecutionController {
   }
 
   @Get(':execution_id')
-  @RequirePermission(Permission.RunRead)
+  @Authenticated(Permission.RunRead)
   @ApiOperation({
     summary: 'Read a run and its approval',
     description: 'The run, its current approval lane with its votes, and how it is being carried out.',
@@ -108,7 +98,7 @@ export class ExecutionController {
   }
 
   @Get(':execution_id/events')
-  @RequirePermission(Permission.RunRead)
+  @Authenticated(Permission.RunRead)
   @ApiOperation({
     summary: "The run's audit trail, oldest first; `after` and `wait` make it a long-poll (the fallback for the stream)",
     description: 'With wait (seconds, at most 30) the answer waits until an event after `after` is committed or the time is up.',
@@ -131,7 +121,7 @@ export class ExecutionController {
 
   @Post(':execution_id/cancel')
   @HttpCode(200)
-  @RequirePermission(Permission.RunCancel)
+  @Authenticated(Permission.RunCancel)
   @ApiOperation({
     summary: 'Cancel a run; the answer says where the cancel stands',
     description:
@@ -155,18 +145,17 @@ export class ExecutionController {
   })
   async cancel(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('execution_id', ParseExecutionIdPipe) executionId: string,
     @Body() body: CancelRunDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ExecutionRunResponseDto> {
-    const outcome = await this.control.cancel(principal, { executionId, reason: body.reason }, ctx);
+    const outcome = await this.control.cancel(principal, { executionId, reason: body.reason }, principal.ctx);
     reply.status(outcome.kind === 'cancelled' ? 200 : 202);
     return ExecutionRunResponseDto.from(outcome.view);
   }
 
   @Get(':execution_id/stream')
-  @RequirePermission(Permission.RunRead)
+  @Authenticated(Permission.RunRead)
   @ApiOperation({
     summary: "Server-sent events of the run's audit trail as it is committed; resumes after Last-Event-ID",
     description:

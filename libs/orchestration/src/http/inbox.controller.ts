@@ -1,8 +1,8 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches } from 'class-validator';
-import { ApiErrors, PageLimitField, CODE_PATTERN } from '@lib/common';
-import { ApiCredentials, CurrentPrincipal, Permission, Principal, RequirePermission } from '@lib/governance';
+import { ApiErrors, PageLimitField, CODE_PATTERN, ApiV1Controller } from '@lib/common';
+import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/governance';
 import { ApprovalInboxService } from '@lib/approval';
 import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
 import { BAD_QUERY, FORBIDDEN, UNAUTHENTICATED } from './error-lists';
@@ -32,13 +32,12 @@ export class PendingApprovalsDto {
 }
 
 @ApiTags('approvals')
-@ApiCredentials()
-@Controller('api/v1/approvals')
+@ApiV1Controller('approvals')
 export class InboxController {
   constructor(private readonly inbox: ApprovalInboxService) {}
 
   @Get('pending')
-  @RequirePermission(Permission.RunRead)
+  @Authenticated(Permission.RunRead)
   @ApiOperation({
     summary: 'Runs waiting for a decision, in the caller\u2019s projects',
     description:

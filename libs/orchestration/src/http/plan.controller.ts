@@ -1,15 +1,7 @@
-import { Body, Controller, HttpCode, Param, Put } from '@nestjs/common';
+import { Body, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, CommandContext, RequestErrorCode } from '@lib/common';
-import {
-  CurrentContext,
-  CurrentPrincipal,
-  GovernanceErrorCode,
-  Permission,
-  Principal,
-  RequirePermission,
-  ApiCredentials,
-} from '@lib/governance';
+import { ApiErrors, RequestErrorCode, ApiV1Controller } from '@lib/common';
+import { CurrentPrincipal, GovernanceErrorCode, Permission, Principal, Authenticated } from '@lib/governance';
 import { ApprovalErrorCode, PlanChangeService } from '@lib/approval';
 import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
 import { ReplacePlanDto } from './dto/replace-plan.dto';
@@ -17,14 +9,13 @@ import { BAD_BODY, BAD_RUN_ID, RUN_NOT_FOUND, UNAUTHENTICATED } from './error-li
 import { ParseExecutionIdPipe } from './execution-id.pipe';
 
 @ApiTags('execution')
-@ApiCredentials()
-@Controller('api/v1/execution/run')
+@ApiV1Controller('execution/run')
 export class PlanController {
   constructor(private readonly plans: PlanChangeService) {}
 
   @Put(':execution_id/plan')
   @HttpCode(200)
-  @RequirePermission(Permission.RunCreate)
+  @Authenticated(Permission.RunCreate)
   @ApiOperation({
     summary:
       "Replace a waiting run's params and targets (requester only). A different plan invalidates the current approval and opens a new one.",
@@ -42,11 +33,14 @@ export class PlanController {
   })
   async replacePlan(
     @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
     @Param('execution_id', ParseExecutionIdPipe) executionId: string,
     @Body() body: ReplacePlanDto,
   ): Promise<ExecutionRunResponseDto> {
-    const result = await this.plans.replacePlan(principal, { executionId, params: body.params ?? {}, targets: body.targets ?? [] }, ctx);
+    const result = await this.plans.replacePlan(
+      principal,
+      { executionId, params: body.params ?? {}, targets: body.targets ?? [] },
+      principal.ctx,
+    );
     return ExecutionRunResponseDto.from(result);
   }
 }

@@ -1,20 +1,19 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, CommandContext } from '@lib/common';
-import { CurrentContext, CurrentPrincipal, Permission, Principal, RequirePermission, ApiCredentials } from '@lib/governance';
+import { ApiErrors, ApiV1Controller } from '@lib/common';
+import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/governance';
 import { RunRetentionService } from '@lib/execution';
 import { PurgedRunDto, PurgeRunsDto, PurgeRunsResponseDto } from './dto/purge.dto';
 import { BAD_BODY, FORBIDDEN, UNAUTHENTICATED } from './error-lists';
 
 @ApiTags('execution')
-@ApiCredentials()
-@Controller('api/v1/execution/retention')
+@ApiV1Controller('execution/retention')
 export class RetentionController {
   constructor(private readonly retention: RunRetentionService) {}
 
   @Post('purge')
   @HttpCode(200)
-  @RequirePermission(Permission.RunPurge)
+  @Authenticated(Permission.RunPurge)
   @ApiOperation({
     summary: 'Purge runs that ended long enough ago (admin)',
     description:
@@ -25,16 +24,12 @@ export class RetentionController {
   })
   @ApiOkResponse({ type: PurgeRunsResponseDto })
   @ApiErrors({ 400: BAD_BODY, 401: UNAUTHENTICATED, 403: FORBIDDEN })
-  async purge(
-    @CurrentPrincipal() principal: Principal,
-    @CurrentContext() ctx: CommandContext,
-    @Body() body: PurgeRunsDto,
-  ): Promise<PurgeRunsResponseDto> {
+  async purge(@CurrentPrincipal() principal: Principal, @Body() body: PurgeRunsDto): Promise<PurgeRunsResponseDto> {
     const limit = body.limit ?? 100;
     const purged = await this.retention.purge(
       principal,
       { olderThanSeconds: body.older_than_seconds, projectId: body.project_id, limit, reason: body.reason },
-      ctx,
+      principal.ctx,
     );
     return { purged: purged.length, runs: purged.map((run) => PurgedRunDto.from(run)), more: purged.length === limit };
   }

@@ -2,17 +2,16 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '@lib/common';
-import { ApiCredentials, CurrentPrincipal, GovernanceErrorCode, Permission, Principal, RequirePermission } from '@lib/governance';
+import { CurrentPrincipal, GovernanceErrorCode, Permission, Principal, Authenticated } from '@lib/governance';
 import { MetricsScrapeService } from './metrics-scrape.service';
 
 @ApiTags('metrics')
-@ApiCredentials()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly scraper: MetricsScrapeService) {}
 
   @Get()
-  @RequirePermission(Permission.MetricsRead)
+  @Authenticated(Permission.MetricsRead)
   @ApiOperation({
     summary: 'Prometheus metrics of this API process, and the gauges read from PostgreSQL',
     description:

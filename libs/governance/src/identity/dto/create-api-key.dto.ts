@@ -14,7 +14,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IsStorableText, IsTimestamp, TextLength, PROJECT_SCOPE_PATTERN } from '@lib/common';
+import { IsStorableText, IsTimestamp, ReasonField, TextLength, PROJECT_SCOPE_PATTERN } from '@lib/common';
 import { Role } from '../../permissions';
 
 export class RoleGrantInputDto {
@@ -103,20 +103,12 @@ export class CreateApiKeyDto {
 }
 
 export class RevokeApiKeyDto {
-  @ApiProperty({ minLength: 1, maxLength: 2000, description: 'Required: why the key is revoked (kept in the audit trail)' })
-  @IsString()
-  @TextLength(1, 2000)
-  @Matches(/\S/)
-  @IsStorableText()
+  @ReasonField('Required: why the key is revoked (kept in the audit trail)')
   reason!: string;
 }
 
 export class PrincipalChangeDto {
-  @ApiProperty({ minLength: 1, maxLength: 2000, description: 'Required: why (kept in the audit trail)' })
-  @IsString()
-  @TextLength(1, 2000)
-  @Matches(/\S/)
-  @IsStorableText()
+  @ReasonField('Required: why (kept in the audit trail)')
   reason!: string;
 }
 

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, Matches } from 'class-validator';
-import { IsStorableText, IsTimestamp, TextLength } from '@lib/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { IsStorableText, IsTimestamp, ReasonField, TextLength } from '@lib/common';
 
 const NOT_BLANK = /\S/;
 
@@ -39,12 +39,7 @@ export class ApproveDto {
 }
 
 export class ReasonDto {
-  @ApiProperty({ minLength: 1, maxLength: 2000, description: 'Required' })
-  @IsString()
-  @IsNotEmpty()
-  @TextLength(1, 2000)
-  @Matches(NOT_BLANK)
-  @IsStorableText()
+  @ReasonField('Required')
   reason!: string;
 }
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { IsStorableText, TextLength } from '@lib/common';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsStorableText, ReasonField, TextLength } from '@lib/common';
 import { PurgedRun } from '@lib/execution';
 
 /** A hundred years: long enough for any retention period, small enough for an interval. */
@@ -31,11 +31,7 @@ export class PurgeRunsDto {
   @Max(1000)
   limit?: number;
 
-  @ApiProperty({ minLength: 1, maxLength: 2000, description: 'Required: why, for the audit trail (e.g. the retention policy)' })
-  @IsString()
-  @TextLength(1, 2000)
-  @Matches(/\S/)
-  @IsStorableText()
+  @ReasonField('Required: why, for the audit trail (e.g. the retention policy)')
   reason!: string;
 }
 
