@@ -11,6 +11,8 @@ export enum ExecutionErrorCode {
   CancelTooLate = 'cancel_too_late',
   DlqEntryNotFound = 'dlq_entry_not_found',
   DlqAlreadyRedriven = 'dlq_already_redriven',
+  /** The action type or its approval level is switched off (execution mode `disabled`): the database refuses the new run. */
+  ActionDisabled = 'action_disabled',
 }
 
 /**
@@ -28,6 +30,7 @@ export const EXECUTION_ERROR_STATUS: Readonly<Record<ExecutionErrorCode, number>
   [ExecutionErrorCode.CancelTooLate]: 409,
   [ExecutionErrorCode.DlqEntryNotFound]: 404,
   [ExecutionErrorCode.DlqAlreadyRedriven]: 409,
+  [ExecutionErrorCode.ActionDisabled]: 422,
 };
 
 declare module '@lib/common' {

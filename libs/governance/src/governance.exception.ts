@@ -31,8 +31,6 @@ export enum GovernanceErrorCode {
   /** A token where sign-in with tokens is not configured. */
   TokenNotAccepted = 'token_not_accepted',
   IdentityProviderUnavailable = 'identity_provider_unavailable',
-  /** The action type or its approval level is switched off (execution mode `disabled`). */
-  ActionDisabled = 'action_disabled',
 }
 
 /**
@@ -63,7 +61,6 @@ export const GOVERNANCE_ERROR_STATUS: Readonly<Record<GovernanceErrorCode, numbe
   [GovernanceErrorCode.TokenUnknownSigningKey]: 401,
   [GovernanceErrorCode.TokenNotAccepted]: 401,
   [GovernanceErrorCode.IdentityProviderUnavailable]: 503,
-  [GovernanceErrorCode.ActionDisabled]: 422,
 };
 
 declare module '@lib/common' {

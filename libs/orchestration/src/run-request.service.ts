@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
-import { AccessService, ActionType, GovernanceErrorCode, GovernanceException, Permission, PolicyService, Principal } from '@lib/governance';
+import { AccessService, ActionType, GovernanceException, Permission, PolicyService, Principal } from '@lib/governance';
 import {
   computeFingerprint,
   ExecutionErrorCode,
@@ -67,7 +67,7 @@ export class RunRequestService {
       })
       .catch(async (error: unknown) => {
         // Switched off (execution mode disabled): the database refused the new run.
-        if (error instanceof GovernanceException && error.code === GovernanceErrorCode.ActionDisabled) {
+        if (error instanceof ExecutionException && error.code === ExecutionErrorCode.ActionDisabled) {
           await this.auditRefusal({ ...input, targets }, fingerprint, error, ctx);
         }
         throw error;
@@ -105,7 +105,7 @@ export class RunRequestService {
     }
   }
 
-  private async auditRefusal(input: RequestRunInput, fingerprint: string, error: GovernanceException, ctx: CommandContext): Promise<void> {
+  private async auditRefusal(input: RequestRunInput, fingerprint: string, error: GovernanceException | ExecutionException, ctx: CommandContext): Promise<void> {
     await this.uow.run(() =>
       this.audit.record({
         type: AuditEventType.RunRefusedByPolicy,

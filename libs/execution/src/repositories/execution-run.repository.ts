@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { constraintOf, UnitOfWork } from '@lib/database';
-import { GovernanceErrorCode, GovernanceException } from '@lib/governance';
 import { EXECUTION_RUNS_TABLE, ExecutionRunRow, TIMEOUT_POLICIES_TABLE } from '../execution.tables';
 import { PURGEABLE_RUN_STATUSES } from '../run-status';
+import { ExecutionErrorCode, ExecutionException } from '../execution.exception';
 
 const T = EXECUTION_RUNS_TABLE.name;
 
@@ -104,8 +104,8 @@ export class ExecutionRunRepository {
       )
       .catch((error: unknown) => {
         if (constraintOf(error) !== 'execution_runs_action_enabled') throw error;
-        throw new GovernanceException(
-          GovernanceErrorCode.ActionDisabled,
+        throw new ExecutionException(
+          ExecutionErrorCode.ActionDisabled,
           `new runs of ${run.action} at level ${run.approvalLevel} are disabled`,
           {
             action: run.action,

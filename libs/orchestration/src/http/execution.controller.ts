@@ -50,7 +50,7 @@ export class ExecutionController {
     401: UNAUTHENTICATED,
     403: FORBIDDEN,
     409: [ExecutionErrorCode.IdempotencyConflict],
-    422: [GovernanceErrorCode.UnknownAction, GovernanceErrorCode.ScopeNotAllowed, GovernanceErrorCode.ActionDisabled],
+    422: [GovernanceErrorCode.UnknownAction, GovernanceErrorCode.ScopeNotAllowed, ExecutionErrorCode.ActionDisabled],
     413: [RequestErrorCode.PayloadTooLarge],
     415: [RequestErrorCode.UnsupportedMediaType],
   })
