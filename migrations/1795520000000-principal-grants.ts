@@ -6,6 +6,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   project) instead of a list of roles times a list of projects, so approver on one project and
  *   requester on another never make approver and requester on both. Every pair the old columns
  *   stood for becomes a grant (what each key and principal could do before, it can do now).
+ * - Provenance: a principal and a key record the credential they were made with (created_via),
+ *   beside the principal that made them (created_by): whoever minted a key holds it, and a key
+ *   minted with a key is held by whoever holds that one.
  * - Lifecycle: a principal can be disabled (and enabled again), with who and why; a person's
  *   last sign-in is kept (their keys are suspended when they have not been seen for a while).
  * - Service approvers: a vote counts only from a person, unless an admin of every project marks
@@ -37,6 +40,7 @@ export class PrincipalGrants1795520000000 implements MigrationInterface {
                ADD COLUMN disabled_by text,
                ADD COLUMN disabled_reason text CHECK (disabled_reason IS NULL OR char_length(disabled_reason) BETWEEN 1 AND 2000),
                ADD COLUMN last_seen_at timestamptz,
+               ADD COLUMN created_via text CHECK (created_via IS NULL OR char_length(created_via) BETWEEN 1 AND 300),
                ADD CONSTRAINT principals_service_approvers_are_services CHECK (NOT service_approver OR kind = 'service'),
                ADD CONSTRAINT principals_disabled_with_who_and_why CHECK ((disabled_at IS NULL) = (disabled_by IS NULL AND disabled_reason IS NULL))`);
     // People already known were seen now, as far as the suspension of idle people's keys goes.
@@ -48,7 +52,8 @@ export class PrincipalGrants1795520000000 implements MigrationInterface {
                ALTER COLUMN role_grants SET NOT NULL,
                ADD CONSTRAINT api_keys_role_grants_check CHECK (cardinality(role_grants) > 0 AND ${wellFormed('role_grants')}),
                DROP COLUMN roles,
-               DROP COLUMN project_ids`);
+               DROP COLUMN project_ids,
+               ADD COLUMN created_via text CHECK (created_via IS NULL OR char_length(created_via) BETWEEN 1 AND 300)`);
 
     await q(
       `CREATE FUNCTION principal_decision_refusal(voter text, requester text) RETURNS text LANGUAGE sql STABLE AS $$ SELECT NULL::text $$`,

@@ -33,6 +33,7 @@ CREATE TABLE api_keys (
   revoked_by text,
   revoked_reason text,
   role_grants text[] NOT NULL,
+  created_via text,
 );
 
 CREATE TABLE approval_decisions (
@@ -209,6 +210,7 @@ CREATE TABLE principals (
   disabled_by text,
   disabled_reason text,
   last_seen_at timestamp with time zone,
+  created_via text,
 );
 
 CREATE TABLE schema_checksums (
@@ -287,6 +289,7 @@ ALTER TABLE action_types ADD CONSTRAINT action_types_max_attempts_check CHECK ((
 ALTER TABLE action_types ADD CONSTRAINT action_types_pkey PRIMARY KEY (code);
 ALTER TABLE action_types ADD CONSTRAINT action_types_policy_hash_fkey FOREIGN KEY (policy_hash) REFERENCES policy_versions(hash);
 ALTER TABLE action_types ADD CONSTRAINT action_types_required_approvals_check CHECK (((required_approvals >= 0) AND (required_approvals <= 10)));
+ALTER TABLE api_keys ADD CONSTRAINT api_keys_created_via_check CHECK (((created_via IS NULL) OR ((char_length(created_via) >= 1) AND (char_length(created_via) <= 300))));
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_key_hash_check CHECK ((key_hash ~ '^[0-9a-f]{64}$'::text));
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_key_hash_uniq UNIQUE (key_hash);
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_key_prefix_check CHECK (((char_length(key_prefix) >= 1) AND (char_length(key_prefix) <= 16)));
@@ -400,6 +403,7 @@ ALTER TABLE governance_grants ADD CONSTRAINT governance_grants_ttl_seconds_check
 ALTER TABLE policy_versions ADD CONSTRAINT policy_versions_document_check CHECK ((jsonb_typeof(document) = 'object'::text));
 ALTER TABLE policy_versions ADD CONSTRAINT policy_versions_hash_check CHECK ((hash ~ '^[0-9a-f]{64}$'::text));
 ALTER TABLE policy_versions ADD CONSTRAINT policy_versions_pkey PRIMARY KEY (hash);
+ALTER TABLE principals ADD CONSTRAINT principals_created_via_check CHECK (((created_via IS NULL) OR ((char_length(created_via) >= 1) AND (char_length(created_via) <= 300))));
 ALTER TABLE principals ADD CONSTRAINT principals_disabled_reason_check CHECK (((disabled_reason IS NULL) OR ((char_length(disabled_reason) >= 1) AND (char_length(disabled_reason) <= 2000))));
 ALTER TABLE principals ADD CONSTRAINT principals_disabled_with_who_and_why CHECK (((disabled_at IS NULL) = ((disabled_by IS NULL) AND (disabled_reason IS NULL))));
 ALTER TABLE principals ADD CONSTRAINT principals_identity_pair CHECK (((issuer IS NULL) = (subject IS NULL)));
@@ -778,48 +782,54 @@ SELECT NULL::text
 
 -- function principal_decision_refusal(voter text, voter_credential text, requester text, requester_credential text) RETURNS text LANGUAGE sql
 WITH RECURSIVE
-start(side, id) AS (
-SELECT 'r', requester
-UNION ALL SELECT 'v', voter
-UNION ALL
-SELECT c.side, k.created_by
-FROM (VALUES ('r', requester_credential), ('v', voter_credential)) AS c(side, credential)
-JOIN api_keys k ON k.id = CASE WHEN c.credential ~* '^api_key:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-THEN substr(c.credential, 9)::uuid END
-),
-tie(side, id, depth) AS (
-SELECT side, id, 0 FROM start
+tie(side, node) AS (
+SELECT side, node FROM (VALUES ('r', 'p:' || requester), ('v', 'p:' || voter),
+('r', CASE WHEN requester_credential ~* '^api_key:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN 'k:' || substr(requester_credential, 9) END), ('v', CASE WHEN voter_credential ~* '^api_key:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN 'k:' || substr(voter_credential, 9) END)) AS s(side, node)
+WHERE node IS NOT NULL
 UNION
-SELECT t.side, p.created_by, t.depth + 1
+SELECT t.side, n.node
 FROM tie t
-JOIN principals p ON p.id = CASE WHEN t.id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN t.id::uuid END
-WHERE t.depth < 16
+LEFT JOIN principals p ON t.node LIKE 'p:%' AND p.id = CASE WHEN substr(t.node, 3) ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (substr(t.node, 3))::uuid END
+LEFT JOIN api_keys k ON t.node LIKE 'k:%' AND k.id = CASE WHEN substr(t.node, 3) ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (substr(t.node, 3))::uuid END
+CROSS JOIN LATERAL (VALUES ('p:' || coalesce(p.created_by, k.created_by)),
+(CASE WHEN coalesce(p.created_via, k.created_via) ~* '^api_key:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN 'k:' || substr(coalesce(p.created_via, k.created_via), 9) END)) AS n(node)
+WHERE (p.id IS NOT NULL OR k.id IS NOT NULL) AND n.node IS NOT NULL
+),
+chain(node) AS (
+SELECT CASE WHEN voter_credential ~* '^api_key:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN 'k:' || substr(voter_credential, 9) END
+UNION
+SELECT CASE WHEN k.created_via ~* '^api_key:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN 'k:' || substr(k.created_via, 9) END
+FROM chain c JOIN api_keys k ON k.id = CASE WHEN substr(c.node, 3) ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (substr(c.node, 3))::uuid END
+WHERE k.created_via IS NOT NULL
 ),
 v AS (
-SELECT p.*, (
-SELECT k.created_by = p.id::text OR k.created_by = 'system'
-OR EXISTS (SELECT 1 FROM principals m
-WHERE m.id = CASE WHEN k.created_by ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN k.created_by::uuid END
-AND 'admin@*' = ANY (m.role_grants))
-FROM api_keys k
-WHERE k.principal_id = p.id
-AND k.id = CASE WHEN voter_credential ~* '^api_key:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-THEN substr(voter_credential, 9)::uuid END
+SELECT p.*,
+CASE WHEN voter_credential ~* '^api_key:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN 'k:' || substr(voter_credential, 9) END IS NOT NULL AND NOT EXISTS (
+SELECT 1 FROM chain c JOIN api_keys k ON k.id = CASE WHEN substr(c.node, 3) ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (substr(c.node, 3))::uuid END
+WHERE k.created_by <> voter AND k.created_by <> 'system'
+AND NOT EXISTS (SELECT 1 FROM principals m WHERE m.id = CASE WHEN k.created_by ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (k.created_by)::uuid END AND 'admin@*' = ANY (m.role_grants))
 ) AS key_pinned
 FROM principals p
-WHERE p.id = CASE WHEN voter ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN voter::uuid END
+WHERE p.id = CASE WHEN voter ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (voter)::uuid END
 )
 SELECT CASE
 WHEN voter = requester THEN 'self'
 WHEN NOT EXISTS (SELECT 1 FROM v) THEN 'unknown_principal'
 WHEN (SELECT disabled_at FROM v) IS NOT NULL THEN 'disabled'
 WHEN (SELECT kind FROM v) <> 'person' AND NOT (SELECT service_approver FROM v) THEN 'not_a_person'
-WHEN (SELECT kind FROM v) <> 'person' AND (SELECT key_pinned FROM v) IS NOT TRUE THEN 'key_not_pinned'
-WHEN EXISTS (SELECT 1 FROM tie WHERE side = 'r' AND id = voter) THEN 'made_the_requester'
-WHEN EXISTS (SELECT 1 FROM tie WHERE side = 'v' AND id = requester) THEN 'made_by_the_requester'
-WHEN EXISTS (SELECT 1 FROM tie a JOIN tie b ON b.side = 'v' AND b.id = a.id
-JOIN principals p ON p.id = CASE WHEN a.id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN a.id::uuid END
+WHEN (SELECT kind FROM v) <> 'person' AND NOT (SELECT key_pinned FROM v) THEN 'key_not_pinned'
+WHEN EXISTS (SELECT 1 FROM tie WHERE side = 'r' AND node = 'p:' || voter) THEN 'made_the_requester'
+WHEN EXISTS (SELECT 1 FROM tie WHERE side = 'v' AND node = 'p:' || requester) THEN 'made_by_the_requester'
+WHEN EXISTS (SELECT 1 FROM tie a JOIN tie b ON b.side = 'v' AND b.node = a.node
+JOIN principals p ON a.node LIKE 'p:%' AND p.id = CASE WHEN substr(a.node, 3) ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (substr(a.node, 3))::uuid END
 WHERE a.side = 'r' AND NOT ('admin@*' = ANY (p.role_grants))) THEN 'same_maker'
+END
+
+-- function principals_hold(p_ids text[]) RETURNS void LANGUAGE plpgsql
+BEGIN
+PERFORM 1 FROM principals
+WHERE id = ANY (SELECT CASE WHEN x ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN x::uuid END FROM unnest(p_ids) AS x)
+ORDER BY id FOR SHARE;
 END
 
 -- function webhook_deliveries_require_subscription() RETURNS trigger LANGUAGE plpgsql

@@ -17,6 +17,7 @@ import { executionRunsRequireApproval } from './execution.runs-require-approval'
 import { executionStepsGuard } from './execution.steps-guard';
 import { governanceDecisionRefusal } from './governance.decision-refusal';
 import { governanceExecutionMode } from './governance.execution-mode';
+import { governancePrincipalsHold } from './governance.principals-hold';
 import { grantsGrantsGuard } from './grants.grants-guard';
 import { notificationsOutboxFill } from './notifications.outbox-fill';
 import { notificationsReferencesGuard } from './notifications.references-guard';
@@ -41,6 +42,7 @@ export const ROUTINES: readonly RoutineEntry[] = [
   // governance: what other rules ask
   governanceExecutionMode,
   governanceDecisionRefusal,
+  governancePrincipalsHold,
   // execution: what it publishes of runs, and the guards of its tables
   executionRunStates,
   executionRunsGuard,

@@ -159,6 +159,24 @@ describe('separation of duties inside one project', () => {
       }
     });
 
+    it('revoking a key revokes the keys of its principal minted with it (a leaked key leaves no copy behind), not those of others', async () => {
+      const holder = await minted(api.adminKey, { roles: ['admin', 'requester'], project_ids: [projectA] });
+      const copy = await minted(holder.key, { principal_id: holder.principal_id });
+      const copyOfCopy = await minted(copy.key, { principal_id: holder.principal_id });
+      const other = await minted(holder.key, { roles: ['requester'], project_ids: [projectA] });
+      const revoked = await api.http.post(`/api/v1/api-keys/${holder.id}/revoke`).set(as(api.adminKey)).send({ reason: 'leaked' });
+      expect(revoked.status).toBe(200);
+      for (const key of [holder, copy, copyOfCopy]) {
+        const refused = await api.get(key.key, '/api/v1/principals/me');
+        expect([refused.status, refused.body.error?.code]).toEqual([401, 'api_key_revoked']);
+      }
+      expect((await api.get(other.key, '/api/v1/principals/me')).status).toBe(200);
+      const { rows } = await pool.query(`SELECT data FROM audit_events WHERE event_type = 'api_key.revoked' AND data->>'api_key_id' = $1`, [
+        holder.id,
+      ]);
+      expect(rows[0].data.also_revoked).toEqual([copy.id, copyOfCopy.id].sort());
+    });
+
     it("an admin of one project revokes no key of the bootstrap admin's, even one narrowed to its project (404)", async () => {
       const narrowed = await minted(api.adminKey, { principal_id: bootstrapId, roles: ['admin'], project_ids: [projectA] });
       const response = await api.http.post(`/api/v1/api-keys/${narrowed.id}/revoke`).set(as(projectAdmin.key)).send({ reason: 'coup' });
@@ -246,6 +264,67 @@ describe('separation of duties inside one project', () => {
       expect(await runStatus(run.execution_id)).toBe('BLOCKED');
     });
 
+    it('a key minted with a key is held by whoever holds that one: self-minted keys and principals made through a borrowed key stay tied', async () => {
+      const pat = await signIn({ sub: `pat2-${randomUUID()}`, name: 'Pat', groups: ['oi-a-admins'] });
+      const byPat = (credential: string, body: Record<string, unknown>) =>
+        viaOidc()
+          .post('/api/v1/api-keys')
+          .set(as(credential))
+          .send({ name: `k-${randomUUID().slice(0, 6)}`, ...body });
+      // The requester's key was minted by a key Pat minted for it.
+      const service = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });
+      const first = (await byPat(pat.token, { principal_id: service.principal_id })).body as Minted;
+      const second = (await byPat(first.key, { principal_id: service.principal_id })).body as Minted;
+      expect(second.principal_id).toBe(service.principal_id);
+      const run = (await createRun(second.key, projectA, 'deploy', ['web-1'])).body;
+      const vote = await approve(pat.token, run);
+      expect([vote.status, vote.body.error?.details]).toEqual([403, { reason: 'made_the_requester' }]);
+      // A principal made through a key Pat minted for a peer admin is Pat's too, whatever key it then requests with.
+      const peer = await minted(api.adminKey, { roles: ['admin'], project_ids: [projectA] });
+      const peerKey = (await byPat(pat.token, { principal_id: peer.principal_id })).body as Minted;
+      const made = await minted(peerKey.key, { roles: ['requester'], project_ids: [projectA] });
+      const rootKey = await minted(api.adminKey, { principal_id: made.principal_id });
+      const madeRun = (await createRun(rootKey.key, projectA, 'deploy', ['web-2'])).body;
+      const madeVote = await approve(pat.token, madeRun);
+      expect([madeVote.status, madeVote.body.error?.details]).toEqual([403, { reason: 'made_the_requester' }]);
+    });
+
+    it('a service approver votes only with a key whose whole minting chain is its own or the root’s', async () => {
+      const pat = await signIn({ sub: `pat3-${randomUUID()}`, name: 'Pat', groups: ['oi-a-admins'] });
+      const approverService = await minted(api.adminKey, { roles: ['approver'], project_ids: [projectA] });
+      const lent = (
+        await viaOidc().post('/api/v1/api-keys').set(as(pat.token)).send({ name: 'lent', principal_id: approverService.principal_id })
+      ).body as Minted;
+      await api.http
+        .put(`/api/v1/principals/${approverService.principal_id}/service-approver`)
+        .set(as(api.adminKey))
+        .send({ service_approver: true, reason: 'x' });
+      const laundered = await minted(lent.key, { principal_id: approverService.principal_id });
+      const requester = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });
+      const run = (await createRun(requester.key, projectA, 'deploy', ['web-1'])).body;
+      const vote = await approve(laundered.key, run);
+      expect([vote.status, vote.body.error?.details]).toEqual([403, { reason: 'key_not_pinned' }]);
+      const ownRun = (await createRun(pat.token, projectA, 'deploy', ['web-2'])).body;
+      expect((await approve(laundered.key, ownRun)).status).toBe(403);
+      const pinned = await minted(api.adminKey, { principal_id: approverService.principal_id });
+      const selfMinted = await minted(pinned.key, { principal_id: approverService.principal_id });
+      expect((await approve(selfMinted.key, run)).status).toBe(200);
+    });
+
+    it('ties are walked to the end: a chain of 20 principals made one by the other is still its first maker’s', async () => {
+      const pat = await signIn({ sub: `pat4-${randomUUID()}`, name: 'Pat', groups: ['oi-a-admins'] });
+      let holder = (
+        await viaOidc()
+          .post('/api/v1/api-keys')
+          .set(as(pat.token))
+          .send({ name: 'chain-0', roles: ['admin', 'requester'], project_ids: [projectA] })
+      ).body as Minted;
+      for (let link = 1; link < 20; link++) holder = await minted(holder.key, { roles: ['admin', 'requester'], project_ids: [projectA] });
+      const run = (await createRun(holder.key, projectA, 'deploy', ['web-1'])).body;
+      const vote = await approve(pat.token, run);
+      expect([vote.status, vote.body.error?.details]).toEqual([403, { reason: 'made_the_requester' }]);
+    });
+
     it('ties are walked up: a principal made by one the decider made is the decider’s; two services a project admin made approve nothing of each other’s', async () => {
       const grandparent = await signIn({ sub: `gp-${randomUUID()}`, name: 'Gwen', groups: ['sod-admins'] });
       const child = (
@@ -287,6 +366,25 @@ describe('separation of duties inside one project', () => {
       expect(await runStatus(run.execution_id)).toBe('BLOCKED');
       const third = await signIn({ sub: `q3-${randomUUID()}`, name: 'q3', groups: ['sod-approvers'] });
       expect((await approve(third.token, run)).body.status).toBe('RUN');
+    });
+
+    it('a vote racing the disable of an earlier voter is answered (never a 500): the quorum is met before the disable, or not at all', async () => {
+      const requester = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });
+      for (let round = 0; round < 6; round++) {
+        const run = (await createRun(requester.key, projectA)).body;
+        const [first, second] = await Promise.all(
+          ['r1', 'r2'].map((name) => signIn({ sub: `${name}-${randomUUID()}`, name, groups: ['sod-approvers'] })),
+        );
+        expect((await approve(first.token, run)).status).toBe(200);
+        const [vote, disable] = await Promise.all([
+          approve(second.token, run),
+          api.http.post(`/api/v1/principals/${first.id}/disable`).set(as(api.adminKey)).send({ reason: 'race' }),
+        ]);
+        expect([vote.status, disable.status]).toEqual([200, 200]);
+        expect(['RUN', 'BLOCKED']).toContain(vote.body.status);
+        const lane = await pool.query(`SELECT status FROM approvals WHERE execution_run_id = $1 AND lane = 1`, [run.execution_id]);
+        expect(lane.rows[0].status).toBe(vote.body.status === 'RUN' ? 'approved' : 'pending');
+      }
     });
 
     it("a person who made the requester's principal does not decide its runs", async () => {

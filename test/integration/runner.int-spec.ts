@@ -7,7 +7,7 @@ import { ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
 import { ExecutionRunRow, RunQueueService } from '@lib/execution';
 import { GovernanceModule, Principal, Role } from '@lib/governance';
-import { ApprovalGateService, ApprovalVoteService } from '@lib/approval';
+import { ApprovalGateService, ApprovalVoteService, PlanChangeService } from '@lib/approval';
 import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
 import { WorkerLoopModule } from '@lib/runner';
 import { openTestPool } from '../support/db';
@@ -336,6 +336,12 @@ describe('the execution worker on PostgreSQL', () => {
       { lane: 2, status: 'pending', step_index: 1 },
     ]);
     expect(await locksOf(run.id)).toBe(0);
+    // Paused between steps, part of its plan has run: a new plan would mix with it.
+    await expect(
+      worker
+        .get(PlanChangeService)
+        .replacePlan(requester, { executionId: run.id, params: { ms: 20 }, targets: ['prod-x', 'prod-y'] }, ctx(requester)),
+    ).rejects.toMatchObject({ code: 'plan_locked' });
     await approveBoth();
     const done = await waitFor(run.id, ['SUCCEEDED']);
     expect(done.result).toMatchObject({ steps: 2 });

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { DbTime, Refusal, UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService, runEvent } from '@lib/audit';
-import { AccessService, Permission, Principal } from '@lib/governance';
+import { AccessService, Permission, Principal, PrincipalService } from '@lib/governance';
 import { RUN_AXIS, RunStatus } from '@lib/execution';
 import { StatusMachineService } from '@lib/state-machine';
 import { ApprovalRepository } from './approval.repository';
@@ -45,6 +45,7 @@ export class ApprovalVoteService {
     private readonly fsm: StatusMachineService,
     private readonly approvals: ApprovalRepository,
     private readonly support: DecisionSupportService,
+    private readonly principals: PrincipalService,
   ) {}
 
   async vote(principal: Principal, input: VoteInput, ctx: CommandContext): Promise<VoteResult> {
@@ -78,7 +79,9 @@ export class ApprovalVoteService {
   private async tally(target: DecisionTarget, input: VoteInput, ctx: CommandContext): Promise<VoteResult> {
     const { run, lane } = target;
     const votes = await this.approvals.votes(lane.id);
-    // Only votes whose voter may still decide count (one disabled since its vote does not).
+    // Only votes whose voter may still decide count (one disabled since its vote does not); the
+    // voters are held until the commit, so a disable racing this vote comes before the count or after it.
+    await this.principals.hold(votes.map((vote) => vote.principal_id));
     const approvals = await this.approvals.countedApprovals(lane.id);
     await this.audit.record(
       runEvent(AuditEventType.ApprovalVoteCast, run, ctx, {

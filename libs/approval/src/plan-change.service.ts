@@ -56,6 +56,18 @@ export class PlanChangeService {
           status: run.status,
         });
       }
+      // Once a worker has taken it (a level-3 run paused between steps, a run waiting for a retry),
+      // some of its plan may have run: a new plan would mix with it. Cancel and request anew.
+      if (run.attempt > 0) {
+        throw new ApprovalException(
+          ApprovalErrorCode.PlanLocked,
+          'a run that has begun executing keeps its plan: cancel it and request a new one',
+          {
+            status: run.status,
+            attempt: run.attempt,
+          },
+        );
+      }
       const actionType = this.policy.getActionTypeOrFail(run.action);
       this.policy.assertScopeAllowed(actionType, { targets, params: input.params });
       const planHash = computeFingerprint({ action: run.action, params: input.params, targets });

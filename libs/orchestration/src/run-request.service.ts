@@ -105,7 +105,12 @@ export class RunRequestService {
     }
   }
 
-  private async auditRefusal(input: RequestRunInput, fingerprint: string, error: GovernanceException | ExecutionException, ctx: CommandContext): Promise<void> {
+  private async auditRefusal(
+    input: RequestRunInput,
+    fingerprint: string,
+    error: GovernanceException | ExecutionException,
+    ctx: CommandContext,
+  ): Promise<void> {
     await this.uow.run(() =>
       this.audit.record({
         type: AuditEventType.RunRefusedByPolicy,

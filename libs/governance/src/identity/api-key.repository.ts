@@ -29,12 +29,24 @@ export class ApiKeyRepository {
     keyPrefix: string;
     roleGrants: string[];
     createdBy: string;
+    /** The credential that minted it: whoever holds that one holds this one. */
+    createdVia: string | null;
     expiresAt: Date | null;
   }): Promise<ApiKeyRow> {
     const [row] = await this.uow.query<ApiKeyRow>(
-      `INSERT INTO ${T} (id, principal_id, name, key_hash, key_prefix, role_grants, created_by, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-      [input.id, input.principalId, input.name, input.keyHash, input.keyPrefix, input.roleGrants, input.createdBy, input.expiresAt],
+      `INSERT INTO ${T} (id, principal_id, name, key_hash, key_prefix, role_grants, created_by, created_via, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+      [
+        input.id,
+        input.principalId,
+        input.name,
+        input.keyHash,
+        input.keyPrefix,
+        input.roleGrants,
+        input.createdBy,
+        input.createdVia,
+        input.expiresAt,
+      ],
     );
     return row;
   }
@@ -122,6 +134,25 @@ export class ApiKeyRepository {
       [input.id, input.by, input.reason],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * Revokes, with the same reason, the keys of the same principal minted with this key, and
+   * those minted with them, not yet revoked: a leaked key cannot leave behind a copy of itself.
+   * Keys it minted for other principals are theirs (and tied to its holder for separation of duties).
+   */
+  async revokeMintedFrom(input: { id: string; principalId: string; by: string; reason: string }): Promise<string[]> {
+    const rows = await this.uow.query<{ id: string }>(
+      `WITH RECURSIVE minted(id) AS (
+         SELECT $1::uuid
+         UNION
+         SELECT k.id FROM ${T} k JOIN minted m ON k.created_via = 'api_key:' || m.id::text WHERE k.principal_id = $2
+       )
+       UPDATE ${T} SET revoked_at = now(), revoked_by = $3, revoked_reason = $4
+       WHERE id IN (SELECT id FROM minted) AND id <> $1 AND revoked_at IS NULL RETURNING id`,
+      [input.id, input.principalId, input.by, input.reason],
+    );
+    return rows.map((row) => row.id).sort();
   }
 
   findByHash(keyHash: string): Promise<ApiKeyRow[]> {

@@ -111,6 +111,7 @@ export class ApiKeyService {
           roleGrants,
           serviceApprover: input.serviceApprover === true,
           createdBy: ctx.actor.id,
+          createdVia: ctx.actor.credential ?? null,
         }));
       if (!target) {
         await this.audit.record({
@@ -134,6 +135,7 @@ export class ApiKeyService {
         keyPrefix: key.slice(0, 12),
         roleGrants,
         createdBy: ctx.actor.id,
+        createdVia: ctx.actor.credential ?? null,
         expiresAt,
       });
       await this.audit.record({
@@ -145,6 +147,7 @@ export class ApiKeyService {
           name: input.name,
           role_grants: roleGrants,
           minted_by: ctx.actor.id,
+          minted_with: ctx.actor.credential ?? null,
           minted_as: target === null ? 'new_principal' : target.id === minter.id ? 'self' : 'admin',
           expires_at: row.expires_at?.toISOString() ?? null,
         },
@@ -191,10 +194,21 @@ export class ApiKeyService {
           revoked_at: key.revoked_at?.toISOString() ?? null,
         });
       }
+      const alsoRevoked = await this.keys.revokeMintedFrom({
+        id: key.id,
+        principalId: key.principal_id,
+        by: ctx.actor.id,
+        reason: input.reason,
+      });
       await this.audit.record({
         type: AuditEventType.ApiKeyRevoked,
         ctx,
-        data: { api_key_id: key.id, principal_id: key.principal_id, reason: input.reason },
+        data: {
+          api_key_id: key.id,
+          principal_id: key.principal_id,
+          reason: input.reason,
+          ...(alsoRevoked.length > 0 ? { also_revoked: alsoRevoked } : {}),
+        },
       });
       return revoked;
     });

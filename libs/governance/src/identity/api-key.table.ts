@@ -19,6 +19,7 @@ export const API_KEYS_TABLE = defineTable('api_keys', 'governance', {
   revoked_by: 'text?',
   revoked_reason: 'text?',
   role_grants: '_text',
+  created_via: 'text?',
 });
 
 export type ApiKeyRow = RowOf<typeof API_KEYS_TABLE.columns>;

@@ -20,10 +20,13 @@ export class PrincipalRepository {
     roleGrants: string[];
     serviceApprover: boolean;
     createdBy: string;
+    /** The credential it was made with: whoever holds that one made it. */
+    createdVia: string | null;
   }): Promise<PrincipalRow> {
     const [row] = await this.uow.query<PrincipalRow>(
-      `INSERT INTO ${T} (id, kind, name, role_grants, service_approver, created_by) VALUES ($1, 'service', $2, $3, $4, $5) RETURNING *`,
-      [input.id, input.name, input.roleGrants, input.serviceApprover, input.createdBy],
+      `INSERT INTO ${T} (id, kind, name, role_grants, service_approver, created_by, created_via)
+       VALUES ($1, 'service', $2, $3, $4, $5, $6) RETURNING *`,
+      [input.id, input.name, input.roleGrants, input.serviceApprover, input.createdBy, input.createdVia],
     );
     return row;
   }
@@ -88,6 +91,14 @@ export class PrincipalRepository {
       [id, serviceApprover],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * Share-locks these principals until the transaction ends, so that one disabled (or unmarked) at
+   * this moment either is so before a count of their votes, or waits until it has committed.
+   */
+  async hold(ids: readonly string[]): Promise<void> {
+    await this.uow.query(`SELECT principals_hold($1::text[])`, [ids]);
   }
 
   /** Why the decider may not decide a run of the requester (principal_decision_refusal), or null. */

@@ -126,6 +126,11 @@ export class PrincipalService {
     return (await this.principals.decisionRefusal(input)) as DecisionRefusal | null;
   }
 
+  /** Holds these principals as they are until the transaction ends (a count of their votes stands at its commit). */
+  hold(ids: readonly string[]): Promise<void> {
+    return this.principals.hold(ids);
+  }
+
   private async manageableOrFail(caller: Principal, id: string): Promise<PrincipalRow> {
     const principal = await this.principals.findById(id, { lock: true });
     const authority = principal ? authorityOver(caller, principal, Permission.PrincipalManage) : 'hidden';

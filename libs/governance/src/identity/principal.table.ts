@@ -27,6 +27,7 @@ export const PRINCIPALS_TABLE = defineTable('principals', 'governance', {
   disabled_by: 'text?',
   disabled_reason: 'text?',
   last_seen_at: 'timestamptz?',
+  created_via: 'text?',
 });
 
 export type PrincipalRow = RowOf<typeof PRINCIPALS_TABLE.columns>;
