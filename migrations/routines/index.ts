@@ -15,9 +15,9 @@ import { executionRunsRefuseDisabled } from './execution.runs-refuse-disabled';
 import { executionRunsReleaseLocks } from './execution.runs-release-locks';
 import { executionRunsRequireApproval } from './execution.runs-require-approval';
 import { executionStepsGuard } from './execution.steps-guard';
-import { governanceDecisionRefusal } from './governance.decision-refusal';
-import { governanceExecutionMode } from './governance.execution-mode';
-import { governancePrincipalsHold } from './governance.principals-hold';
+import { identityDecisionRefusal } from './identity.decision-refusal';
+import { policyExecutionMode } from './policy.execution-mode';
+import { identityPrincipalsHold } from './identity.principals-hold';
 import { grantsGrantsGuard } from './grants.grants-guard';
 import { notificationsOutboxFill } from './notifications.outbox-fill';
 import { notificationsReferencesGuard } from './notifications.references-guard';
@@ -39,10 +39,10 @@ export const ROUTINES: readonly RoutineEntry[] = [
   auditRefuseChange,
   auditAppend,
   auditChainHasEvent,
-  // governance: what other rules ask
-  governanceExecutionMode,
-  governanceDecisionRefusal,
-  governancePrincipalsHold,
+  // identity and policy: what other rules ask
+  policyExecutionMode,
+  identityDecisionRefusal,
+  identityPrincipalsHold,
   // execution: what it publishes of runs, and the guards of its tables
   executionRunStates,
   executionRunsGuard,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { PoolClient } from 'pg';
 import { computeFingerprint, normalizeTargets } from '@lib/execution';
-import { ActionType, DEFAULT_POLICY_FILE, loadPolicyFile } from '@lib/governance';
+import { ActionType, DEFAULT_POLICY_FILE, loadPolicyFile } from '@lib/policy';
 import { AuditEventType, canonicalEvent, chainKeyOf, ChainedEventFields } from '@lib/audit';
 import { BENCH_ACTION, BENCH_PARAMS, BENCH_PROJECT, BENCH_TARGETS } from './run-request';
 

@@ -11,14 +11,15 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   database: ['common', 'config', 'telemetry'],
   audit: ['common', 'config', 'database'],
   'state-machine': ['common', 'database', 'audit'],
-  governance: ['common', 'config', 'database', 'audit'],
-  execution: ['common', 'config', 'database', 'audit', 'state-machine', 'governance', 'telemetry'],
-  approval: ['common', 'database', 'audit', 'state-machine', 'governance', 'execution', 'telemetry'],
-  grants: ['common', 'database', 'audit', 'state-machine', 'governance', 'execution', 'approval'],
-  runner: ['common', 'config', 'database', 'audit', 'governance', 'execution', 'approval', 'grants', 'telemetry'],
+  identity: ['common', 'config', 'database', 'audit'],
+  policy: ['common', 'config', 'database', 'audit', 'identity'],
+  execution: ['common', 'config', 'database', 'audit', 'state-machine', 'identity', 'policy', 'telemetry'],
+  approval: ['common', 'database', 'audit', 'state-machine', 'identity', 'policy', 'execution', 'telemetry'],
+  grants: ['common', 'database', 'audit', 'state-machine', 'identity', 'policy', 'execution', 'approval'],
+  runner: ['common', 'config', 'database', 'audit', 'identity', 'policy', 'execution', 'approval', 'grants', 'telemetry'],
   sweeper: ['common', 'config', 'approval', 'grants', 'telemetry'],
-  notifications: ['common', 'config', 'database', 'audit', 'governance', 'telemetry'],
-  orchestration: ['common', 'config', 'database', 'audit', 'governance', 'execution', 'approval', 'grants', 'runner', 'telemetry'],
+  notifications: ['common', 'config', 'database', 'audit', 'identity', 'telemetry'],
+  orchestration: ['common', 'config', 'database', 'audit', 'identity', 'policy', 'execution', 'approval', 'grants', 'runner', 'telemetry'],
 };
 
 /** Infrastructure only: everything else is imported where it is used. */

@@ -4,7 +4,8 @@ import { ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
 import { AuditModule } from '@lib/audit';
 import { StateMachineModule } from '@lib/state-machine';
-import { GovernanceModule } from '@lib/governance';
+import { IdentityModule } from '@lib/identity';
+import { PolicyModule } from '@lib/policy';
 import { ExecutionModule, ExecutionRunService } from '@lib/execution';
 import { ApprovalModule, ApprovalVoteService } from '@lib/approval';
 import { GrantsModule } from '@lib/grants';
@@ -17,7 +18,8 @@ describe('each module builds alone', () => {
   it.each<[string, Type<unknown>]>([
     ['AuditModule', AuditModule],
     ['StateMachineModule', StateMachineModule],
-    ['GovernanceModule', GovernanceModule],
+    ['IdentityModule', IdentityModule],
+    ['PolicyModule', PolicyModule],
     ['ExecutionModule', ExecutionModule],
     ['ApprovalModule', ApprovalModule],
     ['GrantsModule', GrantsModule],

@@ -1,6 +1,7 @@
 import { TableDefinition, MIGRATIONS_TABLE, SCHEMA_CHECKSUMS_TABLE } from '@lib/database';
 import { AUDIT_EVENTS_TABLE } from '@lib/audit';
-import { ACTION_TYPES_TABLE, API_KEYS_TABLE, EXECUTION_MODES_TABLE, POLICY_VERSIONS_TABLE, PRINCIPALS_TABLE } from '@lib/governance';
+import { API_KEYS_TABLE, PRINCIPALS_TABLE } from '@lib/identity';
+import { ACTION_TYPES_TABLE, EXECUTION_MODES_TABLE, POLICY_VERSIONS_TABLE } from '@lib/policy';
 import {
   EXECUTION_DLQ_TABLE,
   EXECUTION_LOCKS_TABLE,

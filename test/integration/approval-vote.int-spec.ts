@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { CommandContext } from '@lib/common';
 import { RunRequestService } from '@lib/orchestration';
-import { Principal, Role } from '@lib/governance';
+import { Principal, Role } from '@lib/identity';
 import { ApprovalVoteService } from '@lib/approval';
 import { openAppContext } from '../support/app-context';
 import { openTestPool } from '../support/db';

@@ -2,7 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
-import { Principal, Role } from '@lib/governance';
+import { Principal, Role } from '@lib/identity';
 import { ApprovalVoteService } from '@lib/approval';
 import { ReaperService, RunLifecycleService, RunQueueService } from '@lib/execution';
 import { RunRequestService } from '@lib/orchestration';

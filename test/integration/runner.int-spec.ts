@@ -6,7 +6,8 @@ import { CommandContext } from '@lib/common';
 import { ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
 import { ExecutionRunRow, RunQueueService } from '@lib/execution';
-import { GovernanceModule, Principal, Role } from '@lib/governance';
+import { IdentityModule, Principal, Role } from '@lib/identity';
+import { PolicyModule } from '@lib/policy';
 import { ApprovalGateService, ApprovalVoteService, PlanChangeService } from '@lib/approval';
 import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
 import { WorkerLoopModule } from '@lib/runner';
@@ -14,7 +15,9 @@ import { openTestPool } from '../support/db';
 import { waitForRun } from '../support/run-events';
 import { servicePrincipal } from '../support/principals';
 
-@Module({ imports: [ConfigModule.forRoot(), DatabaseModule.forRoot(), GovernanceModule, OrchestrationModule, WorkerLoopModule] })
+@Module({
+  imports: [ConfigModule.forRoot(), DatabaseModule.forRoot(), IdentityModule, PolicyModule, OrchestrationModule, WorkerLoopModule],
+})
 class WorkerTestModule {}
 
 const PREFIX = `wtest-${randomUUID().slice(0, 8)}`;

@@ -15,7 +15,7 @@ import {
   mintApiKey,
   rejectRun,
 } from '@control-plane/client';
-import type { Role } from '@lib/governance';
+import type { Role } from '@lib/identity';
 
 /**
  * The e2e suite's one way to reach the API: in-process (default) or a running server named by

@@ -1,7 +1,7 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SYSTEM_ACTOR } from '@lib/common';
-import { ApiKeyService, Principal, Role } from '@lib/governance';
+import { ApiKeyService, Principal, Role } from '@lib/identity';
 
 /**
  * A service principal that exists in the database, minted the way an admin of every project

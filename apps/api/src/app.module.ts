@@ -4,7 +4,8 @@ import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig, ConfigModule } from '@lib/config';
 import { DatabaseModule } from '@lib/database';
-import { AuthGuard, GovernanceModule } from '@lib/governance';
+import { AuthGuard, IdentityModule } from '@lib/identity';
+import { PolicyModule } from '@lib/policy';
 import { GrantsModule } from '@lib/grants';
 import { NotificationsModule, WebhookSenderModule } from '@lib/notifications';
 import { OrchestrationModule } from '@lib/orchestration';
@@ -32,7 +33,8 @@ export class AppModule {
         LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: loggerOptions }),
         DatabaseModule.forRoot(),
         TerminusModule,
-        GovernanceModule,
+        IdentityModule,
+        PolicyModule,
         GrantsModule,
         OrchestrationModule,
         NotificationsModule,

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '@lib/config';
-import { ApiKeyService } from '@lib/governance';
+import { ApiKeyService } from '@lib/identity';
 
 /** Makes BOOTSTRAP_ADMIN_KEY an admin key at start, so a fresh install can mint keys. */
 @Injectable()

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { Public } from '@lib/governance';
+import { Public } from '@lib/identity';
 import { ApiErrors } from '@lib/common';
 import { DatabaseErrorCode } from '@lib/database';
 

@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { BODY_ERRORS, errorResponseSchema, QUERY_ERRORS, RequestErrorCode } from '@lib/common';
 import { DatabaseErrorCode, RETRY_AFTER_SECONDS } from '@lib/database';
-import { API_KEY_SCHEME, GovernanceErrorCode, OIDC_SCHEME } from '@lib/governance';
+import { API_KEY_SCHEME, OIDC_SCHEME, IdentityErrorCode } from '@lib/identity';
 import { httpStatusOf } from './http/error-status';
 
 type Operation = {
@@ -16,20 +16,20 @@ type Response = { description: string; headers?: Record<string, unknown>; conten
 
 /** Every credential refusal, on every route that needs a credential. */
 const AUTHENTICATION_ERRORS = [
-  GovernanceErrorCode.Unauthenticated,
-  GovernanceErrorCode.ApiKeyRevoked,
-  GovernanceErrorCode.ApiKeyExpired,
-  GovernanceErrorCode.TokenInvalid,
-  GovernanceErrorCode.TokenExpired,
-  GovernanceErrorCode.TokenWrongAudience,
-  GovernanceErrorCode.TokenWrongIssuer,
-  GovernanceErrorCode.TokenUnknownSigningKey,
-  GovernanceErrorCode.TokenNotAccepted,
-  GovernanceErrorCode.TokenClaimInvalid,
-  GovernanceErrorCode.PrincipalDisabled,
-  GovernanceErrorCode.ApiKeySuspended,
+  IdentityErrorCode.Unauthenticated,
+  IdentityErrorCode.ApiKeyRevoked,
+  IdentityErrorCode.ApiKeyExpired,
+  IdentityErrorCode.TokenInvalid,
+  IdentityErrorCode.TokenExpired,
+  IdentityErrorCode.TokenWrongAudience,
+  IdentityErrorCode.TokenWrongIssuer,
+  IdentityErrorCode.TokenUnknownSigningKey,
+  IdentityErrorCode.TokenNotAccepted,
+  IdentityErrorCode.TokenClaimInvalid,
+  IdentityErrorCode.PrincipalDisabled,
+  IdentityErrorCode.ApiKeySuspended,
 ];
-const UNAVAILABLE = [DatabaseErrorCode.DatabaseUnavailable, GovernanceErrorCode.IdentityProviderUnavailable];
+const UNAVAILABLE = [DatabaseErrorCode.DatabaseUnavailable, IdentityErrorCode.IdentityProviderUnavailable];
 const BODY = [...BODY_ERRORS, RequestErrorCode.NestingTooDeep, RequestErrorCode.BadRequest];
 const PATH = [RequestErrorCode.MalformedPath];
 const REQUEST_ID_HEADER = {
@@ -102,7 +102,7 @@ const OPERATION_IDS: Readonly<Record<string, string>> = {
   'PrincipalsController.disable': 'disablePrincipal',
   'PrincipalsController.enable': 'enablePrincipal',
   'PrincipalsController.setServiceApprover': 'setServiceApprover',
-  'GovernanceController.listActionTypes': 'listActionTypes',
+  'PolicyController.listActionTypes': 'listActionTypes',
   'AuditController.events': 'listAuditEvents',
   'AuditController.verify': 'verifyAuditChain',
   'AuditController.metrics': 'getApprovalCounters',
@@ -152,7 +152,7 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
       const parameters = operation.parameters ?? [];
       if (secured) {
         addErrors(operation, AUTHENTICATION_ERRORS);
-        addErrors(operation, [GovernanceErrorCode.Forbidden]);
+        addErrors(operation, [IdentityErrorCode.Forbidden]);
         addErrors(operation, UNAVAILABLE);
       }
       if (operation.requestBody) addErrors(operation, BODY);

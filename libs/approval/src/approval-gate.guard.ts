@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, Logger, Type } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { DomainException } from '@lib/common';
-import { AuthenticatedRequest } from '@lib/governance';
+import { AuthenticatedRequest } from '@lib/identity';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
 import { ApprovalGateService, GateRefusal } from './approval-gate.service';
 import type { RunLocator } from './requires-approved-run.decorator';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AccessService, Permission, Principal } from '@lib/governance';
+import { AccessService, Permission, Principal } from '@lib/identity';
 import { ExecutionRunService } from '@lib/execution';
 import { ApprovalRepository } from './approval.repository';
 import { RunView } from './approval-summary';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { DbTime } from '@lib/database';
 import { AuditEventType, AuditService, runEvent } from '@lib/audit';
-import { ActionType } from '@lib/governance';
+import { ActionType } from '@lib/policy';
 import { ExecutionRunRow, RUN_AXIS, RunStatus } from '@lib/execution';
 import { StatusMachineService } from '@lib/state-machine';
 import { ApprovalRepository } from './approval.repository';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { DbTime, Refusal, UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService, runEvent } from '@lib/audit';
-import { AccessService, Permission, Principal, PrincipalService } from '@lib/governance';
+import { AccessService, Permission, Principal, PrincipalService } from '@lib/identity';
 import { RUN_AXIS, RunStatus } from '@lib/execution';
 import { StatusMachineService } from '@lib/state-machine';
 import { ApprovalRepository } from './approval.repository';

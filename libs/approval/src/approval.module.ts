@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@lib/audit';
-import { GovernanceModule } from '@lib/governance';
+import { IdentityModule } from '@lib/identity';
+import { PolicyModule } from '@lib/policy';
 import { ExecutionModule } from '@lib/execution';
 import { StateMachineModule } from '@lib/state-machine';
 import { ApprovalRepository } from './approval.repository';
@@ -32,7 +33,7 @@ const SERVICES = [
 
 /** Approvals: lanes, votes, deferral, expiry, plan binding, the approval gate and a run's view with its approval. */
 @Module({
-  imports: [AuditModule, GovernanceModule, StateMachineModule, ExecutionModule],
+  imports: [AuditModule, IdentityModule, PolicyModule, StateMachineModule, ExecutionModule],
   providers: [...SERVICES, ApprovalRepository],
   exports: SERVICES,
 })

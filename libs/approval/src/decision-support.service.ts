@@ -4,15 +4,14 @@ import { Refusal } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import {
   AccessService,
-  ActionType,
   DecisionRefusal,
-  GovernanceErrorCode,
-  GovernanceException,
   Permission,
-  PolicyService,
   Principal,
   PrincipalService,
-} from '@lib/governance';
+  IdentityErrorCode,
+  IdentityException,
+} from '@lib/identity';
+import { ActionType, PolicyService } from '@lib/policy';
 import { ExecutionRunRow, ExecutionRunService, notFound } from '@lib/execution';
 import { ApprovalStatus } from './approval-status';
 import { ApprovalRow } from './approval.tables';
@@ -68,8 +67,8 @@ export class DecisionSupportService {
     this.access.assertVisible(principal, Permission.ApprovalDecide, run.project_id, notFound);
     const actionType = this.policy.getActionTypeOrFail(run.action);
     if (!principal.hasRoleOn(actionType.approverRoles, run.project_id)) {
-      throw new GovernanceException(
-        GovernanceErrorCode.Forbidden,
+      throw new IdentityException(
+        IdentityErrorCode.Forbidden,
         `deciding ${actionType.code} needs one of the roles ${actionType.approverRoles.join(', ')} on project ${run.project_id}`,
         {
           approver_roles: actionType.approverRoles,

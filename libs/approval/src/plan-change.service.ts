@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType, runEvent } from '@lib/audit';
-import { AccessService, Permission, PolicyService, Principal } from '@lib/governance';
+import { AccessService, Permission, Principal } from '@lib/identity';
+import { PolicyService } from '@lib/policy';
 import {
   BlockedReason,
   computeFingerprint,

@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata, Type, UseGuards } from '@nestjs/common';
-import { Principal } from '@lib/governance';
+import { Principal } from '@lib/identity';
 import { ApprovalGateGuard, GATE_OPTIONS_KEY, RUN_LOCATOR_KEY } from './approval-gate.guard';
 
 /** Finds the run a request acts on (from its route parameters, or through a grant, ...). */

@@ -1,4 +1,4 @@
-import { ActionType } from '@lib/governance';
+import { ActionType } from '@lib/policy';
 import { ExecutionRunRow } from './execution.tables';
 import { HandlerOutcome } from './handler-outcome';
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService, runEvent } from '@lib/audit';
-import { ActionType } from '@lib/governance';
+import { ActionType } from '@lib/policy';
 import { ExecutionRunRow } from './execution.tables';
 import { ExecutionErrorCode, ExecutionException } from './execution.exception';
 import { ExecutionRunRepository, NewRun } from './repositories/execution-run.repository';

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@lib/audit';
-import { GovernanceModule } from '@lib/governance';
+import { IdentityModule } from '@lib/identity';
+import { PolicyModule } from '@lib/policy';
 import { StateMachineModule } from '@lib/state-machine';
 import { DlqService } from './dlq.service';
 import { ExecutionRunService } from './execution-run.service';
@@ -35,7 +36,7 @@ const SERVICES = [
  * approvals but the approval gate, which it reads through PostgreSQL (approval_gate).
  */
 @Module({
-  imports: [AuditModule, GovernanceModule, StateMachineModule],
+  imports: [AuditModule, IdentityModule, PolicyModule, StateMachineModule],
   providers: [...SERVICES, CancelWatchService, ExecutionRunRepository, ExecutionStepRepository, RunLockRepository, DeadLetterRepository],
   exports: SERVICES,
 })

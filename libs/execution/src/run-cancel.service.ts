@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService, runEvent } from '@lib/audit';
-import { AccessService, GovernanceErrorCode, GovernanceException, Permission, Principal, Role } from '@lib/governance';
+import { AccessService, Permission, Principal, Role, IdentityErrorCode, IdentityException } from '@lib/identity';
 import { StatusMachineService } from '@lib/state-machine';
 import { ExecutionRunRow } from './execution.tables';
 import { ExecutionErrorCode, ExecutionException } from './execution.exception';
@@ -50,7 +50,7 @@ export class RunCancelService {
       if (!run) throw notFound();
       this.access.assertVisible(principal, Permission.RunCancel, run.project_id, notFound);
       if (!principal.hasRoleOn([Role.Approver, Role.Admin], run.project_id) && run.requested_by !== ctx.actor.id) {
-        throw new GovernanceException(GovernanceErrorCode.Forbidden, 'a requester may cancel only its own runs');
+        throw new IdentityException(IdentityErrorCode.Forbidden, 'a requester may cancel only its own runs');
       }
       const status = run.status as RunStatus;
       if (WAITING_RUN_STATUSES.includes(status)) {

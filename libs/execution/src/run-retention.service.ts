@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService, runEvent } from '@lib/audit';
-import { AccessService, Permission, Principal } from '@lib/governance';
+import { AccessService, Permission, Principal } from '@lib/identity';
 import { ExecutionRunRepository, PurgedRun } from './repositories/execution-run.repository';
 
 export interface PurgeInput {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
-import { ActionType, findScopeViolation } from '@lib/governance';
+import { ActionType, findScopeViolation } from '@lib/policy';
 import { ExecutionRunRow, ExecutionRunService, HandlerOutcome, outcomeKind } from '@lib/execution';
 import { ApprovalGateService, ApprovalLaneService, ApprovalRow } from '@lib/approval';
 import { GrantRepository } from './grant.repository';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditEventType } from '@lib/audit';
-import { PolicyService } from '@lib/governance';
+import { PolicyService } from '@lib/policy';
 import { ExecutionRunService } from '@lib/execution';
 import { ApprovalLaneService, ApprovalStatus } from '@lib/approval';
 import { AuthorizeBuildStepHandler } from './authorize-build-step.handler';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RunLocator } from '@lib/approval';
-import { Principal } from '@lib/governance';
+import { Principal } from '@lib/identity';
 import { AUTH_CODE_PATTERN } from './grant.table';
 import { GrantService } from './grant.service';
 

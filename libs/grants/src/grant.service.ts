@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { DbTime, Refusal, UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
-import { AccessService, Permission, Principal } from '@lib/governance';
+import { AccessService, Permission, Principal } from '@lib/identity';
 import { ExecutionRunService } from '@lib/execution';
 import { StatusMachineService } from '@lib/state-machine';
 import { GrantRepository, GrantWithLapse } from './grant.repository';

@@ -1,7 +1,7 @@
 import { Body, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, KnownErrorCode, RequestErrorCode, ApiV1Controller } from '@lib/common';
-import { CurrentPrincipal, GovernanceErrorCode, Permission, Principal, Authenticated } from '@lib/governance';
+import { CurrentPrincipal, Permission, Principal, Authenticated, IdentityErrorCode } from '@lib/identity';
 import { ApprovalErrorCode, RequiresApprovedRun } from '@lib/approval';
 import { ParseAuthCodePipe } from './auth-code.pipe';
 import { GrantResponseDto } from './dto/grant-response.dto';
@@ -11,8 +11,8 @@ import { GrantService } from './grant.service';
 import { GrantErrorCode } from './grants.exception';
 
 const AUTH = {
-  401: [GovernanceErrorCode.Unauthenticated],
-  403: [GovernanceErrorCode.Forbidden],
+  401: [IdentityErrorCode.Unauthenticated],
+  403: [IdentityErrorCode.Forbidden],
   404: [GrantErrorCode.GrantNotFound],
 } satisfies Record<number, readonly KnownErrorCode[]>;
 

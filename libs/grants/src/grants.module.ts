@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@lib/audit';
-import { GovernanceModule } from '@lib/governance';
+import { IdentityModule } from '@lib/identity';
+import { PolicyModule } from '@lib/policy';
 import { ExecutionModule } from '@lib/execution';
 import { StateMachineModule } from '@lib/state-machine';
 import { ApprovalModule } from '@lib/approval';
@@ -13,7 +14,7 @@ import { GrantsController } from './grants.controller';
 
 /** Single-use build authorizations (seed 004): the handler that mints them, their use, revocation, expiry and re-drive. */
 @Module({
-  imports: [AuditModule, GovernanceModule, StateMachineModule, ExecutionModule, ApprovalModule],
+  imports: [AuditModule, IdentityModule, PolicyModule, StateMachineModule, ExecutionModule, ApprovalModule],
   controllers: [GrantsController],
   providers: [GrantRepository, GrantService, AuthorizeBuildStepHandler, GrantRunLocator, GrantReconcilerService],
   exports: [GrantService, AuthorizeBuildStepHandler, GrantReconcilerService],

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@lib/audit';
-import { GovernanceModule } from '@lib/governance';
+import { IdentityModule } from '@lib/identity';
 import { WebhookController } from './webhooks/webhook.controller';
 import { WebhookDeliveryRepository } from './webhooks/webhook-delivery.repository';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
@@ -10,7 +10,7 @@ import { WebhookSubscriptionService } from './webhooks/webhook-subscription.serv
 
 /** Webhook subscriptions and their deliveries, through the API (admins of a project). */
 @Module({
-  imports: [AuditModule, GovernanceModule],
+  imports: [AuditModule, IdentityModule],
   controllers: [WebhookController],
   providers: [WebhookSubscriptionRepository, WebhookDeliveryRepository, WebhookSubscriptionService, WebhookDeliveryService],
 })

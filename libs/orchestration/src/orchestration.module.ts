@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@lib/audit';
-import { GovernanceModule } from '@lib/governance';
+import { IdentityModule } from '@lib/identity';
+import { PolicyModule } from '@lib/policy';
 import { ExecutionModule } from '@lib/execution';
 import { ApprovalModule } from '@lib/approval';
 import { GrantsModule } from '@lib/grants';
@@ -28,7 +29,7 @@ import { RunRequestService } from './run-request.service';
  *   service of the lib that owns its table.
  */
 @Module({
-  imports: [AuditModule, GovernanceModule, ExecutionModule, ApprovalModule, GrantsModule, RunnerModule],
+  imports: [AuditModule, IdentityModule, PolicyModule, ExecutionModule, ApprovalModule, GrantsModule, RunnerModule],
   controllers: [
     ExecutionController,
     PlanController,

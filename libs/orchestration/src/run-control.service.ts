@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { AppConfig } from '@lib/config';
-import { Principal } from '@lib/governance';
+import { Principal } from '@lib/identity';
 import { AuditFeedService, chainKeyOf } from '@lib/audit';
 import {
   cancelTooLate,

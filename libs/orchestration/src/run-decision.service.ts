@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
-import { Principal } from '@lib/governance';
+import { Principal } from '@lib/identity';
 import { ApprovalVoteService, RunView, VoteInput } from '@lib/approval';
 import { AuthorizeBuildStepHandler } from '@lib/grants';
 import { MetricsService } from '@lib/telemetry';

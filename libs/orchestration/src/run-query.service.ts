@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { isDatabaseUnavailable } from '@lib/database';
 import { AuditEventRow, AuditFeedService, AuditService, chainKeyOf } from '@lib/audit';
-import { AccessService, Permission, Principal } from '@lib/governance';
+import { AccessService, Permission, Principal } from '@lib/identity';
 import { ExecutionRunRow, ExecutionRunService, notFound } from '@lib/execution';
 import { RunView, RunViewService } from '@lib/approval';
 

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
-import { AccessService, ActionType, GovernanceException, Permission, PolicyService, Principal } from '@lib/governance';
+import { AccessService, Permission, Principal } from '@lib/identity';
+import { ActionType, PolicyService, PolicyException } from '@lib/policy';
 import {
   computeFingerprint,
   ExecutionErrorCode,
@@ -99,7 +100,7 @@ export class RunRequestService {
       this.policy.assertScopeAllowed(actionType, { targets: input.targets, params: input.params });
       return actionType;
     } catch (error) {
-      if (!(error instanceof GovernanceException)) throw error;
+      if (!(error instanceof PolicyException)) throw error;
       await this.auditRefusal(input, fingerprint, error, ctx);
       throw error;
     }
@@ -108,7 +109,7 @@ export class RunRequestService {
   private async auditRefusal(
     input: RequestRunInput,
     fingerprint: string,
-    error: GovernanceException | ExecutionException,
+    error: PolicyException | ExecutionException,
     ctx: CommandContext,
   ): Promise<void> {
     await this.uow.run(() =>

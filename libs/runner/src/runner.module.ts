@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { GovernanceModule } from '@lib/governance';
+import { IdentityModule } from '@lib/identity';
+import { PolicyModule } from '@lib/policy';
 import { ExecutionModule } from '@lib/execution';
 import { ApprovalModule } from '@lib/approval';
 import { GrantsModule } from '@lib/grants';
@@ -22,7 +23,7 @@ import { WorkerLoopService } from './worker/worker-loop.service';
  * WorkerLoopModule, which only worker processes (and npm start on the embedded database) load.
  */
 @Module({
-  imports: [GovernanceModule, ExecutionModule, ApprovalModule, GrantsModule],
+  imports: [IdentityModule, PolicyModule, ExecutionModule, ApprovalModule, GrantsModule],
   providers: [
     NoopHandler,
     SleepHandler,

@@ -1,11 +1,13 @@
 import { assertUnreachable, KnownErrorCode, REQUEST_ERROR_STATUS } from '@lib/common';
 import { APPROVAL_ERROR_STATUS } from '@lib/approval';
 import { EXECUTION_ERROR_STATUS } from '@lib/execution';
-import { GOVERNANCE_ERROR_STATUS } from '@lib/governance';
+
 import { GRANT_ERROR_STATUS } from '@lib/grants';
 import { STATE_MACHINE_ERROR_STATUS } from '@lib/state-machine';
 import { DATABASE_ERROR_STATUS } from '@lib/database';
 import { NOTIFICATIONS_ERROR_STATUS } from '@lib/notifications';
+import { IDENTITY_ERROR_STATUS } from '@lib/identity';
+import { POLICY_ERROR_STATUS } from '@lib/policy';
 
 /**
  * Every error code's HTTP status, as each lib states it beside its codes. KnownErrorCode is the
@@ -16,7 +18,8 @@ const STATUS: Readonly<Record<KnownErrorCode, number>> = {
   ...REQUEST_ERROR_STATUS,
   ...DATABASE_ERROR_STATUS,
   ...STATE_MACHINE_ERROR_STATUS,
-  ...GOVERNANCE_ERROR_STATUS,
+  ...IDENTITY_ERROR_STATUS,
+  ...POLICY_ERROR_STATUS,
   ...EXECUTION_ERROR_STATUS,
   ...APPROVAL_ERROR_STATUS,
   ...GRANT_ERROR_STATUS,

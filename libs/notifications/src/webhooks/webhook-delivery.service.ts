@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
-import { AccessService, Permission, Principal } from '@lib/governance';
+import { AccessService, Permission, Principal } from '@lib/identity';
 import { deliveryNotFound, NotificationsErrorCode, NotificationsException, webhookNotFound } from '../webhook.exception';
 import { WebhookDeliveryStatus } from '../webhook.tables';
 import { WebhookDeliveryRepository, WebhookDeliveryView } from './webhook-delivery.repository';

@@ -4,7 +4,7 @@ import { CommandContext } from '@lib/common';
 import { AppConfig, urlAllowed } from '@lib/config';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
-import { AccessService, Permission, Principal } from '@lib/governance';
+import { AccessService, Permission, Principal } from '@lib/identity';
 import { NotificationsErrorCode, NotificationsException, webhookNotFound } from '../webhook.exception';
 import { WebhookEventType, WebhookSubscriptionRow } from '../webhook.tables';
 import { newWebhookSecret } from './webhook-signature';

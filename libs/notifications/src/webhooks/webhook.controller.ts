@@ -1,7 +1,7 @@
 import { Body, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, PipeTransform, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, BODY_ERRORS, QUERY_ERRORS, RequestErrorCode, RequestException, CODE_PATTERN, ApiV1Controller } from '@lib/common';
-import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/governance';
+import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/identity';
 import { deliveryNotFound, NotificationsErrorCode, webhookNotFound } from '../webhook.exception';
 import {
   CreateWebhookDto,

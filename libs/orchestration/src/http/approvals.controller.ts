@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, KnownErrorCode } from '@lib/common';
-import { CurrentPrincipal, GovernanceErrorCode, Permission, Principal, Authenticated } from '@lib/governance';
+import { CurrentPrincipal, Permission, Principal, Authenticated, IdentityErrorCode } from '@lib/identity';
 import { ApprovalDeferralService, ApprovalErrorCode } from '@lib/approval';
 import { RunDecisionService } from '../run-decision.service';
 import { ApproveDto, DeferDto, RejectDto, ReopenDto } from './dto/decision.dto';
@@ -12,7 +12,7 @@ import { ParseExecutionIdPipe } from './execution-id.pipe';
 const DECIDE_ERRORS = {
   400: [...BAD_RUN_ID, ...BAD_BODY, ApprovalErrorCode.PlanHashRequired],
   401: UNAUTHENTICATED,
-  403: [GovernanceErrorCode.Forbidden, ApprovalErrorCode.SelfApprovalForbidden, ApprovalErrorCode.DeciderIneligible],
+  403: [IdentityErrorCode.Forbidden, ApprovalErrorCode.SelfApprovalForbidden, ApprovalErrorCode.DeciderIneligible],
   404: RUN_NOT_FOUND,
 } satisfies Record<number, readonly KnownErrorCode[]>;
 const VOTE_CONFLICTS = [

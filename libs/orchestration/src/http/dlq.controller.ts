@@ -1,7 +1,7 @@
 import { Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiV1Controller } from '@lib/common';
-import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/governance';
+import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/identity';
 import { DlqService, ExecutionErrorCode, ExecutionException } from '@lib/execution';
 import { RunControlService } from '../run-control.service';
 import { DlqEntryDto, DlqListDto, DlqQueryDto, DlqRetryResponseDto } from './dto/dlq.dto';

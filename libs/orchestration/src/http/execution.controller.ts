@@ -3,7 +3,7 @@ import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiO
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors, isCursor, RequestErrorCode, RequestException, ApiV1Controller } from '@lib/common';
 import { AuditEventDto } from '@lib/audit';
-import { CurrentPrincipal, GovernanceErrorCode, Permission, Principal, Authenticated } from '@lib/governance';
+import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/identity';
 import { ExecutionErrorCode } from '@lib/execution';
 import { RunControlService } from '../run-control.service';
 import { RunQueryService } from '../run-query.service';
@@ -17,6 +17,7 @@ import { ExecutionEventsResponseDto, ExecutionRunResponseDto } from './dto/execu
 import { BAD_BODY, BAD_QUERY, BAD_RUN_ID, FORBIDDEN, RUN_NOT_FOUND, UNAUTHENTICATED } from './error-lists';
 import { ParseExecutionIdPipe } from './execution-id.pipe';
 import { headerValues, resolveIdempotencyKey } from './idempotency-key';
+import { PolicyErrorCode } from '@lib/policy';
 
 @ApiTags('execution')
 @ApiV1Controller('execution/run')
@@ -50,7 +51,7 @@ export class ExecutionController {
     401: UNAUTHENTICATED,
     403: FORBIDDEN,
     409: [ExecutionErrorCode.IdempotencyConflict],
-    422: [GovernanceErrorCode.UnknownAction, GovernanceErrorCode.ScopeNotAllowed, ExecutionErrorCode.ActionDisabled],
+    422: [PolicyErrorCode.UnknownAction, PolicyErrorCode.ScopeNotAllowed, ExecutionErrorCode.ActionDisabled],
     413: [RequestErrorCode.PayloadTooLarge],
     415: [RequestErrorCode.UnsupportedMediaType],
   })

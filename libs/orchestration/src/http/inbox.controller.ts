@@ -2,7 +2,7 @@ import { Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches } from 'class-validator';
 import { ApiErrors, PageLimitField, CODE_PATTERN, ApiV1Controller } from '@lib/common';
-import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/governance';
+import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/identity';
 import { ApprovalInboxService } from '@lib/approval';
 import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
 import { BAD_QUERY, FORBIDDEN, UNAUTHENTICATED } from './error-lists';

@@ -1,12 +1,13 @@
 import { Body, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, RequestErrorCode, ApiV1Controller } from '@lib/common';
-import { CurrentPrincipal, GovernanceErrorCode, Permission, Principal, Authenticated } from '@lib/governance';
+import { CurrentPrincipal, Permission, Principal, Authenticated, IdentityErrorCode } from '@lib/identity';
 import { ApprovalErrorCode, PlanChangeService } from '@lib/approval';
 import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
 import { ReplacePlanDto } from './dto/replace-plan.dto';
 import { BAD_BODY, BAD_RUN_ID, RUN_NOT_FOUND, UNAUTHENTICATED } from './error-lists';
 import { ParseExecutionIdPipe } from './execution-id.pipe';
+import { PolicyErrorCode } from '@lib/policy';
 
 @ApiTags('execution')
 @ApiV1Controller('execution/run')
@@ -26,10 +27,10 @@ export class PlanController {
   @ApiErrors({
     400: [...BAD_RUN_ID, ...BAD_BODY, RequestErrorCode.ParamsNotObject],
     401: UNAUTHENTICATED,
-    403: [GovernanceErrorCode.Forbidden, ApprovalErrorCode.NotRequester],
+    403: [IdentityErrorCode.Forbidden, ApprovalErrorCode.NotRequester],
     404: RUN_NOT_FOUND,
     409: [ApprovalErrorCode.PlanLocked],
-    422: [GovernanceErrorCode.ScopeNotAllowed],
+    422: [PolicyErrorCode.ScopeNotAllowed],
   })
   async replacePlan(
     @CurrentPrincipal() principal: Principal,

@@ -1,7 +1,7 @@
 import { Body, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiV1Controller } from '@lib/common';
-import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/governance';
+import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/identity';
 import { RunRetentionService } from '@lib/execution';
 import { PurgedRunDto, PurgeRunsDto, PurgeRunsResponseDto } from './dto/purge.dto';
 import { BAD_BODY, FORBIDDEN, UNAUTHENTICATED } from './error-lists';

@@ -3,7 +3,7 @@ import { AuditQueryService, LIFECYCLE_EVENTS } from '@lib/audit';
 import { UnitOfWork } from '@lib/database';
 import { ExecutionStatisticsService, RunStatus } from '@lib/execution';
 import { ApprovalInboxService } from '@lib/approval';
-import { AccessService, Permission, Principal } from '@lib/governance';
+import { AccessService, Permission, Principal } from '@lib/identity';
 import { MetricsService } from '@lib/telemetry';
 
 /** A scrape's reads are cancelled after this long (the whole scrape stays well under a scraper's timeout). */

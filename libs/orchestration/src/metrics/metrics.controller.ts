@@ -2,7 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '@lib/common';
-import { CurrentPrincipal, GovernanceErrorCode, Permission, Principal, Authenticated } from '@lib/governance';
+import { CurrentPrincipal, Permission, Principal, Authenticated, IdentityErrorCode } from '@lib/identity';
 import { MetricsScrapeService } from './metrics-scrape.service';
 
 @ApiTags('metrics')
@@ -24,7 +24,7 @@ export class MetricsController {
     description: 'The exposition text (Content-Type: text/plain; version=0.0.4; charset=utf-8)',
     content: { 'text/plain': { schema: { type: 'string', example: 'control_plane_queue_depth 0\n' } } },
   })
-  @ApiErrors({ 401: [GovernanceErrorCode.Unauthenticated], 403: [GovernanceErrorCode.Forbidden] })
+  @ApiErrors({ 401: [IdentityErrorCode.Unauthenticated], 403: [IdentityErrorCode.Forbidden] })
   async scrape(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     const text = await this.scraper.render(principal);
     void reply.header('content-type', this.scraper.contentType);

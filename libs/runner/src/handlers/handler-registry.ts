@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { ActionHandler } from '@lib/execution';
-import { PolicyService } from '@lib/governance';
+import { PolicyService } from '@lib/policy';
 import { BuildGrantHandler } from './build-grant.handler';
 import { HttpRequestHandler } from './http-request.handler';
 import { NoopHandler } from './noop.handler';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ActionType, matchesPattern } from '@lib/governance';
+import { ActionType, matchesPattern } from '@lib/policy';
 import { ActionHandler, PlannedStep, StepContext, StepOutcome } from '@lib/execution';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;

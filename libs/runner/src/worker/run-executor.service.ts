@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { WorkerSettings } from '@lib/config';
 import { UnitOfWork } from '@lib/database';
-import { ActionType, PolicyService } from '@lib/governance';
+import { ActionType, PolicyService } from '@lib/policy';
 import {
   ActionHandler,
   capResult,

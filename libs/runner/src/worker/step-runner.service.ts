@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CommandContext, SECRET_MASKER } from '@lib/common';
 import { WorkerSettings } from '@lib/config';
 import { AuditEventType, runEvent } from '@lib/audit';
-import { ActionType } from '@lib/governance';
+import { ActionType } from '@lib/policy';
 import {
   AbortReason,
   ActionHandler,

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { canonicalHash, CODE_PATTERN } from '@lib/common';
+import { Role } from '@lib/identity';
+import { ActionType, Policy } from './action-type';
+
+/** A policy file that cannot be used; the message names the file and the bad field. */
+export class PolicyFileError extends Error {}
+
+const CODE = CODE_PATTERN;
+const PATTERN = /^[^\p{Cc}]{1,255}$/u;
+const MAX_TTL_SECONDS = 30 * 86400;
+const ACTION_FIELDS = new Set([
+  'code',
+  'description',
+  'approval_level',
+  'required_approvals',
+  'approver_roles',
+  'approval_ttl_seconds',
+  'allowed_scopes',
+  'mints_grant',
+  'handler',
+  'immediate',
+  'max_attempts',
+  'sla_class',
+  'allowed_urls',
+]);
+const DEFAULT_MAX_ATTEMPTS = 3;
+const DEFAULT_SLA_CLASS = 'standard';
+
+export function loadPolicyFile(path: string): Policy {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new PolicyFileError(`policy file ${path}: cannot be read as JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  return parsePolicy(raw, path);
+}
+
+/** Validates a parsed policy document; every error names the field, e.g. `action_types[2].approval_level`. */
+export function parsePolicy(raw: unknown, source = 'policy'): Policy {
+  const fail = (field: string, problem: string): never => {
+    throw new PolicyFileError(`${source}: ${field} ${problem}`);
+  };
+  if (!isObject(raw)) return fail('(root)', 'must be an object');
+  if (raw.version !== 1) fail('version', 'must be 1');
+  if (!Array.isArray(raw.action_types) || raw.action_types.length === 0) fail('action_types', 'must be a non-empty array');
+  const seen = new Set<string>();
+  const actionTypes = (raw.action_types as unknown[]).map((entry, index) => {
+    const actionType = parseActionType(entry, `action_types[${index}]`, fail);
+    if (seen.has(actionType.code)) fail(`action_types[${index}].code`, `duplicates "${actionType.code}"`);
+    seen.add(actionType.code);
+    return actionType;
+  });
+  return { version: 1, actionTypes, hash: canonicalHash(raw), document: raw };
+}
+
+function parseActionType(entry: unknown, at: string, fail: (field: string, problem: string) => never): ActionType {
+  if (!isObject(entry)) return fail(at, 'must be an object');
+  for (const key of Object.keys(entry)) if (!ACTION_FIELDS.has(key)) fail(`${at}.${key}`, 'is not a known field');
+  const code = entry.code;
+  if (typeof code !== 'string' || !CODE.test(code)) fail(`${at}.code`, 'must match [A-Za-z0-9._:-]{1,128}');
+  const level = entry.approval_level;
+  if (level !== 0 && level !== 1 && level !== 2 && level !== 3) fail(`${at}.approval_level`, 'must be 0, 1, 2 or 3');
+  const required = entry.required_approvals;
+  if (!Number.isInteger(required) || (required as number) < 0 || (required as number) > 10)
+    fail(`${at}.required_approvals`, 'must be an integer 0..10');
+  if (level === 0 && required !== 0) fail(`${at}.required_approvals`, 'must be 0 for approval_level 0 (approved by the system)');
+  if (level !== 0 && (required as number) < 1) fail(`${at}.required_approvals`, 'must be at least 1 for approval_level 1..3');
+  const roles = entry.approver_roles;
+  const knownRoles = Object.values(Role) as string[];
+  if (!Array.isArray(roles) || roles.some((role) => !knownRoles.includes(role as string)))
+    fail(`${at}.approver_roles`, `must be an array of ${knownRoles.join(', ')}`);
+  if (level !== 0 && (roles as unknown[]).length === 0) fail(`${at}.approver_roles`, 'must name at least one role for approval_level 1..3');
+  const ttl = entry.approval_ttl_seconds;
+  if (!Number.isInteger(ttl) || (ttl as number) < 1 || (ttl as number) > MAX_TTL_SECONDS)
+    fail(`${at}.approval_ttl_seconds`, `must be an integer 1..${MAX_TTL_SECONDS}`);
+  const scopes = entry.allowed_scopes;
+  if (!isObject(scopes)) return fail(`${at}.allowed_scopes`, 'must be an object');
+  for (const key of Object.keys(scopes))
+    if (key !== 'targets' && key !== 'namespaces') fail(`${at}.allowed_scopes.${key}`, 'is not a known field');
+  const targets = patterns(scopes.targets, `${at}.allowed_scopes.targets`, fail);
+  const namespaces = scopes.namespaces === undefined ? undefined : patterns(scopes.namespaces, `${at}.allowed_scopes.namespaces`, fail);
+  if (entry.mints_grant !== undefined && typeof entry.mints_grant !== 'boolean') fail(`${at}.mints_grant`, 'must be a boolean');
+  if (entry.description !== undefined && typeof entry.description !== 'string') fail(`${at}.description`, 'must be a string');
+  if (typeof entry.handler !== 'string' || !CODE.test(entry.handler)) fail(`${at}.handler`, 'must name a handler ([A-Za-z0-9._:-]{1,128})');
+  if (entry.immediate !== undefined && typeof entry.immediate !== 'boolean') fail(`${at}.immediate`, 'must be a boolean');
+  if (entry.immediate === true && level !== 0) fail(`${at}.immediate`, 'is only allowed for approval_level 0 (read-only actions)');
+  const attempts = entry.max_attempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (!Number.isInteger(attempts) || (attempts as number) < 1 || (attempts as number) > 10)
+    fail(`${at}.max_attempts`, 'must be an integer 1..10');
+  const sla = entry.sla_class ?? DEFAULT_SLA_CLASS;
+  if (typeof sla !== 'string' || !CODE.test(sla)) fail(`${at}.sla_class`, 'must match [A-Za-z0-9._:-]{1,128}');
+  const urls = entry.allowed_urls === undefined ? [] : patterns(entry.allowed_urls, `${at}.allowed_urls`, fail);
+  return {
+    code: code,
+    description: entry.description ?? '',
+    approvalLevel: level,
+    requiredApprovals: required as number,
+    approverRoles: [...new Set(roles as Role[])],
+    approvalTtlSeconds: ttl as number,
+    allowedScopes: namespaces === undefined ? { targets } : { targets, namespaces },
+    mintsGrant: entry.mints_grant === true,
+    handler: entry.handler,
+    immediate: entry.immediate === true,
+    maxAttempts: attempts as number,
+    slaClass: sla,
+    allowedUrls: urls,
+  };
+}
+
+function patterns(value: unknown, field: string, fail: (field: string, problem: string) => never): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.some((item) => typeof item !== 'string' || !PATTERN.test(item))) {
+    return fail(field, 'must be a non-empty array of patterns (text, `*` for any run of characters)');
+  }
+  return value as string[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
