@@ -13,3 +13,4 @@ export * from './pg-listener';
 export * from './database.exception';
 export * from './pool-metrics';
 export * from './schema-snapshot';
+export * from './claim-loop';

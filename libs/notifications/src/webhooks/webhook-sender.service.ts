@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { SerialTrigger } from '@lib/common';
 import { AppConfig, urlAllowed, WebhookSettings } from '@lib/config';
-import { PgListener } from '@lib/database';
+import { ClaimLoop } from '@lib/database';
 import { MetricsService } from '@lib/telemetry';
 import { AttemptOutcome, ClaimedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature';
@@ -13,8 +12,9 @@ const CANDIDATES_PER_SLOT = 4;
 const MAX_BACKOFF_MS = 3_600_000;
 
 /**
- * Sends the outbox's deliveries: up to `concurrency` at once, woken by NOTIFY (sent by the
- * statement that queued them) or by the fallback poll. It runs in worker processes, apart from
+ * Sends the outbox's deliveries: up to `concurrency` at once, on the claim loop it shares with
+ * the execution worker, woken by NOTIFY (sent by the statement that queued them), by the
+ * fallback poll, or by an attempt ending. It runs in worker processes, apart from
  * the API and from the run executor's slots, so a receiver that is down, slow or failing costs
  * only this loop's own slots, each for at most the timeout. Every error is caught here: a
  * delivery whose attempt failed in an unexpected way is left to its lease and sent again.
@@ -24,17 +24,10 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
   private readonly logger = new Logger(WebhookSenderService.name);
   private readonly settings: WebhookSettings;
   private readonly workerId: string;
-  private listener: PgListener | undefined;
-  private poller: NodeJS.Timeout | undefined;
-  private readonly active = new Set<Promise<void>>();
   /** Attempts in flight per subscription: one receiver that hangs holds at most `perSubscription` slots. */
   private readonly inFlight = new Map<string, number>();
   private readonly perSubscription: number;
-  private stopped = false;
-  private readonly trigger = new SerialTrigger(
-    () => this.fill(),
-    (error: unknown) => this.logger.error({ err: error }, 'claiming webhook deliveries failed'),
-  );
+  private readonly loop: ClaimLoop;
 
   constructor(
     private readonly config: AppConfig,
@@ -44,59 +37,50 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
     this.settings = config.values.webhooks;
     this.workerId = `webhooks:${config.worker.workerId}`;
     this.perSubscription = Math.max(1, Math.floor(this.settings.concurrency / 4));
+    this.loop = new ClaimLoop({
+      url: config.databaseUrl as string,
+      channel: 'webhook_deliveries',
+      name: 'control-plane-webhooks-listen',
+      pollMs: config.worker.pollMs,
+      concurrency: this.settings.concurrency,
+      // Without the connection now, the poll sends until the listener is back (it retries by itself).
+      awaitListener: false,
+      onListenerNotReady: (error) => this.logger.warn({ err: error }, 'webhook listener not connected yet'),
+      claim: (limit) => this.claim(limit),
+      onError: (error) => this.logger.error({ err: error }, 'claiming webhook deliveries failed'),
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.settings.allowedUrls.length === 0) {
       this.logger.warn('WEBHOOK_ALLOWED_URLS is unset: every webhook delivery this worker takes is dead at once (url_not_allowed)');
     }
-    this.listener = new PgListener({
-      url: this.config.databaseUrl as string,
-      channel: 'webhook_deliveries',
-      name: 'control-plane-webhooks-listen',
-      onNotification: () => this.wake(),
-      onReconnect: () => this.wake(),
-    });
-    // Without the connection now, the poll sends until the listener is back (it retries by itself).
-    await this.listener.ready().catch((error: unknown) => this.logger.warn({ err: error }, 'webhook listener not connected yet'));
-    this.poller = setInterval(() => this.wake(), this.config.worker.pollMs);
-    this.wake();
+    await this.loop.start();
   }
 
   /** Stops claiming and lets the attempts in flight finish (each within the timeout), so a restart costs no attempt. */
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    this.trigger.stop();
-    clearInterval(this.poller);
-    await this.listener?.stop();
-    await Promise.allSettled([...this.active]);
+    await this.loop.stop();
   }
 
-  private wake(): void {
-    this.trigger.fire();
+  /** Claims into the free slots, passing over subscriptions that hold their share of them. */
+  private async claim(limit: number): Promise<{ started: Array<Promise<unknown>>; more: boolean }> {
+    const saturated = [...this.inFlight].filter(([, count]) => count >= this.perSubscription).map(([id]) => id);
+    const claimed = await this.deliveries.claim({
+      workerId: this.workerId,
+      limit,
+      candidates: limit * CANDIDATES_PER_SLOT,
+      perSubscription: this.perSubscription,
+      exclude: saturated,
+      leaseMs: this.settings.timeoutMs + LEASE_MARGIN_MS,
+      projectPattern: this.config.worker.projectPattern,
+    });
+    return { started: claimed.map((delivery) => this.start(delivery)), more: claimed.length === limit };
   }
 
-  private async fill(): Promise<void> {
-    while (!this.stopped && this.active.size < this.settings.concurrency) {
-      const limit = this.settings.concurrency - this.active.size;
-      const saturated = [...this.inFlight].filter(([, count]) => count >= this.perSubscription).map(([id]) => id);
-      const claimed = await this.deliveries.claim({
-        workerId: this.workerId,
-        limit,
-        candidates: limit * CANDIDATES_PER_SLOT,
-        perSubscription: this.perSubscription,
-        exclude: saturated,
-        leaseMs: this.settings.timeoutMs + LEASE_MARGIN_MS,
-        projectPattern: this.config.worker.projectPattern,
-      });
-      for (const delivery of claimed) this.start(delivery);
-      if (claimed.length < limit) return;
-    }
-  }
-
-  private start(delivery: ClaimedDelivery): void {
+  private start(delivery: ClaimedDelivery): Promise<unknown> {
     this.inFlight.set(delivery.subscription_id, (this.inFlight.get(delivery.subscription_id) ?? 0) + 1);
-    const work = this.attempt(delivery)
+    return this.attempt(delivery)
       .then((outcome) =>
         this.deliveries.complete({
           id: delivery.id,
@@ -119,10 +103,7 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
         const left = (this.inFlight.get(delivery.subscription_id) ?? 1) - 1;
         if (left > 0) this.inFlight.set(delivery.subscription_id, left);
         else this.inFlight.delete(delivery.subscription_id);
-        this.active.delete(work);
-        this.wake();
       });
-    this.active.add(work);
   }
 
   /** One HTTP attempt; never throws. */
