@@ -142,6 +142,11 @@ describe('hostile input', () => {
     expect([response.status, response.body.error.code]).toEqual([404, 'grant_not_found']);
   });
 
+  it('consuming a code that is not one is 400 invalid_auth_code, as the spec says and as on the other grant routes', async () => {
+    const response = await api.http.post('/api/v1/grants/zzz/consume').set('Authorization', `Bearer ${requester.key}`);
+    expect([response.status, response.body.error.code]).toEqual([400, 'invalid_auth_code']);
+  });
+
   it('a request body trickled in a byte at a time is answered 408 and closed, before anyone is authenticated', async () => {
     if (process.env.API_URL) return; // needs a server of its own with a short request timeout
     const app = await createApiApp({ logger: false, config: loadConfig({ ...process.env, HTTP_REQUEST_TIMEOUT_MS: '1000' }) });

@@ -8,7 +8,7 @@ import { DatabaseModule } from '@lib/database';
 import { ExecutionRunRow, RunQueueService } from '@lib/execution';
 import { IdentityModule, Principal, Role } from '@lib/identity';
 import { PolicyModule } from '@lib/policy';
-import { ApprovalGateService, ApprovalVoteService, PlanChangeService } from '@lib/approval';
+import { ApprovalDeferralService, ApprovalGateService, ApprovalVoteService, PlanChangeService } from '@lib/approval';
 import { OrchestrationModule, RunRequestService } from '@lib/orchestration';
 import { WorkerLoopModule } from '@lib/runner';
 import { openTestPool } from '../support/db';
@@ -345,6 +345,10 @@ describe('the execution worker on PostgreSQL', () => {
         .get(PlanChangeService)
         .replacePlan(requester, { executionId: run.id, params: { ms: 20 }, targets: ['prod-x', 'prod-y'] }, ctx(requester)),
     ).rejects.toMatchObject({ code: 'plan_locked' });
+    // A step's lane is decided, not put off.
+    await expect(
+      worker.get(ApprovalDeferralService).defer(approver, { executionId: run.id, reason: 'later', planHash: run.plan_hash }, ctx(approver)),
+    ).rejects.toMatchObject({ code: 'step_approval_not_deferrable' });
     await approveBoth();
     const done = await waitFor(run.id, ['SUCCEEDED']);
     expect(done.result).toMatchObject({ steps: 2 });

@@ -8476,7 +8476,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description error.code: approval_already_decided | approval_expired | plan_changed */
+            /** @description error.code: approval_already_decided | approval_expired | plan_changed | step_approval_not_deferrable */
             409: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -8490,7 +8490,7 @@ export interface operations {
                              * @example approval_already_decided
                              * @enum {string}
                              */
-                            code: "approval_already_decided" | "approval_expired" | "plan_changed";
+                            code: "approval_already_decided" | "approval_expired" | "plan_changed" | "step_approval_not_deferrable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */

@@ -44,6 +44,17 @@ export class ApprovalDeferralService {
       if (target instanceof Refusal) return target;
       const { run, lane } = target;
       if (lane.status !== ApprovalStatus.Pending) return this.support.refuseClosedLane(target, ctx, 'defer');
+      if (lane.step_index !== null) {
+        return this.support.refuse(target, ctx, {
+          type: AuditEventType.ApprovalDecisionConflict,
+          error: new ApprovalException(
+            ApprovalErrorCode.StepApprovalNotDeferrable,
+            "a step's approval is approved or rejected (or the run cancelled), not deferred",
+            { step_index: lane.step_index },
+          ),
+          attempted: 'defer',
+        });
+      }
       const notSeen = await this.support.refusePlanNotSeen(target, input.planHash, ctx, 'defer');
       if (notSeen) return notSeen;
       const deferred = await this.fsm.transition({

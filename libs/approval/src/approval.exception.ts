@@ -9,6 +9,8 @@ export enum ApprovalErrorCode {
   /** The decider may not decide this run: not a person (nor a marked service approver), disabled, or tied to the requester (made it, or was made by it). */
   DeciderIneligible = 'decider_ineligible',
   NotRequester = 'not_requester',
+  /** A level-3 run paused between steps waits for that step's quorum: its lane is approved or rejected, not deferred. */
+  StepApprovalNotDeferrable = 'step_approval_not_deferrable',
   PlanLocked = 'plan_locked',
   ApprovalMissing = 'approval_missing',
   /** The approval gate refused: the run's approval is not approved, expired, or for another plan. */
@@ -31,6 +33,7 @@ export const APPROVAL_ERROR_STATUS: Readonly<Record<ApprovalErrorCode, number>> 
   [ApprovalErrorCode.SelfApprovalForbidden]: 403,
   [ApprovalErrorCode.DeciderIneligible]: 403,
   [ApprovalErrorCode.NotRequester]: 403,
+  [ApprovalErrorCode.StepApprovalNotDeferrable]: 409,
   [ApprovalErrorCode.PlanLocked]: 409,
   [ApprovalErrorCode.ApprovalMissing]: 409,
   [ApprovalErrorCode.ApprovalRequired]: 409,

@@ -87,7 +87,12 @@ export class ApprovalsController {
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   @ApiErrors({
     ...DECIDE_ERRORS,
-    409: [ApprovalErrorCode.ApprovalAlreadyDecided, ApprovalErrorCode.ApprovalExpired, ApprovalErrorCode.PlanChanged],
+    409: [
+      ApprovalErrorCode.ApprovalAlreadyDecided,
+      ApprovalErrorCode.ApprovalExpired,
+      ApprovalErrorCode.PlanChanged,
+      ApprovalErrorCode.StepApprovalNotDeferrable,
+    ],
   })
   async defer(
     @CurrentPrincipal() principal: Principal,
