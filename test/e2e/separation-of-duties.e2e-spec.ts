@@ -477,6 +477,22 @@ describe('separation of duties inside one project', () => {
       ]);
     });
 
+    it('a disable by an admin of every project is lifted only by one too', async () => {
+      const suspect = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });
+      expect(
+        (await api.http.post(`/api/v1/principals/${suspect.principal_id}/disable`).set(as(api.adminKey)).send({ reason: 'compromised' }))
+          .status,
+      ).toBe(200);
+      const byProjectAdmin = await api.http
+        .post(`/api/v1/principals/${suspect.principal_id}/enable`)
+        .set(as(projectAdmin.key))
+        .send({ reason: 'mine' });
+      expect([byProjectAdmin.status, byProjectAdmin.body.error?.code]).toEqual([403, 'forbidden']);
+      expect(
+        (await api.http.post(`/api/v1/principals/${suspect.principal_id}/enable`).set(as(api.adminKey)).send({ reason: 'cleared' })).status,
+      ).toBe(200);
+    });
+
     it('a project admin cannot disable the bootstrap admin (404), nor itself (403); a body without a reason is 400', async () => {
       const bootstrap = await api.http.post(`/api/v1/principals/${bootstrapId}/disable`).set(as(projectAdmin.key)).send({ reason: 'coup' });
       expect([bootstrap.status, bootstrap.body.error.code]).toEqual([404, 'principal_not_found']);

@@ -4,8 +4,8 @@ import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { AccessService } from './access.service';
 
-import { Permission } from './permissions';
-import { Principal } from './principal';
+import { ALL_PROJECTS, Permission, Role } from './permissions';
+import { grantsFromText, Principal } from './principal';
 import { authorityOver } from './principal-authority';
 import { PrincipalRepository } from './principal.repository';
 import { PrincipalRow } from './principal.table';
@@ -73,6 +73,7 @@ export class PrincipalService {
     this.access.assertAllowed(caller, Permission.PrincipalManage);
     return this.uow.run(async () => {
       const principal = await this.manageableOrFail(caller, input.id);
+      await this.assertMayLift(caller, principal);
       const enabled = await this.principals.enable(principal.id);
       if (!enabled) throw new IdentityException(IdentityErrorCode.PrincipalNotDisabled, 'this principal is not disabled');
       await this.audit.record({
@@ -130,6 +131,21 @@ export class PrincipalService {
   /** Holds these principals as they are until the transaction ends (a count of their votes stands at its commit). */
   hold(ids: readonly string[]): Promise<void> {
     return this.principals.hold(ids);
+  }
+
+  /** A disable by an admin of every project (a principal found compromised) is lifted only by one too. */
+  private async assertMayLift(caller: Principal, principal: PrincipalRow): Promise<void> {
+    if (!principal.disabled_by || caller.can(Permission.PrincipalManage, ALL_PROJECTS)) return;
+    const disabler = await this.principals.findById(principal.disabled_by);
+    if (disabler && grantsFromText(disabler.role_grants).some((grant) => grant.role === Role.Admin && grant.project === ALL_PROJECTS)) {
+      throw new IdentityException(
+        IdentityErrorCode.Forbidden,
+        'an admin of every project disabled this principal; only one may enable it',
+        {
+          disabled_by: principal.disabled_by,
+        },
+      );
+    }
   }
 
   private async manageableOrFail(caller: Principal, id: string): Promise<PrincipalRow> {
