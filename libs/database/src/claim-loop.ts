@@ -64,7 +64,12 @@ export class ClaimLoop {
     if (this.options.awaitListener) await this.listener.ready();
     else await this.listener.ready().catch((error: unknown) => this.options.onListenerNotReady?.(error));
     this.poller = setInterval(() => {
-      this.options.onPoll?.();
+      try {
+        this.options.onPoll?.();
+      } catch (error) {
+        // A duty that throws at once must not end the process: reported, and the loop goes on.
+        this.options.onError(error);
+      }
       this.wake();
     }, this.options.pollMs);
     this.wake();
