@@ -1,6 +1,6 @@
 import { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
-import { QUEUE_HEAD_CLAIM } from '@lib/execution';
+import { QUEUE_HEAD_CLAIM, queueHeadParameters } from '@lib/execution';
 import { writeTransactionMark, writeTransactionsSince } from './database-stats';
 import { jsonHeaders } from './run-request';
 import { LatencyRecorder } from './latency-recorder';
@@ -82,7 +82,10 @@ async function explainClaim(pool: Pool, projectPattern: string): Promise<{ text:
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const result = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${QUEUE_HEAD_CLAIM}`, [projectPattern, 4]);
+    const result = await client.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, BUFFERS) ${QUEUE_HEAD_CLAIM}`,
+      queueHeadParameters({ projectPattern, limit: 4 }),
+    );
     await client.query('ROLLBACK');
     const text = result.rows.map((row) => row['QUERY PLAN']).join('\n');
     const executionMs = Number(/Execution Time: ([0-9.]+) ms/.exec(text)?.[1] ?? NaN);

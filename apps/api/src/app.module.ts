@@ -10,7 +10,7 @@ import { GrantsModule } from '@lib/grants';
 import { NotificationsModule, WebhookSenderModule } from '@lib/notifications';
 import { OrchestrationModule } from '@lib/orchestration';
 import { SweeperModule } from '@lib/sweeper';
-import { WorkerLoopModule } from '@lib/runner';
+import { RemoteWorkersModule, WorkerLoopModule } from '@lib/runner';
 import { BootstrapAdminService } from './bootstrap-admin.service';
 import { HealthController } from './health.controller';
 import { loggerOptions } from './logger.options';
@@ -38,6 +38,7 @@ export class AppModule {
         GrantsModule,
         OrchestrationModule,
         NotificationsModule,
+        RemoteWorkersModule,
         ...(options.withWorker ? [SweeperModule, WorkerLoopModule, WebhookSenderModule] : []),
       ],
       controllers: [HealthController],

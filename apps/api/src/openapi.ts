@@ -56,6 +56,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('identity', 'Principals and their API keys')
     .addTag('audit', 'The tamper-evident audit trail')
     .addTag('webhooks', "Subscriptions to a project's events, and their signed deliveries")
+    .addTag('workers', "The worker protocol: the user's own workers claim approved runs of remote actions and report their steps")
     .addTag('health', 'Liveness and readiness probes')
     .addBearerAuth(
       {
@@ -134,6 +135,10 @@ const OPERATION_IDS: Readonly<Record<string, string>> = {
   'WebhookController.rotateSecret': 'rotateWebhookSecret',
   'WebhookController.deliveriesOf': 'listWebhookDeliveries',
   'WebhookController.redrive': 'redriveWebhookDelivery',
+  'WorkerProtocolController.claim': 'claimRuns',
+  'WorkerProtocolController.heartbeat': 'heartbeatRun',
+  'WorkerProtocolController.progress': 'reportRunProgress',
+  'WorkerProtocolController.result': 'reportStepResult',
   'MetricsController.scrape': 'getMetrics',
 };
 

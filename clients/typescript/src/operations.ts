@@ -356,3 +356,35 @@ export function redriveWebhookDelivery(
 ): Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redrive', 'post'>> {
   return client.POST('/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redrive', init as never) as Promise<OperationResult<'/api/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redrive', 'post'>>;
 }
+
+/** POST /api/v1/workers/claims: Claim approved runs of the remote actions this worker carries out (long-poll) */
+export function claimRuns(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/workers/claims', 'post'>,
+): Promise<OperationResult<'/api/v1/workers/claims', 'post'>> {
+  return client.POST('/api/v1/workers/claims', init as never) as Promise<OperationResult<'/api/v1/workers/claims', 'post'>>;
+}
+
+/** POST /api/v1/workers/runs/{id}/heartbeat: Renew a run's lease; told to stop when it was cancelled or timed out */
+export function heartbeatRun(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/workers/runs/{id}/heartbeat', 'post'>,
+): Promise<OperationResult<'/api/v1/workers/runs/{id}/heartbeat', 'post'>> {
+  return client.POST('/api/v1/workers/runs/{id}/heartbeat', init as never) as Promise<OperationResult<'/api/v1/workers/runs/{id}/heartbeat', 'post'>>;
+}
+
+/** POST /api/v1/workers/runs/{id}/progress: Progress of the running step, on the run's event stream */
+export function reportRunProgress(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/workers/runs/{id}/progress', 'post'>,
+): Promise<OperationResult<'/api/v1/workers/runs/{id}/progress', 'post'>> {
+  return client.POST('/api/v1/workers/runs/{id}/progress', init as never) as Promise<OperationResult<'/api/v1/workers/runs/{id}/progress', 'post'>>;
+}
+
+/** POST /api/v1/workers/runs/{id}/steps/{index}/result: A step's result: OK, SKIP:<reason> or FAIL:<detail> with a result, or a retryable error */
+export function reportStepResult(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/workers/runs/{id}/steps/{index}/result', 'post'>,
+): Promise<OperationResult<'/api/v1/workers/runs/{id}/steps/{index}/result', 'post'>> {
+  return client.POST('/api/v1/workers/runs/{id}/steps/{index}/result', init as never) as Promise<OperationResult<'/api/v1/workers/runs/{id}/steps/{index}/result', 'post'>>;
+}

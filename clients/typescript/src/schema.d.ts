@@ -816,6 +816,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workers/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim approved runs of the remote actions this worker carries out (long-poll)
+         * @description Runs of the projects the worker role is held on, past the approval gate, worker-side RBAC, execution modes and target locks, each with its first step to do. Answered at once when a run is ready; otherwise after wait_seconds with no run. The lease token is shown once.
+         */
+        post: operations["claimRuns"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workers/runs/{id}/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew a run's lease; told to stop when it was cancelled or timed out
+         * @description A cancel requested, or the deadline passed, ends the run here (its target locks freed) and the answer says stop.
+         */
+        post: operations["heartbeatRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workers/runs/{id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Progress of the running step, on the run's event stream
+         * @description From the lease holder only; at most 4 KiB of JSON, secrets masked, recorded as a step.progress event on the run.
+         */
+        post: operations["reportRunProgress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workers/runs/{id}/steps/{index}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A step's result: OK, SKIP:<reason> or FAIL:<detail> with a result, or a retryable error
+         * @description Written with what follows: the next step (in this answer) or the run's end. The same result sent again (a retry after a lost answer) gets the same answer, never a second step.
+         */
+        post: operations["reportStepResult"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -826,7 +906,7 @@ export interface components {
         };
         RoleGrantInputDto: {
             /** @enum {string} */
-            role: "requester" | "approver" | "admin" | "monitor";
+            role: "requester" | "approver" | "admin" | "monitor" | "worker";
             /**
              * @description A project id, or * for every project
              * @example payments
@@ -847,7 +927,7 @@ export interface components {
              *       "requester"
              *     ]
              */
-            roles?: ("requester" | "approver" | "admin" | "monitor")[];
+            roles?: ("requester" | "approver" | "admin" | "monitor" | "worker")[];
             /**
              * @description Project ids the key may touch, or ["*"] for all; never wider than the minting key. Required for a new principal.
              * @example [
@@ -867,7 +947,7 @@ export interface components {
         };
         RoleGrantDto: {
             /** @enum {string} */
-            role: "requester" | "approver" | "admin" | "monitor";
+            role: "requester" | "approver" | "admin" | "monitor" | "worker";
             /**
              * @description A project id, or * for every project
              * @example payments
@@ -890,7 +970,7 @@ export interface components {
             /** @description What it holds: each role on its project. A role on one project never lends it to another. */
             role_grants: components["schemas"]["RoleGrantDto"][];
             /** @description The roles it holds on some project (a summary of role_grants) */
-            roles: ("requester" | "approver" | "admin" | "monitor")[];
+            roles: ("requester" | "approver" | "admin" | "monitor" | "worker")[];
             /** @description The projects it holds some role on, or ["*"] (a summary of role_grants) */
             project_ids: string[];
             /** @description The principal that minted it */
@@ -927,7 +1007,7 @@ export interface components {
             /** @description What it holds: each role on its project. A role on one project never lends it to another. */
             role_grants: components["schemas"]["RoleGrantDto"][];
             /** @description The roles it holds on some project (a summary of role_grants) */
-            roles: ("requester" | "approver" | "admin" | "monitor")[];
+            roles: ("requester" | "approver" | "admin" | "monitor" | "worker")[];
             /** @description The projects it holds some role on, or ["*"] (a summary of role_grants) */
             project_ids: string[];
             /** @description The principal that minted it */
@@ -963,7 +1043,7 @@ export interface components {
             /** @description What the credential used allows: each role on its project */
             role_grants: components["schemas"]["RoleGrantDto"][];
             /** @description The roles it holds on some project (a summary of role_grants) */
-            roles: ("requester" | "approver" | "admin" | "monitor")[];
+            roles: ("requester" | "approver" | "admin" | "monitor" | "worker")[];
             /** @description The projects it holds some role on, or ["*"] (a summary of role_grants) */
             project_ids: string[];
             /** @description The credential of this request: api_key:<id> or oidc:<token id> */
@@ -978,7 +1058,7 @@ export interface components {
             /** @description What it holds: each role on its project. A role on one project never lends it to another. */
             role_grants: components["schemas"]["RoleGrantDto"][];
             /** @description The roles it holds on some project (a summary of role_grants) */
-            roles: ("requester" | "approver" | "admin" | "monitor")[];
+            roles: ("requester" | "approver" | "admin" | "monitor" | "worker")[];
             /** @description The projects it holds some role on, or ["*"] (a summary of role_grants) */
             project_ids: string[];
             /** @description A service whose votes count as an approver's (marked by an admin of every project); every other vote must be a person's */
@@ -1016,6 +1096,11 @@ export interface components {
             /** @description Allowed values of params.namespace */
             namespaces?: string[];
         };
+        /**
+         * @description in_process: a built-in handler; remote: the user's own workers claim its runs over the worker protocol
+         * @enum {string}
+         */
+        Executor: "in_process" | "remote";
         ActionTypeDto: {
             code: string;
             description: string;
@@ -1023,13 +1108,17 @@ export interface components {
             approval_level: 0 | 1 | 2 | 3;
             /** @description Quorum: distinct approvers needed (the requester never counts) */
             required_approvals: number;
-            approver_roles: ("requester" | "approver" | "admin" | "monitor")[];
+            approver_roles: ("requester" | "approver" | "admin" | "monitor" | "worker")[];
             approval_ttl_seconds: number;
             allowed_scopes: components["schemas"]["AllowedScopesDto"];
             /** @description Approval mints a single-use build authorization */
             mints_grant: boolean;
             /** @description The handler that carries the action out */
             handler: string;
+            /** @description in_process: a built-in handler; remote: the user's own workers claim its runs over the worker protocol */
+            executor: components["schemas"]["Executor"];
+            /** @description A remote action's steps, in order (empty: one step per target) */
+            steps: string[];
             /** @description Runs inside the create request (read-only, level 0) */
             immediate: boolean;
             max_attempts: number;
@@ -1588,6 +1677,128 @@ export interface components {
         RedriveWebhookDeliveryDto: {
             /** @description Why it is sent again (kept in the audit trail) */
             reason: string;
+        };
+        ClaimRunsDto: {
+            /**
+             * @description The remote action types this worker carries out
+             * @example [
+             *       "deploy.remote"
+             *     ]
+             */
+            action_types: string[];
+            /**
+             * @description At most this many runs (the worker's free slots)
+             * @default 1
+             */
+            max_runs: number;
+            /**
+             * @description How long to wait for a run when none is ready (long-poll): answered at once when one becomes ready
+             * @default 0
+             */
+            wait_seconds: number;
+        };
+        PlannedStepDto: {
+            index: number;
+            name: string;
+        };
+        HandedStepDto: {
+            index: number;
+            name: string;
+            /** @description What the step works on: the run's params (and its target or targets), with every {"$secret": name} resolved for this answer only */
+            input: {
+                [key: string]: unknown;
+            };
+        };
+        RemoteRunDto: {
+            /** Format: uuid */
+            execution_id: string;
+            project_id: string;
+            action: string;
+            /** @description As requested: secrets stay references here */
+            params: {
+                [key: string]: unknown;
+            };
+            targets: string[];
+            /** @description The hash of the plan that was approved */
+            plan_hash: string;
+            approval_level: number;
+            attempt: number;
+            /**
+             * Format: date-time
+             * @description The lease runs out then unless a heartbeat renews it
+             */
+            lease_expires_at: string;
+            /**
+             * Format: date-time
+             * @description The run is TIMED_OUT then
+             */
+            deadline_at: string | null;
+            /** @description Every step of the plan, in order */
+            steps: components["schemas"]["PlannedStepDto"][];
+            /** @description The step to carry out now (steps done in an earlier attempt are not handed out again) */
+            step: components["schemas"]["HandedStepDto"];
+        };
+        ClaimResponseDto: {
+            /** @description Holds every run of this answer: send it with each heartbeat, progress and result (a secret, shown once) */
+            lease_token: string;
+            /** @description How long a lease lasts without a heartbeat */
+            lease_ms: number;
+            /** @description How often to send a heartbeat */
+            heartbeat_interval_ms: number;
+            /** @description Empty when no run was ready within wait_seconds */
+            runs: components["schemas"]["RemoteRunDto"][];
+        };
+        LeaseDto: {
+            /** @description The lease token of the claim that handed the run out (a secret: never in a URL) */
+            lease_token: string;
+        };
+        HeartbeatResponseDto: {
+            /** Format: date-time */
+            lease_expires_at: string;
+            /** Format: date-time */
+            deadline_at: string | null;
+            /**
+             * @description Set when the run ended under the worker (a cancel, its timeout): stop the step; its result would be refused
+             * @enum {string|null}
+             */
+            stop: "cancelled" | "timed_out" | null;
+        };
+        StepProgressDto: {
+            /** @description The lease token of the claim that handed the run out (a secret: never in a URL) */
+            lease_token: string;
+            /** @description Progress for the run's event stream (at most 4 KiB; secrets masked) */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        StepResultDto: {
+            /** @description The lease token of the claim that handed the run out (a secret: never in a URL) */
+            lease_token: string;
+            /**
+             * @description OK, SKIP:<reason> or FAIL:<detail> (FAIL ends the run FAILED). Exactly one of outcome and error.
+             * @example OK
+             */
+            outcome?: string;
+            /**
+             * @description With OK or SKIP: the step's result, any JSON up to 10 KiB (secrets masked)
+             * @example {
+             *       "version": "1.4.2"
+             *     }
+             */
+            result?: Record<string, never>;
+            /** @description A retryable failure: the run goes back to the queue with backoff (or to the dead-letter queue). Exactly one of outcome and error. */
+            error?: string;
+        };
+        StepResultResponseDto: {
+            /** Format: uuid */
+            execution_id: string;
+            /**
+             * @description The run after this result: RUNNING with a next step, or where it ended (or BLOCKED before a level-3 step)
+             * @enum {string}
+             */
+            status: "BLOCKED" | "RUN" | "REJECTED" | "EXPIRED" | "CLAIMED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "CANCELLED" | "DEAD_LETTERED" | "RECORDED";
+            /** @description The next step to carry out under the same lease, when the run goes on */
+            next_step: components["schemas"]["HandedStepDto"] | null;
         };
     };
     responses: never;
@@ -11551,6 +11762,1116 @@ export interface operations {
                              * @enum {string}
                              */
                             code: "webhook_delivery_not_dead";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    claimRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimRunsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimResponseDto"];
+                };
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: unknown_action | action_not_remote */
+            422: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example unknown_action
+                             * @enum {string}
+                             */
+                            code: "action_not_remote" | "unknown_action";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    heartbeatRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeaseDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatResponseDto"];
+                };
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_execution_id | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_execution_id" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: execution_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example execution_not_found
+                             * @enum {string}
+                             */
+                            code: "execution_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: lease_lost */
+            409: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example lease_lost
+                             * @enum {string}
+                             */
+                            code: "lease_lost";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    reportRunProgress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepProgressDto"];
+            };
+        };
+        responses: {
+            /** @description Recorded on the run */
+            202: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_execution_id | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_execution_id" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: execution_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example execution_not_found
+                             * @enum {string}
+                             */
+                            code: "execution_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: lease_lost */
+            409: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example lease_lost
+                             * @enum {string}
+                             */
+                            code: "lease_lost";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: result_too_large */
+            413: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example result_too_large
+                             * @enum {string}
+                             */
+                            code: "result_too_large";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    reportStepResult: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepResultDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepResultResponseDto"];
+                };
+            };
+            /** @description error.code: bad_request | body_not_object | empty_body | invalid_execution_id | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example bad_request
+                             * @enum {string}
+                             */
+                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_execution_id" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: execution_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example execution_not_found
+                             * @enum {string}
+                             */
+                            code: "execution_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: lease_lost | step_not_current | step_already_reported | run_timed_out */
+            409: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example lease_lost
+                             * @enum {string}
+                             */
+                            code: "lease_lost" | "run_timed_out" | "step_already_reported" | "step_not_current";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: result_too_large */
+            413: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example result_too_large
+                             * @enum {string}
+                             */
+                            code: "result_too_large";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */

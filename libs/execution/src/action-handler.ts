@@ -37,6 +37,6 @@ export interface ActionHandler {
   readonly code: string;
   /** What is wrong with these params for this action, or null. */
   validate(params: Record<string, unknown>, actionType: ActionType): string | null;
-  plan(input: { params: Record<string, unknown>; targets: readonly string[] }): PlannedStep[];
+  plan(input: { params: Record<string, unknown>; targets: readonly string[]; actionType: ActionType }): PlannedStep[];
   execute(step: PlannedStep, ctx: StepContext): Promise<StepOutcome>;
 }

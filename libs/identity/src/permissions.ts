@@ -1,7 +1,8 @@
 /**
  * Glossary
- * - role: what a key holder is (requester, approver, admin, monitor); a key carries one or more.
- *   monitor reads metrics and nothing else (what a Prometheus scraper is given).
+ * - role: what a key holder is (requester, approver, admin, monitor, worker); a key carries one or more.
+ *   monitor reads metrics and nothing else (what a Prometheus scraper is given); worker carries
+ *   out approved runs of remote action types in its projects, and nothing else (a service only).
  * - permission: what a route or command needs; roles grant permissions through ROLE_PERMISSIONS.
  * - project scope: the projects a key may touch, or `*` for all of them.
  */
@@ -10,6 +11,7 @@ export enum Role {
   Approver = 'approver',
   Admin = 'admin',
   Monitor = 'monitor',
+  Worker = 'worker',
 }
 
 export enum Permission {
@@ -37,6 +39,8 @@ export enum Permission {
   WebhookManage = 'webhook:manage',
   /** Disabling and enabling principals; marking service approvers (every project: needs scope `*`). */
   PrincipalManage = 'principal:manage',
+  /** Claiming approved runs of remote action types and reporting their steps (a worker, never an admin). */
+  RunExecute = 'run:execute',
 }
 
 export const ALL_PROJECTS = '*';
@@ -64,6 +68,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     Permission.DlqRead,
     Permission.ExecutionModeRead,
   ],
-  [Role.Admin]: Object.values(Permission),
+  // An admin does everything but carry runs out: that is a worker's, so no admin key can report a step.
+  [Role.Admin]: Object.values(Permission).filter((permission) => permission !== Permission.RunExecute),
   [Role.Monitor]: [Permission.SelfRead, Permission.MetricsRead],
+  [Role.Worker]: [Permission.SelfRead, Permission.RunExecute],
 };

@@ -12,9 +12,17 @@ import { Role } from '@lib/identity';
  *   approval it governed.
  * - handler: the registered handler that carries the action out once approved; `immediate`
  *   actions (read-only, level 0) run inside the create request, the rest in the background.
+ * - executor: `in_process` (a built-in handler, in this project's worker processes) or `remote`
+ *   (the user's own code, in a worker process of theirs that claims the run over the worker
+ *   protocol); a remote action plans the steps its policy entry names, or one step per target.
  * - SLA class: with the action code, picks the run's timeout from timeout_policies.
  */
 export type ApprovalLevel = 0 | 1 | 2 | 3;
+
+export type Executor = 'in_process' | 'remote';
+
+/** The handler every remote action type names: its steps are carried out by the user's workers. */
+export const REMOTE_HANDLER = 'remote';
 
 export interface AllowedScopes {
   /** Glob patterns (`*` matches any run of characters) a run's targets must each match. */
@@ -33,6 +41,9 @@ export interface ActionType {
   readonly allowedScopes: AllowedScopes;
   readonly mintsGrant: boolean;
   readonly handler: string;
+  readonly executor: Executor;
+  /** A remote action's steps, by name, in order (empty: one step per target). */
+  readonly steps: readonly string[];
   readonly immediate: boolean;
   readonly maxAttempts: number;
   readonly slaClass: string;

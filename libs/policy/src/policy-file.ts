@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { canonicalHash, CODE_PATTERN } from '@lib/common';
 import { Role } from '@lib/identity';
-import { ActionType, Policy } from './action-type';
+import { ActionType, Policy, REMOTE_HANDLER } from './action-type';
 
 /** A policy file that cannot be used; the message names the file and the bad field. */
 export class PolicyFileError extends Error {}
@@ -19,12 +19,17 @@ const ACTION_FIELDS = new Set([
   'allowed_scopes',
   'mints_grant',
   'handler',
+  'executor',
+  'steps',
   'immediate',
   'max_attempts',
   'sla_class',
   'allowed_urls',
 ]);
 const DEFAULT_MAX_ATTEMPTS = 3;
+const MAX_STEPS = 50;
+/** The roles a vote may come from (the database's approver_roles CHECK says the same). */
+const APPROVER_ROLES: readonly string[] = [Role.Requester, Role.Approver, Role.Admin];
 const DEFAULT_SLA_CLASS = 'standard';
 
 export function loadPolicyFile(path: string): Policy {
@@ -68,9 +73,8 @@ function parseActionType(entry: unknown, at: string, fail: (field: string, probl
   if (level === 0 && required !== 0) fail(`${at}.required_approvals`, 'must be 0 for approval_level 0 (approved by the system)');
   if (level !== 0 && (required as number) < 1) fail(`${at}.required_approvals`, 'must be at least 1 for approval_level 1..3');
   const roles = entry.approver_roles;
-  const knownRoles = Object.values(Role) as string[];
-  if (!Array.isArray(roles) || roles.some((role) => !knownRoles.includes(role as string)))
-    fail(`${at}.approver_roles`, `must be an array of ${knownRoles.join(', ')}`);
+  if (!Array.isArray(roles) || roles.some((role) => !APPROVER_ROLES.includes(role as string)))
+    fail(`${at}.approver_roles`, `must be an array of ${APPROVER_ROLES.join(', ')}`);
   if (level !== 0 && (roles as unknown[]).length === 0) fail(`${at}.approver_roles`, 'must name at least one role for approval_level 1..3');
   const ttl = entry.approval_ttl_seconds;
   if (!Number.isInteger(ttl) || (ttl as number) < 1 || (ttl as number) > MAX_TTL_SECONDS)
@@ -83,7 +87,26 @@ function parseActionType(entry: unknown, at: string, fail: (field: string, probl
   const namespaces = scopes.namespaces === undefined ? undefined : patterns(scopes.namespaces, `${at}.allowed_scopes.namespaces`, fail);
   if (entry.mints_grant !== undefined && typeof entry.mints_grant !== 'boolean') fail(`${at}.mints_grant`, 'must be a boolean');
   if (entry.description !== undefined && typeof entry.description !== 'string') fail(`${at}.description`, 'must be a string');
-  if (typeof entry.handler !== 'string' || !CODE.test(entry.handler)) fail(`${at}.handler`, 'must name a handler ([A-Za-z0-9._:-]{1,128})');
+  const executor = entry.executor ?? 'in_process';
+  if (executor !== 'in_process' && executor !== 'remote') fail(`${at}.executor`, 'must be "in_process" or "remote"');
+  const remote = executor === 'remote';
+  if (remote) {
+    if (entry.handler !== undefined && entry.handler !== REMOTE_HANDLER)
+      fail(`${at}.handler`, `must be left out (or "${REMOTE_HANDLER}") for a remote action: its workers carry it out`);
+    if (entry.immediate === true)
+      fail(`${at}.immediate`, 'is not allowed for a remote action (it runs in a worker of yours, not in the request)');
+    if (entry.mints_grant === true) fail(`${at}.mints_grant`, 'is not allowed for a remote action');
+    if (entry.allowed_urls !== undefined) fail(`${at}.allowed_urls`, 'is for the built-in http.request handler, not a remote action');
+  } else {
+    if (typeof entry.handler !== 'string' || !CODE.test(entry.handler))
+      fail(`${at}.handler`, 'must name a handler ([A-Za-z0-9._:-]{1,128})');
+    if (entry.handler === REMOTE_HANDLER) fail(`${at}.handler`, `is "${REMOTE_HANDLER}": set "executor": "remote" instead`);
+    if (entry.steps !== undefined) fail(`${at}.steps`, 'is only for a remote action (a built-in handler plans its own steps)');
+  }
+  const steps = entry.steps === undefined ? [] : entry.steps;
+  if (!Array.isArray(steps) || steps.length > MAX_STEPS || steps.some((step) => typeof step !== 'string' || !CODE.test(step)))
+    fail(`${at}.steps`, `must be a list of at most ${MAX_STEPS} step names ([A-Za-z0-9._:-]{1,128})`);
+  if (new Set(steps as string[]).size !== (steps as string[]).length) fail(`${at}.steps`, 'must name each step once');
   if (entry.immediate !== undefined && typeof entry.immediate !== 'boolean') fail(`${at}.immediate`, 'must be a boolean');
   if (entry.immediate === true && level !== 0) fail(`${at}.immediate`, 'is only allowed for approval_level 0 (read-only actions)');
   const attempts = entry.max_attempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -101,7 +124,9 @@ function parseActionType(entry: unknown, at: string, fail: (field: string, probl
     approvalTtlSeconds: ttl as number,
     allowedScopes: namespaces === undefined ? { targets } : { targets, namespaces },
     mintsGrant: entry.mints_grant === true,
-    handler: entry.handler,
+    handler: remote ? REMOTE_HANDLER : (entry.handler as string),
+    executor,
+    steps: steps as string[],
     immediate: entry.immediate === true,
     maxAttempts: attempts as number,
     slaClass: sla,

@@ -40,6 +40,13 @@ export class PolicyService implements OnModuleInit {
     return this.current().actionTypes;
   }
 
+  /** The codes of the actions the user's workers carry out (executor `remote`). */
+  remoteActions(): string[] {
+    return this.list()
+      .filter((actionType) => actionType.executor === 'remote')
+      .map((actionType) => actionType.code);
+  }
+
   find(code: string): ActionType | undefined {
     this.current();
     return this.byCode.get(code);

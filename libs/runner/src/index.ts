@@ -5,3 +5,5 @@ export * from './worker/run-executor.service';
 export * from './worker/immediate-runner.service';
 export * from './worker/worker-loop.service';
 export * from './runner.module';
+export * from './runner.exception';
+export * from './remote/remote-executor.service';

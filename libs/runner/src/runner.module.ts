@@ -8,6 +8,7 @@ import { BuildGrantHandler } from './handlers/build-grant.handler';
 import { HandlerRegistry } from './handlers/handler-registry';
 import { HttpRequestHandler } from './handlers/http-request.handler';
 import { NoopHandler } from './handlers/noop.handler';
+import { RemoteHandler } from './handlers/remote.handler';
 import { SleepHandler } from './handlers/sleep.handler';
 import { ConfigSecretProvider, SECRET_PROVIDER } from './secrets/secret-provider';
 import { SecretResolverService } from './secrets/secret-resolver.service';
@@ -16,6 +17,9 @@ import { RunExecutorService } from './worker/run-executor.service';
 import { StepRunnerService } from './worker/step-runner.service';
 import { RunEnderService } from './worker/run-ender.service';
 import { WorkerLoopService } from './worker/worker-loop.service';
+import { WorkerProtocolController } from './http/worker-protocol.controller';
+import { RemoteExecutorService } from './remote/remote-executor.service';
+import { RunReadySignal } from './remote/run-ready-signal';
 
 /**
  * The execution runtime: handlers, secrets and the executor that carries a claimed run out,
@@ -29,6 +33,7 @@ import { WorkerLoopService } from './worker/worker-loop.service';
     SleepHandler,
     HttpRequestHandler,
     BuildGrantHandler,
+    RemoteHandler,
     HandlerRegistry,
     { provide: SECRET_PROVIDER, useClass: ConfigSecretProvider },
     SecretResolverService,
@@ -37,9 +42,18 @@ import { WorkerLoopService } from './worker/worker-loop.service';
     RunExecutorService,
     ImmediateRunnerService,
   ],
-  exports: [HandlerRegistry, RunExecutorService, ImmediateRunnerService],
+  exports: [HandlerRegistry, RunExecutorService, ImmediateRunnerService, SecretResolverService],
 })
 export class RunnerModule {}
+
+/** The worker protocol (the API's side of the user's remote workers), on top of the runtime. */
+@Module({
+  imports: [RunnerModule, PolicyModule, ExecutionModule, ApprovalModule],
+  controllers: [WorkerProtocolController],
+  providers: [RemoteExecutorService, RunReadySignal],
+  exports: [RemoteExecutorService],
+})
+export class RemoteWorkersModule {}
 
 /** The worker's claim loop (and reaper ticks), on top of the runtime. */
 @Module({

@@ -8,6 +8,7 @@ import { DATABASE_ERROR_STATUS } from '@lib/database';
 import { NOTIFICATIONS_ERROR_STATUS } from '@lib/notifications';
 import { IDENTITY_ERROR_STATUS } from '@lib/identity';
 import { POLICY_ERROR_STATUS } from '@lib/policy';
+import { RUNNER_ERROR_STATUS } from '@lib/runner';
 
 /**
  * Every error code's HTTP status, as each lib states it beside its codes. KnownErrorCode is the
@@ -24,6 +25,7 @@ const STATUS: Readonly<Record<KnownErrorCode, number>> = {
   ...APPROVAL_ERROR_STATUS,
   ...GRANT_ERROR_STATUS,
   ...NOTIFICATIONS_ERROR_STATUS,
+  ...RUNNER_ERROR_STATUS,
 };
 
 export function httpStatusOf(code: KnownErrorCode): number {

@@ -48,8 +48,36 @@ const CANDIDATE_SELECT = `
  */
 export const QUEUE_HEAD_CLAIM = `${CANDIDATE_SELECT}
        WHERE r.id IN (SELECT id FROM ${T} WHERE status = 'RUN' AND available_at <= now() AND project_id LIKE $1
+                        AND ($3::text[] IS NULL OR action = ANY($3)) AND NOT (action = ANY($4))
+                        AND ($5::text[] IS NULL OR project_id = ANY($5))
                       ORDER BY available_at, created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
        ORDER BY r.available_at, r.created_at`;
+
+/** A lease its holder renewed: whether a cancel was asked for, and the lease and run deadlines (database clock). */
+export interface HeldLease {
+  readonly cancel_requested_at: Date | null;
+  readonly cancel_requested_by: string | null;
+  readonly lease_expires_at: Date;
+  readonly deadline_at: Date | null;
+  readonly past_deadline: boolean | null;
+}
+
+/** Which runs of the queue a worker takes. */
+export interface QueueFilter {
+  /** A LIKE pattern: a worker may serve only some projects (and tests use it to stay apart). */
+  readonly projectPattern: string;
+  /** Only these actions (null: any). */
+  readonly onlyActions?: readonly string[] | null;
+  /** Never these actions. */
+  readonly exceptActions?: readonly string[];
+  /** Only these projects (null: any). */
+  readonly projects?: readonly string[] | null;
+}
+
+/** QUEUE_HEAD_CLAIM's parameters, in order. */
+export function queueHeadParameters(input: QueueFilter & { limit: number }): unknown[] {
+  return [input.projectPattern, input.limit, input.onlyActions ?? null, input.exceptActions ?? [], input.projects ?? null];
+}
 
 /** What is left of a run retention deleted: enough to audit it. */
 export type PurgedRun = Pick<ExecutionRunRow, 'id' | 'project_id' | 'status' | 'updated_at'>;
@@ -169,20 +197,14 @@ export class ExecutionRunRepository {
    * checks made since the last one, and reads whether a cancel was requested. Null when this
    * worker no longer holds the run.
    */
-  async heartbeat(input: {
-    id: string;
-    workerId: string;
-    leaseMs: number;
-    renew: boolean;
-    checks: number;
-  }): Promise<{ cancel_requested_at: Date | null; cancel_requested_by: string | null } | null> {
-    const rows = await this.uow.query<{ cancel_requested_at: Date | null; cancel_requested_by: string | null }>(
+  async heartbeat(input: { id: string; workerId: string; leaseMs: number; renew: boolean; checks: number }): Promise<HeldLease | null> {
+    const rows = await this.uow.query<HeldLease>(
       `UPDATE ${T}
        SET lease_expires_at = CASE WHEN $4 THEN now() + make_interval(secs => $3::double precision / 1000) ELSE lease_expires_at END,
            lease_renewals = lease_renewals + CASE WHEN $4 THEN 1 ELSE 0 END,
            cancel_checks_performed = cancel_checks_performed + $5
        WHERE id = $1 AND worker_id = $2 AND status IN ('CLAIMED', 'RUNNING')
-       RETURNING cancel_requested_at, cancel_requested_by`,
+       RETURNING cancel_requested_at, cancel_requested_by, lease_expires_at, deadline_at, deadline_at <= now() AS past_deadline`,
       [input.id, input.workerId, input.leaseMs, input.renew, input.checks],
     );
     return rows[0] ?? null;
@@ -211,8 +233,13 @@ export class ExecutionRunRepository {
    * (approval_gate: the rule stated once in PostgreSQL), for the rows held; and each comes with
    * the timeout its (SLA class, action) gets (the action's own row wins over the class's '*').
    */
-  lockQueueHead(input: { projectPattern: string; limit: number }): Promise<ClaimCandidate[]> {
-    return this.uow.query<ClaimCandidate>(QUEUE_HEAD_CLAIM, [input.projectPattern, input.limit]);
+  /**
+   * The head of the queue a worker may take: its project pattern, and (a remote worker) the
+   * actions it serves in the projects it holds the worker role on; `exceptActions` are the
+   * actions other workers carry out (an in-process worker leaves remote actions alone).
+   */
+  lockQueueHead(input: QueueFilter & { limit: number }): Promise<ClaimCandidate[]> {
+    return this.uow.query<ClaimCandidate>(QUEUE_HEAD_CLAIM, queueHeadParameters(input));
   }
 
   /** Runs by status, every project (a scrape: one statement). */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@lib/database';
-import { EXECUTION_STEPS_TABLE } from '../execution.tables';
+import { EXECUTION_STEPS_TABLE, ExecutionStepRow } from '../execution.tables';
 
 const T = EXECUTION_STEPS_TABLE.name;
 
@@ -44,6 +44,15 @@ export class ExecutionStepRepository {
     const rows = await this.uow.query<{ id: string; step_index: number }>(
       `SELECT id::text AS id, step_index FROM ${T} WHERE execution_run_id = $1 AND status = 'running'`,
       [runId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The step of this attempt at this index, as written. */
+  async ofAttempt(runId: string, index: number, attempt: number): Promise<ExecutionStepRow | null> {
+    const rows = await this.uow.query<ExecutionStepRow>(
+      `SELECT * FROM ${T} WHERE execution_run_id = $1 AND step_index = $2 AND attempt = $3`,
+      [runId, index, attempt],
     );
     return rows[0] ?? null;
   }

@@ -4,8 +4,8 @@ import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditRecordInput, AuditService, runEvent } from '@lib/audit';
 import { StatusMachineService } from '@lib/state-machine';
 import { MetricsService } from '@lib/telemetry';
-import { ExecutionRunRow } from '../execution.tables';
-import { ExecutionRunRepository } from '../repositories/execution-run.repository';
+import { ExecutionRunRow, ExecutionStepRow } from '../execution.tables';
+import { ExecutionRunRepository, HeldLease } from '../repositories/execution-run.repository';
 import { ExecutionStepRepository } from '../repositories/execution-step.repository';
 import { RunLockRepository } from '../repositories/run-lock.repository';
 import { STEP_AXIS, StepStatus } from '../run-status';
@@ -49,6 +49,32 @@ export class ExecutionStepService {
     lease.whenStopped(this.cancelWatch.watch(run.id, lease));
     if (run.cancel_requested_at) lease.cancelled(run.cancel_requested_by);
     return lease;
+  }
+
+  /**
+   * A remote worker's heartbeat: the lease and the run's target locks renewed, if this worker
+   * still holds them; null when it does not (lost, taken over, ended).
+   */
+  renewLease(input: { runId: string; workerId: string; leaseMs: number }): Promise<HeldLease | null> {
+    return this.uow.run(async () => {
+      const held = await this.runs.heartbeat({ id: input.runId, workerId: input.workerId, leaseMs: input.leaseMs, renew: true, checks: 0 });
+      if (!held) return null;
+      this.metrics.recordLeaseRenewal();
+      await this.locks.renew(input);
+      return held;
+    });
+  }
+
+  /** The run, locked for the caller's transaction, and its running step (if any). */
+  async lockedWithRunningStep(runId: string): Promise<{ run: ExecutionRunRow; running: { id: string; step_index: number } | null } | null> {
+    const run = await this.runs.findById(runId, { lock: true });
+    if (!run) return null;
+    return { run, running: await this.steps.running(runId) };
+  }
+
+  /** The step of an attempt at an index, as written (a result sent again is answered from it). */
+  ofAttempt(runId: string, index: number, attempt: number): Promise<ExecutionStepRow | null> {
+    return this.steps.ofAttempt(runId, index, attempt);
   }
 
   finished(runId: string): Promise<Map<number, unknown>> {

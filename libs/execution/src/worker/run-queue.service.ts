@@ -1,27 +1,27 @@
 import { Injectable } from '@nestjs/common';
-import { CommandContext } from '@lib/common';
+import { Actor, CommandContext } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditRecordInput, AuditService, runEvent } from '@lib/audit';
 import { ApiKeyService, Permission, RequesterStanding } from '@lib/identity';
 import { PolicyService } from '@lib/policy';
 import { StatusMachineService } from '@lib/state-machine';
 import { ExecutionRunRow } from '../execution.tables';
-import { ClaimCandidate, ExecutionRunRepository } from '../repositories/execution-run.repository';
+import { ClaimCandidate, ExecutionRunRepository, QueueFilter } from '../repositories/execution-run.repository';
 import { RunLockRepository } from '../repositories/run-lock.repository';
 import { RUN_AXIS, RunStatus } from '../run-status';
 
-export interface ClaimInput {
+export interface ClaimInput extends QueueFilter {
   readonly workerId: string;
   readonly leaseMs: number;
   readonly lockWaitMs: number;
-  /** A LIKE pattern: a worker may serve only some projects (and tests use it to stay apart). */
-  readonly projectPattern: string;
   /** At most this many runs (the worker's free slots). */
   readonly limit: number;
   /** Claim this run only (immediate mode). */
   readonly runId?: string;
   /** Bounds the run's timeout further (immediate mode). */
   readonly timeoutCapSeconds?: number;
+  /** Who claims, in the audit trail: a remote worker's principal (default: this worker process). */
+  readonly actor?: Actor;
 }
 
 /**
@@ -69,7 +69,10 @@ export class RunQueueService {
   ) {}
 
   async claim(input: ClaimInput): Promise<ClaimedBatch> {
-    const ctx: CommandContext = { actor: { id: `worker:${input.workerId}`, kind: 'system' }, requestId: `claim:${input.workerId}` };
+    const ctx: CommandContext = {
+      actor: input.actor ?? { id: `worker:${input.workerId}`, kind: 'system' },
+      requestId: `claim:${input.workerId}`,
+    };
     return this.uow.run(async (): Promise<ClaimedBatch> => {
       const candidates = input.runId ? await this.runs.lockRunById(input.runId) : await this.runs.lockQueueHead(input);
       const open = candidates.filter((run) => run.gate_verdict === 'open');

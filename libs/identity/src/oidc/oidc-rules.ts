@@ -26,7 +26,8 @@ export interface OidcRules {
 
 const PROJECT = PROJECT_SCOPE_PATTERN;
 const CLAIM = /^[A-Za-z0-9_.:-]{1,128}$/;
-const ROLES = new Set<string>(Object.values(Role));
+/** A person's roles: worker is a service's (a person never carries runs out). */
+const ROLES = new Set<string>(Object.values(Role).filter((role) => role !== Role.Worker));
 
 export function loadOidcRules(path: string): OidcRules {
   let raw: unknown;

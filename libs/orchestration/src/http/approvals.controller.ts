@@ -7,7 +7,7 @@ import { RunDecisionService } from '../run-decision.service';
 import { ApproveDto, DeferDto, RejectDto, ReopenDto } from './dto/decision.dto';
 import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
 import { BAD_BODY, BAD_RUN_ID, RUN_NOT_FOUND, UNAUTHENTICATED } from './error-lists';
-import { ParseExecutionIdPipe } from './execution-id.pipe';
+import { ParseExecutionIdPipe } from '@lib/execution';
 
 const DECIDE_ERRORS = {
   400: [...BAD_RUN_ID, ...BAD_BODY, ApprovalErrorCode.PlanHashRequired],

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors, isCursor, RequestErrorCode, RequestException, ApiV1Controller } from '@lib/common';
 import { AuditEventDto } from '@lib/audit';
 import { CurrentPrincipal, Permission, Principal, Authenticated } from '@lib/identity';
-import { ExecutionErrorCode } from '@lib/execution';
+import { ExecutionErrorCode, ParseExecutionIdPipe } from '@lib/execution';
 import { RunControlService } from '../run-control.service';
 import { RunQueryService } from '../run-query.service';
 import { EventStream } from './event-stream';
@@ -15,7 +15,6 @@ import { CreateExecutionRunDto } from './dto/create-execution-run.dto';
 import { EventsQueryDto } from './dto/events-query.dto';
 import { ExecutionEventsResponseDto, ExecutionRunResponseDto } from './dto/execution-run-response.dto';
 import { BAD_BODY, BAD_QUERY, BAD_RUN_ID, FORBIDDEN, RUN_NOT_FOUND, UNAUTHENTICATED } from './error-lists';
-import { ParseExecutionIdPipe } from './execution-id.pipe';
 import { headerValues, resolveIdempotencyKey } from './idempotency-key';
 import { PolicyErrorCode } from '@lib/policy';
 

@@ -6,7 +6,7 @@ import { ApprovalErrorCode, PlanChangeService } from '@lib/approval';
 import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
 import { ReplacePlanDto } from './dto/replace-plan.dto';
 import { BAD_BODY, BAD_RUN_ID, RUN_NOT_FOUND, UNAUTHENTICATED } from './error-lists';
-import { ParseExecutionIdPipe } from './execution-id.pipe';
+import { ParseExecutionIdPipe } from '@lib/execution';
 import { PolicyErrorCode } from '@lib/policy';
 
 @ApiTags('execution')

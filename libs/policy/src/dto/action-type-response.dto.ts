@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Role } from '@lib/identity';
-import { ActionType } from '../action-type';
+import { ActionType, Executor } from '../action-type';
 
 export class AllowedScopesDto {
   @ApiProperty({ type: [String], description: 'Glob patterns (`*`) every target must match' }) targets!: string[];
@@ -17,6 +17,13 @@ export class ActionTypeDto {
   @ApiProperty({ type: AllowedScopesDto }) allowed_scopes!: AllowedScopesDto;
   @ApiProperty({ description: 'Approval mints a single-use build authorization' }) mints_grant!: boolean;
   @ApiProperty({ description: 'The handler that carries the action out' }) handler!: string;
+  @ApiProperty({
+    enum: ['in_process', 'remote'],
+    enumName: 'Executor',
+    description: "in_process: a built-in handler; remote: the user's own workers claim its runs over the worker protocol",
+  })
+  executor!: Executor;
+  @ApiProperty({ type: [String], description: "A remote action's steps, in order (empty: one step per target)" }) steps!: string[];
   @ApiProperty({ description: 'Runs inside the create request (read-only, level 0)' }) immediate!: boolean;
   @ApiProperty() max_attempts!: number;
   @ApiProperty({ description: 'With the action code, picks the timeout from timeout_policies' }) sla_class!: string;
@@ -36,6 +43,8 @@ export class ActionTypeDto {
       },
       mints_grant: actionType.mintsGrant,
       handler: actionType.handler,
+      executor: actionType.executor,
+      steps: [...actionType.steps],
       immediate: actionType.immediate,
       max_attempts: actionType.maxAttempts,
       sla_class: actionType.slaClass,

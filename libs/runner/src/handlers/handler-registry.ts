@@ -4,6 +4,7 @@ import { PolicyService } from '@lib/policy';
 import { BuildGrantHandler } from './build-grant.handler';
 import { HttpRequestHandler } from './http-request.handler';
 import { NoopHandler } from './noop.handler';
+import { RemoteHandler } from './remote.handler';
 import { SleepHandler } from './sleep.handler';
 
 /** The handlers an action type may name. A policy naming an unknown handler stops the process at start. */
@@ -17,8 +18,9 @@ export class HandlerRegistry implements OnApplicationBootstrap {
     sleep: SleepHandler,
     http: HttpRequestHandler,
     buildGrant: BuildGrantHandler,
+    remote: RemoteHandler,
   ) {
-    this.handlers = new Map<string, ActionHandler>([noop, sleep, http, buildGrant].map((handler) => [handler.code, handler]));
+    this.handlers = new Map<string, ActionHandler>([noop, sleep, http, buildGrant, remote].map((handler) => [handler.code, handler]));
   }
 
   // After every module's init, so the policy is loaded.

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CommandContext } from '@lib/common';
+import { Actor, CommandContext } from '@lib/common';
 import { WorkerSettings } from '@lib/config';
 import { UnitOfWork } from '@lib/database';
 import { ActionType, PolicyService } from '@lib/policy';
@@ -7,6 +7,7 @@ import {
   ActionHandler,
   capResult,
   ClaimedRun,
+  ClaimInput,
   ExecutionRunRow,
   ExecutionStepService,
   LeaseKeeper,
@@ -41,11 +42,21 @@ export interface StartedBatch {
   readonly more: boolean;
 }
 
+/** Which runs a claim takes, and who takes them. */
+export interface ClaimOptions extends Partial<Pick<ClaimInput, 'onlyActions' | 'exceptActions' | 'projects' | 'actor'>> {
+  readonly limit: number;
+  readonly runId?: string;
+  readonly timeoutCapSeconds?: number;
+}
+
+/** What a step's end needs to know of the lease it ran under: a cancel seen, or why it stopped. */
+export type LeaseView = Pick<LeaseKeeper, 'cancelled' | 'reason' | 'cancelRequestedBy'>;
+
 /** A claimed run planned, before its first step is recorded. */
 type Prepared = Omit<StartedRun, 'next'> & { readonly next: StartedRun['next'] | { kind: 'start'; index: number } };
 
 /** A step's end as it is written. */
-interface StepFinish {
+export interface StepFinish {
   readonly stepId: string;
   readonly index: number;
   readonly end: StepEnd;
@@ -80,24 +91,18 @@ export class RunExecutorService {
   ) {}
 
   /** Claims up to `limit` runs (or the one named) and starts each one's first step, in one transaction. */
-  async claimAndStart(
-    settings: WorkerSettings,
-    options: { limit: number; runId?: string; timeoutCapSeconds?: number },
-  ): Promise<StartedBatch> {
+  async claimAndStart(settings: WorkerSettings, options: ClaimOptions): Promise<StartedBatch> {
     const batch = await this.claimAndStartInTransaction(settings, options);
     // Claim latency: from the run becoming claimable to its step starting (the claim's commit).
     for (const started of batch.started) if (started.next.kind === 'step') this.metrics.observeClaimLatency(started.run.claimable_seconds);
     return batch;
   }
 
-  private claimAndStartInTransaction(
-    settings: WorkerSettings,
-    options: { limit: number; runId?: string; timeoutCapSeconds?: number },
-  ): Promise<StartedBatch> {
+  private claimAndStartInTransaction(settings: WorkerSettings, options: ClaimOptions): Promise<StartedBatch> {
     return this.uow.run(async () => {
       const batch = await this.queue.claim({ ...settings, ...options });
       const prepared: Prepared[] = [];
-      for (const run of batch.claimed) prepared.push(await this.prepare(run, settings));
+      for (const run of batch.claimed) prepared.push(await this.prepare(run, settings, options.actor));
       // Every first step to do starts in one statement.
       const starting = prepared.flatMap((item) => (item.next.kind === 'start' ? [{ item, index: item.next.index }] : []));
       const stepIds = await this.steps.startMany(
@@ -133,12 +138,29 @@ export class RunExecutorService {
     } finally {
       await lease.stop();
     }
-    if (outcome === null || outcome.kind === 'paused') {
+    if (outcome === null) {
       if (last) await this.recordStepEnd(run, last, ctx);
-      if (outcome === null) return null; // the lease was lost: the reaper owns the run now
+      return null; // the lease was lost: the reaper owns the run now
+    }
+    return this.settle({ run, ctx, outcome, last, settings });
+  }
+
+  /**
+   * The attempt is over: it pauses before a level-3 step (the last step's end written first), or
+   * the last step's end, the run's end and its approval's closing commit together.
+   */
+  async settle(input: {
+    run: ClaimedRun;
+    ctx: CommandContext;
+    outcome: NonNullable<Outcome>;
+    last: StepFinish | null;
+    settings: Pick<WorkerSettings, 'workerId' | 'backoffBaseMs'>;
+  }): Promise<ExecutionRunRow> {
+    const { run, ctx, outcome, last, settings } = input;
+    if (outcome.kind === 'paused') {
+      if (last) await this.recordStepEnd(run, last, ctx);
       return this.pause(run, outcome.stepIndex, settings.workerId, ctx);
     }
-    // The last step's end, the run's end and its approval's closing commit together.
     return this.ender.end({
       run,
       ctx,
@@ -149,10 +171,17 @@ export class RunExecutorService {
     });
   }
 
+  /** The plan of a run of this action type (the same at every call: a remote worker's result is checked against it). */
+  planOf(run: ExecutionRunRow, actionType: ActionType): PlannedStep[] {
+    const handler = this.registry.find(actionType.handler);
+    if (!handler) throw new Error(`no handler ${actionType.handler}`);
+    return handler.plan({ params: run.params, targets: run.targets, actionType });
+  }
+
   /** In the claim's transaction: the run's plan, the steps already done, and the first step to do (or why none). */
-  private async prepare(run: ClaimedRun, settings: WorkerSettings): Promise<Prepared> {
+  private async prepare(run: ClaimedRun, settings: WorkerSettings, actor?: Actor): Promise<Prepared> {
     const ctx: CommandContext = {
-      actor: { id: `worker:${settings.workerId}`, kind: 'system' },
+      actor: actor ?? { id: `worker:${settings.workerId}`, kind: 'system' },
       requestId: `run:${run.id}:${run.attempt}`,
     };
     const actionType = this.policy.getActionTypeOrFail(run.action);
@@ -163,7 +192,7 @@ export class RunExecutorService {
     if (invalid) return { ...base, next: end({ kind: 'failed', error: `FAIL:invalid_params: ${invalid}` }) };
     let planned: PlannedStep[];
     try {
-      planned = handler.plan({ params: run.params, targets: run.targets });
+      planned = handler.plan({ params: run.params, targets: run.targets, actionType });
     } catch (error) {
       return { ...base, handler, next: end({ kind: 'retry', error: error instanceof Error ? error.message : String(error) }) };
     }
@@ -210,9 +239,9 @@ export class RunExecutorService {
    * gone, or the approval gate is closed) the next step's start. Level 3: a step after the first
    * needs a lane of its own, else the run pauses.
    */
-  private advance(
-    started: StartedRun,
-    input: { last: StepFinish; lease: LeaseKeeper; settings: WorkerSettings },
+  advance(
+    started: Pick<StartedRun, 'run' | 'ctx' | 'planned'>,
+    input: { last: StepFinish; lease: LeaseView; settings: Pick<WorkerSettings, 'workerId'> },
   ): Promise<{ kind: 'step'; index: number; stepId: string } | { kind: 'end'; outcome: Outcome }> {
     const { run, ctx, planned } = started;
     const { last, lease } = input;
@@ -261,7 +290,7 @@ function end(outcome: Outcome): { kind: 'end'; outcome: Outcome } {
   return { kind: 'end', outcome };
 }
 
-function finishOf(last: StepFinish): Parameters<ExecutionStepService['finish']>[1] {
+export function finishOf(last: StepFinish): Parameters<ExecutionStepService['finish']>[1] {
   const { end: stepEnd } = last;
   return {
     stepId: last.stepId,

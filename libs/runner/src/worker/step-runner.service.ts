@@ -104,7 +104,7 @@ export class StepRunnerService {
 }
 
 /** The run's ending when its lease's signal fired: timed out, cancelled, or nothing (the lease was lost: the reaper owns the run). */
-export function endingFor(reason: AbortReason, run: ExecutionRunRow, lease: LeaseKeeper): Ending | null {
+export function endingFor(reason: AbortReason, run: ExecutionRunRow, lease: Pick<LeaseKeeper, 'cancelRequestedBy'>): Ending | null {
   if (reason === 'timeout') return { kind: 'timed_out', error: `timed out after ${run.timeout_seconds} s` };
   if (reason === 'cancelled') return { kind: 'cancelled', by: lease.cancelRequestedBy ?? 'system' };
   return null;

@@ -3,6 +3,7 @@ import { AppConfig, WorkerSettings } from '@lib/config';
 import { ClaimLoop } from '@lib/database';
 import { ReaperService } from '@lib/execution';
 import { ApprovalClosureService } from '@lib/approval';
+import { PolicyService } from '@lib/policy';
 import { RunExecutorService, StartedRun } from './run-executor.service';
 
 /**
@@ -23,6 +24,7 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
     private readonly executor: RunExecutorService,
     private readonly reaper: ReaperService,
     private readonly closure: ApprovalClosureService,
+    private readonly policy: PolicyService,
   ) {
     this.settings = config.worker;
     this.loop = new ClaimLoop({
@@ -49,7 +51,8 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
 
   /** Claims as many runs as there are free slots, in one transaction; a run that waits for a target is offered again when its wait is over. */
   private async claim(limit: number): Promise<{ started: Array<Promise<unknown>>; more: boolean; retryInMs: number | null }> {
-    const batch = await this.executor.claimAndStart(this.settings, { limit });
+    // Remote actions wait for the user's workers (the worker protocol); every other run is this worker's.
+    const batch = await this.executor.claimAndStart(this.settings, { limit, exceptActions: this.policy.remoteActions() });
     return { started: batch.started.map((started) => this.carryOut(started)), more: batch.more, retryInMs: batch.retryInMs };
   }
 

@@ -1,0 +1,176 @@
+import { Body, HttpCode, Param, ParseIntPipe, Post, Req } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags, ApiAcceptedResponse } from '@nestjs/swagger';
+import { ApiErrors, ApiV1Controller, BODY_ERRORS, RequestErrorCode, RequestException } from '@lib/common';
+import { Authenticated, CurrentPrincipal, IdentityErrorCode, Permission, Principal } from '@lib/identity';
+import { storedBytes, ExecutionErrorCode, ParseExecutionIdPipe } from '@lib/execution';
+import { PolicyErrorCode } from '@lib/policy';
+import { RemoteExecutorService, StepReport } from '../remote/remote-executor.service';
+import { RunnerErrorCode, RunnerException } from '../runner.exception';
+import {
+  ClaimResponseDto,
+  ClaimRunsDto,
+  HeartbeatResponseDto,
+  LeaseDto,
+  StepProgressDto,
+  StepResultDto,
+  StepResultResponseDto,
+} from './dto/worker-protocol.dto';
+
+const RESULT_CAP_BYTES = 10 * 1024;
+const PROGRESS_CAP_BYTES = 4 * 1024;
+const MAX_STEP_INDEX = 1000;
+
+const STEP_INDEX = new ParseIntPipe({
+  exceptionFactory: () =>
+    new RequestException(RequestErrorCode.InvalidValue, 'the step index must be an integer 0..1000', { field: 'index' }),
+});
+
+const UNAUTHENTICATED = [IdentityErrorCode.Unauthenticated];
+const FORBIDDEN = [IdentityErrorCode.Forbidden];
+const NOT_FOUND = [ExecutionErrorCode.ExecutionNotFound];
+
+/**
+ * The worker protocol: the user's own workers (any language, anywhere that reaches the API)
+ * carry out approved runs of remote action types. A worker key holds the worker role on its
+ * projects; it claims runs (long-poll), renews their lease with heartbeats (which tell it to
+ * stop on a cancel or a timeout), sends progress, and reports each step's result, which hands it
+ * the next step. Every call under a lease that is no longer held is 409 lease_lost and writes nothing.
+ */
+@ApiTags('workers')
+@ApiV1Controller('workers')
+export class WorkerProtocolController {
+  constructor(private readonly remote: RemoteExecutorService) {}
+
+  @Post('claims')
+  @HttpCode(200)
+  @Authenticated(Permission.RunExecute)
+  @ApiOperation({
+    summary: 'Claim approved runs of the remote actions this worker carries out (long-poll)',
+    description:
+      'Runs of the projects the worker role is held on, past the approval gate, worker-side RBAC, execution modes and target locks, each with its first step to do. Answered at once when a run is ready; otherwise after wait_seconds with no run. The lease token is shown once.',
+  })
+  @ApiOkResponse({ type: ClaimResponseDto })
+  @ApiErrors({
+    400: [...BODY_ERRORS],
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN,
+    422: [PolicyErrorCode.UnknownAction, RunnerErrorCode.ActionNotRemote],
+  })
+  async claim(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ClaimRunsDto,
+    @Req() request: { raw: NodeJS.EventEmitter },
+  ): Promise<ClaimResponseDto> {
+    // A worker that hangs up stops waiting: its claim takes nothing it could not be given.
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    request.raw.once('close', onClose);
+    try {
+      const answer = await this.remote.claim(principal, {
+        actions: body.action_types,
+        limit: body.max_runs ?? 1,
+        waitMs: (body.wait_seconds ?? 0) * 1000,
+        signal: gone.signal,
+      });
+      return ClaimResponseDto.from(answer);
+    } finally {
+      request.raw.removeListener('close', onClose);
+    }
+  }
+
+  @Post('runs/:id/heartbeat')
+  @HttpCode(200)
+  @Authenticated(Permission.RunExecute)
+  @ApiOperation({
+    summary: "Renew a run's lease; told to stop when it was cancelled or timed out",
+    description: 'A cancel requested, or the deadline passed, ends the run here (its target locks freed) and the answer says stop.',
+  })
+  @ApiOkResponse({ type: HeartbeatResponseDto })
+  @ApiErrors({
+    400: [...BODY_ERRORS, ExecutionErrorCode.InvalidExecutionId],
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: [RunnerErrorCode.LeaseLost],
+  })
+  async heartbeat(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseExecutionIdPipe) id: string,
+    @Body() body: LeaseDto,
+  ): Promise<HeartbeatResponseDto> {
+    return HeartbeatResponseDto.from(await this.remote.heartbeat(principal, id, body.lease_token));
+  }
+
+  @Post('runs/:id/progress')
+  @HttpCode(202)
+  @Authenticated(Permission.RunExecute)
+  @ApiOperation({
+    summary: "Progress of the running step, on the run's event stream",
+    description: 'From the lease holder only; at most 4 KiB of JSON, secrets masked, recorded as a step.progress event on the run.',
+  })
+  @ApiAcceptedResponse({ description: 'Recorded on the run' })
+  @ApiErrors({
+    400: [...BODY_ERRORS, ExecutionErrorCode.InvalidExecutionId],
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: [RunnerErrorCode.LeaseLost],
+    413: [RunnerErrorCode.ResultTooLarge],
+  })
+  async progress(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseExecutionIdPipe) id: string,
+    @Body() body: StepProgressDto,
+  ): Promise<void> {
+    if (storedBytes(body.data) > PROGRESS_CAP_BYTES) throw tooLarge('progress data', PROGRESS_CAP_BYTES);
+    await this.remote.progress(principal, id, body.lease_token, body.data);
+  }
+
+  @Post('runs/:id/steps/:index/result')
+  @HttpCode(200)
+  @Authenticated(Permission.RunExecute)
+  @ApiOperation({
+    summary: "A step's result: OK, SKIP:<reason> or FAIL:<detail> with a result, or a retryable error",
+    description:
+      "Written with what follows: the next step (in this answer) or the run's end. The same result sent again (a retry after a lost answer) gets the same answer, never a second step.",
+  })
+  @ApiOkResponse({ type: StepResultResponseDto })
+  @ApiErrors({
+    400: [...BODY_ERRORS, ExecutionErrorCode.InvalidExecutionId],
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: [RunnerErrorCode.LeaseLost, RunnerErrorCode.StepNotCurrent, RunnerErrorCode.StepAlreadyReported, RunnerErrorCode.RunTimedOut],
+    413: [RunnerErrorCode.ResultTooLarge],
+  })
+  async result(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseExecutionIdPipe) id: string,
+    @Param('index', STEP_INDEX) index: number,
+    @Body() body: StepResultDto,
+  ): Promise<StepResultResponseDto> {
+    if (index < 0 || index > MAX_STEP_INDEX)
+      throw new RequestException(RequestErrorCode.InvalidValue, 'the step index must be an integer 0..1000', { field: 'index' });
+    const report = reportOf(body);
+    return StepResultResponseDto.from(await this.remote.report(principal, id, index, body.lease_token, report));
+  }
+}
+
+function reportOf(body: StepResultDto): StepReport {
+  if ((body.outcome === undefined) === (body.error === undefined)) {
+    throw new RequestException(RequestErrorCode.InvalidValue, 'exactly one of outcome and error is required', {
+      fields: ['outcome', 'error'],
+    });
+  }
+  if (body.error !== undefined) {
+    if (body.result !== undefined)
+      throw new RequestException(RequestErrorCode.InvalidValue, 'a retryable error has no result', { field: 'result' });
+    return { kind: 'error', error: body.error };
+  }
+  if (body.result !== undefined && storedBytes(body.result) > RESULT_CAP_BYTES) throw tooLarge('the result', RESULT_CAP_BYTES);
+  return { kind: 'outcome', outcome: body.outcome as string, result: body.result ?? null };
+}
+
+function tooLarge(what: string, cap: number): RunnerException {
+  return new RunnerException(RunnerErrorCode.ResultTooLarge, `${what} is over ${cap} bytes`, { limit_bytes: cap });
+}
