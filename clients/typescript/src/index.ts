@@ -5,3 +5,13 @@ export { createRun } from './create-run';
 export { createRun as createRunAsGiven } from './operations';
 export { followRun, type RunEvent } from './events';
 export type { components, operations, paths } from './schema';
+export {
+  createWorker,
+  type Worker,
+  type WorkerOptions,
+  type StepHandler,
+  type StepAnswer,
+  type WorkerStepContext,
+  type RemoteRun,
+  type HandedStep,
+} from './worker';
