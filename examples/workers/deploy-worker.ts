@@ -28,7 +28,7 @@ const worker = createWorker({
   actions: Object.fromEntries((process.env.WORKER_ACTIONS ?? 'deploy.remote').split(',').map((action) => [action, deploy])),
   concurrency: Number(process.env.WORKER_CONCURRENCY ?? 4),
   waitSeconds: Number(process.env.WORKER_WAIT_SECONDS ?? 20),
-  onError: (error) => console.error(`worker: ${error instanceof Error ? error.message : String(error)}`),
+  onError: (error) => process.stderr.write(`worker: ${error instanceof Error ? error.message : String(error)}\n`),
 });
-console.log(`worker ${process.pid} started`);
-void worker.done.then(() => console.log(`worker ${process.pid} stopped`));
+process.stdout.write(`worker ${process.pid} started\n`);
+void worker.done.then(() => process.stdout.write(`worker ${process.pid} stopped\n`));

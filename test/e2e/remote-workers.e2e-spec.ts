@@ -62,7 +62,8 @@ describe('remote workers', () => {
     });
     const text = await response.text();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read any field of any body
-    return { status: response.status, body: (text ? JSON.parse(text) : null) as any };
+    const parsed: any = text ? JSON.parse(text) : null;
+    return { status: response.status, body: parsed };
   };
   const claim = (key: Key, actions: string[], extra: Record<string, unknown> = {}) =>
     post(key.key, '/api/v1/workers/claims', { action_types: actions, max_runs: 5, ...extra });
