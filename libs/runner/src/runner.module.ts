@@ -57,7 +57,7 @@ export class RemoteWorkersModule {}
 
 /** The worker's claim loop (and reaper ticks), on top of the runtime. */
 @Module({
-  imports: [RunnerModule, ExecutionModule, ApprovalModule],
+  imports: [RunnerModule, PolicyModule, ExecutionModule, ApprovalModule],
   providers: [WorkerLoopService],
   exports: [WorkerLoopService],
 })
