@@ -3,6 +3,7 @@ import { createApiApp } from '../../apps/api/src/bootstrap';
 import { loadConfig } from '@lib/config';
 import { checkedFetch, uniqueProject, useTestApi } from '../support/api-client';
 import { waitForRun } from '../support/run-events';
+import { expireLaneNow } from '../support/db';
 import { PYTHON3, RemoteWorkerProcess } from '../support/remote-worker-process';
 
 type Key = { id: string; key: string };
@@ -23,7 +24,7 @@ describe('remote workers', () => {
   beforeAll(async () => {
     app = await createApiApp({
       logger: false,
-      config: loadConfig({ ...process.env, WORKER_LEASE_MS: '1500', WORKER_ABORT_GRACE_MS: '300', WORKER_BACKOFF_BASE_MS: '50' }),
+      config: loadConfig({ ...process.env, WORKER_LEASE_MS: '3000', WORKER_ABORT_GRACE_MS: '300', WORKER_BACKOFF_BASE_MS: '50' }),
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -121,7 +122,11 @@ describe('remote workers', () => {
     await statusIs(id, 'SUCCEEDED');
     const steps = await stepRows(id);
     expect(steps.filter((step) => step.step_index === 0).map((step) => step.status)).toEqual(['succeeded']);
-    expect(steps.filter((step) => step.step_index === 1).map((step) => step.status)).toEqual(['abandoned', 'succeeded']);
+    // The killed worker's step was abandoned (a slow heartbeat on a busy machine may lose a lease more than once): one success, last.
+    const second = steps.filter((step) => step.step_index === 1).map((step) => step.status);
+    expect(second.slice(-1)).toEqual(['succeeded']);
+    expect(second.slice(0, -1).length).toBeGreaterThanOrEqual(1);
+    expect(new Set(second.slice(0, -1))).toEqual(new Set(['abandoned']));
     const { rows: ends } = await pool.query(
       `SELECT 1 FROM audit_events WHERE execution_run_id = $1 AND event_type = 'run.status_changed' AND data->>'to' = 'SUCCEEDED'`,
       [id],
@@ -142,8 +147,8 @@ describe('remote workers', () => {
       .send({ reason: 'stop' });
     expect([200, 202]).toContain(cancel.status);
     await statusIs(id, 'CANCELLED');
-    // The heartbeat interval is a third of the 1.5 s lease.
-    expect(Date.now() - asked).toBeLessThan(1500);
+    // The heartbeat interval is a third of the 3 s lease: the cancel reached the worker within about one.
+    expect(Date.now() - asked).toBeLessThan(3000);
     expect((await pool.query(`SELECT 1 FROM execution_locks WHERE execution_run_id = $1`, [id])).rowCount).toBe(0);
     expect((await stepRows(id)).map((step) => step.status)).toEqual(['cancelled']);
     const next = await newRun(project, 'fixture.remote', { targets: ['db-1'], params: { ms: 10 } });
@@ -163,7 +168,9 @@ describe('remote workers', () => {
     expect((await runRow(id)).status).toBe('TIMED_OUT');
     expect((await stepRows(id)).map((step) => step.status)).toEqual(['timed_out']);
     const again = await result(worker, id, 0, { lease_token: claimed.body.lease_token, outcome: 'OK' });
-    expect([again.status, again.body.error.code]).toEqual([409, 'lease_lost']);
+    expect([again.status, again.body.error.code]).toEqual([409, 'run_timed_out']);
+    const beat = await post(worker.key, `/api/v1/workers/runs/${id}/heartbeat`, { lease_token: claimed.body.lease_token });
+    expect([beat.status, beat.body.error.code]).toEqual([409, 'lease_lost']);
   });
 
   it("a worker gets only its projects' runs of the actions it serves, and its key does nothing else; revoked, it is refused at its next heartbeat", async () => {
@@ -266,6 +273,61 @@ describe('remote workers', () => {
     const last = await result(worker, plain, 1, { lease_token: token, outcome: 'OK' });
     expect([last.status, last.body.status, last.body.next_step]).toEqual([200, 'SUCCEEDED', null]);
     expect((await result(worker, plain, 1, { lease_token: token, outcome: 'OK' })).body).toEqual(last.body);
+  });
+
+  it('the gate is checked again at the claim: an expired, a plan-changed and a record-only run are never handed to a worker', async () => {
+    const project = uniqueProject('rw');
+    const worker = await workerKey([project]);
+    const expired = await newRun(project, 'fixture.remote_each', { targets: ['a'] });
+    expect((await api.decide(approver.key, expired, 'approve', { reason: 'ok' })).status).toBe(200);
+    await expireLaneNow(pool, expired);
+    const replanned = await newRun(project, 'fixture.remote_each', { targets: ['b'] });
+    expect((await api.decide(approver.key, replanned, 'approve', { reason: 'ok' })).status).toBe(200);
+    const plan = await api.http
+      .put(`/api/v1/execution/run/${replanned}/plan`)
+      .set('Authorization', `Bearer ${requester.key}`)
+      .send({ params: { v: 2 } });
+    expect(plan.status).toBe(200);
+    const mode = await api.http
+      .put('/api/v1/governance/execution-modes/actions/fixture.remote_modes')
+      .set('Authorization', `Bearer ${api.adminKey}`)
+      .send({ mode: 'record_only', reason: 'spec: dark launch of a remote action' });
+    expect(mode.status).toBe(200);
+    try {
+      const recorded = await newRun(project, 'fixture.remote_modes');
+      const claimed = await claim(worker, ['fixture.remote_each', 'fixture.remote_modes'], { wait_seconds: 1 });
+      expect(claimed.body.runs).toEqual([]);
+      expect((await runRow(recorded)).status).toBe('RECORDED');
+      expect((await runRow(replanned)).status).toBe('BLOCKED');
+      expect(['RUN', 'EXPIRED']).toContain((await runRow(expired)).status);
+      for (const id of [expired, replanned, recorded]) expect(await stepRows(id)).toEqual([]);
+    } finally {
+      await api.http
+        .put('/api/v1/governance/execution-modes/actions/fixture.remote_modes')
+        .set('Authorization', `Bearer ${api.adminKey}`)
+        .send({ mode: 'enabled', reason: 'spec: back on' });
+    }
+  });
+
+  it("level 3 with a remote worker: after each step the run waits for that step's own approval, then the next claim resumes at it", async () => {
+    const project = uniqueProject('rw');
+    const worker = await workerKey([project]);
+    const id = await newRun(project, 'fixture.remote_l3', { targets: ['prod-1'] });
+    expect((await api.decide(approver.key, id, 'approve', { reason: 'canary' })).status).toBe(200);
+    const first = await claim(worker, ['fixture.remote_l3'], { wait_seconds: 5 });
+    expect(first.body.runs.map((run: { step: { name: string } }) => run.step.name)).toEqual(['canary']);
+    const paused = await result(worker, id, 0, { lease_token: first.body.lease_token, outcome: 'OK' });
+    expect([paused.status, paused.body.status, paused.body.next_step]).toEqual([200, 'BLOCKED', null]);
+    expect((await claim(worker, ['fixture.remote_l3'])).body.runs).toEqual([]);
+    expect((await api.decide(approver.key, id, 'approve', { reason: 'fleet' })).status).toBe(200);
+    const second = await claim(worker, ['fixture.remote_l3'], { wait_seconds: 5 });
+    expect(second.body.runs.map((run: { step: { index: number; name: string } }) => [run.step.index, run.step.name])).toEqual([
+      [1, 'fleet'],
+    ]);
+    const done = await result(worker, id, 1, { lease_token: second.body.lease_token, outcome: 'OK' });
+    expect(done.body.status).toBe('SUCCEEDED');
+    // The first lease is gone for good: it cannot report the second step.
+    expect((await result(worker, id, 1, { lease_token: first.body.lease_token, outcome: 'OK' })).body.error.code).toBe('lease_lost');
   });
 
   (PYTHON3 ? it : it.skip)(

@@ -213,6 +213,12 @@ export class RemoteExecutorService {
       }
       // Sent again after a lost answer: the step this lease wrote at this index, with the same result.
       const written = await this.steps.ofAttempt(runId, index, run.attempt);
+      // Its deadline passed first: the run ended TIMED_OUT (here, at a heartbeat, or by the reaper) with this lease's step.
+      if (!held && written?.worker_id === workerId && written.status === StepStatus.TimedOut) {
+        throw new RunnerException(RunnerErrorCode.RunTimedOut, 'the run ran out of time before this result: it ended TIMED_OUT', {
+          execution_id: runId,
+        });
+      }
       if (!written || written.worker_id !== workerId) {
         if (!held) throw leaseLost(runId);
         throw new RunnerException(RunnerErrorCode.StepNotCurrent, `step ${index} is not the step running under this lease`, {
