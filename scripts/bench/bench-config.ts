@@ -9,6 +9,8 @@ export interface BenchConfig {
   readonly warmupS: number;
   /** Runs in the main drain, and jobs for graphile-worker (BENCH_WORKER_RUNS). */
   readonly workerRuns: number;
+  /** Runs each remote-worker drain queues (BENCH_REMOTE_RUNS, 2,000 by default). */
+  readonly remoteRuns: number;
   readonly smallBacklog: number;
   /** The large drain (BENCH_LARGE_BACKLOG; 0 skips it). */
   readonly largeBacklog: number;
@@ -28,6 +30,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv, argv: readonly string[])
     durationS,
     warmupS,
     workerRuns: count(env.BENCH_WORKER_RUNS, 10_000, 'BENCH_WORKER_RUNS'),
+    remoteRuns: count(env.BENCH_REMOTE_RUNS, 2_000, 'BENCH_REMOTE_RUNS'),
     smallBacklog: 1_000,
     largeBacklog: count(env.BENCH_LARGE_BACKLOG, 50_000, 'BENCH_LARGE_BACKLOG', true),
   };

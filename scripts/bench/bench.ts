@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { createRun, mintKey, mintRequesterKey } from './api-client';
 import { runApprovalScenario } from './approval-scenario';
 import { runWorkerScenario } from './worker-scenario';
+import { runRemoteWorkerScenario } from './remote-worker-scenario';
 import { measureGraphile } from './graphile-peer';
 import { runStreamScenario } from './stream-scenario';
 import { ApiServer, startApiServer } from './api-server';
@@ -24,8 +25,8 @@ import { BENCH_WEBHOOK_ALLOWLIST, runWebhookScenario, WebhookScenarioResult } fr
  * `npm run bench`: the API (a child process, on a fresh database) under three loads — create,
  * dedup, get — then the same create transaction straight through `pg` as the floor, checked to
  * write what the API writes; approvals, the event stream; then the queue: approved no-op runs
- * drained by two worker processes at three backlogs, against graphile-worker on the same
- * PostgreSQL in the same run. `npm run bench -- --scenario worker` measures the queue alone.
+ * drained by two worker processes at three backlogs, then by remote workers on the SDK over the
+ * worker protocol, against graphile-worker on the same PostgreSQL in the same run. `npm run bench -- --scenario worker` measures the queue alone.
  * Prints a report, then one JSON line. Progress goes to stderr so stdout holds only the results.
  */
 
@@ -89,6 +90,16 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
     largeBacklog: config.largeBacklog,
     progress,
   });
+  const remote = await runRemoteWorkerScenario({
+    repoRoot: REPO_ROOT,
+    baseUrl: api.baseUrl,
+    adminKey: api.adminKey,
+    requesterKey: requester.key,
+    databaseUrl: database.url,
+    tag,
+    runs: config.remoteRuns,
+    progress,
+  });
   progress(`graphile-worker 0.17.3: ${config.workerRuns} no-op jobs, 2 processes x 4, unbatched`);
   const graphile = await measureGraphile({ repoRoot: REPO_ROOT, databaseUrl: database.url, jobs: config.workerRuns, batched: false });
   progress(`graphile-worker 0.17.3: ${config.workerRuns} no-op jobs, 2 processes x 4, batched`);
@@ -97,6 +108,7 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
     api: apiParts,
     webhooks,
     worker,
+    remote,
     graphile,
     graphileBatched,
     peakRssMb: rss.peakMb,

@@ -1,5 +1,6 @@
 import { ApprovalScenarioResult } from './approval-scenario';
 import { DrainResult, WorkerScenarioResult } from './worker-scenario';
+import { RemoteDrain, RemoteWorkerScenarioResult } from './remote-worker-scenario';
 import { GraphileResult } from './graphile-peer';
 import { StreamScenarioResult } from './stream-scenario';
 import { FloorResult } from './floor';
@@ -22,6 +23,8 @@ export interface BenchReport {
   readonly webhooks: WebhookScenarioResult | null;
   /** Approved noop runs drained by two worker processes. */
   readonly worker: WorkerScenarioResult;
+  /** Approved remote no-op runs drained by SDK workers over the worker protocol, in the same run. */
+  readonly remote: RemoteWorkerScenarioResult;
   /** graphile-worker 0.17.3 on the same PostgreSQL, unbatched and batched. */
   readonly graphile: GraphileResult;
   readonly graphileBatched: GraphileResult;
@@ -34,6 +37,9 @@ const TARGET_CREATE_SHARE_OF_FLOOR = 0.7;
 const TARGET_SHARE_OF_GRAPHILE = 0.25;
 const TARGET_LARGE_BACKLOG_SHARE = 0.9;
 const TARGET_IDLE_CLAIM_P50_MS = 10;
+/** Issue 18: remote workers over HTTP drain at least half the in-process worker's rate; claim-to-start p50 under 20 ms when idle. */
+const TARGET_REMOTE_SHARE = 0.5;
+const TARGET_REMOTE_IDLE_CLAIM_P50_MS = 20;
 const TARGET_P99_MS = 50;
 const TARGET_PEAK_RSS_MB = 200;
 
@@ -86,6 +92,10 @@ function renderWorker(report: BenchReport): string[] {
     drain('large', worker.large),
     `  claim latency (approval commit -> step start): backlog p50/p99 ${fmt(worker.backlogClaim[50])}/${fmt(worker.backlogClaim[99])} ms;` +
       ` idle workers p50/p99 ${fmt(worker.idleClaim[50])}/${fmt(worker.idleClaim[99])} ms`,
+    'remote: approved no-op runs drained by SDK workers (createWorker) over the worker protocol, through the API',
+    remoteDrain(report.remote.sameShape, worker.main.runsPerS),
+    remoteDrain(report.remote.wide, worker.main.runsPerS),
+    `  claim latency, idle remote workers (approval commit -> step start) p50/p99 ${fmt(report.remote.idleClaim[50])}/${fmt(report.remote.idleClaim[99])} ms`,
     `graphile-worker 0.17.3, same PostgreSQL, ${graphile.jobs} no-op jobs, 2 processes x 4:`,
     `  unbatched ${fmt(graphile.jobsPerS)} jobs/s (${fmt(graphile.commitsPerJob)} commits/job); batched ${fmt(graphileBatched.jobsPerS)} jobs/s` +
       ` (${fmt(graphileBatched.commitsPerJob)} commits/job)`,
@@ -95,6 +105,13 @@ function renderWorker(report: BenchReport): string[] {
       : []),
     '',
   ];
+}
+
+function remoteDrain(result: RemoteDrain, inProcessRunsPerS: number): string {
+  return (
+    `  ${result.processes} x ${String(result.concurrency).padEnd(3)} ${String(result.runs).padStart(6)} runs in ${fmt(result.drainS)} s = ${fmt(result.runsPerS)} runs/s,` +
+    ` ${fmt((result.runsPerS / inProcessRunsPerS) * 100)}% of the in-process worker, ${result.failed} not succeeded`
+  );
 }
 
 /** The machine-readable part: one JSON object, meant to be the last line of stdout. */
@@ -119,6 +136,12 @@ export function renderJson(report: BenchReport): string {
     claim_p99_ms: round2(worker.idleClaim[99]),
     backlog_claim_p50_ms: round2(worker.backlogClaim[50]),
     claim_explain_50k_ms: worker.largeBacklogClaimPlan ? round2(worker.largeBacklogClaimPlan.executionMs) : null,
+    remote_runs_per_s: round2(report.remote.sameShape.runsPerS),
+    remote_vs_in_process: round2(report.remote.sameShape.runsPerS / worker.main.runsPerS),
+    remote_wide_runs_per_s: round2(report.remote.wide.runsPerS),
+    remote_wide_vs_in_process: round2(report.remote.wide.runsPerS / worker.main.runsPerS),
+    remote_claim_p50_ms: round2(report.remote.idleClaim[50]),
+    remote_claim_p99_ms: round2(report.remote.idleClaim[99]),
     ...(api
       ? {
           create: scenario('create'),
@@ -176,7 +199,9 @@ export function renderWebhooks(result: WebhookScenarioResult): string[] {
 /** True when some response or transaction was not the expected one: the numbers then measure something else. */
 export function hasProblems(report: BenchReport): boolean {
   const { api, worker } = report;
-  const drainFailed = [worker.small, worker.main, worker.large].some((result) => (result?.failed ?? 0) > 0);
+  const drainFailed = [worker.small, worker.main, worker.large, report.remote.sameShape, report.remote.wide].some(
+    (result) => (result?.failed ?? 0) > 0,
+  );
   const webhookProblems =
     report.webhooks !== null &&
     [report.webhooks.noneBefore, report.webhooks.healthy, report.webhooks.dead, report.webhooks.deadAgain, report.webhooks.noneAfter].some(
@@ -218,7 +243,7 @@ function renderProblems(report: BenchReport): string[] {
     lines.push(`!! floor: ${api.floor.failed} transactions failed (first: ${api.floor.firstError ?? 'unknown'})`);
   for (const drift of api?.floorDrift ?? [])
     lines.push(`!! floor does not mirror the API's create path (update scripts/bench/floor-create-path.ts): ${drift}`);
-  for (const result of [worker.small, worker.main, worker.large])
+  for (const result of [worker.small, worker.main, worker.large, report.remote.sameShape, report.remote.wide])
     if (result && result.failed > 0) lines.push(`!! worker: ${result.failed} of ${result.runs} runs did not succeed`);
   return lines.length === 0 ? [] : ['PROBLEMS (these results are not a clean measurement)', ...lines, ''];
 }
@@ -251,6 +276,16 @@ function renderTargets(report: BenchReport): string[] {
       `${fmt(largeShare * 100)}%`,
     ],
     [`idle claim p50 < ${TARGET_IDLE_CLAIM_P50_MS} ms`, worker.idleClaim[50] < TARGET_IDLE_CLAIM_P50_MS, `${fmt(worker.idleClaim[50])} ms`],
+    [
+      `remote drain (2 x 4) >= ${TARGET_REMOTE_SHARE * 100}% of in-process`,
+      report.remote.sameShape.runsPerS / worker.main.runsPerS >= TARGET_REMOTE_SHARE,
+      `${fmt((report.remote.sameShape.runsPerS / worker.main.runsPerS) * 100)}%`,
+    ],
+    [
+      `remote idle claim p50 < ${TARGET_REMOTE_IDLE_CLAIM_P50_MS} ms`,
+      report.remote.idleClaim[50] < TARGET_REMOTE_IDLE_CLAIM_P50_MS,
+      `${fmt(report.remote.idleClaim[50])} ms`,
+    ],
   ];
   if (api) {
     const ratio = createVsFloor(report);

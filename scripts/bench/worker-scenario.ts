@@ -135,13 +135,14 @@ async function idleLatency(input: ScenarioInput & { pool: Pool; project: string 
   }
 }
 
-async function createRuns(input: {
+export async function createRuns(input: {
   baseUrl: string;
   requesterKey: string;
   project: string;
   count: number;
   concurrency: number;
   offset?: number;
+  action?: string;
 }): Promise<void> {
   let next = 0;
   const loop = async () => {
@@ -153,7 +154,7 @@ async function createRuns(input: {
         body: JSON.stringify({
           project_id: input.project,
           idempotency_key: `q-${(input.offset ?? 0) + index}`,
-          action: 'ops.noop',
+          action: input.action ?? 'ops.noop',
           targets: [`asset-${((input.offset ?? 0) + index) % 500}`],
         }),
       });
@@ -169,7 +170,7 @@ function startWorker(repoRoot: string, databaseUrl: string, id: string, projects
   return spawnWorker({ repoRoot, databaseUrl, id, projects });
 }
 
-function stopWorker(worker: ChildProcess): Promise<void> {
+export function stopWorker(worker: ChildProcess): Promise<void> {
   return new Promise((resolveStop) => {
     if (worker.exitCode !== null || worker.signalCode !== null) return resolveStop();
     const timer = setTimeout(() => worker.kill('SIGKILL'), 5000);
@@ -182,7 +183,7 @@ function stopWorker(worker: ChildProcess): Promise<void> {
 }
 
 /** Waits until every run of the project has ended; returns how many did not succeed. */
-async function waitDrained(pool: Pool, project: string, expected: number): Promise<number> {
+export async function waitDrained(pool: Pool, project: string, expected: number): Promise<number> {
   const deadline = Date.now() + 1_200_000;
   for (;;) {
     const { rows } = await pool.query(
@@ -200,7 +201,7 @@ async function waitDrained(pool: Pool, project: string, expected: number): Promi
 }
 
 /** From the first run's start to the last run's end, by the database clock: the workers' boot is not part of the drain. */
-async function drainSeconds(pool: Pool, project: string): Promise<number> {
+export async function drainSeconds(pool: Pool, project: string): Promise<number> {
   const { rows } = await pool.query<{ s: number }>(
     `SELECT extract(epoch FROM max(finished_at) - min(started_at))::float8 AS s FROM execution_runs WHERE project_id = $1`,
     [project],
@@ -209,7 +210,7 @@ async function drainSeconds(pool: Pool, project: string): Promise<number> {
 }
 
 /** Approval commit (the lane's decided_at) to the first step's start, per run. */
-async function claimLatencies(pool: Pool, project: string): Promise<Record<50 | 99, number>> {
+export async function claimLatencies(pool: Pool, project: string): Promise<Record<50 | 99, number>> {
   const { rows } = await pool.query<{ ms: number }>(
     `SELECT extract(epoch FROM (s.started_at - a.decided_at)) * 1000 AS ms
      FROM execution_runs r

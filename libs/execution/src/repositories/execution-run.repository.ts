@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { constraintOf, UnitOfWork } from '@lib/database';
-import { EXECUTION_RUNS_TABLE, ExecutionRunRow, TIMEOUT_POLICIES_TABLE } from '../execution.tables';
+import { EXECUTION_RUNS_TABLE, EXECUTION_STEPS_TABLE, ExecutionRunRow, TIMEOUT_POLICIES_TABLE } from '../execution.tables';
 import { PURGEABLE_RUN_STATUSES } from '../run-status';
 import { ExecutionErrorCode, ExecutionException } from '../execution.exception';
 
@@ -148,6 +148,28 @@ export class ExecutionRunRepository {
   async findById(id: string, options: { lock?: boolean } = {}): Promise<ExecutionRunRow | null> {
     const rows = await this.uow.query<ExecutionRunRow>(`SELECT * FROM ${T} WHERE id = $1${options.lock ? ' FOR UPDATE' : ''}`, [id]);
     return rows[0] ?? null;
+  }
+
+  /**
+   * The run, locked, with its running step (if any) and whether its deadline has passed by the
+   * database clock: what a remote worker's report is checked against, in one statement.
+   */
+  async lockWithRunningStep(
+    id: string,
+  ): Promise<{ run: ExecutionRunRow; running: { id: string; step_index: number } | null; pastDeadline: boolean } | null> {
+    const rows = await this.uow.query<ExecutionRunRow & { past_deadline: boolean | null; running_id: string | null; running_index: number | null }>(
+      `SELECT r.*, r.deadline_at <= now() AS past_deadline, s.id::text AS running_id, s.step_index AS running_index
+       FROM ${T} r LEFT JOIN ${EXECUTION_STEPS_TABLE.name} s ON s.execution_run_id = r.id AND s.status = 'running'
+       WHERE r.id = $1 FOR UPDATE OF r`,
+      [id],
+    );
+    if (rows.length === 0) return null;
+    const { past_deadline: pastDeadline, running_id: runningId, running_index: runningIndex, ...run } = rows[0];
+    return {
+      run,
+      running: runningId === null || runningIndex === null ? null : { id: runningId, step_index: runningIndex },
+      pastDeadline: pastDeadline === true,
+    };
   }
 
   async findByKey(projectId: string, idempotencyKey: string, options: { lock?: boolean } = {}): Promise<ExecutionRunRow | null> {

@@ -65,11 +65,11 @@ export class ExecutionStepService {
     });
   }
 
-  /** The run, locked for the caller's transaction, and its running step (if any). */
-  async lockedWithRunningStep(runId: string): Promise<{ run: ExecutionRunRow; running: { id: string; step_index: number } | null } | null> {
-    const run = await this.runs.findById(runId, { lock: true });
-    if (!run) return null;
-    return { run, running: await this.steps.running(runId) };
+  /** The run, locked for the caller's transaction, its running step (if any), and whether its deadline passed (database clock). */
+  lockedWithRunningStep(
+    runId: string,
+  ): Promise<{ run: ExecutionRunRow; running: { id: string; step_index: number } | null; pastDeadline: boolean } | null> {
+    return this.runs.lockWithRunningStep(runId);
   }
 
   /** The step of an attempt at an index, as written (a result sent again is answered from it). */

@@ -146,11 +146,11 @@ export class RemoteExecutorService {
 
   /** Progress of the running step, on the run's stream (masked), from the lease holder only. */
   async progress(principal: Principal, runId: string, leaseToken: string, data: Record<string, unknown>): Promise<void> {
-    await this.visibleRunOrFail(principal, runId);
     const workerId = leaseWorkerId(principal.id, leaseToken);
     await this.uow.run(async () => {
       const found = await this.steps.lockedWithRunningStep(runId);
-      if (!found || found.run.status !== RunStatus.Running || found.run.worker_id !== workerId || !found.running) throw leaseLost(runId);
+      if (!found || !principal.can(Permission.RunExecute, found.run.project_id)) throw runNotFound(runId);
+      if (found.run.status !== RunStatus.Running || found.run.worker_id !== workerId || !found.running) throw leaseLost(runId);
       await this.steps.recordOnRun(
         found.run,
         runEvent(AuditEventType.StepProgress, found.run, principal.ctx, {
@@ -163,10 +163,9 @@ export class RemoteExecutorService {
 
   /** A step's result: written with what follows (the next step, handed back here, or the run's end). */
   async report(principal: Principal, runId: string, index: number, leaseToken: string, report: StepReport): Promise<ReportAnswer> {
-    await this.visibleRunOrFail(principal, runId);
     const workerId = leaseWorkerId(principal.id, leaseToken);
     const ctx = principal.ctx;
-    const checked = await this.checkReport(runId, index, workerId, report, ctx);
+    const checked = await this.checkReport(principal, runId, index, workerId, report);
     if (checked.kind === 'answer') return checked.answer;
     const { run, stepId, planned } = checked;
     const claimed: ClaimedRun = { ...run, approval_id: null, claimable_seconds: 0 };
@@ -187,7 +186,7 @@ export class RemoteExecutorService {
       return { run, next: await this.handedStep(planned, advanced.index) };
     } catch (error) {
       // A racing report of the same step won, or the lease went meanwhile: answer from what was written.
-      const again = await this.checkReport(runId, index, workerId, report, ctx);
+      const again = await this.checkReport(principal, runId, index, workerId, report);
       if (again.kind === 'answer') return again.answer;
       throw error;
     }
@@ -195,20 +194,20 @@ export class RemoteExecutorService {
 
   /** Whether the report may be written: the run held under this lease with this step running, or the answer it already had. */
   private async checkReport(
+    principal: Principal,
     runId: string,
     index: number,
     workerId: string,
     report: StepReport,
-    ctx: CommandContext,
   ): Promise<{ kind: 'answer'; answer: ReportAnswer } | { kind: 'write'; run: ExecutionRunRow; stepId: string; planned: PlannedStep[] }> {
     const checked = await this.uow.run(async () => {
       const found = await this.steps.lockedWithRunningStep(runId);
-      if (!found) throw new ExecutionException(ExecutionErrorCode.ExecutionNotFound, 'no such run', { execution_id: runId });
-      const { run, running } = found;
+      if (!found || !principal.can(Permission.RunExecute, found.run.project_id)) throw runNotFound(runId);
+      const { run, running, pastDeadline } = found;
       const held = run.status === RunStatus.Running && run.worker_id === workerId;
       const planned = this.executor.planOf(run, this.policy.getActionTypeOrFail(run.action));
       if (held && running?.step_index === index) {
-        if (await this.pastDeadline(run)) return { kind: 'timed_out' as const, run, stepId: running.id };
+        if (pastDeadline) return { kind: 'timed_out' as const, run, stepId: running.id };
         return { kind: 'write' as const, run, stepId: running.id, planned };
       }
       // Sent again after a lost answer: the step this lease wrote at this index, with the same result.
@@ -237,7 +236,7 @@ export class RemoteExecutorService {
       return { kind: 'answer' as const, answer: { run, next: null }, nextIndex: null, planned };
     });
     if (checked.kind === 'timed_out') {
-      await this.stopUnderWorker(checked.run, workerId, ctx, 'timed_out', null);
+      await this.stopUnderWorker(checked.run, workerId, principal.ctx, 'timed_out', null);
       throw new RunnerException(RunnerErrorCode.RunTimedOut, 'the run ran out of time before this result: it ended TIMED_OUT', {
         execution_id: runId,
       });
@@ -330,23 +329,16 @@ export class RemoteExecutorService {
   }
 
   private async resultsWith(runId: string, index: number, result: unknown): Promise<unknown[]> {
+    if (index === 0) return [result]; // a one-step plan: nothing before it
     const finished = await this.uow.run(() => this.steps.finished(runId));
     finished.set(index, result);
     return [...finished.keys()].sort((a, b) => a - b).map((key) => finished.get(key) ?? null);
   }
 
-  private async pastDeadline(run: ExecutionRunRow): Promise<boolean> {
-    if (!run.deadline_at) return false;
-    const [row] = await this.uow.query<{ past: boolean }>(`SELECT $1::timestamptz <= now() AS past`, [run.deadline_at]);
-    return row.past;
-  }
-
   /** A run the caller may work on: in a project it holds the worker role on (any other answers as one that does not exist). */
   private async visibleRunOrFail(principal: Principal, runId: string): Promise<ExecutionRunRow> {
     const found = await this.uow.run(async () => (await this.steps.lockedWithRunningStep(runId))?.run ?? null);
-    if (!found || !principal.can(Permission.RunExecute, found.project_id)) {
-      throw new ExecutionException(ExecutionErrorCode.ExecutionNotFound, 'no such run', { execution_id: runId });
-    }
+    if (!found || !principal.can(Permission.RunExecute, found.project_id)) throw runNotFound(runId);
     return found;
   }
 
@@ -392,6 +384,11 @@ class ReportLease implements LeaseView {
     this.cancelRequestedBy ??= by;
     this.reason = 'cancelled';
   }
+}
+
+/** A run that does not exist, or is in a project the caller holds no worker role on: the same answer. */
+function runNotFound(runId: string): ExecutionException {
+  return new ExecutionException(ExecutionErrorCode.ExecutionNotFound, 'no such run', { execution_id: runId });
 }
 
 function leaseLost(runId: string): RunnerException {
