@@ -330,6 +330,34 @@ describe('remote workers', () => {
     expect((await result(worker, id, 1, { lease_token: first.body.lease_token, outcome: 'OK' })).body.error.code).toBe('lease_lost');
   });
 
+  it('a result that ends its run can claim the next runs in the same answer; a claim_next naming a built-in action is 422 and writes nothing', async () => {
+    const project = uniqueProject('rw');
+    const worker = await workerKey([project]);
+    const first = await newRun(project, 'fixture.remote_each', { targets: ['x'] });
+    expect((await api.decide(approver.key, first, 'approve', { reason: 'ok' })).status).toBe(200);
+    const claimed = await claim(worker, ['fixture.remote_each'], { wait_seconds: 5 });
+    const token = claimed.body.lease_token as string;
+    const second = await newRun(project, 'fixture.remote_each', { targets: ['y'] });
+    expect((await api.decide(approver.key, second, 'approve', { reason: 'ok' })).status).toBe(200);
+    const refused = await result(worker, first, 0, {
+      lease_token: token,
+      outcome: 'OK',
+      claim_next: { action_types: ['deploy'], max_runs: 1 },
+    });
+    expect([refused.status, refused.body.error.code]).toEqual([422, 'action_not_remote']);
+    expect((await stepRows(first)).map((step) => step.status)).toEqual(['running']);
+    const done = await result(worker, first, 0, {
+      lease_token: token,
+      outcome: 'OK',
+      claim_next: { action_types: ['fixture.remote_each'], max_runs: 2 },
+    });
+    expect([done.status, done.body.status, done.body.next_step]).toEqual([200, 'SUCCEEDED', null]);
+    expect(done.body.claimed.runs.map((run: { execution_id: string }) => run.execution_id)).toEqual([second]);
+    expect(done.body.claimed.lease_token).not.toBe(token);
+    const next = await result(worker, second, 0, { lease_token: done.body.claimed.lease_token, outcome: 'OK' });
+    expect([next.body.status, next.body.claimed]).toEqual(['SUCCEEDED', null]);
+  });
+
   (PYTHON3 ? it : it.skip)(
     'a worker in Python, with only its standard library, carries a run out (skipped where python3 is missing)',
     async () => {

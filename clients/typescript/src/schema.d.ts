@@ -1771,6 +1771,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        ClaimNextDto: {
+            /** @description The remote action types this worker carries out */
+            action_types: string[];
+            /** @description At most this many runs (the slots free once this run is over) */
+            max_runs: number;
+        };
         StepResultDto: {
             /** @description The lease token of the claim that handed the run out (a secret: never in a URL) */
             lease_token: string;
@@ -1788,6 +1794,8 @@ export interface components {
             result?: Record<string, never>;
             /** @description A retryable failure: the run goes back to the queue with backoff (or to the dead-letter queue). Exactly one of outcome and error. */
             error?: string;
+            /** @description When this result ends the run: claim the next runs in the same answer (as a claim without waiting), so a busy worker makes one request per run */
+            claim_next?: components["schemas"]["ClaimNextDto"];
         };
         StepResultResponseDto: {
             /** Format: uuid */
@@ -1799,6 +1807,8 @@ export interface components {
             status: "BLOCKED" | "RUN" | "REJECTED" | "EXPIRED" | "CLAIMED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "CANCELLED" | "DEAD_LETTERED" | "RECORDED";
             /** @description The next step to carry out under the same lease, when the run goes on */
             next_step: components["schemas"]["HandedStepDto"] | null;
+            /** @description With claim_next, once the run is over: the next runs, under a lease of their own (null: not asked, or the run goes on) */
+            claimed: components["schemas"]["ClaimResponseDto"] | null;
         };
     };
     responses: never;
@@ -12902,6 +12912,36 @@ export interface operations {
                              * @enum {string}
                              */
                             code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: unknown_action | action_not_remote */
+            422: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example unknown_action
+                             * @enum {string}
+                             */
+                            code: "action_not_remote" | "unknown_action";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */

@@ -44,6 +44,14 @@ export interface Worker {
 
 const SHUTTING_DOWN = 'worker_shutdown';
 
+type ResultBody = {
+  lease_token: string;
+  outcome?: string;
+  result?: unknown;
+  error?: string;
+  claim_next?: { action_types: string[]; max_runs: number };
+};
+
 /**
  * A worker of the control plane's worker protocol: claims runs of its actions (long-poll, up to
  * `concurrency` at once), keeps each lease alive with heartbeats, calls the action's handler for
@@ -60,45 +68,62 @@ export function createWorker(options: WorkerOptions): Worker {
   const actionTypes = Object.keys(options.actions);
   if (actionTypes.length === 0) throw new Error('createWorker: name at least one action');
   const running = new Map<string, { shutdown: AbortController; done: Promise<void> }>();
+  /** Slots a claim in flight may fill (the loop's, or one asked for with a result). */
+  let reserved = 0;
+  type Claimed = { lease_token: string; heartbeat_interval_ms: number; runs: RemoteRun[] };
   const stopping = new AbortController();
   let slotFreed: () => void = () => undefined;
 
   async function loop(): Promise<void> {
     let backoffMs = 0;
     while (!stopping.signal.aborted) {
-      if (running.size >= concurrency) {
+      const free = concurrency - running.size - reserved;
+      if (free <= 0) {
         await new Promise<void>((resolve) => (slotFreed = resolve));
         continue;
       }
+      reserved += free;
       try {
         const { data, error, response } = await claimRuns(client, {
-          body: { action_types: actionTypes, max_runs: concurrency - running.size, wait_seconds: waitSeconds },
+          body: { action_types: actionTypes, max_runs: free, wait_seconds: waitSeconds },
           signal: stopping.signal,
         });
         if (!data) throw new Error(`claim answered ${response.status}: ${JSON.stringify(error)}`);
         backoffMs = 0;
-        for (const run of data.runs) start(run, data.lease_token, data.heartbeat_interval_ms);
+        startAll(data);
       } catch (error) {
         if (stopping.signal.aborted) break;
         onError(error);
         backoffMs = Math.min(30_000, Math.max(250, backoffMs * 2));
         await sleep(backoffMs * (0.5 + Math.random()), stopping.signal);
+      } finally {
+        reserved -= free;
       }
     }
+  }
+
+  function startAll(claimed: Claimed): void {
+    for (const run of claimed.runs) start(run, claimed.lease_token, claimed.heartbeat_interval_ms);
   }
 
   function start(run: RemoteRun, leaseToken: string, heartbeatMs: number): void {
     const shutdown = new AbortController();
     const done = carry(run, leaseToken, heartbeatMs, shutdown.signal)
-      .catch(onError)
-      .finally(() => {
+      .catch((error: unknown) => {
+        onError(error);
+        return null;
+      })
+      .then((next) => {
         running.delete(run.execution_id);
+        // The runs its last result claimed take its slot (and those it reserved).
+        if (next && !stopping.signal.aborted) startAll(next);
         slotFreed();
       });
     running.set(run.execution_id, { shutdown, done });
   }
 
-  async function carry(run: RemoteRun, leaseToken: string, heartbeatMs: number, shutdown: AbortSignal): Promise<void> {
+  /** Carries a run out; the runs its last result claimed, if any. */
+  async function carry(run: RemoteRun, leaseToken: string, heartbeatMs: number, shutdown: AbortSignal): Promise<Claimed | null> {
     const lease = new AbortController();
     const id = run.execution_id;
     const beat = setInterval(() => {
@@ -122,7 +147,7 @@ export function createWorker(options: WorkerOptions): Worker {
           },
         };
         const handler = options.actions[run.action];
-        let body: { lease_token: string; outcome?: string; result?: unknown; error?: string };
+        let body: ResultBody;
         try {
           const answer = handler ? await handler(step, ctx) : { outcome: `FAIL:this worker has no handler for ${run.action}` as const };
           body = {
@@ -134,10 +159,21 @@ export function createWorker(options: WorkerOptions): Worker {
           body = { lease_token: leaseToken, error: (error instanceof Error ? error.message : String(error)).slice(0, 2000) || 'error' };
         }
         // Cancelled, timed out or lost: the API ended the run or took it back; its result would be refused.
-        if (lease.signal.aborted && lease.signal.reason !== SHUTTING_DOWN) return;
+        if (lease.signal.aborted && lease.signal.reason !== SHUTTING_DOWN) return null;
         if (lease.signal.aborted) body = { lease_token: leaseToken, error: 'the worker shut down before the step ended' };
-        step = await report(id, step.index, body);
+        // Should this result end the run, the same answer brings the next runs: one request per run when busy.
+        const free = stopping.signal.aborted ? 0 : concurrency - running.size - reserved + 1;
+        if (free > 0) body.claim_next = { action_types: actionTypes, max_runs: free };
+        reserved += Math.max(0, free - 1);
+        try {
+          const answer = await report(id, step.index, body);
+          if (answer?.claimed && answer.claimed.runs.length > 0) return answer.claimed;
+          step = answer?.next_step ?? null;
+        } finally {
+          reserved -= Math.max(0, free - 1);
+        }
       }
+      return null;
     } finally {
       clearInterval(beat);
       shutdown.removeEventListener('abort', onShutdown);
@@ -148,12 +184,12 @@ export function createWorker(options: WorkerOptions): Worker {
   async function report(
     id: string,
     index: number,
-    body: { lease_token: string; outcome?: string; result?: unknown; error?: string },
-  ): Promise<HandedStep | null> {
+    body: ResultBody,
+  ): Promise<{ next_step: HandedStep | null; claimed: Claimed | null } | null> {
     for (let attempt = 0; ; attempt++) {
       try {
         const { data, error, response } = await reportStepResult(client, { params: { path: { id, index } }, body: body as never });
-        if (data) return data.next_step ?? null;
+        if (data) return { next_step: data.next_step ?? null, claimed: data.claimed ?? null };
         if (response.status < 500 || attempt >= 5) {
           onError(new Error(`the result of step ${index} of ${id} was refused: ${response.status} ${JSON.stringify(error)}`));
           return null;

@@ -157,7 +157,9 @@ export class ExecutionRunRepository {
   async lockWithRunningStep(
     id: string,
   ): Promise<{ run: ExecutionRunRow; running: { id: string; step_index: number } | null; pastDeadline: boolean } | null> {
-    const rows = await this.uow.query<ExecutionRunRow & { past_deadline: boolean | null; running_id: string | null; running_index: number | null }>(
+    const rows = await this.uow.query<
+      ExecutionRunRow & { past_deadline: boolean | null; running_id: string | null; running_index: number | null }
+    >(
       `SELECT r.*, r.deadline_at <= now() AS past_deadline, s.id::text AS running_id, s.step_index AS running_index
        FROM ${T} r LEFT JOIN ${EXECUTION_STEPS_TABLE.name} s ON s.execution_run_id = r.id AND s.status = 'running'
        WHERE r.id = $1 FOR UPDATE OF r`,

@@ -142,6 +142,7 @@ export class WorkerProtocolController {
     404: NOT_FOUND,
     409: [RunnerErrorCode.LeaseLost, RunnerErrorCode.StepNotCurrent, RunnerErrorCode.StepAlreadyReported, RunnerErrorCode.RunTimedOut],
     413: [RunnerErrorCode.ResultTooLarge],
+    422: [PolicyErrorCode.UnknownAction, RunnerErrorCode.ActionNotRemote],
   })
   async result(
     @CurrentPrincipal() principal: Principal,
@@ -152,7 +153,15 @@ export class WorkerProtocolController {
     if (index < 0 || index > MAX_STEP_INDEX)
       throw new RequestException(RequestErrorCode.InvalidValue, 'the step index must be an integer 0..1000', { field: 'index' });
     const report = reportOf(body);
-    return StepResultResponseDto.from(await this.remote.report(principal, id, index, body.lease_token, report));
+    const claimNext = body.claim_next;
+    // The actions to claim next are checked before the report is written: a refusal then writes nothing.
+    if (claimNext) this.remote.assertRemoteActions(claimNext.action_types);
+    const answer = await this.remote.report(principal, id, index, body.lease_token, report);
+    const claimed =
+      claimNext && answer.next === null
+        ? await this.remote.claimAfterReport(principal, { actions: claimNext.action_types, limit: claimNext.max_runs })
+        : null;
+    return StepResultResponseDto.from(answer, claimed);
   }
 }
 

@@ -111,7 +111,7 @@ export class RemoteExecutorService {
     principal: Principal,
     input: { actions: readonly string[]; limit: number; waitMs: number; signal?: AbortSignal },
   ): Promise<ClaimAnswer> {
-    for (const code of input.actions) this.remoteActionOrFail(code);
+    this.assertRemoteActions(input.actions);
     const leaseToken = randomBytes(TOKEN_BYTES).toString('base64url');
     const settings = { ...this.settings, workerId: leaseWorkerId(principal.id, leaseToken) };
     const until = Date.now() + input.waitMs;
@@ -130,6 +130,25 @@ export class RemoteExecutorService {
         return { leaseToken, leaseMs: settings.leaseMs, heartbeatMs: settings.heartbeatMs, runs };
       }
       await this.ready.after(seen, Math.min(left, batch.retryInMs ?? FALLBACK_LOOK_MS, FALLBACK_LOOK_MS), input.signal);
+    }
+  }
+
+  /** Refuses (422) an action that is not in the policy or not remote. */
+  assertRemoteActions(actions: readonly string[]): void {
+    for (const code of actions) this.remoteActionOrFail(code);
+  }
+
+  /**
+   * The next runs a result asked for (claim_next), without waiting. The result is written
+   * already: a claim that fails here answers no runs rather than losing the result's answer
+   * (what it may have claimed comes back to the queue when its lease runs out).
+   */
+  async claimAfterReport(principal: Principal, input: { actions: readonly string[]; limit: number }): Promise<ClaimAnswer | null> {
+    try {
+      return await this.claim(principal, { ...input, waitMs: 0 });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'the claim that came with a result failed; the result stands');
+      return null;
     }
   }
 

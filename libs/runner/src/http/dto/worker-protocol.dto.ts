@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { CODE_PATTERN, IsJsonObject, IsStorableJson, IsStorableText, TextLength } from '@lib/common';
 import { RunStatus } from '@lib/execution';
 import { ClaimAnswer, HandedRun, HandedStep, HeartbeatAnswer, ReportAnswer } from '../../remote/remote-executor.service';
@@ -65,6 +77,24 @@ export class ClaimRunsDto {
   wait_seconds?: number;
 }
 
+/** What a result may also ask for: the worker's next runs, in the same answer, once this one is over. */
+export class ClaimNextDto {
+  @ApiProperty({ type: [String], minItems: 1, maxItems: 20, description: 'The remote action types this worker carries out' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Matches(CODE_PATTERN, { each: true })
+  action_types!: string[];
+
+  @ApiProperty({ minimum: 1, maximum: MAX_RUNS_PER_CLAIM, description: 'At most this many runs (the slots free once this run is over)' })
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_RUNS_PER_CLAIM)
+  max_runs!: number;
+}
+
 export class LeaseDto {
   @LeaseTokenField()
   lease_token!: string;
@@ -112,6 +142,17 @@ export class StepResultDto extends LeaseDto {
   @TextLength(1, 2000)
   @IsStorableText()
   error?: string;
+
+  @ApiPropertyOptional({
+    type: ClaimNextDto,
+    description:
+      'When this result ends the run: claim the next runs in the same answer (as a claim without waiting), so a busy worker makes one request per run',
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ClaimNextDto)
+  claim_next?: ClaimNextDto;
 }
 
 export class PlannedStepDto {
@@ -221,8 +262,19 @@ export class StepResultResponseDto {
     description: 'The next step to carry out under the same lease, when the run goes on',
   })
   next_step!: HandedStepDto | null;
+  @ApiProperty({
+    type: ClaimResponseDto,
+    nullable: true,
+    description: 'With claim_next, once the run is over: the next runs, under a lease of their own (null: not asked, or the run goes on)',
+  })
+  claimed!: ClaimResponseDto | null;
 
-  static from(answer: ReportAnswer): StepResultResponseDto {
-    return { execution_id: answer.run.id, status: answer.run.status, next_step: answer.next ? HandedStepDto.from(answer.next) : null };
+  static from(answer: ReportAnswer, claimed: ClaimAnswer | null = null): StepResultResponseDto {
+    return {
+      execution_id: answer.run.id,
+      status: answer.run.status,
+      next_step: answer.next ? HandedStepDto.from(answer.next) : null,
+      claimed: claimed ? ClaimResponseDto.from(claimed) : null,
+    };
   }
 }
