@@ -151,18 +151,19 @@ export class ExecutionRunRepository {
   }
 
   /**
-   * The run, locked, with its running step (if any) and whether its deadline has passed by the
-   * database clock: what a remote worker's report is checked against, in one statement.
+   * The run (locked, unless asked not to), with its running step (if any) and whether its deadline
+   * has passed by the database clock: what a remote worker's report is checked against, in one statement.
    */
   async lockWithRunningStep(
     id: string,
+    options: { lock: boolean } = { lock: true },
   ): Promise<{ run: ExecutionRunRow; running: { id: string; step_index: number } | null; pastDeadline: boolean } | null> {
     const rows = await this.uow.query<
       ExecutionRunRow & { past_deadline: boolean | null; running_id: string | null; running_index: number | null }
     >(
       `SELECT r.*, r.deadline_at <= now() AS past_deadline, s.id::text AS running_id, s.step_index AS running_index
        FROM ${T} r LEFT JOIN ${EXECUTION_STEPS_TABLE.name} s ON s.execution_run_id = r.id AND s.status = 'running'
-       WHERE r.id = $1 FOR UPDATE OF r`,
+       WHERE r.id = $1${options.lock ? ' FOR UPDATE OF r' : ''}`,
       [id],
     );
     if (rows.length === 0) return null;

@@ -68,8 +68,9 @@ export class ExecutionStepService {
   /** The run, locked for the caller's transaction, its running step (if any), and whether its deadline passed (database clock). */
   lockedWithRunningStep(
     runId: string,
+    options: { lock: boolean } = { lock: true },
   ): Promise<{ run: ExecutionRunRow; running: { id: string; step_index: number } | null; pastDeadline: boolean } | null> {
-    return this.runs.lockWithRunningStep(runId);
+    return this.runs.lockWithRunningStep(runId, options);
   }
 
   /** The step of an attempt at an index, as written (a result sent again is answered from it). */

@@ -219,8 +219,11 @@ export class RemoteExecutorService {
     workerId: string,
     report: StepReport,
   ): Promise<{ kind: 'answer'; answer: ReportAnswer } | { kind: 'write'; run: ExecutionRunRow; stepId: string; planned: PlannedStep[] }> {
-    const checked = await this.uow.run(async () => {
-      const found = await this.steps.lockedWithRunningStep(runId);
+    // Read without a lock, in no transaction: every write that follows is a compare-and-set (the
+    // step from running, the run on its worker_id), so a report that lost a race to another, or
+    // to the reaper, writes nothing and is checked again from what was written.
+    const checked = await (async () => {
+      const found = await this.steps.lockedWithRunningStep(runId, { lock: false });
       if (!found || !principal.can(Permission.RunExecute, found.run.project_id)) throw runNotFound(runId);
       const { run, running, pastDeadline } = found;
       const held = run.status === RunStatus.Running && run.worker_id === workerId;
@@ -253,7 +256,7 @@ export class RemoteExecutorService {
       if (held && running) return { kind: 'answer' as const, answer: { run, next: null }, nextIndex: running.step_index, planned };
       if (run.worker_id !== null && !held) throw leaseLost(runId);
       return { kind: 'answer' as const, answer: { run, next: null }, nextIndex: null, planned };
-    });
+    })();
     if (checked.kind === 'timed_out') {
       await this.stopUnderWorker(checked.run, workerId, principal.ctx, 'timed_out', null);
       throw new RunnerException(RunnerErrorCode.RunTimedOut, 'the run ran out of time before this result: it ended TIMED_OUT', {
