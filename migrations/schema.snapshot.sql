@@ -415,6 +415,7 @@ ALTER TABLE principals ADD CONSTRAINT principals_role_grants_check CHECK (((arra
 ALTER TABLE principals ADD CONSTRAINT principals_service_approvers_are_services CHECK (((NOT service_approver) OR (kind = 'service'::text)));
 ALTER TABLE principals ADD CONSTRAINT principals_signed_in_are_people CHECK (((issuer IS NULL) OR (kind = 'person'::text)));
 ALTER TABLE principals ADD CONSTRAINT principals_subject_check CHECK (((subject IS NULL) OR ((char_length(subject) >= 1) AND (char_length(subject) <= 255))));
+ALTER TABLE principals ADD CONSTRAINT principals_worker_role_alone CHECK (((array_to_string(role_grants, ','::text) !~ '(^|,)worker@'::text) OR (array_to_string(role_grants, ','::text) ~ '^worker@[^,]+(,worker@[^,]+)*$'::text)));
 ALTER TABLE principals ADD CONSTRAINT principals_workers_are_services CHECK (((kind = 'service'::text) OR (array_to_string(role_grants, ','::text) !~ '(^|,)worker@'::text)));
 ALTER TABLE schema_checksums ADD CONSTRAINT schema_checksums_checksum_check CHECK ((checksum ~ '^[0-9a-f]{64}$'::text));
 ALTER TABLE schema_checksums ADD CONSTRAINT schema_checksums_kind_check CHECK ((kind = ANY (ARRAY['migration'::text, 'routine'::text])));

@@ -24,7 +24,14 @@ describe('remote workers', () => {
   beforeAll(async () => {
     app = await createApiApp({
       logger: false,
-      config: loadConfig({ ...process.env, WORKER_LEASE_MS: '3000', WORKER_ABORT_GRACE_MS: '300', WORKER_BACKOFF_BASE_MS: '50' }),
+      config: loadConfig({
+        ...process.env,
+        WORKER_LEASE_MS: '3000',
+        WORKER_ABORT_GRACE_MS: '300',
+        WORKER_BACKOFF_BASE_MS: '50',
+        SECRET_REMOTE_PIN: '987654321',
+        SECRET_REMOTE_QUOTED: 'Quo"ted\\Secret-77',
+      }),
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -247,6 +254,11 @@ describe('remote workers', () => {
       [0, { lease_token: token }, 400, 'invalid_value'],
       [0, { lease_token: token, outcome: 'OK', error: 'both' }, 400, 'invalid_value'],
       [0, { lease_token: 'short', outcome: 'OK' }, 400, 'invalid_format'],
+      ['%20', { lease_token: token, outcome: 'OK' }, 400, 'invalid_value'],
+      ['00', { lease_token: token, outcome: 'OK' }, 400, 'invalid_value'],
+      ['+0', { lease_token: token, outcome: 'OK' }, 400, 'invalid_value'],
+      ['1e3', { lease_token: token, outcome: 'OK' }, 400, 'invalid_value'],
+      [0, { lease_token: token, outcome: 'OK', claim_next: { action_types: ['fixture.remote'], max_runs: '2' } }, 400, 'invalid_type'],
     ];
     for (const [index, body, status, code] of refusals) {
       const answer = await result(worker, plain, index, body);
@@ -270,6 +282,19 @@ describe('remote workers', () => {
     expect((await result(worker, plain, 0, { lease_token: token, outcome: 'SKIP:changed my mind' })).body.error.code).toBe(
       'step_already_reported',
     );
+    // The same outcome with another result is another report too, never taken for the first sent again.
+    expect((await result(worker, plain, 0, { lease_token: token, outcome: 'OK', result: { done: 1 } })).body.error.code).toBe(
+      'step_already_reported',
+    );
+    // Progress names the step the server is running, whatever the data says.
+    expect(
+      (await post(worker.key, `/api/v1/workers/runs/${plain}/progress`, { lease_token: token, data: { step: 99, note: 'x' } })).status,
+    ).toBe(202);
+    const { rows: progress } = await pool.query(
+      `SELECT data FROM audit_events WHERE execution_run_id = $1 AND event_type = 'step.progress'`,
+      [plain],
+    );
+    expect(progress.map((row) => row.data)).toEqual([{ step: 1, note: 'x' }]);
     const last = await result(worker, plain, 1, { lease_token: token, outcome: 'OK' });
     expect([last.status, last.body.status, last.body.next_step]).toEqual([200, 'SUCCEEDED', null]);
     expect((await result(worker, plain, 1, { lease_token: token, outcome: 'OK' })).body).toEqual(last.body);
@@ -356,6 +381,81 @@ describe('remote workers', () => {
     expect(done.body.claimed.lease_token).not.toBe(token);
     const next = await result(worker, second, 0, { lease_token: done.body.claimed.lease_token, outcome: 'OK' });
     expect([next.body.status, next.body.claimed]).toEqual(['SUCCEEDED', null]);
+  });
+
+  it('what a worker reports of the secrets its steps were given is masked, a quoted or a numeric one too, and never a 500', async () => {
+    const project = uniqueProject('rw');
+    const worker = await workerKey([project]);
+    const id = await newRun(project, 'fixture.remote', {
+      params: { pin: { $secret: 'REMOTE_PIN' }, quoted: { $secret: 'REMOTE_QUOTED' } },
+    });
+    const claimed = await claim(worker, ['fixture.remote'], { wait_seconds: 5 });
+    const run = claimed.body.runs[0];
+    expect(run.step.input).toMatchObject({ pin: '987654321', quoted: 'Quo"ted\\Secret-77' });
+    expect(run.params).toEqual({ pin: { $secret: 'REMOTE_PIN' }, quoted: { $secret: 'REMOTE_QUOTED' } });
+    const echoed = { n: 987654321, q: run.step.input.quoted, [run.step.input.quoted]: 1, text: `pin ${run.step.input.pin}` };
+    const token = claimed.body.lease_token as string;
+    expect((await post(worker.key, `/api/v1/workers/runs/${id}/progress`, { lease_token: token, data: echoed })).status).toBe(202);
+    const answer = await result(worker, id, 0, { lease_token: token, outcome: 'OK', result: echoed });
+    expect(answer.status).toBe(200);
+    const stored = JSON.stringify([
+      (await stepRows(id)).map((step) => step.result),
+      (await pool.query(`SELECT data FROM audit_events WHERE execution_run_id = $1`, [id])).rows,
+    ]);
+    expect(stored).not.toContain('987654321');
+    expect(stored).not.toContain('Secret-77');
+    expect((await stepRows(id))[0].result).toEqual({ n: '[secret]', q: '[secret]', '[secret]': 1, text: 'pin [secret]' });
+  });
+
+  it('a claim nobody waits for any more takes nothing: a worker that hung up, or whose key was revoked while it waited', async () => {
+    const project = uniqueProject('rw');
+    const worker = await workerKey([project]);
+    const hangUp = new AbortController();
+    const waiting = fetch(`${baseUrl}/api/v1/workers/claims`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${worker.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action_types: ['fixture.remote'], wait_seconds: 10 }),
+      signal: hangUp.signal,
+    }).catch(() => null);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    hangUp.abort();
+    await waiting;
+    const orphan = await newRun(project, 'fixture.remote');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await runRow(orphan)).status).toBe('RUN');
+    expect(await stepRows(orphan)).toEqual([]);
+
+    const revoked = await workerKey([project]);
+    const claiming = claim(revoked, ['fixture.remote_each'], { wait_seconds: 4 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const revoke = await api.http
+      .post(`/api/v1/api-keys/${revoked.id}/revoke`)
+      .set('Authorization', `Bearer ${api.adminKey}`)
+      .send({ reason: 'compromised' });
+    expect(revoke.status).toBe(200);
+    const late = await newRun(project, 'fixture.remote_each', { targets: ['z'] });
+    expect((await api.decide(approver.key, late, 'approve', { reason: 'ok' })).status).toBe(200);
+    expect((await claiming).body.runs).toEqual([]);
+    expect((await runRow(late)).status).toBe('RUN');
+  });
+
+  it('the worker role is held alone: a key that is a worker and anything else is refused, and the database refuses such a principal', async () => {
+    for (const roles of [
+      ['worker', 'admin'],
+      ['worker', 'approver'],
+      ['worker', 'requester'],
+    ]) {
+      const minted = await api.http
+        .post('/api/v1/api-keys')
+        .set('Authorization', `Bearer ${api.adminKey}`)
+        .send({ name: 'mixed', roles, project_ids: ['p'] });
+      expect([minted.status, minted.body.error.code]).toEqual([400, 'invalid_value']);
+    }
+    await expect(
+      pool.query(
+        `INSERT INTO principals (id, kind, name, role_grants, created_by) VALUES (gen_random_uuid(), 'service', 'x', ARRAY['worker@p', 'approver@p'], 'test')`,
+      ),
+    ).rejects.toThrow(/principals_worker_role_alone/);
   });
 
   (PYTHON3 ? it : it.skip)(

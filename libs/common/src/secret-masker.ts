@@ -27,10 +27,34 @@ export class SecretMasker {
     return text.replace(this.pattern, SecretMasker.REDACTED);
   }
 
-  /** A JSON value with every secret redacted from every string (keys included). */
+  /**
+   * A JSON value with every secret redacted from every string and key, walked value by value (a
+   * secret with a quote, a backslash or a control character in it is escaped in JSON text, and
+   * one made of digits would match across JSON syntax: neither is masked, or masked safely, in
+   * the text). A number or boolean whose text holds a secret becomes the redaction marker.
+   */
   maskJson<T>(value: T): T {
     if (this.values.size === 0 || value === undefined) return value;
-    return JSON.parse(this.mask(JSON.stringify(value))) as T;
+    return this.maskValue(value) as T;
+  }
+
+  private maskValue(value: unknown): unknown {
+    if (typeof value === 'string') return this.mask(value);
+    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+      const text = String(value);
+      return this.mask(text) === text ? value : SecretMasker.REDACTED;
+    }
+    if (Array.isArray(value)) return value.map((item) => this.maskValue(item));
+    if (value === null || typeof value !== 'object') return value;
+    // toJSON first (dates and the like), as JSON.stringify would.
+    const plain = typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON(): unknown }).toJSON() : value;
+    if (plain !== value) return this.maskValue(plain);
+    const masked: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      if (item === undefined || typeof item === 'function') continue;
+      masked[this.mask(key)] = this.maskValue(item);
+    }
+    return masked;
   }
 }
 

@@ -335,6 +335,12 @@ export class ApiKeyService {
         });
       }
     }
+    if (grants.some((grant) => grant.role === Role.Worker) && grants.some((grant) => grant.role !== Role.Worker)) {
+      // A worker that could also approve, request or administer would carry out what it decided.
+      throw new RequestException(RequestErrorCode.InvalidValue, 'the worker role is held alone: a worker principal holds no other role', {
+        field: 'roles',
+      });
+    }
     if (input.serviceApprover === true) {
       this.access.assertEverywhere(
         minter,

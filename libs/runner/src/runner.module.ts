@@ -48,7 +48,7 @@ export class RunnerModule {}
 
 /** The worker protocol (the API's side of the user's remote workers), on top of the runtime. */
 @Module({
-  imports: [RunnerModule, PolicyModule, ExecutionModule, ApprovalModule],
+  imports: [RunnerModule, IdentityModule, PolicyModule, ExecutionModule, ApprovalModule],
   controllers: [WorkerProtocolController],
   providers: [RemoteExecutorService, RunReadySignal],
   exports: [RemoteExecutorService],

@@ -1,6 +1,7 @@
-import { Body, HttpCode, Param, ParseIntPipe, Post, Req } from '@nestjs/common';
+import { Body, HttpCode, Param, PipeTransform, Post, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags, ApiAcceptedResponse } from '@nestjs/swagger';
 import { ApiErrors, ApiV1Controller, BODY_ERRORS, RequestErrorCode, RequestException } from '@lib/common';
+
 import { Authenticated, CurrentPrincipal, IdentityErrorCode, Permission, Principal } from '@lib/identity';
 import { storedBytes, ExecutionErrorCode, ParseExecutionIdPipe } from '@lib/execution';
 import { PolicyErrorCode } from '@lib/policy';
@@ -20,12 +21,18 @@ const RESULT_CAP_BYTES = 10 * 1024;
 const PROGRESS_CAP_BYTES = 4 * 1024;
 const MAX_STEP_INDEX = 1000;
 
-const STEP_INDEX = new ParseIntPipe({
-  exceptionFactory: () =>
-    new RequestException(RequestErrorCode.InvalidValue, 'the step index must be an integer 0..1000', { field: 'index' }),
-});
+/** A step index as a path writes it: digits only, 0..1000, no sign, space, exponent or leading zero. */
+const STEP_INDEX: PipeTransform<string, number> = {
+  transform(value: string): number {
+    if (typeof value !== 'string' || !/^(0|[1-9][0-9]{0,3})$/.test(value) || Number(value) > MAX_STEP_INDEX) {
+      throw new RequestException(RequestErrorCode.InvalidValue, 'the step index must be an integer 0..1000', { field: 'index' });
+    }
+    return Number(value);
+  },
+};
 
 const UNAUTHENTICATED = [IdentityErrorCode.Unauthenticated];
+const TOO_LARGE = [RequestErrorCode.PayloadTooLarge];
 const FORBIDDEN = [IdentityErrorCode.Forbidden];
 const NOT_FOUND = [ExecutionErrorCode.ExecutionNotFound];
 
@@ -54,17 +61,21 @@ export class WorkerProtocolController {
     400: [...BODY_ERRORS],
     401: UNAUTHENTICATED,
     403: FORBIDDEN,
+    413: TOO_LARGE,
     422: [PolicyErrorCode.UnknownAction, RunnerErrorCode.ActionNotRemote],
   })
   async claim(
     @CurrentPrincipal() principal: Principal,
     @Body() body: ClaimRunsDto,
-    @Req() request: { raw: NodeJS.EventEmitter },
+    @Res({ passthrough: true }) reply: { raw: NodeJS.EventEmitter & { writableEnded: boolean } },
   ): Promise<ClaimResponseDto> {
-    // A worker that hangs up stops waiting: its claim takes nothing it could not be given.
+    // A worker that hangs up stops waiting, so no run is handed to a claim nobody will read. (The
+    // response's close: the request's own fires once its body was read, before this runs.)
     const gone = new AbortController();
-    const onClose = () => gone.abort();
-    request.raw.once('close', onClose);
+    const onClose = () => {
+      if (!reply.raw.writableEnded) gone.abort();
+    };
+    reply.raw.once('close', onClose);
     try {
       const answer = await this.remote.claim(principal, {
         actions: body.action_types,
@@ -74,7 +85,7 @@ export class WorkerProtocolController {
       });
       return ClaimResponseDto.from(answer);
     } finally {
-      request.raw.removeListener('close', onClose);
+      reply.raw.removeListener('close', onClose);
     }
   }
 
@@ -92,6 +103,7 @@ export class WorkerProtocolController {
     403: FORBIDDEN,
     404: NOT_FOUND,
     409: [RunnerErrorCode.LeaseLost],
+    413: TOO_LARGE,
   })
   async heartbeat(
     @CurrentPrincipal() principal: Principal,
@@ -115,7 +127,7 @@ export class WorkerProtocolController {
     403: FORBIDDEN,
     404: NOT_FOUND,
     409: [RunnerErrorCode.LeaseLost],
-    413: [RunnerErrorCode.ResultTooLarge],
+    413: [RunnerErrorCode.ResultTooLarge, RequestErrorCode.PayloadTooLarge],
   })
   async progress(
     @CurrentPrincipal() principal: Principal,
@@ -141,17 +153,17 @@ export class WorkerProtocolController {
     403: FORBIDDEN,
     404: NOT_FOUND,
     409: [RunnerErrorCode.LeaseLost, RunnerErrorCode.StepNotCurrent, RunnerErrorCode.StepAlreadyReported, RunnerErrorCode.RunTimedOut],
-    413: [RunnerErrorCode.ResultTooLarge],
+    413: [RunnerErrorCode.ResultTooLarge, RequestErrorCode.PayloadTooLarge],
     422: [PolicyErrorCode.UnknownAction, RunnerErrorCode.ActionNotRemote],
   })
   async result(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseExecutionIdPipe) id: string,
-    @Param('index', STEP_INDEX) index: number,
+    // Typed as text, so the global pipe leaves the path as written (it would turn " " into 0) and STEP_INDEX reads it.
+    @Param('index') indexText: string,
     @Body() body: StepResultDto,
   ): Promise<StepResultResponseDto> {
-    if (index < 0 || index > MAX_STEP_INDEX)
-      throw new RequestException(RequestErrorCode.InvalidValue, 'the step index must be an integer 0..1000', { field: 'index' });
+    const index = STEP_INDEX.transform(indexText, { type: 'param', data: 'index' });
     const report = reportOf(body);
     const claimNext = body.claim_next;
     // The actions to claim next are checked before the report is written: a refusal then writes nothing.

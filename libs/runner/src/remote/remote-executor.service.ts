@@ -1,13 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { CommandContext, SECRET_MASKER } from '@lib/common';
+import { canonicalJson, CommandContext, SECRET_MASKER } from '@lib/common';
 import { AppConfig, WorkerSettings } from '@lib/config';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, runEvent } from '@lib/audit';
-import { Permission, Principal } from '@lib/identity';
+import { ApiKeyService, Permission, Principal } from '@lib/identity';
 import { ActionType, PolicyErrorCode, PolicyException, PolicyService } from '@lib/policy';
 import {
   AbortReason,
+  capResult,
   ClaimedRun,
   ExecutionErrorCode,
   ExecutionException,
@@ -100,6 +101,7 @@ export class RemoteExecutorService {
     private readonly reaper: ReaperService,
     private readonly closure: ApprovalClosureService,
     private readonly ready: RunReadySignal,
+    private readonly apiKeys: ApiKeyService,
   ) {}
 
   private get settings(): WorkerSettings {
@@ -115,7 +117,11 @@ export class RemoteExecutorService {
     const leaseToken = randomBytes(TOKEN_BYTES).toString('base64url');
     const settings = { ...this.settings, workerId: leaseWorkerId(principal.id, leaseToken) };
     const until = Date.now() + input.waitMs;
-    for (;;) {
+    for (let look = 0; ; look++) {
+      // A long wait outlives a revoke or a disable: the credential is asked again before every look after the first.
+      if (look > 0 && !(await this.mayStillClaim(principal))) {
+        return { leaseToken, leaseMs: settings.leaseMs, heartbeatMs: settings.heartbeatMs, runs: [] };
+      }
       this.reapNowAndThen();
       const seen = this.ready.current();
       const batch = await this.executor.claimAndStart(settings, {
@@ -152,6 +158,18 @@ export class RemoteExecutorService {
     }
   }
 
+  /** Whether the caller's credential still holds (not revoked, expired or disabled) and still carries runs out. */
+  private async mayStillClaim(principal: Principal): Promise<boolean> {
+    const standing = await this.apiKeys.standing([{ principalId: principal.id, credential: principal.credential }]);
+    const now = standing.get(`${principal.id}|${principal.credential}`);
+    return !!now && now.credentialProblem === null && now.principal.can(Permission.RunExecute);
+  }
+
+  /** Registers with the masker the secrets a run's params name, so that whatever a worker reports of them is masked in any API process. */
+  private async registerSecretsOf(run: ExecutionRunRow): Promise<void> {
+    await this.secrets.resolve(run.params).catch(() => undefined);
+  }
+
   /** Renews the lease; a cancel requested or a deadline passed ends the run here, and the answer tells the worker to stop. */
   async heartbeat(principal: Principal, runId: string, leaseToken: string): Promise<HeartbeatAnswer> {
     const run = await this.visibleRunOrFail(principal, runId);
@@ -170,11 +188,13 @@ export class RemoteExecutorService {
       const found = await this.steps.lockedWithRunningStep(runId);
       if (!found || !principal.can(Permission.RunExecute, found.run.project_id)) throw runNotFound(runId);
       if (found.run.status !== RunStatus.Running || found.run.worker_id !== workerId || !found.running) throw leaseLost(runId);
+      await this.registerSecretsOf(found.run);
+      // The step is the server's: a worker's own `step` field cannot stand for another.
       await this.steps.recordOnRun(
         found.run,
         runEvent(AuditEventType.StepProgress, found.run, principal.ctx, {
-          step: found.running.step_index,
           ...SECRET_MASKER.maskJson(data),
+          step: found.running.step_index,
         }),
       );
     });
@@ -226,6 +246,7 @@ export class RemoteExecutorService {
       const found = await this.steps.lockedWithRunningStep(runId, { lock: false });
       if (!found || !principal.can(Permission.RunExecute, found.run.project_id)) throw runNotFound(runId);
       const { run, running, pastDeadline } = found;
+      await this.registerSecretsOf(run);
       const held = run.status === RunStatus.Running && run.worker_id === workerId;
       const planned = this.executor.planOf(run, this.policy.getActionTypeOrFail(run.action));
       if (held && running?.step_index === index) {
@@ -438,9 +459,15 @@ function stepEndOf(report: StepReport): StepEnd {
 }
 
 /** Whether a step as written is what this report would have written (a report sent again). */
-function sameReport(written: { outcome: string | null; error: string | null; status: string }, report: StepReport): boolean {
-  if (report.kind === 'error') return written.outcome === null && written.error === SECRET_MASKER.mask(report.error).slice(0, 2000);
+function sameReport(
+  written: { outcome: string | null; error: string | null; status: string; result: unknown },
+  report: StepReport,
+): boolean {
+  const end = stepEndOf(report);
+  if (end.kind === 'stop') return written.outcome === null && written.error === end.error;
+  // The same outcome with another result is another report, not the same one sent again.
   return (
-    written.outcome === report.outcome || (written.outcome === null && written.error === SECRET_MASKER.mask(report.outcome).slice(0, 2000))
+    written.outcome === (report as Extract<StepReport, { kind: 'outcome' }>).outcome &&
+    canonicalJson(written.result ?? null) === canonicalJson(capResult(end.outcome.result ?? null))
   );
 }

@@ -57,7 +57,6 @@ export class ClaimRunsDto {
     description: "At most this many runs (the worker's free slots)",
   })
   @IsOptional()
-  @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(MAX_RUNS_PER_CLAIM)
@@ -70,7 +69,6 @@ export class ClaimRunsDto {
     description: 'How long to wait for a run when none is ready (long-poll): answered at once when one becomes ready',
   })
   @IsOptional()
-  @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(MAX_CLAIM_WAIT_SECONDS)
@@ -88,7 +86,6 @@ export class ClaimNextDto {
   action_types!: string[];
 
   @ApiProperty({ minimum: 1, maximum: MAX_RUNS_PER_CLAIM, description: 'At most this many runs (the slots free once this run is over)' })
-  @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(MAX_RUNS_PER_CLAIM)
