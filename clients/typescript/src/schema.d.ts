@@ -12003,6 +12003,36 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description error.code: payload_too_large */
+            413: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example payload_too_large
+                             * @enum {string}
+                             */
+                            code: "payload_too_large";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
             /** @description error.code: unknown_action | action_not_remote */
             422: {
                 headers: {
@@ -12266,6 +12296,36 @@ export interface operations {
                              * @enum {string}
                              */
                             code: "lease_lost";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: payload_too_large */
+            413: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example payload_too_large
+                             * @enum {string}
+                             */
+                            code: "payload_too_large";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -12558,7 +12618,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: result_too_large */
+            /** @description error.code: result_too_large | payload_too_large */
             413: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -12572,7 +12632,7 @@ export interface operations {
                              * @example result_too_large
                              * @enum {string}
                              */
-                            code: "result_too_large";
+                            code: "payload_too_large" | "result_too_large";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -12688,7 +12748,7 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
-                index: number;
+                index: string;
             };
             cookie?: never;
         };
@@ -12867,7 +12927,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: result_too_large */
+            /** @description error.code: result_too_large | payload_too_large */
             413: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -12881,7 +12941,7 @@ export interface operations {
                              * @example result_too_large
                              * @enum {string}
                              */
-                            code: "result_too_large";
+                            code: "payload_too_large" | "result_too_large";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
