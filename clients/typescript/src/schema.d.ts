@@ -12748,7 +12748,8 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
-                index: string;
+                /** @description The step handed out (its index in the plan) */
+                index: number;
             };
             cookie?: never;
         };

@@ -1,5 +1,5 @@
 import { Body, HttpCode, Param, PipeTransform, Post, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags, ApiAcceptedResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags, ApiAcceptedResponse } from '@nestjs/swagger';
 import { ApiErrors, ApiV1Controller, BODY_ERRORS, RequestErrorCode, RequestException } from '@lib/common';
 
 import { Authenticated, CurrentPrincipal, IdentityErrorCode, Permission, Principal } from '@lib/identity';
@@ -145,6 +145,11 @@ export class WorkerProtocolController {
     summary: "A step's result: OK, SKIP:<reason> or FAIL:<detail> with a result, or a retryable error",
     description:
       "Written with what follows: the next step (in this answer) or the run's end. The same result sent again (a retry after a lost answer) gets the same answer, never a second step.",
+  })
+  @ApiParam({
+    name: 'index',
+    schema: { type: 'integer', minimum: 0, maximum: MAX_STEP_INDEX },
+    description: 'The step handed out (its index in the plan)',
   })
   @ApiOkResponse({ type: StepResultResponseDto })
   @ApiErrors({
