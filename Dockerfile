@@ -12,6 +12,8 @@ COPY libs ./libs
 COPY migrations ./migrations
 COPY policies ./policies
 COPY scripts ./scripts
+COPY clients ./clients
+COPY examples ./examples
 COPY test ./test
 RUN npm run build
 
