@@ -6,4 +6,6 @@ export * from './worker/immediate-runner.service';
 export * from './worker/worker-loop.service';
 export * from './runner.module';
 export * from './runner.exception';
+export * from './remote/remote-lease';
+export * from './remote/remote-claim.service';
 export * from './remote/remote-executor.service';

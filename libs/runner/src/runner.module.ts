@@ -18,6 +18,7 @@ import { StepRunnerService } from './worker/step-runner.service';
 import { RunEnderService } from './worker/run-ender.service';
 import { WorkerLoopService } from './worker/worker-loop.service';
 import { WorkerProtocolController } from './http/worker-protocol.controller';
+import { RemoteClaimService } from './remote/remote-claim.service';
 import { RemoteExecutorService } from './remote/remote-executor.service';
 import { RunReadySignal } from './remote/run-ready-signal';
 
@@ -50,8 +51,8 @@ export class RunnerModule {}
 @Module({
   imports: [RunnerModule, IdentityModule, PolicyModule, ExecutionModule, ApprovalModule],
   controllers: [WorkerProtocolController],
-  providers: [RemoteExecutorService, RunReadySignal],
-  exports: [RemoteExecutorService],
+  providers: [RemoteClaimService, RemoteExecutorService, RunReadySignal],
+  exports: [RemoteClaimService, RemoteExecutorService],
 })
 export class RemoteWorkersModule {}
 

@@ -5,7 +5,9 @@ import { ApiErrors, ApiV1Controller, BODY_ERRORS, RequestErrorCode, RequestExcep
 import { Authenticated, CurrentPrincipal, IdentityErrorCode, Permission, Principal } from '@lib/identity';
 import { storedBytes, ExecutionErrorCode, ParseExecutionIdPipe } from '@lib/execution';
 import { PolicyErrorCode } from '@lib/policy';
-import { RemoteExecutorService, StepReport } from '../remote/remote-executor.service';
+import { RemoteClaimService } from '../remote/remote-claim.service';
+import { RemoteExecutorService } from '../remote/remote-executor.service';
+import { StepReport } from '../remote/remote-lease';
 import { RunnerErrorCode, RunnerException } from '../runner.exception';
 import {
   ClaimResponseDto,
@@ -46,7 +48,10 @@ const NOT_FOUND = [ExecutionErrorCode.ExecutionNotFound];
 @ApiTags('workers')
 @ApiV1Controller('workers')
 export class WorkerProtocolController {
-  constructor(private readonly remote: RemoteExecutorService) {}
+  constructor(
+    private readonly claims: RemoteClaimService,
+    private readonly remote: RemoteExecutorService,
+  ) {}
 
   @Post('claims')
   @HttpCode(200)
@@ -77,7 +82,7 @@ export class WorkerProtocolController {
     };
     reply.raw.once('close', onClose);
     try {
-      const answer = await this.remote.claim(principal, {
+      const answer = await this.claims.claim(principal, {
         actions: body.action_types,
         limit: body.max_runs ?? 1,
         waitMs: (body.wait_seconds ?? 0) * 1000,
@@ -170,14 +175,13 @@ export class WorkerProtocolController {
   ): Promise<StepResultResponseDto> {
     const index = STEP_INDEX.transform(indexText, { type: 'param', data: 'index' });
     const report = reportOf(body);
-    const claimNext = body.claim_next;
-    // The actions to claim next are checked before the report is written: a refusal then writes nothing.
-    if (claimNext) this.remote.assertRemoteActions(claimNext.action_types);
-    const answer = await this.remote.report(principal, id, index, body.lease_token, report);
-    const claimed =
-      claimNext && answer.next === null
-        ? await this.remote.claimAfterReport(principal, { actions: claimNext.action_types, limit: claimNext.max_runs })
-        : null;
+    const { answer, claimed } = await this.remote.reportAndClaim(principal, {
+      runId: id,
+      index,
+      leaseToken: body.lease_token,
+      report,
+      claimNext: body.claim_next ? { actions: body.claim_next.action_types, limit: body.claim_next.max_runs } : undefined,
+    });
     return StepResultResponseDto.from(answer, claimed);
   }
 }

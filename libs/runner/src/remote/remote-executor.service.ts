@@ -1,95 +1,39 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { canonicalJson, CommandContext, SECRET_MASKER } from '@lib/common';
+import { CommandContext, SECRET_MASKER } from '@lib/common';
 import { AppConfig, WorkerSettings } from '@lib/config';
 import { UnitOfWork } from '@lib/database';
 import { AuditEventType, runEvent } from '@lib/audit';
-import { ApiKeyService, Permission, Principal } from '@lib/identity';
-import { ActionType, PolicyErrorCode, PolicyException, PolicyService } from '@lib/policy';
-import {
-  AbortReason,
-  capResult,
-  ClaimedRun,
-  ExecutionErrorCode,
-  ExecutionException,
-  ExecutionRunRow,
-  ExecutionStepService,
-  outcomeKind,
-  PlannedStep,
-  ReaperService,
-  RunStatus,
-  StepStatus,
-} from '@lib/execution';
-import { ApprovalClosureService } from '@lib/approval';
+import { Permission, Principal } from '@lib/identity';
+import { PolicyService } from '@lib/policy';
+import { ClaimedRun, ExecutionRunRow, ExecutionStepService, PlannedStep, RunStatus, StepStatus } from '@lib/execution';
 import { SecretResolverService } from '../secrets/secret-resolver.service';
-import { LeaseView, RunExecutorService, StartedRun, StepFinish } from '../worker/run-executor.service';
-import { Outcome, StepEnd } from '../worker/step-runner.service';
+import { RunExecutorService, StepFinish } from '../worker/run-executor.service';
+import { Outcome } from '../worker/step-runner.service';
 import { RunnerErrorCode, RunnerException } from '../runner.exception';
-import { RunReadySignal } from './run-ready-signal';
-
-/** A step handed to a remote worker: what to do, with the secrets it references resolved (in this answer only). */
-export interface HandedStep {
-  readonly index: number;
-  readonly name: string;
-  readonly input: Record<string, unknown>;
-}
-
-/** A run handed to a remote worker, under the lease of its claim. */
-export interface HandedRun {
-  readonly run: ExecutionRunRow;
-  readonly planned: readonly PlannedStep[];
-  readonly step: HandedStep;
-}
-
-/** What a claim came to: the lease token its runs are held under (shown once), and the runs. */
-export interface ClaimAnswer {
-  readonly leaseToken: string;
-  readonly leaseMs: number;
-  readonly heartbeatMs: number;
-  readonly runs: HandedRun[];
-}
-
-/** A heartbeat's answer: until when the lease holds, and whether the worker is to stop. */
-export interface HeartbeatAnswer {
-  readonly leaseExpiresAt: Date;
-  readonly deadlineAt: Date | null;
-  /** Set when the run ended under the worker: it must stop the step (the result would be refused). */
-  readonly stop: 'cancelled' | 'timed_out' | null;
-}
-
-/** What a step's report came to: the run's status, and the next step when the run goes on. */
-export interface ReportAnswer {
-  readonly run: ExecutionRunRow;
-  readonly next: HandedStep | null;
-}
-
-/** A step's result as a worker reports it: an outcome (OK, SKIP:…, FAIL:…) with a result, or a retryable error. */
-export type StepReport = { kind: 'outcome'; outcome: string; result: unknown } | { kind: 'error'; error: string };
-
-const TOKEN_BYTES = 32;
-/** The fallback look at the queue of a waiting claim (due retries and target waits are not announced). */
-const FALLBACK_LOOK_MS = 1000;
-/** How often, at most, a claim also reaps runs whose remote worker stopped answering. */
-const REAP_EVERY_MS = 1000;
-
-/** The worker id a lease token stands for: the principal's, and a hash of the token (the token is never stored). */
-export function leaseWorkerId(principalId: string, leaseToken: string): string {
-  return `remote:${principalId}:${createHash('sha256').update(leaseToken).digest('hex').slice(0, 32)}`;
-}
+import { RemoteClaimService } from './remote-claim.service';
+import {
+  ClaimAnswer,
+  HeartbeatAnswer,
+  leaseLost,
+  leaseWorkerId,
+  ReportAnswer,
+  ReportLease,
+  runNotFound,
+  sameReport,
+  stepEndOf,
+  StepReport,
+} from './remote-lease';
 
 /**
- * The worker protocol's server side. A remote worker claims runs of the remote actions it
- * serves, in the projects it holds the worker role on, through the same claim as the in-process
- * worker (the gate, worker-side RBAC, modes, target locks and level-3 step lanes are the
- * queue's); each answer carries one lease token, whose hash (with the principal) is the
- * worker_id every compare-and-set of the run expects. A step's report is written exactly as the
- * in-process worker writes it: the step's end with the next step's start, or with the run's end.
- * A report sent again after a lost answer is answered from what was written, never twice.
+ * The worker protocol's step side: heartbeats, progress and step results under a claim's lease.
+ * A step's report is written exactly as the in-process worker writes it: the step's end with
+ * the next step's start, or with the run's end (and, level 3, the pause before the next step).
+ * A report sent again after a lost answer is answered from what was written, never twice; a
+ * cancel or a deadline seen at a heartbeat ends the run there.
  */
 @Injectable()
 export class RemoteExecutorService {
   private readonly logger = new Logger(RemoteExecutorService.name);
-  private lastReap = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -98,71 +42,11 @@ export class RemoteExecutorService {
     private readonly executor: RunExecutorService,
     private readonly steps: ExecutionStepService,
     private readonly secrets: SecretResolverService,
-    private readonly reaper: ReaperService,
-    private readonly closure: ApprovalClosureService,
-    private readonly ready: RunReadySignal,
-    private readonly apiKeys: ApiKeyService,
+    private readonly claims: RemoteClaimService,
   ) {}
 
   private get settings(): WorkerSettings {
     return this.config.worker;
-  }
-
-  /** Up to `limit` runs of these remote actions, waiting up to `waitMs` for one (answered at once when one is ready). */
-  async claim(
-    principal: Principal,
-    input: { actions: readonly string[]; limit: number; waitMs: number; signal?: AbortSignal },
-  ): Promise<ClaimAnswer> {
-    this.assertRemoteActions(input.actions);
-    const leaseToken = randomBytes(TOKEN_BYTES).toString('base64url');
-    const settings = { ...this.settings, workerId: leaseWorkerId(principal.id, leaseToken) };
-    const until = Date.now() + input.waitMs;
-    for (let look = 0; ; look++) {
-      // A long wait outlives a revoke or a disable: the credential is asked again before every look after the first.
-      if (look > 0 && !(await this.mayStillClaim(principal))) {
-        return { leaseToken, leaseMs: settings.leaseMs, heartbeatMs: settings.heartbeatMs, runs: [] };
-      }
-      this.reapNowAndThen();
-      const seen = this.ready.current();
-      const batch = await this.executor.claimAndStart(settings, {
-        limit: input.limit,
-        onlyActions: [...new Set(input.actions)],
-        projects: principal.projectsWith(Permission.RunExecute),
-        actor: principal.actor,
-      });
-      const runs = await this.handOut(batch.started, settings);
-      const left = until - Date.now();
-      if (runs.length > 0 || left <= 0 || input.signal?.aborted) {
-        return { leaseToken, leaseMs: settings.leaseMs, heartbeatMs: settings.heartbeatMs, runs };
-      }
-      await this.ready.after(seen, Math.min(left, batch.retryInMs ?? FALLBACK_LOOK_MS, FALLBACK_LOOK_MS), input.signal);
-    }
-  }
-
-  /** Refuses (422) an action that is not in the policy or not remote. */
-  assertRemoteActions(actions: readonly string[]): void {
-    for (const code of actions) this.remoteActionOrFail(code);
-  }
-
-  /**
-   * The next runs a result asked for (claim_next), without waiting. The result is written
-   * already: a claim that fails here answers no runs rather than losing the result's answer
-   * (what it may have claimed comes back to the queue when its lease runs out).
-   */
-  async claimAfterReport(principal: Principal, input: { actions: readonly string[]; limit: number }): Promise<ClaimAnswer | null> {
-    try {
-      return await this.claim(principal, { ...input, waitMs: 0 });
-    } catch (error) {
-      this.logger.warn({ err: error }, 'the claim that came with a result failed; the result stands');
-      return null;
-    }
-  }
-
-  /** Whether the caller's credential still holds (not revoked, expired or disabled) and still carries runs out. */
-  private async mayStillClaim(principal: Principal): Promise<boolean> {
-    const standing = await this.apiKeys.standing([{ principalId: principal.id, credential: principal.credential }]);
-    const now = standing.get(`${principal.id}|${principal.credential}`);
-    return !!now && now.credentialProblem === null && now.principal.can(Permission.RunExecute);
   }
 
   /** Registers with the masker the secrets a run's params name, so that whatever a worker reports of them is masked in any API process. */
@@ -200,6 +84,26 @@ export class RemoteExecutorService {
     });
   }
 
+  /**
+   * A step's result, and (claim_next) when it ends the run, the worker's next runs in the same
+   * answer. The actions to claim are checked first: a refusal then writes nothing.
+   */
+  async reportAndClaim(
+    principal: Principal,
+    input: {
+      runId: string;
+      index: number;
+      leaseToken: string;
+      report: StepReport;
+      claimNext?: { actions: readonly string[]; limit: number };
+    },
+  ): Promise<{ answer: ReportAnswer; claimed: ClaimAnswer | null }> {
+    if (input.claimNext) this.claims.assertRemoteActions(input.claimNext.actions);
+    const answer = await this.report(principal, input.runId, input.index, input.leaseToken, input.report);
+    const claimed = input.claimNext && answer.next === null ? await this.claims.claimAfterReport(principal, input.claimNext) : null;
+    return { answer, claimed };
+  }
+
   /** A step's result: written with what follows (the next step, handed back here, or the run's end). */
   async report(principal: Principal, runId: string, index: number, leaseToken: string, report: StepReport): Promise<ReportAnswer> {
     const workerId = leaseWorkerId(principal.id, leaseToken);
@@ -222,7 +126,7 @@ export class RemoteExecutorService {
         const outcome = advanced.outcome ?? { kind: 'cancelled' as const, by: 'system' };
         return await this.settled(claimed, ctx, outcome, null, workerId);
       }
-      return { run, next: await this.handedStep(planned, advanced.index) };
+      return { run, next: await this.claims.handedStep(planned, advanced.index) };
     } catch (error) {
       // A racing report of the same step won, or the lease went meanwhile: answer from what was written.
       const again = await this.checkReport(principal, runId, index, workerId, report);
@@ -285,39 +189,8 @@ export class RemoteExecutorService {
       });
     }
     if (checked.kind === 'write') return checked;
-    const next = checked.nextIndex === null ? null : await this.handedStep(checked.planned, checked.nextIndex);
+    const next = checked.nextIndex === null ? null : await this.claims.handedStep(checked.planned, checked.nextIndex);
     return { kind: 'answer', answer: { run: checked.answer.run, next } };
-  }
-
-  /** Runs just claimed: the ones with a step to do are handed out; the others end (or pause) here. */
-  private async handOut(started: readonly StartedRun[], settings: WorkerSettings): Promise<HandedRun[]> {
-    const handed: HandedRun[] = [];
-    for (const item of started) {
-      if (item.next.kind === 'end') {
-        await this.executor.carryOut(item, settings).catch((error: unknown) => this.logRunError(error, item.run.id));
-        continue;
-      }
-      try {
-        handed.push({ run: item.run, planned: item.planned, step: await this.handedStep(item.planned, item.next.index) });
-      } catch (error) {
-        // A secret the step names cannot be resolved: the attempt fails (retryable), as it would in-process.
-        const message = error instanceof Error ? error.message : String(error);
-        const last: StepFinish = {
-          stepId: item.next.stepId,
-          index: item.next.index,
-          end: { kind: 'stop', status: StepStatus.Failed, outcome: { kind: 'retry', error: message }, error: message },
-        };
-        await this.executor
-          .settle({ run: item.run, ctx: item.ctx, outcome: { kind: 'retry', error: message }, last, settings })
-          .catch((failure: unknown) => this.logRunError(failure, item.run.id));
-      }
-    }
-    return handed;
-  }
-
-  private async handedStep(planned: readonly PlannedStep[], index: number): Promise<HandedStep> {
-    const step = planned[index];
-    return { index, name: step.name, input: await this.secrets.resolve(step.input) };
   }
 
   private settled(
@@ -384,90 +257,4 @@ export class RemoteExecutorService {
     if (!found || !principal.can(Permission.RunExecute, found.project_id)) throw runNotFound(runId);
     return found;
   }
-
-  private remoteActionOrFail(code: string): ActionType {
-    const actionType = this.policy.find(code);
-    if (!actionType) throw new PolicyException(PolicyErrorCode.UnknownAction, `no action type "${code}" in the policy`, { action: code });
-    if (actionType.executor !== 'remote') {
-      throw new RunnerException(RunnerErrorCode.ActionNotRemote, `"${code}" is carried out by a built-in handler, not by remote workers`, {
-        action: code,
-      });
-    }
-    return actionType;
-  }
-
-  /** Remote workers' runs whose lease ran out are reaped here too: a deployment may have no worker process of its own. */
-  private reapNowAndThen(): void {
-    if (Date.now() - this.lastReap < REAP_EVERY_MS) return;
-    this.lastReap = Date.now();
-    this.reaper
-      .reap(
-        {
-          limit: 50,
-          graceMs: this.settings.abortGraceMs,
-          backoffBaseMs: this.settings.backoffBaseMs,
-          reaperId: 'api',
-        },
-        (run, ctx) => this.closure.closeForEndedRun(run, ctx),
-      )
-      .catch((error: unknown) => this.logger.error({ err: error }, 'reaping failed'));
-  }
-
-  private logRunError(error: unknown, runId: string): void {
-    this.logger.error({ err: error, execution_id: runId }, 'a remote run could not be settled; the reaper will recover it');
-  }
-}
-
-/** The lease a report is written under, as the step's end sees it: a cancel committed before the result stops the run. */
-class ReportLease implements LeaseView {
-  reason: AbortReason | undefined = undefined;
-  cancelRequestedBy: string | null = null;
-
-  cancelled(by: string | null): void {
-    this.cancelRequestedBy ??= by;
-    this.reason = 'cancelled';
-  }
-}
-
-/** A run that does not exist, or is in a project the caller holds no worker role on: the same answer. */
-function runNotFound(runId: string): ExecutionException {
-  return new ExecutionException(ExecutionErrorCode.ExecutionNotFound, 'no such run', { execution_id: runId });
-}
-
-function leaseLost(runId: string): RunnerException {
-  return new RunnerException(
-    RunnerErrorCode.LeaseLost,
-    'this lease no longer holds the run (expired, taken over or ended): nothing was written',
-    {
-      execution_id: runId,
-    },
-  );
-}
-
-/** How a reported result ends the step, as the in-process step runner would end it. */
-function stepEndOf(report: StepReport): StepEnd {
-  if (report.kind === 'error') {
-    const error = SECRET_MASKER.mask(report.error).slice(0, 2000);
-    return { kind: 'stop', status: StepStatus.Failed, outcome: { kind: 'retry', error }, error };
-  }
-  const kind = outcomeKind(report.outcome as never);
-  const result = SECRET_MASKER.maskJson(report.result ?? null);
-  if (kind === 'ok') return { kind: 'done', status: StepStatus.Succeeded, outcome: { outcome: report.outcome as never, result } };
-  if (kind === 'skip') return { kind: 'done', status: StepStatus.Skipped, outcome: { outcome: report.outcome as never, result } };
-  const error = SECRET_MASKER.mask(report.outcome).slice(0, 2000);
-  return { kind: 'stop', status: StepStatus.Failed, outcome: { kind: 'failed', error }, error };
-}
-
-/** Whether a step as written is what this report would have written (a report sent again). */
-function sameReport(
-  written: { outcome: string | null; error: string | null; status: string; result: unknown },
-  report: StepReport,
-): boolean {
-  const end = stepEndOf(report);
-  if (end.kind === 'stop') return written.outcome === null && written.error === end.error;
-  // The same outcome with another result is another report, not the same one sent again.
-  return (
-    written.outcome === (report as Extract<StepReport, { kind: 'outcome' }>).outcome &&
-    canonicalJson(written.result ?? null) === canonicalJson(capResult(end.outcome.result ?? null))
-  );
 }

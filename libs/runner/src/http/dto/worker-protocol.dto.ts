@@ -15,7 +15,7 @@ import {
 } from 'class-validator';
 import { CODE_PATTERN, IsJsonObject, IsStorableJson, IsStorableText, TextLength } from '@lib/common';
 import { RunStatus } from '@lib/execution';
-import { ClaimAnswer, HandedRun, HandedStep, HeartbeatAnswer, ReportAnswer } from '../../remote/remote-executor.service';
+import { ClaimAnswer, HandedRun, HandedStep, HeartbeatAnswer, ReportAnswer } from '../../remote/remote-lease';
 
 /** A lease token as the API hands them out: 32 random bytes, base64url. */
 export const LEASE_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
