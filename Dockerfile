@@ -12,6 +12,8 @@ COPY libs ./libs
 COPY migrations ./migrations
 COPY policies ./policies
 COPY scripts ./scripts
+# The process harness the e2e suite shares with the bench and the fault campaign (tools/tsconfig.json builds them).
+COPY tools ./tools
 COPY test ./test
 RUN npm run build
 
