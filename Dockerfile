@@ -14,6 +14,8 @@ COPY policies ./policies
 COPY scripts ./scripts
 COPY clients ./clients
 COPY examples ./examples
+# The process harness the e2e suite shares with the bench and the fault campaign (tools/tsconfig.json builds them).
+COPY tools ./tools
 COPY test ./test
 RUN npm run build
 

@@ -37,7 +37,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', '**/*.spec.ts', '**/*.int-spec.ts', 'scripts/**/*.ts'],
+    files: ['test/**/*.ts', '**/*.spec.ts', '**/*.int-spec.ts', 'scripts/**/*.ts', 'tools/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -9,6 +9,7 @@ const paths = {
   '^@lib/(.*)$': '<rootDir>/libs/$1/src',
   '^@migrations$': '<rootDir>/migrations/schema',
   '^@control-plane/client$': '<rootDir>/clients/typescript/src',
+  '^@tools/harness$': '<rootDir>/tools/harness',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] };
 const common = {

@@ -6,15 +6,16 @@ import { DECLARED_TABLES } from './tables';
  * owner's services, or read what the owner publishes in PostgreSQL (a view or function in
  * migrations/routines). The state machine writes the status of the axes each lib hands it.
  * Not checked: the schema itself (migrations/, which states cross-table invariants), the
- * benchmark's floor (scripts/bench), which sends the create path's SQL straight on purpose, and
- * the fault campaign (scripts/chaos), which checks the tables straight so as not to trust the
+ * benchmark's floor (tools/bench), which sends the create path's SQL straight on purpose, and
+ * the fault campaign (tools/chaos), which checks the tables straight so as not to trust the
  * code it is checking.
  */
-const OUTSIDE_OBSERVERS = ['scripts/bench/', 'scripts/chaos/'];
+const OUTSIDE_OBSERVERS = ['tools/bench/', 'tools/chaos/'];
 const files = [
   ...sourceFiles('libs'),
   ...sourceFiles('apps'),
-  ...sourceFiles('scripts').filter((file) => !OUTSIDE_OBSERVERS.some((folder) => file.path.startsWith(folder))),
+  ...sourceFiles('scripts'),
+  ...sourceFiles('tools').filter((file) => !OUTSIDE_OBSERVERS.some((folder) => file.path.startsWith(folder))),
 ];
 
 /** SQL is sent as template literals; prose (comments, descriptions) is left alone. */

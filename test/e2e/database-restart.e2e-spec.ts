@@ -5,10 +5,9 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '@lib/config';
-import { ensureDatabase, freePort, runMigrations, withDatabase } from '@lib/database';
-import { SCHEMA } from '@migrations';
+import { freePort } from '@lib/database';
+import { createMigratedDatabase, PostgresProcess } from '@tools/harness';
 import { createApiApp } from '../../apps/api/src/bootstrap';
-import { PostgresProcess } from '../support/postgres-process';
 import { readServerSentEvents } from '../support/server-sent-events';
 import { waitForRun } from '../support/run-events';
 
@@ -23,20 +22,18 @@ describe('a database restart under load', () => {
   const adminKey = `restart-admin-${randomBytes(12).toString('hex')}`;
   let dataDir: string;
   let server: PostgresProcess | undefined;
-  let serverUrl = '';
+  let databaseUrl = '';
   let app: NestFastifyApplication | undefined;
 
   beforeAll(async () => {
     if (process.env.API_URL) return;
     dataDir = mkdtempSync(join(tmpdir(), 'control-plane-restart-'));
-    server = new PostgresProcess(dataDir, await freePort());
-    serverUrl = await server.start();
-    await ensureDatabase(serverUrl, 'restart');
-    const url = withDatabase(serverUrl, 'restart');
-    await runMigrations(url, SCHEMA);
+    server = new PostgresProcess({ dataDir, port: await freePort() });
+    const serverUrl = await server.start();
+    databaseUrl = (await createMigratedDatabase({ serverUrl, prefix: 'restart' })).url;
     const config = loadConfig({
       ...process.env,
-      DATABASE_URL: url,
+      DATABASE_URL: databaseUrl,
       BOOTSTRAP_ADMIN_KEY: adminKey,
       WORKER_POLL_MS: '60000',
       SWEEP_INTERVAL_MS: '3600000',
@@ -139,7 +136,7 @@ describe('a database restart under load', () => {
     const queued = await http.post('/api/v1/execution/run').set(auth).send(body('after-restart', 'ops.noop'));
     expect(queued.status).toBe(201);
     await waitForRun({
-      url: withDatabase(serverUrl, 'restart'),
+      url: databaseUrl,
       runId: queued.body.execution_id,
       probe: async () =>
         (await http.get(`/api/v1/execution/run/${queued.body.execution_id}`).set(auth)).body.status === 'SUCCEEDED' ? true : undefined,

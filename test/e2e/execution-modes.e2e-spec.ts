@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { useTestApi } from '../support/api-client';
 import { waitForRun } from '../support/run-events';
-import { WorkerProcess } from '../support/worker-process';
+import type { WorkerProcess } from '@tools/harness';
+import { testWorker } from '../support/worker-process';
 
 type Key = { id: string; key: string };
 
@@ -21,7 +22,7 @@ describe('execution modes', () => {
   beforeAll(async () => {
     requester = await api.mintKey({ roles: ['requester'] });
     approver = await api.mintKey({ roles: ['approver'] });
-    worker = new WorkerProcess({ id: `${prefix}-w`, projects: `${prefix}-%` });
+    worker = testWorker({ id: `${prefix}-w`, projects: `${prefix}-%` });
     await worker.ready();
   });
   afterAll(async () => {

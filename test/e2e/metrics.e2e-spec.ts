@@ -7,7 +7,7 @@ import { SCHEMA } from '@migrations';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { SPEC } from '../support/openapi-validator';
 import { waitForRun } from '../support/run-events';
-import { WorkerProcess } from '../support/worker-process';
+import { testWorker } from '../support/worker-process';
 
 /** The value of one series in an exposition text, or undefined when it is absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -185,7 +185,7 @@ describe('Prometheus metrics', () => {
 
   it('a worker process serves its own metrics: the claim latency of the runs it carried out, its pool, no database gauges', async () => {
     if (!app) return;
-    const worker = new WorkerProcess({
+    const worker = testWorker({
       id: `metrics-${randomBytes(3).toString('hex')}`,
       projects: project,
       env: { DATABASE_URL: url, WORKER_METRICS_PORT: '0', HOST: '127.0.0.1' },

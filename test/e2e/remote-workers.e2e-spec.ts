@@ -4,7 +4,8 @@ import { loadConfig } from '@lib/config';
 import { checkedFetch, uniqueProject, useTestApi } from '../support/api-client';
 import { waitForRun } from '../support/run-events';
 import { expireLaneNow } from '../support/db';
-import { PYTHON3, RemoteWorkerProcess } from '../support/remote-worker-process';
+import type { RemoteWorkerProcess } from '@tools/harness';
+import { exampleWorker, PYTHON3 } from '../support/remote-worker-process';
 
 type Key = { id: string; key: string };
 
@@ -52,7 +53,7 @@ describe('remote workers', () => {
 
   const workerKey = (projects: string[]) => api.mintKey({ roles: ['worker'], projectIds: projects });
   const startWorker = async (key: Key, actions: string[], language: 'typescript' | 'python' = 'typescript') => {
-    const worker = new RemoteWorkerProcess({ language, baseUrl, key: key.key, actions });
+    const worker = exampleWorker({ language, baseUrl, key: key.key, actions });
     workers.push(worker);
     await worker.ready();
     return worker;
@@ -124,7 +125,7 @@ describe('remote workers', () => {
     const first = await startWorker(worker, ['fixture.remote']);
     // Step 0 succeeded, step 1 runs: kill the worker then.
     await until(id, async () => (await stepRows(id)).some((step) => step.step_index === 1 && step.status === 'running'), 'step 1 running');
-    first.kill9();
+    await first.kill9();
     await startWorker(worker, ['fixture.remote']);
     await statusIs(id, 'SUCCEEDED');
     const steps = await stepRows(id);

@@ -12,7 +12,8 @@ import {
 import { useTestApi } from '../support/api-client';
 import { waitForRun } from '../support/run-events';
 import { WebhookReceiver, ReceivedWebhook } from '../support/webhook-receiver';
-import { WorkerProcess } from '../support/worker-process';
+import type { WorkerProcess } from '@tools/harness';
+import { testWorker } from '../support/worker-process';
 
 type Key = { id: string; key: string };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read any field of any body
@@ -46,7 +47,7 @@ describe('webhooks', () => {
   beforeAll(async () => {
     requester = await api.mintKey({ roles: ['requester'] });
     approver = await api.mintKey({ roles: ['approver'] });
-    worker = new WorkerProcess({
+    worker = testWorker({
       id: `${prefix}-w`,
       projects: `${prefix}-%`,
       env: { WEBHOOK_TIMEOUT_MS: '400', WEBHOOK_BACKOFF_BASE_MS: '200', WEBHOOK_MAX_ATTEMPTS: '6' },

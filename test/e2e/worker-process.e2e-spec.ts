@@ -3,7 +3,8 @@ import { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { useTestApi } from '../support/api-client';
 import { waitForRun } from '../support/run-events';
-import { WorkerProcess } from '../support/worker-process';
+import type { WorkerProcess } from '@tools/harness';
+import { testWorker } from '../support/worker-process';
 
 type Key = { id: string; key: string };
 const SECRET = `s3cr3t-${randomBytes(12).toString('hex')}`;
@@ -19,7 +20,7 @@ describe('execution by worker processes', () => {
   let echoUrl: string;
 
   const startWorker = async (name: string): Promise<WorkerProcess> => {
-    const worker = new WorkerProcess({ id: `${prefix}-${name}`, projects: `${prefix}-%`, env: { SECRET_API_TOKEN: SECRET } });
+    const worker = testWorker({ id: `${prefix}-${name}`, projects: `${prefix}-%`, env: { SECRET_API_TOKEN: SECRET } });
     workers.push(worker);
     await worker.ready();
     return worker;
@@ -90,7 +91,7 @@ describe('execution by worker processes', () => {
       'step 1 to start',
     );
     const victim = workers.find((worker) => holder === `${prefix}-${worker === workers[0] ? 'a' : 'b'}`) ?? workers[0];
-    victim.kill9();
+    await victim.kill9();
     const done = await statusIs(id, ['SUCCEEDED']);
     expect(done.attempt).toBe(2);
     const { rows: steps } = await pool.query(
@@ -221,7 +222,7 @@ describe('execution by worker processes', () => {
   it('a handler that does not stop in time: 202 with the cancel requested, and the run still ends CANCELLED', async () => {
     // A worker whose grace outlasts the API's wait for the run to stop.
     const slowPrefix = `${prefix}slow`;
-    const stubborn = new WorkerProcess({ id: `${slowPrefix}-w`, projects: `${slowPrefix}%`, env: { WORKER_ABORT_GRACE_MS: '8000' } });
+    const stubborn = testWorker({ id: `${slowPrefix}-w`, projects: `${slowPrefix}%`, env: { WORKER_ABORT_GRACE_MS: '8000' } });
     workers.push(stubborn);
     await stubborn.ready();
     const created = await api.createRun(requester.key, {

@@ -16,6 +16,7 @@ import {
   rejectRun,
 } from '@control-plane/client';
 import type { Role } from '@lib/identity';
+import { bearer, loopbackUrl, mintKeyBody } from '@tools/harness';
 
 /**
  * The e2e suite's one way to reach the API: in-process (default) or a running server named by
@@ -44,7 +45,7 @@ export class TestApi {
       await this.target.listen({ port: 0, host: '127.0.0.1' });
       this.listening = true;
     }
-    return (await this.target.getUrl()).replace('[::1]', '127.0.0.1');
+    return loopbackUrl(Number(new URL(await this.target.getUrl()).port));
   }
 
   private listening = false;
@@ -73,14 +74,8 @@ export class TestApi {
     id: string;
     key: string;
   }> {
-    const { data, response } = await mintApiKey(await this.client(this.adminKey), {
-      body: {
-        name: input.name ?? `test-${randomUUID().slice(0, 8)}`,
-        roles: input.roles as Role[],
-        project_ids: input.projectIds ?? ['*'],
-        ...((input.serviceApprover ?? input.roles.includes('approver')) ? { service_approver: true } : {}),
-      },
-    });
+    const body = mintKeyBody({ ...input, name: input.name ?? `test-${randomUUID().slice(0, 8)}` });
+    const { data, response } = await mintApiKey(await this.client(this.adminKey), { body: { ...body, roles: body.roles as Role[] } });
     if (!data) throw new Error(`minting a key failed: ${response.status}`);
     return { id: data.id, key: data.key };
   }
@@ -112,7 +107,7 @@ export class TestApi {
   }
 
   get(key: string, path: string): request.Test {
-    return this.http.get(path).set('Authorization', `Bearer ${key}`);
+    return this.http.get(path).set(bearer(key));
   }
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from './free-port';
-import { PostgresProcess } from '../../../test/support/postgres-process';
+import { PostgresProcess } from '@tools/harness';
 
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -29,7 +29,7 @@ const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   });
 
   it('starts and answers queries, though its data directory was asked for below a 0700 directory', async () => {
-    server = new PostgresProcess(join(privateDir, 'repo', '.data', 'postgres'), await freePort());
+    server = new PostgresProcess({ dataDir: join(privateDir, 'repo', '.data', 'postgres'), port: await freePort() });
     const url = await server.start();
     const client = new Client({ connectionString: url });
     await client.connect();
