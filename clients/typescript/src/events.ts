@@ -1,5 +1,6 @@
 import type { ControlPlaneClient } from './client';
 import { credentialOf } from './client';
+import { pause } from './pause';
 import type { components } from './schema';
 
 /** One event of a run's audit trail, as the stream sends it. */
@@ -81,18 +82,4 @@ async function* parse(body: ReadableStream<Uint8Array>): AsyncGenerator<RunEvent
       if (id && type && data) yield { id, type, event: JSON.parse(data) as RunEvent['event'] };
     }
   }
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

@@ -1,4 +1,5 @@
 import { createControlPlaneClient, type ControlPlaneOptions } from './client';
+import { pause } from './pause';
 import { claimRuns, heartbeatRun, reportRunProgress, reportStepResult } from './operations';
 import type { components } from './schema';
 
@@ -95,7 +96,7 @@ export function createWorker(options: WorkerOptions): Worker {
         if (stopping.signal.aborted) break;
         onError(error);
         backoffMs = Math.min(30_000, Math.max(250, backoffMs * 2));
-        await sleep(backoffMs * (0.5 + Math.random()), stopping.signal);
+        await pause(backoffMs * (0.5 + Math.random()), stopping.signal);
       } finally {
         reserved -= free;
       }
@@ -198,7 +199,7 @@ export function createWorker(options: WorkerOptions): Worker {
         if (attempt >= 5) throw error;
         onError(error);
       }
-      await sleep(Math.min(10_000, 200 * 2 ** attempt));
+      await pause(Math.min(10_000, 200 * 2 ** attempt));
     }
   }
 
@@ -231,18 +232,4 @@ export function createWorker(options: WorkerOptions): Worker {
       return running.size;
     },
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -24,6 +25,11 @@ export const STEP_OUTCOME_PATTERN = /^(OK|SKIP:[^\p{Cc}]{1,500}|FAIL:[^\p{Cc}]{1
 export const MAX_CLAIM_WAIT_SECONDS = 30;
 export const MAX_RUNS_PER_CLAIM = 50;
 
+/** The remote action types a worker carries out: 1 to 20 codes. */
+function ActionTypesField(): PropertyDecorator {
+  return applyDecorators(IsArray(), ArrayMinSize(1), ArrayMaxSize(20), IsString({ each: true }), Matches(CODE_PATTERN, { each: true }));
+}
+
 function LeaseTokenField(): PropertyDecorator {
   return (target, key) => {
     ApiProperty({
@@ -43,11 +49,7 @@ export class ClaimRunsDto {
     description: 'The remote action types this worker carries out',
     example: ['deploy.remote'],
   })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @Matches(CODE_PATTERN, { each: true })
+  @ActionTypesField()
   action_types!: string[];
 
   @ApiPropertyOptional({
@@ -78,11 +80,7 @@ export class ClaimRunsDto {
 /** What a result may also ask for: the worker's next runs, in the same answer, once this one is over. */
 export class ClaimNextDto {
   @ApiProperty({ type: [String], minItems: 1, maxItems: 20, description: 'The remote action types this worker carries out' })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @Matches(CODE_PATTERN, { each: true })
+  @ActionTypesField()
   action_types!: string[];
 
   @ApiProperty({ minimum: 1, maximum: MAX_RUNS_PER_CLAIM, description: 'At most this many runs (the slots free once this run is over)' })
