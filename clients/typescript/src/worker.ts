@@ -65,7 +65,14 @@ export function createWorker(options: WorkerOptions): Worker {
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
   const waitSeconds = Math.min(30, Math.max(1, Math.floor(options.waitSeconds ?? 20)));
   const graceMs = options.shutdownGraceMs ?? 30_000;
-  const onError = options.onError ?? (() => undefined);
+  // Called from timers and promise chains: a reporter that throws must not end the process.
+  const onError = (error: unknown): void => {
+    try {
+      options.onError?.(error);
+    } catch {
+      // the reporter's own failure has nowhere better to go
+    }
+  };
   const actionTypes = Object.keys(options.actions);
   if (actionTypes.length === 0) throw new Error('createWorker: name at least one action');
   const running = new Map<string, { shutdown: AbortController; done: Promise<void> }>();
@@ -214,7 +221,7 @@ export function createWorker(options: WorkerOptions): Worker {
     await done;
   }
 
-  const onSignal = () => void stop();
+  const onSignal = () => void stop().catch(onError);
   if (options.handleSignals ?? true) {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);

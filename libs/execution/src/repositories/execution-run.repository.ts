@@ -154,7 +154,7 @@ export class ExecutionRunRepository {
    * The run (locked, unless asked not to), with its running step (if any) and whether its deadline
    * has passed by the database clock: what a remote worker's report is checked against, in one statement.
    */
-  async lockWithRunningStep(
+  async readWithRunningStep(
     id: string,
     options: { lock: boolean } = { lock: true },
   ): Promise<{ run: ExecutionRunRow; running: { id: string; step_index: number } | null; pastDeadline: boolean } | null> {

@@ -65,12 +65,12 @@ export class ExecutionStepService {
     });
   }
 
-  /** The run, locked for the caller's transaction, its running step (if any), and whether its deadline passed (database clock). */
-  lockedWithRunningStep(
+  /** The run (locked for the caller's transaction unless asked not to), its running step (if any), and whether its deadline passed (database clock). */
+  withRunningStep(
     runId: string,
     options: { lock: boolean } = { lock: true },
   ): Promise<{ run: ExecutionRunRow; running: { id: string; step_index: number } | null; pastDeadline: boolean } | null> {
-    return this.runs.lockWithRunningStep(runId, options);
+    return this.runs.readWithRunningStep(runId, options);
   }
 
   /** The step of an attempt at an index, as written (a result sent again is answered from it). */

@@ -37,6 +37,13 @@ const UNAUTHENTICATED = [IdentityErrorCode.Unauthenticated];
 const TOO_LARGE = [RequestErrorCode.PayloadTooLarge];
 const FORBIDDEN = [IdentityErrorCode.Forbidden];
 const NOT_FOUND = [ExecutionErrorCode.ExecutionNotFound];
+/** What every route on a run under a lease answers before the lease is looked at. */
+const RUN_ROUTE_ERRORS = {
+  400: [...BODY_ERRORS, ExecutionErrorCode.InvalidExecutionId],
+  401: UNAUTHENTICATED,
+  403: FORBIDDEN,
+  404: NOT_FOUND,
+} as const;
 
 /**
  * The worker protocol: the user's own workers (any language, anywhere that reaches the API)
@@ -103,10 +110,7 @@ export class WorkerProtocolController {
   })
   @ApiOkResponse({ type: HeartbeatResponseDto })
   @ApiErrors({
-    400: [...BODY_ERRORS, ExecutionErrorCode.InvalidExecutionId],
-    401: UNAUTHENTICATED,
-    403: FORBIDDEN,
-    404: NOT_FOUND,
+    ...RUN_ROUTE_ERRORS,
     409: [RunnerErrorCode.LeaseLost],
     413: TOO_LARGE,
   })
@@ -127,10 +131,7 @@ export class WorkerProtocolController {
   })
   @ApiAcceptedResponse({ description: 'Recorded on the run' })
   @ApiErrors({
-    400: [...BODY_ERRORS, ExecutionErrorCode.InvalidExecutionId],
-    401: UNAUTHENTICATED,
-    403: FORBIDDEN,
-    404: NOT_FOUND,
+    ...RUN_ROUTE_ERRORS,
     409: [RunnerErrorCode.LeaseLost],
     413: [RunnerErrorCode.ResultTooLarge, RequestErrorCode.PayloadTooLarge],
   })
@@ -158,10 +159,7 @@ export class WorkerProtocolController {
   })
   @ApiOkResponse({ type: StepResultResponseDto })
   @ApiErrors({
-    400: [...BODY_ERRORS, ExecutionErrorCode.InvalidExecutionId],
-    401: UNAUTHENTICATED,
-    403: FORBIDDEN,
-    404: NOT_FOUND,
+    ...RUN_ROUTE_ERRORS,
     409: [RunnerErrorCode.LeaseLost, RunnerErrorCode.StepNotCurrent, RunnerErrorCode.StepAlreadyReported, RunnerErrorCode.RunTimedOut],
     413: [RunnerErrorCode.ResultTooLarge, RequestErrorCode.PayloadTooLarge],
     422: [PolicyErrorCode.UnknownAction, RunnerErrorCode.ActionNotRemote],

@@ -69,7 +69,7 @@ export class RemoteExecutorService {
   async progress(principal: Principal, runId: string, leaseToken: string, data: Record<string, unknown>): Promise<void> {
     const workerId = leaseWorkerId(principal.id, leaseToken);
     await this.uow.run(async () => {
-      const found = await this.steps.lockedWithRunningStep(runId);
+      const found = await this.steps.withRunningStep(runId);
       if (!found || !principal.can(Permission.RunExecute, found.run.project_id)) throw runNotFound(runId);
       if (found.run.status !== RunStatus.Running || found.run.worker_id !== workerId || !found.running) throw leaseLost(runId);
       await this.registerSecretsOf(found.run);
@@ -147,7 +147,7 @@ export class RemoteExecutorService {
     // step from running, the run on its worker_id), so a report that lost a race to another, or
     // to the reaper, writes nothing and is checked again from what was written.
     const checked = await (async () => {
-      const found = await this.steps.lockedWithRunningStep(runId, { lock: false });
+      const found = await this.steps.withRunningStep(runId, { lock: false });
       if (!found || !principal.can(Permission.RunExecute, found.run.project_id)) throw runNotFound(runId);
       const { run, running, pastDeadline } = found;
       await this.registerSecretsOf(run);
@@ -213,7 +213,7 @@ export class RemoteExecutorService {
     why: 'cancelled' | 'timed_out',
     by: string | null,
   ): Promise<void> {
-    const running = await this.uow.run(async () => (await this.steps.lockedWithRunningStep(run.id))?.running ?? null);
+    const running = (await this.steps.withRunningStep(run.id, { lock: false }))?.running ?? null;
     const last: StepFinish | null = running
       ? {
           stepId: running.id,
@@ -246,14 +246,15 @@ export class RemoteExecutorService {
 
   private async resultsWith(runId: string, index: number, result: unknown): Promise<unknown[]> {
     if (index === 0) return [result]; // a one-step plan: nothing before it
-    const finished = await this.uow.run(() => this.steps.finished(runId));
+    const finished = await this.steps.finished(runId);
     finished.set(index, result);
     return [...finished.keys()].sort((a, b) => a - b).map((key) => finished.get(key) ?? null);
   }
 
   /** A run the caller may work on: in a project it holds the worker role on (any other answers as one that does not exist). */
   private async visibleRunOrFail(principal: Principal, runId: string): Promise<ExecutionRunRow> {
-    const found = await this.uow.run(async () => (await this.steps.lockedWithRunningStep(runId))?.run ?? null);
+    // A read, not a lock: what follows is a compare-and-set on the lease.
+    const found = (await this.steps.withRunningStep(runId, { lock: false }))?.run ?? null;
     if (!found || !principal.can(Permission.RunExecute, found.project_id)) throw runNotFound(runId);
     return found;
   }
