@@ -1,6 +1,6 @@
 import { RoutineEntry } from '@lib/database';
 
-/** Votes are append-only (deleted only with their run), name their approval's run, land only on a pending lane, and come only from a principal that may decide the run. */
+/** Votes are append-only (deleted only with their run), name their approval's run, land only on a pending lane, and come only from a principal that may decide the run and did not write the lane's plan. */
 export const approvalDecisionsGuard: RoutineEntry = {
   file: 'approval.decisions-guard.ts',
   owner: 'approval',
@@ -29,6 +29,10 @@ export const approvalDecisionsGuard: RoutineEntry = {
       FROM execution_runs r WHERE r.id = NEW.execution_run_id;
       IF refusal IS NOT NULL THEN
         RAISE EXCEPTION 'principal % may not decide this run (%)', NEW.principal_id, refusal USING ERRCODE = 'check_violation';
+      END IF;
+      -- Whoever wrote this lane's plan (a decider who edited it) does not approve it too.
+      IF lane.opened_by IS NOT NULL AND lane.opened_by = NEW.principal_id THEN
+        RAISE EXCEPTION 'principal % changed this plan and may not decide it (edited_the_plan)', NEW.principal_id USING ERRCODE = 'check_violation';
       END IF;
       RETURN NEW;
     END $$`,

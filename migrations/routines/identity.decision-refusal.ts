@@ -18,9 +18,13 @@ const keyNodeOf = (credential: string) =>
  * itself, by the system or by an admin of every project. A key anyone else minted in that chain
  * is held by them, not by the approver.
  *
+ * An agent never decides, whatever roles it holds; and the person an agent acts for does not
+ * decide the agent's runs (it answers for them).
+ *
  * And the decider is not tied to the requester. Ties are who holds a side: from its principal
  * and the key it acts with, walk to whoever made each principal (created_by) and with which key
- * (created_via), and to whoever minted each key and with which key, to the end. The decider may
+ * (created_via), to the person an agent acts for (acts_for), and to whoever minted each key and
+ * with which key, to the end. The decider may
  * not be among the requester's ties (it made the requester, minted a key in its chain, or made
  * whoever did), the requester may not be among the decider's, and the two may share no tie but
  * an admin of every project (the root of trust, which may mint any key). Null: may decide; else
@@ -42,7 +46,7 @@ export const identityDecisionRefusal: RoutineEntry = {
         FROM tie t
         LEFT JOIN principals p ON t.node LIKE 'p:%' AND p.id = ${uuidOf('substr(t.node, 3)')}
         LEFT JOIN api_keys k ON t.node LIKE 'k:%' AND k.id = ${uuidOf('substr(t.node, 3)')}
-        CROSS JOIN LATERAL (VALUES ('p:' || coalesce(p.created_by, k.created_by)),
+        CROSS JOIN LATERAL (VALUES ('p:' || coalesce(p.created_by, k.created_by)), ('p:' || p.acts_for::text),
                                    (${keyNodeOf('coalesce(p.created_via, k.created_via)')})) AS n(node)
         WHERE (p.id IS NOT NULL OR k.id IS NOT NULL) AND n.node IS NOT NULL
       ),
@@ -67,7 +71,9 @@ export const identityDecisionRefusal: RoutineEntry = {
                WHEN voter = requester THEN 'self'
                WHEN NOT EXISTS (SELECT 1 FROM v) THEN 'unknown_principal'
                WHEN (SELECT disabled_at FROM v) IS NOT NULL THEN 'disabled'
+               WHEN (SELECT kind FROM v) = 'agent' THEN 'agent'
                WHEN (SELECT kind FROM v) <> 'person' AND NOT (SELECT service_approver FROM v) THEN 'not_a_person'
+               WHEN EXISTS (SELECT 1 FROM principals r WHERE r.id = ${uuidOf('requester')} AND r.acts_for::text = voter) THEN 'accountable_for_the_requester'
                WHEN (SELECT kind FROM v) <> 'person' AND NOT (SELECT key_pinned FROM v) THEN 'key_not_pinned'
                WHEN EXISTS (SELECT 1 FROM tie WHERE side = 'r' AND node = 'p:' || voter) THEN 'made_the_requester'
                WHEN EXISTS (SELECT 1 FROM tie WHERE side = 'v' AND node = 'p:' || requester) THEN 'made_by_the_requester'

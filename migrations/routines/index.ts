@@ -18,6 +18,7 @@ import { executionStepsGuard } from './execution.steps-guard';
 import { identityDecisionRefusal } from './identity.decision-refusal';
 import { policyExecutionMode } from './policy.execution-mode';
 import { identityPrincipalsHold } from './identity.principals-hold';
+import { identityPrincipalsActsFor } from './identity.principals-acts-for';
 import { grantsGrantsGuard } from './grants.grants-guard';
 import { notificationsOutboxFill } from './notifications.outbox-fill';
 import { notificationsReferencesGuard } from './notifications.references-guard';
@@ -43,6 +44,7 @@ export const ROUTINES: readonly RoutineEntry[] = [
   policyExecutionMode,
   identityDecisionRefusal,
   identityPrincipalsHold,
+  identityPrincipalsActsFor,
   // execution: what it publishes of runs, and the guards of its tables
   executionRunStates,
   executionRunsGuard,

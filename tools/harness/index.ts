@@ -8,6 +8,7 @@ export * from './repo-root';
 export * from './managed-process';
 export * from './worker-process';
 export * from './remote-worker-process';
+export * from './mcp-gateway-process';
 export * from './api-process';
 export * from './postgres-process';
 export * from './fresh-database';

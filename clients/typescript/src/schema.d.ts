@@ -940,6 +940,16 @@ export interface components {
             /** @description For a new service principal: its votes count as an approver's. Only an admin of every project may set it; every other vote must come from a person. */
             service_approver?: boolean;
             /**
+             * @description For a new principal: a service (the default), or an agent (an AI agent requesting runs, e.g. through the MCP gateway). An agent never decides a run, whatever roles it holds, and is never a worker or a service approver.
+             * @enum {string}
+             */
+            kind?: "service" | "agent";
+            /**
+             * Format: uuid
+             * @description For a new agent: the person it acts for, who answers for what it asks (and so does not decide the agent's runs). The minter itself, or a person whose keys the minter may mint (an admin of every project).
+             */
+            acts_for?: string;
+            /**
              * Format: date-time
              * @description When the key stops working (refused with 401 api_key_expired after). A key minted for oneself lives no longer than the key that mints it.
              */
@@ -1038,7 +1048,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "person" | "service";
+            kind: "person" | "service" | "agent";
             name: string;
             /** @description What the credential used allows: each role on its project */
             role_grants: components["schemas"]["RoleGrantDto"][];
@@ -1048,12 +1058,17 @@ export interface components {
             project_ids: string[];
             /** @description The credential of this request: api_key:<id> or oidc:<token id> */
             credential: string;
+            /**
+             * Format: uuid
+             * @description For an agent: the person it acts for, who answers for what it asks
+             */
+            acts_for: string | null;
         };
         PrincipalDetailDto: {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "person" | "service";
+            kind: "person" | "service" | "agent";
             name: string;
             /** @description What it holds: each role on its project. A role on one project never lends it to another. */
             role_grants: components["schemas"]["RoleGrantDto"][];
@@ -1063,6 +1078,11 @@ export interface components {
             project_ids: string[];
             /** @description A service whose votes count as an approver's (marked by an admin of every project); every other vote must be a person's */
             service_approver: boolean;
+            /**
+             * Format: uuid
+             * @description For an agent: the person it acts for, who answers for what it asks
+             */
+            acts_for: string | null;
             /** @description Who made it: a principal id, 'identity-provider' for a person, 'system' for the bootstrap admin */
             created_by: string;
             /** Format: date-time */
@@ -1723,6 +1743,8 @@ export interface components {
             plan_hash: string;
             approval_level: number;
             attempt: number;
+            /** @description Why the previous attempt ended (null on the first): the error a worker reported, or the reaper's note that a worker lost its lease. A worker whose step is not safe to repeat reads it to tell an attempt that never started the work from one that may have done it. */
+            previous_error: string | null;
             /**
              * Format: date-time
              * @description The lease runs out then unless a heartbeat renews it

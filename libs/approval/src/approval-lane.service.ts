@@ -26,7 +26,7 @@ export class ApprovalLaneService {
    * that created it carries it out).
    */
   async open(
-    input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string; holdMs?: number },
+    input: { run: ExecutionRunRow; actionType: ActionType; policyHash: string; holdMs?: number; openedBy?: string },
     ctx: CommandContext,
   ): Promise<RunView> {
     const lane = await this.openLane({ ...input, ctx });
@@ -42,6 +42,8 @@ export class ApprovalLaneService {
     policyHash: string;
     ctx: CommandContext;
     stepIndex?: number;
+    /** Who changed the plan this lane is for, when not the requester: it does not decide the lane. */
+    openedBy?: string;
   }): Promise<ApprovalRow> {
     const lane = await this.approvals.insertNextLane({
       runId: input.run.id,
@@ -50,6 +52,7 @@ export class ApprovalLaneService {
       requiredApprovals: input.actionType.requiredApprovals,
       ttlSeconds: input.actionType.approvalTtlSeconds,
       stepIndex: input.stepIndex ?? null,
+      openedBy: input.openedBy ?? null,
     });
     await this.audit.record({
       type: AuditEventType.ApprovalRequested,
@@ -64,6 +67,7 @@ export class ApprovalLaneService {
         required_approvals: lane.required_approvals,
         expires_at: lane.expires_at.toISOString(),
         ...(lane.step_index === null ? {} : { step_index: lane.step_index }),
+        ...(lane.opened_by === null ? {} : { opened_by: lane.opened_by }),
       },
     });
     return lane;

@@ -28,13 +28,14 @@ export class ApprovalRepository {
     requiredApprovals: number;
     ttlSeconds: number;
     stepIndex: number | null;
+    openedBy: string | null;
   }): Promise<ApprovalRow> {
     const [lane] = await this.uow.query<ApprovalRow>(
-      `INSERT INTO ${LANES} (execution_run_id, lane, status, plan_hash, policy_hash, required_approvals, expires_at, step_index)
-       SELECT $1, coalesce(max(lane), 0) + 1, 'pending', $2, $3, $4, now() + make_interval(secs => $5), $6::int
+      `INSERT INTO ${LANES} (execution_run_id, lane, status, plan_hash, policy_hash, required_approvals, expires_at, step_index, opened_by)
+       SELECT $1, coalesce(max(lane), 0) + 1, 'pending', $2, $3, $4, now() + make_interval(secs => $5), $6::int, $7
        FROM ${LANES} WHERE execution_run_id = $1
        RETURNING *`,
-      [input.runId, input.planHash, input.policyHash, input.requiredApprovals, input.ttlSeconds, input.stepIndex],
+      [input.runId, input.planHash, input.policyHash, input.requiredApprovals, input.ttlSeconds, input.stepIndex, input.openedBy],
     );
     return lane;
   }

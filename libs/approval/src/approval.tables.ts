@@ -5,6 +5,8 @@ import { defineTable, RowOf } from '@lib/database';
  * - lane: one approval record of a run. A run's first lane opens with it; a plan change, a
  *   reopen after deferral or the next step of a level-3 run opens the next one. The latest lane
  *   is the run's current approval (approval_current_lane, in PostgreSQL).
+ * - opened_by: who changed the plan that opened a lane, when not the requester (a decider who
+ *   edited it); that principal does not decide the lane.
  * - open lane: a pending or approved lane (at most one per run, by a partial unique index).
  * - vote: one approver's approve or reject on a pending lane (approval_decisions, append-only).
  * - gate: whether the run may act on its approval now (approval_gate, in PostgreSQL).
@@ -26,6 +28,7 @@ export const APPROVALS_TABLE = defineTable('approvals', 'approval', {
   expires_at: 'timestamptz',
   deferred_until: 'timestamptz?',
   step_index: 'int4?',
+  opened_by: 'text?',
 });
 
 export type ApprovalRow = RowOf<typeof APPROVALS_TABLE.columns>;

@@ -24,6 +24,9 @@ import { ApprovalLaneService } from './approval-lane.service';
 const INELIGIBLE: Readonly<Record<Exclude<DecisionRefusal, 'self'>, string>> = {
   unknown_principal: 'the decider is not a known principal',
   disabled: 'the decider is disabled',
+  agent: 'approvals are decisions of people: an agent never decides, whatever roles it holds',
+  accountable_for_the_requester:
+    'the requester is an agent acting for the decider, who answers for what it asks and so would be deciding its own request',
   not_a_person:
     'approvals are decisions of people: this is a service principal, and no admin of every project marked it as a service approver',
   key_not_pinned:
@@ -99,6 +102,17 @@ export class DecisionSupportService {
       return this.refuse({ run, lane }, ctx, {
         type: AuditEventType.ApprovalDeciderIneligible,
         error: new ApprovalException(ApprovalErrorCode.DeciderIneligible, INELIGIBLE[refusal], { reason: refusal }),
+        attempted,
+      });
+    }
+    if (lane.opened_by !== null && lane.opened_by === ctx.actor.id) {
+      return this.refuse({ run, lane }, ctx, {
+        type: AuditEventType.ApprovalDeciderIneligible,
+        error: new ApprovalException(
+          ApprovalErrorCode.DeciderIneligible,
+          'the decider changed this plan: someone else approves what it wrote',
+          { reason: 'edited_the_plan' },
+        ),
         attempted,
       });
     }

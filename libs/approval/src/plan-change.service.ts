@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandContext, SYSTEM_ACTOR } from '@lib/common';
 import { DbTime, UnitOfWork } from '@lib/database';
 import { AuditEventType, runEvent } from '@lib/audit';
-import { AccessService, Permission, Principal } from '@lib/identity';
+import { AccessService, Permission, Principal, PrincipalService } from '@lib/identity';
 import { PolicyService } from '@lib/policy';
 import {
   BlockedReason,
@@ -30,6 +30,10 @@ export interface ReplacePlanInput {
  * Approvals are bound to the plan. Replacing a waiting run's params and targets with a plan of
  * another hash invalidates its pending or approved lane and opens a new pending one; the run
  * goes back to BLOCKED / approval_pending. The same plan again changes nothing.
+ *
+ * The requester changes its plan; so may one who may decide the run (an approver editing an
+ * agent's tool arguments before they run), and then the new lane is one it does not decide
+ * (opened_by): someone else approves what it wrote.
  */
 @Injectable()
 export class PlanChangeService {
@@ -40,17 +44,18 @@ export class PlanChangeService {
     private readonly runs: ExecutionRunService,
     private readonly lanes: ApprovalLaneService,
     private readonly fsm: StatusMachineService,
+    private readonly principals: PrincipalService,
   ) {}
 
   async replacePlan(principal: Principal, input: ReplacePlanInput, ctx: CommandContext): Promise<RunView & { changed: boolean }> {
-    this.access.assertAllowed(principal, Permission.RunCreate);
+    this.access.assertAllowed(principal, Permission.RunRead);
     const targets = normalizeTargets(input.targets);
     return this.uow.run(async () => {
       const run = await this.runs.getRunOrFail(input.executionId, { lock: true });
-      this.access.assertVisible(principal, Permission.RunCreate, run.project_id, notFound);
-      if (run.requested_by !== ctx.actor.id) {
-        throw new ApprovalException(ApprovalErrorCode.NotRequester, "only the run's requester may change its plan");
-      }
+      this.access.assertVisible(principal, Permission.RunRead, run.project_id, notFound);
+      const editor = run.requested_by === ctx.actor.id ? null : ctx.actor.id;
+      if (editor === null) this.access.assertAllowed(principal, Permission.RunCreate, run.project_id);
+      else await this.assertMayDecide(principal, run, ctx);
       const status = run.status as RunStatus;
       if (!WAITING_RUN_STATUSES.includes(status)) {
         throw new ApprovalException(ApprovalErrorCode.PlanLocked, `a ${run.status} run's plan can no longer change`, {
@@ -76,6 +81,11 @@ export class PlanChangeService {
       if (planHash === run.plan_hash) return { run, approval: lane ? await this.lanes.summarize(lane) : null, changed: false };
 
       const deferred = lane?.status === ApprovalStatus.Deferred;
+      if (deferred && editor !== null) {
+        throw new ApprovalException(ApprovalErrorCode.PlanLocked, 'a deferred run is edited by its requester only: reopen it first', {
+          status: run.status,
+        });
+      }
       const changed = await this.fsm.transition({
         axis: RUN_AXIS,
         id: run.id,
@@ -113,8 +123,37 @@ export class PlanChangeService {
           }),
         });
       }
-      const opened = await this.lanes.open({ run: changed, actionType, policyHash: this.policy.hash }, ctx);
+      const opened = await this.lanes.open(
+        { run: changed, actionType, policyHash: this.policy.hash, ...(editor === null ? {} : { openedBy: editor }) },
+        ctx,
+      );
       return { ...opened, changed: true };
     });
+  }
+
+  /** One who is not the requester edits the plan only if it may decide the run (its role there, and no tie to the requester). */
+  private async assertMayDecide(
+    principal: Principal,
+    run: { project_id: string; action: string; requested_by: string; requested_via: string | null },
+    ctx: CommandContext,
+  ): Promise<void> {
+    const actionType = this.policy.getActionTypeOrFail(run.action);
+    const refusal = principal.hasRoleOn(actionType.approverRoles, run.project_id)
+      ? await this.principals.decisionRefusal({
+          voter: ctx.actor.id,
+          voterCredential: ctx.actor.credential ?? null,
+          requester: run.requested_by,
+          requesterCredential: run.requested_via,
+        })
+      : 'not_an_approver';
+    if (refusal !== null) {
+      throw new ApprovalException(
+        ApprovalErrorCode.NotRequester,
+        "only the run's requester, or one who may decide it, may change its plan",
+        {
+          reason: refusal,
+        },
+      );
+    }
   }
 }

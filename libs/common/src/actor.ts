@@ -5,7 +5,7 @@
 export interface Actor {
   /** The principal's id, or `system` (or `worker:<id>`, `reaper:<id>`) for the control plane itself. */
   readonly id: string;
-  readonly kind: 'person' | 'service' | 'system';
+  readonly kind: 'person' | 'service' | 'agent' | 'system';
   /** The credential used: `api_key:<id>`, or `oidc:<token id>` for a token from the identity provider. */
   readonly credential?: string;
 }

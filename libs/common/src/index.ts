@@ -22,3 +22,4 @@ export * from './secret-masker';
 export * from './error-serializer';
 export * from './serial-trigger';
 export * from './api-prefix';
+export * from './pattern';

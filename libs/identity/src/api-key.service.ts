@@ -40,6 +40,10 @@ export interface MintApiKeyInput {
   readonly expiresAt?: Date;
   /** For a new service principal: its votes count as an approver's (an admin of every project only). */
   readonly serviceApprover?: boolean;
+  /** For a new principal: a service (the default) or an agent. */
+  readonly kind?: 'service' | 'agent';
+  /** For a new agent: the person it acts for (the minter, or a person the minter may mint keys of). */
+  readonly actsFor?: string;
 }
 
 export interface MintedApiKey {
@@ -95,6 +99,16 @@ export class ApiKeyService {
     }
     return this.uow.run(async () => {
       const target = input.principalId ? await this.principalForKeyOrFail(minter, input.principalId) : null;
+      if (target && (input.kind !== undefined || input.actsFor !== undefined)) {
+        throw new RequestException(
+          RequestErrorCode.InvalidValue,
+          'kind and acts_for are for a new principal, not a key of an existing one',
+          {
+            field: input.kind !== undefined ? 'kind' : 'acts_for',
+          },
+        );
+      }
+      const actsFor = input.actsFor === undefined ? null : await this.actsForOrFail(minter, input);
       const grants = target ? this.keyGrantsOfExisting(minter, target, input) : this.keyGrantsOfNew(minter, input);
       if (grants.length === 0) {
         throw new IdentityException(IdentityErrorCode.Forbidden, 'the key would hold no role on any project', {
@@ -108,6 +122,8 @@ export class ApiKeyService {
         target ??
         (await this.principals.insertService({
           id,
+          kind: input.kind ?? 'service',
+          actsFor,
           name: input.name,
           roleGrants,
           serviceApprover: input.serviceApprover === true,
@@ -124,6 +140,7 @@ export class ApiKeyService {
             name: principal.name,
             role_grants: roleGrants,
             service_approver: principal.service_approver,
+            ...(principal.acts_for ? { acts_for: principal.acts_for } : {}),
           },
         });
       }
@@ -290,6 +307,38 @@ export class ApiKeyService {
     });
   }
 
+  /**
+   * The person a new agent acts for: the minter itself, or a person the minter may mint keys of
+   * (an admin of every project); a principal out of its sight answers as if it did not exist.
+   */
+  private async actsForOrFail(minter: Principal, input: MintApiKeyInput): Promise<string> {
+    if (input.kind !== 'agent') {
+      throw new RequestException(RequestErrorCode.InvalidValue, 'acts_for is for an agent: set kind to "agent"', { field: 'acts_for' });
+    }
+    const person = await this.principals.findById(input.actsFor ?? '');
+    const authority = person ? authorityOver(minter, person, Permission.ApiKeyCreate) : 'hidden';
+    if (!person || authority === 'hidden') throw new IdentityException(IdentityErrorCode.PrincipalNotFound, 'no such principal');
+    if (person.kind !== 'person') {
+      throw new RequestException(RequestErrorCode.InvalidValue, 'an agent acts for a person; this principal is not one', {
+        field: 'acts_for',
+        kind: person.kind,
+      });
+    }
+    if (authority === 'forbidden') {
+      throw new IdentityException(
+        IdentityErrorCode.Forbidden,
+        'an agent acts for the person minting it, or is minted by an admin of every project',
+        {
+          principal_id: person.id,
+        },
+      );
+    }
+    if (person.disabled_at) {
+      throw new IdentityException(IdentityErrorCode.PrincipalInactive, 'this person is disabled', { principal_id: person.id });
+    }
+    return person.id;
+  }
+
   /** The principal a key is asked for: one the minter may mint for, and not disabled. */
   private async principalForKeyOrFail(minter: Principal, principalId: string): Promise<PrincipalRow> {
     // Locked: a principal marked a service approver at this moment is either marked before (and refused here) or after this key.
@@ -339,6 +388,14 @@ export class ApiKeyService {
       // A worker that could also approve, request or administer would carry out what it decided.
       throw new RequestException(RequestErrorCode.InvalidValue, 'the worker role is held alone: a worker principal holds no other role', {
         field: 'roles',
+      });
+    }
+    if (input.kind === 'agent' && grants.some((grant) => grant.role === Role.Worker)) {
+      throw new RequestException(RequestErrorCode.InvalidValue, 'an agent is never a worker: a worker is a service', { field: 'roles' });
+    }
+    if (input.kind === 'agent' && input.serviceApprover === true) {
+      throw new RequestException(RequestErrorCode.InvalidValue, 'an agent never decides a run, so it is never a service approver', {
+        field: 'service_approver',
       });
     }
     if (input.serviceApprover === true) {
@@ -419,6 +476,7 @@ export function principalOf(row: PrincipalRow, key?: Pick<ApiKeyRow, 'id' | 'rol
     kind: row.kind as PrincipalKind,
     credential: key ? `api_key:${key.id}` : `principal:${row.id}`,
     credentialExpiresAt: key?.expires_at ? new Date(key.expires_at) : null,
+    actsFor: row.acts_for,
   });
 }
 

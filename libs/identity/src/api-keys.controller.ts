@@ -60,6 +60,8 @@ export class ApiKeysController {
         roles: body.roles,
         projectIds: body.project_ids,
         serviceApprover: body.service_approver,
+        kind: body.kind,
+        actsFor: body.acts_for,
         expiresAt: body.expires_at === undefined ? undefined : new Date(body.expires_at),
       },
       principal.ctx,

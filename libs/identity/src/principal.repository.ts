@@ -16,6 +16,9 @@ export class PrincipalRepository {
   /** A service principal (its first key usually shares its id, so the two read as one). */
   async insertService(input: {
     id: string;
+    kind: 'service' | 'agent';
+    /** For an agent: the person it acts for. */
+    actsFor: string | null;
     name: string;
     roleGrants: string[];
     serviceApprover: boolean;
@@ -24,9 +27,9 @@ export class PrincipalRepository {
     createdVia: string | null;
   }): Promise<PrincipalRow> {
     const [row] = await this.uow.query<PrincipalRow>(
-      `INSERT INTO ${T} (id, kind, name, role_grants, service_approver, created_by, created_via)
-       VALUES ($1, 'service', $2, $3, $4, $5, $6) RETURNING *`,
-      [input.id, input.name, input.roleGrants, input.serviceApprover, input.createdBy, input.createdVia],
+      `INSERT INTO ${T} (id, kind, acts_for, name, role_grants, service_approver, created_by, created_via)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+      [input.id, input.kind, input.actsFor, input.name, input.roleGrants, input.serviceApprover, input.createdBy, input.createdVia],
     );
     return row;
   }

@@ -11,6 +11,8 @@ import { defineTable, RowOf } from '@lib/database';
  *   those the configured rules give the token's claims, refreshed at each sign-in (last_seen_at).
  * - service approver: a service principal whose votes count, as an admin of every project marked
  *   it; every other vote must come from a person.
+ * - agent: a principal for an AI agent (its tool calls come through the MCP gateway); it may act
+ *   for a person (acts_for), who answers for what it asks. An agent never decides a run.
  * - disabled: a principal whose every credential is refused, until an admin enables it again.
  */
 export const PRINCIPALS_TABLE = defineTable('principals', 'identity', {
@@ -28,6 +30,7 @@ export const PRINCIPALS_TABLE = defineTable('principals', 'identity', {
   disabled_reason: 'text?',
   last_seen_at: 'timestamptz?',
   created_via: 'text?',
+  acts_for: 'uuid?',
 });
 
 export type PrincipalRow = RowOf<typeof PRINCIPALS_TABLE.columns>;

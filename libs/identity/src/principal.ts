@@ -1,12 +1,14 @@
 import { Actor, CommandContext } from '@lib/common';
 import { ALL_PROJECTS, Permission, Role, ROLE_PERMISSIONS } from './permissions';
 
-export type PrincipalKind = 'person' | 'service';
+export type PrincipalKind = 'person' | 'service' | 'agent';
 
 export interface PrincipalOptions {
   readonly kind?: PrincipalKind;
   readonly credential?: string;
   readonly credentialExpiresAt?: Date | null;
+  /** For an agent: the person it acts for. */
+  readonly actsFor?: string | null;
   /** The HTTP request it is calling in (see ctx). */
   readonly requestId?: string;
 }
@@ -39,6 +41,8 @@ export class Principal {
   readonly grants: readonly RoleGrant[];
   /** When the credential of this request stops working (a key's expiry), null: never. A key it mints for itself lives no longer. */
   readonly credentialExpiresAt: Date | null;
+  /** For an agent: the person it acts for (who answers for what it asks); null otherwise. */
+  readonly actsFor: string | null;
 
   constructor(
     readonly id: string,
@@ -50,6 +54,7 @@ export class Principal {
     this.kind = options.kind ?? 'service';
     this.credential = options.credential ?? `api_key:${id}`;
     this.credentialExpiresAt = options.credentialExpiresAt ?? null;
+    this.actsFor = options.actsFor ?? null;
     this.options = options;
   }
 

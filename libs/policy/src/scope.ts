@@ -1,10 +1,7 @@
+import { matchesPattern } from '@lib/common';
 import { ActionType } from './action-type';
 
-/** `*` matches any run of characters; everything else matches itself. */
-export function matchesPattern(value: string, pattern: string): boolean {
-  const parts = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${parts.join('.*')}$`, 'su').test(value);
-}
+export { matchesPattern };
 
 /** The first thing a run asks for that its action type does not allow, or null. */
 export function findScopeViolation(

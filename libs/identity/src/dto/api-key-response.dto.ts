@@ -77,19 +77,34 @@ export class ApiKeyListDto {
 
 export class PrincipalDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: ['person', 'service'] }) kind!: string;
+  @ApiProperty({ enum: ['person', 'service', 'agent'] }) kind!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ type: [RoleGrantDto], description: 'What the credential used allows: each role on its project' })
   role_grants!: RoleGrantDto[];
   @ApiProperty({ enum: Role, isArray: true, description: ROLES_DESCRIPTION }) roles!: Role[];
   @ApiProperty({ type: [String], description: PROJECTS_DESCRIPTION }) project_ids!: string[];
   @ApiProperty({ description: 'The credential of this request: api_key:<id> or oidc:<token id>' }) credential!: string;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'For an agent: the person it acts for, who answers for what it asks',
+  })
+  acts_for!: string | null;
 
-  static of(principal: { id: string; kind: string; name: string; grants: readonly RoleGrant[]; credential: string }): PrincipalDto {
+  static of(principal: {
+    id: string;
+    kind: string;
+    name: string;
+    grants: readonly RoleGrant[];
+    credential: string;
+    actsFor: string | null;
+  }): PrincipalDto {
     return {
       id: principal.id,
       kind: principal.kind,
       name: principal.name,
+      acts_for: principal.actsFor,
       role_grants: RoleGrantDto.list(principal.grants),
       ...summaryOf(principal.grants),
       credential: principal.credential,
@@ -100,7 +115,7 @@ export class PrincipalDto {
 /** A principal as an admin sees it: what it holds, whether its votes count, whether it is disabled. */
 export class PrincipalDetailDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: ['person', 'service'] }) kind!: string;
+  @ApiProperty({ enum: ['person', 'service', 'agent'] }) kind!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ type: [RoleGrantDto], description: GRANTS_DESCRIPTION }) role_grants!: RoleGrantDto[];
   @ApiProperty({ enum: Role, isArray: true, description: ROLES_DESCRIPTION }) roles!: Role[];
@@ -109,6 +124,13 @@ export class PrincipalDetailDto {
     description: "A service whose votes count as an approver's (marked by an admin of every project); every other vote must be a person's",
   })
   service_approver!: boolean;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'For an agent: the person it acts for, who answers for what it asks',
+  })
+  acts_for!: string | null;
   @ApiProperty({ description: "Who made it: a principal id, 'identity-provider' for a person, 'system' for the bootstrap admin" })
   created_by!: string;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
@@ -128,6 +150,7 @@ export class PrincipalDetailDto {
       role_grants: RoleGrantDto.list(grants),
       ...summaryOf(grants),
       service_approver: row.service_approver,
+      acts_for: row.acts_for,
       created_by: row.created_by,
       created_at: row.created_at.toISOString(),
       last_seen_at: row.last_seen_at?.toISOString() ?? null,

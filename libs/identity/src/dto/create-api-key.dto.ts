@@ -6,6 +6,7 @@ import {
   IsArray,
   IsBoolean,
   IsEnum,
+  IsIn,
   IsObject,
   IsOptional,
   IsString,
@@ -91,6 +92,24 @@ export class CreateApiKeyDto {
   @IsOptional()
   @IsBoolean()
   service_approver?: boolean;
+
+  @ApiPropertyOptional({
+    enum: ['service', 'agent'],
+    description:
+      'For a new principal: a service (the default), or an agent (an AI agent requesting runs, e.g. through the MCP gateway). An agent never decides a run, whatever roles it holds, and is never a worker or a service approver.',
+  })
+  @IsOptional()
+  @IsIn(['service', 'agent'])
+  kind?: 'service' | 'agent';
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      "For a new agent: the person it acts for, who answers for what it asks (and so does not decide the agent's runs). The minter itself, or a person whose keys the minter may mint (an admin of every project).",
+  })
+  @ValidateIf((_, value) => value !== undefined)
+  @IsUUID()
+  acts_for?: string;
 
   @ApiPropertyOptional({
     format: 'date-time',

@@ -16,12 +16,12 @@ export class PlanController {
 
   @Put(':execution_id/plan')
   @HttpCode(200)
-  @Authenticated(Permission.RunCreate)
+  @Authenticated(Permission.RunRead)
   @ApiOperation({
     summary:
-      "Replace a waiting run's params and targets (requester only). A different plan invalidates the current approval and opens a new one.",
+      "Replace a waiting run's params and targets (its requester, or one who may decide it). A different plan invalidates the current approval and opens a new one.",
     description:
-      'Only while the run waits (BLOCKED or RUN). The invalidation is audited with both plan hashes; an approved run goes back to BLOCKED.',
+      "Only while the run waits (BLOCKED or RUN). The invalidation is audited with both plan hashes; an approved run goes back to BLOCKED. One who may decide the run but did not request it (an approver editing an agent's tool arguments) may change it too; the new approval is then one it does not decide (403 decider_ineligible, reason edited_the_plan).",
   })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   @ApiErrors({

@@ -179,6 +179,13 @@ export class RemoteRunDto {
   @ApiProperty({ description: 'The hash of the plan that was approved' }) plan_hash!: string;
   @ApiProperty({ type: 'integer', minimum: 0, maximum: 3 }) approval_level!: number;
   @ApiProperty({ type: 'integer', minimum: 1 }) attempt!: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      "Why the previous attempt ended (null on the first): the error a worker reported, or the reaper's note that a worker lost its lease. A worker whose step is not safe to repeat reads it to tell an attempt that never started the work from one that may have done it.",
+  })
+  previous_error!: string | null;
   @ApiProperty({ format: 'date-time', description: 'The lease runs out then unless a heartbeat renews it' }) lease_expires_at!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'The run is TIMED_OUT then' })
   deadline_at!: string | null;
@@ -200,6 +207,7 @@ export class RemoteRunDto {
       plan_hash: run.plan_hash,
       approval_level: run.approval_level,
       attempt: run.attempt,
+      previous_error: run.attempt > 1 ? run.last_error : null,
       lease_expires_at: (run.lease_expires_at as Date).toISOString(),
       deadline_at: run.deadline_at?.toISOString() ?? null,
       steps: handed.planned.map((step, index) => ({ index, name: step.name })),

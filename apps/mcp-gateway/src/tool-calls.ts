@@ -1,0 +1,264 @@
+import { canonicalJson, sha256Hex } from '@lib/common';
+import { createRunAsGiven, getCurrentPrincipal, getRun, listRunEvents, type ControlPlaneClient } from '@control-plane/client';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { GatewayConfig } from './gateway-config';
+import type { GatewayLog } from './gateway-log';
+import { answer, answerForRun, consoleLink, denied, FINAL_STATUSES, refused, unavailable, type Run } from './tool-answers';
+import { refuseArguments, ruleFor, splitExposed } from './tool-rules';
+import { messageOf, UnknownToolError, UpstreamPool, UpstreamUnavailableError } from './upstream-pool';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TOOL_NAME = /^[^\p{Cc}]{1,255}$/u;
+/** `_meta` key a client may set to name its own idempotency key (a second, deliberate call of the same tool with the same arguments). */
+export const IDEMPOTENCY_META = 'control-plane/idempotency_key';
+
+/** An agent as the gateway serves it: the control plane client with its credential, and who it is (asked once). */
+export class AgentSession {
+  private principal: Promise<string> | null = null;
+
+  constructor(readonly client: ControlPlaneClient) {}
+
+  /** The agent's principal id; a refusal of its credential is thrown as a ControlPlaneRefusal. */
+  principalId(): Promise<string> {
+    this.principal ??= (async () => {
+      const { data, error, response } = await getCurrentPrincipal(this.client, {});
+      if (!data) throw new ControlPlaneRefusal(response.status, codeOf(error), messageOf(error));
+      return data.id;
+    })().catch((error: unknown) => {
+      this.principal = null;
+      throw error;
+    });
+    return this.principal;
+  }
+}
+
+export class ControlPlaneRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The agent's side of the gateway: a tool call becomes a run (or is denied, or refused before
+ * anything is made), answered at once; status asks again, waiting a bounded time; the
+ * permission prompt asks the approvers whether a coding agent may use one of its own tools.
+ * Every answer is structured (see tool-answers.ts); the call never waits past the config's
+ * bounds, which stay under MCP clients' request timeouts.
+ */
+export class ToolCalls {
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly upstreams: UpstreamPool,
+    private readonly log: GatewayLog,
+  ) {}
+
+  async call(agent: AgentSession, name: string, args: unknown, meta: Record<string, unknown> | undefined): Promise<CallToolResult> {
+    const split = splitExposed(name);
+    if (!split || !this.upstreams.has(split.upstream))
+      return refused('unknown_tool', `no tool ${JSON.stringify(name)} behind this gateway`);
+    const bad = refuseArguments(args ?? {}, this.config.maxArgumentBytes);
+    if (bad) return refused(bad.code, bad.message, bad.path ? { path: bad.path } : {});
+    const argumentsOf = (args ?? {}) as Record<string, unknown>;
+    const ruling = ruleFor(this.config, name, argumentsOf);
+    try {
+      await this.upstreams.toolOrFail(split.upstream, split.tool);
+    } catch (error) {
+      if (error instanceof UnknownToolError) return refused('unknown_tool', `no tool ${JSON.stringify(name)} behind this gateway`);
+      // A denied call needs no upstream to be refused.
+      if (error instanceof UpstreamUnavailableError && ruling.kind === 'run') return unavailable(error.message);
+      if (!(error instanceof UpstreamUnavailableError)) throw error;
+    }
+    if (ruling.kind === 'deny') {
+      this.log.info('tool call denied', { tool: name });
+      return denied(ruling.message, { tool: name });
+    }
+    const own = meta?.[IDEMPOTENCY_META];
+    if (own !== undefined && (typeof own !== 'string' || own.length === 0 || own.length > 200 || !TOOL_NAME.test(own))) {
+      return refused('invalid_idempotency_key', `_meta["${IDEMPOTENCY_META}"] must be text of 1..200 characters`);
+    }
+    return this.withControlPlane(async () => {
+      const key = await this.idempotencyKey(agent, { kind: 'call', tool: name, arguments: argumentsOf, own: own ?? null });
+      const created = await this.createRun(agent, {
+        action: ruling.action,
+        targets: [split.upstream],
+        params: { tool: split.tool, arguments: argumentsOf },
+        key,
+      });
+      if ('refusal' in created) return created.refusal;
+      this.log.info('tool call became a run', { tool: name, run_id: created.run.execution_id, status: created.run.status });
+      // A call that needs nobody's approval is waited for, a bounded time; one that needs approval is answered at once.
+      const run =
+        created.run.status === 'BLOCKED' ? created.run : await this.settle(agent, created.run, this.config.callWaitSeconds * 1000);
+      return answerForRun(run, this.config);
+    });
+  }
+
+  /** get_approval_status: the run's answer now, or once it ended (waiting at most waitSeconds). */
+  async status(agent: AgentSession, runId: unknown, waitSeconds: unknown): Promise<CallToolResult> {
+    if (typeof runId !== 'string' || !UUID.test(runId)) return refused('invalid_run_id', 'run_id must be the run id a call answered with');
+    const wait = waitSeconds ?? 0;
+    if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0 || wait > this.config.maxWaitSeconds) {
+      return refused('invalid_wait', `wait_seconds must be an integer 0..${this.config.maxWaitSeconds}`);
+    }
+    return this.withControlPlane(async () => {
+      const first = await this.readRun(agent, runId);
+      if ('refusal' in first) return first.refusal;
+      const run = wait === 0 ? first.run : await this.settle(agent, first.run, wait * 1000);
+      return answerForRun(run, this.config);
+    });
+  }
+
+  /**
+   * The permission-prompt tool (coding agents' "ask before using a tool" hook): a run of the
+   * configured action with the tool's name and input; allowed once the approvers approved it
+   * (and the gateway recorded its use), with the input as approved; denied otherwise, with why.
+   */
+  async prompt(agent: AgentSession, toolName: unknown, input: unknown): Promise<CallToolResult> {
+    const prompt = this.config.permissionPrompt;
+    const deny = (message: string, extra: Record<string, unknown> = {}): CallToolResult => ({
+      content: [{ type: 'text', text: JSON.stringify({ behavior: 'deny', message }) }],
+      structuredContent: { behavior: 'deny', message, ...extra },
+    });
+    if (!prompt) return deny('this gateway offers no permission prompt');
+    if (typeof toolName !== 'string' || !TOOL_NAME.test(toolName)) return deny('tool_name must be text of 1..255 characters');
+    const bad = refuseArguments(input ?? {}, this.config.maxArgumentBytes);
+    if (bad) return deny(`refused: ${bad.message}`, { code: bad.code });
+    const inputOf = (input ?? {}) as Record<string, unknown>;
+    const result = await this.withControlPlane(async () => {
+      const key = await this.idempotencyKey(agent, { kind: 'prompt', tool: toolName, arguments: inputOf, own: null });
+      const created = await this.createRun(agent, {
+        action: prompt.action,
+        targets: [toolName],
+        params: { tool: toolName, input: inputOf },
+        key,
+      });
+      if ('refusal' in created) return created.refusal;
+      const run = FINAL_STATUSES.has(created.run.status) ? created.run : await this.settle(agent, created.run, prompt.waitSeconds * 1000);
+      if (run.status === 'SUCCEEDED') {
+        const approved = (run.params as { input?: Record<string, unknown> }).input ?? inputOf;
+        return {
+          content: [{ type: 'text', text: JSON.stringify({ behavior: 'allow', updatedInput: approved }) }],
+          structuredContent: { behavior: 'allow', updatedInput: approved, run_id: run.execution_id },
+        } satisfies CallToolResult;
+      }
+      const said = answerForRun(run, this.config).structuredContent as { status: string; message: string };
+      return deny(`${said.status}: ${said.message} (run ${run.execution_id})`, {
+        status: said.status,
+        run_id: run.execution_id,
+        ...consoleLink(this.config, run.execution_id),
+      });
+    });
+    if (result.structuredContent && 'behavior' in result.structuredContent) return result;
+    const said = result.structuredContent as { status?: string; message?: string } | undefined;
+    return deny(`${said?.status ?? 'refused'}: ${said?.message ?? 'the control plane refused it'}`, { status: said?.status });
+  }
+
+  private async idempotencyKey(
+    agent: AgentSession,
+    call: { kind: string; tool: string; arguments: Record<string, unknown>; own: string | null },
+  ): Promise<string> {
+    const principal = await agent.principalId();
+    // One run per agent, tool and arguments within the window (or per key the client named): a retry finds it.
+    const window = call.own === null ? Math.floor(Date.now() / 1000 / this.config.dedupeWindowSeconds) : null;
+    return `mcp:${sha256Hex(canonicalJson({ principal, kind: call.kind, tool: call.tool, arguments: call.arguments, window, own: call.own }))}`;
+  }
+
+  private async createRun(
+    agent: AgentSession,
+    input: { action: string; targets: string[]; params: Record<string, unknown>; key: string },
+  ): Promise<{ run: Run } | { refusal: CallToolResult }> {
+    const { data, error, response } = await createRunAsGiven(agent.client, {
+      body: {
+        project_id: this.config.project,
+        action: input.action,
+        targets: input.targets,
+        params: input.params,
+        idempotency_key: input.key,
+      },
+    });
+    if (data) return { run: data };
+    return { refusal: refusalOf(response.status, error, input.action) };
+  }
+
+  private async readRun(agent: AgentSession, runId: string): Promise<{ run: Run } | { refusal: CallToolResult }> {
+    const { data, error, response } = await getRun(agent.client, { params: { path: { execution_id: runId } } });
+    if (data) return { run: data };
+    if (response.status === 404) return { refusal: refused('not_found', 'no such run among those this agent may read') };
+    return { refusal: refusalOf(response.status, error, null) };
+  }
+
+  /** The run once it is final, or as it is when the time is up. */
+  private async settle(agent: AgentSession, run: Run, ms: number): Promise<Run> {
+    const until = Date.now() + ms;
+    let current = run;
+    while (!FINAL_STATUSES.has(current.status) && Date.now() < until) current = await this.changed(agent, current, until - Date.now());
+    return current;
+  }
+
+  /** The run after it changed status (long-poll on its trail), or as it is when the time is up. */
+  private async changed(agent: AgentSession, run: Run, ms: number): Promise<Run> {
+    const until = Date.now() + ms;
+    const path = { execution_id: run.execution_id };
+    const first = await listRunEvents(agent.client, { params: { path } });
+    const seen = first.data?.events ?? [];
+    let after = seen.length > 0 ? seen[seen.length - 1].id : undefined;
+    // Read after the trail's position is known: a change made before it is seen here, one made after wakes the long-poll.
+    let current = await this.readRun(agent, run.execution_id);
+    while ('run' in current && current.run.status === run.status && !FINAL_STATUSES.has(current.run.status)) {
+      const left = until - Date.now();
+      if (left <= 0) break;
+      const next = await listRunEvents(agent.client, {
+        params: { path, query: { wait: Math.max(1, Math.min(30, Math.floor(left / 1000))), ...(after ? { after } : {}) } },
+      });
+      if (!next.data) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
+      if (next.data.events.length === 0) continue;
+      after = next.data.events[next.data.events.length - 1].id;
+      current = await this.readRun(agent, run.execution_id);
+    }
+    return 'run' in current ? current.run : run;
+  }
+
+  /** The control plane unreachable, or refusing the agent's credential: a structured answer, never a thrown error. */
+  private async withControlPlane(work: () => Promise<CallToolResult>): Promise<CallToolResult> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof ControlPlaneRefusal)
+        return refusalOf(error.status, { error: { code: error.code, message: error.message } }, null);
+      this.log.warn('control plane unreachable', { error: messageOf(error) });
+      return unavailable('the control plane cannot be reached');
+    }
+  }
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { error?: { code?: unknown } } | undefined)?.error?.code;
+  return typeof code === 'string' ? code : 'unknown';
+}
+
+function planeMessageOf(error: unknown): string {
+  const message = (error as { error?: { message?: unknown } } | undefined)?.error?.message;
+  return typeof message === 'string' ? message : 'refused';
+}
+
+/** A refusal of the control plane, as the agent is told it: denied when policy or permission says no, refused for bad input, unavailable for an outage. */
+function refusalOf(status: number, error: unknown, action: string | null): CallToolResult {
+  const code = codeOf(error);
+  const message = planeMessageOf(error);
+  if (status === 503 || status >= 500) return unavailable(`the control plane answered ${status}`);
+  if (status === 401)
+    return refused('unauthenticated', `the control plane refused the agent's credential: ${message}`, { plane_code: code });
+  if (status === 403) return denied(`the control plane does not let this agent do it: ${message}`, { plane_code: code });
+  if (status === 422 && action !== null && /action/i.test(code)) {
+    return denied(`the control plane's policy has no usable action type ${action}: ${message}`, { plane_code: code });
+  }
+  if (status === 409) return refused(code, message, { plane_code: code });
+  return answer({ status: 'refused', code: 'invalid_call', message, plane_code: code }, true);
+}
