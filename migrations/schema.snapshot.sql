@@ -64,6 +64,7 @@ CREATE TABLE approvals (
   expires_at timestamp with time zone NOT NULL,
   deferred_until timestamp with time zone,
   step_index integer,
+  opened_by text,
 );
 
 CREATE TABLE audit_events (
@@ -211,6 +212,7 @@ CREATE TABLE principals (
   disabled_reason text,
   last_seen_at timestamp with time zone,
   created_via text,
+  acts_for uuid,
 );
 
 CREATE TABLE schema_checksums (
@@ -313,6 +315,7 @@ ALTER TABLE approvals ADD CONSTRAINT approvals_deferred_until_chk CHECK (((defer
 ALTER TABLE approvals ADD CONSTRAINT approvals_execution_run_id_fkey FOREIGN KEY (execution_run_id) REFERENCES execution_runs(id) ON DELETE CASCADE;
 ALTER TABLE approvals ADD CONSTRAINT approvals_expiry_chk CHECK ((expires_at > created_at));
 ALTER TABLE approvals ADD CONSTRAINT approvals_lane_check CHECK ((lane > 0));
+ALTER TABLE approvals ADD CONSTRAINT approvals_opened_by_check CHECK (((opened_by IS NULL) OR ((length(opened_by) >= 1) AND (length(opened_by) <= 200))));
 ALTER TABLE approvals ADD CONSTRAINT approvals_pkey PRIMARY KEY (id);
 ALTER TABLE approvals ADD CONSTRAINT approvals_plan_hash_check CHECK ((plan_hash ~ '^[0-9a-f]{64}$'::text));
 ALTER TABLE approvals ADD CONSTRAINT approvals_policy_hash_fkey FOREIGN KEY (policy_hash) REFERENCES policy_versions(hash);
@@ -403,12 +406,15 @@ ALTER TABLE governance_grants ADD CONSTRAINT governance_grants_ttl_seconds_check
 ALTER TABLE policy_versions ADD CONSTRAINT policy_versions_document_check CHECK ((jsonb_typeof(document) = 'object'::text));
 ALTER TABLE policy_versions ADD CONSTRAINT policy_versions_hash_check CHECK ((hash ~ '^[0-9a-f]{64}$'::text));
 ALTER TABLE policy_versions ADD CONSTRAINT policy_versions_pkey PRIMARY KEY (hash);
+ALTER TABLE principals ADD CONSTRAINT principals_acts_for_agents CHECK (((acts_for IS NULL) OR (kind = 'agent'::text)));
+ALTER TABLE principals ADD CONSTRAINT principals_acts_for_fkey FOREIGN KEY (acts_for) REFERENCES principals(id);
+ALTER TABLE principals ADD CONSTRAINT principals_acts_for_other CHECK ((acts_for <> id));
 ALTER TABLE principals ADD CONSTRAINT principals_created_via_check CHECK (((created_via IS NULL) OR ((char_length(created_via) >= 1) AND (char_length(created_via) <= 300))));
 ALTER TABLE principals ADD CONSTRAINT principals_disabled_reason_check CHECK (((disabled_reason IS NULL) OR ((char_length(disabled_reason) >= 1) AND (char_length(disabled_reason) <= 2000))));
 ALTER TABLE principals ADD CONSTRAINT principals_disabled_with_who_and_why CHECK (((disabled_at IS NULL) = ((disabled_by IS NULL) AND (disabled_reason IS NULL))));
 ALTER TABLE principals ADD CONSTRAINT principals_identity_pair CHECK (((issuer IS NULL) = (subject IS NULL)));
 ALTER TABLE principals ADD CONSTRAINT principals_issuer_check CHECK (((issuer IS NULL) OR ((char_length(issuer) >= 1) AND (char_length(issuer) <= 2000))));
-ALTER TABLE principals ADD CONSTRAINT principals_kind_check CHECK ((kind = ANY (ARRAY['person'::text, 'service'::text])));
+ALTER TABLE principals ADD CONSTRAINT principals_kind_check CHECK ((kind = ANY (ARRAY['person'::text, 'service'::text, 'agent'::text])));
 ALTER TABLE principals ADD CONSTRAINT principals_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200)));
 ALTER TABLE principals ADD CONSTRAINT principals_pkey PRIMARY KEY (id);
 ALTER TABLE principals ADD CONSTRAINT principals_role_grants_check CHECK (((array_position(role_grants, NULL::text) IS NULL) AND ((cardinality(role_grants) = 0) OR (array_to_string(role_grants, ','::text) ~ '^(requester|approver|admin|monitor|worker)@(\*|[A-Za-z0-9._:-]{1,128})(,(requester|approver|admin|monitor|worker)@(\*|[A-Za-z0-9._:-]{1,128}))*$'::text))));
@@ -483,6 +489,7 @@ CREATE UNIQUE INDEX governance_grants_one_active_per_target ON public.governance
 CREATE UNIQUE INDEX governance_grants_pkey ON public.governance_grants USING btree (auth_code);
 CREATE INDEX governance_grants_run_idx ON public.governance_grants USING btree (execution_run_id);
 CREATE UNIQUE INDEX policy_versions_pkey ON public.policy_versions USING btree (hash);
+CREATE INDEX principals_acts_for ON public.principals USING btree (acts_for) WHERE (acts_for IS NOT NULL);
 CREATE UNIQUE INDEX principals_identity ON public.principals USING btree (issuer, subject) WHERE (issuer IS NOT NULL);
 CREATE UNIQUE INDEX principals_pkey ON public.principals USING btree (id);
 CREATE UNIQUE INDEX schema_checksums_pkey ON public.schema_checksums USING btree (kind, name);
@@ -512,6 +519,7 @@ CREATE TRIGGER execution_runs_release_locks AFTER UPDATE OF status ON public.exe
 CREATE CONSTRAINT TRIGGER execution_runs_require_approval AFTER INSERT ON public.execution_runs DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION execution_runs_require_approval();
 CREATE TRIGGER execution_steps_guard BEFORE INSERT OR DELETE OR UPDATE ON public.execution_steps FOR EACH ROW EXECUTE FUNCTION execution_steps_guard();
 CREATE TRIGGER governance_grants_guard BEFORE INSERT OR DELETE OR UPDATE ON public.governance_grants FOR EACH ROW EXECUTE FUNCTION governance_grants_guard();
+CREATE TRIGGER principals_acts_for_guard BEFORE INSERT OR UPDATE OF acts_for, kind ON public.principals FOR EACH ROW EXECUTE FUNCTION principals_acts_for_guard();
 CREATE TRIGGER webhook_deliveries_require_subscription BEFORE INSERT OR UPDATE OF subscription_id ON public.webhook_deliveries FOR EACH ROW EXECUTE FUNCTION webhook_deliveries_require_subscription();
 CREATE TRIGGER webhook_subscriptions_refuse_delete BEFORE DELETE ON public.webhook_subscriptions FOR EACH ROW EXECUTE FUNCTION webhook_subscriptions_refuse_delete();
 CREATE TRIGGER webhook_subscriptions_refuse_truncate BEFORE TRUNCATE ON public.webhook_subscriptions FOR EACH STATEMENT EXECUTE FUNCTION webhook_subscriptions_refuse_delete();
@@ -549,6 +557,10 @@ SELECT principal_decision_refusal(NEW.principal_id, NEW.credential, r.requested_
 FROM execution_runs r WHERE r.id = NEW.execution_run_id;
 IF refusal IS NOT NULL THEN
 RAISE EXCEPTION 'principal % may not decide this run (%)', NEW.principal_id, refusal USING ERRCODE = 'check_violation';
+END IF;
+-- Whoever wrote this lane's plan (a decider who edited it) does not approve it too.
+IF lane.opened_by IS NOT NULL AND lane.opened_by = NEW.principal_id THEN
+RAISE EXCEPTION 'principal % changed this plan and may not decide it (edited_the_plan)', NEW.principal_id USING ERRCODE = 'check_violation';
 END IF;
 RETURN NEW;
 END
@@ -793,7 +805,7 @@ SELECT t.side, n.node
 FROM tie t
 LEFT JOIN principals p ON t.node LIKE 'p:%' AND p.id = CASE WHEN substr(t.node, 3) ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (substr(t.node, 3))::uuid END
 LEFT JOIN api_keys k ON t.node LIKE 'k:%' AND k.id = CASE WHEN substr(t.node, 3) ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (substr(t.node, 3))::uuid END
-CROSS JOIN LATERAL (VALUES ('p:' || coalesce(p.created_by, k.created_by)),
+CROSS JOIN LATERAL (VALUES ('p:' || coalesce(p.created_by, k.created_by)), ('p:' || p.acts_for::text),
 (CASE WHEN coalesce(p.created_via, k.created_via) ~* '^api_key:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN 'k:' || substr(coalesce(p.created_via, k.created_via), 9) END)) AS n(node)
 WHERE (p.id IS NOT NULL OR k.id IS NOT NULL) AND n.node IS NOT NULL
 ),
@@ -818,13 +830,28 @@ SELECT CASE
 WHEN voter = requester THEN 'self'
 WHEN NOT EXISTS (SELECT 1 FROM v) THEN 'unknown_principal'
 WHEN (SELECT disabled_at FROM v) IS NOT NULL THEN 'disabled'
+WHEN (SELECT kind FROM v) = 'agent' THEN 'agent'
 WHEN (SELECT kind FROM v) <> 'person' AND NOT (SELECT service_approver FROM v) THEN 'not_a_person'
+WHEN EXISTS (SELECT 1 FROM principals r WHERE r.id = CASE WHEN requester ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (requester)::uuid END AND r.acts_for::text = voter) THEN 'accountable_for_the_requester'
 WHEN (SELECT kind FROM v) <> 'person' AND NOT (SELECT key_pinned FROM v) THEN 'key_not_pinned'
 WHEN EXISTS (SELECT 1 FROM tie WHERE side = 'r' AND node = 'p:' || voter) THEN 'made_the_requester'
 WHEN EXISTS (SELECT 1 FROM tie WHERE side = 'v' AND node = 'p:' || requester) THEN 'made_by_the_requester'
 WHEN EXISTS (SELECT 1 FROM tie a JOIN tie b ON b.side = 'v' AND b.node = a.node
 JOIN principals p ON a.node LIKE 'p:%' AND p.id = CASE WHEN substr(a.node, 3) ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (substr(a.node, 3))::uuid END
 WHERE a.side = 'r' AND NOT ('admin@*' = ANY (p.role_grants))) THEN 'same_maker'
+END
+
+-- function principals_acts_for_guard() RETURNS trigger LANGUAGE plpgsql
+BEGIN
+IF NEW.acts_for IS NOT NULL AND NOT EXISTS (SELECT 1 FROM principals WHERE id = NEW.acts_for AND kind = 'person') THEN
+RAISE EXCEPTION 'an agent acts for a person: % is not one', NEW.acts_for
+USING ERRCODE = 'check_violation', CONSTRAINT = 'principals_acts_for_person';
+END IF;
+IF TG_OP = 'UPDATE' AND NEW.kind <> 'person' AND EXISTS (SELECT 1 FROM principals WHERE acts_for = NEW.id) THEN
+RAISE EXCEPTION 'an agent acts for %, which stays a person', NEW.id
+USING ERRCODE = 'check_violation', CONSTRAINT = 'principals_acts_for_person';
+END IF;
+RETURN NEW;
 END
 
 -- function principals_hold(p_ids text[]) RETURNS void LANGUAGE plpgsql

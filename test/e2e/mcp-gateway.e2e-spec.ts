@@ -162,6 +162,13 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
         { tool: 'echo', arguments: { text: 'hello' } },
       ]);
       expect(me.kind).toBe('agent');
+      // A result larger than the control plane keeps is cut, with a marker, and still reaches the agent.
+      const big = await call(agent.client, 'recorder__big', { bytes: 50_000 });
+      expect([big.isError, textOf(big).length < 9_000, /\[cut: the tool's result was \d+ bytes/.test(textOf(big))]).toEqual([
+        false,
+        true,
+        true,
+      ]);
 
       const before = await runsOf(setup.project);
       const deniedAnswer = await call(agent.client, 'recorder__delete_everything', {});

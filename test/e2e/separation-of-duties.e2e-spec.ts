@@ -437,6 +437,85 @@ describe('separation of duties inside one project', () => {
     });
   });
 
+  describe('5. an agent never decides, nor does the person it acts for', () => {
+    it('an agent holding the approver role cannot vote, through the API or in the database; it is never a worker nor a service approver', async () => {
+      const agent = await minted(api.adminKey, { kind: 'agent', roles: ['requester', 'approver'], project_ids: [projectA] });
+      const requester = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });
+      const run = (await createRun(requester.key, projectA, 'deploy', ['web-1'])).body;
+      const vote = await approve(agent.key, run);
+      expect([vote.status, vote.body.error?.code, vote.body.error?.details]).toEqual([403, 'decider_ineligible', { reason: 'agent' }]);
+      await expect(
+        pool.query(
+          `INSERT INTO approval_decisions (approval_id, execution_run_id, principal_id, decision, credential)
+           SELECT id, execution_run_id, $2, 'approve', $3 FROM approvals WHERE execution_run_id = $1`,
+          [run.execution_id, agent.principal_id, `api_key:${agent.id}`],
+        ),
+      ).rejects.toThrow(/\(agent\)/);
+      for (const body of [
+        { kind: 'agent', roles: ['worker'], project_ids: [projectA] },
+        { kind: 'agent', roles: ['approver'], project_ids: [projectA], service_approver: true },
+        { kind: 'robot', roles: ['requester'], project_ids: [projectA] },
+      ]) {
+        const refused = await mint(api.adminKey, body);
+        expect([refused.status, refused.body.error.code]).toEqual([400, expect.stringMatching(/invalid_value|validation_failed/)]);
+      }
+      // The database says so too, whatever the code does.
+      await expect(pool.query(`UPDATE principals SET service_approver = true WHERE id = $1`, [agent.principal_id])).rejects.toThrow(
+        /principals_service_approvers_are_services/,
+      );
+      const me = (await api.get(agent.key, '/api/v1/principals/me')).body;
+      expect([me.kind, me.acts_for]).toEqual(['agent', null]);
+    });
+
+    it("the person an agent acts for does not decide the agent's runs; another approver does, and the run names the person", async () => {
+      const pat = await signIn({ sub: `pat-${randomUUID()}`, name: 'Pat', groups: ['sod-approvers'] });
+      const sam = await signIn({ sub: `sam-${randomUUID()}`, name: 'Sam', groups: ['sod-approvers'] });
+      // An admin of every project mints an agent acting for Pat (Pat's keys are minted only by such an admin); to a project admin Pat is out of sight.
+      const byProjectAdmin = await mint(projectAdmin.key, {
+        kind: 'agent',
+        acts_for: pat.id,
+        roles: ['requester'],
+        project_ids: [projectA],
+      });
+      expect([byProjectAdmin.status, byProjectAdmin.body.error.code]).toEqual([404, 'principal_not_found']);
+      const agent = await minted(api.adminKey, { kind: 'agent', acts_for: pat.id, roles: ['requester'], project_ids: [projectA] });
+      const detail = await api.get(api.adminKey, `/api/v1/principals/${agent.principal_id}`);
+      expect([detail.body.kind, detail.body.acts_for]).toEqual(['agent', pat.id]);
+      const run = (await createRun(agent.key, projectA, 'deploy', ['web-2'])).body;
+      const created = await pool.query(`SELECT data FROM audit_events WHERE execution_run_id = $1 AND event_type = 'run.created'`, [
+        run.execution_id,
+      ]);
+      expect(created.rows[0].data.on_behalf_of).toBe(pat.id);
+      const byPat = await approve(pat.token, run);
+      expect([byPat.status, byPat.body.error?.details]).toEqual([403, { reason: 'accountable_for_the_requester' }]);
+      const bySam = await approve(sam.token, run);
+      expect(bySam.status).toBe(200);
+    });
+
+    it('acts_for names a person the minter may answer for: not a service, not without kind agent, not a principal out of sight', async () => {
+      const service = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });
+      const cases: Array<[Record<string, unknown>, number, string]> = [
+        [{ kind: 'agent', acts_for: service.principal_id }, 400, 'invalid_value'],
+        [{ acts_for: bootstrapId }, 400, 'invalid_value'],
+        [{ kind: 'agent', acts_for: randomUUID() }, 404, 'principal_not_found'],
+        [{ kind: 'agent', acts_for: 'not-a-uuid' }, 400, 'invalid_value'],
+      ];
+      for (const [body, status, code] of cases) {
+        const answer = await mint(api.adminKey, { roles: ['requester'], project_ids: [projectA], ...body });
+        expect([JSON.stringify(body), answer.status, answer.body.error.code]).toEqual([JSON.stringify(body), status, code]);
+      }
+      // The database says so too: only an agent acts for anyone, and only for a person.
+      const person = await signIn({ sub: `lee-${randomUUID()}`, name: 'Lee', groups: ['oi-team'] });
+      const agent = await minted(api.adminKey, { kind: 'agent', roles: ['requester'], project_ids: [projectA] });
+      await expect(pool.query(`UPDATE principals SET acts_for = $2 WHERE id = $1`, [service.principal_id, person.id])).rejects.toThrow(
+        /principals_acts_for_agents/,
+      );
+      await expect(
+        pool.query(`UPDATE principals SET acts_for = $2 WHERE id = $1`, [agent.principal_id, service.principal_id]),
+      ).rejects.toThrow(/an agent acts for a person/);
+    });
+  });
+
   describe('8. lifecycle', () => {
     it('a disabled principal is refused at the very next request, on another instance too; enabled again, its keys work; both audited', async () => {
       const victim = await minted(api.adminKey, { roles: ['requester'], project_ids: [projectA] });

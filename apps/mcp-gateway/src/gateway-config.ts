@@ -165,7 +165,7 @@ function parseUpstream(
     for (const [key, value] of Object.entries(entry.env)) {
       if (typeof value !== 'string') fail(`${at}.env.${key}`, 'must be a string');
       // `${NAME}` takes the gateway's own variable: the config names secrets, never holds them.
-      env[key] = (value).replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, variable: string) => {
+      env[key] = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, variable: string) => {
         const found = options.env[variable];
         return found === undefined ? fail(`${at}.env.${key}`, `names \${${variable}}, which is not set`) : found;
       });
@@ -177,7 +177,7 @@ function parseUpstream(
     command: entry.command,
     args: (args as string[]).map((arg) => arg),
     env,
-    cwd: resolve(options.baseDir, (entry.cwd) ?? '.'),
+    cwd: resolve(options.baseDir, entry.cwd ?? '.'),
   };
 }
 
@@ -205,8 +205,8 @@ function parseRule(entry: unknown, at: string, fail: (field: string, problem: st
   return {
     tool: entry.tool,
     when,
-    action: (entry.action) ?? null,
-    deny: (entry.deny) ?? null,
+    action: entry.action ?? null,
+    deny: entry.deny ?? null,
     idempotent: entry.idempotent === true,
   };
 }

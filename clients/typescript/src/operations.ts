@@ -221,7 +221,7 @@ export function streamRunEvents(
   return client.GET('/api/v1/execution/run/{execution_id}/stream', init as never) as Promise<OperationResult<'/api/v1/execution/run/{execution_id}/stream', 'get'>>;
 }
 
-/** PUT /api/v1/execution/run/{execution_id}/plan: Replace a waiting run's params and targets (requester only). A different plan invalidates the current approval and opens a new one. */
+/** PUT /api/v1/execution/run/{execution_id}/plan: Replace a waiting run's params and targets (its requester, or one who may decide it). A different plan invalidates the current approval and opens a new one. */
 export function replaceRunPlan(
   client: ControlPlaneClient,
   init: OperationInit<'/api/v1/execution/run/{execution_id}/plan', 'put'>,

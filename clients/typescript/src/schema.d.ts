@@ -517,8 +517,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Replace a waiting run's params and targets (requester only). A different plan invalidates the current approval and opens a new one.
-         * @description Only while the run waits (BLOCKED or RUN). The invalidation is audited with both plan hashes; an approved run goes back to BLOCKED.
+         * Replace a waiting run's params and targets (its requester, or one who may decide it). A different plan invalidates the current approval and opens a new one.
+         * @description Only while the run waits (BLOCKED or RUN). The invalidation is audited with both plan hashes; an approved run goes back to BLOCKED. One who may decide the run but did not request it (an approver editing an agent's tool arguments) may change it too; the new approval is then one it does not decide (403 decider_ineligible, reason edited_the_plan).
          */
         put: operations["replaceRunPlan"];
         post?: never;

@@ -8,6 +8,8 @@ export interface Actor {
   readonly kind: 'person' | 'service' | 'agent' | 'system';
   /** The credential used: `api_key:<id>`, or `oidc:<token id>` for a token from the identity provider. */
   readonly credential?: string;
+  /** For an agent: the person it acts for (who answers for what it asks), recorded on the runs it requests. */
+  readonly actsFor?: string;
 }
 
 export interface CommandContext {

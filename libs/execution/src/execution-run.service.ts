@@ -47,6 +47,8 @@ export class ExecutionRunService {
             targets: input.targets,
             approval_level: input.actionType.approvalLevel,
             policy_hash: input.policyHash,
+            // An agent's run names the person who answers for it.
+            ...(ctx.actor.actsFor ? { on_behalf_of: ctx.actor.actsFor } : {}),
           }),
         );
         return { kind: 'created', run: created };

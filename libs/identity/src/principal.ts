@@ -77,7 +77,7 @@ export class Principal {
   }
 
   get actor(): Actor {
-    return { id: this.id, kind: this.kind, credential: this.credential };
+    return { id: this.id, kind: this.kind, credential: this.credential, ...(this.actsFor ? { actsFor: this.actsFor } : {}) };
   }
 
   /** The roles it holds somewhere (for display). */
