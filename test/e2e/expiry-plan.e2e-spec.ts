@@ -95,19 +95,29 @@ describe('expiry fails closed; approvals are bound to the plan', () => {
       expect(outcomes).toHaveLength(12);
     });
 
-    it('only the requester may change the plan; the same plan again changes nothing', async () => {
+    it('the requester, or one who may decide the run, changes the plan (and then does not decide it); nobody else; the same plan again changes nothing', async () => {
       const run = await deployRun(['web-2', 'web-1']);
-      const other = await putPlan(approver.key, run.execution_id, { params: { image: 'web:2' } });
-      expect(other.status).toBe(403);
       const otherRequester = await api.mintKey({ roles: ['requester'] });
       const notMine = await putPlan(otherRequester.key, run.execution_id, { params: { image: 'web:2' } });
-      expect(notMine.status).toBe(403);
-      expect(notMine.body.error.code).toBe('not_requester');
+      expect([notMine.status, notMine.body.error.code, notMine.body.error.details]).toEqual([
+        403,
+        'not_requester',
+        { reason: 'not_an_approver' },
+      ]);
       const same = await putPlan(requester.key, run.execution_id, { params: { image: 'web:1' }, targets: ['web-1', 'web-2'] });
       expect(same.status).toBe(200);
       expect(same.body).toMatchObject({ plan_hash: run.plan_hash, approval: { id: run.approval.id, lane: 1, status: 'pending' } });
       const events = await pool.query(`SELECT count(*)::int AS n FROM audit_events WHERE execution_run_id = $1`, [run.execution_id]);
       expect(events.rows[0].n).toBe(2);
+      // An approver edits it: a new lane, opened by the approver, which it does not decide; another approver does.
+      const edited = await putPlan(approver.key, run.execution_id, { params: { image: 'web:2' } });
+      expect([edited.status, edited.body.approval.lane]).toEqual([200, 2]);
+      const lane = await pool.query(`SELECT opened_by FROM approvals WHERE execution_run_id = $1 AND lane = 2`, [run.execution_id]);
+      expect(lane.rows[0].opened_by).toBe((await api.get(approver.key, '/api/v1/principals/me')).body.id);
+      const own = await api.decide(approver.key, run.execution_id, 'approve', { reason: 'my edit' });
+      expect([own.status, own.body.error.details]).toEqual([403, { reason: 'edited_the_plan' }]);
+      const second = await api.mintKey({ roles: ['approver'] });
+      expect((await api.decide(second.key, run.execution_id, 'approve', { reason: 'looks right' })).status).toBe(200);
     });
 
     it('a new plan invalidates the pending approval (audited with both hashes) and opens a new lane', async () => {

@@ -157,6 +157,7 @@ describe('principals and their API keys', () => {
     expect(me.body).toEqual({
       id: requester.principal_id,
       kind: 'service',
+      acts_for: null,
       name: expect.any(String),
       role_grants: [{ role: 'requester', project_id: '*' }],
       roles: ['requester'],
