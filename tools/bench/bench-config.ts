@@ -11,6 +11,8 @@ export interface BenchConfig {
   readonly workerRuns: number;
   /** Runs each remote-worker drain queues (BENCH_REMOTE_RUNS, 2,000 by default). */
   readonly remoteRuns: number;
+  /** Tool calls the MCP gateway's latency is measured over (BENCH_MCP_CALLS, 200 by default). */
+  readonly mcpCalls: number;
   readonly smallBacklog: number;
   /** The large drain (BENCH_LARGE_BACKLOG; 0 skips it). */
   readonly largeBacklog: number;
@@ -31,6 +33,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv, argv: readonly string[])
     warmupS,
     workerRuns: count(env.BENCH_WORKER_RUNS, 10_000, 'BENCH_WORKER_RUNS'),
     remoteRuns: count(env.BENCH_REMOTE_RUNS, 2_000, 'BENCH_REMOTE_RUNS'),
+    mcpCalls: count(env.BENCH_MCP_CALLS, 200, 'BENCH_MCP_CALLS'),
     smallBacklog: 1_000,
     largeBacklog: count(env.BENCH_LARGE_BACKLOG, 50_000, 'BENCH_LARGE_BACKLOG', true),
   };

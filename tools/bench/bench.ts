@@ -4,6 +4,7 @@ import { ApiProcess, assertProductBuilt, CleanupStack, mintKey, openFreshDatabas
 import { runApprovalScenario } from './approval-scenario';
 import { runWorkerScenario } from './worker-scenario';
 import { runRemoteWorkerScenario } from './remote-worker-scenario';
+import { runMcpScenario } from './mcp-scenario';
 import { measureGraphile } from './graphile-peer';
 import { runStreamScenario } from './stream-scenario';
 import { BenchConfig, readBenchConfig } from './bench-config';
@@ -89,6 +90,7 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
     runs: config.remoteRuns,
     progress,
   });
+  const mcp = await runMcpScenario({ baseUrl: api.baseUrl, adminKey: api.adminKey, calls: config.mcpCalls, progress });
   progress(`graphile-worker 0.17.3: ${config.workerRuns} no-op jobs, 2 processes x 4, unbatched`);
   const graphile = await measureGraphile({ databaseUrl: database.url, jobs: config.workerRuns, batched: false });
   progress(`graphile-worker 0.17.3: ${config.workerRuns} no-op jobs, 2 processes x 4, batched`);
@@ -98,6 +100,7 @@ async function measure(config: BenchConfig, cleanup: CleanupStack): Promise<Benc
     webhooks,
     worker,
     remote,
+    mcp,
     graphile,
     graphileBatched,
     peakRssMb: rss.peakMb,

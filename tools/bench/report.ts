@@ -1,6 +1,7 @@
 import { ApprovalScenarioResult } from './approval-scenario';
 import { DrainResult, WorkerScenarioResult } from './worker-scenario';
 import { RemoteDrain, RemoteWorkerScenarioResult } from './remote-worker-scenario';
+import { McpScenarioResult } from './mcp-scenario';
 import { GraphileResult } from './graphile-peer';
 import { StreamScenarioResult } from './stream-scenario';
 import { FloorResult } from './floor';
@@ -25,6 +26,8 @@ export interface BenchReport {
   readonly worker: WorkerScenarioResult;
   /** Approved remote no-op runs drained by SDK workers over the worker protocol, in the same run. */
   readonly remote: RemoteWorkerScenarioResult;
+  /** An agent's tool calls through the MCP gateway, one at a time, beside the same call straight to the upstream. */
+  readonly mcp: McpScenarioResult;
   /** graphile-worker 0.17.3 on the same PostgreSQL, unbatched and batched. */
   readonly graphile: GraphileResult;
   readonly graphileBatched: GraphileResult;
@@ -96,6 +99,11 @@ function renderWorker(report: BenchReport): string[] {
     remoteDrain(report.remote.sameShape, worker.main.runsPerS),
     remoteDrain(report.remote.wide, worker.main.runsPerS),
     `  claim latency, idle remote workers (approval commit -> step start) p50/p99 ${fmt(report.remote.idleClaim[50])}/${fmt(report.remote.idleClaim[99])} ms`,
+    `mcp: an agent's tool calls through the MCP gateway (stdio), ${report.mcp.calls} one at a time`,
+    `  straight to the upstream p50/p99 ${fmt(report.mcp.directMs[50])}/${fmt(report.mcp.directMs[99])} ms;` +
+      ` through the gateway at level 0 (a run made, carried out, read back) ${fmt(report.mcp.allowedMs[50])}/${fmt(report.mcp.allowedMs[99])} ms`,
+    `  a gated call's pending answer p50/p99 ${fmt(report.mcp.pendingMs[50])}/${fmt(report.mcp.pendingMs[99])} ms;` +
+      ` approval -> the agent reads the result ${fmt(report.mcp.approvalToResultMs[50])}/${fmt(report.mcp.approvalToResultMs[99])} ms`,
     `graphile-worker 0.17.3, same PostgreSQL, ${graphile.jobs} no-op jobs, 2 processes x 4:`,
     `  unbatched ${fmt(graphile.jobsPerS)} jobs/s (${fmt(graphile.commitsPerJob)} commits/job); batched ${fmt(graphileBatched.jobsPerS)} jobs/s` +
       ` (${fmt(graphileBatched.commitsPerJob)} commits/job)`,
@@ -142,6 +150,12 @@ export function renderJson(report: BenchReport): string {
     remote_wide_vs_in_process: round2(report.remote.wide.runsPerS / worker.main.runsPerS),
     remote_claim_p50_ms: round2(report.remote.idleClaim[50]),
     remote_claim_p99_ms: round2(report.remote.idleClaim[99]),
+    mcp_direct_p50_ms: round2(report.mcp.directMs[50]),
+    mcp_allowed_p50_ms: round2(report.mcp.allowedMs[50]),
+    mcp_allowed_p99_ms: round2(report.mcp.allowedMs[99]),
+    mcp_pending_p50_ms: round2(report.mcp.pendingMs[50]),
+    mcp_approval_to_result_p50_ms: round2(report.mcp.approvalToResultMs[50]),
+    mcp_approval_to_result_p99_ms: round2(report.mcp.approvalToResultMs[99]),
     ...(api
       ? {
           create: scenario('create'),

@@ -256,9 +256,9 @@ function refusalOf(status: number, error: unknown, action: string | null): CallT
   if (status === 401)
     return refused('unauthenticated', `the control plane refused the agent's credential: ${message}`, { plane_code: code });
   if (status === 403) return denied(`the control plane does not let this agent do it: ${message}`, { plane_code: code });
-  if (status === 422 && action !== null && /action/i.test(code)) {
-    return denied(`the control plane's policy has no usable action type ${action}: ${message}`, { plane_code: code });
-  }
+  // The policy refuses it: no such action type, a target or an argument outside its scopes.
+  if (status === 422)
+    return denied(`the control plane's policy refuses it${action ? ` (${action})` : ''}: ${message}`, { plane_code: code });
   if (status === 409) return refused(code, message, { plane_code: code });
   return answer({ status: 'refused', code: 'invalid_call', message, plane_code: code }, true);
 }
