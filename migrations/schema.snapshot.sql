@@ -409,6 +409,7 @@ ALTER TABLE policy_versions ADD CONSTRAINT policy_versions_pkey PRIMARY KEY (has
 ALTER TABLE principals ADD CONSTRAINT principals_acts_for_agents CHECK (((acts_for IS NULL) OR (kind = 'agent'::text)));
 ALTER TABLE principals ADD CONSTRAINT principals_acts_for_fkey FOREIGN KEY (acts_for) REFERENCES principals(id);
 ALTER TABLE principals ADD CONSTRAINT principals_acts_for_other CHECK ((acts_for <> id));
+ALTER TABLE principals ADD CONSTRAINT principals_agents_never_admin CHECK (((kind <> 'agent'::text) OR (array_to_string(role_grants, ','::text) !~ '(^|,)admin@'::text)));
 ALTER TABLE principals ADD CONSTRAINT principals_created_via_check CHECK (((created_via IS NULL) OR ((char_length(created_via) >= 1) AND (char_length(created_via) <= 300))));
 ALTER TABLE principals ADD CONSTRAINT principals_disabled_reason_check CHECK (((disabled_reason IS NULL) OR ((char_length(disabled_reason) >= 1) AND (char_length(disabled_reason) <= 2000))));
 ALTER TABLE principals ADD CONSTRAINT principals_disabled_with_who_and_why CHECK (((disabled_at IS NULL) = ((disabled_by IS NULL) AND (disabled_reason IS NULL))));
@@ -790,9 +791,6 @@ RAISE EXCEPTION 'illegal grant transition % -> %', OLD.status, NEW.status USING 
 END IF;
 RETURN NEW;
 END
-
--- function principal_decision_refusal(voter text, requester text) RETURNS text LANGUAGE sql
-SELECT NULL::text
 
 -- function principal_decision_refusal(voter text, voter_credential text, requester text, requester_credential text) RETURNS text LANGUAGE sql
 WITH RECURSIVE

@@ -35,7 +35,7 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
   beforeAll(async () => {
     app = await createApiApp({
       logger: false,
-      config: loadConfig({ ...process.env, WORKER_LEASE_MS: '3000', WORKER_BACKOFF_BASE_MS: '50' }),
+      config: loadConfig({ ...process.env, WORKER_LEASE_MS: '3000', WORKER_BACKOFF_BASE_MS: '50', SECRET_MCP_PIN: 'hunter2-supersecret' }),
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -50,7 +50,7 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
   });
 
   /** A project with its agent (kind agent, requester), its worker key, a record file and a gateway config. */
-  const setUp = async (prefix: string) => {
+  const setUp = async (prefix: string, extra: Record<string, unknown> = {}) => {
     const project = uniqueProject(prefix);
     const agent = await mintAgent(project);
     const worker = await api.mintKey({ roles: ['worker'], projectIds: [project] });
@@ -73,6 +73,7 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
         permission_prompt: { action: 'fixture.mcp.tool_use', wait_seconds: 2 },
         console_url: 'http://127.0.0.1:3000/console/runs/{run_id}',
         call_wait_seconds: 15,
+        ...extra,
       }),
     );
     const records = () =>
@@ -318,6 +319,38 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
       expect(notMine.structuredContent?.code).toBe('not_found');
       expect(await runsOf(setup.project)).toBe(before);
       expect(setup.records()).toHaveLength(recorded);
+      // Nor another agent's run in the same project (which that agent's key may read over the API): not this agent's to follow.
+      const neighbour = await connect(setup, { key: (await mintAgent(setup.project)).key, worker: false });
+      const mine = await call(agent.client, 'recorder__echo', { text: 'for my eyes' });
+      const peek = await statusOf(neighbour.client, mine._meta?.['control-plane/run_id'] as string);
+      expect([peek.structuredContent?.code, JSON.stringify(peek)]).toEqual(['not_found', expect.not.stringContaining('for my eyes')]);
+    });
+
+    it('a run made around the gateway that names a secret is never handed to a tool, even at level 0', async () => {
+      const before = setup.records().length;
+      const made = await api.createRun(setup.agent.key, {
+        project_id: setup.project,
+        idempotency_key: randomUUID(),
+        action: 'fixture.mcp.record_tmp',
+        targets: ['recorder'],
+        params: { tool: 'record', arguments: { note: { $secret: 'MCP_PIN' } } },
+      });
+      expect(made.status).toBe(201);
+      const id = made.body.execution_id as string;
+      await until(id, async () => (await runRow(id)).status === 'FAILED', 'the run refused');
+      expect((await runRow(id)).last_error).toMatch(/secret_reference/);
+      expect(setup.records()).toHaveLength(before);
+      expect(readFileSync(setup.recordFile, 'utf8')).not.toContain('hunter2');
+    });
+
+    it('only an agent is served: a service key is refused', async () => {
+      const service = await api.mintKey({ roles: ['requester'], projectIds: [setup.project] });
+      const before = await runsOf(setup.project);
+      const wrong = await connect(setup, { key: service.key, worker: false });
+      const answer = await call(wrong.client, 'recorder__echo', { text: 'as a service' });
+      expect([answer.isError, answer.structuredContent?.status]).toEqual([true, 'denied']);
+      expect(answer.structuredContent?.message).toMatch(/serves agents/);
+      expect(await runsOf(setup.project)).toBe(before);
     });
 
     it('the permission prompt asks the approvers; allowed once approved, with the input as approved', async () => {
@@ -332,6 +365,21 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
       await approve(runId);
       await until(runId, async () => (await runRow(runId)).status === 'SUCCEEDED', 'the permission recorded');
       expect(JSON.parse(textOf(await ask()))).toEqual({ behavior: 'allow', updatedInput: { command: 'ls -la' } });
+
+      // An approver may edit the input, never turn it into another tool's permission.
+      const other = await call(agent.client, 'approval_prompt', { tool_name: 'Bash', input: { command: 'rm -rf /tmp/x' } });
+      const otherRun = other.structuredContent?.run_id as string;
+      const editor = await api.mintKey({ roles: ['approver'] });
+      const edited = await checkedFetch(`${baseUrl}/api/v1/execution/run/${otherRun}/plan`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${editor.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ params: { tool: 'Write', input: { file: '/etc/passwd' } }, targets: ['Write'] }),
+      });
+      expect(edited.status).toBe(200);
+      await approve(otherRun);
+      await until(otherRun, async () => (await runRow(otherRun)).status === 'SUCCEEDED', 'the edited permission recorded');
+      const mismatch = await call(agent.client, 'approval_prompt', { tool_name: 'Bash', input: { command: 'rm -rf /tmp/x' } });
+      expect([JSON.parse(textOf(mismatch)).behavior, mismatch.structuredContent?.status]).toEqual(['deny', 'plan_mismatch']);
     });
 
     it('an agent key never reaches the log', () => {
@@ -339,6 +387,24 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
       expect(log).toContain('tool call became a run');
       expect(log).not.toContain(setup.agent.key);
       expect(log).not.toContain(setup.worker.key);
+    });
+  });
+
+  describe('the dedupe window', () => {
+    it('a retry just after the window turned still finds the run; two windows later it is a new call', async () => {
+      const setup = await setUp('mcp-window', { dedupe_window_seconds: 2 });
+      const agent = await connect(setup);
+      // The upstream started first (its start is slower than a call), then: call late in a window, retry early in the next one.
+      await call(agent.client, 'recorder__echo', { text: 'warm' });
+      const intoWindow = Date.now() % 2000;
+      await new Promise((resolve) => setTimeout(resolve, (3600 - intoWindow) % 2000));
+      const first = await call(agent.client, 'recorder__record', { note: 'once' });
+      await new Promise((resolve) => setTimeout(resolve, 2000 - (Date.now() % 2000) + 100));
+      const retry = await call(agent.client, 'recorder__record', { note: 'once' });
+      expect(retry.structuredContent?.run_id).toBe(first.structuredContent?.run_id);
+      await new Promise((resolve) => setTimeout(resolve, 4100));
+      const later = await call(agent.client, 'recorder__record', { note: 'once' });
+      expect(later.structuredContent?.run_id).not.toBe(first.structuredContent?.run_id);
     });
   });
 
@@ -413,6 +479,29 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
       expect(
         (await fetch(url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${stranger.key}` }, body: '{"a":' })).status,
       ).toBe(400);
+      const service = await api.mintKey({ roles: ['requester'], projectIds: [setup.project] });
+      expect(
+        (await fetch(url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${service.key}` }, body: initialize })).status,
+      ).toBe(403);
+      // One agent's sessions are capped (its oldest closed for a new one): it cannot take every session from the others.
+      const opened: string[] = [];
+      for (let index = 0; index < 17; index++) {
+        const session = await fetch(url, {
+          method: 'POST',
+          headers: { ...headers, authorization: `Bearer ${stranger.key}` },
+          body: initialize,
+        });
+        expect(session.status).toBe(200);
+        opened.push(session.headers.get('mcp-session-id') as string);
+        await session.body?.cancel();
+      }
+      const reuse = await fetch(url, {
+        method: 'POST',
+        headers: { ...headers, authorization: `Bearer ${stranger.key}`, 'mcp-session-id': opened[0], 'mcp-protocol-version': '2025-06-18' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
+      });
+      expect(reuse.status).toBe(404);
+      expect(textOf(await call(client, 'recorder__echo', { text: 'still here' }))).toBe('still here');
       expect(gateway.logged()).not.toContain(setup.agent.key);
     });
   });

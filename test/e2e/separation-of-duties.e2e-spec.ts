@@ -455,6 +455,10 @@ describe('separation of duties inside one project', () => {
         { kind: 'agent', roles: ['worker'], project_ids: [projectA] },
         { kind: 'agent', roles: ['approver'], project_ids: [projectA], service_approver: true },
         { kind: 'robot', roles: ['requester'], project_ids: [projectA] },
+        { kind: null, roles: ['requester'], project_ids: [projectA] },
+        // An admin mints keys, and so could make itself deciders: never an agent.
+        { kind: 'agent', roles: ['admin'], project_ids: ['*'] },
+        { kind: 'agent', roles: ['requester', 'admin'], project_ids: [projectA] },
       ]) {
         const refused = await mint(api.adminKey, body);
         expect([refused.status, refused.body.error.code]).toEqual([400, expect.stringMatching(/invalid_value|validation_failed/)]);
@@ -463,6 +467,9 @@ describe('separation of duties inside one project', () => {
       await expect(pool.query(`UPDATE principals SET service_approver = true WHERE id = $1`, [agent.principal_id])).rejects.toThrow(
         /principals_service_approvers_are_services/,
       );
+      await expect(
+        pool.query(`UPDATE principals SET role_grants = array_append(role_grants, 'admin@*') WHERE id = $1`, [agent.principal_id]),
+      ).rejects.toThrow(/principals_agents_never_admin/);
       const me = (await api.get(agent.key, '/api/v1/principals/me')).body;
       expect([me.kind, me.acts_for]).toEqual(['agent', null]);
     });
@@ -500,6 +507,9 @@ describe('separation of duties inside one project', () => {
         [{ kind: 'agent', acts_for: randomUUID() }, 404, 'principal_not_found'],
         [{ kind: 'agent', acts_for: 'not-a-uuid' }, 400, 'invalid_value'],
       ];
+      // Who answers for an agent works where it does: a person of oi-b only does not answer for an agent on oi-a.
+      const elsewhere = await signIn({ sub: `kim-${randomUUID()}`, name: 'Kim', groups: ['oi-b-approvers'] });
+      cases.push([{ kind: 'agent', acts_for: elsewhere.id }, 400, 'invalid_value']);
       for (const [body, status, code] of cases) {
         const answer = await mint(api.adminKey, { roles: ['requester'], project_ids: [projectA], ...body });
         expect([JSON.stringify(body), answer.status, answer.body.error.code]).toEqual([JSON.stringify(body), status, code]);

@@ -148,7 +148,8 @@ function parseUpstream(
   for (const key of Object.keys(entry)) if (!UPSTREAM_FIELDS.has(key)) fail(`${at}.${key}`, 'is not a known field');
   if (typeof entry.name !== 'string' || !NAME.test(entry.name)) fail(`${at}.name`, 'must match [A-Za-z0-9_-]{1,64}');
   const name = entry.name;
-  if (name.includes('__')) fail(`${at}.name`, 'must not hold "__" (it separates the upstream from the tool)');
+  if (name.includes('__') || name.startsWith('_') || name.endsWith('_'))
+    fail(`${at}.name`, 'must not hold "__", nor begin or end with "_" (`__` separates the upstream from the tool)');
   if ((entry.command === undefined) === (entry.url === undefined))
     fail(at, 'must name a command (stdio) or a url (Streamable HTTP), one of them');
   if (entry.url !== undefined) {

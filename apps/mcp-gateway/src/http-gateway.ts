@@ -11,6 +11,8 @@ import { messageOf, UpstreamPool } from './upstream-pool';
 
 const MCP_PATH = '/mcp';
 const MAX_SESSIONS = 1000;
+/** One agent's sessions at most: its oldest is closed for a new one, so no credential can take every session. */
+const MAX_SESSIONS_PER_CREDENTIAL = 16;
 const SESSION_IDLE_MS = 30 * 60_000;
 
 interface Session {
@@ -71,11 +73,19 @@ export function startHttpGateway(input: {
         id: null,
       });
     }
+    const own = [...sessions.entries()].filter(([, session]) => session.credentialHash === credentialHash);
+    if (own.length >= MAX_SESSIONS_PER_CREDENTIAL) {
+      const [oldestId, oldest] = own.reduce((a, b) => (a[1].lastSeen <= b[1].lastSeen ? a : b));
+      sessions.delete(oldestId);
+      oldest.transport.close().catch((error: unknown) => log.warn('closing an agent’s oldest session', { error: messageOf(error) }));
+    }
     if (sessions.size >= MAX_SESSIONS) return reply(response, 503, { error: 'too_many_sessions', message: 'try again later' });
-    const agent = new AgentSession(createControlPlaneClient({ baseUrl: input.baseUrl, credential: token, retries: 1 }));
+    const agent = new AgentSession(createControlPlaneClient({ baseUrl: input.baseUrl, credential: token, retries: 1 }), token);
     try {
       await agent.principalId();
     } catch (error) {
+      if (error instanceof ControlPlaneRefusal && error.code === 'not_an_agent')
+        return reply(response, 403, { error: 'not_an_agent', message: error.message });
       if (error instanceof ControlPlaneRefusal && (error.status === 401 || error.status === 403)) {
         return reply(response, 401, { error: 'unauthenticated', message: `the control plane refused this credential (${error.code})` });
       }

@@ -79,7 +79,10 @@ async function main(): Promise<void> {
     log.info('gateway listening', { url: `http://${values.host}:${typeof address === 'object' && address ? address.port : port}/mcp` });
     return;
   }
-  const agent = new AgentSession(createControlPlaneClient({ baseUrl, credential: agentCredential ?? '', retries: 1 }));
+  const agent = new AgentSession(
+    createControlPlaneClient({ baseUrl, credential: agentCredential ?? '', retries: 1 }),
+    agentCredential ?? '',
+  );
   const server = createGatewayServer({ config, upstreams, calls, agent, log });
   const transport = new StdioServerTransport();
   // The agent closed its end: finish what runs, then leave.

@@ -1,5 +1,6 @@
-import { canonicalJson, sha256Hex } from '@lib/common';
-import { createRunAsGiven, getCurrentPrincipal, getRun, listRunEvents, type ControlPlaneClient } from '@control-plane/client';
+import { createHmac } from 'node:crypto';
+import { canonicalJson } from '@lib/common';
+import { createRunAsGiven, getCurrentPrincipal, getRun, getRunByKey, listRunEvents, type ControlPlaneClient } from '@control-plane/client';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewayConfig } from './gateway-config';
 import type { GatewayLog } from './gateway-log';
@@ -12,23 +13,39 @@ const TOOL_NAME = /^[^\p{Cc}]{1,255}$/u;
 /** `_meta` key a client may set to name its own idempotency key (a second, deliberate call of the same tool with the same arguments). */
 export const IDEMPOTENCY_META = 'control-plane/idempotency_key';
 
-/** An agent as the gateway serves it: the control plane client with its credential, and who it is (asked once). */
+/**
+ * An agent as the gateway serves it: the control plane client with its credential, and who it is
+ * (asked once). Only a principal of kind agent is served: an agent never decides a run, which is
+ * what lets its calls wait for people.
+ */
 export class AgentSession {
   private principal: Promise<string> | null = null;
 
-  constructor(readonly client: ControlPlaneClient) {}
+  constructor(
+    readonly client: ControlPlaneClient,
+    /** The agent's credential, which keys its idempotency keys (another agent cannot compute, nor plant, them). */
+    private readonly credential: string,
+  ) {}
 
-  /** The agent's principal id; a refusal of its credential is thrown as a ControlPlaneRefusal. */
+  /** The agent's principal id; a refusal of its credential, or a principal that is not an agent, is thrown as a ControlPlaneRefusal. */
   principalId(): Promise<string> {
     this.principal ??= (async () => {
       const { data, error, response } = await getCurrentPrincipal(this.client, {});
       if (!data) throw new ControlPlaneRefusal(response.status, codeOf(error), messageOf(error));
+      if (data.kind !== 'agent') {
+        throw new ControlPlaneRefusal(403, 'not_an_agent', `the gateway serves agents: this credential's principal is a ${data.kind}`);
+      }
       return data.id;
     })().catch((error: unknown) => {
       this.principal = null;
       throw error;
     });
     return this.principal;
+  }
+
+  /** An idempotency key of this agent's: an HMAC under its credential, so nobody else's request can take it first. */
+  keyOf(payload: unknown): string {
+    return `mcp:${createHmac('sha256', this.credential).update(canonicalJson(payload)).digest('hex')}`;
   }
 }
 
@@ -81,13 +98,15 @@ export class ToolCalls {
       return refused('invalid_idempotency_key', `_meta["${IDEMPOTENCY_META}"] must be text of 1..200 characters`);
     }
     return this.withControlPlane(async () => {
-      const key = await this.idempotencyKey(agent, { kind: 'call', tool: name, arguments: argumentsOf, own: own ?? null });
-      const created = await this.createRun(agent, {
-        action: ruling.action,
-        targets: [split.upstream],
-        params: { tool: split.tool, arguments: argumentsOf },
-        key,
-      });
+      const created = await this.createOrFind(
+        agent,
+        { kind: 'call', tool: name, arguments: argumentsOf, own: own ?? null },
+        {
+          action: ruling.action,
+          targets: [split.upstream],
+          params: { tool: split.tool, arguments: argumentsOf },
+        },
+      );
       if ('refusal' in created) return created.refusal;
       this.log.info('tool call became a run', { tool: name, run_id: created.run.execution_id, status: created.run.status });
       // A call that needs nobody's approval is waited for, a bounded time; one that needs approval is answered at once.
@@ -107,6 +126,8 @@ export class ToolCalls {
     return this.withControlPlane(async () => {
       const first = await this.readRun(agent, runId);
       if ('refusal' in first) return first.refusal;
+      // Another agent's run (even one this credential may read in its project) is not this agent's to follow.
+      if (first.run.requested_by !== (await agent.principalId())) return refused('not_found', 'no such run among this agent’s calls');
       const run = wait === 0 ? first.run : await this.settle(agent, first.run, wait * 1000);
       return answerForRun(run, this.config);
     });
@@ -129,15 +150,25 @@ export class ToolCalls {
     if (bad) return deny(`refused: ${bad.message}`, { code: bad.code });
     const inputOf = (input ?? {}) as Record<string, unknown>;
     const result = await this.withControlPlane(async () => {
-      const key = await this.idempotencyKey(agent, { kind: 'prompt', tool: toolName, arguments: inputOf, own: null });
-      const created = await this.createRun(agent, {
-        action: prompt.action,
-        targets: [toolName],
-        params: { tool: toolName, input: inputOf },
-        key,
-      });
+      const created = await this.createOrFind(
+        agent,
+        { kind: 'prompt', tool: toolName, arguments: inputOf, own: null },
+        {
+          action: prompt.action,
+          targets: [toolName],
+          params: { tool: toolName, input: inputOf },
+        },
+      );
       if ('refusal' in created) return created.refusal;
       const run = FINAL_STATUSES.has(created.run.status) ? created.run : await this.settle(agent, created.run, prompt.waitSeconds * 1000);
+      // What was approved is this tool: an approver's edit may change its input, never make it another tool's permission.
+      const sameTool = (run.params as { tool?: unknown }).tool === toolName && run.targets.length === 1 && run.targets[0] === toolName;
+      if (run.status === 'SUCCEEDED' && !sameTool) {
+        return deny(`the approved plan is for another tool than ${toolName} (run ${run.execution_id})`, {
+          status: 'plan_mismatch',
+          run_id: run.execution_id,
+        });
+      }
       if (run.status === 'SUCCEEDED') {
         const approved = (run.params as { input?: Record<string, unknown> }).input ?? inputOf;
         return {
@@ -157,31 +188,44 @@ export class ToolCalls {
     return deny(`${said?.status ?? 'refused'}: ${said?.message ?? 'the control plane refused it'}`, { status: said?.status });
   }
 
-  private async idempotencyKey(
+  /**
+   * The agent's run of this call: the one a retry finds (its key, or the previous window's: a
+   * retry just after a window turned finds the run too, so one call's runs are apart by at least
+   * the window), else a new one. A run found under a key is the agent's, by the key's HMAC; one
+   * that is not is refused, never answered.
+   */
+  private async createOrFind(
     agent: AgentSession,
     call: { kind: string; tool: string; arguments: Record<string, unknown>; own: string | null },
-  ): Promise<string> {
-    const principal = await agent.principalId();
-    // One run per agent, tool and arguments within the window (or per key the client named): a retry finds it.
-    const window = call.own === null ? Math.floor(Date.now() / 1000 / this.config.dedupeWindowSeconds) : null;
-    return `mcp:${sha256Hex(canonicalJson({ principal, kind: call.kind, tool: call.tool, arguments: call.arguments, window, own: call.own }))}`;
-  }
-
-  private async createRun(
-    agent: AgentSession,
-    input: { action: string; targets: string[]; params: Record<string, unknown>; key: string },
+    plan: { action: string; targets: string[]; params: Record<string, unknown> },
   ): Promise<{ run: Run } | { refusal: CallToolResult }> {
+    const principal = await agent.principalId();
+    const keyIn = (window: number | null) =>
+      agent.keyOf({ principal, kind: call.kind, tool: call.tool, arguments: call.arguments, window, own: call.own });
+    const window = Math.floor(Date.now() / 1000 / this.config.dedupeWindowSeconds);
+    if (call.own === null) {
+      const earlier = await getRunByKey(agent.client, {
+        params: { query: { project_id: this.config.project, idempotency_key: keyIn(window - 1) } },
+      });
+      if (earlier.data) return this.ownRun(earlier.data, principal);
+    }
     const { data, error, response } = await createRunAsGiven(agent.client, {
       body: {
         project_id: this.config.project,
-        action: input.action,
-        targets: input.targets,
-        params: input.params,
-        idempotency_key: input.key,
+        action: plan.action,
+        targets: plan.targets,
+        params: plan.params,
+        idempotency_key: keyIn(call.own === null ? window : null),
       },
     });
-    if (data) return { run: data };
-    return { refusal: refusalOf(response.status, error, input.action) };
+    if (data) return this.ownRun(data, principal);
+    return { refusal: refusalOf(response.status, error, plan.action) };
+  }
+
+  private ownRun(run: Run, principal: string): { run: Run } | { refusal: CallToolResult } {
+    if (run.requested_by === principal) return { run };
+    this.log.warn('a run under this agent’s key is not its own', { run_id: run.execution_id });
+    return { refusal: refused('idempotency_conflict', 'another principal holds this call’s idempotency key; nothing was run') };
   }
 
   private async readRun(agent: AgentSession, runId: string): Promise<{ run: Run } | { refusal: CallToolResult }> {

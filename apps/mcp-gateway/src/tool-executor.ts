@@ -3,7 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewayConfig } from './gateway-config';
 import type { GatewayLog } from './gateway-log';
 import { MAY_HAVE_RUN } from './tool-answers';
-import { exposedName, ruleFor } from './tool-rules';
+import { exposedName, findSecretReference, ruleFor } from './tool-rules';
 import { messageOf, UnknownToolError, UpstreamPool, UpstreamUnavailableError } from './upstream-pool';
 
 /** An attempt that failed before it could reach the upstream says so first; the next attempt may then call the tool. */
@@ -40,11 +40,15 @@ export function startToolExecutor(input: {
   async function callTool(step: HandedStep, ctx: WorkerStepContext): Promise<StepAnswer> {
     const { run } = ctx;
     const upstream = run.targets[0];
-    const tool = step.input.tool;
-    const args = step.input.arguments;
-    if (run.targets.length !== 1 || typeof upstream !== 'string' || typeof tool !== 'string' || !isObject(args)) {
+    // The arguments as requested and approved (a step's input has secrets resolved): the tool gets exactly these.
+    const tool = run.params.tool;
+    const args = run.params.arguments;
+    if (run.targets.length !== 1 || typeof upstream !== 'string' || typeof tool !== 'string' || !isObject(args) || step.index !== 0) {
       return { outcome: 'FAIL:not_a_tool_call', result: { message: 'the run does not name one upstream, a tool and its arguments' } };
     }
+    // A run made around the gateway (straight through the API) could name the control plane's secrets: never handed to a tool.
+    const secret = findSecretReference(args, '$');
+    if (secret !== null) return { outcome: 'FAIL:secret_reference', result: { message: `the arguments name a secret at ${secret}` } };
     // The rules as they are now, over the arguments as approved: a plan changed into something denied is not run.
     const ruling = ruleFor(config, exposedName(upstream, tool), args);
     if (ruling.kind === 'deny') return { outcome: 'FAIL:denied', result: { message: ruling.message } };

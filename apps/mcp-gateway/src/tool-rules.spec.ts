@@ -1,6 +1,8 @@
 import { parseGatewayConfig, GatewayConfigError } from './gateway-config';
 import { mayBeCalled, refuseArguments, ruleFor, splitExposed } from './tool-rules';
 import { MAX_STORED_RESULT_BYTES, storable } from './tool-executor';
+import { AgentSession } from './tool-calls';
+import { canonicalJson, sha256Hex } from '@lib/common';
 
 const parse = (raw: unknown, env: NodeJS.ProcessEnv = {}) => parseGatewayConfig(raw, { source: 'gateway.json', baseDir: '/srv', env });
 const base = {
@@ -40,6 +42,7 @@ describe('gateway config', () => {
     ],
     ['a rule with neither', { ...base, tools: [{ tool: 'x' }] }, /tools\[0\] must name an action/],
     ['an upstream name holding the separator', { ...base, upstreams: [{ name: 'a__b', command: 'x' }] }, /must not hold "__"/],
+    ['an upstream name ending in _', { ...base, upstreams: [{ name: 'rec_', command: 'x' }] }, /nor begin or end with "_"/],
     ['an upstream with a command and a url', { ...base, upstreams: [{ name: 'a', command: 'x', url: 'http://h/mcp' }] }, /one of them/],
     [
       'duplicate upstreams',
@@ -107,6 +110,18 @@ describe('tool rules', () => {
     expect(refuseArguments({ ['\ud800']: 1 }, 1000)?.code).toBe('invalid_arguments');
     expect(refuseArguments({ deep }, 10_000)?.code).toBe('invalid_arguments');
     expect(refuseArguments({ list: [{ x: { $secret: 'DB' } }] }, 1000)).toMatchObject({ code: 'secret_reference', path: '$.list[0].x' });
+  });
+});
+
+describe("an agent's idempotency keys", () => {
+  it('are keyed by its credential: nobody without it computes, nor plants, them', () => {
+    const client = {} as ConstructorParameters<typeof AgentSession>[0];
+    const payload = { principal: 'p', tool: 'files__write', arguments: { path: '/tmp/a' } };
+    const mine = new AgentSession(client, 'cpk_mine').keyOf(payload);
+    expect(mine).toMatch(/^mcp:[0-9a-f]{64}$/);
+    expect(new AgentSession(client, 'cpk_mine').keyOf({ ...payload })).toBe(mine);
+    expect(new AgentSession(client, 'cpk_other').keyOf(payload)).not.toBe(mine);
+    expect(mine).not.toBe(`mcp:${sha256Hex(canonicalJson(payload))}`);
   });
 });
 

@@ -81,7 +81,8 @@ export function refuseArguments(args: unknown, maxBytes: number): ArgumentRefusa
   return null;
 }
 
-function findSecretReference(value: unknown, path: string): string | null {
+/** The path of the first `{"$secret": …}` reference in a value, or null. */
+export function findSecretReference(value: unknown, path: string): string | null {
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
       const found = findSecretReference(value[index], `${path}[${index}]`);

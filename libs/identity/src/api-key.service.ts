@@ -108,8 +108,8 @@ export class ApiKeyService {
           },
         );
       }
-      const actsFor = input.actsFor === undefined ? null : await this.actsForOrFail(minter, input);
       const grants = target ? this.keyGrantsOfExisting(minter, target, input) : this.keyGrantsOfNew(minter, input);
+      const actsFor = input.actsFor === undefined ? null : await this.actsForOrFail(minter, input, grants);
       if (grants.length === 0) {
         throw new IdentityException(IdentityErrorCode.Forbidden, 'the key would hold no role on any project', {
           role_grants: [],
@@ -311,7 +311,7 @@ export class ApiKeyService {
    * The person a new agent acts for: the minter itself, or a person the minter may mint keys of
    * (an admin of every project); a principal out of its sight answers as if it did not exist.
    */
-  private async actsForOrFail(minter: Principal, input: MintApiKeyInput): Promise<string> {
+  private async actsForOrFail(minter: Principal, input: MintApiKeyInput, agentGrants: readonly RoleGrant[]): Promise<string> {
     if (input.kind !== 'agent') {
       throw new RequestException(RequestErrorCode.InvalidValue, 'acts_for is for an agent: set kind to "agent"', { field: 'acts_for' });
     }
@@ -335,6 +335,19 @@ export class ApiKeyService {
     }
     if (person.disabled_at) {
       throw new IdentityException(IdentityErrorCode.PrincipalInactive, 'this person is disabled', { principal_id: person.id });
+    }
+    // Who answers for an agent works where it does.
+    const personProjects = new Set(grantsFromText(person.role_grants).map((grant) => grant.project));
+    const outside = agentGrants.find((grant) => !personProjects.has(ALL_PROJECTS) && !personProjects.has(grant.project));
+    if (outside) {
+      throw new RequestException(
+        RequestErrorCode.InvalidValue,
+        `the person an agent acts for holds no role on project ${outside.project}, where the agent would`,
+        {
+          field: 'acts_for',
+          project_id: outside.project,
+        },
+      );
     }
     return person.id;
   }
@@ -390,8 +403,12 @@ export class ApiKeyService {
         field: 'roles',
       });
     }
-    if (input.kind === 'agent' && grants.some((grant) => grant.role === Role.Worker)) {
-      throw new RequestException(RequestErrorCode.InvalidValue, 'an agent is never a worker: a worker is a service', { field: 'roles' });
+    if (input.kind === 'agent' && grants.some((grant) => grant.role === Role.Worker || grant.role === Role.Admin)) {
+      throw new RequestException(
+        RequestErrorCode.InvalidValue,
+        'an agent is never a worker (a worker is a service) nor an admin (an admin mints keys, and so could make itself deciders)',
+        { field: 'roles' },
+      );
     }
     if (input.kind === 'agent' && input.serviceApprover === true) {
       throw new RequestException(RequestErrorCode.InvalidValue, 'an agent never decides a run, so it is never a service approver', {

@@ -96,16 +96,16 @@ export class CreateApiKeyDto {
   @ApiPropertyOptional({
     enum: ['service', 'agent'],
     description:
-      'For a new principal: a service (the default), or an agent (an AI agent requesting runs, e.g. through the MCP gateway). An agent never decides a run, whatever roles it holds, and is never a worker or a service approver.',
+      'For a new principal: a service (the default), or an agent (an AI agent requesting runs, e.g. through the MCP gateway). An agent never decides a run, whatever roles it holds, and is never an admin, a worker or a service approver.',
   })
-  @IsOptional()
+  @ValidateIf((_, value) => value !== undefined)
   @IsIn(['service', 'agent'])
   kind?: 'service' | 'agent';
 
   @ApiPropertyOptional({
     format: 'uuid',
     description:
-      "For a new agent: the person it acts for, who answers for what it asks (and so does not decide the agent's runs). The minter itself, or a person whose keys the minter may mint (an admin of every project).",
+      "For a new agent: the person it acts for, who answers for what it asks (and so does not decide the agent's runs). The minter itself, or a person whose keys the minter may mint (an admin of every project); the person holds a role on every project the agent does.",
   })
   @ValidateIf((_, value) => value !== undefined)
   @IsUUID()
