@@ -940,13 +940,13 @@ export interface components {
             /** @description For a new service principal: its votes count as an approver's. Only an admin of every project may set it; every other vote must come from a person. */
             service_approver?: boolean;
             /**
-             * @description For a new principal: a service (the default), or an agent (an AI agent requesting runs, e.g. through the MCP gateway). An agent never decides a run, whatever roles it holds, and is never a worker or a service approver.
+             * @description For a new principal: a service (the default), or an agent (an AI agent requesting runs, e.g. through the MCP gateway). An agent never decides a run, whatever roles it holds, and is never an admin, a worker or a service approver.
              * @enum {string}
              */
             kind?: "service" | "agent";
             /**
              * Format: uuid
-             * @description For a new agent: the person it acts for, who answers for what it asks (and so does not decide the agent's runs). The minter itself, or a person whose keys the minter may mint (an admin of every project).
+             * @description For a new agent: the person it acts for, who answers for what it asks (and so does not decide the agent's runs). The minter itself, or a person whose keys the minter may mint (an admin of every project); the person holds a role on every project the agent does.
              */
             acts_for?: string;
             /**
