@@ -75,6 +75,14 @@ export class ApiKeyListDto {
   @ApiProperty({ type: [ApiKeyDto], description: 'Newest first' }) keys!: ApiKeyDto[];
 }
 
+/** For an agent: the person it acts for (one description for both views of a principal). */
+const ACTS_FOR = {
+  type: String,
+  format: 'uuid',
+  nullable: true,
+  description: 'For an agent: the person it acts for, who answers for what it asks',
+};
+
 export class PrincipalDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ['person', 'service', 'agent'] }) kind!: string;
@@ -84,13 +92,7 @@ export class PrincipalDto {
   @ApiProperty({ enum: Role, isArray: true, description: ROLES_DESCRIPTION }) roles!: Role[];
   @ApiProperty({ type: [String], description: PROJECTS_DESCRIPTION }) project_ids!: string[];
   @ApiProperty({ description: 'The credential of this request: api_key:<id> or oidc:<token id>' }) credential!: string;
-  @ApiProperty({
-    type: String,
-    format: 'uuid',
-    nullable: true,
-    description: 'For an agent: the person it acts for, who answers for what it asks',
-  })
-  acts_for!: string | null;
+  @ApiProperty(ACTS_FOR) acts_for!: string | null;
 
   static of(principal: {
     id: string;
@@ -124,13 +126,7 @@ export class PrincipalDetailDto {
     description: "A service whose votes count as an approver's (marked by an admin of every project); every other vote must be a person's",
   })
   service_approver!: boolean;
-  @ApiProperty({
-    type: String,
-    format: 'uuid',
-    nullable: true,
-    description: 'For an agent: the person it acts for, who answers for what it asks',
-  })
-  acts_for!: string | null;
+  @ApiProperty(ACTS_FOR) acts_for!: string | null;
   @ApiProperty({ description: "Who made it: a principal id, 'identity-provider' for a person, 'system' for the bootstrap admin" })
   created_by!: string;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
