@@ -235,24 +235,20 @@ export class ToolCalls {
     return { refusal: refusalOf(response.status, error, null) };
   }
 
-  /** The run once it is final, or as it is when the time is up. */
+  /**
+   * The run once it is final, or as it is when the time is up: a long-poll on its trail from one
+   * position, the run read again only when an event may have ended it (not for steps, progress,
+   * claims, votes, nor a status change to one that is not final).
+   */
   private async settle(agent: AgentSession, run: Run, ms: number): Promise<Run> {
-    const until = Date.now() + ms;
-    let current = run;
-    while (!FINAL_STATUSES.has(current.status) && Date.now() < until) current = await this.changed(agent, current, until - Date.now());
-    return current;
-  }
-
-  /** The run after it changed status (long-poll on its trail), or as it is when the time is up. */
-  private async changed(agent: AgentSession, run: Run, ms: number): Promise<Run> {
     const until = Date.now() + ms;
     const path = { execution_id: run.execution_id };
     const first = await listRunEvents(agent.client, { params: { path } });
     const seen = first.data?.events ?? [];
     let after = seen.length > 0 ? seen[seen.length - 1].id : undefined;
-    // Read after the trail's position is known: a change made before it is seen here, one made after wakes the long-poll.
+    // Read after the trail's position is known: an end before it is seen here, one after wakes the long-poll.
     let current = await this.readRun(agent, run.execution_id);
-    while ('run' in current && current.run.status === run.status && !FINAL_STATUSES.has(current.run.status)) {
+    while ('run' in current && !FINAL_STATUSES.has(current.run.status)) {
       const left = until - Date.now();
       if (left <= 0) break;
       const next = await listRunEvents(agent.client, {
@@ -262,9 +258,10 @@ export class ToolCalls {
         await new Promise((resolve) => setTimeout(resolve, 250));
         continue;
       }
-      if (next.data.events.length === 0) continue;
-      after = next.data.events[next.data.events.length - 1].id;
-      current = await this.readRun(agent, run.execution_id);
+      const events = next.data.events;
+      if (events.length === 0) continue;
+      after = events[events.length - 1].id;
+      if (events.some(mayEndTheRun)) current = await this.readRun(agent, run.execution_id);
     }
     return 'run' in current ? current.run : run;
   }
@@ -280,6 +277,23 @@ export class ToolCalls {
       return unavailable('the control plane cannot be reached');
     }
   }
+}
+
+/** Events after which a run is never final without a further one. */
+const QUIET_EVENTS: ReadonlySet<string> = new Set([
+  'step.started',
+  'step.progress',
+  'step.finished',
+  'run.claimed',
+  'run.dedup_hit',
+  'approval.vote_cast',
+]);
+
+function mayEndTheRun(event: { type: string; data?: unknown }): boolean {
+  if (QUIET_EVENTS.has(event.type)) return false;
+  if (event.type !== 'run.status_changed') return true;
+  const to = (event.data as { to?: unknown } | null | undefined)?.to;
+  return typeof to !== 'string' || FINAL_STATUSES.has(to);
 }
 
 function codeOf(error: unknown): string {
