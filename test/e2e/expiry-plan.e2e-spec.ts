@@ -117,6 +117,19 @@ describe('expiry fails closed; approvals are bound to the plan', () => {
       const own = await api.decide(approver.key, run.execution_id, 'approve', { reason: 'my edit' });
       expect([own.status, own.body.error.details]).toEqual([403, { reason: 'edited_the_plan' }]);
       const second = await api.mintKey({ roles: ['approver'] });
+      // A plan someone other than the requester wrote: each decider names the plan it saw, even at level 1.
+      const blind = await api.decide(second.key, run.execution_id, 'approve', { reason: 'looks right', plan_hash: undefined });
+      expect([blind.status, blind.body.error.code]).toEqual([400, 'plan_hash_required']);
+      // Deferred and reopened, the plan is still the editor's: the reopened lane keeps it out.
+      const until = new Date(Date.now() + 7 * 86400_000).toISOString();
+      expect((await api.decide(second.key, run.execution_id, 'defer', { reason: 'later', until })).status).toBe(200);
+      const reopened = await api.http
+        .post(`/approvals/${run.execution_id}/reopen`)
+        .set('Authorization', `Bearer ${second.key}`)
+        .send({ reason: 'now' });
+      expect(reopened.status).toBe(200);
+      const afterReopen = await api.decide(approver.key, run.execution_id, 'approve', { reason: 'my edit, reopened' });
+      expect([afterReopen.status, afterReopen.body.error.details]).toEqual([403, { reason: 'edited_the_plan' }]);
       expect((await api.decide(second.key, run.execution_id, 'approve', { reason: 'looks right' })).status).toBe(200);
     });
 

@@ -163,6 +163,9 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
         { tool: 'echo', arguments: { text: 'hello' } },
       ]);
       expect(me.kind).toBe('agent');
+      // A configured secret in a tool's result is masked, in a process that has not resolved it yet.
+      const leaky = await call(agent.client, 'recorder__echo', { text: 'the pin is hunter2-supersecret' });
+      expect(textOf(leaky)).toBe('the pin is [secret]');
       // A result larger than the control plane keeps is cut, with a marker, and still reaches the agent.
       const big = await call(agent.client, 'recorder__big', { bytes: 50_000 });
       expect([big.isError, textOf(big).length < 9_000, /\[cut: the tool's result was \d+ bytes/.test(textOf(big))]).toEqual([
@@ -380,6 +383,19 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
       await until(otherRun, async () => (await runRow(otherRun)).status === 'SUCCEEDED', 'the edited permission recorded');
       const mismatch = await call(agent.client, 'approval_prompt', { tool_name: 'Bash', input: { command: 'rm -rf /tmp/x' } });
       expect([JSON.parse(textOf(mismatch)).behavior, mismatch.structuredContent?.status]).toEqual(['deny', 'plan_mismatch']);
+      // Nor into a plan with no input at all: nothing was approved for the agent's input.
+      const bare = await call(agent.client, 'approval_prompt', { tool_name: 'Bash', input: { command: 'cat /etc/hosts' } });
+      const bareRun = bare.structuredContent?.run_id as string;
+      const stripped = await checkedFetch(`${baseUrl}/api/v1/execution/run/${bareRun}/plan`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${editor.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ params: { tool: 'Bash' }, targets: ['Bash'] }),
+      });
+      expect(stripped.status).toBe(200);
+      await approve(bareRun);
+      await until(bareRun, async () => (await runRow(bareRun)).status === 'SUCCEEDED', 'the stripped permission recorded');
+      const noInput = await call(agent.client, 'approval_prompt', { tool_name: 'Bash', input: { command: 'cat /etc/hosts' } });
+      expect([JSON.parse(textOf(noInput)).behavior, noInput.structuredContent?.status]).toEqual(['deny', 'plan_mismatch']);
     });
 
     it('an agent key never reaches the log', () => {
@@ -442,6 +458,34 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
     }, 90_000);
   });
 
+  describe('a run cancelled during the call', () => {
+    it('tells the agent it may have run, not that it was cancelled before', async () => {
+      const setup = await setUp('mcp-cancel');
+      const agent = await connect(setup);
+      const runId = (await call(agent.client, 'recorder__record', { note: 'cancel me', sleep_ms: 20_000 })).structuredContent
+        ?.run_id as string;
+      await approve(runId);
+      for (const started = Date.now(); setup.records().length === 0;) {
+        if (Date.now() - started > 20_000) throw new Error('the upstream was never reached');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const cancelled = await checkedFetch(`${baseUrl}/api/v1/execution/run/${runId}/cancel`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'changed my mind' }),
+      });
+      expect([200, 202]).toContain(cancelled.status);
+      await until(runId, async () => (await runRow(runId)).status === 'CANCELLED', 'the run cancelled', 30_000);
+      const answer = await statusOf(agent.client, runId);
+      expect([answer.isError, answer.structuredContent?.status, answer.structuredContent?.ended]).toEqual([
+        true,
+        'may_have_run',
+        'cancelled',
+      ]);
+      expect(setup.records()).toHaveLength(1);
+    });
+  });
+
   describe('over Streamable HTTP', () => {
     it("each agent's bearer credential opens its own session; no credential, a wrong one, or another's session is refused", async () => {
       const setup = await setUp('mcp-http');
@@ -483,24 +527,37 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
       expect(
         (await fetch(url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${service.key}` }, body: initialize })).status,
       ).toBe(403);
-      // One agent's sessions are capped (its oldest closed for a new one): it cannot take every session from the others.
-      const opened: string[] = [];
-      for (let index = 0; index < 17; index++) {
-        const session = await fetch(url, {
-          method: 'POST',
-          headers: { ...headers, authorization: `Bearer ${stranger.key}` },
-          body: initialize,
-        });
-        expect(session.status).toBe(200);
-        opened.push(session.headers.get('mcp-session-id') as string);
-        await session.body?.cancel();
-      }
-      const reuse = await fetch(url, {
-        method: 'POST',
-        headers: { ...headers, authorization: `Bearer ${stranger.key}`, 'mcp-session-id': opened[0], 'mcp-protocol-version': '2025-06-18' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
-      });
-      expect(reuse.status).toBe(404);
+      // One agent's sessions are capped (its oldest closed for a new one), even when 40 open at once: it cannot take every session.
+      const opened = await Promise.all(
+        Array.from({ length: 40 }, async () => {
+          const session = await fetch(url, {
+            method: 'POST',
+            headers: { ...headers, authorization: `Bearer ${stranger.key}` },
+            body: initialize,
+          });
+          expect(session.status).toBe(200);
+          await session.body?.cancel();
+          return session.headers.get('mcp-session-id') as string;
+        }),
+      );
+      const alive = await Promise.all(
+        opened.map(async (sessionId) => {
+          const reuse = await fetch(url, {
+            method: 'POST',
+            headers: {
+              ...headers,
+              authorization: `Bearer ${stranger.key}`,
+              'mcp-session-id': sessionId,
+              'mcp-protocol-version': '2025-06-18',
+            },
+            body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }),
+          });
+          await reuse.body?.cancel();
+          return reuse.status === 200;
+        }),
+      );
+      expect(alive.filter(Boolean).length).toBeLessThanOrEqual(16);
+      expect(alive.filter(Boolean).length).toBeGreaterThan(0);
       expect(textOf(await call(client, 'recorder__echo', { text: 'still here' }))).toBe('still here');
       expect(gateway.logged()).not.toContain(setup.agent.key);
     });

@@ -497,6 +497,14 @@ describe('separation of duties inside one project', () => {
       expect([byPat.status, byPat.body.error?.details]).toEqual([403, { reason: 'accountable_for_the_requester' }]);
       const bySam = await approve(sam.token, run);
       expect(bySam.status).toBe(200);
+      // Pat is disabled: nobody answers for the agent any more, and its key stops working.
+      const disabled = await api.http
+        .post(`/api/v1/principals/${pat.id}/disable`)
+        .set(as(api.adminKey))
+        .send({ reason: 'left the company' });
+      expect(disabled.status).toBe(200);
+      const after = await createRun(agent.key, projectA, 'deploy', ['web-3']);
+      expect([after.status, after.body.error.code]).toEqual([401, 'principal_disabled']);
     });
 
     it('acts_for names a person the minter may answer for: not a service, not without kind agent, not a principal out of sight', async () => {

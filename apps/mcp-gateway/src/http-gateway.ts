@@ -11,14 +11,16 @@ import { messageOf, UpstreamPool } from './upstream-pool';
 
 const MCP_PATH = '/mcp';
 const MAX_SESSIONS = 1000;
-/** One agent's sessions at most: its oldest is closed for a new one, so no credential can take every session. */
-const MAX_SESSIONS_PER_CREDENTIAL = 16;
+/** One agent's sessions at most (over all its keys): its oldest is closed for a new one, so no agent can take every session. */
+const MAX_SESSIONS_PER_AGENT = 16;
 const SESSION_IDLE_MS = 30 * 60_000;
 
 interface Session {
   readonly transport: StreamableHTTPServerTransport;
   /** sha256 of the bearer token that opened it: every request of the session carries the same one. */
   readonly credentialHash: string;
+  /** The agent's principal (its sessions are counted together, whichever key opened them). */
+  readonly principalId: string;
   lastSeen: number;
 }
 
@@ -39,6 +41,8 @@ export function startHttpGateway(input: {
 }): Promise<HttpServer> {
   const { config, upstreams, calls, log } = input;
   const sessions = new Map<string, Session>();
+  /** Initializes past the count whose credential is still being checked. */
+  let opening = 0;
   const maxBody = config.maxArgumentBytes + 65_536;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -73,17 +77,15 @@ export function startHttpGateway(input: {
         id: null,
       });
     }
-    const own = [...sessions.entries()].filter(([, session]) => session.credentialHash === credentialHash);
-    if (own.length >= MAX_SESSIONS_PER_CREDENTIAL) {
-      const [oldestId, oldest] = own.reduce((a, b) => (a[1].lastSeen <= b[1].lastSeen ? a : b));
-      sessions.delete(oldestId);
-      oldest.transport.close().catch((error: unknown) => log.warn('closing an agent’s oldest session', { error: messageOf(error) }));
-    }
-    if (sessions.size >= MAX_SESSIONS) return reply(response, 503, { error: 'too_many_sessions', message: 'try again later' });
+    // A slot is held from here (before any await), so racing initializes cannot all pass the count.
+    if (sessions.size + opening >= MAX_SESSIONS) return reply(response, 503, { error: 'too_many_sessions', message: 'try again later' });
+    opening++;
+    let principalId: string;
     const agent = new AgentSession(createControlPlaneClient({ baseUrl: input.baseUrl, credential: token, retries: 1 }), token);
     try {
-      await agent.principalId();
+      principalId = await agent.principalId();
     } catch (error) {
+      opening--;
       if (error instanceof ControlPlaneRefusal && error.code === 'not_an_agent')
         return reply(response, 403, { error: 'not_an_agent', message: error.message });
       if (error instanceof ControlPlaneRefusal && (error.status === 401 || error.status === 403)) {
@@ -92,12 +94,19 @@ export function startHttpGateway(input: {
       log.warn('control plane unreachable at session start', { error: messageOf(error) });
       return reply(response, 503, { error: 'unavailable', message: 'the control plane cannot be reached; try again' });
     }
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.set(id, { transport, credentialHash, lastSeen: Date.now() });
-      },
-    });
+    // One agent (whichever of its keys it uses) holds a bounded number of sessions: its oldest makes room.
+    const own = [...sessions.entries()].filter(([, session]) => session.principalId === principalId);
+    for (const [id, session] of own
+      .sort((a, b) => a[1].lastSeen - b[1].lastSeen)
+      .slice(0, Math.max(0, own.length - MAX_SESSIONS_PER_AGENT + 1))) {
+      sessions.delete(id);
+      session.transport.close().catch((error: unknown) => log.warn('closing an agent’s oldest session', { error: messageOf(error) }));
+    }
+    const id = randomUUID();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => id });
+    // Recorded before the first await, so the count above sees it at once.
+    sessions.set(id, { transport, credentialHash, principalId, lastSeen: Date.now() });
+    opening--;
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
     };

@@ -123,7 +123,7 @@ export function answerForRun(run: Run, config: Pick<GatewayConfig, 'consoleUrl'>
           {
             status: MAY_HAVE_RUN,
             message:
-              'The gateway carrying it out stopped during the call, and the tool is not declared idempotent: it may have run once. It was not run again; check its effect before asking again.',
+              'The call did not finish (the gateway carrying it out stopped, or the call failed or timed out on its way), and the tool is not declared idempotent: it may have run once. It was not run again; check its effect before asking again.',
             ...base,
           },
           true,
@@ -131,9 +131,22 @@ export function answerForRun(run: Run, config: Pick<GatewayConfig, 'consoleUrl'>
       }
       return answer({ status: 'failed', message: 'The run failed.', error: run.execution?.last_error ?? null, ...base }, true);
     case 'CANCELLED':
-      return answer({ status: 'cancelled', message: 'Cancelled before it finished.', ...base }, true);
-    case 'TIMED_OUT':
-      return answer({ status: 'timed_out', message: 'The call took longer than its timeout.', ...base }, true);
+    case 'TIMED_OUT': {
+      const how = run.status === 'CANCELLED' ? 'cancelled' : 'timed_out';
+      // Handed to a gateway: the tool may have been called before the stop reached it.
+      if ((run.execution?.attempt ?? 0) > 0) {
+        return answer(
+          {
+            status: MAY_HAVE_RUN,
+            ended: how,
+            message: `${how === 'cancelled' ? 'Cancelled' : 'Timed out'} while it was being carried out: the tool may have run once. It is not run again; check its effect before asking again.`,
+            ...base,
+          },
+          true,
+        );
+      }
+      return answer({ status: how, message: how === 'cancelled' ? 'Cancelled before it ran.' : 'Timed out before it ran.', ...base }, true);
+    }
     case 'DEAD_LETTERED':
       return answer(
         { status: 'dead_lettered', message: 'It failed on every attempt.', error: run.execution?.last_error ?? null, ...base },

@@ -10,6 +10,8 @@ import { messageOf, UnknownToolError, UpstreamPool, UpstreamUnavailableError } f
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOOL_NAME = /^[^\p{Cc}]{1,255}$/u;
+/** One answer for a run that does not exist and one that is not this agent's: ids reveal nothing. */
+const NO_SUCH_RUN = 'no such run among this agent’s calls';
 /** `_meta` key a client may set to name its own idempotency key (a second, deliberate call of the same tool with the same arguments). */
 export const IDEMPOTENCY_META = 'control-plane/idempotency_key';
 
@@ -127,7 +129,7 @@ export class ToolCalls {
       const first = await this.readRun(agent, runId);
       if ('refusal' in first) return first.refusal;
       // Another agent's run (even one this credential may read in its project) is not this agent's to follow.
-      if (first.run.requested_by !== (await agent.principalId())) return refused('not_found', 'no such run among this agent’s calls');
+      if (first.run.requested_by !== (await agent.principalId())) return refused('not_found', NO_SUCH_RUN);
       const run = wait === 0 ? first.run : await this.settle(agent, first.run, wait * 1000);
       return answerForRun(run, this.config);
     });
@@ -162,15 +164,22 @@ export class ToolCalls {
       if ('refusal' in created) return created.refusal;
       const run = FINAL_STATUSES.has(created.run.status) ? created.run : await this.settle(agent, created.run, prompt.waitSeconds * 1000);
       // What was approved is this tool: an approver's edit may change its input, never make it another tool's permission.
-      const sameTool = (run.params as { tool?: unknown }).tool === toolName && run.targets.length === 1 && run.targets[0] === toolName;
+      const approvedInput = (run.params as { input?: unknown }).input;
+      const sameTool =
+        (run.params as { tool?: unknown }).tool === toolName &&
+        run.targets.length === 1 &&
+        run.targets[0] === toolName &&
+        typeof approvedInput === 'object' &&
+        approvedInput !== null &&
+        !Array.isArray(approvedInput);
       if (run.status === 'SUCCEEDED' && !sameTool) {
-        return deny(`the approved plan is for another tool than ${toolName} (run ${run.execution_id})`, {
+        return deny(`the approved plan is not an input for ${toolName} (run ${run.execution_id})`, {
           status: 'plan_mismatch',
           run_id: run.execution_id,
         });
       }
       if (run.status === 'SUCCEEDED') {
-        const approved = (run.params as { input?: Record<string, unknown> }).input ?? inputOf;
+        const approved = approvedInput as Record<string, unknown>;
         return {
           content: [{ type: 'text', text: JSON.stringify({ behavior: 'allow', updatedInput: approved }) }],
           structuredContent: { behavior: 'allow', updatedInput: approved, run_id: run.execution_id },
@@ -231,7 +240,7 @@ export class ToolCalls {
   private async readRun(agent: AgentSession, runId: string): Promise<{ run: Run } | { refusal: CallToolResult }> {
     const { data, error, response } = await getRun(agent.client, { params: { path: { execution_id: runId } } });
     if (data) return { run: data };
-    if (response.status === 404) return { refusal: refused('not_found', 'no such run among those this agent may read') };
+    if (response.status === 404) return { refusal: refused('not_found', NO_SUCH_RUN) };
     return { refusal: refusalOf(response.status, error, null) };
   }
 

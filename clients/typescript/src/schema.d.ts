@@ -1456,20 +1456,20 @@ export interface components {
             targets?: string[];
         };
         ApproveDto: {
-            /** @description The run's plan_hash as the approver saw it; required at levels 2 and 3. A different one is refused (409 plan_changed). */
+            /** @description The run's plan_hash as the approver saw it; required at levels 2 and 3, and at level 1 once someone other than the requester changed the plan. A different one is refused (409 plan_changed). */
             plan_hash?: string;
             reason?: string;
         };
         RejectDto: {
             /** @description Required */
             reason: string;
-            /** @description The run's plan_hash as the approver saw it; required at levels 2 and 3. A different one is refused (409 plan_changed). */
+            /** @description The run's plan_hash as the approver saw it; required at levels 2 and 3, and at level 1 once someone other than the requester changed the plan. A different one is refused (409 plan_changed). */
             plan_hash?: string;
         };
         DeferDto: {
             /** @description Required */
             reason: string;
-            /** @description The run's plan_hash as the approver saw it; required at levels 2 and 3. A different one is refused (409 plan_changed). */
+            /** @description The run's plan_hash as the approver saw it; required at levels 2 and 3, and at level 1 once someone other than the requester changed the plan. A different one is refused (409 plan_changed). */
             plan_hash?: string;
             /**
              * Format: date-time

@@ -20,7 +20,11 @@ export type CurrentLane = ApprovalRow & { lapsed: boolean; votes: VoteRow[] };
 export class ApprovalRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** Opens the next lane (the caller holds the run's lock and has closed the previous lane). */
+  /**
+   * Opens the next lane (the caller holds the run's lock and has closed the previous lane). Its
+   * opened_by is the editor given, or that of the latest lane of the same plan: whoever wrote a
+   * plan stays out of every lane that approves it.
+   */
   async insertNextLane(input: {
     runId: string;
     planHash: string;
@@ -32,7 +36,10 @@ export class ApprovalRepository {
   }): Promise<ApprovalRow> {
     const [lane] = await this.uow.query<ApprovalRow>(
       `INSERT INTO ${LANES} (execution_run_id, lane, status, plan_hash, policy_hash, required_approvals, expires_at, step_index, opened_by)
-       SELECT $1, coalesce(max(lane), 0) + 1, 'pending', $2, $3, $4, now() + make_interval(secs => $5), $6::int, $7
+       SELECT $1, coalesce(max(lane), 0) + 1, 'pending', $2, $3, $4, now() + make_interval(secs => $5), $6::int,
+              -- A lane for a plan someone other than the requester wrote keeps that writer out (a reopen, a level-3 step).
+              coalesce($7, (SELECT opened_by FROM ${LANES} w WHERE w.execution_run_id = $1 AND w.plan_hash = $2 AND w.opened_by IS NOT NULL
+                            ORDER BY w.lane DESC LIMIT 1))
        FROM ${LANES} WHERE execution_run_id = $1
        RETURNING *`,
       [input.runId, input.planHash, input.policyHash, input.requiredApprovals, input.ttlSeconds, input.stepIndex, input.openedBy],

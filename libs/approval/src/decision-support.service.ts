@@ -122,7 +122,8 @@ export class DecisionSupportService {
   /**
    * A decision is bound to what the approver saw: the plan_hash it names must be the run's plan
    * now (else 409 plan_changed, audited). At levels 2 and 3 it must name one (400 plan_hash_required);
-   * at level 1 it may.
+   * at level 1 it may, unless someone other than the requester wrote the plan (the lane's opened_by):
+   * then each decider says which plan it saw.
    */
   async refusePlanNotSeen(
     target: DecisionTarget,
@@ -131,10 +132,12 @@ export class DecisionSupportService {
     attempted: string,
   ): Promise<Refusal | null> {
     if (planHash === undefined) {
-      if (target.run.approval_level < 2) return null;
+      if (target.run.approval_level < 2 && target.lane.opened_by === null) return null;
       throw new ApprovalException(
         ApprovalErrorCode.PlanHashRequired,
-        `a decision on a level-${target.run.approval_level} run must name the plan_hash it was shown`,
+        target.run.approval_level < 2
+          ? 'this plan was changed by someone other than its requester: a decision must name the plan_hash it was shown'
+          : `a decision on a level-${target.run.approval_level} run must name the plan_hash it was shown`,
       );
     }
     if (planHash === target.run.plan_hash) return null;

@@ -11,7 +11,18 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * A key as authentication reads it: the key, its principal, and (by the database clock) whether
  * it has expired, and whether its principal is a person not seen for longer than allowed.
  */
-export type KeyWithPrincipal = ApiKeyRow & { principal: PrincipalRow; expired: boolean; use_is_stale: boolean; person_idle: boolean };
+export type KeyWithPrincipal = ApiKeyRow & {
+  principal: PrincipalRow;
+  expired: boolean;
+  use_is_stale: boolean;
+  person_idle: boolean;
+  /** An agent whose person (acts_for) is disabled: nobody answers for it any more. */
+  accountable_disabled: boolean;
+};
+
+/** Whether the person a principal acts for (p.acts_for) is disabled: stated once for sign-in and for worker-side RBAC. */
+const ACCOUNTABLE_DISABLED = (p: string) =>
+  `(${p}.acts_for IS NOT NULL AND EXISTS (SELECT 1 FROM principals h WHERE h.id = ${p}.acts_for AND h.disabled_at IS NOT NULL))`;
 
 /** How often last_used_at is written at most: a key in constant use must not write on every request. */
 const LAST_USED_RESOLUTION_S = 60;
@@ -60,7 +71,8 @@ export class ApiKeyRepository {
       `SELECT k.*, to_jsonb(p) AS principal,
               (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,
               (k.last_used_at IS NULL OR k.last_used_at < now() - make_interval(secs => ${LAST_USED_RESOLUTION_S})) AS use_is_stale,
-              (p.kind = 'person' AND (p.last_seen_at IS NULL OR p.last_seen_at < now() - make_interval(secs => $2::int))) AS person_idle
+              (p.kind = 'person' AND (p.last_seen_at IS NULL OR p.last_seen_at < now() - make_interval(secs => $2::int))) AS person_idle,
+              ${ACCOUNTABLE_DISABLED('p')} AS accountable_disabled
        FROM ${T} k JOIN ${P} p ON p.id = k.principal_id WHERE k.key_hash = $1`,
       [keyHash, personIdleSeconds],
     );
@@ -94,17 +106,22 @@ export class ApiKeyRepository {
    * Principals and keys (by id, either may be absent) as they stand now, in one statement: the
    * worker's re-check of the requesters of a batch of runs.
    */
-  requesterStates(
-    pairs: ReadonlyArray<{ principalId: string; keyId: string | null }>,
-  ): Promise<
-    Array<{ principal_id: string; key_id: string | null; principal: PrincipalRow | null; key: (ApiKeyRow & { expired: boolean }) | null }>
+  requesterStates(pairs: ReadonlyArray<{ principalId: string; keyId: string | null }>): Promise<
+    Array<{
+      principal_id: string;
+      key_id: string | null;
+      principal: PrincipalRow | null;
+      key: (ApiKeyRow & { expired: boolean }) | null;
+      accountable_disabled: boolean | null;
+    }>
   > {
     const valid = pairs.filter((pair) => UUID.test(pair.principalId));
     if (valid.length === 0) return Promise.resolve([]);
     return this.uow.query(
       `SELECT x.principal_id::text AS principal_id, x.key_id::text AS key_id, to_jsonb(p) AS principal,
               CASE WHEN k.id IS NULL THEN NULL
-                   ELSE to_jsonb(k) || jsonb_build_object('expired', k.expires_at IS NOT NULL AND k.expires_at <= now()) END AS key
+                   ELSE to_jsonb(k) || jsonb_build_object('expired', k.expires_at IS NOT NULL AND k.expires_at <= now()) END AS key,
+              ${ACCOUNTABLE_DISABLED('p')} AS accountable_disabled
        FROM unnest($1::uuid[], $2::uuid[]) AS x(principal_id, key_id)
        LEFT JOIN ${P} p ON p.id = x.principal_id
        LEFT JOIN ${T} k ON k.id = x.key_id`,

@@ -240,7 +240,7 @@ export class ApiKeyService {
       ? 'revoked'
       : found.expired
         ? 'expired'
-        : found.principal.disabled_at
+        : found.principal.disabled_at || found.accountable_disabled
           ? 'disabled'
           : found.person_idle
             ? 'suspended'
@@ -274,15 +274,17 @@ export class ApiKeyService {
       const byKey = keyId !== null;
       const problem = state.principal.disabled_at
         ? 'the requester was disabled'
-        : !byKey
-          ? null
-          : key === null || key.principal_id !== request.principalId
-            ? 'the requesting key no longer exists'
-            : key.revoked_at
-              ? 'the requesting key was revoked'
-              : key.expired
-                ? 'the requesting key has expired'
-                : null;
+        : state.accountable_disabled
+          ? 'the person the requester acts for was disabled'
+          : !byKey
+            ? null
+            : key === null || key.principal_id !== request.principalId
+              ? 'the requesting key no longer exists'
+              : key.revoked_at
+                ? 'the requesting key was revoked'
+                : key.expired
+                  ? 'the requesting key has expired'
+                  : null;
       standing.set(`${request.principalId}|${request.credential ?? ''}`, {
         principal: principalOf(state.principal, byKey && key ? key : undefined),
         credentialProblem: problem,

@@ -5,6 +5,8 @@ import { AppConfig } from '@lib/config';
 export interface SecretProvider {
   /** The value of a named secret, or null when there is none. */
   resolve(name: string): Promise<string | null>;
+  /** Every value it holds now, where it can list them: masked from the start, not only once a run has named them. */
+  knownValues?(): readonly string[];
 }
 
 export const SECRET_PROVIDER = Symbol('SECRET_PROVIDER');
@@ -16,5 +18,9 @@ export class ConfigSecretProvider implements SecretProvider {
 
   resolve(name: string): Promise<string | null> {
     return Promise.resolve(this.config.secret(name));
+  }
+
+  knownValues(): readonly string[] {
+    return [...this.config.values.secrets.values()];
   }
 }

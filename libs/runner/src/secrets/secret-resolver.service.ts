@@ -14,7 +14,11 @@ export class SecretResolutionError extends Error {}
  */
 @Injectable()
 export class SecretResolverService {
-  constructor(@Inject(SECRET_PROVIDER) private readonly provider: SecretProvider) {}
+  constructor(@Inject(SECRET_PROVIDER) private readonly provider: SecretProvider) {
+    // A configured secret is masked from the start: a tool's or a worker's result that happens to hold
+    // one is redacted even in a process that has not resolved it yet (after a restart, on another instance).
+    for (const value of provider.knownValues?.() ?? []) if (value.length >= MIN_SECRET_LENGTH) SECRET_MASKER.register(value);
+  }
 
   async resolve<T>(value: T): Promise<T> {
     if (Array.isArray(value)) return (await Promise.all(value.map((item) => this.resolve(item)))) as T;

@@ -10,7 +10,8 @@ function PlanHashField(): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({
       pattern: '^[0-9a-f]{64}$',
-      description: "The run's plan_hash as the approver saw it; required at levels 2 and 3. A different one is refused (409 plan_changed).",
+      description:
+        "The run's plan_hash as the approver saw it; required at levels 2 and 3, and at level 1 once someone other than the requester changed the plan. A different one is refused (409 plan_changed).",
     }),
     IsOptional(),
     IsString(),
