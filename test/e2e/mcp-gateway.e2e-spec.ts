@@ -458,6 +458,27 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
     }, 90_000);
   });
 
+  describe('a tool declared idempotent', () => {
+    it('killed during its call, it is called again on the next attempt (the operator said that is harmless)', async () => {
+      const setup = await setUp('mcp-idem', { tools: [{ tool: 'recorder__record', action: 'fixture.mcp.record', idempotent: true }] });
+      const first = await connect(setup);
+      const runId = (await call(first.client, 'recorder__record', { note: 'twice is fine', sleep_ms: 6_000 })).structuredContent
+        ?.run_id as string;
+      await approve(runId);
+      for (const started = Date.now(); setup.records().length === 0;) {
+        if (Date.now() - started > 20_000) throw new Error('the upstream was never reached');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      process.kill(first.transport.pid as number, 'SIGKILL');
+      const second = await connect(setup);
+      // The second attempt sleeps 6 s too: wait for its call to reach the upstream, then for the run to succeed.
+      await until(runId, async () => (await runRow(runId)).status === 'SUCCEEDED', 'the run succeeded on its second attempt', 60_000);
+      expect((await runRow(runId)).attempt).toBe(2);
+      expect(setup.records().map((record) => record.arguments.note)).toEqual(['twice is fine', 'twice is fine']);
+      expect(textOf(await statusOf(second.client, runId))).toBe('recorded: twice is fine');
+    }, 90_000);
+  });
+
   describe('a run cancelled during the call', () => {
     it('tells the agent it may have run, not that it was cancelled before', async () => {
       const setup = await setUp('mcp-cancel');
