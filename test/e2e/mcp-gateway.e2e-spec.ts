@@ -127,6 +127,13 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
     (await pool.query(`SELECT count(*)::int AS n FROM execution_runs WHERE project_id = $1`, [project])).rows[0].n as number;
   const approve = async (id: string) =>
     expect((await api.decide(approver.key, id, 'approve', { reason: 'the agent may' })).status).toBe(200);
+  /** Until the upstream wrote its first record (a call in flight). */
+  const untilUpstreamReached = async (setup: Setup) => {
+    for (const started = Date.now(); setup.records().length === 0;) {
+      if (Date.now() - started > 20_000) throw new Error('the upstream was never reached');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
   const until = <T>(id: string, probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000) =>
     waitForRun({ runId: id, probe, what, timeoutMs });
 
@@ -443,10 +450,7 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
       const runId = (await call(first.client, 'recorder__record', { note: 'in flight', sleep_ms: 20_000 })).structuredContent
         ?.run_id as string;
       await approve(runId);
-      for (const started = Date.now(); setup.records().length === 0;) {
-        if (Date.now() - started > 20_000) throw new Error('the upstream was never reached');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await untilUpstreamReached(setup);
       process.kill(first.transport.pid as number, 'SIGKILL');
       const second = await connect(setup);
       // The lease (3 s) runs out, the run is handed out again, and the new gateway declines to call the tool again.
@@ -465,10 +469,7 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
       const runId = (await call(first.client, 'recorder__record', { note: 'twice is fine', sleep_ms: 6_000 })).structuredContent
         ?.run_id as string;
       await approve(runId);
-      for (const started = Date.now(); setup.records().length === 0;) {
-        if (Date.now() - started > 20_000) throw new Error('the upstream was never reached');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await untilUpstreamReached(setup);
       process.kill(first.transport.pid as number, 'SIGKILL');
       const second = await connect(setup);
       // The second attempt sleeps 6 s too: wait for its call to reach the upstream, then for the run to succeed.
@@ -486,10 +487,7 @@ describe('MCP gateway: an agent’s tool calls go through the gate', () => {
       const runId = (await call(agent.client, 'recorder__record', { note: 'cancel me', sleep_ms: 20_000 })).structuredContent
         ?.run_id as string;
       await approve(runId);
-      for (const started = Date.now(); setup.records().length === 0;) {
-        if (Date.now() - started > 20_000) throw new Error('the upstream was never reached');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await untilUpstreamReached(setup);
       const cancelled = await checkedFetch(`${baseUrl}/api/v1/execution/run/${runId}/cancel`, {
         method: 'POST',
         headers: { authorization: `Bearer ${api.adminKey}`, 'content-type': 'application/json' },

@@ -85,7 +85,6 @@ export function startHttpGateway(input: {
     try {
       principalId = await agent.principalId();
     } catch (error) {
-      opening--;
       if (error instanceof ControlPlaneRefusal && error.code === 'not_an_agent')
         return reply(response, 403, { error: 'not_an_agent', message: error.message });
       if (error instanceof ControlPlaneRefusal && (error.status === 401 || error.status === 403)) {
@@ -93,6 +92,8 @@ export function startHttpGateway(input: {
       }
       log.warn('control plane unreachable at session start', { error: messageOf(error) });
       return reply(response, 503, { error: 'unavailable', message: 'the control plane cannot be reached; try again' });
+    } finally {
+      opening--;
     }
     // One agent (whichever of its keys it uses) holds a bounded number of sessions: its oldest makes room.
     const own = [...sessions.entries()].filter(([, session]) => session.principalId === principalId);
@@ -106,7 +107,6 @@ export function startHttpGateway(input: {
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => id });
     // Recorded before the first await, so the count above sees it at once.
     sessions.set(id, { transport, credentialHash, principalId, lastSeen: Date.now() });
-    opening--;
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
     };
@@ -135,7 +135,12 @@ export function startHttpGateway(input: {
   httpServer.on('close', () => clearInterval(sweep));
   return new Promise((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(input.port, input.host, () => resolve(httpServer));
+    httpServer.listen(input.port, input.host, () => {
+      httpServer.off('error', reject);
+      // After it listens, a server error is logged, never left to end the process.
+      httpServer.on('error', (error) => log.error('http server error', { error: messageOf(error) }));
+      resolve(httpServer);
+    });
   });
 }
 

@@ -88,6 +88,8 @@ async function main(): Promise<void> {
   // The agent closed its end: finish what runs, then leave.
   transport.onclose = () => void stop('the agent closed stdin');
   process.stdin.once('end', () => void stop('the agent closed stdin'));
+  // A write to an agent that went away (EPIPE) must not end the process before stop() has run.
+  process.stdout.on('error', () => void stop('the agent closed stdout'));
   await server.connect(transport);
   log.info('gateway ready on stdio', { project: config.project, upstreams: upstreams.names() });
 }

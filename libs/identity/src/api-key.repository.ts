@@ -22,7 +22,7 @@ export type KeyWithPrincipal = ApiKeyRow & {
 
 /** Whether the person a principal acts for (p.acts_for) is disabled: stated once for sign-in and for worker-side RBAC. */
 const ACCOUNTABLE_DISABLED = (p: string) =>
-  `(${p}.acts_for IS NOT NULL AND EXISTS (SELECT 1 FROM principals h WHERE h.id = ${p}.acts_for AND h.disabled_at IS NOT NULL))`;
+  `(${p}.acts_for IS NOT NULL AND EXISTS (SELECT 1 FROM ${P} h WHERE h.id = ${p}.acts_for AND h.disabled_at IS NOT NULL))`;
 
 /** How often last_used_at is written at most: a key in constant use must not write on every request. */
 const LAST_USED_RESOLUTION_S = 60;
