@@ -480,6 +480,7 @@ CREATE UNIQUE INDEX execution_modes_pkey ON public.execution_modes USING btree (
 CREATE INDEX execution_runs_leased ON public.execution_runs USING btree (lease_expires_at) WHERE (status = ANY (ARRAY['CLAIMED'::text, 'RUNNING'::text]));
 CREATE UNIQUE INDEX execution_runs_pkey ON public.execution_runs USING btree (id);
 CREATE UNIQUE INDEX execution_runs_project_key_uniq ON public.execution_runs USING btree (project_id, idempotency_key);
+CREATE INDEX execution_runs_project_recent ON public.execution_runs USING btree (project_id, created_at DESC, id DESC);
 CREATE INDEX execution_runs_purgeable_idx ON public.execution_runs USING btree (updated_at) WHERE (status = ANY (ARRAY['SUCCEEDED'::text, 'FAILED'::text, 'TIMED_OUT'::text, 'CANCELLED'::text, 'REJECTED'::text, 'EXPIRED'::text, 'RECORDED'::text]));
 CREATE INDEX execution_runs_queue ON public.execution_runs USING btree (available_at, created_at) WHERE (status = 'RUN'::text);
 CREATE UNIQUE INDEX execution_steps_attempt_uniq ON public.execution_steps USING btree (execution_run_id, step_index, attempt);
@@ -942,7 +943,8 @@ plan_hash,
 requested_by,
 created_at,
 updated_at,
-approval_level
+approval_level,
+requested_via
 FROM execution_runs;
 
 -- view status_transitions

@@ -221,6 +221,22 @@ export function streamRunEvents(
   return client.GET('/api/v1/execution/run/{execution_id}/stream', init as never) as Promise<OperationResult<'/api/v1/execution/run/{execution_id}/stream', 'get'>>;
 }
 
+/** GET /api/v1/execution/runs: Search runs in the caller’s projects */
+export function searchRuns(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/execution/runs', 'get'>,
+): Promise<OperationResult<'/api/v1/execution/runs', 'get'>> {
+  return client.GET('/api/v1/execution/runs', init as never) as Promise<OperationResult<'/api/v1/execution/runs', 'get'>>;
+}
+
+/** GET /api/v1/execution/run/{execution_id}/review: A run as its reviewer sees it: whether the caller may decide it and why not, who else may, who everyone is, what changed */
+export function getRunReview(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/execution/run/{execution_id}/review', 'get'>,
+): Promise<OperationResult<'/api/v1/execution/run/{execution_id}/review', 'get'>> {
+  return client.GET('/api/v1/execution/run/{execution_id}/review', init as never) as Promise<OperationResult<'/api/v1/execution/run/{execution_id}/review', 'get'>>;
+}
+
 /** PUT /api/v1/execution/run/{execution_id}/plan: Replace a waiting run's params and targets (its requester, or one who may decide it). A different plan invalidates the current approval and opens a new one. */
 export function replaceRunPlan(
   client: ControlPlaneClient,
@@ -259,6 +275,14 @@ export function reopenRun(
   init: OperationInit<'/approvals/{execution_id}/reopen', 'post'>,
 ): Promise<OperationResult<'/approvals/{execution_id}/reopen', 'post'>> {
   return client.POST('/approvals/{execution_id}/reopen', init as never) as Promise<OperationResult<'/approvals/{execution_id}/reopen', 'post'>>;
+}
+
+/** GET /api/v1/approvals/inbox: Runs waiting for the caller’s decision */
+export function listMyInbox(
+  client: ControlPlaneClient,
+  init: OperationInit<'/api/v1/approvals/inbox', 'get'>,
+): Promise<OperationResult<'/api/v1/approvals/inbox', 'get'>> {
+  return client.GET('/api/v1/approvals/inbox', init as never) as Promise<OperationResult<'/api/v1/approvals/inbox', 'get'>>;
 }
 
 /** GET /api/v1/approvals/pending: Runs waiting for a decision, in the caller’s projects */

@@ -508,6 +508,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/execution/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search runs in the caller’s projects
+         * @description By project, status, action, requester and creation time; newest first, paged with `before`.
+         */
+        get: operations["searchRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/execution/run/{execution_id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run as its reviewer sees it: whether the caller may decide it and why not, who else may, who everyone is, what changed
+         * @description The same rules a vote applies, asked without deciding: a page offers a decision only to one who may make it, and says why not otherwise. The replaced plan is the one the latest plan change replaced, for a diff.
+         */
+        get: operations["getRunReview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/execution/run/{execution_id}/plan": {
         parameters: {
             query?: never;
@@ -602,6 +642,26 @@ export interface paths {
          * @description Only a deferred approval can be reopened (409 approval_not_deferred otherwise).
          */
         post: operations["reopenRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Runs waiting for the caller’s decision
+         * @description Only runs the caller may decide now: a pending approval that has not run out, of an action it holds an approver role for on that project, not its own request (nor one tied to it), not one it has voted on or whose plan it wrote.
+         */
+        get: operations["listMyInbox"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1436,6 +1496,55 @@ export interface components {
             /** @description Required: why the run is cancelled */
             reason: string;
         };
+        RunSearchPageDto: {
+            /** @description Newest first */
+            runs: components["schemas"]["ExecutionRunResponseDto"][];
+            /**
+             * Format: uuid
+             * @description Pass as `before` for the next page; null on the last one
+             */
+            next_before: string | null;
+        };
+        DecisionBarDto: {
+            /** @description not_pending, unknown_action, no_approver_role, self, already_voted, edited_the_plan, or a reason of decider_ineligible (agent, accountable_for_the_requester, not_a_person, key_not_pinned, made_the_requester, made_by_the_requester, same_maker, disabled, unknown_principal) */
+            code: string;
+            /** @description Why, for a person */
+            message: string;
+        };
+        PrincipalCardDto: {
+            id: string;
+            /** @enum {string} */
+            kind: "person" | "service" | "agent";
+            name: string;
+            /** @description For an agent: the person it acts for */
+            acts_for: string | null;
+            /** @description Disabled now: its credentials are refused and its votes no longer count */
+            disabled: boolean;
+        };
+        ReplacedPlanDto: {
+            /** @description The plan hash the latest change replaced */
+            plan_hash: string;
+            /** @description Its params (secrets as references); null for a change recorded before plans were */
+            params: {
+                [key: string]: unknown;
+            } | null;
+            targets: string[] | null;
+        };
+        RunReviewDto: {
+            run: components["schemas"]["ExecutionRunResponseDto"];
+            /** @description Whether the caller may approve, reject or defer the run now (the vote checks again) */
+            may_decide: boolean;
+            /** @description Why not, when it may not */
+            decision_bar: components["schemas"]["DecisionBarDto"] | null;
+            /** @description The roles that decide this action (the policy’s) */
+            approver_roles: string[];
+            /** @description Others who may decide the pending approval (known principals, at most 50) */
+            deciders: components["schemas"]["PrincipalCardDto"][];
+            /** @description Every principal the run names: requester, the person an agent acts for, voters, deciders, canceller */
+            principals: components["schemas"]["PrincipalCardDto"][];
+            /** @description The plan the latest change replaced, for a diff; null if never changed */
+            replaced_plan: components["schemas"]["ReplacedPlanDto"] | null;
+        };
         ReplacePlanDto: {
             /**
              * @description A JSON object; defaults to {}.
@@ -1479,6 +1588,14 @@ export interface components {
         };
         ReopenDto: {
             reason?: string;
+        };
+        InboxPageDto: {
+            /** @description Each with its plan, plan_hash, quorum and expiry */
+            runs: components["schemas"]["ExecutionRunResponseDto"][];
+            /** @description The principals these runs name (requesters, the people agents act for, voters) */
+            principals: components["schemas"]["PrincipalCardDto"][];
+            /** @description Pass as `after` for the next page; null on the last one */
+            next_after: string | null;
         };
         PendingApprovalsDto: {
             /** @description Oldest first; each with its plan_hash and its votes so far */
@@ -7701,6 +7818,447 @@ export interface operations {
             };
         };
     };
+    searchRuns: {
+        parameters: {
+            query?: {
+                /** @description Only this project (it must be in the caller’s scope) */
+                project_id?: string;
+                status?: "BLOCKED" | "RUN" | "REJECTED" | "EXPIRED" | "CLAIMED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "CANCELLED" | "DEAD_LETTERED" | "RECORDED";
+                /** @description Only runs of this action type */
+                action?: string;
+                /** @description Only runs requested by this principal (its id) */
+                requested_by?: string;
+                /** @description created_at >= created_from */
+                created_from?: string;
+                /** @description created_at < created_before */
+                created_before?: string;
+                /** @description Keyset cursor: the next_before of the previous page */
+                before?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunSearchPageDto"];
+                };
+            };
+            /** @description error.code: invalid_format | invalid_length | invalid_type | invalid_value | missing_field | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example invalid_format
+                             * @enum {string}
+                             */
+                            code: "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "missing_field" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    getRunReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                execution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunReviewDto"];
+                };
+            };
+            /** @description error.code: invalid_execution_id | malformed_path */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example invalid_execution_id
+                             * @enum {string}
+                             */
+                            code: "invalid_execution_id" | "malformed_path";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: execution_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example execution_not_found
+                             * @enum {string}
+                             */
+                            code: "execution_not_found";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error.code: path_too_long */
+            414: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example path_too_long
+                             * @enum {string}
+                             */
+                            code: "path_too_long";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
     replaceRunPlan: {
         parameters: {
             query?: never;
@@ -9056,6 +9614,196 @@ export interface operations {
                         request_id: string;
                     };
                 };
+            };
+            /** @description A fault of ours: the body names only the request id */
+            500: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example internal_error
+                             * @enum {string}
+                             */
+                            code: "internal_error";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            503: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example database_unavailable
+                             * @enum {string}
+                             */
+                            code: "database_unavailable" | "identity_provider_unavailable";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+        };
+    };
+    listMyInbox: {
+        parameters: {
+            query?: {
+                /** @description Only this project (it must be in the caller’s scope) */
+                project_id?: string;
+                /** @description Newest first, or soonest to expire first */
+                order?: "newest" | "expiring";
+                /** @description Keyset cursor: the next_after of the previous page */
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxPageDto"];
+                };
+            };
+            /** @description error.code: invalid_format | invalid_length | invalid_type | invalid_value | missing_field | unknown_field */
+            400: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example invalid_format
+                             * @enum {string}
+                             */
+                            code: "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "missing_field" | "unknown_field";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: api_key_expired | api_key_revoked | api_key_suspended | principal_disabled | token_claim_invalid | token_expired | token_invalid | token_not_accepted | token_unknown_signing_key | token_wrong_audience | token_wrong_issuer | unauthenticated */
+            401: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example api_key_expired
+                             * @enum {string}
+                             */
+                            code: "api_key_expired" | "api_key_revoked" | "api_key_suspended" | "principal_disabled" | "token_claim_invalid" | "token_expired" | "token_invalid" | "token_not_accepted" | "token_unknown_signing_key" | "token_wrong_audience" | "token_wrong_issuer" | "unauthenticated";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: forbidden */
+            403: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example forbidden
+                             * @enum {string}
+                             */
+                            code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description The request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS); the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A fault of ours: the body names only the request id */
             500: {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AccessService, Permission, Principal } from '@lib/identity';
+import { AccessService, ALL_PROJECTS, Permission, Principal } from '@lib/identity';
+import { PolicyService } from '@lib/policy';
 import { ExecutionRunService } from '@lib/execution';
 import { ApprovalRepository } from './approval.repository';
 import { RunView } from './approval-summary';
@@ -13,6 +14,7 @@ export class ApprovalInboxService {
     private readonly approvals: ApprovalRepository,
     private readonly runs: ExecutionRunService,
     private readonly views: RunViewService,
+    private readonly policy: PolicyService,
   ) {}
 
   /** Runs waiting on a pending approval that has not run out, oldest first; page with the last id as `after`. */
@@ -27,6 +29,38 @@ export class ApprovalInboxService {
     const views: RunView[] = [];
     for (const id of ids) views.push(await this.views.of(await this.runs.getRunOrFail(id)));
     return views;
+  }
+
+  /**
+   * The runs waiting for this caller's decision (the vote's rules, asked in one statement): its
+   * approver roles per action and project, not its own request nor one tied to it, not already
+   * voted on, not a plan it wrote. Newest first or soonest to expire.
+   */
+  async mine(
+    principal: Principal,
+    input: { projectId?: string; order: 'newest' | 'expiring'; after?: { at: Date; id: string }; limit: number },
+  ): Promise<Array<{ view: RunView; at: Date }>> {
+    this.access.assertAllowed(principal, Permission.RunRead, input.projectId);
+    const deciding = this.policy
+      .list()
+      .map((actionType) => {
+        const projects = principal.grants.filter((grant) => actionType.approverRoles.includes(grant.role)).map((grant) => grant.project);
+        return { action: actionType.code, projects: projects.includes(ALL_PROJECTS) ? null : [...new Set(projects)] };
+      })
+      .filter((entry) => entry.projects === null || entry.projects.length > 0);
+    if (deciding.length === 0) return [];
+    const rows = await this.approvals.decidableRunIds({
+      voter: principal.id,
+      voterCredential: principal.credential,
+      deciding,
+      projectId: input.projectId ?? null,
+      order: input.order,
+      after: input.after ?? null,
+      limit: input.limit,
+    });
+    const found: Array<{ view: RunView; at: Date }> = [];
+    for (const row of rows) found.push({ view: await this.views.of(await this.runs.getRunOrFail(row.id)), at: row.at });
+    return found;
   }
 
   /** Pending lanes by approval level ("0" to "3"), every project, for metrics. No access check here: the caller makes it. */

@@ -16,6 +16,7 @@ import { DecisionSupportService } from './decision-support.service';
 import { PlanChangeService } from './plan-change.service';
 import { RunViewService } from './run-view.service';
 import { ApprovalInboxService } from './approval-inbox.service';
+import { RunReviewService } from './run-review.service';
 
 const SERVICES = [
   ApprovalLaneService,
@@ -29,6 +30,7 @@ const SERVICES = [
   ApprovalGateGuard,
   RunViewService,
   ApprovalInboxService,
+  RunReviewService,
 ];
 
 /** Approvals: lanes, votes, deferral, expiry, plan binding, the approval gate and a run's view with its approval. */

@@ -99,6 +99,48 @@ export class ApprovalRepository {
   }
 
   /**
+   * The runs waiting for this decider's vote: a pending lane that has not run out, of an action
+   * it holds an approver role for on the run's project (`deciding`: per action, the projects, null
+   * for every one), that it has not voted on, did not write the plan of, and that
+   * principal_decision_refusal lets it decide (not its own request, nor one tied to it). Newest
+   * first, or soonest to expire; page with the last id as `after`.
+   */
+  decidableRunIds(input: {
+    voter: string;
+    voterCredential: string;
+    deciding: ReadonlyArray<{ action: string; projects: readonly string[] | null }>;
+    projectId: string | null;
+    order: 'newest' | 'expiring';
+    /** Where the previous page ended: its last run's sort key (created_at or expires_at) and id. */
+    after: { at: Date; id: string } | null;
+    limit: number;
+  }): Promise<Array<{ id: string; at: Date }>> {
+    const [key, direction] = input.order === 'newest' ? ['r.created_at', 'DESC'] : ['a.expires_at', 'ASC'];
+    const compare = direction === 'DESC' ? '<' : '>';
+    return this.uow.query<{ id: string; at: Date }>(
+      `SELECT r.id, ${key} AS at FROM ${LANES} a JOIN execution_run_states r ON r.id = a.execution_run_id
+         WHERE a.status = 'pending' AND a.expires_at > now() AND r.status = 'BLOCKED'
+           AND EXISTS (SELECT 1 FROM jsonb_to_recordset($3::jsonb) AS d(action text, projects text[])
+                       WHERE d.action = r.action AND (d.projects IS NULL OR r.project_id = ANY(d.projects)))
+           AND ($4::text IS NULL OR r.project_id = $4)
+           AND a.opened_by IS DISTINCT FROM $1
+           AND NOT EXISTS (SELECT 1 FROM ${VOTES} v WHERE v.approval_id = a.id AND v.principal_id = $1)
+           AND principal_decision_refusal($1, $2, r.requested_by, r.requested_via) IS NULL
+           AND ($5::timestamptz IS NULL OR (${key}, r.id) ${compare} ($5, $6::uuid))
+         ORDER BY ${key} ${direction}, r.id ${direction} LIMIT $7`,
+      [
+        input.voter,
+        input.voterCredential,
+        JSON.stringify(input.deciding),
+        input.projectId,
+        input.after?.at ?? null,
+        input.after?.id ?? null,
+        input.limit,
+      ],
+    );
+  }
+
+  /**
    * Pending lanes by their run's approval level, every project (a scrape): one statement over
    * the partial index approvals_one_pending_per_run; the level is read through execution_run_states.
    */

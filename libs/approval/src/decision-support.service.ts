@@ -21,7 +21,7 @@ import { ApprovalExpiryService } from './approval-expiry.service';
 import { ApprovalLaneService } from './approval-lane.service';
 
 /** Why a decider that is not the requester may still not decide (principal_decision_refusal). */
-const INELIGIBLE: Readonly<Record<Exclude<DecisionRefusal, 'self'>, string>> = {
+export const INELIGIBLE: Readonly<Record<Exclude<DecisionRefusal, 'self'>, string>> = {
   unknown_principal: 'the decider is not a known principal',
   disabled: 'the decider is disabled',
   agent: 'approvals are decisions of people: an agent never decides, whatever roles it holds',
@@ -38,6 +38,9 @@ const INELIGIBLE: Readonly<Record<Exclude<DecisionRefusal, 'self'>, string>> = {
   same_maker:
     'the decider and the requester were made, or their keys minted, by the same principal (not an admin of every project), who holds both',
 };
+
+export const SELF_APPROVAL = 'the requester of a run may not decide its approval';
+export const EDITED_THE_PLAN = 'the decider changed this plan: someone else approves what it wrote';
 
 export interface DecisionTarget {
   readonly run: ExecutionRunRow;
@@ -94,7 +97,7 @@ export class DecisionSupportService {
     if (refusal === 'self') {
       return this.refuse({ run, lane }, ctx, {
         type: AuditEventType.ApprovalSelfApprovalDenied,
-        error: new ApprovalException(ApprovalErrorCode.SelfApprovalForbidden, 'the requester of a run may not decide its approval'),
+        error: new ApprovalException(ApprovalErrorCode.SelfApprovalForbidden, SELF_APPROVAL),
         attempted,
       });
     }
@@ -108,11 +111,7 @@ export class DecisionSupportService {
     if (lane.opened_by !== null && lane.opened_by === ctx.actor.id) {
       return this.refuse({ run, lane }, ctx, {
         type: AuditEventType.ApprovalDeciderIneligible,
-        error: new ApprovalException(
-          ApprovalErrorCode.DeciderIneligible,
-          'the decider changed this plan: someone else approves what it wrote',
-          { reason: 'edited_the_plan' },
-        ),
+        error: new ApprovalException(ApprovalErrorCode.DeciderIneligible, EDITED_THE_PLAN, { reason: 'edited_the_plan' }),
         attempted,
       });
     }

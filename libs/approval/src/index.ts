@@ -13,4 +13,5 @@ export * from './approval-gate.guard';
 export * from './requires-approved-run.decorator';
 export * from './run-view.service';
 export * from './approval-inbox.service';
+export * from './run-review.service';
 export * from './approval.module';

@@ -103,6 +103,9 @@ export class PlanChangeService {
           new_plan_hash: planHash,
           targets,
           from: run.status,
+          // The plan it replaced, as it was: what a reviewer's diff is against (secrets stay references).
+          old_params: run.params,
+          old_targets: run.targets,
         }),
       });
       // A deferred lane stays deferred; reopening it later binds the new plan.

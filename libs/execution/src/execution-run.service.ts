@@ -5,7 +5,7 @@ import { AuditEventType, AuditService, runEvent } from '@lib/audit';
 import { ActionType } from '@lib/policy';
 import { ExecutionRunRow } from './execution.tables';
 import { ExecutionErrorCode, ExecutionException } from './execution.exception';
-import { ExecutionRunRepository, NewRun } from './repositories/execution-run.repository';
+import { ExecutionRunRepository, NewRun, RunSearch } from './repositories/execution-run.repository';
 
 /** A run to create: what the caller asked for (targets normalized), and the action type that governs it. */
 export type CreateRunInput = Omit<NewRun, 'approvalLevel' | 'requestedBy' | 'requestedVia' | 'maxAttempts' | 'slaClass'> & {
@@ -83,6 +83,11 @@ export class ExecutionRunService {
     const run = await this.runs.findByKey(projectId, idempotencyKey);
     if (!run) throw notFound();
     return run;
+  }
+
+  /** Runs matching a search, newest first (the caller has checked access and narrowed the projects). */
+  search(filter: RunSearch): Promise<ExecutionRunRow[]> {
+    return this.runs.search(filter);
   }
 
   /** Locks the given runs (only those still in one of `statuses`, when given), optionally skipping runs another transaction holds (sweeps). */

@@ -11,7 +11,7 @@ export * from './run-cancel.service';
 export * from './run-retention.service';
 export type { PurgedRun } from './repositories/execution-run.repository';
 export { QUEUE_HEAD_CLAIM, queueHeadParameters } from './repositories/execution-run.repository';
-export type { HeldLease, QueueFilter } from './repositories/execution-run.repository';
+export type { HeldLease, QueueFilter, RunSearch } from './repositories/execution-run.repository';
 export * from './dlq.service';
 export * from './worker/run-queue.service';
 export * from './worker/run-lifecycle.service';

@@ -10,3 +10,4 @@ export * from './principal.service';
 export * from './auth.decorators';
 export * from './auth.guard';
 export * from './identity.module';
+export type { PrincipalCard } from './principal.repository';

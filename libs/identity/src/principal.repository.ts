@@ -1,8 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@lib/database';
 import { PRINCIPALS_TABLE, PrincipalRow } from './principal.table';
+import { API_KEYS_TABLE } from './api-key.table';
 
 const T = PRINCIPALS_TABLE.name;
+const KEYS = API_KEYS_TABLE.name;
+
+/** What an answer shows of a principal it names: enough for a person to recognise it. */
+export interface PrincipalCard {
+  readonly id: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly acts_for: string | null;
+  readonly disabled: boolean;
+}
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** How often a person's last sign-in is written at most: a person signing in all day must not write on every request. */
@@ -102,6 +113,42 @@ export class PrincipalRepository {
    */
   async hold(ids: readonly string[]): Promise<void> {
     await this.uow.query(`SELECT principals_hold($1::text[])`, [ids]);
+  }
+
+  /** Who these principals are (ids that are not principals, e.g. "system", are left out). */
+  describe(ids: readonly string[]): Promise<PrincipalCard[]> {
+    const known = [...new Set(ids)].filter((id) => UUID.test(id));
+    if (known.length === 0) return Promise.resolve([]);
+    return this.uow.query<PrincipalCard>(
+      `SELECT id::text AS id, kind, name, acts_for::text AS acts_for, disabled_at IS NOT NULL AS disabled FROM ${T} WHERE id = ANY($1::uuid[])`,
+      [known],
+    );
+  }
+
+  /**
+   * The enabled principals holding one of these role grants (`role@project`, `role@*`) that
+   * principal_decision_refusal lets decide a run of the requester, but for those excluded; by
+   * name. A person decides with its sign-in; anyone else only with a live key of its own that
+   * holds the grant too (and that the rule accepts: a pinned one).
+   */
+  eligibleDeciders(input: {
+    grants: readonly string[];
+    requester: string;
+    requesterCredential: string | null;
+    excluded: readonly string[];
+    limit: number;
+  }): Promise<PrincipalCard[]> {
+    return this.uow.query<PrincipalCard>(
+      `SELECT id::text AS id, kind, name, acts_for::text AS acts_for, false AS disabled FROM ${T}
+       WHERE role_grants && $1::text[] AND disabled_at IS NULL AND NOT (id::text = ANY($3::text[]))
+         AND CASE WHEN kind = 'person' THEN principal_decision_refusal(id::text, NULL, $2, $4) IS NULL
+                  ELSE EXISTS (SELECT 1 FROM ${KEYS} k
+                               WHERE k.principal_id = ${T}.id AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+                                 AND k.role_grants && $1::text[]
+                                 AND principal_decision_refusal(${T}.id::text, 'api_key:' || k.id, $2, $4) IS NULL) END
+       ORDER BY name, id LIMIT $5`,
+      [input.grants, input.requester, input.excluded, input.requesterCredential, input.limit],
+    );
   }
 
   /** Why the decider may not decide a run of the requester (principal_decision_refusal), or null. */

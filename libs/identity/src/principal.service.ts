@@ -7,7 +7,7 @@ import { AccessService } from './access.service';
 import { ALL_PROJECTS, Permission, Role } from './permissions';
 import { grantsFromText, Principal } from './principal';
 import { authorityOver } from './principal-authority';
-import { PrincipalRepository } from './principal.repository';
+import { PrincipalCard, PrincipalRepository } from './principal.repository';
 import { PrincipalRow } from './principal.table';
 import { IdentityErrorCode, IdentityException } from './identity.exception';
 
@@ -128,6 +128,24 @@ export class PrincipalService {
     requesterCredential: string | null;
   }): Promise<DecisionRefusal | null> {
     return (await this.principals.decisionRefusal(input)) as DecisionRefusal | null;
+  }
+
+  /** Who these principals are, for an answer that names them (the caller has checked it may see what names them). */
+  describe(ids: readonly string[]): Promise<PrincipalCard[]> {
+    return this.principals.describe(ids);
+  }
+
+  /** Principals that may decide a run of the requester with one of these roles on the project (a summary for a reviewer; the vote checks again). */
+  eligibleDeciders(input: {
+    roles: readonly string[];
+    projectId: string;
+    requester: string;
+    requesterCredential: string | null;
+    excluded: readonly string[];
+    limit: number;
+  }): Promise<PrincipalCard[]> {
+    const grants = input.roles.flatMap((role) => [`${role}@${input.projectId}`, `${role}@${ALL_PROJECTS}`]);
+    return this.principals.eligibleDeciders({ ...input, grants });
   }
 
   /** Holds these principals as they are until the transaction ends (a count of their votes stands at its commit). */

@@ -12,6 +12,7 @@ import { ExecutionController } from './http/execution.controller';
 import { PlanController } from './http/plan.controller';
 import { RetentionController } from './http/retention.controller';
 import { InboxController } from './http/inbox.controller';
+import { RunSearchController } from './http/run-search.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsScrapeService } from './metrics/metrics-scrape.service';
 import { RunControlService } from './run-control.service';
@@ -32,6 +33,7 @@ import { RunRequestService } from './run-request.service';
   imports: [AuditModule, IdentityModule, PolicyModule, ExecutionModule, ApprovalModule, GrantsModule, RunnerModule],
   controllers: [
     ExecutionController,
+    RunSearchController,
     PlanController,
     ApprovalsController,
     InboxController,

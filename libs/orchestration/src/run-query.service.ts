@@ -3,7 +3,7 @@ import { Observable } from 'rxjs';
 import { isDatabaseUnavailable } from '@lib/database';
 import { AuditEventRow, AuditFeedService, AuditService, chainKeyOf } from '@lib/audit';
 import { AccessService, Permission, Principal } from '@lib/identity';
-import { ExecutionRunRow, ExecutionRunService, notFound } from '@lib/execution';
+import { ExecutionRunRow, ExecutionRunService, notFound, RunSearch } from '@lib/execution';
 import { RunView, RunViewService } from '@lib/approval';
 
 const FIRST_READ_RETRY_MS = 100;
@@ -113,6 +113,15 @@ export class RunQueryService {
         unsubscribe();
       };
     });
+  }
+
+  /** Runs matching the filters in the caller's projects (a named project must be one of them), newest first. */
+  async search(principal: Principal, filter: Omit<RunSearch, 'projectIds'>): Promise<RunView[]> {
+    this.access.assertAllowed(principal, Permission.RunRead, filter.projectId ?? undefined);
+    const runs = await this.runs.search({ ...filter, projectIds: principal.projectsWith(Permission.RunRead) });
+    const views: RunView[] = [];
+    for (const run of runs) views.push(await this.views.of(run));
+    return views;
   }
 
   private async viewFor(principal: Principal, run: ExecutionRunRow): Promise<RunView> {

@@ -98,6 +98,19 @@ export interface NewRun {
   readonly slaClass: string;
 }
 
+/** What a search of runs may filter on; null: any. */
+export interface RunSearch {
+  readonly projectIds: readonly string[] | null;
+  readonly projectId: string | null;
+  readonly status: string | null;
+  readonly action: string | null;
+  readonly requestedBy: string | null;
+  readonly createdFrom: Date | null;
+  readonly createdBefore: Date | null;
+  readonly before: string | null;
+  readonly limit: number;
+}
+
 /** The execution lib's SQL for execution_runs (status changes go through the state machine's RUN_AXIS). */
 @Injectable()
 export class ExecutionRunRepository {
@@ -142,6 +155,32 @@ export class ExecutionRunRepository {
         );
       });
     return rows[0] ?? null;
+  }
+
+  /**
+   * Runs matching every filter given, newest first (created_at, then id), within `projectIds`
+   * (null: every project); page with the last id as `before` (a run purged since ends the list).
+   */
+  search(filter: RunSearch): Promise<ExecutionRunRow[]> {
+    return this.uow.query<ExecutionRunRow>(
+      `SELECT * FROM ${T}
+       WHERE ($1::text[] IS NULL OR project_id = ANY($1)) AND ($2::text IS NULL OR project_id = $2)
+         AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR action = $4) AND ($5::text IS NULL OR requested_by = $5)
+         AND ($6::timestamptz IS NULL OR created_at >= $6) AND ($7::timestamptz IS NULL OR created_at < $7)
+         AND ($8::uuid IS NULL OR (created_at, id) < (SELECT c.created_at, c.id FROM ${T} c WHERE c.id = $8))
+       ORDER BY created_at DESC, id DESC LIMIT $9`,
+      [
+        filter.projectIds,
+        filter.projectId,
+        filter.status,
+        filter.action,
+        filter.requestedBy,
+        filter.createdFrom,
+        filter.createdBefore,
+        filter.before,
+        filter.limit,
+      ],
+    );
   }
 
   /** The run, locked FOR UPDATE when the caller's transaction must serialize on it (its audit chain too). */

@@ -1,0 +1,144 @@
+import { Injectable } from '@nestjs/common';
+import { AuditEventType, AuditService } from '@lib/audit';
+import { AccessService, Permission, Principal, PrincipalCard, PrincipalService, Role } from '@lib/identity';
+import { PolicyService } from '@lib/policy';
+import { ExecutionRunService, notFound } from '@lib/execution';
+import { ApprovalRepository } from './approval.repository';
+import { ApprovalStatus } from './approval-status';
+import { RunView } from './approval-summary';
+import { EDITED_THE_PLAN, INELIGIBLE, SELF_APPROVAL } from './decision-support.service';
+import { RunViewService } from './run-view.service';
+
+/** How many principals a review lists as others who may decide. */
+const DECIDERS_LISTED = 50;
+
+/** Why the caller may not decide the run now: a code a page can act on, and a sentence for a person. */
+export interface DecisionBar {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The plan a change replaced: what a reviewer's diff is against. */
+export interface ReplacedPlan {
+  readonly planHash: string;
+  /** Null for a change made before the plan it replaced was recorded (only its hash is known). */
+  readonly params: Record<string, unknown> | null;
+  readonly targets: readonly string[] | null;
+}
+
+/** What a person deciding a run needs beside the run itself: whether they may, who else may, who everyone is, what changed. */
+export interface RunReview {
+  readonly view: RunView;
+  readonly mayDecide: boolean;
+  readonly bar: DecisionBar | null;
+  readonly approverRoles: readonly Role[];
+  /** Others who may decide the current pending lane (known principals; the vote checks again). */
+  readonly deciders: readonly PrincipalCard[];
+  /** Every principal the run names (requester, the person an agent acts for, voters, deciders, canceller). */
+  readonly principals: readonly PrincipalCard[];
+  readonly replacedPlan: ReplacedPlan | null;
+}
+
+/**
+ * A run as a reviewer sees it: the same rules the vote applies (ApprovalVoteService through
+ * DecisionSupportService), asked without deciding, so a page offers a decision only to one who
+ * may make it and says why not otherwise.
+ */
+@Injectable()
+export class RunReviewService {
+  constructor(
+    private readonly access: AccessService,
+    private readonly runs: ExecutionRunService,
+    private readonly views: RunViewService,
+    private readonly approvals: ApprovalRepository,
+    private readonly principals: PrincipalService,
+    private readonly policy: PolicyService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async review(principal: Principal, executionId: string): Promise<RunReview> {
+    this.access.assertAllowed(principal, Permission.RunRead);
+    const found = await this.runs.getRunOrFail(executionId);
+    this.access.assertVisible(principal, Permission.RunRead, found.project_id, notFound);
+    const view = await this.views.fresh(found);
+    const { run } = view;
+    const lane = await this.approvals.currentLane(run.id);
+    const approverRoles = this.policy.find(run.action)?.approverRoles ?? [];
+    const bar = await this.barFor(principal, view, lane?.opened_by ?? null, approverRoles);
+    const voters = view.approval?.votes.map((vote) => vote.principalId) ?? [];
+    const deciders =
+      view.approval?.status === ApprovalStatus.Pending && approverRoles.length > 0
+        ? await this.principals.eligibleDeciders({
+            roles: approverRoles,
+            projectId: run.project_id,
+            requester: run.requested_by,
+            requesterCredential: run.requested_via,
+            excluded: [principal.id, ...voters, ...(lane?.opened_by ? [lane.opened_by] : [])],
+            limit: DECIDERS_LISTED,
+          })
+        : [];
+    const named = await this.principals.describe([
+      run.requested_by,
+      ...voters,
+      ...(lane?.opened_by ? [lane.opened_by] : []),
+      ...(run.cancel_requested_by ? [run.cancel_requested_by] : []),
+    ]);
+    const actsFor = named.map((card) => card.acts_for).filter((id): id is string => id !== null);
+    const people = new Map([...named, ...deciders, ...(await this.principals.describe(actsFor))].map((card) => [card.id, card]));
+    return {
+      view,
+      mayDecide: bar === null,
+      bar,
+      approverRoles,
+      deciders,
+      principals: [...people.values()],
+      replacedPlan: await this.replacedPlan(run.id),
+    };
+  }
+
+  private async barFor(
+    principal: Principal,
+    view: RunView,
+    openedBy: string | null,
+    approverRoles: readonly Role[],
+  ): Promise<DecisionBar | null> {
+    const { run, approval } = view;
+    if (approval === null || approval.status !== ApprovalStatus.Pending) {
+      return { code: 'not_pending', message: `nothing waits for a decision: the run is ${run.status}` };
+    }
+    const refusal = await this.principals.decisionRefusal({
+      voter: principal.id,
+      voterCredential: principal.credential,
+      requester: run.requested_by,
+      requesterCredential: run.requested_via,
+    });
+    // Its own request first: whatever roles it holds, that is the reason it is not asked.
+    if (refusal === 'self') return { code: 'self', message: SELF_APPROVAL };
+    if (approverRoles.length === 0) return { code: 'unknown_action', message: `the policy no longer has the action ${run.action}` };
+    if (!principal.hasRoleOn(approverRoles, run.project_id) || !principal.can(Permission.ApprovalDecide, run.project_id)) {
+      return {
+        code: 'no_approver_role',
+        message: `deciding ${run.action} needs one of the roles ${approverRoles.join(', ')} on project ${run.project_id}`,
+      };
+    }
+    if (refusal) return { code: refusal, message: INELIGIBLE[refusal] };
+    if (openedBy !== null && openedBy === principal.id) return { code: 'edited_the_plan', message: EDITED_THE_PLAN };
+    if (approval.votes.some((vote) => vote.principalId === principal.id)) {
+      return { code: 'already_voted', message: 'you have voted on this approval already' };
+    }
+    return null;
+  }
+
+  private async replacedPlan(runId: string): Promise<ReplacedPlan | null> {
+    const event = await this.audit.latestForRun(runId, AuditEventType.RunPlanChanged);
+    if (!event) return null;
+    const data = event.data as Record<string, unknown>;
+    const params = data.old_params;
+    const targets = data.old_targets;
+    return {
+      planHash: String(data.old_plan_hash),
+      params: params !== null && typeof params === 'object' && !Array.isArray(params) ? (params as Record<string, unknown>) : null,
+      targets: Array.isArray(targets) ? targets.map(String) : null,
+    };
+  }
+}
