@@ -132,7 +132,7 @@ export class RunReviewService {
   private async replacedPlan(runId: string): Promise<ReplacedPlan | null> {
     const event = await this.audit.latestForRun(runId, AuditEventType.RunPlanChanged);
     if (!event) return null;
-    const data = event.data as Record<string, unknown>;
+    const data = event.data;
     const params = data.old_params;
     const targets = data.old_targets;
     return {
