@@ -38,5 +38,7 @@ module.exports = {
       testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts', '<rootDir>/test/{architecture,integration}/**/*.int-spec.ts'],
     },
     { ...common, ...database, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    // The operator console in Debian's Chromium (headless), against the API and a worker in processes of their own.
+    { ...common, ...database, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
   ],
 };

@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { toErrorResponse } from './http/error-response';
 import { installJsonBodyParser } from './http/json-body-parser';
+import { installConsole } from './http/console-assets';
 import { RequestValidationPipe } from './http/request-validation.pipe';
 import { buildOpenApiDocument } from './openapi';
 import { generateRequestId } from './request-id';
@@ -67,6 +68,7 @@ export async function createApiApp(options: ApiAppOptions = {}): Promise<NestFas
     reply.header('x-request-id', request.id);
   });
   installJsonBodyParser(fastify);
+  installConsole(fastify, config);
   if (!options.preview) {
     // Every answer timed by its route template (never the raw URL: ids would make a series each).
     const metrics = app.get(MetricsService);

@@ -33,7 +33,8 @@ export function createControlPlaneClient(options: ControlPlaneOptions): ControlP
     credential: options.credential,
     retries: options.retries ?? 3,
     maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
-    fetch: options.fetch ?? globalThis.fetch,
+    // Called as a function of its own: a browser refuses a fetch called on another object (Illegal invocation).
+    fetch: options.fetch ?? ((input: Parameters<typeof fetch>[0], init?: RequestInit) => globalThis.fetch(input, init)),
   };
   const client = createClient<paths>({ baseUrl: settings.baseUrl, fetch: retrying(settings) });
   client.use({

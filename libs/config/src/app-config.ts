@@ -79,6 +79,8 @@ export class AppConfig {
       readonly worker: WorkerSettings;
       readonly embedded: EmbeddedDatabaseSettings;
       readonly oidc: OidcSettings | null;
+      /** The operator console: its OIDC client id (null: key sign-in only) and public address for links (null: none). */
+      readonly console: { readonly oidcClientId: string | null; readonly publicUrl: string | null };
       readonly identity: IdentitySettings;
       readonly webhooks: WebhookSettings;
       readonly secrets: ReadonlyMap<string, string>;

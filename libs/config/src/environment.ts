@@ -154,6 +154,22 @@ export class Environment {
   @Matches(HTTP_URL, { message: 'must be an http:// or https:// URL' })
   OIDC_JWKS_URL?: string;
 
+  @Variable({
+    default: 'unset → the console signs in with an API key only',
+    meaning:
+      'the OIDC client id of the operator console (a public client: authorization code with PKCE, redirect URI `<API>/console/`); with `OIDC_ISSUER`, the console offers single sign-on',
+  })
+  @TextVariable(256, 'must be 1 to 256 characters')
+  CONSOLE_OIDC_CLIENT_ID?: string;
+
+  @Variable({
+    default: 'unset → webhook payloads carry no link',
+    meaning: "the console's public address, e.g. `https://ops.example.com/console/`: webhook payloads link each run's page under it",
+  })
+  @IsOptional()
+  @Matches(HTTP_URL, { message: 'must be an http:// or https:// URL' })
+  CONSOLE_URL?: string;
+
   @Variable({ default: '`policies/oidc-rules.json`', meaning: 'the rules that map token claims to roles and project scopes' })
   @TextVariable(4096, 'must name a file')
   OIDC_RULES_FILE?: string;

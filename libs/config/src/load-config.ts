@@ -89,6 +89,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
             maxTokenLifetimeSeconds: environment.OIDC_MAX_TOKEN_LIFETIME_S ?? 86_400,
           }
         : null,
+    console: {
+      oidcClientId: environment.OIDC_ISSUER ? (environment.CONSOLE_OIDC_CLIENT_ID ?? null) : null,
+      publicUrl: environment.CONSOLE_URL ? environment.CONSOLE_URL.replace(/\/?$/, '/') : null,
+    },
     identity: { personKeyIdleSeconds: (environment.PERSON_KEY_IDLE_DAYS ?? 30) * 86_400 },
     webhooks: {
       allowedUrls: webhookAllowlist,
