@@ -31,9 +31,7 @@ export function SearchPage({ context }: { context: Context }) {
   const fetchPage = async (base: Query, before: string | null) => {
     setError(null);
     try {
-      const page = await ok(
-        searchRuns(context.client, { params: { query: { ...base, limit: 25, ...(before ? { before } : {}) } } }),
-      );
+      const page = await ok(searchRuns(context.client, { params: { query: { ...base, limit: 25, ...(before ? { before } : {}) } } }));
       setRuns((previous) => (before && previous ? [...previous, ...page.runs] : page.runs));
       setNext(page.next_before);
     } catch (failure) {
