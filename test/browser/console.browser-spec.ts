@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -29,6 +28,21 @@ const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS_DIR;
 
 type Key = { id: string; key: string };
+
+// The browser's globals, as the functions this file runs inside the page (page.evaluate) use
+// them: declared for this module only, so the rest of the suite keeps Node's types.
+interface PageElement {
+  matches(selector: string): boolean;
+  readonly textContent: string | null;
+}
+declare const document: {
+  readonly activeElement: PageElement | null;
+  readonly cookie: string;
+  addEventListener(type: 'securitypolicyviolation', listener: (event: { violatedDirective: string; blockedURI: string }) => void): void;
+};
+declare const window: object;
+declare const sessionStorage: { getItem(key: string): string | null };
+declare const localStorage: object;
 
 describe('operator console in a browser', () => {
   let issuer: SignInIssuer;
@@ -124,7 +138,7 @@ describe('operator console in a browser', () => {
     const result = await page.evaluate(async () => {
       const axe = (
         window as unknown as {
-          axe: { run: (context: Document) => Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> };
+          axe: { run: (context: unknown) => Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> };
         }
       ).axe;
       return (await axe.run(document)).violations.map((violation) => ({
