@@ -913,7 +913,21 @@ jsonb_build_object(
 'run_id', e.execution_run_id,
 'actor', e.actor,
 'audit_event', jsonb_build_object('id', e.id, 'event_id', e.event_id, 'type', e.event_type, 'hash', e.hash),
-'data', e.data) AS payload,
+'data', e.data,
+-- What a receiver shows a person, as it was when the event committed: the run's
+-- action, targets, level and status, who requested it (and for whom an agent
+-- acts), and when its open approval expires.
+'run', (SELECT jsonb_build_object(
+'action', r.action, 'targets', r.targets, 'approval_level', r.approval_level, 'status', r.status,
+'requested_by', jsonb_build_object('id', r.requested_by, 'name', p.name, 'kind', p.kind,
+'acts_for', CASE WHEN f.id IS NULL THEN NULL
+ELSE jsonb_build_object('id', f.id, 'name', f.name) END),
+'approval_expires_at', (SELECT l.expires_at FROM approval_current_lane(r.id) l
+WHERE l.status IN ('pending', 'deferred')))
+FROM execution_run_states r
+LEFT JOIN principal_cards p ON p.id = r.requested_by
+LEFT JOIN principal_cards f ON f.id = p.acts_for
+WHERE r.id = e.execution_run_id)) AS payload,
 row_number() OVER (PARTITION BY s.id, coalesce(e.execution_run_id::text, e.chain_key) ORDER BY e.id) AS n
 FROM (SELECT n.*, webhook_event_type(n.event_type, n.data) AS kind FROM new_events n WHERE n.project_id IS NOT NULL) e
 JOIN webhook_subscriptions s ON s.project_id = e.project_id AND s.status = 'active' AND e.kind = ANY (s.event_types)
@@ -944,8 +958,16 @@ requested_by,
 created_at,
 updated_at,
 approval_level,
-requested_via
+requested_via,
+targets
 FROM execution_runs;
+
+-- view principal_cards
+SELECT (id)::text AS id,
+kind,
+name,
+(acts_for)::text AS acts_for
+FROM principals;
 
 -- view status_transitions
 SELECT axis,

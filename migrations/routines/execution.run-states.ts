@@ -10,6 +10,6 @@ export const executionRunStates: RoutineEntry = {
   owner: 'execution',
   sql: `
     CREATE OR REPLACE VIEW execution_run_states AS
-    SELECT id, project_id, action, status, blocked_reason, plan_hash, requested_by, created_at, updated_at, approval_level, requested_via
+    SELECT id, project_id, action, status, blocked_reason, plan_hash, requested_by, created_at, updated_at, approval_level, requested_via, targets
     FROM execution_runs`,
 };

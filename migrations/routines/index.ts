@@ -19,6 +19,7 @@ import { identityDecisionRefusal } from './identity.decision-refusal';
 import { policyExecutionMode } from './policy.execution-mode';
 import { identityPrincipalsHold } from './identity.principals-hold';
 import { identityPrincipalsActsFor } from './identity.principals-acts-for';
+import { identityPrincipalCards } from './identity.principal-cards';
 import { grantsGrantsGuard } from './grants.grants-guard';
 import { notificationsOutboxFill } from './notifications.outbox-fill';
 import { notificationsReferencesGuard } from './notifications.references-guard';
@@ -45,6 +46,7 @@ export const ROUTINES: readonly RoutineEntry[] = [
   identityDecisionRefusal,
   identityPrincipalsHold,
   identityPrincipalsActsFor,
+  identityPrincipalCards,
   // execution: what it publishes of runs, and the guards of its tables
   executionRunStates,
   executionRunsGuard,

@@ -21,6 +21,9 @@ type Result = { data?: any; error?: any; response: Response };
 const answer = (result: Result) => ({ status: result.response.status, body: result.data ?? result.error });
 
 /** What the README tells a receiver to do: recompute the signature over "<timestamp>.<body>", compare in constant time. */
+/** Where the test says the console is: payloads link each run's page under it. */
+const CONSOLE = 'https://ops.example.test/console';
+
 function verifies(secret: string, received: ReceivedWebhook): boolean {
   const timestamp = String(received.headers['x-webhook-timestamp']);
   const expected = Buffer.from(createHmac('sha256', secret).update(`${timestamp}.${received.body}`).digest('hex'));
@@ -45,12 +48,12 @@ describe('webhooks', () => {
   const receivers: WebhookReceiver[] = [];
 
   beforeAll(async () => {
-    requester = await api.mintKey({ roles: ['requester'] });
+    requester = await api.mintKey({ roles: ['requester'], name: 'Webhook Requester' });
     approver = await api.mintKey({ roles: ['approver'] });
     worker = testWorker({
       id: `${prefix}-w`,
       projects: `${prefix}-%`,
-      env: { WEBHOOK_TIMEOUT_MS: '400', WEBHOOK_BACKOFF_BASE_MS: '200', WEBHOOK_MAX_ATTEMPTS: '6' },
+      env: { WEBHOOK_TIMEOUT_MS: '400', WEBHOOK_BACKOFF_BASE_MS: '200', WEBHOOK_MAX_ATTEMPTS: '6', CONSOLE_URL: CONSOLE },
     });
     await worker.ready();
   });
@@ -279,6 +282,19 @@ describe('webhooks', () => {
       expect(Math.abs(Number(received.headers['x-webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
     }
     expect(verifies(`whsec_${'x'.repeat(43)}`, hook.received[0])).toBe(false);
+    // What a receiver shows a person: the run's action, targets, level, requester by name, when its approval
+    // expires (while one is open), and a link to its page in the console.
+    const [requested, decided] = [answered[0].json, answered[1].json];
+    expect(requested.run).toMatchObject({
+      action: 'ops.sleep',
+      targets: ['t-1'],
+      approval_level: 1,
+      status: 'BLOCKED',
+      requested_by: { id: expect.any(String), name: 'Webhook Requester', kind: 'service', acts_for: null },
+    });
+    expect(Date.parse(requested.run.approval_expires_at)).toBeGreaterThan(Date.now());
+    expect(requested.links).toEqual({ console: `${CONSOLE}/#/runs/${runId}` });
+    expect(decided.run.approval_expires_at).toBeNull();
     // The receiver has answered the last one; the sender records that a moment later.
     const recorded = Date.now() + 10_000;
     while ((await deliveriesOf(subscriptionId)).some((row) => row.status !== 'delivered') && Date.now() < recorded)

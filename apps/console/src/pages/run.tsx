@@ -258,7 +258,7 @@ function PlanView({ run }: { run: Run }) {
               <th scope="row">
                 <code>{line.path}</code>
               </th>
-              <td class={line.secret ? 'secret' : undefined}>{line.secret ? `🔒 ${line.text}` : <code>{line.text}</code>}</td>
+              <td class={line.secret ? 'secret' : undefined}>{line.secret ? line.text : <code>{line.text}</code>}</td>
             </tr>
           ))}
         </tbody>

@@ -106,13 +106,21 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
       });
   }
 
+  /** Where a person opens the event's run: its page in the operator console, when CONSOLE_URL says where that is. */
+  private linksOf(payload: Record<string, unknown>): { links?: { console: string } } {
+    const base = this.config.values.console.publicUrl;
+    const runId = payload.run_id;
+    if (!base || typeof runId !== 'string') return {};
+    return { links: { console: `${base}#/runs/${runId}` } };
+  }
+
   /** One HTTP attempt; never throws. */
   private async attempt(delivery: ClaimedDelivery): Promise<AttemptOutcome> {
     if (!urlAllowed(this.settings.allowedUrls, delivery.url)) {
       this.report('dead');
       return { kind: 'failed', statusCode: null, error: 'url_not_allowed: the URL is not in WEBHOOK_ALLOWED_URLS', retryInMs: null };
     }
-    const body = JSON.stringify({ id: delivery.delivery_id, ...delivery.payload });
+    const body = JSON.stringify({ id: delivery.delivery_id, ...delivery.payload, ...this.linksOf(delivery.payload) });
     const timestamp = Math.floor(Date.now() / 1000);
     const secrets = [delivery.secret, ...delivery.previous_secrets];
     let statusCode: number | null = null;
