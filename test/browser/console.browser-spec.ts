@@ -59,6 +59,7 @@ describe('operator console in a browser', () => {
   const requested: string[] = [];
   const violations: string[] = [];
   const contexts: BrowserContext[] = [];
+  let mintedInPage = '';
 
   beforeAll(async () => {
     issuer = await SignInIssuer.start({ audience: AUDIENCE, clientId: CLIENT_ID });
@@ -323,6 +324,15 @@ describe('operator console in a browser', () => {
     await page.getByRole('heading', { name: 'Execution modes' }).waitFor();
     await page.getByRole('table', { name: 'API keys' }).waitFor();
     expect(await accessibilityProblems(page)).toEqual([]);
+    // An admin mints a key on the page: shown once, then listed by name only.
+    await page.getByLabel('Name', { exact: true }).fill('Minted In Console');
+    await page.getByLabel('Roles (comma-separated)').fill('approver');
+    await page.getByLabel('Projects (comma-separated)').fill(project);
+    await page.getByRole('button', { name: 'Mint key' }).click();
+    mintedInPage = await page.locator('code.key').innerText();
+    expect(mintedInPage).toMatch(/^cpk_/);
+    await page.getByRole('table', { name: 'API keys' }).getByRole('cell', { name: 'Minted In Console', exact: true }).waitFor();
+    expect(await page.getByRole('table', { name: 'API keys' }).innerText()).not.toContain(mintedInPage);
     await collectViolations(page);
 
     // A key revoked while its page is open: the next request ends the session, and the page says so.
@@ -340,7 +350,8 @@ describe('operator console in a browser', () => {
   });
 
   it('no credential ever went into a URL or a log line, and no page met a CSP violation', () => {
-    const credentials = [requester.key, approver.key, api.adminKey, ...issuer.issued, RESTART_TOKEN];
+    const credentials = [requester.key, approver.key, api.adminKey, mintedInPage, ...issuer.issued, RESTART_TOKEN];
+    expect(mintedInPage).not.toBe('');
     expect(requested.length).toBeGreaterThan(20);
     for (const credential of credentials) {
       expect(requested.filter((url) => url.includes(credential))).toEqual([]);

@@ -9,6 +9,7 @@ import {
   redriveDeadLetter,
   revokeApiKey,
   setActionExecutionMode,
+  setLevelExecutionMode,
   type components,
 } from '@control-plane/client';
 import { describeError, ok } from '../api';
@@ -114,6 +115,7 @@ function DeadLetters({ context }: { context: Context }) {
 
 function ExecutionModes({ context }: { context: Context }) {
   const { data, error, reload } = useLoad<Modes>(() => ok(listExecutionModes(context.client, {})));
+  // What the switch is for: an action type (its code), or an approval level (`level:<n>`).
   const [action, setAction] = useState('');
   const [mode, setMode] = useState<'enabled' | 'record_only' | 'disabled'>('enabled');
   const [reason, setReason] = useState('');
@@ -121,8 +123,11 @@ function ExecutionModes({ context }: { context: Context }) {
   const submit = async (event: Event) => {
     event.preventDefault();
     try {
-      await ok(setActionExecutionMode(context.client, { params: { path: { action } }, body: { mode, reason: reason.trim() } }));
-      setMessage(`${action} is now ${mode}.`);
+      const body = { mode, reason: reason.trim() };
+      const level = /^level:([0-3])$/.exec(action);
+      if (level) await ok(setLevelExecutionMode(context.client, { params: { path: { level: Number(level[1]) } }, body }));
+      else await ok(setActionExecutionMode(context.client, { params: { path: { action } }, body }));
+      setMessage(`${level ? `Level ${level[1]}` : action} is now ${mode}.`);
       setReason('');
       reload();
     } catch (failure) {
@@ -155,11 +160,28 @@ function ExecutionModes({ context }: { context: Context }) {
           </tbody>
         </table>
       )}
+      {data && data.modes.length > 0 && (
+        <>
+          <h3>Switches made</h3>
+          <ul>
+            {data.modes.map((row) => (
+              <li key={`${row.scope}-${row.key}`}>
+                {row.scope} <code>{row.key}</code>: {row.mode} since {when(row.changed_at)} ({row.reason})
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       <form class="inline" onSubmit={(event) => void submit(event)}>
         <div class="field">
-          <label for="mode-action">Action</label>
+          <label for="mode-action">Action or level</label>
           <select id="mode-action" value={action} required onChange={(event) => setAction((event.target as HTMLSelectElement).value)}>
             <option value="">Choose…</option>
+            {[0, 1, 2, 3].map((level) => (
+              <option key={`level-${level}`} value={`level:${level}`}>
+                every action at level {level}
+              </option>
+            ))}
             {data?.action_types.map((row) => (
               <option key={row.action} value={row.action}>
                 {row.action}
