@@ -185,6 +185,8 @@ describe('operator console in a browser', () => {
     expect(settings).toEqual({ oidc: { issuer: issuer.url, client_id: CLIENT_ID, audience: AUDIENCE } });
     expect((await fetch(`${api.baseUrl}/console/assets/..%2f..%2fpackage.json`)).status).toBe(404);
     expect((await fetch(`${api.baseUrl}/console/nothing.js`)).status).toBe(404);
+    const bare = await fetch(`${api.baseUrl}/console`, { redirect: 'manual' });
+    expect([bare.status, bare.headers.get('location'), bare.headers.get('content-security-policy')]).toEqual([302, '/console/', policy]);
   });
 
   it('with a key, by keyboard only: the inbox, the run page, approve with a reason, and SUCCEEDED without reloading', async () => {
@@ -334,6 +336,16 @@ describe('operator console in a browser', () => {
     await page.getByRole('table', { name: 'API keys' }).getByRole('cell', { name: 'Minted In Console', exact: true }).waitFor();
     expect(await page.getByRole('table', { name: 'API keys' }).innerText()).not.toContain(mintedInPage);
     await collectViolations(page);
+
+    // The API away for a moment at a reload: the session is kept and the page offers to try again.
+    await page.route('**/api/v1/principals/me', (route) => route.abort());
+    await page.reload();
+    await page.getByRole('heading', { name: 'The control plane cannot be reached' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('control-plane.session'))).not.toBeNull();
+    await page.unroute('**/api/v1/principals/me');
+    await page.getByRole('button', { name: 'Try again' }).click();
+    // Back on the page it was on.
+    await page.getByRole('heading', { name: 'Operate', exact: true }).waitFor();
 
     // A key revoked while its page is open: the next request ends the session, and the page says so.
     const revocable = await mintApiKey(admin, {

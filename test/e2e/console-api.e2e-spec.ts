@@ -82,8 +82,45 @@ describe('console API: inbox, review, search', () => {
     expect(second.runs[0].execution_id).not.toBe(first.runs[0].execution_id);
   });
 
+  it('paging the inbox visits each run once in either order, runs made in the same millisecond too', async () => {
+    const p = uniqueProject('console-paging');
+    const maker = await api.mintKey({ roles: ['requester'], projectIds: [p] });
+    const decider = await api.mintKey({ roles: ['approver'], projectIds: [p] });
+    const made = await Promise.all(Array.from({ length: 14 }, (_, i) => create(maker.key, 'service.restart', [`web-page-${i}`], {}, p)));
+    const expected = made.map((run) => run.execution_id).sort();
+    for (const order of ['newest', 'expiring']) {
+      for (const limit of [1, 4]) {
+        const seen: string[] = [];
+        let after: string | null = null;
+        for (let page = 0; page < 20; page++) {
+          const answer = await api.get(
+            decider.key,
+            `/api/v1/approvals/inbox?project_id=${p}&order=${order}&limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ''}`,
+          );
+          expect(answer.status).toBe(200);
+          seen.push(...answer.body.runs.map((run: { execution_id: string }) => run.execution_id));
+          after = answer.body.next_after;
+          if (after === null) break;
+        }
+        expect(after).toBeNull();
+        expect([order, limit, [...seen].sort()]).toEqual([order, limit, expected]);
+      }
+    }
+  });
+
   it('the inbox refuses a bad cursor, order or another project with a code, and changes nothing', async () => {
-    for (const query of ['&after=yesterday', '&order=random', '&limit=0', '&limit=501', '&after=%00']) {
+    const id = '00000000-0000-4000-8000-000000000000';
+    for (const query of [
+      '&after=yesterday',
+      '&order=random',
+      '&limit=0',
+      '&limit=501',
+      '&after=%00',
+      `&after=2026-13-45T99:99:99.999999Z_${id}`,
+      `&after=2026-02-30T10:00:00.000000Z_${id}`,
+      `&after=0000-01-01T00:00:00.000000Z_${id}`,
+      `&after=2026-12-01T10:00:00.000Z_${id}`,
+    ]) {
       const answer = await api.get(approvers[0].key, `/api/v1/approvals/inbox?project_id=${project}${query}`);
       expect(answer.status).toBe(400);
       expect(answer.body.error.code).toEqual(expect.any(String));
@@ -179,6 +216,11 @@ describe('console API: inbox, review, search', () => {
       [...made.map((run) => run.execution_id), inventory.execution_id].reverse(),
     );
 
+    // A cursor naming a run of a project the caller cannot see answers as an id that does not exist.
+    const foreign = await search(elsewhere.key, `before=${inventory.execution_id}`);
+    const random = await search(elsewhere.key, `before=00000000-0000-4000-8000-000000000000`);
+    expect(foreign.runs).toEqual(random.runs);
+    expect(foreign.runs).toEqual([]);
     // Only the caller's projects: another project's principal finds none of these, and cannot name this project.
     expect((await search(elsewhere.key, `requested_by=${searcher.id}`)).runs).toEqual([]);
     const forbidden = await api.get(elsewhere.key, `/api/v1/execution/runs?project_id=${p}`);

@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getCurrentPrincipal, type components } from '@control-plane/client';
-import { clientFor, describeError, ok, onSessionRefused } from './api';
+import { ApiError, clientFor, describeError, ok, onSessionRefused } from './api';
 import { beginSignIn, completeSignIn, type OidcSettings } from './oidc';
 import { clearSession, hasExpired, loadSession, saveSession, type Session } from './session';
 import { InboxPage } from './pages/inbox';
@@ -47,6 +47,8 @@ function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [starting, setStarting] = useState(true);
+  // The API could not be reached at start: the session is kept, and the page offers to try again.
+  const [unreachable, setUnreachable] = useState<string | null>(null);
   const main = useRef<HTMLElement>(null);
 
   const end = (why: string | null) => {
@@ -65,6 +67,18 @@ function App() {
     setNotice(null);
   };
 
+  /** A stored session, checked again: only the API refusing it (401) ends it; an API that is away keeps it. */
+  const resume = async (stored: Session) => {
+    try {
+      await begin(stored);
+      setUnreachable(null);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401)
+        end('Your session has ended (the credential expired or was revoked). Sign in again.');
+      else setUnreachable(describeError(error));
+    }
+  };
+
   useEffect(() => {
     onSessionRefused(() => end('Your session has ended (the credential expired or was revoked). Sign in again.'));
     void (async () => {
@@ -79,7 +93,7 @@ function App() {
         }
         const stored = loadSession();
         if (stored && hasExpired(stored)) end('Your session has expired. Sign in again.');
-        else if (stored) await begin(stored);
+        else if (stored) await resume(stored);
       } catch (error) {
         end(describeError(error));
       } finally {
@@ -103,6 +117,22 @@ function App() {
   }, [route, me]);
 
   if (starting) return <p class="starting">Starting…</p>;
+  const held = loadSession();
+  if (unreachable && held && !me) {
+    return (
+      <main id="main" class="sign-in">
+        <h1 tabIndex={-1}>The control plane cannot be reached</h1>
+        <p role="alert">{unreachable}</p>
+        <p>You are still signed in. Try again in a moment.</p>
+        <button type="button" onClick={() => void resume(held)}>
+          Try again
+        </button>{' '}
+        <button type="button" class="secondary" onClick={() => end('You signed out.')}>
+          Sign out
+        </button>
+      </main>
+    );
+  }
   if (!session || !me) {
     return (
       <SignInPage

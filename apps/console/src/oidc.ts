@@ -42,6 +42,9 @@ async function discover(settings: OidcSettings): Promise<Discovery> {
 
 /** Goes to the identity provider's sign-in page; it comes back to /console/ with a code. */
 export async function beginSignIn(settings: OidcSettings, returnTo: string): Promise<void> {
+  if (!globalThis.isSecureContext || !crypto.subtle) {
+    throw new Error('single sign-on needs the console over https (or on localhost): the browser gives PKCE its hash only there');
+  }
   const discovery = await discover(settings);
   const verifier = randomText();
   const state = randomText();

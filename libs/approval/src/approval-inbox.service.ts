@@ -38,8 +38,8 @@ export class ApprovalInboxService {
    */
   async mine(
     principal: Principal,
-    input: { projectId?: string; order: 'newest' | 'expiring'; after?: { at: Date; id: string }; limit: number },
-  ): Promise<Array<{ view: RunView; at: Date }>> {
+    input: { projectId?: string; order: 'newest' | 'expiring'; after?: { at: string; id: string }; limit: number },
+  ): Promise<Array<{ view: RunView; at: string }>> {
     this.access.assertAllowed(principal, Permission.RunRead, input.projectId);
     const deciding = this.policy
       .list()
@@ -58,7 +58,7 @@ export class ApprovalInboxService {
       after: input.after ?? null,
       limit: input.limit,
     });
-    const found: Array<{ view: RunView; at: Date }> = [];
+    const found: Array<{ view: RunView; at: string }> = [];
     for (const row of rows) found.push({ view: await this.views.of(await this.runs.getRunOrFail(row.id)), at: row.at });
     return found;
   }

@@ -111,14 +111,14 @@ export class ApprovalRepository {
     deciding: ReadonlyArray<{ action: string; projects: readonly string[] | null }>;
     projectId: string | null;
     order: 'newest' | 'expiring';
-    /** Where the previous page ended: its last run's sort key (created_at or expires_at) and id. */
-    after: { at: Date; id: string } | null;
+    /** Where the previous page ended: its last run's sort key (created_at or expires_at, ISO 8601 to the microsecond) and id. */
+    after: { at: string; id: string } | null;
     limit: number;
-  }): Promise<Array<{ id: string; at: Date }>> {
+  }): Promise<Array<{ id: string; at: string }>> {
     const [key, direction] = input.order === 'newest' ? ['r.created_at', 'DESC'] : ['a.expires_at', 'ASC'];
     const compare = direction === 'DESC' ? '<' : '>';
-    return this.uow.query<{ id: string; at: Date }>(
-      `SELECT r.id, ${key} AS at FROM ${LANES} a JOIN execution_run_states r ON r.id = a.execution_run_id
+    return this.uow.query<{ id: string; at: string }>(
+      `SELECT r.id, to_char(${key} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at FROM ${LANES} a JOIN execution_run_states r ON r.id = a.execution_run_id
          WHERE a.status = 'pending' AND a.expires_at > now() AND r.status = 'BLOCKED'
            AND EXISTS (SELECT 1 FROM jsonb_to_recordset($3::jsonb) AS d(action text, projects text[])
                        WHERE d.action = r.action AND (d.projects IS NULL OR r.project_id = ANY(d.projects)))

@@ -114,6 +114,13 @@ export function IsCursor(options?: ValidationOptions): PropertyDecorator {
 }
 
 /** An ISO 8601 date-time PostgreSQL can store: years 1 to 9999. */
+/** Whether the text is a strict ISO 8601 date-time in years 1 to 9999 (what PostgreSQL stores as given). */
+export function isStorableTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string' || !isISO8601(value, { strict: true })) return false;
+  const year = new Date(value).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}
+
 export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({
@@ -122,11 +129,7 @@ export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
       propertyName: String(propertyName),
       options: { message: '$property must be an ISO 8601 date-time from year 1 to 9999', ...options },
       validator: {
-        validate: (value: unknown) => {
-          if (typeof value !== 'string' || !isISO8601(value, { strict: true })) return false;
-          const year = new Date(value).getUTCFullYear();
-          return year >= 1 && year <= 9999;
-        },
+        validate: (value: unknown) => isStorableTimestamp(value),
       },
     });
 }

@@ -94,7 +94,7 @@ export function installConsole(fastify: FastifyInstance, config: AppConfig, dire
         ? { issuer: config.values.oidc.issuer, client_id: config.values.console.oidcClientId, audience: config.values.oidc.audience }
         : null,
   });
-  fastify.get('/console', (_request, reply) => reply.redirect('/console/', 302));
+  fastify.get('/console', (_request, reply) => secure(reply).redirect('/console/', 302));
   fastify.get('/console/', (_request, reply) => send(reply, 'index.html'));
   fastify.get('/console/config.json', (_request, reply) =>
     secure(reply).code(200).type('application/json; charset=utf-8').header('cache-control', 'no-store').send(settings),

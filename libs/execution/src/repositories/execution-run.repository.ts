@@ -159,7 +159,8 @@ export class ExecutionRunRepository {
 
   /**
    * Runs matching every filter given, newest first (created_at, then id), within `projectIds`
-   * (null: every project); page with the last id as `before` (a run purged since ends the list).
+   * (null: every project); page with the last id as `before` (a run purged since ends the list,
+   * and so does one outside `projectIds`: a cursor says nothing of runs the caller cannot see).
    */
   search(filter: RunSearch): Promise<ExecutionRunRow[]> {
     return this.uow.query<ExecutionRunRow>(
@@ -167,7 +168,8 @@ export class ExecutionRunRepository {
        WHERE ($1::text[] IS NULL OR project_id = ANY($1)) AND ($2::text IS NULL OR project_id = $2)
          AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR action = $4) AND ($5::text IS NULL OR requested_by = $5)
          AND ($6::timestamptz IS NULL OR created_at >= $6) AND ($7::timestamptz IS NULL OR created_at < $7)
-         AND ($8::uuid IS NULL OR (created_at, id) < (SELECT c.created_at, c.id FROM ${T} c WHERE c.id = $8))
+         AND ($8::uuid IS NULL OR (created_at, id) < (SELECT c.created_at, c.id FROM ${T} c
+                                                      WHERE c.id = $8 AND ($1::text[] IS NULL OR c.project_id = ANY($1))))
        ORDER BY created_at DESC, id DESC LIMIT $9`,
       [
         filter.projectIds,

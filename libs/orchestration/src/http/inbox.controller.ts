@@ -1,7 +1,7 @@
 import { Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
-import { ApiErrors, PageLimitField, CODE_PATTERN, ApiV1Controller } from '@lib/common';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, registerDecorator } from 'class-validator';
+import { ApiErrors, PageLimitField, CODE_PATTERN, ApiV1Controller, isStorableTimestamp } from '@lib/common';
 import { CurrentPrincipal, Permission, Principal, Authenticated, PrincipalService } from '@lib/identity';
 import { ApprovalInboxService } from '@lib/approval';
 import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
@@ -32,8 +32,29 @@ export class PendingApprovalsDto {
   next_after!: string | null;
 }
 
-/** An inbox cursor: the last run's sort key (ISO 8601, UTC) and id, joined by `_`. */
-const INBOX_CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+/**
+ * An inbox cursor: the last run's sort key (ISO 8601, UTC, to the microsecond PostgreSQL keeps,
+ * so a page never repeats or skips a row of the same millisecond) and its id, joined by `_`.
+ */
+const INBOX_CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** A well-formed inbox cursor whose time is a real one (no month 13, no February 30). */
+function IsInboxCursor(): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      // Reported as invalid_format, like every pattern.
+      name: 'matches',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: '$property must be the next_after of a previous page' },
+      validator: {
+        validate: (value: unknown) => {
+          const parts = typeof value === 'string' ? INBOX_CURSOR.exec(value) : null;
+          return parts !== null && isStorableTimestamp(parts[1]);
+        },
+      },
+    });
+}
 
 export class InboxQueryDto {
   @ApiPropertyOptional({ description: 'Only this project (it must be in the caller\u2019s scope)' })
@@ -50,7 +71,7 @@ export class InboxQueryDto {
   @ApiPropertyOptional({ description: 'Keyset cursor: the next_after of the previous page' })
   @IsOptional()
   @IsString()
-  @Matches(INBOX_CURSOR)
+  @IsInboxCursor()
   after?: string;
 
   @PageLimitField()
@@ -91,7 +112,7 @@ export class InboxController {
     const found = await this.inbox.mine(principal, {
       projectId: query.project_id,
       order: query.order ?? 'newest',
-      after: cursor ? { at: new Date(cursor[1]), id: cursor[2] } : undefined,
+      after: cursor ? { at: cursor[1], id: cursor[2] } : undefined,
       limit,
     });
     const named = await this.principals.describe(
@@ -102,7 +123,7 @@ export class InboxController {
     return {
       runs: found.map(({ view }) => ExecutionRunResponseDto.from(view)),
       principals: [...new Map([...named, ...actsFor].map((card) => [card.id, card])).values()].map((card) => PrincipalCardDto.from(card)),
-      next_after: found.length === limit ? `${last.at.toISOString()}_${last.view.run.id}` : null,
+      next_after: found.length === limit ? `${last.at}_${last.view.run.id}` : null,
     };
   }
 
