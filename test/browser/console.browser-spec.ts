@@ -241,6 +241,7 @@ describe('operator console in a browser', () => {
     await page.getByRole('heading', { name: /service\.restart/ }).waitFor();
     expect(issuer.refusals).toEqual([]);
     expect(issuer.issued).toHaveLength(1);
+    expect(issuer.refusals).toEqual([]);
     expect(page.url()).toBe(`${api.baseUrl}/console/#/runs/${run.execution_id}`);
     expect(await page.getByTestId('who').innerText()).toContain('Olivia Approver (person)');
     const storage = await page.evaluate(() => ({
@@ -259,6 +260,23 @@ describe('operator console in a browser', () => {
     await page.getByText('You signed out.').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('control-plane.session'))).toBeNull();
     await collectViolations(page);
+  });
+
+  it('an access token that runs out while the page is open ends the session then, saying so', async () => {
+    issuer.tokenLifetimeSeconds = 8;
+    try {
+      const page = await openPage();
+      await page.goto(`${api.baseUrl}/console/`);
+      await page.getByRole('button', { name: 'Sign in with single sign-on' }).click();
+      await page.getByRole('heading', { name: 'Waiting for your decision' }).waitFor();
+      // Five seconds before its exp the page ends the session by itself, without a request failing first.
+      await page.getByText('Your session has expired. Sign in again.').waitFor({ timeout: 15_000 });
+      await page.getByRole('button', { name: 'Sign in with single sign-on' }).waitFor();
+      expect(await page.evaluate(() => sessionStorage.getItem('control-plane.session'))).toBeNull();
+      await collectViolations(page);
+    } finally {
+      issuer.tokenLifetimeSeconds = 300;
+    }
   });
 
   it('a plan changed while the page is open: the approve is refused, the page shows the difference and asks again', async () => {

@@ -77,14 +77,13 @@ export class RunReviewService {
             limit: DECIDERS_LISTED,
           })
         : [];
-    const named = await this.principals.describe([
+    const named = await this.principals.describeWithAccountable([
       run.requested_by,
       ...voters,
       ...(lane?.opened_by ? [lane.opened_by] : []),
       ...(run.cancel_requested_by ? [run.cancel_requested_by] : []),
     ]);
-    const actsFor = named.map((card) => card.acts_for).filter((id): id is string => id !== null);
-    const people = new Map([...named, ...deciders, ...(await this.principals.describe(actsFor))].map((card) => [card.id, card]));
+    const people = new Map([...named, ...deciders].map((card) => [card.id, card]));
     return {
       view,
       mayDecide: bar === null,

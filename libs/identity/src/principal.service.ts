@@ -135,6 +135,14 @@ export class PrincipalService {
     return this.principals.describe(ids);
   }
 
+  /** Who these principals are, and the people those that are agents act for: one card each. */
+  async describeWithAccountable(ids: readonly string[]): Promise<PrincipalCard[]> {
+    const named = await this.principals.describe(ids);
+    const known = new Set(named.map((card) => card.id));
+    const behind = named.map((card) => card.acts_for).filter((id): id is string => id !== null && !known.has(id));
+    return [...named, ...(await this.principals.describe(behind))];
+  }
+
   /** Principals that may decide a run of the requester with one of these roles on the project (a summary for a reviewer; the vote checks again). */
   eligibleDeciders(input: {
     roles: readonly string[];

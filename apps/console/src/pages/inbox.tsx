@@ -4,6 +4,7 @@ import { describeError, ok } from '../api';
 import type { Context } from '../context';
 import { nameOf, timeLeft } from '../format';
 import { useNow } from './use-now';
+import { TableHead, Failure } from './parts';
 
 type Page = components['schemas']['InboxPageDto'];
 
@@ -40,25 +41,11 @@ export function InboxPage({ context }: { context: Context }) {
           Refresh
         </button>
       </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Failure text={error} />
       {page && page.runs.length === 0 && <p role="status">Nothing waits for your decision.</p>}
       {page && page.runs.length > 0 && (
         <table class="runs" aria-label="Runs waiting for your decision">
-          <thead>
-            <tr>
-              <th scope="col">Action</th>
-              <th scope="col">Targets</th>
-              <th scope="col">Project</th>
-              <th scope="col">Requested by</th>
-              <th scope="col">Level</th>
-              <th scope="col">Quorum</th>
-              <th scope="col">Time left</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Action', 'Targets', 'Project', 'Requested by', 'Level', 'Quorum', 'Time left']} />
           <tbody>
             {page.runs.map((run) => (
               <tr key={run.execution_id} data-run={run.execution_id}>

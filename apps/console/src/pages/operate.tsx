@@ -15,6 +15,7 @@ import {
 import { describeError, ok } from '../api';
 import type { Context } from '../context';
 import { when } from '../format';
+import { TableHead, Failure, TextField } from './parts';
 
 type Modes = components['schemas']['ExecutionModesResponseDto'];
 type Dlq = components['schemas']['DlqEntryDto'];
@@ -37,14 +38,6 @@ function useLoad<T>(load: () => Promise<T>): { data: T | null; error: string | n
     };
   }, [version]);
   return { data, error, reload: () => setVersion((value) => value + 1) };
-}
-
-function Failure({ text }: { text: string | null }) {
-  return text ? (
-    <p class="error" role="alert">
-      {text}
-    </p>
-  ) : null;
 }
 
 export function OperatePage({ context }: { context: Context }) {
@@ -79,16 +72,7 @@ function DeadLetters({ context }: { context: Context }) {
       {data && data.entries.length === 0 && <p>No dead letter.</p>}
       {data && data.entries.length > 0 && (
         <table aria-label="Dead letters">
-          <thead>
-            <tr>
-              <th scope="col">Run</th>
-              <th scope="col">Project</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last error</th>
-              <th scope="col">Since</th>
-              <th scope="col">Action</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Run', 'Project', 'Attempts', 'Last error', 'Since', 'Action']} />
           <tbody>
             {data.entries.map((entry) => (
               <tr key={entry.id}>
@@ -140,13 +124,7 @@ function ExecutionModes({ context }: { context: Context }) {
       <Failure text={error} />
       {data && (
         <table aria-label="Execution mode of each action">
-          <thead>
-            <tr>
-              <th scope="col">Action</th>
-              <th scope="col">Level</th>
-              <th scope="col">Mode</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Action', 'Level', 'Mode']} />
           <tbody>
             {data.action_types.map((row) => (
               <tr key={row.action}>
@@ -197,16 +175,7 @@ function ExecutionModes({ context }: { context: Context }) {
             <option value="disabled">disabled</option>
           </select>
         </div>
-        <div class="field">
-          <label for="mode-reason">Reason</label>
-          <input
-            id="mode-reason"
-            type="text"
-            required
-            value={reason}
-            onInput={(event) => setReason((event.target as HTMLInputElement).value)}
-          />
-        </div>
+        <TextField id="mode-reason" label="Reason" required value={reason} onValue={(value) => setReason(value)} />
         <button type="submit" disabled={!action || !reason.trim()}>
           Set mode
         </button>
@@ -247,16 +216,7 @@ function Webhooks({ context }: { context: Context }) {
     <section aria-labelledby="webhooks">
       <h2 id="webhooks">Webhook subscriptions</h2>
       <form class="inline" onSubmit={(event) => void load(event)}>
-        <div class="field">
-          <label for="webhook-project">Project</label>
-          <input
-            id="webhook-project"
-            type="text"
-            required
-            value={project}
-            onInput={(event) => setProject((event.target as HTMLInputElement).value)}
-          />
-        </div>
+        <TextField id="webhook-project" label="Project" required value={project} onValue={(value) => setProject(value)} />
         <button type="submit" disabled={!project.trim()}>
           Show subscriptions
         </button>
@@ -277,15 +237,7 @@ function Webhooks({ context }: { context: Context }) {
       )}
       {deliveries && (
         <table aria-label={`Deliveries to ${deliveries.hook.url}`}>
-          <thead>
-            <tr>
-              <th scope="col">Event</th>
-              <th scope="col">Status</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last answer</th>
-              <th scope="col">When</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Event', 'Status', 'Attempts', 'Last answer', 'When']} />
           <tbody>
             {deliveries.rows.map((row) => (
               <tr key={row.id}>
@@ -343,36 +295,21 @@ function Keys({ context }: { context: Context }) {
     <section aria-labelledby="keys">
       <h2 id="keys">Principals and keys</h2>
       <form class="inline" onSubmit={(event) => void mint(event)}>
-        <div class="field">
-          <label for="key-name">Name</label>
-          <input
-            id="key-name"
-            type="text"
-            required
-            value={form.name}
-            onInput={(event) => setForm({ ...form, name: (event.target as HTMLInputElement).value })}
-          />
-        </div>
-        <div class="field">
-          <label for="key-roles">Roles (comma-separated)</label>
-          <input
-            id="key-roles"
-            type="text"
-            required
-            value={form.roles}
-            onInput={(event) => setForm({ ...form, roles: (event.target as HTMLInputElement).value })}
-          />
-        </div>
-        <div class="field">
-          <label for="key-projects">Projects (comma-separated)</label>
-          <input
-            id="key-projects"
-            type="text"
-            required
-            value={form.projects}
-            onInput={(event) => setForm({ ...form, projects: (event.target as HTMLInputElement).value })}
-          />
-        </div>
+        <TextField id="key-name" label="Name" required value={form.name} onValue={(value) => setForm({ ...form, name: value })} />
+        <TextField
+          id="key-roles"
+          label="Roles (comma-separated)"
+          required
+          value={form.roles}
+          onValue={(value) => setForm({ ...form, roles: value })}
+        />
+        <TextField
+          id="key-projects"
+          label="Projects (comma-separated)"
+          required
+          value={form.projects}
+          onValue={(value) => setForm({ ...form, projects: value })}
+        />
         <button type="submit">Mint key</button>
       </form>
       {minted && (
@@ -388,15 +325,7 @@ function Keys({ context }: { context: Context }) {
       <Failure text={error} />
       {data && (
         <table aria-label="API keys">
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Principal</th>
-              <th scope="col">Grants</th>
-              <th scope="col">Last used</th>
-              <th scope="col">State</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Key', 'Principal', 'Grants', 'Last used', 'State']} />
           <tbody>
             {data.keys.map((key) => (
               <tr key={key.id}>

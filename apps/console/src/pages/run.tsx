@@ -13,6 +13,7 @@ import { ApiError, describeError, ok } from '../api';
 import type { Context } from '../context';
 import { diffPlans, flatten, nameOf, TERMINAL, timeLeft, when, type Card, type DiffLine } from '../format';
 import { useNow } from './use-now';
+import { TableHead, Failure } from './parts';
 
 type Review = components['schemas']['RunReviewDto'];
 type Run = components['schemas']['ExecutionRunResponseDto'];
@@ -132,11 +133,7 @@ export function RunPage({ context, id }: { context: Context; id: string }) {
           {status}
         </p>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Failure text={error} />
       <section aria-labelledby="summary">
         <h2 id="summary">Summary</h2>
         <dl class="facts">
@@ -246,12 +243,7 @@ function PlanView({ run }: { run: Run }) {
         </dd>
       </dl>
       <table class="params" aria-label="Parameters">
-        <thead>
-          <tr>
-            <th scope="col">Parameter</th>
-            <th scope="col">Value</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Parameter', 'Value']} />
         <tbody>
           {lines.map((line) => (
             <tr key={line.path}>
@@ -271,13 +263,7 @@ function Diff({ lines }: { lines: DiffLine[] }) {
   if (lines.length === 0) return <p>No difference in params or targets.</p>;
   return (
     <table class="diff" aria-label="Difference between the plans" data-testid="diff">
-      <thead>
-        <tr>
-          <th scope="col">Field</th>
-          <th scope="col">Before</th>
-          <th scope="col">Now</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Field', 'Before', 'Now']} />
       <tbody>
         {lines.map((line) => (
           <tr key={line.path}>
@@ -446,11 +432,7 @@ function DecisionView(props: {
           </button>
         </div>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Failure text={error} />
     </section>
   );
 }
@@ -576,19 +558,9 @@ function TrailView({
           {verify.ok ? `Chain verified: ${verify.events} events, no broken link.` : 'The chain is BROKEN: tell your security team.'}
         </p>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Failure text={error} />
       <table class="trail" aria-label="Audit events">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Event</th>
-            <th scope="col">By</th>
-          </tr>
-        </thead>
+        <TableHead columns={['When', 'Event', 'By']} />
         <tbody>
           {events.map((event) => (
             <tr key={event.id}>

@@ -3,6 +3,7 @@ import { searchRuns, type components } from '@control-plane/client';
 import { describeError, ok } from '../api';
 import type { Context } from '../context';
 import { when } from '../format';
+import { TableHead, Failure, TextField } from './parts';
 
 type Run = components['schemas']['ExecutionRunResponseDto'];
 type Query = Record<string, string>;
@@ -49,24 +50,13 @@ export function SearchPage({ context }: { context: Context }) {
     void fetchPage(built, null);
   };
   const field = (name: keyof typeof form, label: string, type: 'text' | 'datetime-local' = 'text') => (
-    <div class="field">
-      <label for={`search-${name}`}>{label}</label>
-      {type === 'text' ? (
-        <input
-          id={`search-${name}`}
-          type="text"
-          value={form[name]}
-          onInput={(event) => setForm({ ...form, [name]: (event.target as HTMLInputElement).value })}
-        />
-      ) : (
-        <input
-          id={`search-${name}`}
-          type="datetime-local"
-          value={form[name]}
-          onInput={(event) => setForm({ ...form, [name]: (event.target as HTMLInputElement).value })}
-        />
-      )}
-    </div>
+    <TextField
+      id={`search-${name}`}
+      label={label}
+      type={type}
+      value={form[name]}
+      onValue={(value) => setForm({ ...form, [name]: value })}
+    />
   );
   return (
     <>
@@ -94,23 +84,11 @@ export function SearchPage({ context }: { context: Context }) {
         {field('created_before', 'Created before', 'datetime-local')}
         <button type="submit">Search</button>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Failure text={error} />
       {runs && runs.length === 0 && <p role="status">No run matches.</p>}
       {runs && runs.length > 0 && (
         <table class="runs" aria-label="Runs found">
-          <thead>
-            <tr>
-              <th scope="col">Created</th>
-              <th scope="col">Action</th>
-              <th scope="col">Targets</th>
-              <th scope="col">Project</th>
-              <th scope="col">Status</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Created', 'Action', 'Targets', 'Project', 'Status']} />
           <tbody>
             {runs.map((run) => (
               <tr key={run.execution_id}>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { describeError } from '../api';
 import type { OidcSettings } from '../oidc';
+import { Failure } from './parts';
 
 export function SignInPage(props: {
   notice: string | null;
@@ -65,11 +66,7 @@ export function SignInPage(props: {
           </button>
         </form>
       </section>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Failure text={error} />
     </main>
   );
 }

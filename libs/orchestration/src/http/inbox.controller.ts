@@ -115,14 +115,13 @@ export class InboxController {
       after: cursor ? { at: cursor[1], id: cursor[2] } : undefined,
       limit,
     });
-    const named = await this.principals.describe(
+    const named = await this.principals.describeWithAccountable(
       found.flatMap(({ view }) => [view.run.requested_by, ...(view.approval?.votes.map((vote) => vote.principalId) ?? [])]),
     );
-    const actsFor = await this.principals.describe(named.map((card) => card.acts_for).filter((id): id is string => id !== null));
     const last = found[found.length - 1];
     return {
       runs: found.map(({ view }) => ExecutionRunResponseDto.from(view)),
-      principals: [...new Map([...named, ...actsFor].map((card) => [card.id, card])).values()].map((card) => PrincipalCardDto.from(card)),
+      principals: named.map((card) => PrincipalCardDto.from(card)),
       next_after: found.length === limit ? `${last.at}_${last.view.run.id}` : null,
     };
   }
