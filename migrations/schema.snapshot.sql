@@ -215,6 +215,17 @@ CREATE TABLE principals (
   acts_for uuid,
 );
 
+CREATE TABLE run_plan_changes (
+  id bigint NOT NULL,
+  execution_run_id uuid NOT NULL,
+  old_plan_hash text NOT NULL,
+  new_plan_hash text NOT NULL,
+  old_params jsonb NOT NULL,
+  old_targets jsonb NOT NULL,
+  changed_by text NOT NULL,
+  changed_at timestamp with time zone NOT NULL DEFAULT now(),
+);
+
 CREATE TABLE schema_checksums (
   kind text NOT NULL,
   name text NOT NULL,
@@ -424,6 +435,14 @@ ALTER TABLE principals ADD CONSTRAINT principals_signed_in_are_people CHECK (((i
 ALTER TABLE principals ADD CONSTRAINT principals_subject_check CHECK (((subject IS NULL) OR ((char_length(subject) >= 1) AND (char_length(subject) <= 255))));
 ALTER TABLE principals ADD CONSTRAINT principals_worker_role_alone CHECK (((array_to_string(role_grants, ','::text) !~ '(^|,)worker@'::text) OR (array_to_string(role_grants, ','::text) ~ '^worker@[^,]+(,worker@[^,]+)*$'::text)));
 ALTER TABLE principals ADD CONSTRAINT principals_workers_are_services CHECK (((kind = 'service'::text) OR (array_to_string(role_grants, ','::text) !~ '(^|,)worker@'::text)));
+ALTER TABLE run_plan_changes ADD CONSTRAINT run_plan_changes_changed_by_check CHECK (((length(changed_by) >= 1) AND (length(changed_by) <= 200)));
+ALTER TABLE run_plan_changes ADD CONSTRAINT run_plan_changes_check CHECK ((old_plan_hash <> new_plan_hash));
+ALTER TABLE run_plan_changes ADD CONSTRAINT run_plan_changes_execution_run_id_fkey FOREIGN KEY (execution_run_id) REFERENCES execution_runs(id) ON DELETE CASCADE;
+ALTER TABLE run_plan_changes ADD CONSTRAINT run_plan_changes_new_plan_hash_check CHECK ((length(new_plan_hash) = 64));
+ALTER TABLE run_plan_changes ADD CONSTRAINT run_plan_changes_old_params_check CHECK ((jsonb_typeof(old_params) = 'object'::text));
+ALTER TABLE run_plan_changes ADD CONSTRAINT run_plan_changes_old_plan_hash_check CHECK ((length(old_plan_hash) = 64));
+ALTER TABLE run_plan_changes ADD CONSTRAINT run_plan_changes_old_targets_check CHECK ((jsonb_typeof(old_targets) = 'array'::text));
+ALTER TABLE run_plan_changes ADD CONSTRAINT run_plan_changes_pkey PRIMARY KEY (id);
 ALTER TABLE schema_checksums ADD CONSTRAINT schema_checksums_checksum_check CHECK ((checksum ~ '^[0-9a-f]{64}$'::text));
 ALTER TABLE schema_checksums ADD CONSTRAINT schema_checksums_kind_check CHECK ((kind = ANY (ARRAY['migration'::text, 'routine'::text])));
 ALTER TABLE schema_checksums ADD CONSTRAINT schema_checksums_pkey PRIMARY KEY (kind, name);
@@ -494,6 +513,8 @@ CREATE UNIQUE INDEX policy_versions_pkey ON public.policy_versions USING btree (
 CREATE INDEX principals_acts_for ON public.principals USING btree (acts_for) WHERE (acts_for IS NOT NULL);
 CREATE UNIQUE INDEX principals_identity ON public.principals USING btree (issuer, subject) WHERE (issuer IS NOT NULL);
 CREATE UNIQUE INDEX principals_pkey ON public.principals USING btree (id);
+CREATE UNIQUE INDEX run_plan_changes_pkey ON public.run_plan_changes USING btree (id);
+CREATE INDEX run_plan_changes_run ON public.run_plan_changes USING btree (execution_run_id, id);
 CREATE UNIQUE INDEX schema_checksums_pkey ON public.schema_checksums USING btree (kind, name);
 CREATE UNIQUE INDEX "PK_62441bec32630ced9e4cccae336" ON public.schema_migrations USING btree (id);
 CREATE UNIQUE INDEX timeout_policies_pkey ON public.timeout_policies USING btree (sla_class, action_class);
@@ -522,6 +543,7 @@ CREATE CONSTRAINT TRIGGER execution_runs_require_approval AFTER INSERT ON public
 CREATE TRIGGER execution_steps_guard BEFORE INSERT OR DELETE OR UPDATE ON public.execution_steps FOR EACH ROW EXECUTE FUNCTION execution_steps_guard();
 CREATE TRIGGER governance_grants_guard BEFORE INSERT OR DELETE OR UPDATE ON public.governance_grants FOR EACH ROW EXECUTE FUNCTION governance_grants_guard();
 CREATE TRIGGER principals_acts_for_guard BEFORE INSERT OR UPDATE OF acts_for, kind ON public.principals FOR EACH ROW EXECUTE FUNCTION principals_acts_for_guard();
+CREATE TRIGGER run_plan_changes_guard BEFORE DELETE OR UPDATE ON public.run_plan_changes FOR EACH ROW EXECUTE FUNCTION run_plan_changes_guard();
 CREATE TRIGGER webhook_deliveries_require_subscription BEFORE INSERT OR UPDATE OF subscription_id ON public.webhook_deliveries FOR EACH ROW EXECUTE FUNCTION webhook_deliveries_require_subscription();
 CREATE TRIGGER webhook_subscriptions_refuse_delete BEFORE DELETE ON public.webhook_subscriptions FOR EACH ROW EXECUTE FUNCTION webhook_subscriptions_refuse_delete();
 CREATE TRIGGER webhook_subscriptions_refuse_truncate BEFORE TRUNCATE ON public.webhook_subscriptions FOR EACH STATEMENT EXECUTE FUNCTION webhook_subscriptions_refuse_delete();
@@ -858,6 +880,14 @@ BEGIN
 PERFORM 1 FROM principals
 WHERE id = ANY (SELECT CASE WHEN x ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN x::uuid END FROM unnest(p_ids) AS x)
 ORDER BY id FOR SHARE;
+END
+
+-- function run_plan_changes_guard() RETURNS trigger LANGUAGE plpgsql
+BEGIN
+IF TG_OP = 'DELETE' AND NOT EXISTS (SELECT 1 FROM execution_runs WHERE id = OLD.execution_run_id) THEN
+RETURN OLD;
+END IF;
+RAISE EXCEPTION 'run_plan_changes is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
 END
 
 -- function webhook_deliveries_require_subscription() RETURNS trigger LANGUAGE plpgsql

@@ -3,6 +3,7 @@ import { approvalApprovalsGuard } from './approval.approvals-guard';
 import { approvalCountedApprovals } from './approval.counted-approvals';
 import { approvalCurrentLane } from './approval.current-lane';
 import { approvalDecisionsGuard } from './approval.decisions-guard';
+import { approvalPlanChangesGuard } from './approval.plan-changes-guard';
 import { approvalGate } from './approval.gate';
 import { auditAppend } from './audit.append';
 import { auditChainHasEvent } from './audit.chain-has-event';
@@ -62,6 +63,7 @@ export const ROUTINES: readonly RoutineEntry[] = [
   approvalCountedApprovals,
   approvalApprovalsGuard,
   approvalDecisionsGuard,
+  approvalPlanChangesGuard,
   // grants
   grantsGrantsGuard,
   // notifications: the outbox is filled by the statement that appends audit events

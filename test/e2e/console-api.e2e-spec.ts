@@ -179,11 +179,29 @@ describe('console API: inbox, review, search', () => {
     expect(editor.body).toMatchObject({ may_decide: false, decision_bar: { code: 'edited_the_plan' } });
     // The editor's inbox leaves it out too.
     expect((await inbox(approvers[0].key)).runs.map((r) => r.execution_id)).not.toContain(run.execution_id);
-    // The old plan is in the trail's event, as it was.
-    const { rows } = await pool.query(`SELECT data FROM audit_events WHERE execution_run_id = $1 AND event_type = 'run.plan_changed'`, [
-      run.execution_id,
-    ]);
-    expect(rows[0].data).toMatchObject({ old_params: { mode: 'rolling' }, old_targets: ['web-1', 'web-2'] });
+    // The old plan is kept beside the run, append-only; the trail records the hashes, never the params.
+    const { rows } = await pool.query(`SELECT * FROM run_plan_changes WHERE execution_run_id = $1`, [run.execution_id]);
+    expect(rows).toMatchObject([{ old_plan_hash: run.plan_hash, old_params: { mode: 'rolling' }, changed_by: approvers[0].id }]);
+    const trail = await pool.query(
+      `SELECT data::text AS data FROM audit_events WHERE execution_run_id = $1 AND event_type = 'run.plan_changed'`,
+      [run.execution_id],
+    );
+    expect(trail.rows[0].data).toContain(run.plan_hash);
+    expect(trail.rows[0].data).not.toContain('rolling');
+    await expect(
+      pool.query(`UPDATE run_plan_changes SET old_params = '{}' WHERE execution_run_id = $1`, [run.execution_id]),
+    ).rejects.toThrow(/append-only/);
+    await expect(pool.query(`DELETE FROM run_plan_changes WHERE execution_run_id = $1`, [run.execution_id])).rejects.toThrow(/append-only/);
+    // Purged with its run: a retention purge leaves no params behind.
+    expect((await api.decide(approvers[1].key, run.execution_id, 'reject', { reason: 'not this week' })).status).toBe(200);
+    const purge = await api.http
+      .post('/api/v1/execution/retention/purge')
+      .set({ authorization: `Bearer ${api.adminKey}` })
+      .send({ older_than_seconds: 0, project_id: project, reason: 'console test', limit: 500 });
+    expect(purge.status).toBe(200);
+    expect(
+      (await pool.query(`SELECT count(*)::int AS n FROM run_plan_changes WHERE execution_run_id = $1`, [run.execution_id])).rows[0].n,
+    ).toBe(0);
   });
 
   it('search finds runs by project, status, action, requester and time, newest first, with a cursor', async () => {

@@ -1524,11 +1524,12 @@ export interface components {
         ReplacedPlanDto: {
             /** @description The plan hash the latest change replaced */
             plan_hash: string;
-            /** @description Its params (secrets as references); null for a change recorded before plans were */
+            /** @description Its params, as they were (secrets as references) */
             params: {
                 [key: string]: unknown;
-            } | null;
-            targets: string[] | null;
+            };
+            /** @description Its targets, in order */
+            targets: string[];
         };
         RunReviewDto: {
             run: components["schemas"]["ExecutionRunResponseDto"];

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@lib/database';
-import { APPROVAL_DECISIONS_TABLE, APPROVALS_TABLE, ApprovalRow, VoteRow } from './approval.tables';
+import { APPROVAL_DECISIONS_TABLE, APPROVALS_TABLE, ApprovalRow, PlanChangeRow, RUN_PLAN_CHANGES_TABLE, VoteRow } from './approval.tables';
 
 const LANES = APPROVALS_TABLE.name;
 const VOTES = APPROVAL_DECISIONS_TABLE.name;
+const PLAN_CHANGES = RUN_PLAN_CHANGES_TABLE.name;
 
 export type GateVerdict = 'open' | 'no_approval' | 'not_approved' | 'approval_expired' | 'plan_changed';
 
@@ -242,5 +243,36 @@ export class ApprovalRepository {
     if (rows.length === 0) return null;
     const { verdict, ...lane } = rows[0];
     return { verdict, lane: lane.id === null ? null : lane };
+  }
+
+  /** Records the plan a change replaced (the caller holds the run's lock, in the change's transaction). */
+  async recordPlanChange(input: {
+    runId: string;
+    oldPlanHash: string;
+    newPlanHash: string;
+    oldParams: Record<string, unknown>;
+    oldTargets: readonly string[];
+    changedBy: string;
+  }): Promise<void> {
+    await this.uow.query(
+      `INSERT INTO ${PLAN_CHANGES} (execution_run_id, old_plan_hash, new_plan_hash, old_params, old_targets, changed_by)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        input.runId,
+        input.oldPlanHash,
+        input.newPlanHash,
+        JSON.stringify(input.oldParams),
+        JSON.stringify(input.oldTargets),
+        input.changedBy,
+      ],
+    );
+  }
+
+  /** The run's latest plan change, or null. */
+  async latestPlanChange(runId: string): Promise<PlanChangeRow | null> {
+    const rows = await this.uow.query<PlanChangeRow>(`SELECT * FROM ${PLAN_CHANGES} WHERE execution_run_id = $1 ORDER BY id DESC LIMIT 1`, [
+      runId,
+    ]);
+    return rows[0] ?? null;
   }
 }

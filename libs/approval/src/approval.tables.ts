@@ -45,3 +45,17 @@ export const APPROVAL_DECISIONS_TABLE = defineTable('approval_decisions', 'appro
 });
 
 export type VoteRow = RowOf<typeof APPROVAL_DECISIONS_TABLE.columns>;
+
+/** The plan each change of a run's plan replaced, for a reviewer's diff (append-only, purged with its run). */
+export const RUN_PLAN_CHANGES_TABLE = defineTable('run_plan_changes', 'approval', {
+  id: 'int8',
+  execution_run_id: 'uuid',
+  old_plan_hash: 'text',
+  new_plan_hash: 'text',
+  old_params: 'jsonb',
+  old_targets: 'jsonb',
+  changed_by: 'text',
+  changed_at: 'timestamptz',
+});
+
+export type PlanChangeRow = RowOf<typeof RUN_PLAN_CHANGES_TABLE.columns> & { old_params: Record<string, unknown>; old_targets: string[] };

@@ -17,6 +17,7 @@ import {
 import { StatusMachineService } from '@lib/state-machine';
 import { APPROVAL_AXIS, ApprovalStatus } from './approval-status';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
+import { ApprovalRepository } from './approval.repository';
 import { ApprovalLaneService } from './approval-lane.service';
 import { RunView } from './approval-summary';
 
@@ -45,6 +46,7 @@ export class PlanChangeService {
     private readonly lanes: ApprovalLaneService,
     private readonly fsm: StatusMachineService,
     private readonly principals: PrincipalService,
+    private readonly approvals: ApprovalRepository,
   ) {}
 
   async replacePlan(principal: Principal, input: ReplacePlanInput, ctx: CommandContext): Promise<RunView & { changed: boolean }> {
@@ -103,10 +105,16 @@ export class PlanChangeService {
           new_plan_hash: planHash,
           targets,
           from: run.status,
-          // The plan it replaced, as it was: what a reviewer's diff is against (secrets stay references).
-          old_params: run.params,
-          old_targets: run.targets,
         }),
+      });
+      // What it replaced, for a reviewer's diff: kept beside the run (and purged with it), never in the trail.
+      await this.approvals.recordPlanChange({
+        runId: run.id,
+        oldPlanHash: run.plan_hash,
+        newPlanHash: planHash,
+        oldParams: run.params,
+        oldTargets: run.targets,
+        changedBy: ctx.actor.id,
       });
       // A deferred lane stays deferred; reopening it later binds the new plan.
       if (deferred || !lane) return { run: changed, approval: lane ? await this.lanes.summarize(lane) : null, changed: true };

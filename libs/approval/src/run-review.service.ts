@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { AuditEventType, AuditService } from '@lib/audit';
 import { AccessService, Permission, Principal, PrincipalCard, PrincipalService, Role } from '@lib/identity';
 import { PolicyService } from '@lib/policy';
 import { ExecutionRunService, notFound } from '@lib/execution';
@@ -21,9 +20,8 @@ export interface DecisionBar {
 /** The plan a change replaced: what a reviewer's diff is against. */
 export interface ReplacedPlan {
   readonly planHash: string;
-  /** Null for a change made before the plan it replaced was recorded (only its hash is known). */
-  readonly params: Record<string, unknown> | null;
-  readonly targets: readonly string[] | null;
+  readonly params: Record<string, unknown>;
+  readonly targets: readonly string[];
 }
 
 /** What a person deciding a run needs beside the run itself: whether they may, who else may, who everyone is, what changed. */
@@ -53,7 +51,6 @@ export class RunReviewService {
     private readonly approvals: ApprovalRepository,
     private readonly principals: PrincipalService,
     private readonly policy: PolicyService,
-    private readonly audit: AuditService,
   ) {}
 
   async review(principal: Principal, executionId: string): Promise<RunReview> {
@@ -129,15 +126,7 @@ export class RunReviewService {
   }
 
   private async replacedPlan(runId: string): Promise<ReplacedPlan | null> {
-    const event = await this.audit.latestForRun(runId, AuditEventType.RunPlanChanged);
-    if (!event) return null;
-    const data = event.data;
-    const params = data.old_params;
-    const targets = data.old_targets;
-    return {
-      planHash: String(data.old_plan_hash),
-      params: params !== null && typeof params === 'object' && !Array.isArray(params) ? (params as Record<string, unknown>) : null,
-      targets: Array.isArray(targets) ? targets.map(String) : null,
-    };
+    const change = await this.approvals.latestPlanChange(runId);
+    return change ? { planHash: change.old_plan_hash, params: change.old_params, targets: change.old_targets } : null;
   }
 }

@@ -52,15 +52,6 @@ export class AuditRepository {
     );
   }
 
-  /** The chain's latest event of this type, or null. */
-  async latestOfType(chainKey: string, type: string): Promise<AuditEventRow | null> {
-    const rows = await this.uow.query<AuditEventRow>(
-      `SELECT ${COLUMNS} FROM ${T} WHERE chain_key = $1 AND event_type = $2 ORDER BY ${T}.id DESC LIMIT 1`,
-      [chainKey, type],
-    );
-    return rows[0] ?? null;
-  }
-
   list(filter: AuditEventFilter): Promise<AuditEventRow[]> {
     const where: string[] = [];
     const values: unknown[] = [];

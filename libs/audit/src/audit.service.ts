@@ -62,11 +62,6 @@ export class AuditService {
   listForRun(executionRunId: string, after?: string): Promise<AuditEventRow[]> {
     return this.events.listChain(chainKeyOf({ executionRunId }), after);
   }
-
-  /** A run's latest event of this type (e.g. its last plan change), or null. */
-  latestForRun(executionRunId: string, type: AuditEventType): Promise<AuditEventRow | null> {
-    return this.events.latestOfType(chainKeyOf({ executionRunId }), type);
-  }
 }
 
 /** The audit event of a change to a run, in the run's chain. */

@@ -186,11 +186,7 @@ export function RunPage({ context, id }: { context: Context; id: string }) {
           <p>
             The latest plan change replaced plan <code>{review.replaced_plan.plan_hash.slice(0, 12)}</code>.
           </p>
-          {review.replaced_plan.params === null ? (
-            <p>That plan was changed before plans were recorded in full: only its hash is known.</p>
-          ) : (
-            <Diff lines={diffPlans({ params: review.replaced_plan.params, targets: review.replaced_plan.targets }, run)} />
-          )}
+          <Diff lines={diffPlans({ params: review.replaced_plan.params, targets: review.replaced_plan.targets }, run)} />
         </section>
       )}
       <ApprovalView review={review} now={now} />

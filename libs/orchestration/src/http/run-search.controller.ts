@@ -82,14 +82,9 @@ export class DecisionBarDto {
 
 export class ReplacedPlanDto {
   @ApiProperty({ description: 'The plan hash the latest change replaced' }) plan_hash!: string;
-  @ApiProperty({
-    type: 'object',
-    additionalProperties: true,
-    nullable: true,
-    description: 'Its params (secrets as references); null for a change recorded before plans were',
-  })
-  params!: Record<string, unknown> | null;
-  @ApiProperty({ type: [String], nullable: true }) targets!: string[] | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Its params, as they were (secrets as references)' })
+  params!: Record<string, unknown>;
+  @ApiProperty({ type: [String], description: 'Its targets, in order' }) targets!: string[];
 }
 
 export class RunReviewDto {
@@ -173,7 +168,7 @@ export class RunSearchController {
         ? {
             plan_hash: review.replacedPlan.planHash,
             params: review.replacedPlan.params,
-            targets: review.replacedPlan.targets ? [...review.replacedPlan.targets] : null,
+            targets: [...review.replacedPlan.targets],
           }
         : null,
     };
