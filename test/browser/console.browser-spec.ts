@@ -5,6 +5,7 @@ import {
   cancelRun,
   createControlPlaneClient,
   createRun,
+  getRunReview,
   mintApiKey,
   replaceRunPlan,
   revokeApiKey,
@@ -256,6 +257,11 @@ describe('operator console in a browser', () => {
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.getByTestId('run-status').filter({ hasText: 'SUCCEEDED' }).waitFor({ timeout: 30_000 });
     expect(await page.locator('ul.votes').innerText()).toContain('Olivia Approver (person)');
+    // A person who has signed in is among those others may see as deciders of the next run.
+    const next = await requestRun(['web-sso-2']);
+    const review = await getRunReview(client(approver.key), { params: { path: { execution_id: next.execution_id } } });
+    expect(review.data?.deciders).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Olivia Approver', kind: 'person' })]));
+    await cancelRun(client(requester.key), { params: { path: { execution_id: next.execution_id } }, body: { reason: 'test over' } });
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('You signed out.').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('control-plane.session'))).toBeNull();
