@@ -119,6 +119,16 @@ describe('quorum, separation of duties, deferral', () => {
     await api.decide(approvers[0].key, id, 'approve');
     const noReason = await api.decide(approvers[1].key, id, 'defer');
     expect(noReason.status).toBe(400);
+    // Until a time that has passed: refused, nothing changes (the lane stays pending).
+    const past = await api.decide(approvers[1].key, id, 'defer', {
+      reason: 'too late',
+      until: new Date(Date.now() - 60_000).toISOString(),
+    });
+    expect([past.status, past.body.error?.code]).toEqual([400, 'defer_until_past']);
+    expect((await api.get(approvers[1].key, `/api/v1/execution/run/${id}`)).body.approval).toMatchObject({
+      status: 'pending',
+      approvals_received: 1,
+    });
     // A week ahead: the worker would reopen a deferral whose `until` has passed.
     const until = new Date(Date.now() + 7 * 86400_000).toISOString();
     const deferred = await api.decide(approvers[1].key, id, 'defer', { reason: 'wait for the freeze to end', until });

@@ -619,7 +619,7 @@ export interface paths {
         put?: never;
         /**
          * Defer with a reason: the approval is deferred, the run stays BLOCKED / approval_deferred
-         * @description With until, the worker reopens a new lane by itself when it passes.
+         * @description With until (in the future: 400 defer_until_past otherwise), the worker reopens a new lane by itself when it passes.
          */
         post: operations["deferRun"];
         delete?: never;
@@ -9149,7 +9149,7 @@ export interface operations {
                     "application/json": components["schemas"]["ExecutionRunResponseDto"];
                 };
             };
-            /** @description error.code: bad_request | body_not_object | empty_body | invalid_execution_id | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | plan_hash_required | unknown_field */
+            /** @description error.code: bad_request | body_not_object | defer_until_past | empty_body | invalid_execution_id | invalid_format | invalid_length | invalid_type | invalid_value | malformed_json | malformed_path | missing_field | nesting_too_deep | plan_hash_required | unknown_field */
             400: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -9163,7 +9163,7 @@ export interface operations {
                              * @example bad_request
                              * @enum {string}
                              */
-                            code: "bad_request" | "body_not_object" | "empty_body" | "invalid_execution_id" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "plan_hash_required" | "unknown_field";
+                            code: "bad_request" | "body_not_object" | "defer_until_past" | "empty_body" | "invalid_execution_id" | "invalid_format" | "invalid_length" | "invalid_type" | "invalid_value" | "malformed_json" | "malformed_path" | "missing_field" | "nesting_too_deep" | "plan_hash_required" | "unknown_field";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */

@@ -39,6 +39,15 @@ export class ApprovalDeferralService {
     ctx: CommandContext,
   ): Promise<RunView> {
     this.access.assertAllowed(principal, Permission.ApprovalDecide);
+    if (input.until !== undefined && input.until.getTime() <= Date.now()) {
+      throw new ApprovalException(
+        ApprovalErrorCode.DeferUntilPast,
+        'until must be in the future: a deferral until a time that has passed would reopen at once',
+        {
+          until: input.until.toISOString(),
+        },
+      );
+    }
     return this.uow.run(async (): Promise<RunView | Refusal> => {
       const target = await this.support.loadLocked(principal, input.executionId, ctx, 'defer');
       if (target instanceof Refusal) return target;

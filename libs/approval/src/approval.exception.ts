@@ -19,6 +19,8 @@ export enum ApprovalErrorCode {
   PlanChanged = 'plan_changed',
   /** At levels 2 and 3 a decision must name the plan_hash the approver was shown. */
   PlanHashRequired = 'plan_hash_required',
+  /** A deferral until a time that has already passed would reopen at once: say until when, in the future. */
+  DeferUntilPast = 'defer_until_past',
 }
 
 /**
@@ -39,6 +41,7 @@ export const APPROVAL_ERROR_STATUS: Readonly<Record<ApprovalErrorCode, number>> 
   [ApprovalErrorCode.ApprovalRequired]: 409,
   [ApprovalErrorCode.PlanChanged]: 409,
   [ApprovalErrorCode.PlanHashRequired]: 400,
+  [ApprovalErrorCode.DeferUntilPast]: 400,
 };
 
 declare module '@lib/common' {

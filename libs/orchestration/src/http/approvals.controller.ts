@@ -82,11 +82,12 @@ export class ApprovalsController {
   @Authenticated(Permission.ApprovalDecide)
   @ApiOperation({
     summary: 'Defer with a reason: the approval is deferred, the run stays BLOCKED / approval_deferred',
-    description: 'With until, the worker reopens a new lane by itself when it passes.',
+    description: 'With until (in the future: 400 defer_until_past otherwise), the worker reopens a new lane by itself when it passes.',
   })
   @ApiOkResponse({ type: ExecutionRunResponseDto })
   @ApiErrors({
     ...DECIDE_ERRORS,
+    400: [...DECIDE_ERRORS[400], ApprovalErrorCode.DeferUntilPast],
     409: [
       ApprovalErrorCode.ApprovalAlreadyDecided,
       ApprovalErrorCode.ApprovalExpired,
