@@ -33,7 +33,7 @@ export class Console1795570000000 implements MigrationInterface {
       BEGIN
         RETURN NULL;
       END $$`);
-    await q(`CREATE TRIGGER run_plan_changes_guard BEFORE UPDATE OR DELETE ON run_plan_changes
+    await q(`CREATE TRIGGER run_plan_changes_guard BEFORE INSERT OR UPDATE OR DELETE ON run_plan_changes
              FOR EACH ROW EXECUTE FUNCTION run_plan_changes_guard()`);
   }
 

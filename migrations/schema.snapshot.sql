@@ -543,7 +543,7 @@ CREATE CONSTRAINT TRIGGER execution_runs_require_approval AFTER INSERT ON public
 CREATE TRIGGER execution_steps_guard BEFORE INSERT OR DELETE OR UPDATE ON public.execution_steps FOR EACH ROW EXECUTE FUNCTION execution_steps_guard();
 CREATE TRIGGER governance_grants_guard BEFORE INSERT OR DELETE OR UPDATE ON public.governance_grants FOR EACH ROW EXECUTE FUNCTION governance_grants_guard();
 CREATE TRIGGER principals_acts_for_guard BEFORE INSERT OR UPDATE OF acts_for, kind ON public.principals FOR EACH ROW EXECUTE FUNCTION principals_acts_for_guard();
-CREATE TRIGGER run_plan_changes_guard BEFORE DELETE OR UPDATE ON public.run_plan_changes FOR EACH ROW EXECUTE FUNCTION run_plan_changes_guard();
+CREATE TRIGGER run_plan_changes_guard BEFORE INSERT OR DELETE OR UPDATE ON public.run_plan_changes FOR EACH ROW EXECUTE FUNCTION run_plan_changes_guard();
 CREATE TRIGGER webhook_deliveries_require_subscription BEFORE INSERT OR UPDATE OF subscription_id ON public.webhook_deliveries FOR EACH ROW EXECUTE FUNCTION webhook_deliveries_require_subscription();
 CREATE TRIGGER webhook_subscriptions_refuse_delete BEFORE DELETE ON public.webhook_subscriptions FOR EACH ROW EXECUTE FUNCTION webhook_subscriptions_refuse_delete();
 CREATE TRIGGER webhook_subscriptions_refuse_truncate BEFORE TRUNCATE ON public.webhook_subscriptions FOR EACH STATEMENT EXECUTE FUNCTION webhook_subscriptions_refuse_delete();
@@ -884,6 +884,12 @@ END
 
 -- function run_plan_changes_guard() RETURNS trigger LANGUAGE plpgsql
 BEGIN
+IF TG_OP = 'INSERT' THEN
+IF (SELECT count(*) FROM run_plan_changes WHERE execution_run_id = NEW.execution_run_id) >= 50 THEN
+RAISE EXCEPTION 'a run''s plan changes at most 50 times' USING ERRCODE = 'check_violation';
+END IF;
+RETURN NEW;
+END IF;
 IF TG_OP = 'DELETE' AND NOT EXISTS (SELECT 1 FROM execution_runs WHERE id = OLD.execution_run_id) THEN
 RETURN OLD;
 END IF;
@@ -944,16 +950,18 @@ jsonb_build_object(
 'actor', e.actor,
 'audit_event', jsonb_build_object('id', e.id, 'event_id', e.event_id, 'type', e.event_type, 'hash', e.hash),
 'data', e.data,
--- What a receiver shows a person, as it was when the event committed: the run's
--- action, targets, level and status, who requested it (and for whom an agent
--- acts), and when its open approval expires.
+-- What a receiver shows a person: the run's action, targets, level and status,
+-- who requested it (and for whom an agent acts), and when its open approval
+-- expires, as they stand when the event's transaction appends it (the events of
+-- one transaction, appended together at its end, show the same state).
 'run', (SELECT jsonb_build_object(
 'action', r.action, 'targets', r.targets, 'approval_level', r.approval_level, 'status', r.status,
 'requested_by', jsonb_build_object('id', r.requested_by, 'name', p.name, 'kind', p.kind,
 'acts_for', CASE WHEN f.id IS NULL THEN NULL
 ELSE jsonb_build_object('id', f.id, 'name', f.name) END),
-'approval_expires_at', (SELECT l.expires_at FROM approval_current_lane(r.id) l
-WHERE l.status IN ('pending', 'deferred')))
+-- ISO 8601 in UTC to the millisecond, as the payload's other times.
+'approval_expires_at', (SELECT to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+FROM approval_current_lane(r.id) l WHERE l.status IN ('pending', 'deferred')))
 FROM execution_run_states r
 LEFT JOIN principal_cards p ON p.id = r.requested_by
 LEFT JOIN principal_cards f ON f.id = p.acts_for

@@ -40,16 +40,18 @@ export const notificationsOutboxFill: RoutineEntry = {
                  'actor', e.actor,
                  'audit_event', jsonb_build_object('id', e.id, 'event_id', e.event_id, 'type', e.event_type, 'hash', e.hash),
                  'data', e.data,
-                 -- What a receiver shows a person, as it was when the event committed: the run's
-                 -- action, targets, level and status, who requested it (and for whom an agent
-                 -- acts), and when its open approval expires.
+                 -- What a receiver shows a person: the run's action, targets, level and status,
+                 -- who requested it (and for whom an agent acts), and when its open approval
+                 -- expires, as they stand when the event's transaction appends it (the events of
+                 -- one transaction, appended together at its end, show the same state).
                  'run', (SELECT jsonb_build_object(
                                   'action', r.action, 'targets', r.targets, 'approval_level', r.approval_level, 'status', r.status,
                                   'requested_by', jsonb_build_object('id', r.requested_by, 'name', p.name, 'kind', p.kind,
                                                                      'acts_for', CASE WHEN f.id IS NULL THEN NULL
                                                                                       ELSE jsonb_build_object('id', f.id, 'name', f.name) END),
-                                  'approval_expires_at', (SELECT l.expires_at FROM approval_current_lane(r.id) l
-                                                          WHERE l.status IN ('pending', 'deferred')))
+                                  -- ISO 8601 in UTC to the millisecond, as the payload's other times.
+                                  'approval_expires_at', (SELECT to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                                                          FROM approval_current_lane(r.id) l WHERE l.status IN ('pending', 'deferred')))
                          FROM execution_run_states r
                          LEFT JOIN principal_cards p ON p.id = r.requested_by
                          LEFT JOIN principal_cards f ON f.id = p.acts_for

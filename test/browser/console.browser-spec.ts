@@ -304,7 +304,7 @@ describe('operator console in a browser', () => {
     await notice.waitFor();
     const diff = await notice.getByTestId('diff').innerText();
     expect(diff).toMatch(/params\.mode\s+"rolling"\s+"all-at-once"/);
-    expect(diff).toMatch(/targets\s+web-plan-1, web-plan-2\s+web-plan-1/);
+    expect(diff).toMatch(/targets\s+\["web-plan-1","web-plan-2"\]\s+\["web-plan-1"\]/);
     expect(await page.getByTestId('plan-hash').innerText()).toBe(changed.data?.plan_hash);
     expect(await page.getByTestId('run-status').innerText()).toContain('BLOCKED');
     // Asked again, on the plan now shown: this time it counts.

@@ -204,6 +204,52 @@ describe('console API: inbox, review, search', () => {
     ).toBe(0);
   });
 
+  it('the review compares with the plan approvers were last asked about, names the plan as first requested, and a plan changes at most 50 times', async () => {
+    const put = (key: string, id: string, params: Record<string, unknown>, targets = ['web-1']) =>
+      api.http
+        .put(`/api/v1/execution/run/${id}/plan`)
+        .set({ authorization: `Bearer ${key}` })
+        .send({ params, targets });
+    // Deferred on plan A; the requester changes A → B → B' while it is deferred (no lane is opened for B), then it is reopened.
+    const run = await create(requester.key, 'service.restart', ['web-1'], { step: 'A' });
+    expect((await api.decide(approvers[0].key, run.execution_id, 'defer', { reason: 'freeze' })).status).toBe(200);
+    expect((await put(requester.key, run.execution_id, { step: 'B', harmful: true })).status).toBe(200);
+    expect((await put(requester.key, run.execution_id, { step: "B'", harmful: true })).status).toBe(200);
+    const reopened = await api.http
+      .post(`/approvals/${run.execution_id}/reopen`)
+      .set({ authorization: `Bearer ${approvers[0].key}` })
+      .send({ reason: 'freeze over' });
+    expect(reopened.status).toBe(200);
+    const seen = (await review(approvers[1].key, run.execution_id)).body;
+    // Against A (what the deferred lane was for), not B (which no approver was asked about).
+    expect(seen.replaced_plan).toMatchObject({ plan_hash: run.plan_hash, params: { step: 'A' } });
+    expect(seen.original_plan).toBeNull();
+    expect(seen.plan_changes).toBe(2);
+
+    // Pending on C: each change opens a lane; the previous lane's plan is the one before, the first request is named too.
+    const second = await create(requester.key, 'service.restart', ['web-2'], { step: 'C' });
+    expect((await put(requester.key, second.execution_id, { step: 'D' }, ['web-2'])).status).toBe(200);
+    expect((await put(requester.key, second.execution_id, { step: 'E' }, ['web-2'])).status).toBe(200);
+    const twice = (await review(approvers[1].key, second.execution_id)).body;
+    expect(twice.replaced_plan.params).toEqual({ step: 'D' });
+    expect(twice.original_plan).toMatchObject({ plan_hash: second.plan_hash, params: { step: 'C' } });
+
+    // The 51st change is refused, and the database holds the same bound.
+    for (let i = 0; i < 48; i++) expect((await put(requester.key, second.execution_id, { step: `F${i}` }, ['web-2'])).status).toBe(200);
+    const refused = await put(requester.key, second.execution_id, { step: 'too many' }, ['web-2']);
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'plan_change_limit']);
+    expect(
+      (await pool.query(`SELECT count(*)::int AS n FROM run_plan_changes WHERE execution_run_id = $1`, [second.execution_id])).rows[0].n,
+    ).toBe(50);
+    await expect(
+      pool.query(
+        `INSERT INTO run_plan_changes (execution_run_id, old_plan_hash, new_plan_hash, old_params, old_targets, changed_by)
+         VALUES ($1, repeat('a', 64), repeat('b', 64), '{}', '[]', 'x')`,
+        [second.execution_id],
+      ),
+    ).rejects.toThrow(/at most 50 times/);
+  });
+
   it('search finds runs by project, status, action, requester and time, newest first, with a cursor', async () => {
     const since = new Date(Date.now() - 1000).toISOString();
     const made = [];

@@ -292,6 +292,8 @@ describe('webhooks', () => {
       status: 'BLOCKED',
       requested_by: { id: expect.any(String), name: 'Webhook Requester', kind: 'service', acts_for: null },
     });
+    expect(requested.run.approval_expires_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(requested.run.approval_expires_at).toBe(requested.data.expires_at);
     expect(Date.parse(requested.run.approval_expires_at)).toBeGreaterThan(Date.now());
     expect(requested.links).toEqual({ console: `${CONSOLE}/#/runs/${runId}` });
     expect(decided.run.approval_expires_at).toBeNull();

@@ -10,16 +10,26 @@ export function secretName(value: unknown): string | null {
   return keys.length === 1 && typeof name === 'string' ? name : null;
 }
 
-/** One line per leaf of a plan's params: its path and its value as text (secrets as references). */
-export function flatten(value: unknown, path = ''): Array<{ path: string; text: string; secret: boolean }> {
+/** A key as a path segment no other key can be mistaken for: `.name`, or `["a.b"]` when it is not a plain name. */
+function segment(key: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+/**
+ * One line per leaf of a plan's params: its path (`params.a.b`, `params["a.b"]`, `params.list[0]`:
+ * two different plans never give the same lines) and its value as JSON (secrets as references).
+ */
+export function flatten(value: unknown, path = 'params'): Array<{ path: string; text: string; secret: boolean }> {
   const secret = secretName(value);
-  if (secret !== null) return [{ path: path || '(params)', text: `secret reference ${secret}`, secret: true }];
+  if (secret !== null) return [{ path, text: `secret reference ${secret}`, secret: true }];
   if (value !== null && typeof value === 'object') {
-    const entries = Array.isArray(value) ? value.map((item, index) => [String(index), item] as const) : Object.entries(value);
-    if (entries.length === 0) return [{ path: path || '(params)', text: Array.isArray(value) ? '[]' : '{}', secret: false }];
-    return entries.flatMap(([key, item]) => flatten(item, path ? `${path}.${key}` : key));
+    const entries = Array.isArray(value)
+      ? value.map((item, index) => [`[${index}]`, item] as const)
+      : Object.entries(value).map(([key, item]) => [segment(key), item] as const);
+    if (entries.length === 0) return [{ path, text: Array.isArray(value) ? '[]' : '{}', secret: false }];
+    return entries.flatMap(([step, item]) => flatten(item, `${path}${step}`));
   }
-  return [{ path: path || '(params)', text: JSON.stringify(value), secret: false }];
+  return [{ path, text: JSON.stringify(value), secret: false }];
 }
 
 export interface DiffLine {
@@ -28,9 +38,9 @@ export interface DiffLine {
   readonly after: string | null;
 }
 
-/** What changed between two plans: each param path added, removed or changed, and the targets. */
+/** What changed between two plans: each param path added, removed or changed, and the targets (as a JSON list). */
 export function diffPlans(
-  before: { params: unknown; targets: readonly string[] | null },
+  before: { params: unknown; targets: readonly string[] },
   after: { params: unknown; targets: readonly string[] },
 ): DiffLine[] {
   const lines: DiffLine[] = [];
@@ -39,12 +49,11 @@ export function diffPlans(
   for (const path of [...new Set([...old.keys(), ...now.keys()])].sort()) {
     const a = old.get(path) ?? null;
     const b = now.get(path) ?? null;
-    if (a !== b) lines.push({ path: `params.${path}`, before: a, after: b });
+    if (a !== b) lines.push({ path, before: a, after: b });
   }
-  const oldTargets = (before.targets ?? []).join(', ');
-  const newTargets = after.targets.join(', ');
-  if (before.targets !== null && oldTargets !== newTargets)
-    lines.push({ path: 'targets', before: oldTargets || '(none)', after: newTargets || '(none)' });
+  const oldTargets = JSON.stringify(before.targets);
+  const newTargets = JSON.stringify(after.targets);
+  if (oldTargets !== newTargets) lines.push({ path: 'targets', before: oldTargets, after: newTargets });
   return lines;
 }
 

@@ -1543,8 +1543,12 @@ export interface components {
             deciders: components["schemas"]["PrincipalCardDto"][];
             /** @description Every principal the run names: requester, the person an agent acts for, voters, deciders, canceller */
             principals: components["schemas"]["PrincipalCardDto"][];
-            /** @description The plan the latest change replaced, for a diff; null if never changed */
+            /** @description The plan approvers were last asked about before the current one (the previous lane’s), for a diff; null if the plan never changed */
             replaced_plan: components["schemas"]["ReplacedPlanDto"] | null;
+            /** @description The plan as first requested, when it is neither the current nor the replaced one (the plan changed more than once) */
+            original_plan: components["schemas"]["ReplacedPlanDto"] | null;
+            /** @description How many times the plan was changed */
+            plan_changes: number;
         };
         ReplacePlanDto: {
             /**
@@ -8414,7 +8418,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description error.code: plan_locked */
+            /** @description error.code: plan_locked | plan_change_limit */
             409: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -8428,7 +8432,7 @@ export interface operations {
                              * @example plan_locked
                              * @enum {string}
                              */
-                            code: "plan_locked";
+                            code: "plan_change_limit" | "plan_locked";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */

@@ -21,6 +21,8 @@ export enum ApprovalErrorCode {
   PlanHashRequired = 'plan_hash_required',
   /** A deferral until a time that has already passed would reopen at once: say until when, in the future. */
   DeferUntilPast = 'defer_until_past',
+  /** A run's plan changes a bounded number of times; past that, cancel it and request anew. */
+  PlanChangeLimit = 'plan_change_limit',
 }
 
 /**
@@ -42,6 +44,7 @@ export const APPROVAL_ERROR_STATUS: Readonly<Record<ApprovalErrorCode, number>> 
   [ApprovalErrorCode.PlanChanged]: 409,
   [ApprovalErrorCode.PlanHashRequired]: 400,
   [ApprovalErrorCode.DeferUntilPast]: 400,
+  [ApprovalErrorCode.PlanChangeLimit]: 409,
 };
 
 declare module '@lib/common' {

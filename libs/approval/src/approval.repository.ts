@@ -268,11 +268,34 @@ export class ApprovalRepository {
     );
   }
 
-  /** The run's latest plan change, or null. */
-  async latestPlanChange(runId: string): Promise<PlanChangeRow | null> {
-    const rows = await this.uow.query<PlanChangeRow>(`SELECT * FROM ${PLAN_CHANGES} WHERE execution_run_id = $1 ORDER BY id DESC LIMIT 1`, [
+  /**
+   * What a reviewer compares the run's plan with: the plan of the latest lane that was for
+   * another plan (what approvers were last asked about), else the latest replaced plan; and the
+   * plan as first requested (the first change's old plan); and how many changes there were.
+   */
+  async planHistory(
+    runId: string,
+    currentPlanHash: string,
+  ): Promise<{ previous: PlanChangeRow | null; original: PlanChangeRow | null; changes: number }> {
+    const [row] = await this.uow.query<{ previous: PlanChangeRow | null; original: PlanChangeRow | null; changes: number }>(
+      `SELECT
+         (SELECT to_jsonb(c) FROM ${PLAN_CHANGES} c
+           WHERE c.execution_run_id = $1
+           ORDER BY (c.old_plan_hash = (SELECT a.plan_hash FROM ${LANES} a WHERE a.execution_run_id = $1 AND a.plan_hash <> $2
+                                        ORDER BY a.lane DESC LIMIT 1)) DESC NULLS LAST, c.id DESC
+           LIMIT 1) AS previous,
+         (SELECT to_jsonb(c) FROM ${PLAN_CHANGES} c WHERE c.execution_run_id = $1 ORDER BY c.id LIMIT 1) AS original,
+         (SELECT count(*)::int FROM ${PLAN_CHANGES} c WHERE c.execution_run_id = $1) AS changes`,
+      [runId, currentPlanHash],
+    );
+    return row ?? { previous: null, original: null, changes: 0 };
+  }
+
+  /** How many times the run's plan was changed (a run's changes are bounded: MAX_PLAN_CHANGES). */
+  async countPlanChanges(runId: string): Promise<number> {
+    const [row] = await this.uow.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${PLAN_CHANGES} WHERE execution_run_id = $1`, [
       runId,
     ]);
-    return rows[0] ?? null;
+    return row?.n ?? 0;
   }
 }

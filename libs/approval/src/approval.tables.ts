@@ -46,6 +46,9 @@ export const APPROVAL_DECISIONS_TABLE = defineTable('approval_decisions', 'appro
 
 export type VoteRow = RowOf<typeof APPROVAL_DECISIONS_TABLE.columns>;
 
+/** How many times one run's plan may change (the table's guard, routines/approval.plan-changes-guard.ts, holds the bound). */
+export const MAX_PLAN_CHANGES = 50;
+
 /** The plan each change of a run's plan replaced, for a reviewer's diff (append-only, purged with its run). */
 export const RUN_PLAN_CHANGES_TABLE = defineTable('run_plan_changes', 'approval', {
   id: 'int8',

@@ -18,6 +18,7 @@ import { StatusMachineService } from '@lib/state-machine';
 import { APPROVAL_AXIS, ApprovalStatus } from './approval-status';
 import { ApprovalErrorCode, ApprovalException } from './approval.exception';
 import { ApprovalRepository } from './approval.repository';
+import { MAX_PLAN_CHANGES } from './approval.tables';
 import { ApprovalLaneService } from './approval-lane.service';
 import { RunView } from './approval-summary';
 
@@ -82,6 +83,15 @@ export class PlanChangeService {
       const lane = await this.lanes.currentRow(run.id);
       if (planHash === run.plan_hash) return { run, approval: lane ? await this.lanes.summarize(lane) : null, changed: false };
 
+      // A run's plan changes a bounded number of times: each opens a lane and asks its approvers
+      // again, and each is kept until the run is purged (the database holds the same bound).
+      if ((await this.approvals.countPlanChanges(run.id)) >= MAX_PLAN_CHANGES) {
+        throw new ApprovalException(
+          ApprovalErrorCode.PlanChangeLimit,
+          `this run's plan has changed ${MAX_PLAN_CHANGES} times: cancel it and request a new one`,
+          { max_plan_changes: MAX_PLAN_CHANGES },
+        );
+      }
       const deferred = lane?.status === ApprovalStatus.Deferred;
       if (deferred && editor !== null) {
         throw new ApprovalException(ApprovalErrorCode.PlanLocked, 'a deferred run is edited by its requester only: reopen it first', {

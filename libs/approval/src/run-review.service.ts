@@ -3,6 +3,7 @@ import { AccessService, Permission, Principal, PrincipalCard, PrincipalService, 
 import { PolicyService } from '@lib/policy';
 import { ExecutionRunService, notFound } from '@lib/execution';
 import { ApprovalRepository } from './approval.repository';
+import { PlanChangeRow } from './approval.tables';
 import { ApprovalStatus } from './approval-status';
 import { RunView } from './approval-summary';
 import { EDITED_THE_PLAN, INELIGIBLE, SELF_APPROVAL } from './decision-support.service';
@@ -34,7 +35,12 @@ export interface RunReview {
   readonly deciders: readonly PrincipalCard[];
   /** Every principal the run names (requester, the person an agent acts for, voters, deciders, canceller). */
   readonly principals: readonly PrincipalCard[];
+  /** The plan approvers were last asked about before the current one (the previous lane's), for a diff. */
   readonly replacedPlan: ReplacedPlan | null;
+  /** The plan as first requested, when it is neither the current nor the replaced one. */
+  readonly originalPlan: ReplacedPlan | null;
+  /** How many times the plan was changed. */
+  readonly planChanges: number;
 }
 
 /**
@@ -88,7 +94,7 @@ export class RunReviewService {
       approverRoles,
       deciders,
       principals: [...people.values()],
-      replacedPlan: await this.replacedPlan(run.id),
+      ...(await this.history(run.id, run.plan_hash)),
     };
   }
 
@@ -125,8 +131,11 @@ export class RunReviewService {
     return null;
   }
 
-  private async replacedPlan(runId: string): Promise<ReplacedPlan | null> {
-    const change = await this.approvals.latestPlanChange(runId);
-    return change ? { planHash: change.old_plan_hash, params: change.old_params, targets: change.old_targets } : null;
+  private async history(runId: string, planHash: string): Promise<Pick<RunReview, 'replacedPlan' | 'originalPlan' | 'planChanges'>> {
+    const { previous, original, changes } = await this.approvals.planHistory(runId, planHash);
+    const plan = (row: PlanChangeRow | null): ReplacedPlan | null =>
+      row ? { planHash: row.old_plan_hash, params: row.old_params, targets: row.old_targets } : null;
+    const distinct = original !== null && original.old_plan_hash !== previous?.old_plan_hash && original.old_plan_hash !== planHash;
+    return { replacedPlan: plan(previous), originalPlan: distinct ? plan(original) : null, planChanges: changes };
   }
 }

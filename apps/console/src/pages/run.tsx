@@ -11,7 +11,7 @@ import {
 } from '@control-plane/client';
 import { ApiError, describeError, ok } from '../api';
 import type { Context } from '../context';
-import { diffPlans, flatten, nameOf, TERMINAL, timeLeft, when, type Card, type DiffLine } from '../format';
+import { diffPlans, flatten, nameOf, TERMINAL, timeLeft, when, type Card } from '../format';
 import { useNow } from './use-now';
 import { TableHead, Failure } from './parts';
 
@@ -19,6 +19,13 @@ type Review = components['schemas']['RunReviewDto'];
 type Run = components['schemas']['ExecutionRunResponseDto'];
 type AuditEvent = components['schemas']['AuditEventDto'];
 type Verify = components['schemas']['VerifyResponseDto'];
+
+/** A plan as a diff compares it. */
+interface PlanShown {
+  readonly plan_hash: string;
+  readonly params: unknown;
+  readonly targets: readonly string[];
+}
 
 /** The plan a page showed, kept so that a refused decision can show what changed since. */
 interface SeenPlan {
@@ -167,7 +174,7 @@ export function RunPage({ context, id }: { context: Context; id: string }) {
             It was changed while the page was open (it showed <code>{seen.planHash.slice(0, 12)}</code>). A decision made now is refused;
             review the difference first.
           </p>
-          <Diff lines={diffPlans({ params: seen.params, targets: seen.targets }, run)} />
+          <Diff before={{ plan_hash: seen.planHash, params: seen.params, targets: seen.targets }} after={run} />
         </section>
       )}
       {changedSince && changedSince.planHash !== run.plan_hash && (
@@ -177,16 +184,23 @@ export function RunPage({ context, id }: { context: Context; id: string }) {
             Your decision was not recorded. You were shown plan <code>{changedSince.planHash.slice(0, 12)}</code>; the plan is now{' '}
             <code>{run.plan_hash.slice(0, 12)}</code>. Review the difference, then decide again.
           </p>
-          <Diff lines={diffPlans({ params: changedSince.params, targets: changedSince.targets }, run)} />
+          <Diff before={{ plan_hash: changedSince.planHash, params: changedSince.params, targets: changedSince.targets }} after={run} />
         </section>
       )}
       {review.replaced_plan && (
         <section aria-labelledby="diff">
           <h2 id="diff">Changed from the previous plan</h2>
           <p>
-            The latest plan change replaced plan <code>{review.replaced_plan.plan_hash.slice(0, 12)}</code>.
+            The plan approvers were last asked about was <code>{review.replaced_plan.plan_hash.slice(0, 12)}</code>
+            {review.plan_changes > 1 ? ` (the plan was changed ${review.plan_changes} times)` : ''}.
           </p>
-          <Diff lines={diffPlans({ params: review.replaced_plan.params, targets: review.replaced_plan.targets }, run)} />
+          <Diff before={review.replaced_plan} after={run} />
+        </section>
+      )}
+      {review.original_plan && (
+        <section aria-labelledby="diff-original">
+          <h2 id="diff-original">Changed from the plan as first requested</h2>
+          <Diff before={review.original_plan} after={run} />
         </section>
       )}
       <ApprovalView review={review} now={now} />
@@ -255,8 +269,18 @@ function PlanView({ run }: { run: Run }) {
   );
 }
 
-function Diff({ lines }: { lines: DiffLine[] }) {
-  if (lines.length === 0) return <p>No difference in params or targets.</p>;
+/** Two plans side by side, line by line; never "no difference" for two plans whose hashes differ. */
+function Diff({ before, after }: { before: PlanShown; after: PlanShown }) {
+  const lines = diffPlans(before, after);
+  if (lines.length === 0) {
+    return before.plan_hash === after.plan_hash ? (
+      <p>No difference in params or targets.</p>
+    ) : (
+      <p role="alert">
+        The plans differ (their hashes do), but not in a way shown line by line here: compare them as JSON before deciding.
+      </p>
+    );
+  }
   return (
     <table class="diff" aria-label="Difference between the plans" data-testid="diff">
       <TableHead columns={['Field', 'Before', 'Now']} />

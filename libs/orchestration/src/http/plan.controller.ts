@@ -29,7 +29,7 @@ export class PlanController {
     401: UNAUTHENTICATED,
     403: [IdentityErrorCode.Forbidden, ApprovalErrorCode.NotRequester],
     404: RUN_NOT_FOUND,
-    409: [ApprovalErrorCode.PlanLocked],
+    409: [ApprovalErrorCode.PlanLocked, ApprovalErrorCode.PlanChangeLimit],
     422: [PolicyErrorCode.ScopeNotAllowed],
   })
   async replacePlan(

@@ -4,7 +4,7 @@ import { IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
 import { ApiErrors, ApiV1Controller, CODE_PATTERN, IsStorableText, IsTimestamp, PageLimitField } from '@lib/common';
 import { Authenticated, CurrentPrincipal, Permission, Principal, PrincipalCard } from '@lib/identity';
 import { ParseExecutionIdPipe, RunStatus } from '@lib/execution';
-import { RunReviewService } from '@lib/approval';
+import { ReplacedPlan, RunReviewService } from '@lib/approval';
 import { RunQueryService } from '../run-query.service';
 import { ExecutionRunResponseDto } from './dto/execution-run-response.dto';
 import { BAD_QUERY, BAD_RUN_ID, FORBIDDEN, RUN_NOT_FOUND, UNAUTHENTICATED } from './error-lists';
@@ -104,9 +104,21 @@ export class RunReviewDto {
   @ApiProperty({
     type: ReplacedPlanDto,
     nullable: true,
-    description: 'The plan the latest change replaced, for a diff; null if never changed',
+    description:
+      'The plan approvers were last asked about before the current one (the previous lane\u2019s), for a diff; null if the plan never changed',
   })
   replaced_plan!: ReplacedPlanDto | null;
+  @ApiProperty({
+    type: ReplacedPlanDto,
+    nullable: true,
+    description: 'The plan as first requested, when it is neither the current nor the replaced one (the plan changed more than once)',
+  })
+  original_plan!: ReplacedPlanDto | null;
+  @ApiProperty({ description: 'How many times the plan was changed' }) plan_changes!: number;
+}
+
+function planDto(plan: ReplacedPlan | null): ReplacedPlanDto | null {
+  return plan ? { plan_hash: plan.planHash, params: plan.params, targets: [...plan.targets] } : null;
 }
 
 @ApiTags('execution')
@@ -164,13 +176,9 @@ export class RunSearchController {
       approver_roles: [...review.approverRoles],
       deciders: review.deciders.map((card) => PrincipalCardDto.from(card)),
       principals: review.principals.map((card) => PrincipalCardDto.from(card)),
-      replaced_plan: review.replacedPlan
-        ? {
-            plan_hash: review.replacedPlan.planHash,
-            params: review.replacedPlan.params,
-            targets: [...review.replacedPlan.targets],
-          }
-        : null,
+      replaced_plan: planDto(review.replacedPlan),
+      original_plan: planDto(review.originalPlan),
+      plan_changes: review.planChanges,
     };
   }
 }
