@@ -217,11 +217,10 @@ describe('the worker sweeper on PostgreSQL', () => {
     const deferrals = app.get(ApprovalDeferralService);
     const due = await newRun();
     const open = await newRun();
-    await deferrals.defer(
-      approver,
-      { executionId: due.id, reason: 'after the freeze', until: new Date(Date.now() - 1000), planHash: due.plan_hash },
-      ctx(approver),
-    );
+    // A deferral's until must be in the future when it is made: a moment ahead, then let it pass.
+    const until = new Date(Date.now() + 300);
+    await deferrals.defer(approver, { executionId: due.id, reason: 'after the freeze', until, planHash: due.plan_hash }, ctx(approver));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, until.getTime() - Date.now()) + 200));
     await deferrals.defer(approver, { executionId: open.id, reason: 'no date yet', planHash: open.plan_hash }, ctx(approver));
     const result = await sweeper.sweepOnce();
     expect(result.deferralsReopened).toBeGreaterThanOrEqual(1);
