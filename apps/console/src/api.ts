@@ -54,3 +54,12 @@ export function describeError(error: unknown): string {
   if (error instanceof ApiError) return `${error.message} (${error.code})`;
   return error instanceof Error ? error.message : 'something went wrong';
 }
+
+/** Runs the work; a failure is told to `say` as a sentence instead of being thrown (a page's buttons and forms). */
+export async function reported(say: (text: string) => void, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (failure) {
+    say(describeError(failure));
+  }
+}

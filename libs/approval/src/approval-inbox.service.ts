@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AccessService, ALL_PROJECTS, Permission, Principal } from '@lib/identity';
+import { AccessService, Permission, Principal } from '@lib/identity';
 import { PolicyService } from '@lib/policy';
 import { ExecutionRunService } from '@lib/execution';
 import { ApprovalRepository } from './approval.repository';
@@ -43,10 +43,7 @@ export class ApprovalInboxService {
     this.access.assertAllowed(principal, Permission.RunRead, input.projectId);
     const deciding = this.policy
       .list()
-      .map((actionType) => {
-        const projects = principal.grants.filter((grant) => actionType.approverRoles.includes(grant.role)).map((grant) => grant.project);
-        return { action: actionType.code, projects: projects.includes(ALL_PROJECTS) ? null : [...new Set(projects)] };
-      })
+      .map((actionType) => ({ action: actionType.code, projects: principal.projectsWithRole(actionType.approverRoles) }))
       .filter((entry) => entry.projects === null || entry.projects.length > 0);
     if (deciding.length === 0) return [];
     const rows = await this.approvals.decidableRunIds({

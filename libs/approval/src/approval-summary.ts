@@ -26,6 +26,8 @@ export interface ApprovalSummary {
   readonly deferredUntil: Date | null;
   /** Level 3: the step this lane approves. */
   readonly stepIndex: number | null;
+  /** Who wrote this lane's plan when it was not the requester (it does not decide the lane). */
+  readonly openedBy: string | null;
 }
 
 /** A run and its current approval: what every run endpoint answers with. */
@@ -55,5 +57,6 @@ export function summarizeLane(row: ApprovalRow, votes: readonly VoteRow[]): Appr
     expiresAt: row.expires_at,
     deferredUntil: row.deferred_until,
     stepIndex: row.step_index,
+    openedBy: row.opened_by,
   };
 }

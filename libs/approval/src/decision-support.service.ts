@@ -39,6 +39,11 @@ export const INELIGIBLE: Readonly<Record<Exclude<DecisionRefusal, 'self'>, strin
     'the decider and the requester were made, or their keys minted, by the same principal (not an admin of every project), who holds both',
 };
 
+/** Why a principal without an approver role of the action on the run's project does not decide it. */
+export function needsApproverRole(action: string, approverRoles: readonly string[], projectId: string): string {
+  return `deciding ${action} needs one of the roles ${approverRoles.join(', ')} on project ${projectId}`;
+}
+
 export const SELF_APPROVAL = 'the requester of a run may not decide its approval';
 export const EDITED_THE_PLAN = 'the decider changed this plan: someone else approves what it wrote';
 
@@ -75,7 +80,7 @@ export class DecisionSupportService {
     if (!principal.hasRoleOn(actionType.approverRoles, run.project_id)) {
       throw new IdentityException(
         IdentityErrorCode.Forbidden,
-        `deciding ${actionType.code} needs one of the roles ${actionType.approverRoles.join(', ')} on project ${run.project_id}`,
+        needsApproverRole(actionType.code, actionType.approverRoles, run.project_id),
         {
           approver_roles: actionType.approverRoles,
         },

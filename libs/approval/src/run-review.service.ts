@@ -6,7 +6,7 @@ import { ApprovalRepository } from './approval.repository';
 import { PlanChangeRow } from './approval.tables';
 import { ApprovalStatus } from './approval-status';
 import { RunView } from './approval-summary';
-import { EDITED_THE_PLAN, INELIGIBLE, SELF_APPROVAL } from './decision-support.service';
+import { EDITED_THE_PLAN, INELIGIBLE, needsApproverRole, SELF_APPROVAL } from './decision-support.service';
 import { RunViewService } from './run-view.service';
 
 /** How many principals a review lists as others who may decide. */
@@ -65,9 +65,9 @@ export class RunReviewService {
     this.access.assertVisible(principal, Permission.RunRead, found.project_id, notFound);
     const view = await this.views.fresh(found);
     const { run } = view;
-    const lane = await this.approvals.currentLane(run.id);
+    const openedBy = view.approval?.openedBy ?? null;
     const approverRoles = this.policy.find(run.action)?.approverRoles ?? [];
-    const bar = await this.barFor(principal, view, lane?.opened_by ?? null, approverRoles);
+    const bar = await this.barFor(principal, view, approverRoles);
     const voters = view.approval?.votes.map((vote) => vote.principalId) ?? [];
     const deciders =
       view.approval?.status === ApprovalStatus.Pending && approverRoles.length > 0
@@ -76,14 +76,14 @@ export class RunReviewService {
             projectId: run.project_id,
             requester: run.requested_by,
             requesterCredential: run.requested_via,
-            excluded: [principal.id, ...voters, ...(lane?.opened_by ? [lane.opened_by] : [])],
+            excluded: [principal.id, ...voters, ...(openedBy ? [openedBy] : [])],
             limit: DECIDERS_LISTED,
           })
         : [];
     const named = await this.principals.describeWithAccountable([
       run.requested_by,
       ...voters,
-      ...(lane?.opened_by ? [lane.opened_by] : []),
+      ...(openedBy ? [openedBy] : []),
       ...(run.cancel_requested_by ? [run.cancel_requested_by] : []),
     ]);
     const people = new Map([...named, ...deciders].map((card) => [card.id, card]));
@@ -98,12 +98,7 @@ export class RunReviewService {
     };
   }
 
-  private async barFor(
-    principal: Principal,
-    view: RunView,
-    openedBy: string | null,
-    approverRoles: readonly Role[],
-  ): Promise<DecisionBar | null> {
+  private async barFor(principal: Principal, view: RunView, approverRoles: readonly Role[]): Promise<DecisionBar | null> {
     const { run, approval } = view;
     if (approval === null || approval.status !== ApprovalStatus.Pending) {
       return { code: 'not_pending', message: `nothing waits for a decision: the run is ${run.status}` };
@@ -120,11 +115,11 @@ export class RunReviewService {
     if (!principal.hasRoleOn(approverRoles, run.project_id) || !principal.can(Permission.ApprovalDecide, run.project_id)) {
       return {
         code: 'no_approver_role',
-        message: `deciding ${run.action} needs one of the roles ${approverRoles.join(', ')} on project ${run.project_id}`,
+        message: needsApproverRole(run.action, approverRoles, run.project_id),
       };
     }
     if (refusal) return { code: refusal, message: INELIGIBLE[refusal] };
-    if (openedBy !== null && openedBy === principal.id) return { code: 'edited_the_plan', message: EDITED_THE_PLAN };
+    if (approval.openedBy !== null && approval.openedBy === principal.id) return { code: 'edited_the_plan', message: EDITED_THE_PLAN };
     if (approval.votes.some((vote) => vote.principalId === principal.id)) {
       return { code: 'already_voted', message: 'you have voted on this approval already' };
     }

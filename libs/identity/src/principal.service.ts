@@ -130,12 +130,7 @@ export class PrincipalService {
     return (await this.principals.decisionRefusal(input)) as DecisionRefusal | null;
   }
 
-  /** Who these principals are, for an answer that names them (the caller has checked it may see what names them). */
-  describe(ids: readonly string[]): Promise<PrincipalCard[]> {
-    return this.principals.describe(ids);
-  }
-
-  /** Who these principals are, and the people those that are agents act for: one card each. */
+  /** Who these principals are, for an answer that names them, and the people those that are agents act for: one card each (the caller has checked it may see what names them). */
   async describeWithAccountable(ids: readonly string[]): Promise<PrincipalCard[]> {
     const named = await this.principals.describe(ids);
     const known = new Set(named.map((card) => card.id));

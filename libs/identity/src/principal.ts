@@ -103,7 +103,17 @@ export class Principal {
 
   /** The projects where it has the permission; null: every project. */
   projectsWith(permission: Permission): string[] | null {
-    const held = this.grants.filter((grant) => ROLE_PERMISSIONS[grant.role].includes(permission)).map((grant) => grant.project);
+    return this.projectsOfGrants((grant) => ROLE_PERMISSIONS[grant.role].includes(permission));
+  }
+
+  /** The projects where it holds one of these roles; null: every project. */
+  projectsWithRole(roles: readonly Role[]): string[] | null {
+    return this.projectsOfGrants((grant) => roles.includes(grant.role));
+  }
+
+  /** The projects of the grants that pass; null when one of them is on every project. */
+  private projectsOfGrants(passes: (grant: RoleGrant) => boolean): string[] | null {
+    const held = this.grants.filter(passes).map((grant) => grant.project);
     return held.includes(ALL_PROJECTS) ? null : [...new Set(held)].sort();
   }
 

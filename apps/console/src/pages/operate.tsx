@@ -12,7 +12,7 @@ import {
   setLevelExecutionMode,
   type components,
 } from '@control-plane/client';
-import { describeError, ok } from '../api';
+import { describeError, ok, reported } from '../api';
 import type { Context } from '../context';
 import { when } from '../format';
 import { TableHead, Failure, TextField } from './parts';
@@ -56,13 +56,11 @@ function DeadLetters({ context }: { context: Context }) {
   const { data, error, reload } = useLoad(() => ok(listDeadLetters(context.client, { params: { query: { limit: 50 } } })));
   const [message, setMessage] = useState<string | null>(null);
   const redrive = async (entry: Dlq) => {
-    try {
+    await reported(setMessage, async () => {
       await ok(redriveDeadLetter(context.client, { params: { path: { id: entry.id } } }));
       setMessage(`Run ${entry.execution_id} goes back to the queue.`);
       reload();
-    } catch (failure) {
-      setMessage(describeError(failure));
-    }
+    });
   };
   return (
     <section aria-labelledby="dlq">
@@ -106,7 +104,7 @@ function ExecutionModes({ context }: { context: Context }) {
   const [message, setMessage] = useState<string | null>(null);
   const submit = async (event: Event) => {
     event.preventDefault();
-    try {
+    await reported(setMessage, async () => {
       const body = { mode, reason: reason.trim() };
       const level = /^level:([0-3])$/.exec(action);
       if (level) await ok(setLevelExecutionMode(context.client, { params: { path: { level: Number(level[1]) } }, body }));
@@ -114,9 +112,7 @@ function ExecutionModes({ context }: { context: Context }) {
       setMessage(`${level ? `Level ${level[1]}` : action} is now ${mode}.`);
       setReason('');
       reload();
-    } catch (failure) {
-      setMessage(describeError(failure));
-    }
+    });
   };
   return (
     <section aria-labelledby="modes">
@@ -194,23 +190,19 @@ function Webhooks({ context }: { context: Context }) {
     event.preventDefault();
     setError(null);
     setDeliveries(null);
-    try {
+    await reported(setError, async () => {
       setHooks((await ok(listWebhooks(context.client, { params: { path: { project_id: project.trim() } } }))).webhooks);
-    } catch (failure) {
-      setError(describeError(failure));
-    }
+    });
   };
   const show = async (hook: Webhook) => {
-    try {
+    await reported(setError, async () => {
       const answer = await ok(
         listWebhookDeliveries(context.client, {
           params: { path: { project_id: hook.project_id, webhook_id: hook.id }, query: { limit: 25 } },
         }),
       );
       setDeliveries({ hook, rows: answer.deliveries });
-    } catch (failure) {
-      setError(describeError(failure));
-    }
+    });
   };
   return (
     <section aria-labelledby="webhooks">
@@ -263,7 +255,7 @@ function Keys({ context }: { context: Context }) {
   const mint = async (event: Event) => {
     event.preventDefault();
     setMessage(null);
-    try {
+    await reported(setMessage, async () => {
       const key = await ok(
         mintApiKey(context.client, {
           body: {
@@ -276,20 +268,16 @@ function Keys({ context }: { context: Context }) {
       setMinted(key.key);
       setForm({ name: '', roles: 'requester', projects: '' });
       reload();
-    } catch (failure) {
-      setMessage(describeError(failure));
-    }
+    });
   };
   const revoke = async (key: Key) => {
     const reason = prompt(`Why revoke ${key.name}?`);
     if (!reason) return;
-    try {
+    await reported(setMessage, async () => {
       await ok(revokeApiKey(context.client, { params: { path: { id: key.id } }, body: { reason } }));
       setMessage(`${key.name} is revoked.`);
       reload();
-    } catch (failure) {
-      setMessage(describeError(failure));
-    }
+    });
   };
   return (
     <section aria-labelledby="keys">

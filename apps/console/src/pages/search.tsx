@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { searchRuns, type components } from '@control-plane/client';
-import { describeError, ok } from '../api';
+import { ok, reported } from '../api';
 import type { Context } from '../context';
 import { when } from '../format';
 import { TableHead, Failure, TextField } from './parts';
@@ -31,13 +31,11 @@ export function SearchPage({ context }: { context: Context }) {
 
   const fetchPage = async (base: Query, before: string | null) => {
     setError(null);
-    try {
+    await reported(setError, async () => {
       const page = await ok(searchRuns(context.client, { params: { query: { ...base, limit: 25, ...(before ? { before } : {}) } } }));
       setRuns((previous) => (before && previous ? [...previous, ...page.runs] : page.runs));
       setNext(page.next_before);
-    } catch (failure) {
-      setError(describeError(failure));
-    }
+    });
   };
   const submit = (event: Event) => {
     event.preventDefault();
