@@ -2,18 +2,19 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuditModule, AuditQueryService } from '@lib/audit';
-import { ConfigError, ConfigModule, loadConfig } from '@lib/config';
-import { DatabaseModule } from '@lib/database';
-
-@Module({ imports: [ConfigModule.forRoot(), DatabaseModule.forRoot(), AuditModule] })
-class AuditVerifyModule {}
+import { ConfigModule, loadConfig } from '@lib/config';
+import { DatabaseModule, databaseOfRunningService } from '@lib/database';
 
 /**
  * `npm run audit:verify`: recomputes every audit hash chain in the database named by
- * DATABASE_URL and reports the first broken link. Exits 1 when a chain is broken.
+ * DATABASE_URL (or, when it is unset, the running `npm start`'s embedded one) and reports the
+ * first broken link. Exits 1 when a chain is broken.
  */
 async function main(): Promise<void> {
-  if (!loadConfig(process.env).databaseUrl) throw new ConfigError('DATABASE_URL must name the database to verify');
+  const config = loadConfig(process.env);
+  const url = await databaseOfRunningService(config);
+  @Module({ imports: [ConfigModule.forRoot(config.withDatabaseUrl(url)), DatabaseModule.forRoot(), AuditModule] })
+  class AuditVerifyModule {}
   const app = await NestFactory.createApplicationContext(AuditVerifyModule, { logger: false });
   try {
     const report = await app.get(AuditQueryService).verify();

@@ -2,7 +2,7 @@ import { ownerOf, sourceFiles } from './source-files';
 
 /**
  * The module map, bottom up. A lib may import only libs listed before it that it names here;
- * apps import libs and never each other. The README's architecture section shows the same map.
+ * apps import libs and never each other. docs/architecture.md shows the same map.
  */
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   telemetry: [],

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '@lib/config';
-import { MigrationChangedError, resolveDatabase, runMigrations } from '@lib/database';
+import { LOCAL_DATABASE, MigrationChangedError, resolveDatabase, runMigrations } from '@lib/database';
 import { SCHEMA } from '@migrations';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApiApp } from './bootstrap';
@@ -16,7 +16,7 @@ const log = pino({ name: 'control-plane' });
 async function main(): Promise<void> {
   const loaded = loadConfig(process.env);
   const database = await resolveDatabase(loaded, {
-    database: 'control_plane',
+    database: LOCAL_DATABASE,
     onLog: (line) => log.debug({ postgres: line.trim() }),
     onNotice: (line) => log.warn(line),
   });

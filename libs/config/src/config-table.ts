@@ -1,6 +1,6 @@
 import { SECRET_NOTE, VariableNote, variableNotes } from './environment';
 
-/** The README's configuration table, made from the environment schema. */
+/** The configuration table of docs/configuration.md, made from the environment schema. */
 export function renderConfigTable(): string {
   const rows: VariableNote[] = [...variableNotes(), SECRET_NOTE];
   return [

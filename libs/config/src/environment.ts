@@ -3,12 +3,12 @@ import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'cl
 
 /**
  * Every environment variable the processes read, with its rule. `loadConfig` validates the
- * environment against this class once, at start; the README's configuration table is made from
+ * environment against this class once, at start; the configuration table in docs/configuration.md is made from
  * the `@Variable` notes (and a test keeps the two equal).
  */
 export interface VariableNote {
   readonly name: string;
-  /** What an unset variable means, as the README says it. */
+  /** What an unset variable means, as docs/configuration.md says it. */
   readonly default: string;
   readonly meaning: string;
 }

@@ -59,8 +59,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WORKER_METRICS_PORT: '70000' })).toThrow(/WORKER_METRICS_PORT must be an integer from 0 to 65535/);
   });
 
-  it("the README's configuration table is the one made from the schema", () => {
-    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  it('the configuration table in docs/configuration.md is the one made from the schema', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'configuration.md'), 'utf8');
     const start = readme.indexOf('<!-- config-table -->');
     const end = readme.indexOf('<!-- /config-table -->');
     expect(start).toBeGreaterThan(-1);

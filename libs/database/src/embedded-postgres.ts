@@ -68,8 +68,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (fresh) await server.initialise();
   await server.start();
   return {
-    serverUrl: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
+    serverUrl: embeddedServerUrl(options.port),
     dataDir,
     stop: () => server.stop(),
   };
+}
+
+/** Where an embedded server started on `port` answers (its `postgres` database). */
+export function embeddedServerUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
 }

@@ -1,6 +1,10 @@
-import { AppConfig } from '@lib/config';
-import { startEmbeddedPostgres } from './embedded-postgres';
+import { AppConfig, ConfigError } from '@lib/config';
+import { Client } from 'pg';
+import { embeddedServerUrl, startEmbeddedPostgres } from './embedded-postgres';
 import { ensureDatabase, withDatabase } from './migration-runner';
+
+/** The database `npm start` keeps on its embedded server. */
+export const LOCAL_DATABASE = 'control_plane';
 
 export interface LocalDatabase {
   readonly url: string;
@@ -29,4 +33,26 @@ export async function resolveDatabase(
     throw error;
   }
   return { url: withDatabase(server.serverUrl, options.database), embedded: true, dataDir: server.dataDir, stop: () => server.stop() };
+}
+
+/**
+ * DATABASE_URL when it is set; otherwise the database of the embedded server `npm start` is
+ * running (a command-line tool beside it, such as `npm run audit:verify`). Refuses, saying why,
+ * when neither is there.
+ */
+export async function databaseOfRunningService(config: AppConfig): Promise<string> {
+  if (config.databaseUrl) return config.databaseUrl;
+  const { port } = config.values.embedded;
+  const url = withDatabase(embeddedServerUrl(port), LOCAL_DATABASE);
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+  } catch {
+    throw new ConfigError(
+      `DATABASE_URL is unset and no embedded server answers on port ${port}: start the service (npm start), or set DATABASE_URL`,
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return url;
 }
