@@ -128,7 +128,7 @@ export class Environment {
   @Variable({
     default: 'unset → off',
     meaning:
-      "port of a worker process's Prometheus endpoint (`GET /metrics`, no credential: bind it to a private network); `0` takes a free port",
+      "port of a worker process's Prometheus endpoint (`GET /metrics`) and liveness probe (`GET /health/live`), no credential: bind it to a private network; `0` takes a free port",
   })
   @IntegerVariable(0, 65535)
   WORKER_METRICS_PORT?: number;
