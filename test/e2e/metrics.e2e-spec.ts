@@ -209,6 +209,7 @@ describe('Prometheus metrics', () => {
       expect(sample(text, 'control_plane_claim_latency_seconds_count')).toBe(2);
       expect(sample(text, 'control_plane_db_pool_connections', { state: 'total' })).toBeGreaterThan(0);
       expect(sample(text, 'control_plane_runs', { status: 'RUN' })).toBeUndefined(); // the database gauges are the API's
+      expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200); // the compose worker's healthcheck
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
       expect(sample(await scrape(), 'control_plane_queue_depth')).toBe(0);
     } finally {

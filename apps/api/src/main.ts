@@ -5,13 +5,15 @@ import { LOCAL_DATABASE, MigrationChangedError, resolveDatabase, runMigrations }
 import { SCHEMA } from '@migrations';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApiApp } from './bootstrap';
+import { BootstrapAdminService } from './bootstrap-admin.service';
 
 const log = pino({ name: 'control-plane' });
 
 /**
  * `npm start`: with DATABASE_URL unset, an embedded PostgreSQL is started with its data in
  * ./.data/postgres; migrations are applied; the API listens on PORT (3000); and the worker
- * (expiry sweeper and execution runner) runs in the same process.
+ * (expiry sweeper and execution runner) runs in the same process. On a database of its own
+ * (DATABASE_URL), it refuses to start when nobody could administer it (see BootstrapAdminService).
  */
 async function main(): Promise<void> {
   const loaded = loadConfig(process.env);
@@ -30,6 +32,8 @@ async function main(): Promise<void> {
     // On the embedded database (or when asked) the worker runs in this process too.
     const withWorker = config.values.workerInProcess ?? database.embedded;
     app = await createApiApp({ withWorker, config });
+    await app.init();
+    if (!database.embedded) await app.get(BootstrapAdminService).assertAdministrableOrThrow();
     await app.listen({ port: config.values.port, host: config.values.host });
     log.info({ port: config.values.port }, 'API listening');
     if (withWorker) log.info('worker running in-process');

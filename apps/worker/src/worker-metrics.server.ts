@@ -4,8 +4,9 @@ import { MetricsHttpServer, MetricsService } from '@lib/telemetry';
 
 /**
  * A worker's Prometheus endpoint (GET /metrics on WORKER_METRICS_PORT; unset: none): this
- * process's registry (claims, leases, reaps, expiries, its pool, the process). It needs no
- * credential, so it belongs on a private network. Nothing it meets stops the worker.
+ * process's registry (claims, leases, reaps, expiries, its pool, the process), and GET
+ * /health/live for a container's healthcheck. It needs no credential, so it belongs on a
+ * private network. Nothing it meets stops the worker.
  */
 @Injectable()
 export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -8,7 +8,7 @@ import { SweeperModule } from '@lib/sweeper';
 import { WorkerLoopModule } from '@lib/runner';
 import { WorkerMetricsServer } from './worker-metrics.server';
 
-/** A worker process: the sweeper, the execution loop and the webhook sender; no HTTP but its metrics endpoint (WORKER_METRICS_PORT). */
+/** A worker process: the sweeper, the execution loop and the webhook sender; no HTTP but its metrics and liveness endpoint (WORKER_METRICS_PORT). */
 @Module({})
 export class WorkerModule {
   static register(config: AppConfig): DynamicModule {

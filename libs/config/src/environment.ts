@@ -65,7 +65,11 @@ export class Environment {
   @TextVariable(255, 'must be a host name or address')
   HOST?: string;
 
-  @Variable({ default: 'unset', meaning: 'made an admin key for all projects at start (16+ characters)' })
+  @Variable({
+    default: 'unset',
+    meaning:
+      'made an admin key for all projects at start (16+ characters); with `DATABASE_URL` set, the API refuses to start without it while the database holds no usable admin key and OIDC sign-in is off (unset it once an admin exists)',
+  })
   @IsOptional()
   @IsString()
   @Length(16, 512, { message: 'must be 16 to 512 characters long' })
@@ -128,7 +132,7 @@ export class Environment {
   @Variable({
     default: 'unset → off',
     meaning:
-      "port of a worker process's Prometheus endpoint (`GET /metrics`, no credential: bind it to a private network); `0` takes a free port",
+      "port of a worker process's Prometheus endpoint (`GET /metrics`) and liveness probe (`GET /health/live`), no credential: bind it to a private network; `0` takes a free port",
   })
   @IntegerVariable(0, 65535)
   WORKER_METRICS_PORT?: number;

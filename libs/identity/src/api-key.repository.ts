@@ -177,6 +177,19 @@ export class ApiKeyRepository {
   }
 
   /** The bootstrap admin key (its principal must exist): admin of every project; a revoked one stays revoked. */
+  /** Whether some key could act as an admin now: not revoked, not expired, with an admin grant, of an enabled principal that is one too. */
+  async anyUsableAdminKey(): Promise<boolean> {
+    const [row] = await this.uow.query<{ usable: boolean }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM ${T} k JOIN ${P} p ON p.id = k.principal_id
+          WHERE k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND p.disabled_at IS NULL
+            AND EXISTS (SELECT 1 FROM unnest(k.role_grants) g WHERE g LIKE 'admin@%')
+            AND EXISTS (SELECT 1 FROM unnest(p.role_grants) g WHERE g LIKE 'admin@%')
+       ) AS usable`,
+    );
+    return row.usable;
+  }
+
   async upsertBootstrapAdmin(input: { id: string; keyHash: string }): Promise<void> {
     await this.uow.query(
       `INSERT INTO ${T} (id, principal_id, name, key_hash, key_prefix, role_grants, created_by)

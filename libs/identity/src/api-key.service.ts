@@ -293,6 +293,11 @@ export class ApiKeyService {
     return standing;
   }
 
+  /** Whether anyone holds a key that can administer (mint keys) now: a fresh install has none until BOOTSTRAP_ADMIN_KEY made one. */
+  async anyUsableAdminKey(): Promise<boolean> {
+    return this.uow.run(() => this.keys.anyUsableAdminKey());
+  }
+
   /**
    * Makes BOOTSTRAP_ADMIN_KEY an admin key (and its principal an admin) for every project. A
    * bootstrap key that was revoked stays revoked: the configuration cannot undo a revocation.

@@ -6,10 +6,15 @@ export interface MetricsServerEvents {
   readonly onError: (error: unknown) => void;
 }
 
+/** What it serves: a process's registry, and that the process is up (for a container's healthcheck). */
+const METRICS_PATH = '/metrics';
+const LIVE_PATH = '/health/live';
+
 /**
- * A small HTTP server that answers GET /metrics with a process's registry (a worker, which has
- * no HTTP server of its own). Nothing it meets stops the process: a listener error, a failed
- * render or a broken connection is reported through onError and answered 500 where it can be.
+ * A small HTTP server that answers GET /metrics with a process's registry and GET /health/live
+ * with 200 while the process runs (a worker, which has no HTTP server of its own). Nothing it
+ * meets stops the process: a listener error, a failed render or a broken connection is reported
+ * through onError and answered 500 where it can be.
  */
 export class MetricsHttpServer {
   private server: Server | undefined;
@@ -58,10 +63,14 @@ export class MetricsHttpServer {
   private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     response.on('error', (error) => this.events.onError(error));
     const path = (request.url ?? '').split('?')[0];
-    if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
-      response
-        .writeHead(path === '/metrics' ? 405 : 404, { 'content-type': 'text/plain' })
-        .end(path === '/metrics' ? 'method not allowed\n' : 'not found\n');
+    const known = path === METRICS_PATH || path === LIVE_PATH;
+    if (!known || (request.method !== 'GET' && request.method !== 'HEAD')) {
+      response.writeHead(known ? 405 : 404, { 'content-type': 'text/plain' }).end(known ? 'method not allowed\n' : 'not found\n');
+      return;
+    }
+    if (path === LIVE_PATH) {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(request.method === 'HEAD' ? undefined : '{"status":"ok"}');
       return;
     }
     try {

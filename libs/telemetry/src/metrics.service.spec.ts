@@ -75,6 +75,23 @@ describe('MetricsHttpServer', () => {
     }
   });
 
+  it('answers GET /health/live with 200 while the process runs, even when the registry cannot render (a healthcheck)', async () => {
+    const server = new MetricsHttpServer(
+      { contentType: 'text/plain', render: () => Promise.reject(new Error('database down')) },
+      { onError: () => undefined },
+    );
+    const port = await server.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const live = await fetch(`http://127.0.0.1:${port}/health/live`);
+      expect([live.status, live.headers.get('content-type'), await live.json()]).toEqual([200, 'application/json', { status: 'ok' }]);
+      expect((await fetch(`http://127.0.0.1:${port}/health/live`, { method: 'HEAD' })).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/health/live`, { method: 'POST' })).status).toBe(405);
+      expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('a port already taken is reported, not thrown', async () => {
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
