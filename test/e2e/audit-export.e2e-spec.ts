@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
@@ -7,7 +6,7 @@ import { GENESIS_HASH } from '@lib/audit';
 import { loadConfig } from '@lib/config';
 import { dropDatabase, ensureDatabase, runMigrations, withDatabase } from '@lib/database';
 import { SCHEMA } from '@migrations';
-import { nodeProgram, REPO_ROOT } from '@tools/harness';
+import { runCompiledScript } from '@tools/harness';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 
 interface ExportedEvent {
@@ -26,15 +25,8 @@ describe('audit:export (JSON Lines for a SIEM)', () => {
   let url = '';
   let app: NestFastifyApplication | undefined;
 
-  const exportAfter = (...args: string[]) => {
-    const program = nodeProgram('dist/scripts/audit-export.js');
-    const result = spawnSync(program.command, [...program.args, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DATABASE_URL: url },
-      encoding: 'utf8',
-    });
-    return result;
-  };
+  const exportAfter = (...args: string[]) =>
+    runCompiledScript({ script: 'dist/scripts/audit-export.js', args, env: { ...process.env, DATABASE_URL: url } });
   const exported = (...args: string[]) => {
     const result = exportAfter(...args);
     expect([result.status, result.stderr.split('\n').length]).toEqual([0, 2]);

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -10,7 +9,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '@lib/config';
 import { dropDatabase, ensureDatabase, runMigrations, withDatabase } from '@lib/database';
 import { SCHEMA } from '@migrations';
-import { ApiProcess, nodeProgram, REPO_ROOT } from '@tools/harness';
+import { ApiProcess, runCompiledScript } from '@tools/harness';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 
 /**
@@ -112,12 +111,7 @@ describe('PostgreSQL settings', () => {
         await untouched.end();
       }
 
-      const migrate = nodeProgram('dist/scripts/migrate.js');
-      const migrated = spawnSync(migrate.command, migrate.args, {
-        cwd: REPO_ROOT,
-        env: { ...process.env, DATABASE_URL: url },
-        encoding: 'utf8',
-      });
+      const migrated = runCompiledScript({ script: 'dist/scripts/migrate.js', env: { ...process.env, DATABASE_URL: url } });
       expect(migrated.stderr).toBe('');
       expect(migrated.status).toBe(0);
       expect(JSON.parse(migrated.stdout).migrations_applied).toHaveLength(SCHEMA.migrations.length);
