@@ -1,16 +1,17 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@lib/config';
-import { runMigrations } from '@lib/database';
+import { pgConnectionOf, runMigrations } from '@lib/database';
 import { SCHEMA } from '@migrations';
 
 /**
  * `npm run migrate`: brings the database named by DATABASE_URL forward (the API and the worker
- * do the same at start). Refuses, naming the file, when a landed migration has changed.
+ * do the same at start, unless MIGRATIONS_RUN=false). Refuses, naming the file, when a landed migration has changed.
  */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   if (!config.databaseUrl) throw new ConfigError('DATABASE_URL must name the database to migrate');
-  const report = await runMigrations(config.databaseUrl, SCHEMA);
+  // The configuration's TLS and connect timeout; no statement timeout (a migration may take long).
+  const report = await runMigrations(pgConnectionOf(config, { statementTimeout: false }), SCHEMA);
   process.stdout.write(`${JSON.stringify({ migrations_applied: report.applied, routines_applied: report.routines })}\n`);
 }
 

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '@lib/config';
-import { dropDatabase, ensureDatabase, runMigrations, withDatabase } from '@lib/database';
+import { ApprovalInboxService } from '@lib/approval';
+import { dropDatabase, ensureDatabase, runMigrations, UnitOfWork, withDatabase } from '@lib/database';
 import { SCHEMA } from '@migrations';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { SPEC } from '../support/openapi-validator';
@@ -143,7 +144,25 @@ describe('Prometheus metrics', () => {
     expect(sample(text, 'control_plane_approval_decision_seconds_count', { level: '1', decision: 'approved' })).toBe(1);
     expect(sample(text, 'control_plane_approval_decision_seconds_count', { level: '1', decision: 'rejected' })).toBe(1);
     expect(sample(text, 'control_plane_db_pool_connections', { state: 'total' })).toBeGreaterThan(0);
-    expect(sample(text, 'control_plane_process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
+    // The standard process and Node.js metrics, under their standard names (no prefix).
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+    ]) {
+      expect([name, sample(text, name)]).toEqual([name, expect.any(Number)]);
+    }
+    expect(text).not.toContain('control_plane_process_');
+    expect(sample(text, 'control_plane_db_pool_max_connections')).toBe(10);
+    // Near expiry means within 15 minutes: these lanes have an hour (ops.sleep) and a day (deploy).
+    expect(sample(text, 'control_plane_approvals_expiring_soon')).toBe(0);
+    const expiringWithin = (seconds: number) =>
+      (app as NestFastifyApplication)
+        .get(UnitOfWork)
+        .run(() => (app as NestFastifyApplication).get(ApprovalInboxService).pendingExpiringWithin(seconds));
+    expect(await expiringWithin(2 * 3600)).toBe(1);
+    expect(await expiringWithin(2 * 86_400)).toBe(2);
     expect(text).toContain('# TYPE control_plane_webhook_deliveries_total counter');
 
     // Read again at the next scrape: approving the pending level-1 run queues it too.
@@ -208,6 +227,8 @@ describe('Prometheus metrics', () => {
       const text = await response.text();
       expect(sample(text, 'control_plane_claim_latency_seconds_count')).toBe(2);
       expect(sample(text, 'control_plane_db_pool_connections', { state: 'total' })).toBeGreaterThan(0);
+      expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+      expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
       expect(sample(text, 'control_plane_runs', { status: 'RUN' })).toBeUndefined(); // the database gauges are the API's
       expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200); // the compose worker's healthcheck
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);

@@ -50,3 +50,17 @@ export function assertProductBuilt(hint: string): void {
 export function commandAvailable(command: string): boolean {
   return spawnSync(command, ['--version']).status === 0;
 }
+
+/** What a compiled script run to its end said. */
+export interface ScriptResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a compiled script (`dist/scripts/migrate.js`) to its end from the repository root, as its npm script does. */
+export function runCompiledScript(input: { script: string; args?: readonly string[]; env: NodeJS.ProcessEnv }): ScriptResult {
+  const program = nodeProgram(input.script);
+  const result = spawnSync(program.command, [...program.args, ...(input.args ?? [])], { cwd: REPO_ROOT, env: input.env, encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}

@@ -1,7 +1,14 @@
 import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '@lib/config';
-import { LOCAL_DATABASE, MigrationChangedError, resolveDatabase, runMigrations } from '@lib/database';
+import {
+  LOCAL_DATABASE,
+  MigrationChangedError,
+  prepareDatabase,
+  resolveDatabase,
+  SchemaBehindError,
+  UnsupportedServerError,
+} from '@lib/database';
 import { SCHEMA } from '@migrations';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApiApp } from './bootstrap';
@@ -11,7 +18,8 @@ const log = pino({ name: 'control-plane' });
 
 /**
  * `npm start`: with DATABASE_URL unset, an embedded PostgreSQL is started with its data in
- * ./.data/postgres; migrations are applied; the API listens on PORT (3000); and the worker
+ * ./.data/postgres; a server older than PostgreSQL 15 is refused; migrations are applied (or,
+ * with MIGRATIONS_RUN=false, a schema that is behind is refused); the API listens on PORT (3000); and the worker
  * (expiry sweeper and execution runner) runs in the same process. On a database of its own
  * (DATABASE_URL), it refuses to start when nobody could administer it (see BootstrapAdminService).
  */
@@ -26,8 +34,14 @@ async function main(): Promise<void> {
   const config = loaded.withDatabaseUrl(database.url);
   let app: NestFastifyApplication;
   try {
-    const report = await runMigrations(database.url, SCHEMA);
-    log.info({ applied: report.applied, routines: report.routines }, 'schema up to date');
+    const prepared = await prepareDatabase(config, SCHEMA);
+    if (prepared.warning) log.warn(prepared.warning);
+    if (prepared.migrations) {
+      log.info(
+        { postgres: prepared.serverMajor, applied: prepared.migrations.applied, routines: prepared.migrations.routines },
+        'schema up to date',
+      );
+    } else log.info({ postgres: prepared.serverMajor }, 'schema up to date (MIGRATIONS_RUN=false: checked, not migrated)');
 
     // On the embedded database (or when asked) the worker runs in this process too.
     const withWorker = config.values.workerInProcess ?? database.embedded;
@@ -56,9 +70,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+function refusal(error: unknown): error is Error {
+  return [ConfigError, MigrationChangedError, SchemaBehindError, UnsupportedServerError].some((type) => error instanceof type);
+}
+
 main().catch((error: unknown) => {
   // A refusal that names its cause (a bad variable, a changed migration) needs no stack trace.
-  if (error instanceof ConfigError || error instanceof MigrationChangedError) log.fatal(`failed to start: ${error.message}`);
+  if (refusal(error)) log.fatal(`failed to start: ${error.message}`);
   else log.fatal({ err: error }, 'failed to start');
   process.exit(1);
 });

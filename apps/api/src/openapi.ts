@@ -29,7 +29,11 @@ const AUTHENTICATION_ERRORS = [
   IdentityErrorCode.PrincipalDisabled,
   IdentityErrorCode.ApiKeySuspended,
 ];
-const UNAVAILABLE = [DatabaseErrorCode.DatabaseUnavailable, IdentityErrorCode.IdentityProviderUnavailable];
+const UNAVAILABLE = [
+  DatabaseErrorCode.DatabaseUnavailable,
+  DatabaseErrorCode.DatabaseTimeout,
+  IdentityErrorCode.IdentityProviderUnavailable,
+];
 const BODY = [...BODY_ERRORS, RequestErrorCode.NestingTooDeep, RequestErrorCode.BadRequest];
 const PATH = [RequestErrorCode.MalformedPath];
 const REQUEST_ID_HEADER = {

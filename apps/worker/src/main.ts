@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '@lib/config';
-import { MigrationChangedError, runMigrations } from '@lib/database';
+import { MigrationChangedError, prepareDatabase, SchemaBehindError, UnsupportedServerError } from '@lib/database';
 import { SCHEMA } from '@migrations';
 import { WorkerModule } from './worker.module';
 
@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   if (!config.databaseUrl) {
     throw new ConfigError('DATABASE_URL must be set for a separate worker (npm start runs one beside the API on the embedded database)');
   }
-  await runMigrations(config.databaseUrl, SCHEMA);
+  const prepared = await prepareDatabase(config, SCHEMA);
+  if (prepared.warning) log.warn(prepared.warning);
   const app = await NestFactory.createApplicationContext(WorkerModule.register(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   await app.init();
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // A refusal that names its cause (a bad variable, a changed migration) needs no stack trace.
-  if (error instanceof ConfigError || error instanceof MigrationChangedError) log.fatal(`worker failed to start: ${error.message}`);
+  if ([ConfigError, MigrationChangedError, SchemaBehindError, UnsupportedServerError].some((type) => error instanceof type))
+    log.fatal(`worker failed to start: ${(error as Error).message}`);
   else log.fatal({ err: error }, 'worker failed to start');
   process.exit(1);
 });

@@ -2342,7 +2342,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -2355,10 +2355,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -2588,7 +2588,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -2601,10 +2601,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -2866,7 +2866,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -2879,10 +2879,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -3018,7 +3018,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -3031,10 +3031,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -3262,7 +3262,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -3275,10 +3275,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -3540,7 +3540,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -3553,10 +3553,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -3818,7 +3818,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -3831,10 +3831,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -4096,7 +4096,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -4109,10 +4109,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -4248,7 +4248,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -4261,10 +4261,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -4473,7 +4473,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -4486,10 +4486,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -4687,7 +4687,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -4700,10 +4700,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -4839,7 +4839,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -4852,10 +4852,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -4991,7 +4991,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -5004,10 +5004,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -5210,7 +5210,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -5223,10 +5223,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -5428,7 +5428,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -5441,10 +5441,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -5672,7 +5672,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -5685,10 +5685,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -5946,7 +5946,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -5959,10 +5959,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -6224,7 +6224,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -6237,10 +6237,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -6545,7 +6545,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -6558,10 +6558,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -6760,7 +6760,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -6773,10 +6773,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -7004,7 +7004,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -7017,10 +7017,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -7253,7 +7253,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -7266,10 +7266,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -7543,7 +7543,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -7556,10 +7556,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -7789,7 +7789,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -7802,10 +7802,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -7986,7 +7986,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -7999,10 +7999,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -8230,7 +8230,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -8243,10 +8243,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -8538,7 +8538,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -8551,10 +8551,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -8816,7 +8816,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -8829,10 +8829,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -9094,7 +9094,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -9107,10 +9107,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -9372,7 +9372,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -9385,10 +9385,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -9650,7 +9650,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -9663,10 +9663,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -9840,7 +9840,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -9853,10 +9853,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -10028,7 +10028,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -10041,10 +10041,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -10214,7 +10214,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -10227,10 +10227,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -10488,7 +10488,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -10501,10 +10501,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -10674,7 +10674,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -10687,10 +10687,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -10827,7 +10827,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -10840,10 +10840,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -11041,7 +11041,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -11054,10 +11054,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -11319,7 +11319,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -11332,10 +11332,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -11564,7 +11564,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -11577,10 +11577,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -11843,7 +11843,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -11856,10 +11856,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -12092,7 +12092,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -12105,10 +12105,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -12342,7 +12342,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -12355,10 +12355,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -12622,7 +12622,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -12635,10 +12635,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -12868,7 +12868,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -12881,10 +12881,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -13176,7 +13176,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -13189,10 +13189,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -13483,7 +13483,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -13496,10 +13496,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -13823,7 +13823,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description error.code: database_unavailable | identity_provider_unavailable */
+            /** @description error.code: database_timeout | database_unavailable | identity_provider_unavailable */
             503: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -13836,10 +13836,10 @@ export interface operations {
                     "application/json": {
                         error: {
                             /**
-                             * @example database_unavailable
+                             * @example database_timeout
                              * @enum {string}
                              */
-                            code: "database_unavailable" | "identity_provider_unavailable";
+                            code: "database_timeout" | "database_unavailable" | "identity_provider_unavailable";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */

@@ -64,4 +64,9 @@ export class ApprovalInboxService {
   pendingByLevel(): Promise<Map<string, number>> {
     return this.approvals.countPendingByLevel();
   }
+
+  /** Pending lanes expiring within `seconds` (overdue ones not yet swept included), every project, for metrics. No access check here. */
+  pendingExpiringWithin(seconds: number): Promise<number> {
+    return this.approvals.countPendingExpiringWithin(seconds);
+  }
 }

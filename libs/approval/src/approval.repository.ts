@@ -154,6 +154,15 @@ export class ApprovalRepository {
     return new Map(rows.map((row) => [String(row.level), Number(row.n)]));
   }
 
+  /** Pending lanes that expire within `seconds` (or are overdue and not yet swept), every project, by the database clock. */
+  async countPendingExpiringWithin(seconds: number): Promise<number> {
+    const [row] = await this.uow.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${LANES} WHERE status = 'pending' AND expires_at <= now() + make_interval(secs => $1)`,
+      [seconds],
+    );
+    return Number(row.n);
+  }
+
   async approvedLane(runId: string): Promise<ApprovalRow | null> {
     const rows = await this.uow.query<ApprovalRow>(`SELECT * FROM ${LANES} WHERE execution_run_id = $1 AND status = 'approved'`, [runId]);
     return rows[0] ?? null;

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@lib/config';
-import { PgListener } from '@lib/database';
+import { PgListener, pgConnectionOf } from '@lib/database';
 
 type ChainListener = () => void;
 
@@ -44,7 +44,7 @@ export class AuditFeedService implements OnApplicationShutdown {
 
   private connection(): PgListener {
     this.listener ??= new PgListener({
-      url: this.config.databaseUrl as string,
+      connection: pgConnectionOf(this.config),
       channel: 'audit_events',
       name: 'control-plane-audit-feed',
       onNotification: (payload) => this.announced(payload),

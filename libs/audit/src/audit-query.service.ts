@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { BrokenLink, checkLink, GENESIS_HASH } from './audit-chain';
+import { UnitOfWork } from '@lib/database';
+import { BrokenLink, checkLink, GENESIS_HASH, StoredChainEvent } from './audit-chain';
 import { AuditEventType } from './audit-event-type';
 import { AuditEventRow } from './audit-event.table';
 import { AuditEventFilter, AuditRepository } from './audit.repository';
@@ -23,11 +24,34 @@ export const LIFECYCLE_EVENTS: Readonly<Record<string, readonly AuditEventType[]
 };
 
 const VERIFY_BATCH = 2000;
+const EXPORT_BATCH = 1000;
+/** How long an export waits for the writers in flight before it gives up (it blocks new appends meanwhile). */
+const EXPORT_LOCK_TIMEOUT_MS = 5000;
 
 /** Reading the trail: filtered pages, chain verification, lifecycle counters. No access checks here. */
 @Injectable()
 export class AuditQueryService {
-  constructor(private readonly events: AuditRepository) {}
+  constructor(
+    private readonly events: AuditRepository,
+    private readonly uow: UnitOfWork,
+  ) {}
+
+  /**
+   * Every event after the cursor `after` (an event id, "0" for the start), oldest first, in
+   * batches, up to the settled horizon: resuming from the last id written never skips an event
+   * committed later under a smaller id, and never repeats one. Answers the cursor to resume from.
+   */
+  async export(input: { after: string; write: (event: StoredChainEvent) => Promise<void> | void }): Promise<{ next: string }> {
+    const horizon = await this.uow.run(() => this.events.settledHorizon(EXPORT_LOCK_TIMEOUT_MS));
+    let cursor = input.after;
+    if (horizon === null || BigInt(horizon) <= BigInt(cursor)) return { next: cursor };
+    for (;;) {
+      const rows = await this.events.exportPage({ after: cursor, upTo: horizon, limit: EXPORT_BATCH });
+      for (const row of rows) await input.write(row);
+      if (rows.length < EXPORT_BATCH) return { next: horizon };
+      cursor = rows[rows.length - 1].id;
+    }
+  }
 
   list(filter: AuditEventFilter): Promise<AuditEventRow[]> {
     return this.events.list(filter);

@@ -86,6 +86,29 @@ export class AuditRepository {
     );
   }
 
+  /**
+   * The newest id no later event can slip under. Ids come from a sequence, so a transaction may
+   * commit id 7 while id 6 is still being written: SHARE mode waits until every writer that holds
+   * the table (and so every id taken so far) has ended, and blocks new appends only for this one
+   * read. Null when the trail is empty. Must run inside a transaction (UnitOfWork.run).
+   */
+  async settledHorizon(lockTimeoutMs: number): Promise<string | null> {
+    await this.uow.query(`SELECT set_config('lock_timeout', $1, true)`, [String(lockTimeoutMs)]);
+    await this.uow.query(`LOCK TABLE ${T} IN SHARE MODE`);
+    const [row] = await this.uow.query<{ id: string | null }>(`SELECT max(id)::text AS id FROM ${T}`);
+    return row.id;
+  }
+
+  /** Events after `after` up to `upTo` (ids), oldest first, with occurred_at exactly as it was hashed. */
+  exportPage(input: { after: string; upTo: string; limit: number }): Promise<StoredChainEvent[]> {
+    return this.uow.query<StoredChainEvent>(
+      `SELECT id::text AS id, event_id, event_type, actor, actor_credential, request_id, project_id, execution_run_id, data,
+              to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at, chain_key, prev_hash, hash
+       FROM ${T} WHERE id > $1::bigint AND id <= $2::bigint ORDER BY ${T}.id LIMIT $3`,
+      [input.after, input.upTo, input.limit],
+    );
+  }
+
   async countUnchained(): Promise<number> {
     const [row] = await this.uow.query<{ n: string }>(`SELECT count(*) AS n FROM ${T} WHERE chain_key IS NULL`);
     return Number(row.n);

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { LogLevel } from './environment';
+import { DatabaseSslMode, LogLevel } from './environment';
 import { UrlPrefix } from './url-prefix';
 
 /** How a worker process behaves. */
@@ -53,6 +53,19 @@ export interface WebhookSettings {
   readonly concurrency: number;
 }
 
+/** The PostgreSQL sessions of the API and the worker (every pool and listener connection). */
+export interface DatabaseSettings {
+  /** PostgreSQL's statement_timeout on every connection but the migrations'; 0: none. */
+  readonly statementTimeoutMs: number;
+  /** PostgreSQL's idle_in_transaction_session_timeout; 0: none. */
+  readonly idleInTransactionTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  /** Null: as the URL's sslmode says. `ca` is the PEM text of DATABASE_SSL_CA_FILE. */
+  readonly ssl: { readonly mode: DatabaseSslMode; readonly ca: string | null } | null;
+  /** Whether the API and the worker apply migrations at start (else they refuse a schema that is behind). */
+  readonly migrationsRun: boolean;
+}
+
 export interface EmbeddedDatabaseSettings {
   readonly dataDir: string;
   readonly port: number;
@@ -71,6 +84,7 @@ export class AppConfig {
       readonly httpRequestTimeoutMs: number;
       readonly bootstrapAdminKey: string | undefined;
       readonly dbPoolSize: number;
+      readonly database: DatabaseSettings;
       readonly logLevel: LogLevel;
       readonly policyFile: string;
       /** Unset: the caller decides (npm start runs the worker in-process on the embedded database). */

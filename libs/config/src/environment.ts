@@ -39,6 +39,9 @@ function TextVariable(max: number, message: string): PropertyDecorator {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const DATABASE_SSL_MODES = ['disable', 'require', 'verify-full'] as const;
+export type DatabaseSslMode = (typeof DATABASE_SSL_MODES)[number];
+
 const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
 const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
 const BOOLEAN = ['true', 'false'];
@@ -78,6 +81,50 @@ export class Environment {
   @Variable({ default: '`10`', meaning: 'connections in the pool of each process (fewer backends than clients ran faster on 2 cores)' })
   @IntegerVariable(1, 100)
   DB_POOL_SIZE?: number;
+
+  @Variable({
+    default: '`30000`',
+    meaning:
+      'a statement of the API or a worker running longer is cancelled by PostgreSQL (answered 503 `database_timeout`); `0` turns it off. Migrations are not bound by it',
+  })
+  @IntegerVariable(0, 3_600_000, 'milliseconds')
+  DB_STATEMENT_TIMEOUT_MS?: number;
+
+  @Variable({
+    default: '`60000`',
+    meaning: 'PostgreSQL ends a session that stays this long inside a transaction without a statement; `0` turns it off',
+  })
+  @IntegerVariable(0, 3_600_000, 'milliseconds')
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS?: number;
+
+  @Variable({ default: '`10000`', meaning: 'a new PostgreSQL connection must be made within this long (then the request is answered 503)' })
+  @IntegerVariable(100, 600_000, 'milliseconds')
+  DB_CONNECT_TIMEOUT_MS?: number;
+
+  @Variable({
+    default: "unset → as `DATABASE_URL`'s `sslmode` says (none: no TLS)",
+    meaning:
+      'TLS to PostgreSQL: `disable`, `require` (encrypted, the certificate is not checked) or `verify-full` (the certificate must chain to a trusted CA and name the host); not together with `sslmode` in `DATABASE_URL`',
+  })
+  @IsOptional()
+  @IsIn(DATABASE_SSL_MODES, { message: `must be one of ${DATABASE_SSL_MODES.join(', ')}` })
+  DATABASE_SSL?: DatabaseSslMode;
+
+  @Variable({
+    default: "unset → Node's trusted CAs",
+    meaning: "a PEM file of the CA that signed PostgreSQL's certificate; with `DATABASE_SSL=verify-full`",
+  })
+  @TextVariable(4096, 'must name a file')
+  DATABASE_SSL_CA_FILE?: string;
+
+  @Variable({
+    default: '`true`',
+    meaning:
+      'the API and the worker bring the schema forward at start; `false`: they refuse to start on a database whose schema is behind, and `npm run migrate` applies it',
+  })
+  @IsOptional()
+  @IsIn(BOOLEAN, { message: 'must be true or false' })
+  MIGRATIONS_RUN?: string;
 
   @Variable({ default: '`info`', meaning: `pino level (${LOG_LEVELS.map((level) => `\`${level}\``).join(', ')})` })
   @IsOptional()

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderConfigTable } from './config-table';
 import { ConfigError, loadConfig } from './load-config';
@@ -57,6 +58,58 @@ describe('loadConfig', () => {
     expect(loadConfig({ WORKER_METRICS_PORT: '0' }).worker.metricsPort).toBe(0);
     expect(loadConfig({ WORKER_METRICS_PORT: '9464' }).worker.metricsPort).toBe(9464);
     expect(() => loadConfig({ WORKER_METRICS_PORT: '70000' })).toThrow(/WORKER_METRICS_PORT must be an integer from 0 to 65535/);
+  });
+
+  it('sets the PostgreSQL session timeouts, TLS and the migrations switch; refuses bad values at start', () => {
+    expect(loadConfig({}).values.database).toEqual({
+      statementTimeoutMs: 30_000,
+      idleInTransactionTimeoutMs: 60_000,
+      connectTimeoutMs: 10_000,
+      ssl: null,
+      migrationsRun: true,
+    });
+    const set = loadConfig({
+      DB_STATEMENT_TIMEOUT_MS: '0',
+      DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '5000',
+      MIGRATIONS_RUN: 'false',
+      DATABASE_SSL: 'require',
+    });
+    expect(set.values.database).toMatchObject({
+      statementTimeoutMs: 0,
+      idleInTransactionTimeoutMs: 5000,
+      migrationsRun: false,
+      ssl: { mode: 'require', ca: null },
+    });
+    expect(() => loadConfig({ DB_STATEMENT_TIMEOUT_MS: '-1' })).toThrow(
+      'DB_STATEMENT_TIMEOUT_MS must be an integer from 0 to 3600000 (milliseconds); got "-1"',
+    );
+    expect(() => loadConfig({ DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '10s' })).toThrow(/DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be an integer/);
+    expect(() => loadConfig({ DB_CONNECT_TIMEOUT_MS: '5' })).toThrow(/DB_CONNECT_TIMEOUT_MS must be an integer from 100 to 600000/);
+    expect(() => loadConfig({ MIGRATIONS_RUN: 'no' })).toThrow(/MIGRATIONS_RUN must be true or false; got "no"/);
+    expect(() => loadConfig({ DATABASE_SSL: 'prefer' })).toThrow(/DATABASE_SSL must be one of disable, require, verify-full; got "prefer"/);
+  });
+
+  it("says TLS once: DATABASE_SSL or the URL's sslmode; a CA file must be readable PEM, with verify-full", () => {
+    const both = { DATABASE_SSL: 'require', DATABASE_URL: 'postgres://u:secret-pw@db:5432/cp?sslmode=require' };
+    expect(() => loadConfig(both)).toThrow(/DATABASE_SSL must not be set when DATABASE_URL names an sslmode/);
+    expect(() => loadConfig(both)).not.toThrow(/secret-pw/);
+    expect(() => loadConfig({ DATABASE_SSL_CA_FILE: __filename })).toThrow(/DATABASE_SSL_CA_FILE needs DATABASE_SSL=verify-full/);
+    expect(() => loadConfig({ DATABASE_SSL: 'verify-full', DATABASE_SSL_CA_FILE: '/no/such/ca.pem' })).toThrow(
+      /DATABASE_SSL_CA_FILE must name a readable PEM file; "\/no\/such\/ca.pem" cannot be read \(ENOENT\)/,
+    );
+    const notPem = join(__dirname, '..', '..', '..', 'package.json');
+    expect(() => loadConfig({ DATABASE_SSL: 'verify-full', DATABASE_SSL_CA_FILE: notPem })).toThrow(/holds none/);
+    const dir = mkdtempSync(join(tmpdir(), 'cp-ca-'));
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    writeFileSync(join(dir, 'ca.pem'), pem);
+    try {
+      expect(loadConfig({ DATABASE_SSL: 'verify-full', DATABASE_SSL_CA_FILE: join(dir, 'ca.pem') }).values.database.ssl).toEqual({
+        mode: 'verify-full',
+        ca: pem,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the configuration table in docs/configuration.md is the one made from the schema', () => {

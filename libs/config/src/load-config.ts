@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { AppConfig, defaultWorkerId } from './app-config';
+import { readFileSync } from 'node:fs';
+import { AppConfig, DatabaseSettings, defaultWorkerId } from './app-config';
 import { UrlPrefix } from './url-prefix';
 import { Environment, SECRET_PREFIX, variableNotes } from './environment';
 
@@ -12,6 +13,9 @@ const INTEGER_VARIABLES = new Set([
   'PORT',
   'HTTP_REQUEST_TIMEOUT_MS',
   'DB_POOL_SIZE',
+  'DB_STATEMENT_TIMEOUT_MS',
+  'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+  'DB_CONNECT_TIMEOUT_MS',
   'SWEEP_INTERVAL_MS',
   'WORKER_CONCURRENCY',
   'WORKER_LEASE_MS',
@@ -53,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (environment.OIDC_ISSUER && !environment.OIDC_AUDIENCE) {
     throw new ConfigError('invalid configuration:\n  OIDC_AUDIENCE must be set when OIDC_ISSUER is; got nothing');
   }
+  const database = databaseSettingsOf(environment);
   const leaseMs = environment.WORKER_LEASE_MS ?? 15_000;
   const webhookAllowlist = parseAllowlist(environment.WEBHOOK_ALLOWED_URLS);
   return new AppConfig({
@@ -62,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     httpRequestTimeoutMs: environment.HTTP_REQUEST_TIMEOUT_MS ?? 30_000,
     bootstrapAdminKey: environment.BOOTSTRAP_ADMIN_KEY,
     dbPoolSize: environment.DB_POOL_SIZE ?? 10,
+    database,
     logLevel: environment.LOG_LEVEL ?? 'info',
     policyFile: environment.POLICY_FILE ?? 'policies/action-types.json',
     workerInProcess: environment.WORKER_IN_PROCESS === undefined ? undefined : environment.WORKER_IN_PROCESS === 'true',
@@ -103,6 +109,47 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     },
     secrets: secretsOf(env),
   });
+}
+
+/**
+ * The PostgreSQL session settings and TLS. TLS is said once: by DATABASE_SSL or by the URL's
+ * sslmode (node-postgres lets the URL win silently, so both at once is refused). The CA file is
+ * read here, so a missing one stops the start instead of the first connection.
+ */
+function databaseSettingsOf(environment: Environment): DatabaseSettings {
+  const mode = environment.DATABASE_SSL ?? null;
+  if (mode && environment.DATABASE_URL && /[?&]sslmode=/i.test(environment.DATABASE_URL)) {
+    throw new ConfigError(
+      'invalid configuration:\n  DATABASE_SSL must not be set when DATABASE_URL names an sslmode (say it once); got both',
+    );
+  }
+  if (environment.DATABASE_SSL_CA_FILE && mode !== 'verify-full') {
+    throw new ConfigError(
+      `invalid configuration:\n  DATABASE_SSL_CA_FILE needs DATABASE_SSL=verify-full (a CA is only used to check the certificate); got DATABASE_SSL=${JSON.stringify(mode ?? '')}`,
+    );
+  }
+  let ca: string | null = null;
+  if (environment.DATABASE_SSL_CA_FILE) {
+    try {
+      ca = readFileSync(environment.DATABASE_SSL_CA_FILE, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        `invalid configuration:\n  DATABASE_SSL_CA_FILE must name a readable PEM file; ${JSON.stringify(environment.DATABASE_SSL_CA_FILE)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new ConfigError(
+        `invalid configuration:\n  DATABASE_SSL_CA_FILE must name a PEM file of certificates; ${JSON.stringify(environment.DATABASE_SSL_CA_FILE)} holds none`,
+      );
+    }
+  }
+  return {
+    statementTimeoutMs: environment.DB_STATEMENT_TIMEOUT_MS ?? 30_000,
+    idleInTransactionTimeoutMs: environment.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS ?? 60_000,
+    connectTimeoutMs: environment.DB_CONNECT_TIMEOUT_MS ?? 10_000,
+    ssl: mode ? { mode, ca } : null,
+    migrationsRun: environment.MIGRATIONS_RUN !== 'false',
+  };
 }
 
 /** WEBHOOK_ALLOWED_URLS: each entry must parse (a bad one stops the process, naming it). */

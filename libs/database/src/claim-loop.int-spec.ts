@@ -28,7 +28,7 @@ describe('the claim loop on PostgreSQL', () => {
     let most = 0;
     let failNext = false;
     const loop = new ClaimLoop({
-      url: url(),
+      connection: { connectionString: url() },
       channel,
       name: 'claim-loop-spec',
       pollMs: 3_600_000,

@@ -1,4 +1,5 @@
 import { SerialTrigger } from '@lib/common';
+import { PgConnection } from './pg-connection';
 import { PgListener } from './pg-listener';
 
 /** What one claim did: the work it started (one promise each), and whether to look again. */
@@ -11,7 +12,7 @@ export interface ClaimBatch {
 }
 
 export interface ClaimLoopOptions {
-  readonly url: string;
+  readonly connection: PgConnection;
   /** The NOTIFY channel that says something became claimable. */
   readonly channel: string;
   /** The listener connection's application_name. */
@@ -55,7 +56,7 @@ export class ClaimLoop {
 
   async start(): Promise<void> {
     this.listener = new PgListener({
-      url: this.options.url,
+      connection: this.options.connection,
       channel: this.options.channel,
       name: this.options.name,
       onNotification: () => this.wake(),

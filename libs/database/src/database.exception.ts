@@ -3,6 +3,8 @@ import { DomainException } from '@lib/common';
 export enum DatabaseErrorCode {
   /** PostgreSQL cannot be reached now (down, restarting): retry after a moment. */
   DatabaseUnavailable = 'database_unavailable',
+  /** A statement ran past DB_STATEMENT_TIMEOUT_MS and PostgreSQL cancelled it (nothing of it was kept). */
+  DatabaseTimeout = 'database_timeout',
 }
 
 /**
@@ -11,6 +13,7 @@ export enum DatabaseErrorCode {
  */
 export const DATABASE_ERROR_STATUS: Readonly<Record<DatabaseErrorCode, number>> = {
   [DatabaseErrorCode.DatabaseUnavailable]: 503,
+  [DatabaseErrorCode.DatabaseTimeout]: 503,
 };
 
 declare module '@lib/common' {
@@ -28,4 +31,12 @@ export function databaseUnavailable(): DatabaseException {
   return new DatabaseException(DatabaseErrorCode.DatabaseUnavailable, 'the database cannot be reached right now; retry shortly', {
     retry_after_seconds: RETRY_AFTER_SECONDS,
   });
+}
+
+export function databaseTimeout(): DatabaseException {
+  return new DatabaseException(
+    DatabaseErrorCode.DatabaseTimeout,
+    'the database did not finish in time (the statement timeout cancelled it; nothing was changed); retry shortly',
+    { retry_after_seconds: RETRY_AFTER_SECONDS },
+  );
 }

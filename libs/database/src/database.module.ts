@@ -3,9 +3,10 @@ import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { AppConfig, ConfigError } from '@lib/config';
+import { AppConfig } from '@lib/config';
 import { TelemetryModule } from '@lib/telemetry';
 import { buildDataSourceOptions } from './data-source';
+import { pgConnectionOf } from './pg-connection';
 import { PoolMetrics } from './pool-metrics';
 import { UnitOfWork } from './unit-of-work';
 
@@ -24,11 +25,8 @@ export class DatabaseModule {
         TelemetryModule,
         TypeOrmModule.forRootAsync({
           inject: [AppConfig],
-          useFactory: (config: AppConfig) => {
-            if (!config.databaseUrl)
-              throw new ConfigError('DATABASE_URL is not set: start the embedded PostgreSQL first or point it at a server');
-            return buildDataSourceOptions({ url: config.databaseUrl, poolSize: config.values.dbPoolSize });
-          },
+          useFactory: (config: AppConfig) =>
+            buildDataSourceOptions({ connection: pgConnectionOf(config), poolSize: config.values.dbPoolSize }),
         }),
         ClsModule.forRoot({
           global: true,

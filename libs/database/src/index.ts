@@ -14,3 +14,5 @@ export * from './database.exception';
 export * from './pool-metrics';
 export * from './schema-snapshot';
 export * from './claim-loop';
+export * from './pg-connection';
+export * from './database-start';

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { connectionOf, PgConnection } from './pg-connection';
 import { migrationChecksum, MigrationEntry, MIGRATIONS_TABLE, routineChecksum, SCHEMA_CHECKSUMS_TABLE, SchemaPlan } from './schema-plan';
 
 /** A fixed advisory-lock key, so that two processes starting together apply migrations once. */
@@ -46,8 +47,9 @@ export class MigrationOrderError extends Error {
  * A pending migration named before an applied one is refused (MigrationOrderError): the plan is
  * the files in name order, so a fresh database and an upgraded one must apply them alike.
  */
-export async function runMigrations(url: string, plan: SchemaPlan): Promise<MigrationReport> {
-  const lock = new Client({ connectionString: url, application_name: 'control-plane-migrate' });
+export async function runMigrations(target: string | PgConnection, plan: SchemaPlan): Promise<MigrationReport> {
+  const connection = connectionOf(target);
+  const lock = new Client({ ...connection, application_name: 'control-plane-migrate' });
   await lock.connect();
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -64,7 +66,7 @@ export async function runMigrations(url: string, plan: SchemaPlan): Promise<Migr
     const appliedNames = await appliedMigrations(lock);
     await verifyApplied(lock, plan, checksums, appliedNames);
     assertPendingAfterApplied(plan, appliedNames);
-    const applied = await applyPending(url, plan, checksums);
+    const applied = await applyPending(connection, plan, checksums);
     const known = new Set(plan.migrations.map(migrationName));
     const newer = [...appliedNames].filter((name) => !known.has(name));
     const routines = newer.length === 0 ? await applyRoutines(lock, plan) : [];
@@ -72,6 +74,49 @@ export async function runMigrations(url: string, plan: SchemaPlan): Promise<Migr
   } finally {
     await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await lock.end();
+  }
+}
+
+/** What a database lacks of the plan: migrations not applied, routines whose text is not the one applied. */
+export interface SchemaStatus {
+  readonly pendingMigrations: string[];
+  readonly staleRoutines: string[];
+}
+
+/** Reads, changes nothing, takes no lock: for a process that must not migrate (MIGRATIONS_RUN=false). */
+export async function schemaStatus(target: string | PgConnection, plan: SchemaPlan): Promise<SchemaStatus> {
+  const client = new Client({ ...connectionOf(target), application_name: 'control-plane-schema-check' });
+  await client.connect();
+  try {
+    const applied = await appliedMigrations(client);
+    const pendingMigrations = plan.migrations.filter((entry) => !applied.has(migrationName(entry))).map((entry) => entry.file);
+    const { rows } = await client.query<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [SCHEMA_CHECKSUMS_TABLE.name]);
+    const recorded = new Map<string, string>();
+    if (rows[0].exists) {
+      const routines = await client.query<{ name: string; checksum: string }>(
+        `SELECT name, checksum FROM ${SCHEMA_CHECKSUMS_TABLE.name} WHERE kind = 'routine'`,
+      );
+      for (const row of routines.rows) recorded.set(row.name, row.checksum);
+    }
+    const staleRoutines = plan.routines.filter((routine) => recorded.get(routine.file) !== routineChecksum(routine)).map((r) => r.file);
+    return { pendingMigrations, staleRoutines };
+  } finally {
+    await client.end();
+  }
+}
+
+/** The schema is behind the code and this process may not bring it forward (MIGRATIONS_RUN=false). */
+export class SchemaBehindError extends Error {
+  constructor(status: SchemaStatus) {
+    const parts = [
+      status.pendingMigrations.length > 0
+        ? `${status.pendingMigrations.length} migration(s) not applied (first: migrations/${status.pendingMigrations[0]})`
+        : null,
+      status.staleRoutines.length > 0
+        ? `${status.staleRoutines.length} routine(s) not current (first: migrations/routines/${status.staleRoutines[0]})`
+        : null,
+    ].filter((part) => part !== null);
+    super(`the database schema is behind this release: ${parts.join(', ')}. MIGRATIONS_RUN=false, so run \`npm run migrate\` first`);
   }
 }
 
@@ -110,17 +155,17 @@ async function verifyApplied(client: Client, plan: SchemaPlan, checksums: Map<st
 }
 
 /** TypeORM runs the pending migrations; each also records its checksum inside its own transaction. */
-async function applyPending(url: string, plan: SchemaPlan, checksums: Map<string, string>): Promise<string[]> {
+async function applyPending(connection: PgConnection, plan: SchemaPlan, checksums: Map<string, string>): Promise<string[]> {
   const migrations = plan.migrations.map((entry) => recordingChecksum(entry, checksums.get(entry.file) as string));
   const dataSource = new DataSource({
     type: 'postgres',
-    url,
+    url: connection.connectionString,
     migrations,
     migrationsTableName: MIGRATIONS_TABLE.name,
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: false,
-    extra: { max: 1, application_name: 'control-plane-migrate' },
+    extra: { ...connection, max: 1, application_name: 'control-plane-migrate' },
   });
   await dataSource.initialize();
   try {

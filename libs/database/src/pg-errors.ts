@@ -7,6 +7,8 @@ export const PgErrorCode = {
   DeadlockDetected: '40P01',
   RaiseException: 'P0001',
   FeatureNotSupported: '0A000',
+  /** query_canceled: statement_timeout ran out (or pg_cancel_backend). */
+  QueryCanceled: '57014',
 } as const;
 
 /** The SQLSTATE of a driver error, looking through TypeORM's QueryFailedError wrapper. */
@@ -30,6 +32,11 @@ export function constraintOf(error: unknown): string | undefined {
 export function isRetryableTransactionError(error: unknown): boolean {
   const state = sqlStateOf(error);
   return state === PgErrorCode.SerializationFailure || state === PgErrorCode.DeadlockDetected;
+}
+
+/** Whether PostgreSQL cancelled the statement (its statement_timeout ran out), looking through TypeORM's wrapper. */
+export function isStatementTimeout(error: unknown): boolean {
+  return sqlStateOf(error) === PgErrorCode.QueryCanceled;
 }
 
 /** Node's socket errors that mean the server could not be reached or went away. */

@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
+import { PgConnection } from './pg-connection';
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 10_000;
 
 export interface PgListenerOptions {
-  readonly url: string;
+  readonly connection: PgConnection;
   readonly channel: string;
   /** A name for the connection, in pg_stat_activity and the logs. */
   readonly name: string;
@@ -52,7 +53,7 @@ export class PgListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.options.url, application_name: this.options.name });
+    const client = new Client({ ...this.options.connection, application_name: this.options.name });
     client.on('notification', (message) => this.safely(() => this.options.onNotification(message.payload ?? '')));
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('the connection ended')));

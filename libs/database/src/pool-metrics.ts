@@ -8,6 +8,7 @@ interface PgPoolCounts {
   readonly totalCount: number;
   readonly idleCount: number;
   readonly waitingCount: number;
+  readonly options: { readonly max?: number };
 }
 
 /** This process's connection pool (TypeORM's driver holds node-postgres's Pool as `master`), read at every scrape. */
@@ -25,6 +26,8 @@ export class PoolMetrics implements OnModuleInit {
       this.metrics.dbPoolConnections.set({ state: 'total' }, pool.totalCount);
       this.metrics.dbPoolConnections.set({ state: 'idle' }, pool.idleCount);
       this.metrics.dbPoolConnections.set({ state: 'waiting' }, pool.waitingCount);
+      // node-postgres's default when unset is 10.
+      this.metrics.dbPoolMax.set(pool.options.max ?? 10);
     });
   }
 }

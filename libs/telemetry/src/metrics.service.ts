@@ -27,8 +27,8 @@ const DECISION_BUCKETS = [1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24
 
 /**
  * The metrics of one process, on a registry of its own (never prom-client's global one, so two
- * applications in one process, as in the tests, never share or clash). Every name starts with
- * `control_plane_`.
+ * applications in one process, as in the tests, never share or clash). Every name of ours starts
+ * with `control_plane_`; beside them, the standard process_* and nodejs_* metrics.
  */
 @Injectable()
 export class MetricsService {
@@ -112,6 +112,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly approvalsExpiringSoon = new Gauge({
+    name: `${METRIC_PREFIX}approvals_expiring_soon`,
+    help: 'Pending approval lanes that expire within 15 minutes (or are overdue, not yet swept), read from PostgreSQL at scrape time',
+    registers: [this.registry],
+  });
+
   readonly dlqSize = new Gauge({
     name: `${METRIC_PREFIX}dlq_size`,
     help: 'Dead-letter entries not re-driven, read from PostgreSQL at scrape time',
@@ -132,8 +138,17 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly dbPoolMax = new Gauge({
+    name: `${METRIC_PREFIX}db_pool_max_connections`,
+    help: "The most connections this process's PostgreSQL pool opens (DB_POOL_SIZE)",
+    registers: [this.registry],
+  });
+
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+    // prom-client's standard process and Node.js metrics under their standard names (no prefix:
+    // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_eventloop_lag_seconds, …),
+    // so that stock dashboards and alerts work. Ours all start with control_plane_, so none clash.
+    collectDefaultMetrics({ register: this.registry });
   }
 
   /** The exposition format's content type (text/plain; version=0.0.4). */

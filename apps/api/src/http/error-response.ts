@@ -1,5 +1,5 @@
 import { HttpException, ServiceUnavailableException } from '@nestjs/common';
-import { databaseUnavailable, isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '@lib/database';
+import { databaseTimeout, databaseUnavailable, isDatabaseUnavailable, isStatementTimeout, RETRY_AFTER_SECONDS } from '@lib/database';
 import { DomainException, RequestErrorCode } from '@lib/common';
 import { ErrorBody, errorBody } from './error-body';
 import { httpStatusOf } from './error-status';
@@ -48,6 +48,8 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   if (!(error instanceof DomainException) && (isDatabaseUnavailable(error) || error instanceof ServiceUnavailableException)) {
     return toErrorResponse(databaseUnavailable(), requestId);
   }
+  // A statement past DB_STATEMENT_TIMEOUT_MS: PostgreSQL cancelled it and its transaction rolled back.
+  if (!(error instanceof DomainException) && isStatementTimeout(error)) return toErrorResponse(databaseTimeout(), requestId);
   if (error instanceof DomainException) {
     const status = httpStatusOf(error.code);
     const body = errorBody({ code: error.code, message: error.message, details: error.details, requestId });

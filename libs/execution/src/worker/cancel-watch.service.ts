@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@lib/config';
-import { PgListener } from '@lib/database';
+import { PgListener, pgConnectionOf } from '@lib/database';
 import { LeaseKeeper } from './lease-keeper';
 
 /**
@@ -45,7 +45,7 @@ export class CancelWatchService implements OnApplicationShutdown {
 
   private connection(): PgListener {
     this.listener ??= new PgListener({
-      url: this.config.databaseUrl as string,
+      connection: pgConnectionOf(this.config),
       channel: 'execution_run_cancel',
       name: 'control-plane-cancel-watch',
       onNotification: (runId) => this.leases.get(runId)?.checkNow(),

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig, urlAllowed, WebhookSettings } from '@lib/config';
-import { ClaimLoop } from '@lib/database';
+import { ClaimLoop, pgConnectionOf } from '@lib/database';
 import { MetricsService } from '@lib/telemetry';
 import { AttemptOutcome, ClaimedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature';
@@ -38,7 +38,7 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
     this.workerId = `webhooks:${config.worker.workerId}`;
     this.perSubscription = Math.max(1, Math.floor(this.settings.concurrency / 4));
     this.loop = new ClaimLoop({
-      url: config.databaseUrl as string,
+      connection: pgConnectionOf(config),
       channel: 'webhook_deliveries',
       name: 'control-plane-webhooks-listen',
       pollMs: config.worker.pollMs,

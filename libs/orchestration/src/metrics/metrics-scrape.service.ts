@@ -9,6 +9,8 @@ import { MetricsService } from '@lib/telemetry';
 /** A scrape's reads are cancelled after this long (the whole scrape stays well under a scraper's timeout). */
 const SCRAPE_STATEMENT_TIMEOUT_MS = 2000;
 const APPROVAL_LEVELS = ['0', '1', '2', '3'];
+/** "Near expiry" for the gauge and the alert on it: a lane an approver should look at now. */
+export const EXPIRING_SOON_SECONDS = 15 * 60;
 
 /**
  * The API's scrape: the gauges read from PostgreSQL (runs by status, the queue, pending
@@ -48,6 +50,7 @@ export class MetricsScrapeService implements OnModuleInit {
       queue: await this.execution.queue(),
       deadLetters: await this.execution.openDeadLetters(),
       pending: await this.inbox.pendingByLevel(),
+      expiringSoon: await this.inbox.pendingExpiringWithin(EXPIRING_SOON_SECONDS),
       lifecycle: await this.audit.lifecycleCounters(),
     }));
     MetricsService.setAll(this.metrics.runs, 'status', Object.values(RunStatus), facts.runs);
@@ -55,6 +58,7 @@ export class MetricsScrapeService implements OnModuleInit {
     this.metrics.queueOldestSeconds.set(facts.queue.oldestSeconds);
     this.metrics.dlqSize.set(facts.deadLetters);
     MetricsService.setAll(this.metrics.approvalsPending, 'level', APPROVAL_LEVELS, facts.pending);
+    this.metrics.approvalsExpiringSoon.set(facts.expiringSoon);
     MetricsService.setAll(
       this.metrics.approvalLifecycleEvents,
       'event',

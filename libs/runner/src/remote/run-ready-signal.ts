@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@lib/config';
-import { PgListener } from '@lib/database';
+import { PgListener, pgConnectionOf } from '@lib/database';
 
 /**
  * Wakes the claims of remote workers that wait for work (long-poll) when a run becomes
@@ -48,7 +48,7 @@ export class RunReadySignal implements OnApplicationShutdown {
   private listen(): void {
     if (this.listener || !this.config.databaseUrl) return;
     this.listener = new PgListener({
-      url: this.config.databaseUrl,
+      connection: pgConnectionOf(this.config),
       channel: 'execution_runs_ready',
       name: 'control-plane-remote-claims',
       onNotification: () => this.wake(),

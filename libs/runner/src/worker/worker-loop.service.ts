@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig, WorkerSettings } from '@lib/config';
-import { ClaimLoop } from '@lib/database';
+import { ClaimLoop, pgConnectionOf } from '@lib/database';
 import { ReaperService } from '@lib/execution';
 import { ApprovalClosureService } from '@lib/approval';
 import { PolicyService } from '@lib/policy';
@@ -28,7 +28,7 @@ export class WorkerLoopService implements OnApplicationBootstrap, OnApplicationS
   ) {
     this.settings = config.worker;
     this.loop = new ClaimLoop({
-      url: config.databaseUrl as string,
+      connection: pgConnectionOf(config),
       channel: 'execution_runs_ready',
       name: 'control-plane-worker-listen',
       pollMs: this.settings.pollMs,
