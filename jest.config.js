@@ -38,7 +38,8 @@ const coverage = {
     '!**/index.ts',
   ],
   coverageReporters: ['text-summary', 'json-summary'],
-  coverageThreshold: { global: { lines: 0, statements: 0, functions: 0, branches: 0 } },
+  // Measured 2026-12-04 (npm test -- --coverage): lines 86.5, statements 83.9, functions 82.5, branches 72.0.
+  coverageThreshold: { global: { lines: 85, statements: 83, functions: 81, branches: 71 } },
 };
 
 module.exports = {
