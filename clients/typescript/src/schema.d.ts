@@ -298,7 +298,7 @@ export interface paths {
         get?: never;
         /**
          * Switch an action type's execution mode (admin scoped to all projects), audited
-         * @description Takes effect at once on every API instance and worker: new runs of a disabled action are refused with 422 action_disabled; a record_only run ends RECORDED at its claim without its handler. An action not (yet) in the policy may be switched, so that it arrives record_only.
+         * @description Takes effect at once on every API instance and worker: new runs of a disabled action are refused with 422 action_disabled; a record_only run ends RECORDED at its claim without its handler. An action not (yet) in the policy is 404 action_not_found, unless ahead_of_policy is true: then it is switched, so that it arrives in that mode.
          */
         put: operations["setActionExecutionMode"];
         post?: never;
@@ -1308,6 +1308,8 @@ export interface components {
             mode: "enabled" | "record_only" | "disabled";
             /** @description Why (kept in the audit trail) */
             reason: string;
+            /** @description For an action type: true switches one the loaded policy does not have (yet), so that it arrives in that mode (a dark launch). Left out, such an action is refused with 404 action_not_found, so a mistyped action is never switched in silence */
+            ahead_of_policy?: boolean;
         };
         GrantResponseDto: {
             /** @example GBA-6f1c… */
@@ -5126,6 +5128,36 @@ export interface operations {
                              * @enum {string}
                              */
                             code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: action_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example action_not_found
+                             * @enum {string}
+                             */
+                            code: "action_not_found";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
