@@ -61,7 +61,8 @@ export interface RequesterStanding {
 /** Why a key was not accepted. */
 export type KeyRefusal = 'unknown' | 'revoked' | 'expired' | 'disabled' | 'suspended';
 
-const KEY_PREFIX = 'cpk_';
+/** What every minted key starts with (a bootstrap admin key may be any text). */
+export const KEY_PREFIX = 'cpk_';
 
 /**
  * API keys: the credentials of services (and of people who want one beside their sign-in). A key
