@@ -457,7 +457,7 @@ export interface paths {
         };
         /**
          * The run's audit trail, oldest first; `after` and `wait` make it a long-poll (the fallback for the stream)
-         * @description With wait (seconds, at most 30) the answer waits until an event after `after` is committed or the time is up.
+         * @description With wait (seconds, at most 30) the answer waits until an event after `after` is committed or the time is up; a run that has ended answers at once (`ended: true`).
          */
         get: operations["listRunEvents"];
         put?: never;
@@ -497,7 +497,7 @@ export interface paths {
         };
         /**
          * Server-sent events of the run's audit trail as it is committed; resumes after Last-Event-ID
-         * @description Each event is sent as id (its position), event (its type) and data (the event as JSON); a comment `: connected` says the stream listens. Resume after the last id received with the Last-Event-ID header.
+         * @description Each event is sent as id (its position), event (its type) and data (the event as JSON); a comment `: connected` says the stream listens. Resume after the last id received with the Last-Event-ID header. Once the run has ended for good (SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, REJECTED, EXPIRED, RECORDED), the response ends after its last event.
          */
         get: operations["streamRunEvents"];
         put?: never;
@@ -1493,6 +1493,8 @@ export interface components {
             execution_id: string;
             /** @description Oldest first */
             events: components["schemas"]["AuditEventDto"][];
+            /** @description The run had ended for good (SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, REJECTED, EXPIRED, RECORDED) before these events were read: they include its last one, and a wait answers at once. Stop polling */
+            ended: boolean;
         };
         CancelRunDto: {
             /** @description Required: why the run is cancelled */
