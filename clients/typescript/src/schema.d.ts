@@ -827,7 +827,7 @@ export interface paths {
         put?: never;
         /**
          * A new signing secret, returned once; the one it replaces keeps signing beside it for grace_seconds
-         * @description Each rotated-out secret signs until its own grace ends, whatever rotations come after (at most 5 at once: beyond that the one whose grace ends first stops). X-Webhook-Signature carries one v1= per signing secret, so receivers can switch secrets without a gap.
+         * @description Each rotated-out secret signs until its own grace ends, whatever rotations come after (at most 5 at once: beyond that the one whose grace ends first stops). webhook-signature carries one v1, entry per signing secret, so receivers can switch secrets without a gap.
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
@@ -1696,7 +1696,7 @@ export interface components {
              * @description Until when a rotated-out secret still signs beside the current one: the latest of previous_secrets_valid_until
              */
             previous_secret_valid_until: string | null;
-            /** @description One per rotated-out secret that still signs beside the current one (X-Webhook-Signature carries one v1= per signing secret), when its own grace ends, the latest first */
+            /** @description One per rotated-out secret that still signs beside the current one (webhook-signature carries one v1, entry per signing secret), when its own grace ends, the latest first */
             previous_secrets_valid_until: string[];
             /** @description Failed attempts in a row (0 after a delivered one) */
             consecutive_failures: number;
@@ -1713,7 +1713,7 @@ export interface components {
             updated_at: string;
             version: number;
             /**
-             * @description The signing secret: shown now and never again. Deliveries carry X-Webhook-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>
+             * @description The signing secret (whsec_ and 32 bytes in base64): shown now and never again. Deliveries are signed in the Standard Webhooks format: webhook-signature: v1,<base64 HMAC-SHA256(base64-decoded part after whsec_, "<webhook-id>.<webhook-timestamp>.<body>")>
              * @example whsec_Jq3…
              */
             secret: string;
@@ -1732,7 +1732,7 @@ export interface components {
              * @description Until when a rotated-out secret still signs beside the current one: the latest of previous_secrets_valid_until
              */
             previous_secret_valid_until: string | null;
-            /** @description One per rotated-out secret that still signs beside the current one (X-Webhook-Signature carries one v1= per signing secret), when its own grace ends, the latest first */
+            /** @description One per rotated-out secret that still signs beside the current one (webhook-signature carries one v1, entry per signing secret), when its own grace ends, the latest first */
             previous_secrets_valid_until: string[];
             /** @description Failed attempts in a row (0 after a delivered one) */
             consecutive_failures: number;
@@ -1779,7 +1779,7 @@ export interface components {
         WebhookDeliveryDto: {
             /**
              * Format: uuid
-             * @description The X-Webhook-Id header and the body's "id": the same on every attempt
+             * @description The webhook-id header and the body's "id": the same on every attempt
              */
             id: string;
             /**
