@@ -59,7 +59,7 @@ export interface paths {
         put?: never;
         /**
          * Mint an API key. The key is returned once.
-         * @description Without principal_id an admin makes a new service principal holding this key, with role grants only on projects it administers. With principal_id the key is another key of that principal, holding a subset of its role grants: minted by the principal itself (never wider, nor longer-lived, than the minting key) or by an admin whose grants cover all of the principal's. A person's keys, a service approver's and those of a principal with a role on every project are minted only by itself or by an admin of every project. Never a key that acts as a principal wider than its minter.
+         * @description Without principal_id an admin makes a new service principal holding this key, with role grants only on projects it administers; its name must be free (a name another service or agent principal holds is 409 principal_name_taken, with that principal_id when the caller may see it: mint that one a key with principal_id). With principal_id the key is another key of that principal, holding a subset of its role grants: minted by the principal itself (never wider, nor longer-lived, than the minting key) or by an admin whose grants cover all of the principal's. A person's keys, a service approver's and those of a principal with a role on every project are minted only by itself or by an admin of every project. Never a key that acts as a principal wider than its minter.
          */
         post: operations["mintApiKey"];
         delete?: never;
@@ -2532,7 +2532,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description error.code: principal_inactive */
+            /** @description error.code: principal_inactive | principal_name_taken */
             409: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -2546,7 +2546,7 @@ export interface operations {
                              * @example principal_inactive
                              * @enum {string}
                              */
-                            code: "principal_inactive";
+                            code: "principal_inactive" | "principal_name_taken";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */

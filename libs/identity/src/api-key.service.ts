@@ -121,7 +121,7 @@ export class ApiKeyService {
       const roleGrants = grantsToText(grants);
       const principal =
         target ??
-        (await this.principals.insertService({
+        (await this.newPrincipalOrFail(minter, {
           id,
           kind: input.kind ?? 'service',
           actsFor,
@@ -356,6 +356,23 @@ export class ApiKeyService {
   }
 
   /** The principal a key is asked for: one the minter may mint for, and not disabled. */
+  /**
+   * A new service or agent principal, unless its name is taken (the unique index decides, so two
+   * mints of one name at once make one principal). The holder's id is said to a minter that may
+   * see it, so that it can mint the holder a key (principal_id) if that is what it meant.
+   */
+  private async newPrincipalOrFail(minter: Principal, input: Parameters<PrincipalRepository['insertService']>[0]): Promise<PrincipalRow> {
+    const made = await this.principals.insertService(input);
+    if (made) return made;
+    const holder = await this.principals.findByName(input.name);
+    const visible = holder !== null && authorityOver(minter, holder, Permission.ApiKeyCreate) !== 'hidden';
+    throw new IdentityException(
+      IdentityErrorCode.PrincipalNameTaken,
+      `a principal named "${input.name}" exists already: to mint it another key, send its principal_id; for a new principal, choose another name`,
+      { name: input.name, ...(visible ? { principal_id: holder.id } : {}) },
+    );
+  }
+
   private async principalForKeyOrFail(minter: Principal, principalId: string): Promise<PrincipalRow> {
     // Locked: a principal marked a service approver at this moment is either marked before (and refused here) or after this key.
     const principal = await this.principals.findById(principalId, { lock: true });
