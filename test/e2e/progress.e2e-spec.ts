@@ -39,7 +39,7 @@ const blocksOf = (text: string) =>
     .map((block) =>
       Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)])),
     );
-const eventsOf = (text: string) => blocksOf(text).map((fields) => ({ id: fields.id as string | undefined, event: fields.event }));
+const eventsOf = (text: string) => blocksOf(text).map((fields) => ({ id: fields.id, event: fields.event }));
 const endOf = (text: string) => JSON.parse(blocksOf(text).find((fields) => fields.event === 'end')?.data ?? 'null');
 
 describe('progress: server-sent events and the long-poll fallback', () => {
