@@ -213,6 +213,7 @@ CREATE TABLE principals (
   last_seen_at timestamp with time zone,
   created_via text,
   acts_for uuid,
+  name_shared_before boolean NOT NULL DEFAULT false,
 );
 
 CREATE TABLE run_plan_changes (
@@ -512,6 +513,7 @@ CREATE INDEX governance_grants_run_idx ON public.governance_grants USING btree (
 CREATE UNIQUE INDEX policy_versions_pkey ON public.policy_versions USING btree (hash);
 CREATE INDEX principals_acts_for ON public.principals USING btree (acts_for) WHERE (acts_for IS NOT NULL);
 CREATE UNIQUE INDEX principals_identity ON public.principals USING btree (issuer, subject) WHERE (issuer IS NOT NULL);
+CREATE UNIQUE INDEX principals_name ON public.principals USING btree (name) WHERE ((issuer IS NULL) AND (created_by <> 'system'::text) AND (NOT name_shared_before));
 CREATE UNIQUE INDEX principals_pkey ON public.principals USING btree (id);
 CREATE UNIQUE INDEX run_plan_changes_pkey ON public.run_plan_changes USING btree (id);
 CREATE INDEX run_plan_changes_run ON public.run_plan_changes USING btree (execution_run_id, id);
@@ -543,6 +545,7 @@ CREATE CONSTRAINT TRIGGER execution_runs_require_approval AFTER INSERT ON public
 CREATE TRIGGER execution_steps_guard BEFORE INSERT OR DELETE OR UPDATE ON public.execution_steps FOR EACH ROW EXECUTE FUNCTION execution_steps_guard();
 CREATE TRIGGER governance_grants_guard BEFORE INSERT OR DELETE OR UPDATE ON public.governance_grants FOR EACH ROW EXECUTE FUNCTION governance_grants_guard();
 CREATE TRIGGER principals_acts_for_guard BEFORE INSERT OR UPDATE OF acts_for, kind ON public.principals FOR EACH ROW EXECUTE FUNCTION principals_acts_for_guard();
+CREATE TRIGGER principals_name_shared_guard BEFORE INSERT OR UPDATE OF name_shared_before ON public.principals FOR EACH ROW EXECUTE FUNCTION principals_name_shared_guard();
 CREATE TRIGGER run_plan_changes_guard BEFORE INSERT OR DELETE OR UPDATE ON public.run_plan_changes FOR EACH ROW EXECUTE FUNCTION run_plan_changes_guard();
 CREATE TRIGGER webhook_deliveries_require_subscription BEFORE INSERT OR UPDATE OF subscription_id ON public.webhook_deliveries FOR EACH ROW EXECUTE FUNCTION webhook_deliveries_require_subscription();
 CREATE TRIGGER webhook_subscriptions_refuse_delete BEFORE DELETE ON public.webhook_subscriptions FOR EACH ROW EXECUTE FUNCTION webhook_subscriptions_refuse_delete();
@@ -880,6 +883,15 @@ BEGIN
 PERFORM 1 FROM principals
 WHERE id = ANY (SELECT CASE WHEN x ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN x::uuid END FROM unnest(p_ids) AS x)
 ORDER BY id FOR SHARE;
+END
+
+-- function principals_name_shared_guard() RETURNS trigger LANGUAGE plpgsql
+BEGIN
+IF NEW.name_shared_before AND (TG_OP = 'INSERT' OR NOT OLD.name_shared_before) THEN
+RAISE EXCEPTION 'only principals that shared a name before names were unique are marked name_shared_before'
+USING ERRCODE = 'check_violation', CONSTRAINT = 'principals_name_shared_before';
+END IF;
+RETURN NEW;
 END
 
 -- function run_plan_changes_guard() RETURNS trigger LANGUAGE plpgsql

@@ -20,6 +20,7 @@ import { identityDecisionRefusal } from './identity.decision-refusal';
 import { policyExecutionMode } from './policy.execution-mode';
 import { identityPrincipalsHold } from './identity.principals-hold';
 import { identityPrincipalsActsFor } from './identity.principals-acts-for';
+import { identityPrincipalsNameShared } from './identity.principals-name-shared';
 import { identityPrincipalCards } from './identity.principal-cards';
 import { grantsGrantsGuard } from './grants.grants-guard';
 import { notificationsOutboxFill } from './notifications.outbox-fill';
@@ -47,6 +48,7 @@ export const ROUTINES: readonly RoutineEntry[] = [
   identityDecisionRefusal,
   identityPrincipalsHold,
   identityPrincipalsActsFor,
+  identityPrincipalsNameShared,
   identityPrincipalCards,
   // execution: what it publishes of runs, and the guards of its tables
   executionRunStates,

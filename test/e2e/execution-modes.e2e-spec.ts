@@ -180,16 +180,51 @@ describe('execution modes', () => {
     expect(await versions()).toEqual(before);
   });
 
+  it('an action the policy does not have: 404 action_not_found, changing nothing; with ahead_of_policy it is switched (a dark launch)', async () => {
+    const action = `fixture.unshipped_${randomBytes(3).toString('hex')}`;
+    const trail = async () =>
+      (
+        await pool.query(
+          `SELECT data ->> 'to' AS mode FROM audit_events WHERE event_type = 'governance.execution_mode_changed' AND data ->> 'key' = $1 ORDER BY id`,
+          [action],
+        )
+      ).rows.map((row) => row.mode);
+    const stored = async () =>
+      (await pool.query(`SELECT mode FROM execution_modes WHERE kind = 'action' AND key = $1`, [action])).rows.map((row) => row.mode);
+    for (const mode of ['disabled', 'record_only', 'enabled']) {
+      const refused = await put(api.adminKey, `actions/${action}`, { mode, reason: 'spec: a typo' });
+      expect(refused.status).toBe(404);
+      expect(refused.body.error).toMatchObject({ code: 'action_not_found', details: { action } });
+      expect(refused.body.error.message).toContain('ahead_of_policy');
+    }
+    const notTrue = await put(api.adminKey, `actions/${action}`, { mode: 'disabled', reason: 'spec', ahead_of_policy: 'yes' });
+    expect([notTrue.status, notTrue.body.error.code]).toEqual([400, 'invalid_type']);
+    expect(await stored()).toEqual([]);
+    expect(await trail()).toEqual([]);
+
+    const ahead = await put(api.adminKey, `actions/${action}`, { mode: 'record_only', reason: 'spec: dark launch', ahead_of_policy: true });
+    expect(ahead.status).toBe(200);
+    expect(ahead.body).toMatchObject({ scope: 'action', key: action, mode: 'record_only' });
+    expect(ahead.body.ahead_of_policy).toBeUndefined();
+    expect(await stored()).toEqual(['record_only']);
+    expect(await trail()).toEqual(['record_only']);
+    // An action the policy has needs no flag, and the flag changes nothing for it.
+    const known = await put(api.adminKey, 'actions/fixture.disabled', { mode: 'enabled', reason: 'spec', ahead_of_policy: true });
+    expect(known.status).toBe(200);
+  });
+
   it('an action code of the longest length a policy allows can be switched', async () => {
     const code = `fixture.${'x'.repeat(120)}`;
-    const answer = await put(api.adminKey, `actions/${code}`, { mode: 'enabled', reason: 'spec: long code' });
+    const answer = await put(api.adminKey, `actions/${code}`, { mode: 'enabled', reason: 'spec: long code', ahead_of_policy: true });
     expect([answer.status, answer.body.key]).toEqual([200, code]);
   });
 
   it('racing switches all land, one after another: the trail links each to the one before', async () => {
     const modes = ['record_only', 'enabled', 'disabled', 'enabled', 'record_only', 'enabled', 'disabled', 'enabled'];
     const before = (await pool.query(`SELECT max(id) AS id FROM audit_events`)).rows[0].id ?? 0;
-    const answers = await Promise.all(modes.map((mode) => put(api.adminKey, 'actions/fixture.racing', { mode, reason: `race ${mode}` })));
+    const answers = await Promise.all(
+      modes.map((mode) => put(api.adminKey, 'actions/fixture.racing', { mode, reason: `race ${mode}`, ahead_of_policy: true })),
+    );
     expect(answers.map((answer) => answer.status)).toEqual(modes.map(() => 200));
     const trail = await pool.query(
       `SELECT data FROM audit_events WHERE id > $1 AND event_type = 'governance.execution_mode_changed' AND data ->> 'key' = 'fixture.racing' ORDER BY id`,

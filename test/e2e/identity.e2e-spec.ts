@@ -177,6 +177,63 @@ describe('principals and their API keys', () => {
     expect(lastUsed).not.toBeNull();
   });
 
+  it('a name another principal holds is 409 principal_name_taken naming it, and makes nothing; its key is minted with principal_id', async () => {
+    const name = `deploy-bot-${randomUUID().slice(0, 8)}`;
+    const project = uniqueProject();
+    const first = await minted(api.adminKey, { name, roles: ['requester'], project_ids: [project] });
+    const counts = async () =>
+      (
+        await pool.query(
+          `SELECT (SELECT count(*)::int FROM principals WHERE name = $1) AS principals,
+                  (SELECT count(*)::int FROM api_keys WHERE name = $1) AS keys,
+                  (SELECT count(*)::int FROM audit_events WHERE data ->> 'name' = $1) AS events`,
+          [name],
+        )
+      ).rows[0];
+    const before = await counts();
+    expect(before).toEqual({ principals: 1, keys: 1, events: 2 });
+    for (const body of [
+      { name, roles: ['requester'], project_ids: [project] },
+      { name, roles: ['approver'], project_ids: [uniqueProject()] },
+      { name, kind: 'agent', roles: ['requester'], project_ids: [project] },
+    ]) {
+      const again = await mint(api.adminKey, body);
+      expect(again.status).toBe(409);
+      expect(again.body.error).toMatchObject({ code: 'principal_name_taken', details: { name, principal_id: first.principal_id } });
+      expect(again.body.error.message).toContain('principal_id');
+    }
+    expect(await counts()).toEqual(before);
+    // What the answer points to: another key of the same principal (rotation), under the same name.
+    const second = await minted(api.adminKey, { name, principal_id: first.principal_id });
+    expect(second.principal_id).toBe(first.principal_id);
+    expect(await counts()).toMatchObject({ principals: 1, keys: 2 });
+  });
+
+  it('racing mints of one new name make one principal; the others are 409 naming it', async () => {
+    const name = `racer-${randomUUID().slice(0, 8)}`;
+    const project = uniqueProject();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => mint(api.adminKey, { name, roles: ['requester'], project_ids: [project] })),
+    );
+    const won = answers.filter((answer) => answer.status === 201);
+    expect(won).toHaveLength(1);
+    const lost = answers.filter((answer) => answer.status !== 201);
+    expect(lost.map((answer) => [answer.status, answer.body.error.code, answer.body.error.details.principal_id])).toEqual(
+      lost.map(() => [409, 'principal_name_taken', won[0].body.principal_id]),
+    );
+    const made = await pool.query(`SELECT id FROM principals WHERE name = $1`, [name]);
+    expect(made.rows.map((row) => row.id)).toEqual([won[0].body.principal_id]);
+  });
+
+  it("an admin outside the holder's scope learns that the name is taken, not which principal holds it", async () => {
+    const name = `hidden-${randomUUID().slice(0, 8)}`;
+    await minted(api.adminKey, { name, roles: ['requester'], project_ids: [uniqueProject()] });
+    const mine = uniqueProject();
+    const scopedAdmin = await minted(api.adminKey, { roles: ['admin'], project_ids: [mine] });
+    const taken = await mint(scopedAdmin.key, { name, roles: ['requester'], project_ids: [mine] });
+    expect([taken.status, taken.body.error.code, taken.body.error.details]).toEqual([409, 'principal_name_taken', { name }]);
+  });
+
   it('a run records the principal that requested it and the key it used', async () => {
     const second = await minted(admin.key, { principal_id: requester.principal_id });
     const run = await createRun(second.key);

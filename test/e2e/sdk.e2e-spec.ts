@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { approveRun, createControlPlaneClient, createRun, followRun, getRun, getRunByKey, RunEvent } from '@control-plane/client';
+import {
+  approveRun,
+  createControlPlaneClient,
+  createRun,
+  followRun,
+  getRun,
+  getRunByKey,
+  rejectRun,
+  RunEvent,
+} from '@control-plane/client';
 import { runConsole } from '../../examples/console/pending-approvals';
 import { checkedFetch, uniqueProject, useTestApi } from '../support/api-client';
 
@@ -83,6 +92,27 @@ describe('the TypeScript SDK', () => {
       if (event.id === seen.at(-1)?.id) again.abort();
     }
     expect(resumed).toEqual(seen.slice(2).map((event) => event.id));
+  });
+
+  it('followRun ends by itself after the last event of a run that has ended (no reconnecting)', async () => {
+    const client = await api.client(requester.key);
+    const created = await createRun(client, { body: { project_id: uniqueProject(), action: 'deploy', targets: ['web-1'] } });
+    const id = created.data?.execution_id as string;
+    const rejected = await rejectRun(await api.client(approver.key), {
+      params: { path: { execution_id: id } },
+      body: { plan_hash: created.data?.plan_hash, reason: 'not now' },
+    });
+    expect(rejected.data?.status).toBe('REJECTED');
+    // Without a signal: the loop ends only because the server said `end`.
+    const seen: RunEvent[] = [];
+    let fetches = 0;
+    const counting = {
+      ...client,
+      settings: { ...client.settings, fetch: ((...args) => (fetches++, client.settings.fetch(...args))) as typeof fetch },
+    };
+    for await (const event of followRun(counting, id)) seen.push(event);
+    expect(seen.at(-1)?.event.data).toMatchObject({ from: 'BLOCKED', to: 'REJECTED' });
+    expect(fetches).toBe(1);
   });
 
   it('the console example lists what waits for a decision with its plan hash, and approves with a reason', async () => {

@@ -135,6 +135,32 @@ describe('sign-in with access tokens from the identity provider', () => {
     expect(leaked[0].n).toBe(0);
   });
 
+  it.each([
+    ['an opaque access token', () => Promise.resolve(`opaque-${randomUUID()}${randomUUID()}`)],
+    ['an encrypted token (JWE, five parts)', async () => `${await token({})}.${'A'.repeat(22)}.${'B'.repeat(22)}`],
+    ['a JWT in padded base64', async () => (await token({})).replace(/\./g, '=.')],
+  ])('%s is 401 token_invalid saying it is neither a key nor a JWT, audited as a sign-in without the token', async (_label, make) => {
+    const bearer = await make();
+    const response = await http().get('/api/v1/principals/me').set(as(bearer));
+    expect([response.status, response.body.error.code]).toEqual([401, 'token_invalid']);
+    expect(response.body.error.message).toMatch(/neither a known API key .* nor an access token in JWT form/);
+    expect(JSON.stringify(response.body)).not.toContain(bearer.slice(-20));
+    const { rows } = await pool.query(`SELECT data FROM audit_events WHERE event_type = 'auth.sign_in_failed' AND request_id = $1`, [
+      response.headers['x-request-id'],
+    ]);
+    expect(rows).toEqual([{ data: { method: 'oidc', reason: 'token_invalid' } }]);
+  });
+
+  it('beside sign-in, an unknown cpk_ key is still an unknown API key, and a known key of any form still works', async () => {
+    const unknown = await http()
+      .get('/api/v1/principals/me')
+      .set(as(`cpk_${randomUUID()}`));
+    expect([unknown.status, unknown.body.error.code, unknown.body.error.message]).toEqual([401, 'unauthenticated', 'unknown API key']);
+    // The bootstrap admin key is not in a minted key's form.
+    expect(api.adminKey.startsWith('cpk_')).toBe(false);
+    expect((await http().get('/api/v1/principals/me').set(as(api.adminKey))).status).toBe(200);
+  });
+
   it('a key rotated at the issuer is picked up: a token signed with the new key is accepted', async () => {
     expect(
       (

@@ -20,17 +20,24 @@ type Key = { id: string; key: string };
 type Result = { data?: any; error?: any; response: Response };
 const answer = (result: Result) => ({ status: result.response.status, body: result.data ?? result.error });
 
-/** What the README tells a receiver to do: recompute the signature over "<timestamp>.<body>", compare in constant time. */
 /** Where the test says the console is: payloads link each run's page under it. */
 const CONSOLE = 'https://ops.example.test/console';
 
+/**
+ * What a Standard Webhooks receiver does, written from the format, not from the sender's code:
+ * the key is the base64 after `whsec_`; recompute HMAC-SHA256 over "<webhook-id>.<webhook-timestamp>.<body>",
+ * compare it in constant time with each "v1,<base64>" entry of webhook-signature.
+ */
 function verifies(secret: string, received: ReceivedWebhook): boolean {
-  const timestamp = String(received.headers['x-webhook-timestamp']);
-  const expected = Buffer.from(createHmac('sha256', secret).update(`${timestamp}.${received.body}`).digest('hex'));
-  return String(received.headers['x-webhook-signature'])
+  const [id, timestamp] = [String(received.headers['webhook-id']), String(received.headers['webhook-timestamp'])];
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${received.body}`).digest();
+  return String(received.headers['webhook-signature'])
     .split(' ')
-    .some((part) => {
-      const given = Buffer.from(part.replace(/^v1=/, ''));
+    .some((entry) => {
+      const [version, signature] = entry.split(',');
+      if (version !== 'v1' || !signature) return false;
+      const given = Buffer.from(signature, 'base64');
       return given.length === expected.length && timingSafeEqual(given, expected);
     });
 }
@@ -99,7 +106,7 @@ describe('webhooks', () => {
     const p = project();
     const hook = await receiver();
     const created = await subscribe(p, hook.url(), ['approval.requested', 'run.succeeded']);
-    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
 
     const client = await admin();
     const listed = answer(await listWebhooks(client, { params: { path: { project_id: p } } }));
@@ -249,7 +256,7 @@ describe('webhooks', () => {
     // The first attempt of every delivery is cut off mid-request (a receiver killed while reading): each is sent again.
     const seen = new Set<string>();
     hook.behaviour = (received) => {
-      const id = String(received.headers['x-webhook-id']);
+      const id = String(received.headers['webhook-id']);
       if (seen.has(id)) return { status: 200 };
       seen.add(id);
       return 'drop';
@@ -260,7 +267,7 @@ describe('webhooks', () => {
     await hook.waitFor((received) => received.filter((r) => r.json?.type === 'run.succeeded').length >= 2, 'run.succeeded twice');
 
     const answered = hook.received.filter(
-      (r, index, all) => all.findIndex((x) => x.headers['x-webhook-id'] === r.headers['x-webhook-id']) !== index,
+      (r, index, all) => all.findIndex((x) => x.headers['webhook-id'] === r.headers['webhook-id']) !== index,
     );
     expect(answered.map((r) => r.json.type)).toEqual(['approval.requested', 'approval.decided', 'run.started', 'run.succeeded']);
     // Each was received exactly twice (at least once delivered, the same id each time), and in order: no delivery before the previous was answered.
@@ -276,10 +283,14 @@ describe('webhooks', () => {
     ]);
     for (const received of hook.received) {
       expect(verifies(secret, received)).toBe(true);
-      expect(received.json.id).toBe(received.headers['x-webhook-id']);
+      expect(received.json.id).toBe(received.headers['webhook-id']);
       expect(received.json).toMatchObject({ project_id: p, run_id: runId });
       expect(received.body).not.toContain(secret);
-      expect(Math.abs(Number(received.headers['x-webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
+      expect(Math.abs(Number(received.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
+      expect(String(received.headers['webhook-timestamp'])).toMatch(/^[0-9]{10}$/);
+      expect(String(received.headers['webhook-signature'])).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+      // Only the standard headers: the ones of the format before it are gone.
+      expect(Object.keys(received.headers).filter((name) => name.startsWith('x-webhook'))).toEqual([]);
     }
     expect(verifies(`whsec_${'x'.repeat(43)}`, hook.received[0])).toBe(false);
     // What a receiver shows a person: the run's action, targets, level, requester by name, when its approval
@@ -352,8 +363,8 @@ describe('webhooks', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     // One delivery (at least once: an attempt that outlived the 400 ms timeout on a loaded machine
     // is sent again, with the same id, which is what a receiver dedupes on).
-    expect([...new Set(hook.received.map((r) => JSON.stringify([r.headers['x-webhook-id'], r.json.type, r.json.run_id])))]).toEqual([
-      JSON.stringify([hook.received[0].headers['x-webhook-id'], 'approval.requested', ids[0]]),
+    expect([...new Set(hook.received.map((r) => JSON.stringify([r.headers['webhook-id'], r.json.type, r.json.run_id])))]).toEqual([
+      JSON.stringify([hook.received[0].headers['webhook-id'], 'approval.requested', ids[0]]),
     ]);
     const rows = await deliveriesOf(subscriptionId);
     expect(rows.map((row) => [row.event_type, row.status])).toEqual([['approval.requested', 'delivered']]);
@@ -381,7 +392,7 @@ describe('webhooks', () => {
     expect(redriven.status).toBe(200);
     expect(redriven.body).toMatchObject({ id: dead.delivery_id, status: 'pending', attempts: 0 });
     await hook.waitFor((received) => received.length === 7, 'the re-driven delivery');
-    expect(hook.received[6].headers['x-webhook-id']).toBe(dead.delivery_id);
+    expect(hook.received[6].headers['webhook-id']).toBe(dead.delivery_id);
     const delivered = Date.now() + 10_000;
     while ((await deliveriesOf(subscriptionId))[0].status !== 'delivered' && Date.now() < delivered)
       await new Promise((r) => setTimeout(r, 50));
@@ -464,7 +475,7 @@ describe('webhooks', () => {
     await hook.waitFor((received) => received.some((r) => r.json?.run_id === runId), `the delivery of run ${runId}`);
     return hook.received.find((r) => r.json.run_id === runId) as ReceivedWebhook;
   };
-  const signatures = (received: ReceivedWebhook) => String(received.headers['x-webhook-signature']).split(' ');
+  const signatures = (received: ReceivedWebhook) => String(received.headers['webhook-signature']).split(' ');
 
   it('every rotated-out secret signs until its own grace ends, however many rotations came after (at most five)', async () => {
     const p = project();
@@ -549,6 +560,25 @@ describe('webhooks', () => {
     expect(secrets.map((secret) => verifies(secret, received))).toEqual([true, true, true, true, true]);
   });
 
+  it('a secret minted before the standard format (URL-safe base64) keeps signing with its 32 bytes: its standard spelling verifies', async () => {
+    const p = project();
+    const hook = await receiver();
+    const { id } = await subscribe(p, hook.url(), ['run.succeeded']);
+    // What newWebhookSecret made before: whsec_ and 32 bytes in base64url, stored as it was shown.
+    const bytes = randomBytes(32);
+    bytes[0] = 0xfb; // base64 "+"/"-" in the first character: the two alphabets differ here
+    const old = `whsec_${bytes.toString('base64url')}`;
+    await pool.query(`UPDATE webhook_subscriptions SET secret = $2 WHERE id = $1`, [id, old]);
+    const runId = await create(p, 'ops.noop');
+    await hook.waitFor((received) => received.some((r) => r.json.run_id === runId), 'the delivery signed with the old secret');
+    const [received] = hook.received;
+    const standard = `whsec_${bytes.toString('base64')}`;
+    expect(standard).not.toBe(old);
+    expect(verifies(standard, received)).toBe(true);
+    // The receiver's own conversion, as the README gives it, yields the same spelling.
+    expect(`whsec_${old.slice('whsec_'.length).replace(/-/g, '+').replace(/_/g, '/')}=`).toBe(standard);
+  });
+
   it('rotating the secret: both secrets sign during the grace period; disabling stops new deliveries', async () => {
     const p = project();
     const hook = await receiver();
@@ -564,7 +594,7 @@ describe('webhooks', () => {
     const runId = await create(p, 'ops.noop');
     await hook.waitFor((received) => received.some((r) => r.json.run_id === runId), 'the delivery after rotation');
     const [received] = hook.received;
-    expect(String(received.headers['x-webhook-signature']).split(' ')).toHaveLength(2);
+    expect(String(received.headers['webhook-signature']).split(' ')).toHaveLength(2);
     expect([verifies(first, received), verifies(second, received)]).toEqual([true, true]);
 
     const disabled = answer(

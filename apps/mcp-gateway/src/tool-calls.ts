@@ -268,7 +268,11 @@ export class ToolCalls {
         continue;
       }
       const events = next.data.events;
-      if (events.length === 0) continue;
+      if (events.length === 0) {
+        // Nothing new, and the run has ended (the poll answers at once then): read it rather than poll again.
+        if (next.data.ended) current = await this.readRun(agent, run.execution_id);
+        continue;
+      }
       after = events[events.length - 1].id;
       if (events.some(mayEndTheRun)) current = await this.readRun(agent, run.execution_id);
     }

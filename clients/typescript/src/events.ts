@@ -15,7 +15,8 @@ export interface RunEvent {
  * Follows a run's events as they are committed (GET …/run/{id}/stream, server-sent events),
  * oldest first, from after `lastEventId` (the start when absent). When the connection drops it
  * is opened again after a pause, from the last event received, so nothing is missed or seen
- * twice; it ends when `signal` aborts. A refusal (401, 403, 404) ends it with an error.
+ * twice; it ends after the run's last event (the server says `end` once the run has ended for
+ * good), or when `signal` aborts. A refusal (401, 403, 404) ends it with an error.
  */
 export async function* followRun(
   client: ControlPlaneClient,
@@ -46,11 +47,13 @@ export async function* followRun(
       continue;
     }
     if (!response.ok || !response.body) throw new Error(`the run stream was refused: ${response.status} ${await response.text()}`);
+    const stream = { ended: false };
     try {
-      for await (const event of parse(response.body)) {
+      for await (const event of parse(response.body, stream)) {
         last = event.id;
         yield event;
       }
+      if (stream.ended) return;
     } catch {
       // The connection dropped (or the signal aborted): opened again below, from the last event received.
       if (options.signal?.aborted) return;
@@ -59,8 +62,11 @@ export async function* followRun(
   }
 }
 
-/** Server-sent events, block by block; comments (`: connected`, keep-alives) and the error event's own fields are skipped. */
-async function* parse(body: ReadableStream<Uint8Array>): AsyncGenerator<RunEvent> {
+/**
+ * Server-sent events, block by block; comments (`: connected`, keep-alives) and the error event's
+ * own fields are skipped. The `end` event (the run has ended, every event was sent) stops it.
+ */
+async function* parse(body: ReadableStream<Uint8Array>, stream: { ended: boolean }): AsyncGenerator<RunEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
@@ -79,6 +85,10 @@ async function* parse(body: ReadableStream<Uint8Array>): AsyncGenerator<RunEvent
       const type = fields.get('event');
       const data = fields.get('data');
       if (type === 'error') throw new Error(`the run stream failed: ${data ?? ''}`);
+      if (type === 'end') {
+        stream.ended = true;
+        return;
+      }
       if (id && type && data) yield { id, type, event: JSON.parse(data) as RunEvent['event'] };
     }
   }

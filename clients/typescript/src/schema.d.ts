@@ -59,7 +59,7 @@ export interface paths {
         put?: never;
         /**
          * Mint an API key. The key is returned once.
-         * @description Without principal_id an admin makes a new service principal holding this key, with role grants only on projects it administers. With principal_id the key is another key of that principal, holding a subset of its role grants: minted by the principal itself (never wider, nor longer-lived, than the minting key) or by an admin whose grants cover all of the principal's. A person's keys, a service approver's and those of a principal with a role on every project are minted only by itself or by an admin of every project. Never a key that acts as a principal wider than its minter.
+         * @description Without principal_id an admin makes a new service principal holding this key, with role grants only on projects it administers; its name must be free (a name another service or agent principal holds is 409 principal_name_taken, with that principal_id when the caller may see it: mint that one a key with principal_id). With principal_id the key is another key of that principal, holding a subset of its role grants: minted by the principal itself (never wider, nor longer-lived, than the minting key) or by an admin whose grants cover all of the principal's. A person's keys, a service approver's and those of a principal with a role on every project are minted only by itself or by an admin of every project. Never a key that acts as a principal wider than its minter.
          */
         post: operations["mintApiKey"];
         delete?: never;
@@ -298,7 +298,7 @@ export interface paths {
         get?: never;
         /**
          * Switch an action type's execution mode (admin scoped to all projects), audited
-         * @description Takes effect at once on every API instance and worker: new runs of a disabled action are refused with 422 action_disabled; a record_only run ends RECORDED at its claim without its handler. An action not (yet) in the policy may be switched, so that it arrives record_only.
+         * @description Takes effect at once on every API instance and worker: new runs of a disabled action are refused with 422 action_disabled; a record_only run ends RECORDED at its claim without its handler. An action not (yet) in the policy is 404 action_not_found, unless ahead_of_policy is true: then it is switched, so that it arrives in that mode.
          */
         put: operations["setActionExecutionMode"];
         post?: never;
@@ -457,7 +457,7 @@ export interface paths {
         };
         /**
          * The run's audit trail, oldest first; `after` and `wait` make it a long-poll (the fallback for the stream)
-         * @description With wait (seconds, at most 30) the answer waits until an event after `after` is committed or the time is up.
+         * @description With wait (seconds, at most 30) the answer waits until an event after `after` is committed or the time is up; a run that has ended answers at once (`ended: true`).
          */
         get: operations["listRunEvents"];
         put?: never;
@@ -497,7 +497,7 @@ export interface paths {
         };
         /**
          * Server-sent events of the run's audit trail as it is committed; resumes after Last-Event-ID
-         * @description Each event is sent as id (its position), event (its type) and data (the event as JSON); a comment `: connected` says the stream listens. Resume after the last id received with the Last-Event-ID header.
+         * @description Each event is sent as id (its position), event (its type) and data (the event as JSON); a comment `: connected` says the stream listens. Resume after the last id received with the Last-Event-ID header. Once the run has ended for good (SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, REJECTED, EXPIRED, RECORDED), the response ends after its last event.
          */
         get: operations["streamRunEvents"];
         put?: never;
@@ -827,7 +827,7 @@ export interface paths {
         put?: never;
         /**
          * A new signing secret, returned once; the one it replaces keeps signing beside it for grace_seconds
-         * @description Each rotated-out secret signs until its own grace ends, whatever rotations come after (at most 5 at once: beyond that the one whose grace ends first stops). X-Webhook-Signature carries one v1= per signing secret, so receivers can switch secrets without a gap.
+         * @description Each rotated-out secret signs until its own grace ends, whatever rotations come after (at most 5 at once: beyond that the one whose grace ends first stops). webhook-signature carries one v1, entry per signing secret, so receivers can switch secrets without a gap.
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
@@ -1308,6 +1308,8 @@ export interface components {
             mode: "enabled" | "record_only" | "disabled";
             /** @description Why (kept in the audit trail) */
             reason: string;
+            /** @description For an action type: true switches one the loaded policy does not have (yet), so that it arrives in that mode (a dark launch). Left out, such an action is refused with 404 action_not_found, so a mistyped action is never switched in silence */
+            ahead_of_policy?: boolean;
         };
         GrantResponseDto: {
             /** @example GBA-6f1c… */
@@ -1491,6 +1493,8 @@ export interface components {
             execution_id: string;
             /** @description Oldest first */
             events: components["schemas"]["AuditEventDto"][];
+            /** @description The run had ended for good (SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, REJECTED, EXPIRED, RECORDED) before these events were read: they include its last one, and a wait answers at once. Stop polling */
+            ended: boolean;
         };
         CancelRunDto: {
             /** @description Required: why the run is cancelled */
@@ -1692,7 +1696,7 @@ export interface components {
              * @description Until when a rotated-out secret still signs beside the current one: the latest of previous_secrets_valid_until
              */
             previous_secret_valid_until: string | null;
-            /** @description One per rotated-out secret that still signs beside the current one (X-Webhook-Signature carries one v1= per signing secret), when its own grace ends, the latest first */
+            /** @description One per rotated-out secret that still signs beside the current one (webhook-signature carries one v1, entry per signing secret), when its own grace ends, the latest first */
             previous_secrets_valid_until: string[];
             /** @description Failed attempts in a row (0 after a delivered one) */
             consecutive_failures: number;
@@ -1709,7 +1713,7 @@ export interface components {
             updated_at: string;
             version: number;
             /**
-             * @description The signing secret: shown now and never again. Deliveries carry X-Webhook-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>
+             * @description The signing secret (whsec_ and 32 bytes in base64): shown now and never again. Deliveries are signed in the Standard Webhooks format: webhook-signature: v1,<base64 HMAC-SHA256(base64-decoded part after whsec_, "<webhook-id>.<webhook-timestamp>.<body>")>
              * @example whsec_Jq3…
              */
             secret: string;
@@ -1728,7 +1732,7 @@ export interface components {
              * @description Until when a rotated-out secret still signs beside the current one: the latest of previous_secrets_valid_until
              */
             previous_secret_valid_until: string | null;
-            /** @description One per rotated-out secret that still signs beside the current one (X-Webhook-Signature carries one v1= per signing secret), when its own grace ends, the latest first */
+            /** @description One per rotated-out secret that still signs beside the current one (webhook-signature carries one v1, entry per signing secret), when its own grace ends, the latest first */
             previous_secrets_valid_until: string[];
             /** @description Failed attempts in a row (0 after a delivered one) */
             consecutive_failures: number;
@@ -1775,7 +1779,7 @@ export interface components {
         WebhookDeliveryDto: {
             /**
              * Format: uuid
-             * @description The X-Webhook-Id header and the body's "id": the same on every attempt
+             * @description The webhook-id header and the body's "id": the same on every attempt
              */
             id: string;
             /**
@@ -2528,7 +2532,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description error.code: principal_inactive */
+            /** @description error.code: principal_inactive | principal_name_taken */
             409: {
                 headers: {
                     /** @description The request id, also in an error body: quote it when reporting a problem */
@@ -2542,7 +2546,7 @@ export interface operations {
                              * @example principal_inactive
                              * @enum {string}
                              */
-                            code: "principal_inactive";
+                            code: "principal_inactive" | "principal_name_taken";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */
@@ -5126,6 +5130,36 @@ export interface operations {
                              * @enum {string}
                              */
                             code: "forbidden";
+                            /** @example what went wrong, for a person to read */
+                            message: string;
+                            /** @description Facts about the refusal (the field, the status, the id) */
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        /**
+                         * @description Also sent as the X-Request-Id header
+                         * @example 0b5c2f4e-7d7a-4a43-9f5e-0f5a1a8d2c11
+                         */
+                        request_id: string;
+                    };
+                };
+            };
+            /** @description error.code: action_not_found */
+            404: {
+                headers: {
+                    /** @description The request id, also in an error body: quote it when reporting a problem */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /**
+                             * @example action_not_found
+                             * @enum {string}
+                             */
+                            code: "action_not_found";
                             /** @example what went wrong, for a person to read */
                             message: string;
                             /** @description Facts about the refusal (the field, the status, the id) */

@@ -5,6 +5,7 @@ import { AuditEventType, AuditService, runEvent } from '@lib/audit';
 import { ActionType } from '@lib/policy';
 import { ExecutionRunRow } from './execution.tables';
 import { ExecutionErrorCode, ExecutionException } from './execution.exception';
+import { hasEnded } from './run-status';
 import { ExecutionRunRepository, NewRun, RunSearch } from './repositories/execution-run.repository';
 
 /** A run to create: what the caller asked for (targets normalized), and the action type that governs it. */
@@ -77,6 +78,12 @@ export class ExecutionRunService {
     const run = await this.runs.findById(executionId, options);
     if (!run) throw notFound();
     return run;
+  }
+
+  /** Whether the run has ended for good (or is gone: purged), as committed now. */
+  async hasEndedNow(executionId: string): Promise<boolean> {
+    const run = await this.runs.findById(executionId);
+    return !run || hasEnded(run.status);
   }
 
   async getRunByKeyOrFail(projectId: string, idempotencyKey: string): Promise<ExecutionRunRow> {

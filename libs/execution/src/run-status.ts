@@ -116,8 +116,11 @@ export const STEP_AXIS = defineStatusAxis<StepStatus, ExecutionStepRow>({
 /** Runs that have not started: a plan may still change, an approval may still expire, a cancel ends them at once. */
 export const WAITING_RUN_STATUSES: readonly RunStatus[] = [RunStatus.Blocked, RunStatus.Run];
 
-/** Runs that have ended for good (a dead-lettered run may still be re-driven): what retention may purge. */
-export const PURGEABLE_RUN_STATUSES: readonly RunStatus[] = [
+/**
+ * Runs that have ended for good (a dead-lettered run may still be re-driven): no transition leaves
+ * them, so a run's event stream ends after their events, and retention may purge them.
+ */
+export const ENDED_RUN_STATUSES: readonly RunStatus[] = [
   RunStatus.Succeeded,
   RunStatus.Failed,
   RunStatus.TimedOut,
@@ -126,3 +129,9 @@ export const PURGEABLE_RUN_STATUSES: readonly RunStatus[] = [
   RunStatus.Expired,
   RunStatus.Recorded,
 ];
+
+export const PURGEABLE_RUN_STATUSES: readonly RunStatus[] = ENDED_RUN_STATUSES;
+
+export function hasEnded(status: string): boolean {
+  return ENDED_RUN_STATUSES.includes(status as RunStatus);
+}

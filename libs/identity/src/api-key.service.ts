@@ -61,7 +61,8 @@ export interface RequesterStanding {
 /** Why a key was not accepted. */
 export type KeyRefusal = 'unknown' | 'revoked' | 'expired' | 'disabled' | 'suspended';
 
-const KEY_PREFIX = 'cpk_';
+/** What every minted key starts with (a bootstrap admin key may be any text). */
+export const KEY_PREFIX = 'cpk_';
 
 /**
  * API keys: the credentials of services (and of people who want one beside their sign-in). A key
@@ -120,7 +121,7 @@ export class ApiKeyService {
       const roleGrants = grantsToText(grants);
       const principal =
         target ??
-        (await this.principals.insertService({
+        (await this.newPrincipalOrFail(minter, {
           id,
           kind: input.kind ?? 'service',
           actsFor,
@@ -360,6 +361,23 @@ export class ApiKeyService {
   }
 
   /** The principal a key is asked for: one the minter may mint for, and not disabled. */
+  /**
+   * A new service or agent principal, unless its name is taken (the unique index decides, so two
+   * mints of one name at once make one principal). The holder's id is said to a minter that may
+   * see it, so that it can mint the holder a key (principal_id) if that is what it meant.
+   */
+  private async newPrincipalOrFail(minter: Principal, input: Parameters<PrincipalRepository['insertService']>[0]): Promise<PrincipalRow> {
+    const made = await this.principals.insertService(input);
+    if (made) return made;
+    const holder = await this.principals.findByName(input.name);
+    const visible = holder !== null && authorityOver(minter, holder, Permission.ApiKeyCreate) !== 'hidden';
+    throw new IdentityException(
+      IdentityErrorCode.PrincipalNameTaken,
+      `a principal named "${input.name}" exists already: to mint it another key, send its principal_id; for a new principal, choose another name`,
+      { name: input.name, ...(visible ? { principal_id: holder.id } : {}) },
+    );
+  }
+
   private async principalForKeyOrFail(minter: Principal, principalId: string): Promise<PrincipalRow> {
     // Locked: a principal marked a service approver at this moment is either marked before (and refused here) or after this key.
     const principal = await this.principals.findById(principalId, { lock: true });

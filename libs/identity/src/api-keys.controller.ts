@@ -38,7 +38,7 @@ export class ApiKeysController {
   @ApiOperation({
     summary: 'Mint an API key. The key is returned once.',
     description:
-      'Without principal_id an admin makes a new service principal holding this key, with role grants only on projects it administers. ' +
+      'Without principal_id an admin makes a new service principal holding this key, with role grants only on projects it administers; its name must be free (a name another service or agent principal holds is 409 principal_name_taken, with that principal_id when the caller may see it: mint that one a key with principal_id). ' +
       "With principal_id the key is another key of that principal, holding a subset of its role grants: minted by the principal itself (never wider, nor longer-lived, than the minting key) or by an admin whose grants cover all of the principal's. " +
       "A person's keys, a service approver's and those of a principal with a role on every project are minted only by itself or by an admin of every project. Never a key that acts as a principal wider than its minter.",
   })
@@ -47,7 +47,7 @@ export class ApiKeysController {
     401: UNAUTHENTICATED,
     403: [IdentityErrorCode.Forbidden],
     404: [IdentityErrorCode.PrincipalNotFound],
-    409: [IdentityErrorCode.PrincipalInactive],
+    409: [IdentityErrorCode.PrincipalInactive, IdentityErrorCode.PrincipalNameTaken],
   })
   @ApiCreatedResponse({ type: ApiKeyResponseDto })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateApiKeyDto): Promise<ApiKeyResponseDto> {

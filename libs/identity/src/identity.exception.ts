@@ -15,6 +15,8 @@ export enum IdentityErrorCode {
   PrincipalInactive = 'principal_inactive',
   PrincipalAlreadyDisabled = 'principal_already_disabled',
   PrincipalNotDisabled = 'principal_not_disabled',
+  /** A new service or agent principal under a name another one holds: mint that one a key (principal_id) or choose another name. */
+  PrincipalNameTaken = 'principal_name_taken',
   /** The key of a person who has not signed in through the identity provider for longer than allowed. */
   ApiKeySuspended = 'api_key_suspended',
   /** A claim of a signed token that cannot name a principal (sub, jti) or is out of bounds (iat, lifetime). */
@@ -47,6 +49,7 @@ export const IDENTITY_ERROR_STATUS: Readonly<Record<IdentityErrorCode, number>> 
   [IdentityErrorCode.PrincipalInactive]: 409,
   [IdentityErrorCode.PrincipalAlreadyDisabled]: 409,
   [IdentityErrorCode.PrincipalNotDisabled]: 409,
+  [IdentityErrorCode.PrincipalNameTaken]: 409,
   [IdentityErrorCode.ApiKeySuspended]: 401,
   [IdentityErrorCode.TokenClaimInvalid]: 401,
   [IdentityErrorCode.TokenInvalid]: 401,

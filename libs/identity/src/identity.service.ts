@@ -4,7 +4,7 @@ import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 
 import { grantsToText, Principal } from './principal';
-import { ApiKeyService, KeyRefusal } from './api-key.service';
+import { ApiKeyService, KEY_PREFIX, KeyRefusal } from './api-key.service';
 import { grantsOf, nameOf } from './oidc/oidc-rules';
 import { OidcVerifierService, VerifiedToken } from './oidc/oidc-verifier.service';
 import { PrincipalRepository } from './principal.repository';
@@ -27,7 +27,9 @@ const KEY_REFUSALS: Readonly<Record<KeyRefusal, { code: IdentityErrorCode; messa
 
 /**
  * Who is calling. A bearer credential is either an API key (services) or an access token from
- * the organisation's identity provider (people signing in through SSO), told apart by its form.
+ * the organisation's identity provider (people signing in through SSO), told apart by its form: a
+ * JWT signs in; anything else is looked up as a key, and one that is neither a key we know nor in
+ * a minted key's form (cpk_…) is, where sign-in is configured, a bad token (token_invalid).
  * A person is the principal of (issuer, subject), made the first time it is seen (audited), with
  * the roles and scopes the configured rules give its token's claims at each sign-in. Every
  * refusal is a 401 with its own code, audited without the credential itself.
@@ -52,6 +54,15 @@ export class IdentityService {
   private async byKey(key: string, requestId: string): Promise<Principal> {
     const result = await this.apiKeys.authenticate(key);
     if ('principal' in result) return result.principal;
+    if (result.refused === 'unknown' && !key.startsWith(KEY_PREFIX) && this.oidc.enabled) {
+      // Not a key we know, and not in a minted key's form: most likely an identity provider's
+      // access token that is not a JWT (an opaque or encrypted one), which "unknown API key" would hide.
+      await this.auditFailure(requestId, { method: 'oidc', reason: IdentityErrorCode.TokenInvalid });
+      throw new IdentityException(
+        IdentityErrorCode.TokenInvalid,
+        'the bearer credential is neither a known API key (cpk_…) nor an access token in JWT form (three base64url parts: header.payload.signature); the identity provider must issue signed JWT access tokens, not opaque or encrypted ones',
+      );
+    }
     const refusal = KEY_REFUSALS[result.refused];
     await this.auditFailure(requestId, { method: 'api_key', reason: refusal.code, api_key_id: result.keyId ?? null }, result.principalId);
     throw new IdentityException(refusal.code, refusal.message);

@@ -5,6 +5,8 @@ import { API_KEYS_TABLE } from './api-key.table';
 
 const T = PRINCIPALS_TABLE.name;
 const KEYS = API_KEYS_TABLE.name;
+/** The rows whose name is unique (the predicate of the index principals_name). */
+const NAME_HELD = `issuer IS NULL AND created_by <> 'system' AND NOT name_shared_before`;
 
 /** What an answer shows of a principal it names: enough for a person to recognise it. */
 export interface PrincipalCard {
@@ -24,7 +26,10 @@ const LAST_SEEN_RESOLUTION_S = 60;
 export class PrincipalRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** A service principal (its first key usually shares its id, so the two read as one). */
+  /**
+   * A service principal (its first key usually shares its id, so the two read as one); null when
+   * another one holds the name (a concurrent insert of it is waited for, then seen).
+   */
   async insertService(input: {
     id: string;
     kind: 'service' | 'agent';
@@ -36,13 +41,20 @@ export class PrincipalRepository {
     createdBy: string;
     /** The credential it was made with: whoever holds that one made it. */
     createdVia: string | null;
-  }): Promise<PrincipalRow> {
+  }): Promise<PrincipalRow | null> {
     const [row] = await this.uow.query<PrincipalRow>(
       `INSERT INTO ${T} (id, kind, acts_for, name, role_grants, service_approver, created_by, created_via)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (name) WHERE ${NAME_HELD} DO NOTHING RETURNING *`,
       [input.id, input.kind, input.actsFor, input.name, input.roleGrants, input.serviceApprover, input.createdBy, input.createdVia],
     );
-    return row;
+    return row ?? null;
+  }
+
+  /** The service or agent principal that holds this name (principals_name), if any. */
+  async findByName(name: string): Promise<PrincipalRow | null> {
+    const rows = await this.uow.query<PrincipalRow>(`SELECT * FROM ${T} WHERE name = $1 AND ${NAME_HELD}`, [name]);
+    return rows[0] ?? null;
   }
 
   async findById(id: string, options: { lock?: boolean } = {}): Promise<PrincipalRow | null> {

@@ -14,6 +14,8 @@ import { defineTable, RowOf } from '@lib/database';
  * - agent: a principal for an AI agent (its tool calls come through the MCP gateway); it may act
  *   for a person (acts_for), who answers for what it asks. An agent never decides a run.
  * - disabled: a principal whose every credential is refused, until an admin enables it again.
+ * - name: a service's or an agent's names one principal (a person's, from the identity provider,
+ *   need not); name_shared_before marks those that shared one before that rule.
  */
 export const PRINCIPALS_TABLE = defineTable('principals', 'identity', {
   id: 'uuid',
@@ -31,6 +33,7 @@ export const PRINCIPALS_TABLE = defineTable('principals', 'identity', {
   last_seen_at: 'timestamptz?',
   created_via: 'text?',
   acts_for: 'uuid?',
+  name_shared_before: 'bool',
 });
 
 export type PrincipalRow = RowOf<typeof PRINCIPALS_TABLE.columns>;

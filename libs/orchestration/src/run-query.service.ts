@@ -3,7 +3,7 @@ import { Observable } from 'rxjs';
 import { isDatabaseUnavailable } from '@lib/database';
 import { AuditEventRow, AuditFeedService, AuditService, chainKeyOf } from '@lib/audit';
 import { AccessService, Permission, Principal } from '@lib/identity';
-import { ExecutionRunRow, ExecutionRunService, notFound, RunSearch } from '@lib/execution';
+import { ExecutionRunRow, ExecutionRunService, hasEnded, notFound, RunSearch } from '@lib/execution';
 import { RunView, RunViewService } from '@lib/approval';
 
 const FIRST_READ_RETRY_MS = 100;
@@ -34,28 +34,33 @@ export class RunQueryService {
   }
 
   /**
-   * The run's events after `after` (all when absent), oldest first. With `waitMs`, an empty answer
-   * waits that long for the next event (long-poll): the subscription is made before the read, so
-   * an event committed in between is not missed.
+   * The run's events after `after` (all when absent), oldest first, and whether the run had ended
+   * for good before they were read (then they include its last one). With `waitMs`, an empty
+   * answer waits that long for the next event (long-poll), unless the run has ended: nothing is
+   * coming then. The subscription is made before the read, so an event committed in between is
+   * not missed.
    */
   async listEvents(
     principal: Principal,
     executionId: string,
     options: { after?: string; waitMs?: number } = {},
-  ): Promise<{ run: ExecutionRunRow; events: AuditEventRow[] }> {
+  ): Promise<{ run: ExecutionRunRow; events: AuditEventRow[]; ended: boolean }> {
     const { run } = await this.getById(principal, executionId);
-    if (!options.waitMs) return { run, events: await this.audit.listForRun(run.id, options.after) };
+    // Read before the events: the transaction that ended the run appended its events with it.
+    const endedBefore = hasEnded(run.status);
+    if (!options.waitMs || endedBefore) return { run, events: await this.audit.listForRun(run.id, options.after), ended: endedBefore };
     let signal: () => void = () => undefined;
     const arrived = new Promise<void>((resolve) => (signal = resolve));
     const unsubscribe = await this.feed.subscribe(chainKeyOf({ executionRunId: run.id }), () => signal());
     try {
       const events = await this.audit.listForRun(run.id, options.after);
-      if (events.length > 0) return { run, events };
+      if (events.length > 0) return { run, events, ended: false };
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([arrived, new Promise((resolve) => (timer = setTimeout(resolve, options.waitMs)))]);
       // An answer that came early must not leave its timer behind for the rest of the wait.
       clearTimeout(timer);
-      return { run, events: await this.audit.listForRun(run.id, options.after) };
+      const ended = await this.runs.hasEndedNow(run.id);
+      return { run, events: await this.audit.listForRun(run.id, options.after), ended };
     } finally {
       unsubscribe();
     }
@@ -67,7 +72,9 @@ export class RunQueryService {
    * subscription is made before the first read, so nothing committed in between is missed; every
    * read starts at the last event sent, so a notification lost while the database was away costs
    * nothing. While PostgreSQL is away a read is tried again (backoff, from the last event sent);
-   * any other error ends this one stream, never the process.
+   * any other error ends this one stream, never the process. A run that has ended for good (or
+   * was purged) completes the stream after its remaining events: each read asks first whether
+   * the run had ended, and the transaction that ended it appended its last events with it.
    */
   async follow(principal: Principal, executionId: string, after?: string): Promise<Observable<AuditEventRow | typeof LISTENING>> {
     const { run } = await this.getById(principal, executionId);
@@ -82,12 +89,14 @@ export class RunQueryService {
         draining = draining
           .then(async () => {
             if (closed) return;
+            const ended = await this.runs.hasEndedNow(run.id);
             for (const event of await this.audit.listForRun(run.id, last)) {
               if (closed) return;
               subscriber.next(event);
               last = event.id;
             }
             retryMs = FIRST_READ_RETRY_MS;
+            if (ended) subscriber.complete();
           })
           .catch((error: unknown) => {
             // PostgreSQL is away (restarting, a connection cut): read again shortly, from the

@@ -3,6 +3,8 @@ import { DomainException } from '@lib/common';
 /** What the policy allows: action types, their scopes, and the audit trail one may read. */
 export enum PolicyErrorCode {
   UnknownAction = 'unknown_action',
+  /** A path names an action type the policy does not have (a run naming one is unknown_action, 422). */
+  ActionNotFound = 'action_not_found',
   ScopeNotAllowed = 'scope_not_allowed',
   AuditChainNotFound = 'audit_chain_not_found',
 }
@@ -13,6 +15,7 @@ export enum PolicyErrorCode {
  */
 export const POLICY_ERROR_STATUS: Readonly<Record<PolicyErrorCode, number>> = {
   [PolicyErrorCode.UnknownAction]: 422,
+  [PolicyErrorCode.ActionNotFound]: 404,
   [PolicyErrorCode.ScopeNotAllowed]: 422,
   [PolicyErrorCode.AuditChainNotFound]: 404,
 };

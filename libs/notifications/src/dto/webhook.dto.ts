@@ -145,7 +145,7 @@ export class WebhookDto {
     isArray: true,
     maxItems: MAX_RETIRED_SECRETS,
     description:
-      'One per rotated-out secret that still signs beside the current one (X-Webhook-Signature carries one v1= per signing secret), when its own grace ends, the latest first',
+      'One per rotated-out secret that still signs beside the current one (webhook-signature carries one v1, entry per signing secret), when its own grace ends, the latest first',
   })
   previous_secrets_valid_until!: string[];
   @ApiProperty({ type: 'integer', description: 'Failed attempts in a row (0 after a delivered one)' }) consecutive_failures!: number;
@@ -185,7 +185,7 @@ export class WebhookDto {
 export class WebhookWithSecretDto extends WebhookDto {
   @ApiProperty({
     description:
-      'The signing secret: shown now and never again. Deliveries carry X-Webhook-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>',
+      'The signing secret (whsec_ and 32 bytes in base64): shown now and never again. Deliveries are signed in the Standard Webhooks format: webhook-signature: v1,<base64 HMAC-SHA256(base64-decoded part after whsec_, "<webhook-id>.<webhook-timestamp>.<body>")>',
     example: 'whsec_Jq3…',
   })
   secret!: string;
@@ -196,7 +196,7 @@ export class WebhookListDto {
 }
 
 export class WebhookDeliveryDto {
-  @ApiProperty({ format: 'uuid', description: 'The X-Webhook-Id header and the body\'s "id": the same on every attempt' }) id!: string;
+  @ApiProperty({ format: 'uuid', description: 'The webhook-id header and the body\'s "id": the same on every attempt' }) id!: string;
   @ApiProperty({ description: 'Keyset position, for `before`', example: '1042' }) position!: string;
   @ApiProperty({ enum: WebhookEventType }) event_type!: WebhookEventType;
   @ApiProperty({ description: 'The audit event it announces', example: '5512' }) audit_event_id!: string;

@@ -136,7 +136,7 @@ export class WebhookSenderService implements OnApplicationBootstrap, OnApplicati
           'user-agent': 'control-plane-webhooks/1',
           [WEBHOOK_HEADERS.id]: delivery.delivery_id,
           [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-          [WEBHOOK_HEADERS.signature]: signWebhook(secrets, timestamp, body),
+          [WEBHOOK_HEADERS.signature]: signWebhook({ secrets, id: delivery.delivery_id, timestamp, body }),
         },
       });
       // A status outside HTTP's range (a broken receiver may send 999) is an answer, not a status.

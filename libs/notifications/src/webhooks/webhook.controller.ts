@@ -137,7 +137,7 @@ export class WebhookController {
   @ApiOperation({
     summary: 'A new signing secret, returned once; the one it replaces keeps signing beside it for grace_seconds',
     description:
-      'Each rotated-out secret signs until its own grace ends, whatever rotations come after (at most 5 at once: beyond that the one whose grace ends first stops). X-Webhook-Signature carries one v1= per signing secret, so receivers can switch secrets without a gap.',
+      'Each rotated-out secret signs until its own grace ends, whatever rotations come after (at most 5 at once: beyond that the one whose grace ends first stops). webhook-signature carries one v1, entry per signing secret, so receivers can switch secrets without a gap.',
   })
   @ApiParam({ name: 'webhook_id', format: 'uuid' })
   @ApiOkResponse({ type: WebhookWithSecretDto })

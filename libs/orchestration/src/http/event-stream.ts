@@ -9,8 +9,9 @@ const KEEP_ALIVE_MS = 15_000;
 
 /**
  * Writes a run's followed events to the client as server-sent events. Every way it can end is
- * handled here: the client goes away, the socket fails, the feed fails (the client gets an
- * `error` event naming the request, then the stream closes). Nothing it does can throw past it.
+ * handled here: the run ends (after its last event the response ends), the client goes away, the
+ * socket fails, the feed fails (the client gets an `error` event naming the request, then the
+ * stream closes). Nothing it does can throw past it.
  */
 export class EventStream {
   private subscription: Subscription | undefined;
@@ -43,6 +44,7 @@ export class EventStream {
         this.write(`id: ${item.id}\nevent: ${item.event_type}\ndata: ${JSON.stringify(AuditEventDto.from(item))}\n\n`);
       },
       error: (error: unknown) => this.fail(error),
+      complete: () => this.end(),
     });
   }
 
@@ -55,6 +57,16 @@ export class EventStream {
     this.write(
       `id: ${this.last}\nevent: error\ndata: ${JSON.stringify({ code: 'stream_failed', request_id: String(this.input.request.id) })}\n\n`,
     );
+    this.close();
+  }
+
+  /**
+   * The run has ended and every event of it was sent: an `end` event (no id: it is no position of
+   * the trail) tells the client that nothing more will come, so it does not reconnect, and the
+   * response ends.
+   */
+  private end(): void {
+    this.write(`event: end\ndata: ${JSON.stringify({ execution_id: this.input.executionId, after: this.last })}\n\n`);
     this.close();
   }
 

@@ -101,7 +101,8 @@ export class ExecutionController {
   @Authenticated(Permission.RunRead)
   @ApiOperation({
     summary: "The run's audit trail, oldest first; `after` and `wait` make it a long-poll (the fallback for the stream)",
-    description: 'With wait (seconds, at most 30) the answer waits until an event after `after` is committed or the time is up.',
+    description:
+      'With wait (seconds, at most 30) the answer waits until an event after `after` is committed or the time is up; a run that has ended answers at once (`ended: true`).',
   })
   @ApiErrors({
     400: [...BAD_RUN_ID, ...BAD_QUERY, RequestErrorCode.InvalidCursor],
@@ -115,8 +116,11 @@ export class ExecutionController {
     @Param('execution_id', ParseExecutionIdPipe) executionId: string,
     @Query() query: EventsQueryDto,
   ): Promise<ExecutionEventsResponseDto> {
-    const { run, events } = await this.queries.listEvents(principal, executionId, { after: query.after, waitMs: (query.wait ?? 0) * 1000 });
-    return { execution_id: run.id, events: events.map((event) => AuditEventDto.from(event)) };
+    const { run, events, ended } = await this.queries.listEvents(principal, executionId, {
+      after: query.after,
+      waitMs: (query.wait ?? 0) * 1000,
+    });
+    return { execution_id: run.id, events: events.map((event) => AuditEventDto.from(event)), ended };
   }
 
   @Post(':execution_id/cancel')
@@ -159,7 +163,7 @@ export class ExecutionController {
   @ApiOperation({
     summary: "Server-sent events of the run's audit trail as it is committed; resumes after Last-Event-ID",
     description:
-      'Each event is sent as id (its position), event (its type) and data (the event as JSON); a comment `: connected` says the stream listens. Resume after the last id received with the Last-Event-ID header.',
+      'Each event is sent as id (its position), event (its type) and data (the event as JSON); a comment `: connected` says the stream listens. Resume after the last id received with the Last-Event-ID header. Once the run has ended for good (SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, REJECTED, EXPIRED, RECORDED), the response ends after its last event.',
   })
   @ApiOkResponse({ description: 'text/event-stream: `id: <position>`, `event: <type>`, `data: <event JSON>`' })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this position (the id of the last event received)' })

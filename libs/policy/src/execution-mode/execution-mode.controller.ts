@@ -5,6 +5,7 @@ import { CurrentPrincipal, Authenticated, IdentityErrorCode } from '@lib/identit
 
 import { Permission } from '@lib/identity';
 import { Principal } from '@lib/identity';
+import { PolicyErrorCode } from '../policy.exception';
 import { ExecutionModeService } from './execution-mode.service';
 import { ExecutionModeScope } from './execution-mode.table';
 import { ExecutionModeDto, ExecutionModesResponseDto, SetExecutionModeDto } from './dto/execution-mode.dto';
@@ -35,7 +36,7 @@ export class ExecutionModeController {
   @ApiOperation({
     summary: "Switch an action type's execution mode (admin scoped to all projects), audited",
     description:
-      'Takes effect at once on every API instance and worker: new runs of a disabled action are refused with 422 action_disabled; a record_only run ends RECORDED at its claim without its handler. An action not (yet) in the policy may be switched, so that it arrives record_only.',
+      'Takes effect at once on every API instance and worker: new runs of a disabled action are refused with 422 action_disabled; a record_only run ends RECORDED at its claim without its handler. An action not (yet) in the policy is 404 action_not_found, unless ahead_of_policy is true: then it is switched, so that it arrives in that mode.',
   })
   @ApiParam({ name: 'action', description: 'Action type code', schema: { type: 'string', pattern: ACTION_CODE.source } })
   @ApiOkResponse({ type: ExecutionModeDto })
@@ -43,6 +44,7 @@ export class ExecutionModeController {
     400: [...BODY_ERRORS, RequestErrorCode.InvalidValue],
     401: [IdentityErrorCode.Unauthenticated],
     403: [IdentityErrorCode.Forbidden],
+    404: [PolicyErrorCode.ActionNotFound],
   })
   async setForAction(
     @CurrentPrincipal() principal: Principal,
@@ -52,7 +54,7 @@ export class ExecutionModeController {
     if (!ACTION_CODE.test(action)) throw invalidKey('action', 'an action code is 1-128 of [A-Za-z0-9._:-]');
     const row = await this.modes.set(
       principal,
-      { scope: ExecutionModeScope.Action, key: action, mode: body.mode, reason: body.reason },
+      { scope: ExecutionModeScope.Action, key: action, mode: body.mode, reason: body.reason, aheadOfPolicy: body.ahead_of_policy === true },
       principal.ctx,
     );
     return ExecutionModeDto.from(row);

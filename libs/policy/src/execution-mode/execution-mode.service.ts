@@ -4,6 +4,7 @@ import { UnitOfWork } from '@lib/database';
 import { AuditEventType, AuditService } from '@lib/audit';
 import { AccessService } from '@lib/identity';
 import { Permission } from '@lib/identity';
+import { PolicyErrorCode, PolicyException } from '../policy.exception';
 import { PolicyService } from '../policy.service';
 import { Principal } from '@lib/identity';
 import { ExecutionModeRepository } from './execution-mode.repository';
@@ -51,7 +52,7 @@ export class ExecutionModeService {
 
   async set(
     principal: Principal,
-    input: { scope: ExecutionModeScope; key: string; mode: ExecutionMode; reason: string },
+    input: { scope: ExecutionModeScope; key: string; mode: ExecutionMode; reason: string; aheadOfPolicy?: boolean },
     ctx: CommandContext,
   ): Promise<ExecutionModeRow> {
     this.access.assertEverywhere(
@@ -59,8 +60,22 @@ export class ExecutionModeService {
       Permission.ExecutionModeManage,
       'an execution mode applies to every project: it needs a principal scoped to all (*)',
     );
+    // A mistyped action ("stop deploy.prodution now") must not answer 200 and stop nothing.
+    if (input.scope === ExecutionModeScope.Action && !input.aheadOfPolicy && !this.policy.find(input.key)) {
+      throw new PolicyException(
+        PolicyErrorCode.ActionNotFound,
+        `no action type "${input.key}" in the policy; to switch it before the policy has it, send ahead_of_policy: true`,
+        { action: input.key },
+      );
+    }
     return this.uow.run(async () => {
-      const { before, after } = await this.modes.set({ ...input, changedBy: ctx.actor.id });
+      const { before, after } = await this.modes.set({
+        scope: input.scope,
+        key: input.key,
+        mode: input.mode,
+        reason: input.reason,
+        changedBy: ctx.actor.id,
+      });
       await this.audit.record({
         type: AuditEventType.ExecutionModeChanged,
         ctx,

@@ -150,4 +150,9 @@ export class ExecutionRunResponseDto {
 export class ExecutionEventsResponseDto {
   @ApiProperty({ format: 'uuid' }) execution_id!: string;
   @ApiProperty({ type: [AuditEventDto], description: 'Oldest first' }) events!: AuditEventDto[];
+  @ApiProperty({
+    description:
+      'The run had ended for good (SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, REJECTED, EXPIRED, RECORDED) before these events were read: they include its last one, and a wait answers at once. Stop polling',
+  })
+  ended!: boolean;
 }

@@ -1,5 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsEnum } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsEnum, IsOptional } from 'class-validator';
 import { ReasonField } from '@lib/common';
 import { ExecutionMode, ExecutionModeRow, ExecutionModeScope } from '../execution-mode.table';
 import { ExecutionModesView } from '../execution-mode.service';
@@ -15,6 +15,14 @@ export class SetExecutionModeDto {
 
   @ReasonField('Why (kept in the audit trail)')
   reason!: string;
+
+  @ApiPropertyOptional({
+    description:
+      'For an action type: true switches one the loaded policy does not have (yet), so that it arrives in that mode (a dark launch). Left out, such an action is refused with 404 action_not_found, so a mistyped action is never switched in silence',
+  })
+  @IsOptional()
+  @IsBoolean()
+  ahead_of_policy?: boolean;
 }
 
 export class ExecutionModeDto {
