@@ -1,6 +1,8 @@
 import type { ControlPlaneClient } from './client';
 import { credentialOf } from './client';
+import { getRun } from './operations';
 import { pause } from './pause';
+import { isTerminalRunStatus } from './run-status';
 import type { components } from './schema';
 
 /** One event of a run's audit trail, as the stream sends it. */
@@ -11,16 +13,28 @@ export interface RunEvent {
   readonly event: components['schemas']['AuditEventDto'];
 }
 
+export interface FollowRunOptions {
+  /** Resume after this event (a RunEvent's `id`); from the run's first event when absent. */
+  readonly lastEventId?: string | undefined;
+  /** Stops following (the generator returns). */
+  readonly signal?: AbortSignal | undefined;
+  /** The pause before a dropped connection is opened again. 1 s by default. */
+  readonly reconnectDelayMs?: number | undefined;
+}
+
 /**
  * Follows a run's events as they are committed (GET …/run/{id}/stream, server-sent events),
- * oldest first, from after `lastEventId` (the start when absent). When the connection drops it
- * is opened again after a pause, from the last event received, so nothing is missed or seen
- * twice; it ends when `signal` aborts. A refusal (401, 403, 404) ends it with an error.
+ * oldest first, from after `lastEventId` (the start when absent). It ends after the event that
+ * moves the run to a terminal status (see TERMINAL_RUN_STATUSES), or when the server ends the
+ * stream of a run that has ended (one read of the run tells), or when `signal` aborts. When the
+ * connection drops (or the server ends the stream of a run still going) it is opened again
+ * after a pause, from the last event received, so nothing is missed or seen twice. A refusal
+ * (401, 403, 404) ends it with an error.
  */
 export async function* followRun(
   client: ControlPlaneClient,
   executionId: string,
-  options: { lastEventId?: string; signal?: AbortSignal; reconnectDelayMs?: number } = {},
+  options: FollowRunOptions = {},
 ): AsyncGenerator<RunEvent> {
   const { settings } = client;
   let last = options.lastEventId;
@@ -33,7 +47,7 @@ export async function* followRun(
           authorization: `Bearer ${await credentialOf(settings.credential)}`,
           ...(last ? { 'last-event-id': last } : {}),
         },
-        signal: options.signal,
+        signal: options.signal ?? null,
       });
     } catch {
       if (options.signal?.aborted) return;
@@ -46,16 +60,36 @@ export async function* followRun(
       continue;
     }
     if (!response.ok || !response.body) throw new Error(`the run stream was refused: ${response.status} ${await response.text()}`);
+    let ended = false;
     try {
       for await (const event of parse(response.body)) {
         last = event.id;
         yield event;
+        if (endsRun(event)) return;
       }
+      ended = true;
     } catch {
       // The connection dropped (or the signal aborted): opened again below, from the last event received.
       if (options.signal?.aborted) return;
     }
+    // The server ended the stream: of a run that has ended (its terminal event was before `last`), or it is shutting down.
+    if (ended && (await hasEnded(client, executionId, options.signal))) return;
     await pause(options.reconnectDelayMs ?? 1000, options.signal);
+  }
+}
+
+/** The event that moves the run to a status it never leaves. */
+function endsRun(event: RunEvent): boolean {
+  return event.type === 'run.status_changed' && isTerminalRunStatus(event.event.data['to']);
+}
+
+/** Whether the run is in a terminal status now; false when that cannot be read (the stream is opened again, and tells). */
+async function hasEnded(client: ControlPlaneClient, executionId: string, signal: AbortSignal | undefined): Promise<boolean> {
+  try {
+    const { data } = await getRun(client, { params: { path: { execution_id: executionId } }, ...(signal ? { signal } : {}) });
+    return isTerminalRunStatus(data?.status);
+  } catch {
+    return false;
   }
 }
 
