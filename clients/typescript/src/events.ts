@@ -1,6 +1,6 @@
 import type { ControlPlaneClient } from './client';
 import { credentialOf } from './client';
-import { getRun } from './operations';
+import { getRun, listRunEvents } from './operations';
 import { pause } from './pause';
 import { isTerminalRunStatus } from './run-status';
 import type { components } from './schema';
@@ -26,7 +26,8 @@ export interface FollowRunOptions {
  * Follows a run's events as they are committed (GET …/run/{id}/stream, server-sent events),
  * oldest first, from after `lastEventId` (the start when absent). It ends after the event that
  * moves the run to a terminal status (see TERMINAL_RUN_STATUSES), or when the server ends the
- * stream of a run that has ended (one read of the run tells), or when `signal` aborts. When the
+ * stream of a run that has ended (a read of the run tells; the events not yet received are read
+ * then), or when `signal` aborts. When the
  * connection drops (or the server ends the stream of a run still going) it is opened again
  * after a pause, from the last event received, so nothing is missed or seen twice. A refusal
  * (401, 403, 404) ends it with an error.
@@ -72,8 +73,19 @@ export async function* followRun(
       // The connection dropped (or the signal aborted): opened again below, from the last event received.
       if (options.signal?.aborted) return;
     }
-    // The server ended the stream: of a run that has ended (its terminal event was before `last`), or it is shutting down.
-    if (ended && (await hasEnded(client, executionId, options.signal))) return;
+    // The server ended the stream: of a run that has ended, or it is shutting down. An ended run's
+    // events after the last one received are read once, and that is the end.
+    if (ended && (await hasEnded(client, executionId, options.signal))) {
+      try {
+        for await (const event of eventsAfter(client, executionId, last, options.signal)) {
+          yield event;
+          if (endsRun(event)) return;
+        }
+      } catch (error) {
+        if (!options.signal?.aborted) throw error;
+      }
+      return;
+    }
     await pause(options.reconnectDelayMs ?? 1000, options.signal);
   }
 }
@@ -91,6 +103,21 @@ async function hasEnded(client: ControlPlaneClient, executionId: string, signal:
   } catch {
     return false;
   }
+}
+
+/** The run's events after `after`, all of them (GET …/run/{id}/events). */
+async function* eventsAfter(
+  client: ControlPlaneClient,
+  executionId: string,
+  after: string | undefined,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<RunEvent> {
+  const { data, error } = await listRunEvents(client, {
+    params: { path: { execution_id: executionId }, query: after ? { after } : {} },
+    ...(signal ? { signal } : {}),
+  });
+  if (error) throw new Error(`the run's events could not be read: ${error.error.code}`);
+  for (const event of data.events) yield { id: event.id, type: event.type, event };
 }
 
 /** Server-sent events, block by block; comments (`: connected`, keep-alives) and the error event's own fields are skipped. */
