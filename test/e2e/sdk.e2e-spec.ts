@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   approveRun,
+  cancelRun,
   createControlPlaneClient,
   createRun,
   followRun,
@@ -115,6 +116,88 @@ describe('the TypeScript SDK', () => {
     expect(fetches).toBe(1);
   });
 
+  it('every failure sets error, a body-less 408 or a proxy page too, so `if (error) throw` leaves data defined', async () => {
+    // Node answers a request that trickled in with a bare 408; a proxy in front may answer with a page.
+    const answers = [
+      new Response(null, { status: 408, statusText: 'Request Timeout', headers: { connection: 'close' } }),
+      new Response('<html>bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html', 'x-request-id': 'px-1' } }),
+    ];
+    const fetchAnswering = async (): Promise<Response> => answers.shift() as Response;
+    const client = createControlPlaneClient({ baseUrl: await api.baseUrl(), credential: requester.key, fetch: fetchAnswering });
+    const timedOut = await getRun(client, { params: { path: { execution_id: randomUUID() } } });
+    expect([timedOut.data, timedOut.error]).toEqual([
+      undefined,
+      { error: { code: 'http_408', message: '408 Request Timeout: the answer had no body' }, request_id: null },
+    ]);
+    const proxied = await getRun(client, { params: { path: { execution_id: randomUUID() } } });
+    expect(proxied.error).toEqual({ error: { code: 'http_502', message: '502: <html>bad gateway</html>' }, request_id: 'px-1' });
+    // And the success of a real call: typed without a cast once the error is ruled out (npm run typecheck checks it).
+    const real = await api.client(requester.key);
+    const { data, error } = await createRun(real, { body: { project_id: uniqueProject(), action: 'deploy', targets: ['web-1'] } });
+    if (error) throw new Error(error.error.message);
+    expect(data.status).toBe('BLOCKED');
+  });
+
+  it('followRun ends after the event that ends the run; a stream the server ends before then is opened again', async () => {
+    const client = await api.client(requester.key);
+    const created = await createRun(client, { body: { project_id: uniqueProject(), action: 'deploy', targets: ['web-1'] } });
+    if (created.error) throw new Error(created.error.error.message);
+    const id = created.data.execution_id;
+    // The first stream is ended by "the server" right after it connects, while the run still waits.
+    let streams = 0;
+    const endingFirst = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const response = await checkedFetch(input, init);
+      if (!response.headers.get('content-type')?.startsWith('text/event-stream') || ++streams > 1) return response;
+      return endedAfterConnect(response);
+    };
+    const follower = createControlPlaneClient({ baseUrl: await api.baseUrl(), credential: requester.key, fetch: endingFirst });
+    // Only a safety net, so that a follower that never ends fails the test instead of hanging it.
+    const safety = new AbortController();
+    const net = setTimeout(() => safety.abort(), 30_000);
+    const seen: RunEvent[] = [];
+    for await (const event of followRun(follower, id, { signal: safety.signal, reconnectDelayMs: 10 })) {
+      seen.push(event);
+      if (event.type === 'run.created') await cancelRun(client, { params: { path: { execution_id: id } }, body: { reason: 'not needed' } });
+    }
+    clearTimeout(net);
+    expect(safety.signal.aborted).toBe(false);
+    expect(streams).toBe(2);
+    // Read to the stream's end: the events the cancel's transaction wrote after the status change too.
+    expect(seen.filter((event) => event.type === 'run.status_changed').map((event) => event.event.data)).toEqual([
+      expect.objectContaining({ from: 'BLOCKED', to: 'CANCELLED' }),
+    ]);
+    expect(seen.at(-1)?.type).toBe('approval.invalidated');
+  });
+
+  it('followRun ends when the server ends the stream of an ended run, with the events it had not received', async () => {
+    const client = await api.client(requester.key);
+    const created = await createRun(client, { body: { project_id: uniqueProject(), action: 'deploy', targets: ['web-1'] } });
+    if (created.error) throw new Error(created.error.error.message);
+    const id = created.data.execution_id;
+    await cancelRun(client, { params: { path: { execution_id: id } }, body: { reason: 'not needed' } });
+    const trail: RunEvent[] = [];
+    for await (const event of followRun(client, id)) trail.push(event);
+    const requests: string[] = [];
+    const endingEvery = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const response = await checkedFetch(input, init);
+      const stream = response.headers.get('content-type')?.startsWith('text/event-stream');
+      requests.push(stream ? 'stream' : 'read');
+      return stream ? endedAfterConnect(response) : response;
+    };
+    const follower = createControlPlaneClient({ baseUrl: await api.baseUrl(), credential: requester.key, fetch: endingEvery });
+    const safety = new AbortController();
+    const net = setTimeout(() => safety.abort(), 30_000);
+    const after: RunEvent[] = [];
+    for await (const event of followRun(follower, id, { lastEventId: trail[0].id, signal: safety.signal, reconnectDelayMs: 10 })) {
+      after.push(event);
+    }
+    clearTimeout(net);
+    expect(safety.signal.aborted).toBe(false);
+    // The stream, ended before any event; the run (CANCELLED); its events after the first.
+    expect(trail.find((event) => event.type === 'run.status_changed')?.event.data).toMatchObject({ to: 'CANCELLED' });
+    expect([after.map((event) => event.id), requests]).toEqual([trail.slice(1).map((event) => event.id), ['stream', 'read', 'read']]);
+  });
+
   it('the console example lists what waits for a decision with its plan hash, and approves with a reason', async () => {
     const project = uniqueProject();
     const client = await api.client(requester.key);
@@ -147,3 +230,23 @@ describe('the TypeScript SDK', () => {
     expect(lines.at(-1)).toMatch(/^not approved: forbidden/);
   });
 });
+
+/** The stream of a response, ended cleanly once the server says it is connected, before any event: a server that closes it. */
+function endedAfterConnect(response: Response): Response {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  const connected = ': connected\n\n';
+  let text = '';
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (!done) text += decoder.decode(value, { stream: true });
+      const at = text.indexOf(connected);
+      if (!done && at < 0) return;
+      if (at >= 0) controller.enqueue(new TextEncoder().encode(text.slice(0, at + connected.length)));
+      controller.close();
+      await reader.cancel();
+    },
+  });
+  return new Response(body, { status: response.status, headers: response.headers });
+}

@@ -6,5 +6,6 @@ export * from './client';
 export * from './operations';
 export { createRun } from './create-run';
 export { createRun as createRunAsGiven } from './operations';
-export { followRun, type RunEvent } from './events';
+export { followRun, type FollowRunOptions, type RunEvent } from './events';
+export { isTerminalRunStatus, TERMINAL_RUN_STATUSES, type RunStatus, type TerminalRunStatus } from './run-status';
 export type { components, operations, paths } from './schema';

@@ -1,14 +1,16 @@
 // Made by `npm run sdk` from openapi.json (scripts/sdk/generate-operations.ts). Do not edit.
 import type { FetchResponse, MaybeOptionalInit } from 'openapi-fetch';
-import type { ControlPlaneClient } from './client';
-import type { paths } from './schema';
+import type { ClientPaths, ControlPlaneClient } from './client';
 
 /** The options of one operation (path, query, header parameters and body), as openapi-fetch takes them. */
-export type OperationInit<P extends keyof paths, M extends keyof paths[P] & string> = MaybeOptionalInit<paths[P], M>;
+export type OperationInit<P extends keyof ClientPaths, M extends keyof ClientPaths[P] & string> = MaybeOptionalInit<ClientPaths[P], M>;
 
-/** What one operation answers: `data` for a declared success, `error` for a declared failure, and the response. */
-export type OperationResult<P extends keyof paths, M extends keyof paths[P] & string> = FetchResponse<
-  paths[P][M] & Record<string | number, unknown>,
+/**
+ * What one operation answers: `data` for a declared success, or `error` for a failure (its declared
+ * body, or an UndeclaredErrorBody), and the response. `if (error) throw …` leaves `data` defined.
+ */
+export type OperationResult<P extends keyof ClientPaths, M extends keyof ClientPaths[P] & string> = FetchResponse<
+  ClientPaths[P][M] & Record<string | number, unknown>,
   OperationInit<P, M>,
   `${string}/${string}`
 >;

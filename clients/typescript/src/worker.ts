@@ -23,15 +23,15 @@ export interface WorkerOptions extends Pick<ControlPlaneOptions, 'baseUrl' | 'cr
   /** The remote action types this worker carries out, each with its handler (called once per step). */
   readonly actions: Readonly<Record<string, StepHandler>>;
   /** Runs carried out at once. 1 by default. */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /** How long one claim waits for work (long-poll), 1..30 s. 20 by default. */
-  readonly waitSeconds?: number;
+  readonly waitSeconds?: number | undefined;
   /** How long a shutdown lets running steps finish before it hands their runs back. 30 s by default. */
-  readonly shutdownGraceMs?: number;
+  readonly shutdownGraceMs?: number | undefined;
   /** Stop gracefully on SIGTERM and SIGINT. True by default. */
-  readonly handleSignals?: boolean;
+  readonly handleSignals?: boolean | undefined;
   /** Told of every error the worker recovers from (a claim that failed, a heartbeat that did not get through). */
-  readonly onError?: (error: unknown) => void;
+  readonly onError?: ((error: unknown) => void) | undefined;
 }
 
 export interface Worker {
