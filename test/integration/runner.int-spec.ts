@@ -281,6 +281,44 @@ describe('the execution worker on PostgreSQL', () => {
     expect(await locksOf(run.id)).toBe(0);
   });
 
+  it('a database error between two steps sends the run back with its open step closed; it is claimed again and succeeds', async () => {
+    // The first attempt's end of step 0 is refused once by the database (as a statement timeout or a
+    // dropped connection would): the transaction that ends step 0 and starts step 1 rolls back.
+    const run = await approvedRun({ ms: 400 }, ['t-x', 't-y']);
+    const failing = `fail_step_end_${PREFIX.replace(/-/g, '_')}`;
+    await pool.query(`CREATE FUNCTION ${failing}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.execution_run_id = '${run.id}' AND OLD.status = 'running' AND NEW.status = 'succeeded' AND NEW.attempt = 1 THEN
+          RAISE EXCEPTION 'refused for the test: the end of step %', NEW.step_index;
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await pool.query(`CREATE TRIGGER ${failing} BEFORE UPDATE ON execution_steps FOR EACH ROW EXECUTE FUNCTION ${failing}()`);
+    try {
+      const done = await waitFor(run.id, ['SUCCEEDED', 'DEAD_LETTERED', 'FAILED'], 20_000);
+      expect(done).toMatchObject({ status: 'SUCCEEDED', attempt: 2 });
+      expect((await steps(run.id)).map((step) => [step.step_index, step.attempt, step.status])).toEqual([
+        [0, 1, 'abandoned'],
+        [0, 2, 'succeeded'],
+        [1, 2, 'succeeded'],
+      ]);
+      const events = (await pool.query(`SELECT event_type, data FROM audit_events WHERE chain_key = $1 ORDER BY id`, [`run:${run.id}`]))
+        .rows;
+      expect(events).toEqual(
+        expect.arrayContaining([
+          { event_type: 'step.finished', data: expect.objectContaining({ step: 0, status: 'abandoned' }) },
+          { event_type: 'run.status_changed', data: expect.objectContaining({ from: 'RUNNING', to: 'RUN' }) },
+        ]),
+      );
+      // And the queue was never stuck: a run approved after it is carried out too.
+      const next = await approvedRun({ ms: 10 }, ['t-x']);
+      await waitFor(next.id, ['SUCCEEDED']);
+    } finally {
+      await pool.query(`DROP TRIGGER ${failing} ON execution_steps`);
+      await pool.query(`DROP FUNCTION ${failing}()`);
+    }
+  });
+
   it('a run past its timeout is aborted and ends TIMED_OUT, releasing its locks', async () => {
     await pool.query(`INSERT INTO timeout_policies (sla_class, action_class, timeout_seconds) VALUES ($1, '*', 1) ON CONFLICT DO NOTHING`, [
       FAST_SLA,

@@ -170,17 +170,22 @@ export class ExecutionStepService {
     });
   }
 
-  /** Closes the run's running step, if any, as the reaper found it (its worker stopped answering). */
-  async closeRunning(run: ExecutionRunRow, to: StepStatus, ctx: CommandContext): Promise<void> {
+  /**
+   * Closes the run's running step, if any: as the reaper found it (its worker stopped answering),
+   * or as its own worker left it when the attempt failed before the step's end could be written
+   * (`error` says why). A run never goes back to the queue with a step still open.
+   */
+  async closeRunning(run: ExecutionRunRow, input: { to: StepStatus; error?: string }, ctx: CommandContext): Promise<void> {
     const step = await this.steps.running(run.id);
     if (!step) return;
+    const reaped = input.error === undefined;
     await this.fsm.transition({
       axis: STEP_AXIS,
       id: step.id,
       from: StepStatus.Running,
-      to,
-      set: { error: `worker ${run.worker_id} stopped answering`, finished_at: DbTime.now() },
-      audit: runEvent(AuditEventType.StepFinished, run, ctx, { step: step.step_index, status: to, reaped: true }),
+      to: input.to,
+      set: { error: input.error ?? `worker ${run.worker_id} stopped answering`, finished_at: DbTime.now() },
+      audit: runEvent(AuditEventType.StepFinished, run, ctx, { step: step.step_index, status: input.to, ...(reaped ? { reaped } : {}) }),
     });
   }
 

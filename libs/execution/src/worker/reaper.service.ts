@@ -38,7 +38,7 @@ export class ReaperService {
         const from = run.status as RunStatus;
         await this.steps.closeRunning(
           run,
-          pastDeadline ? StepStatus.TimedOut : run.cancel_requested_at ? StepStatus.Cancelled : StepStatus.Abandoned,
+          { to: pastDeadline ? StepStatus.TimedOut : run.cancel_requested_at ? StepStatus.Cancelled : StepStatus.Abandoned },
           ctx,
         );
         const cancelledBy = run.cancel_requested_by ?? 'system';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext } from '@lib/common';
 import { UnitOfWork } from '@lib/database';
-import { ClaimedRun, Ending, ExecutionRunRow, ExecutionStepService, RunLifecycleService, RunStatus } from '@lib/execution';
+import { ClaimedRun, Ending, ExecutionRunRow, ExecutionStepService, RunLifecycleService, RunStatus, StepStatus } from '@lib/execution';
 import { ApprovalClosureService } from '@lib/approval';
 
 /** A run whose attempt is over: its last step's end (if it has one to write), and how the run ends. */
@@ -96,6 +96,9 @@ export class RunEnderService {
   private async write(end: RunEnd): Promise<ExecutionRunRow> {
     const { run, ctx } = end;
     if (end.step) await this.steps.finish(run, end.step, ctx, { readCancel: false });
+    // The attempt failed before its step's end was written (a database error between steps): the
+    // step is closed as abandoned here, else the run would wait in the queue with a step open.
+    else if (end.ending.kind === 'retry') await this.steps.closeRunning(run, { to: StepStatus.Abandoned, error: end.ending.error }, ctx);
     const ended = await this.lifecycle.end(
       run,
       { workerId: end.workerId, from: RunStatus.Running, ending: end.ending, backoffBaseMs: end.backoffBaseMs },
