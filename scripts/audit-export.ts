@@ -21,13 +21,18 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(AuditExportModule, { logger: false });
   let events = 0;
   try {
-    const { next } = await app.get(AuditQueryService).export({
+    const { next, pastNewest } = await app.get(AuditQueryService).export({
       after,
       write: async (event) => {
         events++;
         if (!process.stdout.write(`${JSON.stringify(event)}\n`)) await new Promise((resolve) => process.stdout.once('drain', resolve));
       },
     });
+    if (pastNewest !== null) {
+      throw new UsageError(
+        `the cursor ${after} is past the newest event (${pastNewest}): pass the next_after of an earlier export of this database`,
+      );
+    }
     process.stderr.write(`${JSON.stringify({ events, next_after: next })}\n`);
   } finally {
     await app.close();
@@ -36,11 +41,14 @@ async function main(): Promise<void> {
 
 function cursorOf(args: string[]): string {
   if (args.length === 0) return '0';
-  if (args.length === 2 && args[0] === '--after' && /^[0-9]{1,19}$/.test(args[1])) return args[1];
+  if (args.length === 2 && args[0] === '--after' && /^[0-9]{1,19}$/.test(args[1]) && BigInt(args[1]) <= MAX_BIGINT) return args[1];
   throw new UsageError('usage: npm run audit:export -- [--after <cursor>] (the cursor is the next_after of the previous export)');
 }
 
 class UsageError extends Error {}
+
+/** PostgreSQL's bigint, the type of an event's id. */
+const MAX_BIGINT = 9223372036854775807n;
 
 main().catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

@@ -104,10 +104,21 @@ describe('audit:export (JSON Lines for a SIEM)', () => {
 
   it('refuses a bad cursor with a usage message (exit 2), writing no event', () => {
     if (!app) return;
-    for (const args of [['--after', 'abc'], ['--after'], ['--since', '1']]) {
+    for (const args of [['--after', 'abc'], ['--after'], ['--since', '1'], ['--after', '9999999999999999999']]) {
       const result = exportAfter(...args);
       expect([args, result.status, result.stdout]).toEqual([args, 2, '']);
       expect(result.stderr).toMatch(/^usage: npm run audit:export -- \[--after <cursor>\]/);
     }
+  });
+
+  it('refuses a cursor past the newest event (mistyped, or of another database) instead of answering it back', async () => {
+    if (!app) return;
+    const newest = (await stored()).at(-1)?.id ?? '0';
+    const ahead = (BigInt(newest) + 1000n).toString();
+    const result = exportAfter('--after', ahead);
+    expect([result.status, result.stdout]).toEqual([2, '']);
+    expect(result.stderr).toContain(`the cursor ${ahead} is past the newest event (`);
+    // The newest event itself is a cursor an export answers: nothing after it, and no refusal.
+    expect(exportAfter('--after', newest).status).toBe(0);
   });
 });

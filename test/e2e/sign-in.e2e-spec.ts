@@ -196,6 +196,9 @@ describe('sign-in with access tokens from the identity provider', () => {
         'identity_provider_unavailable',
         '2',
       ]);
+      // Said to a caller not yet signed in: nothing of the network (an address, a port, a status).
+      expect(response.body.error.details).toBeUndefined();
+      expect(JSON.stringify(response.body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|answered/);
     } finally {
       issuerUp = true;
     }

@@ -41,14 +41,19 @@ export class AuditQueryService {
    * batches, up to the settled horizon: resuming from the last id written never skips an event
    * committed later under a smaller id, and never repeats one. Answers the cursor to resume from.
    */
-  async export(input: { after: string; write: (event: StoredChainEvent) => Promise<void> | void }): Promise<{ next: string }> {
+  async export(input: {
+    after: string;
+    write: (event: StoredChainEvent) => Promise<void> | void;
+  }): Promise<{ next: string; pastNewest: string | null }> {
     const horizon = await this.uow.run(() => this.events.settledHorizon(EXPORT_LOCK_TIMEOUT_MS));
     let cursor = input.after;
-    if (horizon === null || BigInt(horizon) <= BigInt(cursor)) return { next: cursor };
+    // No export ever answers a cursor past the newest event: such a one is mistyped, or of another database.
+    if (BigInt(cursor) > BigInt(horizon ?? '0')) return { next: cursor, pastNewest: horizon ?? '0' };
+    if (horizon === null || BigInt(horizon) <= BigInt(cursor)) return { next: cursor, pastNewest: null };
     for (;;) {
       const rows = await this.events.exportPage({ after: cursor, upTo: horizon, limit: EXPORT_BATCH });
       for (const row of rows) await input.write(row);
-      if (rows.length < EXPORT_BATCH) return { next: horizon };
+      if (rows.length < EXPORT_BATCH) return { next: horizon, pastNewest: null };
       cursor = rows[rows.length - 1].id;
     }
   }

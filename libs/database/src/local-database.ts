@@ -47,10 +47,16 @@ export async function databaseOfRunningService(config: AppConfig): Promise<strin
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
   try {
     await client.connect();
-  } catch {
-    throw new ConfigError(
-      `DATABASE_URL is unset and no embedded server answers on port ${port}: start the service (npm start), or set DATABASE_URL`,
-    );
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === undefined) {
+      throw new ConfigError(
+        `DATABASE_URL is unset and no embedded server answers on port ${port}: start the service (npm start), or set DATABASE_URL`,
+      );
+    }
+    // Something answers there, but it is not npm start's database (or refuses it): say what it said.
+    const said = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`DATABASE_URL is unset and the server on port ${port} refused npm start's database: ${said}`);
   } finally {
     await client.end().catch(() => undefined);
   }

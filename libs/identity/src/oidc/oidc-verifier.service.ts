@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, JWTPayload } from 'jose';
 import { AppConfig, OidcSettings } from '@lib/config';
 
@@ -152,14 +152,12 @@ function refused(code: IdentityErrorCode, message: string, details?: Record<stri
   return new IdentityException(code, message, details);
 }
 
+const log = new Logger('OidcVerifier');
+
+/** The cause (an address, a status) goes to the log only: the caller, not yet signed in, learns nothing of the network. */
 function unavailable(cause: unknown): IdentityException {
-  return new IdentityException(
-    IdentityErrorCode.IdentityProviderUnavailable,
-    'the identity provider cannot be reached; try again shortly',
-    {
-      cause: cause instanceof Error ? cause.message.slice(0, 200) : 'unknown',
-    },
-  );
+  log.warn(`the identity provider cannot be reached: ${cause instanceof Error ? cause.message.slice(0, 200) : 'unknown'}`);
+  return new IdentityException(IdentityErrorCode.IdentityProviderUnavailable, 'the identity provider cannot be reached; try again shortly');
 }
 
 /** The key set could not be fetched: the connection failed, or the issuer did not answer 200. */
