@@ -1,8 +1,8 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * A service or agent principal's name names one principal: minting a key under a name already
- * taken is refused (409 principal_name_taken) instead of making a second principal of that name.
+ * A service or agent principal's name names one principal, whatever its letters' case
+ * (`Deploy-Bot` is `deploy-bot` to a reader): minting a key under a name already taken is refused (409 principal_name_taken) instead of making a second principal of that name.
  * People (signed in, named by the identity provider) may share names, and so may the principals
  * the system makes (the bootstrap admin, once per BOOTSTRAP_ADMIN_KEY).
  *
@@ -22,10 +22,10 @@ export class PrincipalNames1795580000000 implements MigrationInterface {
       UPDATE principals p SET name_shared_before = true
       WHERE p.issuer IS NULL AND p.created_by <> 'system'
         AND EXISTS (SELECT 1 FROM principals o
-                    WHERE o.issuer IS NULL AND o.created_by <> 'system' AND o.name = p.name
+                    WHERE o.issuer IS NULL AND o.created_by <> 'system' AND lower(o.name) = lower(p.name)
                       AND (o.created_at, o.id) < (p.created_at, p.id))`);
     await q(
-      `CREATE UNIQUE INDEX principals_name ON principals (name) WHERE issuer IS NULL AND created_by <> 'system' AND NOT name_shared_before`,
+      `CREATE UNIQUE INDEX principals_name ON principals (lower(name)) WHERE issuer IS NULL AND created_by <> 'system' AND NOT name_shared_before`,
     );
     await q(`
       CREATE OR REPLACE FUNCTION principals_name_shared_guard() RETURNS trigger LANGUAGE plpgsql AS $$

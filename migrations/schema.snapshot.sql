@@ -513,7 +513,7 @@ CREATE INDEX governance_grants_run_idx ON public.governance_grants USING btree (
 CREATE UNIQUE INDEX policy_versions_pkey ON public.policy_versions USING btree (hash);
 CREATE INDEX principals_acts_for ON public.principals USING btree (acts_for) WHERE (acts_for IS NOT NULL);
 CREATE UNIQUE INDEX principals_identity ON public.principals USING btree (issuer, subject) WHERE (issuer IS NOT NULL);
-CREATE UNIQUE INDEX principals_name ON public.principals USING btree (name) WHERE ((issuer IS NULL) AND (created_by <> 'system'::text) AND (NOT name_shared_before));
+CREATE UNIQUE INDEX principals_name ON public.principals USING btree (lower(name)) WHERE ((issuer IS NULL) AND (created_by <> 'system'::text) AND (NOT name_shared_before));
 CREATE UNIQUE INDEX principals_pkey ON public.principals USING btree (id);
 CREATE UNIQUE INDEX run_plan_changes_pkey ON public.run_plan_changes USING btree (id);
 CREATE INDEX run_plan_changes_run ON public.run_plan_changes USING btree (execution_run_id, id);

@@ -209,6 +209,33 @@ describe('principals and their API keys', () => {
     expect(await counts()).toMatchObject({ principals: 1, keys: 2 });
   });
 
+  it('names that look alike are one name: another case is 409; a space at an end, an invisible character or another Unicode form is 400', async () => {
+    const name = `deploy-bot-${randomUUID().slice(0, 8)}`;
+    const project = uniqueProject();
+    const first = await minted(api.adminKey, { name, roles: ['requester'], project_ids: [project] });
+    const upper = await mint(api.adminKey, { name: name.toUpperCase(), roles: ['requester'], project_ids: [project] });
+    expect([upper.status, upper.body.error.code, upper.body.error.details.principal_id]).toEqual([
+      409,
+      'principal_name_taken',
+      first.principal_id,
+    ]);
+    for (const lookalike of [`${name} `, ` ${name}`, '   ', name.replace('-', '\u200b-'), `${name}\u202e`, 'cafe\u0301']) {
+      const refused = await mint(api.adminKey, { name: lookalike, roles: ['requester'], project_ids: [project] });
+      expect([JSON.stringify(lookalike), refused.status, refused.body.error?.code]).toEqual([
+        JSON.stringify(lookalike),
+        400,
+        'invalid_value',
+      ]);
+      expect(refused.body.error.message).toMatch(/name must be a readable name/);
+    }
+    // The same name in NFC is a name like any other.
+    expect(
+      (await mint(api.adminKey, { name: `caf\u00e9-${randomUUID().slice(0, 8)}`, roles: ['requester'], project_ids: [project] })).status,
+    ).toBe(201);
+    const made = await pool.query(`SELECT count(*)::int AS n FROM principals WHERE lower(name) = lower($1)`, [name]);
+    expect(made.rows[0].n).toBe(1);
+  });
+
   it('racing mints of one new name make one principal; the others are 409 naming it', async () => {
     const name = `racer-${randomUUID().slice(0, 8)}`;
     const project = uniqueProject();

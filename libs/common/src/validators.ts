@@ -133,3 +133,27 @@ export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
       },
     });
 }
+
+/** What makes two names look alike to a reader while they differ: a space at either end, invisible or control characters, another Unicode form. */
+function isReadableName(value: string): boolean {
+  return value.trim() === value && value !== '' && !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(value) && value.normalize('NFC') === value;
+}
+
+/**
+ * A name people read to tell principals apart (an approver, a receiver, an auditor): no space at
+ * either end, no invisible or control character (a zero-width space, a direction mark), and in
+ * Unicode NFC, so that two names that look the same are the same text. Earns invalid_value.
+ */
+export function IsReadableName(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isReadableName',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: {
+        message: '$property must be a readable name: no space at either end, no invisible or control characters, written in Unicode NFC',
+        ...options,
+      },
+      validator: { validate: (value: unknown) => typeof value === 'string' && isReadableName(value) },
+    });
+}

@@ -45,15 +45,15 @@ export class PrincipalRepository {
     const [row] = await this.uow.query<PrincipalRow>(
       `INSERT INTO ${T} (id, kind, acts_for, name, role_grants, service_approver, created_by, created_via)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (name) WHERE ${NAME_HELD} DO NOTHING RETURNING *`,
+       ON CONFLICT ((lower(name))) WHERE ${NAME_HELD} DO NOTHING RETURNING *`,
       [input.id, input.kind, input.actsFor, input.name, input.roleGrants, input.serviceApprover, input.createdBy, input.createdVia],
     );
     return row ?? null;
   }
 
-  /** The service or agent principal that holds this name (principals_name), if any. */
+  /** The service or agent principal that holds this name, in any case (principals_name), if any. */
   async findByName(name: string): Promise<PrincipalRow | null> {
-    const rows = await this.uow.query<PrincipalRow>(`SELECT * FROM ${T} WHERE name = $1 AND ${NAME_HELD}`, [name]);
+    const rows = await this.uow.query<PrincipalRow>(`SELECT * FROM ${T} WHERE lower(name) = lower($1) AND ${NAME_HELD}`, [name]);
     return rows[0] ?? null;
   }
 

@@ -15,7 +15,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IsStorableText, IsTimestamp, ReasonField, TextLength, PROJECT_SCOPE_PATTERN } from '@lib/common';
+import { IsReadableName, IsStorableText, IsTimestamp, ReasonField, TextLength, PROJECT_SCOPE_PATTERN } from '@lib/common';
 import { Role } from '../permissions';
 
 export class RoleGrantInputDto {
@@ -34,6 +34,7 @@ export class CreateApiKeyDto {
   @IsString()
   @TextLength(1, 128)
   @IsStorableText()
+  @IsReadableName()
   name!: string;
 
   @ApiPropertyOptional({
