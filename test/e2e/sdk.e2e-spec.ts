@@ -169,6 +169,26 @@ describe('the TypeScript SDK', () => {
     expect(seen.at(-1)?.type).toBe('approval.invalidated');
   });
 
+  it('followRun waits out a proxy that answers 502 or 504 while the service restarts, then follows the run to its end', async () => {
+    const client = await api.client(requester.key);
+    const created = await createRun(client, { body: { project_id: uniqueProject(), action: 'deploy', targets: ['web-1'] } });
+    if (created.error) throw new Error(created.error.error.message);
+    const id = created.data.execution_id;
+    await cancelRun(client, { params: { path: { execution_id: id } }, body: { reason: 'not needed' } });
+    const proxy = [
+      new Response('<html>bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html', 'retry-after': '0' } }),
+      new Response('<html>gateway timeout</html>', { status: 504, headers: { 'content-type': 'text/html' } }),
+    ];
+    let asked = 0;
+    const restarting = async (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+      asked++ < proxy.length ? (proxy[asked - 1] as Response) : checkedFetch(input, init);
+    const follower = createControlPlaneClient({ baseUrl: await api.baseUrl(), credential: requester.key, fetch: restarting });
+    const seen: RunEvent[] = [];
+    for await (const event of followRun(follower, id, { signal: AbortSignal.timeout(30_000) })) seen.push(event);
+    expect(asked).toBe(3);
+    expect(seen.find((event) => event.type === 'run.status_changed')?.event.data).toMatchObject({ to: 'CANCELLED' });
+  });
+
   it('followRun ends when the server ends the stream of an ended run, with the events it had not received', async () => {
     const client = await api.client(requester.key);
     const created = await createRun(client, { body: { project_id: uniqueProject(), action: 'deploy', targets: ['web-1'] } });

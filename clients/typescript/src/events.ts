@@ -56,7 +56,8 @@ export async function* followRun(
       await pause(options.reconnectDelayMs ?? 1000, options.signal);
       continue;
     }
-    if (response.status === 503) {
+    // Unavailable for now: this service (503), or a proxy in front of it during a restart (502, 504).
+    if (response.status === 503 || response.status === 502 || response.status === 504) {
       await response.body?.cancel();
       await pause((Number(response.headers.get('retry-after')) || 1) * 1000, options.signal);
       continue;
