@@ -6,7 +6,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json jest.config.js eslint.config.mjs .prettierrc.json .prettierignore ./
+COPY nest-cli.json tsconfig.json tsconfig.build.json jest.config.js eslint.config.mjs .prettierrc.json .prettierignore ./
 COPY apps ./apps
 COPY libs ./libs
 COPY migrations ./migrations

@@ -10,6 +10,7 @@ export default tseslint.config(
       'jest.config.js',
       'scripts/register-paths.js',
       'scripts/write-test-policy.js',
+      'test/support/swagger-plugin.transformer.js',
       'eslint.config.mjs',
       // Generated from openapi.json (npm run sdk); checked by npm run sdk:check instead.
       'clients/typescript/src/operations.ts',
