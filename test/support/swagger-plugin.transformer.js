@@ -3,6 +3,7 @@
 // which gives the plugin no type checker: for the files nest-cli.json names, this transformer
 // type-checks them in a program of their own, lets the plugin write each class's metadata there,
 // and adds those static methods to the file Jest is transpiling (same text, so same positions).
+const { createHash } = require('node:crypto');
 const path = require('node:path');
 const ts = require('typescript');
 const { before } = require('@nestjs/swagger/plugin');
@@ -42,7 +43,8 @@ function metadataMethods(typed, context) {
 
 module.exports = {
   name: 'control-plane-swagger-plugin',
-  version: 1,
+  // Part of ts-jest's cache key: a change of the plugin's options (a file added) transforms again.
+  version: createHash('sha256').update(JSON.stringify(pluginOptions)).digest('hex').slice(0, 16),
   factory: () => (context) => (sourceFile) => {
     if (!pluginOptions.dtoFileNameSuffix.some((file) => sourceFile.fileName.endsWith(file))) return sourceFile;
     const typed = programWith(sourceFile.fileName, sourceFile.text).getSourceFile(sourceFile.fileName);
