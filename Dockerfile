@@ -8,7 +8,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json tsconfig.jest.json jest.config.js eslint.config.mjs .prettierrc.json .prettierignore ./
+COPY nest-cli.json tsconfig.json tsconfig.build.json tsconfig.jest.json jest.config.js eslint.config.mjs .prettierrc.json .prettierignore ./
 # The committed API description: the e2e suite checks every answer against it.
 COPY openapi.json ./
 COPY apps ./apps

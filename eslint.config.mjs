@@ -12,6 +12,7 @@ export default tseslint.config(
       'scripts/register-paths.js',
       'scripts/write-test-policy.js',
       'scripts/readme/extract.js',
+      'test/support/swagger-plugin.transformer.js',
       'eslint.config.mjs',
       // Generated from openapi.json (npm run sdk); checked by npm run sdk:check instead.
       'clients/typescript/src/operations.ts',

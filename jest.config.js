@@ -11,7 +11,9 @@ const paths = {
   '^@control-plane/client$': '<rootDir>/clients/typescript/src',
   '^@tools/harness$': '<rootDir>/tools/harness',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] };
+// The Swagger CLI plugin of nest-cli.json runs here too, so an in-process app documents its DTOs as the built one does.
+const swaggerPlugin = '<rootDir>/test/support/swagger-plugin.transformer.js';
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', astTransformers: { before: [swaggerPlugin] } }] };
 const common = {
   rootDir: __dirname,
   moduleFileExtensions: ['ts', 'js', 'json'],
@@ -49,7 +51,11 @@ module.exports = {
   // Real PostgreSQL and real worker processes on two shared cores: generous, never a speed assertion.
   testTimeout: 60_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/architecture/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts', '<rootDir>/test/architecture/**/*.spec.ts'],
+    },
     {
       ...common,
       ...database,

@@ -13,9 +13,11 @@ export class AuditEventDto {
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) execution_id!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) data!: Record<string, unknown>;
   @ApiProperty({ format: 'date-time' }) occurred_at!: string;
-  @ApiProperty({ nullable: true, type: String, description: 'run:<id>, project:<id> or global' }) chain_key!: string | null;
-  @ApiProperty({ nullable: true, type: String }) prev_hash!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'SHA-256(prev_hash || canonical JSON of the event)' }) hash!: string | null;
+  /** run:<id>, project:<id> or global */
+  chain_key!: string | null;
+  prev_hash!: string | null;
+  /** SHA-256(prev_hash || canonical JSON of the event) */
+  hash!: string | null;
 
   static from(event: AuditEventRow): AuditEventDto {
     return {

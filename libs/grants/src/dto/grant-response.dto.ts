@@ -25,8 +25,8 @@ export class GrantResponseDto {
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) consumed_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) consumed_by!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) revoked_at!: string | null;
-  @ApiProperty({ nullable: true, type: String }) revoked_by!: string | null;
-  @ApiProperty({ nullable: true, type: String }) revoked_reason!: string | null;
+  revoked_by!: string | null;
+  revoked_reason!: string | null;
 
   static from(grant: GrantRow): GrantResponseDto {
     return {

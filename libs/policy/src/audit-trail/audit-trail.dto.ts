@@ -35,8 +35,8 @@ export class BrokenLinkDto {
   @ApiProperty({ description: 'Position of the first bad event' }) id!: string;
   @ApiProperty({ format: 'uuid' }) event_id!: string;
   @ApiProperty({ enum: ['prev_hash_mismatch', 'hash_mismatch'] }) problem!: string;
-  @ApiProperty() expected!: string;
-  @ApiProperty() found!: string;
+  expected!: string;
+  found!: string;
 }
 
 export class VerifyResponseDto {
@@ -48,12 +48,12 @@ export class VerifyResponseDto {
 }
 
 export class LifecycleCountersDto {
-  @ApiProperty() requested!: number;
-  @ApiProperty() approved!: number;
-  @ApiProperty() rejected!: number;
-  @ApiProperty() deferred!: number;
-  @ApiProperty() expired!: number;
-  @ApiProperty() invalidated!: number;
+  requested!: number;
+  approved!: number;
+  rejected!: number;
+  deferred!: number;
+  expired!: number;
+  invalidated!: number;
 }
 
 export class AuditEventsPageDto {

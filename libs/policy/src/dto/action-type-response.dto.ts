@@ -1,10 +1,12 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { Role } from '@lib/identity';
 import { ActionType, Executor } from '../action-type';
 
 export class AllowedScopesDto {
-  @ApiProperty({ type: [String], description: 'Glob patterns (`*`) every target must match' }) targets!: string[];
-  @ApiPropertyOptional({ type: [String], description: 'Allowed values of params.namespace' }) namespaces?: string[];
+  /** Glob patterns (`*`) every target must match */
+  targets!: string[];
+  /** Allowed values of params.namespace */
+  namespaces?: string[];
 }
 
 export class ActionTypeDto {
@@ -23,11 +25,15 @@ export class ActionTypeDto {
     description: "in_process: a built-in handler; remote: the user's own workers claim its runs over the worker protocol",
   })
   executor!: Executor;
-  @ApiProperty({ type: [String], description: "A remote action's steps, in order (empty: one step per target)" }) steps!: string[];
-  @ApiProperty({ description: 'Runs inside the create request (read-only, level 0)' }) immediate!: boolean;
-  @ApiProperty() max_attempts!: number;
-  @ApiProperty({ description: 'With the action code, picks the timeout from timeout_policies' }) sla_class!: string;
-  @ApiProperty({ type: [String], description: 'URL patterns an http.request handler may call' }) allowed_urls!: string[];
+  /** A remote action's steps, in order (empty: one step per target) */
+  steps!: string[];
+  /** Runs inside the create request (read-only, level 0) */
+  immediate!: boolean;
+  max_attempts!: number;
+  /** With the action code, picks the timeout from timeout_policies */
+  sla_class!: string;
+  /** URL patterns an http.request handler may call */
+  allowed_urls!: string[];
 
   static from(actionType: ActionType): ActionTypeDto {
     return {
@@ -54,6 +60,7 @@ export class ActionTypeDto {
 }
 
 export class ActionTypesResponseDto {
-  @ApiProperty({ description: 'SHA-256 of the canonical JSON of the policy file' }) policy_hash!: string;
-  @ApiProperty({ type: [ActionTypeDto] }) action_types!: ActionTypeDto[];
+  /** SHA-256 of the canonical JSON of the policy file */
+  policy_hash!: string;
+  action_types!: ActionTypeDto[];
 }

@@ -24,7 +24,7 @@ export class DlqEntryDto {
   @ApiProperty() last_error!: string;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) redriven_at!: string | null;
-  @ApiProperty({ nullable: true, type: String }) redriven_by!: string | null;
+  redriven_by!: string | null;
 
   static from(entry: DlqEntryRow): DlqEntryDto {
     return {
@@ -41,10 +41,11 @@ export class DlqEntryDto {
 }
 
 export class DlqListDto {
-  @ApiProperty({ type: [DlqEntryDto], description: 'Newest first' }) entries!: DlqEntryDto[];
+  /** Newest first */
+  entries!: DlqEntryDto[];
 }
 
 export class DlqRetryResponseDto {
-  @ApiProperty({ type: DlqEntryDto }) entry!: DlqEntryDto;
-  @ApiProperty({ type: ExecutionRunResponseDto }) run!: ExecutionRunResponseDto;
+  entry!: DlqEntryDto;
+  run!: ExecutionRunResponseDto;
 }

@@ -48,6 +48,8 @@ export class PurgedRunDto {
 
 export class PurgeRunsResponseDto {
   @ApiProperty({ type: 'integer', description: 'How many runs were deleted' }) purged!: number;
-  @ApiProperty({ type: [PurgedRunDto], description: 'The deleted runs, oldest first; their audit trails stay' }) runs!: PurgedRunDto[];
-  @ApiProperty({ description: 'True when the limit was reached: more runs may be due, call again' }) more!: boolean;
+  /** The deleted runs, oldest first; their audit trails stay */
+  runs!: PurgedRunDto[];
+  /** True when the limit was reached: more runs may be due, call again */
+  more!: boolean;
 }
