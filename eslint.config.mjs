@@ -9,6 +9,7 @@ export default tseslint.config(
       'coverage/**',
       '.data/**',
       'jest.config.js',
+      'jest.dev.config.js',
       'scripts/register-paths.js',
       'scripts/write-test-policy.js',
       'scripts/readme/extract.js',

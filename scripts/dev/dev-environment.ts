@@ -10,5 +10,14 @@ export function devEnvironment(
   options: { readonly config: AppConfig; readonly databaseUrl: string; readonly embedded: boolean },
 ): NodeJS.ProcessEnv {
   const withWorker = options.config.values.workerInProcess ?? options.embedded;
-  return { ...parent, DATABASE_URL: options.databaseUrl, WORKER_IN_PROCESS: String(withWorker) };
+  // The API resolves the @lib/* aliases as `npm start` runs it (scripts/register-paths.js), so it
+  // runs whether or not the compiler rewrote them (an incremental build keeps what tsc emitted).
+  // Relative to the API's working directory, the repository's root.
+  const register = '--require ./scripts/register-paths.js';
+  return {
+    ...parent,
+    DATABASE_URL: options.databaseUrl,
+    WORKER_IN_PROCESS: String(withWorker),
+    NODE_OPTIONS: parent.NODE_OPTIONS ? `${parent.NODE_OPTIONS} ${register}` : register,
+  };
 }

@@ -9,6 +9,10 @@ describe('the development loop (npm run start:dev)', () => {
   it('hands the watched API the database it resolved, with the worker in-process where npm start runs it there', () => {
     const embedded = devEnvironment({ PORT: '3001' }, { config: loadConfig({}), databaseUrl: url, embedded: true });
     expect(embedded).toMatchObject({ PORT: '3001', DATABASE_URL: url, WORKER_IN_PROCESS: 'true' });
+    // The aliases resolved as npm start resolves them, whatever the compiler emitted; a caller's own options kept.
+    expect(embedded.NODE_OPTIONS).toBe('--require ./scripts/register-paths.js');
+    const own = devEnvironment({ NODE_OPTIONS: '--trace-warnings' }, { config: loadConfig({}), databaseUrl: url, embedded: true });
+    expect(own.NODE_OPTIONS).toBe('--trace-warnings --require ./scripts/register-paths.js');
     const external = devEnvironment(
       { DATABASE_URL: url },
       { config: loadConfig({ DATABASE_URL: url }), databaseUrl: url, embedded: false },

@@ -181,7 +181,7 @@ describe('the TypeScript SDK', () => {
     ];
     let asked = 0;
     const restarting = async (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
-      asked++ < proxy.length ? (proxy[asked - 1] as Response) : checkedFetch(input, init);
+      asked++ < proxy.length ? proxy[asked - 1] : checkedFetch(input, init);
     const follower = createControlPlaneClient({ baseUrl: await api.baseUrl(), credential: requester.key, fetch: restarting });
     const seen: RunEvent[] = [];
     for await (const event of followRun(follower, id, { signal: AbortSignal.timeout(30_000) })) seen.push(event);
