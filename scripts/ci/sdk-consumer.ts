@@ -69,9 +69,11 @@ async function main(): Promise<void> {
 
   const ended = await getRun(client, { params: { path: { execution_id: id } } });
   if (ended.error) throw new Error(`the run was not read back: ${ended.error.error.code}`);
+  // The stream is read to its end: the status change, then the events of the same transaction (the approval closed as executed).
+  const endedAt = seen.findIndex((event) => event.type === 'run.status_changed' && event.event.data['to'] === 'SUCCEEDED');
   const last = seen.at(-1);
-  if (!isTerminalRunStatus(ended.data.status) || ended.data.status !== 'SUCCEEDED' || last?.event.data['to'] !== 'SUCCEEDED') {
-    throw new Error(`the run ended ${ended.data.status}, the last event ${last?.type ?? 'none'}`);
+  if (!isTerminalRunStatus(ended.data.status) || ended.data.status !== 'SUCCEEDED' || endedAt < 0 || last?.type !== 'approval.executed') {
+    throw new Error(`the run ended ${ended.data.status}, the events seen: ${seen.map((event) => event.type).join(', ')}`);
   }
   const answer = { run: id, status: ended.data.status, events: seen.length, steps, terminal: TERMINAL_RUN_STATUSES };
   process.stdout.write(`${JSON.stringify(answer)}\n`);
