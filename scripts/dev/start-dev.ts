@@ -52,12 +52,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   nest.on('exit', (code) => {
-    void database
-      .stop()
-      .catch((error: unknown) => log.error({ err: error }, 'stopping the embedded PostgreSQL failed'))
-      .finally(() => process.exit(stopping ? 0 : (code ?? 1)));
+    // A terminal's Ctrl-C reaches the embedded server too, which may have stopped already: its
+    // stop() then waits for an exit that has been, so the loop waits for it a few seconds at most.
+    const stopped = database.stop().catch((error: unknown) => log.error({ err: error }, 'stopping the embedded PostgreSQL failed'));
+    void Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, DATABASE_STOP_MS).unref())]).finally(() =>
+      process.exit(stopping ? 0 : (code ?? 1)),
+    );
   });
 }
+
+/** How long the loop waits for the embedded server to say it stopped (its fast shutdown takes well under a second; it ends by itself either way). */
+const DATABASE_STOP_MS = 2_000;
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) log.fatal(`failed to start: ${error.message}`);

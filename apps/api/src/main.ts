@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '@lib/config';
 import {
+  isLocalDatabase,
   LOCAL_DATABASE,
   MigrationChangedError,
   prepareDatabase,
@@ -47,7 +48,8 @@ async function main(): Promise<void> {
     const withWorker = config.values.workerInProcess ?? database.embedded;
     app = await createApiApp({ withWorker, config });
     await app.init();
-    if (!database.embedded) await app.get(BootstrapAdminService).assertAdministrableOrThrow();
+    // A local install (npm start's embedded database, or the development loop's) needs no key to start.
+    if (!database.embedded && !isLocalDatabase(config, database.url)) await app.get(BootstrapAdminService).assertAdministrableOrThrow();
     await app.listen({ port: config.values.port, host: config.values.host });
     log.info({ port: config.values.port }, 'API listening');
     if (withWorker) log.info('worker running in-process');

@@ -62,3 +62,11 @@ export async function databaseOfRunningService(config: AppConfig): Promise<strin
   }
   return url;
 }
+
+/**
+ * Whether `url` is the database `npm start` keeps on its embedded server (the development loop
+ * starts that server and hands the API its URL): a local install, administered by whoever runs it.
+ */
+export function isLocalDatabase(config: AppConfig, url: string): boolean {
+  return url === withDatabase(embeddedServerUrl(config.values.embedded.port), LOCAL_DATABASE);
+}

@@ -79,7 +79,8 @@ export class WorkerProtocolController {
   async claim(
     @CurrentPrincipal() principal: Principal,
     @Body() body: ClaimRunsDto,
-    @Res({ passthrough: true }) reply: { raw: NodeJS.EventEmitter & { writableEnded: boolean } },
+    @Res({ passthrough: true })
+    reply: { raw: NodeJS.EventEmitter & { writableEnded: boolean; destroyed?: boolean; socket?: { destroyed: boolean } | null } },
   ): Promise<ClaimResponseDto> {
     // A worker that hangs up stops waiting, so no run is handed to a claim nobody will read. (The
     // response's close: the request's own fires once its body was read, before this runs.)
@@ -88,6 +89,8 @@ export class WorkerProtocolController {
       if (!reply.raw.writableEnded) gone.abort();
     };
     reply.raw.once('close', onClose);
+    // A worker that hung up before this handler ran (a loaded machine) closed before the listener was there.
+    if (reply.raw.destroyed || reply.raw.socket?.destroyed === true) gone.abort();
     try {
       const answer = await this.claims.claim(principal, {
         actions: body.action_types,

@@ -60,6 +60,8 @@ export class RemoteClaimService {
         return { leaseToken, leaseMs: settings.leaseMs, heartbeatMs: settings.heartbeatMs, runs: [] };
       }
       this.reapNowAndThen();
+      // Nobody reads the answer any more: take nothing (a run handed out now would wait for its lease to expire).
+      if (input.signal?.aborted) return { leaseToken, leaseMs: settings.leaseMs, heartbeatMs: settings.heartbeatMs, runs: [] };
       const seen = this.ready.current();
       const batch = await this.executor.claimAndStart(settings, {
         limit: input.limit,
