@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '@lib/config';
-import { resolveDatabase } from '@lib/database';
+import { LOCAL_DATABASE, resolveDatabase } from '@lib/database';
 import { devEnvironment } from './dev-environment';
 import { prettyLog } from './pretty-log';
 
@@ -19,7 +19,7 @@ const log = pino({ name: 'control-plane-dev' }, out);
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const database = await resolveDatabase(config, {
-    database: 'control_plane',
+    database: LOCAL_DATABASE,
     onLog: (line) => log.debug({ postgres: line.trim() }),
     onNotice: (line) => log.warn(line),
   });
@@ -51,6 +51,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // The CLI could not be started at all (a spawn error is an event: unheard, it would end this loop with a stack).
+  nest.on('error', (error) => {
+    log.fatal({ err: error }, 'the Nest CLI could not be started');
+    void database
+      .stop()
+      .catch(() => undefined)
+      .finally(() => process.exit(1));
+  });
   nest.on('exit', (code) => {
     // A terminal's Ctrl-C reaches the embedded server too, which may have stopped already: its
     // stop() then waits for an exit that has been, so the loop waits for it a few seconds at most.

@@ -91,15 +91,8 @@ export async function schemaStatus(target: string | PgConnection, plan: SchemaPl
     const applied = await appliedMigrations(client);
     const pendingMigrations = plan.migrations.filter((entry) => !applied.has(migrationName(entry))).map((entry) => entry.file);
     const { rows } = await client.query<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [SCHEMA_CHECKSUMS_TABLE.name]);
-    const recorded = new Map<string, string>();
-    if (rows[0].exists) {
-      const routines = await client.query<{ name: string; checksum: string }>(
-        `SELECT name, checksum FROM ${SCHEMA_CHECKSUMS_TABLE.name} WHERE kind = 'routine'`,
-      );
-      for (const row of routines.rows) recorded.set(row.name, row.checksum);
-    }
-    const staleRoutines = plan.routines.filter((routine) => recorded.get(routine.file) !== routineChecksum(routine)).map((r) => r.file);
-    return { pendingMigrations, staleRoutines };
+    const recorded = rows[0].exists ? await recordedRoutines(client) : new Map<string, string>();
+    return { pendingMigrations, staleRoutines: staleRoutinesOf(plan, recorded).map((routine) => routine.file) };
   } finally {
     await client.end();
   }
@@ -189,12 +182,22 @@ function recordingChecksum(entry: MigrationEntry, checksum: string): new () => M
   };
 }
 
-async function applyRoutines(client: Client, plan: SchemaPlan): Promise<string[]> {
+/** Each routine's checksum as recorded when it was last applied. */
+async function recordedRoutines(client: Client): Promise<Map<string, string>> {
   const { rows } = await client.query<{ name: string; checksum: string }>(
     `SELECT name, checksum FROM ${SCHEMA_CHECKSUMS_TABLE.name} WHERE kind = 'routine'`,
   );
-  const recorded = new Map(rows.map((row) => [row.name, row.checksum]));
-  const changed = plan.routines.filter((routine) => recorded.get(routine.file) !== routineChecksum(routine));
+  return new Map(rows.map((row) => [row.name, row.checksum]));
+}
+
+/** The routines whose text is not the one applied: what applying re-applies, and what a check without migrating reports. */
+function staleRoutinesOf(plan: SchemaPlan, recorded: ReadonlyMap<string, string>): SchemaPlan['routines'] {
+  return plan.routines.filter((routine) => recorded.get(routine.file) !== routineChecksum(routine));
+}
+
+async function applyRoutines(client: Client, plan: SchemaPlan): Promise<string[]> {
+  const recorded = await recordedRoutines(client);
+  const changed = staleRoutinesOf(plan, recorded);
   const files = plan.routines.map((routine) => routine.file);
   const gone = [...recorded.keys()].filter((name) => !files.includes(name));
   if (changed.length === 0 && gone.length === 0) return [];
